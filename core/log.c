@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* The log level is process-wide by nature (like errno); it is set once from main() and
+ * only read afterwards. */
+static int log_max_level = LOG_INFO;
+static const char *log_prefix;
+
+void log_set_max_level(int level) {
+        log_max_level = level;
+}
+
+int log_get_max_level(void) {
+        return log_max_level;
+}
+
+void log_set_prefix(const char *prefix) {
+        log_prefix = prefix;
+}
+
+int log_internal(int level, int error, const char *file, int line, const char *func,
+                 const char *format, ...) {
+        int e = error < 0 ? -error : error;
+
+        if (level > log_max_level)
+                return -e;
+
+        /* %m must expand to the error we were given, not to whatever errno is now. */
+        char buf[2048];
+        va_list ap;
+        int saved = errno;
+        errno = e;
+        va_start(ap, format);
+        vsnprintf(buf, sizeof buf, format, ap);
+        va_end(ap);
+        errno = saved;
+
+        if (log_max_level >= LOG_DEBUG)
+                fprintf(stderr, "%s%s(%s:%d %s) %s\n", log_prefix ?: "", log_prefix ? ": " : "",
+                        file, line, func, buf);
+        else
+                fprintf(stderr, "%s%s%s\n", log_prefix ?: "", log_prefix ? ": " : "", buf);
+        return -e;
+}

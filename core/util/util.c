@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int fd_cloexec(int fd, bool cloexec) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags < 0)
+                return -errno;
+        flags = cloexec ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
+        return fcntl(fd, F_SETFD, flags) < 0 ? -errno : 0;
+}
+
+int fd_nonblock(int fd, bool nonblock) {
+        int flags = fcntl(fd, F_GETFL);
+        if (flags < 0)
+                return -errno;
+        flags = nonblock ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+        return fcntl(fd, F_SETFL, flags) < 0 ? -errno : 0;
+}
+
+static int cmp_int(const void *a, const void *b) {
+        return *(const int *) a - *(const int *) b;
+}
+
+int close_all_fds_except(const int *keep, size_t n_keep) {
+        int sorted[16];
+        int from = 3;
+
+        if (n_keep > ELEMENTSOF(sorted))
+                return -E2BIG;
+        memcpy(sorted, keep, n_keep * sizeof(int));
+        qsort(sorted, n_keep, sizeof(int), cmp_int);
+
+        /* close_range() between the kept fds: no /proc needed, and it exists on every
+         * kernel we support (5.9+). */
+        for (size_t i = 0; i <= n_keep; i++) {
+                int until = i < n_keep ? sorted[i] - 1 : -1;
+                if (i < n_keep && sorted[i] < from)
+                        continue;
+                if (syscall(SYS_close_range, (unsigned) from, until < 0 ? ~0U : (unsigned) until,
+                            0) < 0)
+                        return -errno;
+                if (i < n_keep)
+                        from = sorted[i] + 1;
+        }
+        return 0;
+}
+
+int fd_move_to(int fd, int target) {
+        if (fd == target)
+                return fd_cloexec(fd, false);
+        if (dup2(fd, target) < 0)
+                return -errno;
+        (void) close(fd);
+        return 0;
+}
+
+int write_string_file_at(int dirfd, const char *path, const char *s) {
+        _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return loop_write(fd, s, strlen(s));
+}
+
+int write_string_file(const char *path, const char *s) {
+        return write_string_file_at(AT_FDCWD, path, s);
+}
+
+int read_full_file(const char *path, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, allocated = 0;
+
+        if (fd < 0)
+                return -errno;
+        for (;;) {
+                if (allocated - size < 4096) {
+                        if (allocated > 64 * 1024 * 1024)
+                                return -EFBIG;
+                        allocated = allocated ? allocated * 2 : 4096;
+                        char *n = realloc(buf, allocated + 1);
+                        if (!n)
+                                return -ENOMEM;
+                        buf = n;
+                }
+                ssize_t k = read(fd, buf + size, allocated - size);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                size += k;
+        }
+        if (!buf && !(buf = malloc(1)))
+                return -ENOMEM;
+        buf[size] = 0;
+        if (ret_size)
+                *ret_size = size;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int read_one_line(const char *path, char **ret) {
+        char *buf;
+        int r = read_full_file(path, &buf, NULL);
+        if (r < 0)
+                return r;
+        buf[strcspn(buf, "\n")] = 0;
+        *ret = buf;
+        return 0;
+}
+
+ssize_t loop_read(int fd, void *buf, size_t n) {
+        size_t done = 0;
+        while (done < n) {
+                ssize_t k = read(fd, (char *) buf + done, n - done);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                done += k;
+        }
+        return done;
+}
+
+int loop_write(int fd, const void *buf, size_t n) {
+        const char *p = buf;
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                n -= k;
+        }
+        return 0;
+}
+
+int safe_atoi(const char *s, int *ret) {
+        char *end;
+        long l;
+
+        if (isempty(s))
+                return -EINVAL;
+        errno = 0;
+        l = strtol(s, &end, 10);
+        if (errno > 0)
+                return -errno;
+        if (*end)
+                return -EINVAL;
+        if (l < INT32_MIN || l > INT32_MAX)
+                return -ERANGE;
+        *ret = (int) l;
+        return 0;
+}
+
+int safe_atou64(const char *s, uint64_t *ret) {
+        char *end;
+        unsigned long long l;
+
+        if (isempty(s) || s[0] == '-' || s[0] == '+' || s[0] == ' ')
+                return -EINVAL;
+        errno = 0;
+        l = strtoull(s, &end, 10);
+        if (errno > 0)
+                return -errno;
+        if (*end)
+                return -EINVAL;
+        *ret = l;
+        return 0;
+}
+
+int parse_boolean(const char *s) {
+        static const char *const yes[] = { "1", "yes", "y", "true", "t", "on" };
+        static const char *const no[] = { "0", "no", "n", "false", "f", "off" };
+        if (!s)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+                if (strcasecmp(s, yes[i]) == 0)
+                        return 1;
+        for (size_t i = 0; i < ELEMENTSOF(no); i++)
+                if (strcasecmp(s, no[i]) == 0)
+                        return 0;
+        return -EINVAL;
+}
+
+int parse_sec_usec(const char *s, uint64_t *ret_usec) {
+        /* Plain seconds, optionally fractional ("1.5") or with an "s"/"ms" suffix. */
+        char *end;
+        double d;
+
+        if (isempty(s) || s[0] == '-')
+                return -EINVAL;
+        errno = 0;
+        d = strtod(s, &end);
+        if (errno > 0 || end == s)
+                return -EINVAL;
+        if (streq(end, "ms"))
+                d /= 1000.0;
+        else if (!streq(end, "") && !streq(end, "s"))
+                return -EINVAL;
+        if (d < 0 || d > 1e9)
+                return -ERANGE;
+        *ret_usec = (uint64_t) (d * 1e6);
+        return 0;
+}
+
+static const char *const signal_names[] = {
+        [SIGHUP] = "HUP",   [SIGINT] = "INT",   [SIGQUIT] = "QUIT", [SIGILL] = "ILL",
+        [SIGTRAP] = "TRAP", [SIGABRT] = "ABRT", [SIGBUS] = "BUS",   [SIGFPE] = "FPE",
+        [SIGKILL] = "KILL", [SIGUSR1] = "USR1", [SIGSEGV] = "SEGV", [SIGUSR2] = "USR2",
+        [SIGPIPE] = "PIPE", [SIGALRM] = "ALRM", [SIGTERM] = "TERM", [SIGCHLD] = "CHLD",
+        [SIGCONT] = "CONT", [SIGSTOP] = "STOP", [SIGTSTP] = "TSTP", [SIGTTIN] = "TTIN",
+        [SIGTTOU] = "TTOU", [SIGURG] = "URG",   [SIGXCPU] = "XCPU", [SIGXFSZ] = "XFSZ",
+        [SIGVTALRM] = "VTALRM", [SIGPROF] = "PROF", [SIGWINCH] = "WINCH", [SIGIO] = "IO",
+        [SIGPWR] = "PWR",   [SIGSYS] = "SYS",
+};
+
+const char *signal_to_string(int sig) {
+        if (sig > 0 && (size_t) sig < ELEMENTSOF(signal_names) && signal_names[sig])
+                return signal_names[sig];
+        return NULL;
+}
+
+int signal_from_string(const char *s) {
+        int n;
+
+        if (isempty(s))
+                return -EINVAL;
+        if (strncasecmp(s, "SIG", 3) == 0)
+                s += 3;
+        for (size_t i = 0; i < ELEMENTSOF(signal_names); i++)
+                if (signal_names[i] && strcasecmp(s, signal_names[i]) == 0)
+                        return (int) i;
+        if (strncasecmp(s, "RTMIN", 5) == 0) {
+                if (s[5] == 0)
+                        return SIGRTMIN;
+                if (s[5] == '+' && safe_atoi(s + 6, &n) >= 0 && n >= 0 && SIGRTMIN + n <= SIGRTMAX)
+                        return SIGRTMIN + n;
+                return -EINVAL;
+        }
+        if (safe_atoi(s, &n) >= 0 && n > 0 && n <= SIGRTMAX)
+                return n;
+        return -EINVAL;
+}
+
+char *strjoin_real(const char *a, ...) {
+        va_list ap;
+        size_t len = 0;
+        char *r, *p;
+
+        va_start(ap, a);
+        for (const char *s = a; s; s = va_arg(ap, const char *))
+                len += strlen(s);
+        va_end(ap);
+        r = malloc(len + 1);
+        if (!r)
+                return NULL;
+        p = r;
+        va_start(ap, a);
+        for (const char *s = a; s; s = va_arg(ap, const char *))
+                p = stpcpy(p, s);
+        va_end(ap);
+        *p = 0;
+        return r;
+}
+
+bool startswith(const char *s, const char *prefix) {
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool endswith(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+        return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+char *strstrip(char *s) {
+        char *e;
+        s += strspn(s, " \t\r\n");
+        e = s + strlen(s);
+        while (e > s && strchr(" \t\r\n", e[-1]))
+                e--;
+        *e = 0;
+        return s;
+}
+
+bool utf8_is_valid(const char *s) {
+        const unsigned char *p = (const unsigned char *) s;
+        while (*p) {
+                int n;
+                if (*p < 0x80)
+                        n = 0;
+                else if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
+                        n = 1;
+                else if ((*p & 0xf0) == 0xe0)
+                        n = 2;
+                else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
+                        n = 3;
+                else
+                        return false;
+                p++;
+                for (int i = 0; i < n; i++, p++)
+                        if ((*p & 0xc0) != 0x80)
+                                return false;
+        }
+        return true;
+}
+
+uint64_t now_usec(int clock) {
+        struct timespec ts;
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
+int wait_for_terminate(pid_t pid, int *ret_status) {
+        siginfo_t si = {};
+        for (;;) {
+                if (waitid(P_PID, pid, &si, WEXITED) >= 0)
+                        break;
+                if (errno != EINTR)
+                        return -errno;
+        }
+        if (ret_status)
+                *ret_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+        return 0;
+}
+
+int pidfd_open_safe(pid_t pid) {
+        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+        return fd < 0 ? -errno : fd;
+}
+
+int proc_start_time(pid_t pid, uint64_t *ret) {
+        char path[64];
+        _cleanup_free_ char *line = NULL;
+        const char *p;
+        int r;
+
+        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+        r = read_one_line(path, &line);
+        if (r < 0)
+                return r;
+        /* comm may contain spaces and parentheses: fields start after the last ')'. */
+        p = strrchr(line, ')');
+        if (!p)
+                return -EIO;
+        p++;
+        /* field 22 (starttime) is the 20th after the comm field */
+        for (int i = 0; i < 20; i++) {
+                p = strchr(p + 1, ' ');
+                if (!p)
+                        return -EIO;
+        }
+        return safe_atou64(strndupa(p + 1, strcspn(p + 1, " ")), ret);
+}
+
+int id128_random_hex(char ret[33]) {
+        uint8_t b[16];
+        if (getrandom(b, sizeof b, 0) != sizeof b)
+                return -errno;
+        /* RFC 4122 v4, like systemd's id128_randomize(): machine-id consumers accept any
+         * 128 bits, but UUID consumers (container_uuid) expect the version bits. */
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        for (int i = 0; i < 16; i++)
+                snprintf(ret + i * 2, 3, "%02x", b[i]);
+        return 0;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+static inline void fclosep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* fd helpers */
+int fd_cloexec(int fd, bool cloexec);
+int fd_nonblock(int fd, bool nonblock);
+/* Closes every fd >= 3 that is not listed; for the moment just before exec. */
+int close_all_fds_except(const int *keep, size_t n_keep);
+/* Moves fd to the given number (dup2 without CLOEXEC), closing the original. */
+int fd_move_to(int fd, int target);
+
+/* file I/O: short files only (sysfs, procfs, cgroupfs, /etc/hostname...) */
+int write_string_file(const char *path, const char *s);
+int write_string_file_at(int dirfd, const char *path, const char *s);
+int read_one_line(const char *path, char **ret);
+int read_full_file(const char *path, char **ret, size_t *ret_size);
+ssize_t loop_read(int fd, void *buf, size_t n);
+int loop_write(int fd, const void *buf, size_t n);
+
+/* parsing */
+int safe_atoi(const char *s, int *ret);
+int safe_atou64(const char *s, uint64_t *ret);
+int parse_boolean(const char *s);
+int parse_sec_usec(const char *s, uint64_t *ret_usec);
+int signal_from_string(const char *s);
+const char *signal_to_string(int sig);
+
+/* strings */
+char *strjoin_real(const char *a, ...) _sentinel_;
+#define strjoin(a, ...) strjoin_real((a), __VA_ARGS__, NULL)
+bool startswith(const char *s, const char *prefix);
+bool endswith(const char *s, const char *suffix);
+char *strstrip(char *s);
+bool utf8_is_valid(const char *s);
+
+/* time */
+uint64_t now_usec(int clock);
+
+/* processes */
+/* Waits for pid, returns its exit code, or 128+signal if it was killed. */
+int wait_for_terminate(pid_t pid, int *ret_status);
+int pidfd_open_safe(pid_t pid);
+int proc_start_time(pid_t pid, uint64_t *ret);
+
+/* random 128-bit id as 32 lower-case hex digits (machine-id format) */
+int id128_random_hex(char ret[33]);

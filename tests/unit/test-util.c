@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <signal.h>
+
+#include "tests.h"
+#include "util/strv.h"
+#include "util/util.h"
+
+TEST(safe_atoi) {
+        int v;
+        ASSERT_OK(safe_atoi("42", &v));
+        ASSERT_EQ(v, 42);
+        ASSERT_OK(safe_atoi("-7", &v));
+        ASSERT_EQ(v, -7);
+        ASSERT_ERROR(safe_atoi("", &v), EINVAL);
+        ASSERT_ERROR(safe_atoi("4x", &v), EINVAL);
+        ASSERT_ERROR(safe_atoi("99999999999", &v), ERANGE);
+}
+
+TEST(parse_boolean) {
+        ASSERT_EQ(parse_boolean("yes"), 1);
+        ASSERT_EQ(parse_boolean("ON"), 1);
+        ASSERT_EQ(parse_boolean("0"), 0);
+        ASSERT_EQ(parse_boolean("off"), 0);
+        ASSERT_ERROR(parse_boolean("maybe"), EINVAL);
+        ASSERT_ERROR(parse_boolean(""), EINVAL);
+}
+
+TEST(parse_sec) {
+        uint64_t u;
+        ASSERT_OK(parse_sec_usec("1.5", &u));
+        ASSERT_EQ(u, 1500000);
+        ASSERT_OK(parse_sec_usec("250ms", &u));
+        ASSERT_EQ(u, 250000);
+        ASSERT_ERROR(parse_sec_usec("-1", &u), EINVAL);
+        ASSERT_ERROR(parse_sec_usec("1h", &u), EINVAL);
+        ASSERT_ERROR(parse_sec_usec("", &u), EINVAL);
+}
+
+TEST(signals) {
+        ASSERT_EQ(signal_from_string("TERM"), SIGTERM);
+        ASSERT_EQ(signal_from_string("SIGKILL"), SIGKILL);
+        ASSERT_EQ(signal_from_string("9"), 9);
+        ASSERT_EQ(signal_from_string("RTMIN+3"), SIGRTMIN + 3);
+        ASSERT_ERROR(signal_from_string("FOO"), EINVAL);
+        ASSERT_ERROR(signal_from_string(""), EINVAL);
+        ASSERT_ERROR(signal_from_string("0"), EINVAL);
+        ASSERT_STREQ(signal_to_string(SIGTERM), "TERM");
+}
+
+TEST(strv_env) {
+        _cleanup_strv_free_ char **env = NULL;
+        ASSERT_OK(strv_env_set(&env, "A=1"));
+        ASSERT_OK(strv_env_set(&env, "B=2"));
+        ASSERT_OK(strv_env_set(&env, "A=3"));
+        ASSERT_EQ(strv_length(env), 2);
+        ASSERT_STREQ(strv_env_get(env, "A"), "3");
+        ASSERT_ERROR(strv_env_set(&env, "=x"), EINVAL);
+        ASSERT_ERROR(strv_env_set(&env, "noequals"), EINVAL);
+}
+
+TEST(utf8) {
+        ASSERT_TRUE(utf8_is_valid("abc"));
+        ASSERT_TRUE(utf8_is_valid("gr\xc3\xbc\xc3\x9f"));
+        ASSERT_FALSE(utf8_is_valid("\xff"));
+        ASSERT_FALSE(utf8_is_valid("\xc3"));
+}
+
+TEST(strjoin) {
+        _cleanup_free_ char *s = strjoin("a", "/", "b");
+        ASSERT_STREQ(s, "a/b");
+}
+
+TEST(id128) {
+        char id[33];
+        ASSERT_OK(id128_random_hex(id));
+        ASSERT_EQ(strlen(id), 32);
+}
