@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/* Machine names: hostname-like, labels of [A-Za-z0-9-] (not starting or ending with '-')
+ * joined by single dots, 1..64 bytes. They become host names, file names under
+ * /run/nspawnctl, cgroup names and D-Bus object path components. */
+bool machine_name_is_valid(const char *s);
+/* Image names: the machine name rule; names starting with ".#" (temporary) or "." (hidden,
+ * internal) are never valid as user input. */
+bool image_name_is_valid(const char *s);
+/* Escapes a name for a D-Bus object path component (like sd_bus_path_encode). */
+int bus_label_escape(const char *s, char **ret);
