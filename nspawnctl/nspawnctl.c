@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "verbs.h"
+
+/* Verb groups register here; each verb's own --help describes its options. */
+static const Verb verbs[] = {
+        { "run", verb_run, "Run a command or boot a directory tree (no daemon needed)" },
+};
+
+static void help(void) {
+        printf("nspawnctl [OPTIONS...] COMMAND ...\n\n"
+               "Create, run and manage system containers.\n\nCommands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %-16s %s\n", verbs[i].name, verbs[i].summary);
+        printf("\nOptions:\n"
+               "  -h --help        Show this help\n"
+               "     --version     Show the version\n"
+               "\nRun 'nspawnctl COMMAND --help' for a command's options.\n"
+               "\nExit status: 0 success, 1 failure, 2 usage error, 3 no such machine or image,\n"
+               "4 name already taken, 5 wrong state, 6 machined not reachable, 7 not allowed;\n"
+               "'run' and 'shell' exit with the command's own status.\n");
+}
+
+int main(int argc, char *argv[]) {
+        log_set_prefix("nspawnctl");
+
+        if (argc < 2) {
+                help();
+                return EXIT_USAGE;
+        }
+        if (streq(argv[1], "-h") || streq(argv[1], "--help") || streq(argv[1], "help")) {
+                help();
+                return EXIT_OK;
+        }
+        if (streq(argv[1], "--version")) {
+                printf("nspawnctl %s\n", PACKAGE_VERSION);
+                return EXIT_OK;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(argv[1], verbs[i].name))
+                        return verbs[i].dispatch(argc - 1, argv + 1);
+
+        log_error("Unknown command '%s'. See 'nspawnctl --help'.", argv[1]);
+        return EXIT_USAGE;
+}
