@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "names.h"
+
+#define NAME_MAX_BYTES 64
+
+static bool char_is_label(char c) {
+        /* Explicit ASCII ranges: isalnum() is locale dependent and would let bytes >= 0x80
+         * through in some locales. */
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-';
+}
+
+bool machine_name_is_valid(const char *s) {
+        size_t n = 0, label_len = 0;
+        char prev = '.';
+
+        if (!s)
+                return false;
+
+        for (const char *p = s; *p; p++, n++) {
+                if (n >= NAME_MAX_BYTES)
+                        return false;
+
+                if (*p == '.') {
+                        /* Covers a leading dot, ".." and a label ending in '-'. */
+                        if (label_len == 0 || prev == '-')
+                                return false;
+                        label_len = 0;
+                } else if (char_is_label(*p)) {
+                        if (label_len == 0 && *p == '-')
+                                return false;
+                        label_len++;
+                } else
+                        return false;
+
+                prev = *p;
+        }
+
+        /* Empty string, trailing dot, trailing '-'. */
+        return label_len > 0 && prev != '-';
+}
+
+bool image_name_is_valid(const char *s) {
+        if (!s)
+                return false;
+        /* ".#name" (temporary) and ".name" (hidden) belong to the pool itself. The machine
+         * rule already refuses a leading dot; this keeps the reason visible should that
+         * rule ever be relaxed. */
+        if (s[0] == '.')
+                return false;
+        return machine_name_is_valid(s);
+}
+
+static char hexchar(unsigned x) {
+        return "0123456789abcdef"[x & 15];
+}
+
+int bus_label_escape(const char *s, char **ret) {
+        char *r, *t;
+
+        if (!s || !ret)
+                return -EINVAL;
+
+        /* An object path component may not be empty. */
+        if (*s == 0) {
+                r = strdup("_");
+                if (!r)
+                        return -ENOMEM;
+                *ret = r;
+                return 0;
+        }
+
+        r = malloc(strlen(s) * 3 + 1);
+        if (!r)
+                return -ENOMEM;
+
+        /* Same encoding as sd_bus_path_encode(), so paths match what systemd tools expect:
+         * a leading digit is escaped too. */
+        t = r;
+        for (const char *f = s; *f; f++) {
+                bool keep = (*f >= 'a' && *f <= 'z') || (*f >= 'A' && *f <= 'Z') ||
+                            (f > s && *f >= '0' && *f <= '9');
+                if (keep)
+                        *t++ = *f;
+                else {
+                        *t++ = '_';
+                        *t++ = hexchar((unsigned char) *f >> 4);
+                        *t++ = hexchar((unsigned char) *f);
+                }
+        }
+        *t = 0;
+
+        *ret = r;
+        return 0;
+}
