@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "macro.h"
+
 typedef struct BindMount {
         char *source;      /* absolute host path */
         char *destination; /* absolute path inside the container */
@@ -29,14 +31,23 @@ typedef enum SettingsTrust {
         SETTINGS_TRUSTED,   /* /etc/nspawnctl or /run/nspawnctl */
 } SettingsTrust;
 
+/* An empty Settings: every tristate -1, every list empty. */
+int settings_new(Settings **ret);
 Settings *settings_free(Settings *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Settings *, settings_free);
 
 /* Parses a systemd.nspawn-style file. On a syntax error returns -EBADMSG and sets
  * *ret_error to "FILE:LINE: what is wrong". Keys that are privileged (Bind, BindReadOnly,
  * TemporaryFileSystem, PrivateNetwork) are skipped in an untrusted file, and a
- * "FILE:LINE: ignoring ..." line is appended to *ret_warnings for each. */
+ * "FILE:LINE: ignoring ..." line is appended to *ret_warnings for each; unknown sections
+ * and keys get a warning line too, as in systemd. ret_error and ret_warnings may be NULL;
+ * both are set only when the function says so (error on -EBADMSG, warnings on success).
+ * Within a file the last assignment of a single-valued key wins; Environment=, Bind=,
+ * BindReadOnly= and TemporaryFileSystem= accumulate; an empty value resets any key.
+ * Lines cannot be continued with a backslash. */
 int settings_parse(FILE *f, const char *filename, SettingsTrust trust, Settings **ret,
                    char **ret_error, char ***ret_warnings);
+/* Refuses anything but a regular file (-EISDIR, -EBADFD). */
 int settings_load(const char *path, SettingsTrust trust, Settings **ret, char **ret_error,
                   char ***ret_warnings);
 
@@ -46,5 +57,9 @@ int settings_load(const char *path, SettingsTrust trust, Settings **ret, char **
 int bind_mount_parse(const char *spec, bool read_only, BindMount *ret);
 void bind_mount_done(BindMount *b);
 void bind_mounts_free(BindMount *b, size_t n);
+/* Splits Parameters= style words on spaces and tabs. '...' quotes literally; "..." and
+ * unquoted text take a backslash escape. -EINVAL on an unbalanced quote or a trailing
+ * backslash. */
+int split_quoted(const char *s, char ***ret);
 /* Absolute, normalized, no ".." component, no control characters. */
 bool path_is_safe_absolute(const char *p);

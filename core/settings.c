@@ -1,0 +1,661 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "macro.h"
+#include "settings.h"
+#include "util/strv.h"
+#include "util/util.h"
+
+/* A .nspawn file is a few hundred bytes; anything near this is not one, and a bound keeps
+ * a hostile file from making us allocate without limit. */
+#define SETTINGS_LINE_MAX (64U * 1024U)
+
+static bool char_is_control(char c) {
+        return (unsigned char) c < 0x20 || c == 0x7f;
+}
+
+bool path_is_safe_absolute(const char *p) {
+        const char *c;
+
+        if (!p || p[0] != '/')
+                return false;
+        if (strnlen(p, PATH_MAX) >= PATH_MAX)
+                return false;
+        if (!utf8_is_valid(p))
+                return false;
+        for (c = p; *c; c++)
+                if (char_is_control(*c))
+                        return false;
+
+        if (streq(p, "/"))
+                return true;
+
+        /* Walk the components: each must be non-empty (no "//", no trailing '/') and
+         * neither "." nor "..". */
+        c = p;
+        while (*c == '/') {
+                const char *start = c + 1;
+                size_t n = strcspn(start, "/");
+
+                if (n == 0)
+                        return false;
+                if ((n == 1 && start[0] == '.') || (n == 2 && start[0] == '.' && start[1] == '.'))
+                        return false;
+                c = start + n;
+        }
+        return true;
+}
+
+void bind_mount_done(BindMount *b) {
+        if (!b)
+                return;
+        free(b->source);
+        free(b->destination);
+        b->source = b->destination = NULL;
+}
+
+void bind_mounts_free(BindMount *b, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                bind_mount_done(b + i);
+        free(b);
+}
+
+int bind_mount_parse(const char *spec, bool read_only, BindMount *ret) {
+        _cleanup_free_ char *source = NULL, *destination = NULL;
+        const char *colon1, *colon2, *options = NULL;
+        bool recursive = true;
+
+        if (!spec || !ret)
+                return -EINVAL;
+
+        colon1 = strchr(spec, ':');
+        if (colon1) {
+                source = strndup(spec, colon1 - spec);
+                colon2 = strchr(colon1 + 1, ':');
+                if (colon2) {
+                        destination = strndup(colon1 + 1, colon2 - colon1 - 1);
+                        options = colon2 + 1;
+                } else
+                        destination = strdup(colon1 + 1);
+        } else {
+                source = strdup(spec);
+                destination = strdup(spec);
+        }
+        if (!source || !destination)
+                return -ENOMEM;
+
+        if (options) {
+                if (streq(options, "rbind"))
+                        recursive = true;
+                else if (streq(options, "norbind"))
+                        recursive = false;
+                else
+                        return -EINVAL; /* also a fourth ':' field */
+        }
+
+        if (!path_is_safe_absolute(source) || !path_is_safe_absolute(destination))
+                return -EINVAL;
+
+        *ret = (BindMount) {
+                .source = TAKE_PTR(source),
+                .destination = TAKE_PTR(destination),
+                .read_only = read_only,
+                .recursive = recursive,
+        };
+        return 0;
+}
+
+Settings *settings_free(Settings *s) {
+        if (!s)
+                return NULL;
+        strv_free(s->parameters);
+        strv_free(s->environment);
+        free(s->user);
+        free(s->working_directory);
+        bind_mounts_free(s->binds, s->n_binds);
+        strv_free(s->tmpfs);
+        free(s);
+        return NULL;
+}
+
+int settings_new(Settings **ret) {
+        Settings *s;
+
+        if (!ret)
+                return -EINVAL;
+        s = calloc(1, sizeof(Settings));
+        if (!s)
+                return -ENOMEM;
+        s->boot = -1;
+        s->read_only = -1;
+        s->private_network = -1;
+        *ret = s;
+        return 0;
+}
+
+int split_quoted(const char *s, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        const char *p = s;
+        int r;
+
+        if (!s || !ret)
+                return -EINVAL;
+
+        l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+
+        for (;;) {
+                _cleanup_free_ char *word = NULL;
+                size_t n = 0;
+                char quote = 0;
+
+                p += strspn(p, " \t");
+                if (*p == 0)
+                        break;
+
+                /* A word is never longer than what is left of the input. */
+                word = malloc(strlen(p) + 1);
+                if (!word)
+                        return -ENOMEM;
+
+                for (; *p; p++) {
+                        if (quote) {
+                                if (*p == quote)
+                                        quote = 0;
+                                else if (quote == '"' && *p == '\\' && (p[1] == '"' || p[1] == '\\'))
+                                        word[n++] = *++p;
+                                else
+                                        word[n++] = *p;
+                        } else if (*p == '"' || *p == '\'')
+                                quote = *p;
+                        else if (*p == ' ' || *p == '\t')
+                                break;
+                        else if (*p == '\\') {
+                                if (p[1] == 0)
+                                        return -EINVAL;
+                                word[n++] = *++p;
+                        } else
+                                word[n++] = *p;
+                }
+                if (quote)
+                        return -EINVAL;
+                word[n] = 0;
+
+                r = strv_consume(&l, TAKE_PTR(word));
+                if (r < 0)
+                        return r;
+        }
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static bool env_name_is_valid(const char *s, size_t n) {
+        if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+                        return false;
+        return true;
+}
+
+static bool user_name_is_valid(const char *s) {
+        /* The portable user name set plus a numeric UID; refuses anything that could be
+         * mistaken for an option, a path or a passwd field separator. */
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 256 || s[0] == '-' || s[0] == '.')
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-')
+                        continue;
+                if (c == '$' && i == n - 1)
+                        continue;
+                return false;
+        }
+        return true;
+}
+
+static bool mount_options_are_valid(const char *s) {
+        if (isempty(s))
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+                      strchr("=,._+-", *s)))
+                        return false;
+        return true;
+}
+
+typedef struct ParseContext {
+        const char *filename;
+        unsigned line;
+        SettingsTrust trust;
+        Settings *settings;
+        char **warnings;
+        char *error;
+} ParseContext;
+
+/* Both warnings and errors read "FILE:LINE: message", like a compiler's. */
+static int add_warning(ParseContext *c, const char *format, ...) _printf_(2, 3);
+static int add_warning(ParseContext *c, const char *format, ...) {
+        _cleanup_free_ char *msg = NULL;
+        char *w;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&msg, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+
+        if (asprintf(&w, "%s:%u: %s", c->filename, c->line, msg) < 0)
+                return -ENOMEM;
+        return strv_consume(&c->warnings, w);
+}
+
+/* Records "FILE:LINE: message" and returns -EBADMSG (or -ENOMEM if even that fails). */
+static int syntax_error(ParseContext *c, const char *format, ...) _printf_(2, 3);
+static int syntax_error(ParseContext *c, const char *format, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&msg, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+
+        free(c->error);
+        if (asprintf(&c->error, "%s:%u: %s", c->filename, c->line, msg) < 0) {
+                c->error = NULL;
+                return -ENOMEM;
+        }
+        return -EBADMSG;
+}
+
+typedef int (*SettingParser)(ParseContext *c, const char *key, const char *value);
+
+static int parse_tristate(ParseContext *c, const char *key, const char *value, int *ret) {
+        int b;
+
+        if (isempty(value)) {
+                *ret = -1;
+                return 0;
+        }
+        b = parse_boolean(value);
+        if (b < 0)
+                return syntax_error(c, "invalid boolean value \"%s\" for %s=", value, key);
+        *ret = b;
+        return 0;
+}
+
+static int parse_boot(ParseContext *c, const char *key, const char *value) {
+        return parse_tristate(c, key, value, &c->settings->boot);
+}
+
+static int parse_read_only(ParseContext *c, const char *key, const char *value) {
+        return parse_tristate(c, key, value, &c->settings->read_only);
+}
+
+static int parse_private_network(ParseContext *c, const char *key, const char *value) {
+        return parse_tristate(c, key, value, &c->settings->private_network);
+}
+
+static int parse_parameters(ParseContext *c, const char *key, const char *value) {
+        char **l = NULL;
+        int r;
+
+        r = split_quoted(value, &l);
+        if (r == -EINVAL)
+                return syntax_error(c, "unbalanced quotes or trailing backslash in %s=", key);
+        if (r < 0)
+                return r;
+
+        /* Like systemd: the last assignment wins, an empty one resets. */
+        strv_free(c->settings->parameters);
+        c->settings->parameters = l;
+        return 0;
+}
+
+static int parse_environment(ParseContext *c, const char *key, const char *value) {
+        const char *eq;
+
+        if (isempty(value)) {
+                c->settings->environment = strv_free(c->settings->environment);
+                return 0;
+        }
+        eq = strchr(value, '=');
+        if (!eq)
+                return syntax_error(c, "%s= assignment \"%s\" lacks '='", key, value);
+        if (!env_name_is_valid(value, eq - value))
+                return syntax_error(c, "invalid environment variable name in %s=\"%s\"", key, value);
+        return strv_env_set(&c->settings->environment, value);
+}
+
+static int parse_user(ParseContext *c, const char *key, const char *value) {
+        char *u = NULL;
+
+        if (!isempty(value)) {
+                if (!user_name_is_valid(value))
+                        return syntax_error(c, "invalid user name \"%s\" for %s=", value, key);
+                u = strdup(value);
+                if (!u)
+                        return -ENOMEM;
+        }
+        free(c->settings->user);
+        c->settings->user = u;
+        return 0;
+}
+
+static int parse_working_directory(ParseContext *c, const char *key, const char *value) {
+        char *d = NULL;
+
+        if (!isempty(value)) {
+                if (!path_is_safe_absolute(value))
+                        return syntax_error(c, "%s= path \"%s\" is not a normalized absolute path",
+                                            key, value);
+                d = strdup(value);
+                if (!d)
+                        return -ENOMEM;
+        }
+        free(c->settings->working_directory);
+        c->settings->working_directory = d;
+        return 0;
+}
+
+static int parse_bind(ParseContext *c, const char *key, const char *value) {
+        Settings *s = c->settings;
+        BindMount b, *n;
+        int r;
+
+        if (isempty(value)) {
+                bind_mounts_free(s->binds, s->n_binds);
+                s->binds = NULL;
+                s->n_binds = 0;
+                return 0;
+        }
+
+        r = bind_mount_parse(value, streq(key, "BindReadOnly"), &b);
+        if (r == -EINVAL)
+                return syntax_error(c, "invalid bind mount specification \"%s\" for %s= "
+                                    "(expected absolute SOURCE[:DESTINATION[:rbind|norbind]])",
+                                    value, key);
+        if (r < 0)
+                return r;
+
+        n = reallocarray(s->binds, s->n_binds + 1, sizeof(BindMount));
+        if (!n) {
+                bind_mount_done(&b);
+                return -ENOMEM;
+        }
+        s->binds = n;
+        s->binds[s->n_binds++] = b;
+        return 0;
+}
+
+static int parse_tmpfs(ParseContext *c, const char *key, const char *value) {
+        _cleanup_free_ char *path = NULL;
+        const char *colon;
+
+        if (isempty(value)) {
+                c->settings->tmpfs = strv_free(c->settings->tmpfs);
+                return 0;
+        }
+
+        colon = strchr(value, ':');
+        path = colon ? strndup(value, colon - value) : strdup(value);
+        if (!path)
+                return -ENOMEM;
+        if (!path_is_safe_absolute(path))
+                return syntax_error(c, "%s= path \"%s\" is not a normalized absolute path", key, path);
+        if (colon && !mount_options_are_valid(colon + 1))
+                return syntax_error(c, "invalid mount options \"%s\" for %s=", colon + 1, key);
+
+        return strv_extend(&c->settings->tmpfs, value);
+}
+
+static int parse_unsupported(ParseContext *c, const char *key, const char *value) {
+        return add_warning(c, "unsupported setting %s=, ignoring", key);
+}
+
+static const struct {
+        const char *section;
+        const char *key;
+        SettingParser parse;
+        bool privileged;
+} setting_table[] = {
+        { "Exec", "Boot", parse_boot, false },
+        { "Exec", "Parameters", parse_parameters, false },
+        { "Exec", "Environment", parse_environment, false },
+        { "Exec", "User", parse_user, false },
+        { "Exec", "WorkingDirectory", parse_working_directory, false },
+        { "Files", "ReadOnly", parse_read_only, false },
+        { "Files", "Bind", parse_bind, true },
+        { "Files", "BindReadOnly", parse_bind, true },
+        { "Files", "TemporaryFileSystem", parse_tmpfs, true },
+        { "Network", "Private", parse_private_network, true },
+        { "Network", "VirtualEthernet", parse_unsupported, false },
+};
+
+static const char *const known_sections[] = { "Exec", "Files", "Network" };
+
+static bool key_name_is_valid(const char *s) {
+        if (isempty(s))
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+                      *s == '_' || *s == '-'))
+                        return false;
+        return true;
+}
+
+static int parse_line(ParseContext *c, char *l, char **section, bool *section_known) {
+        char *eq, *key, *value;
+        int r;
+
+        if (!utf8_is_valid(l))
+                return syntax_error(c, "invalid UTF-8");
+        for (char *p = l; *p; p++)
+                if (char_is_control(*p) && *p != '\t')
+                        return syntax_error(c, "control character in line");
+
+        l = strstrip(l);
+        if (*l == 0 || *l == '#' || *l == ';')
+                return 0;
+
+        if (*l == '[') {
+                size_t n = strlen(l);
+                char *name;
+
+                if (l[n - 1] != ']')
+                        return syntax_error(c, "unterminated section header");
+                l[n - 1] = 0;
+                name = l + 1;
+                if (!key_name_is_valid(name))
+                        return syntax_error(c, "invalid section name \"[%s]\"", name);
+
+                free(*section);
+                *section = strdup(name);
+                if (!*section)
+                        return -ENOMEM;
+
+                *section_known = false;
+                for (size_t i = 0; i < ELEMENTSOF(known_sections); i++)
+                        if (streq(name, known_sections[i]))
+                                *section_known = true;
+                if (!*section_known)
+                        return add_warning(c, "unknown section [%s], ignoring", name);
+                return 0;
+        }
+
+        eq = strchr(l, '=');
+        if (!eq)
+                return syntax_error(c, "expected KEY=VALUE or [Section], found neither");
+        *eq = 0;
+        key = strstrip(l);
+        value = strstrip(eq + 1);
+        if (*section && !*section_known)
+                return 0; /* already warned about the section, whatever it contains */
+        if (!key_name_is_valid(key))
+                return syntax_error(c, "invalid key name \"%s\"", key);
+        if (!*section)
+                return add_warning(c, "assignment %s= outside of any section, ignoring", key);
+
+        for (size_t i = 0; i < ELEMENTSOF(setting_table); i++) {
+                if (!streq(setting_table[i].section, *section) || !streq(setting_table[i].key, key))
+                        continue;
+
+                /* Checked before the value is even looked at: a file we do not trust does
+                 * not get to influence what the host exposes, whatever it contains. */
+                if (setting_table[i].privileged && c->trust != SETTINGS_TRUSTED)
+                        return add_warning(c, "ignoring privileged setting %s= in untrusted file", key);
+
+                r = setting_table[i].parse(c, key, value);
+                return r;
+        }
+
+        return add_warning(c, "unknown key %s= in section [%s], ignoring", key, *section);
+}
+
+/* Like getline(), but gives up with -ENOBUFS past SETTINGS_LINE_MAX instead of growing
+ * the buffer for as long as the input goes on. Returns 0 at EOF, 1 if a line was read. */
+static int read_line_bounded(FILE *f, char **buf, size_t *allocated, size_t *ret_len) {
+        size_t n = 0;
+        int ch;
+
+        for (;;) {
+                ch = getc(f);
+                if (ch == EOF) {
+                        if (ferror(f))
+                                return errno > 0 ? -errno : -EIO;
+                        if (n == 0)
+                                return 0;
+                        break;
+                }
+                if (n >= SETTINGS_LINE_MAX)
+                        return -ENOBUFS;
+                if (n + 1 >= *allocated) {
+                        size_t a = *allocated ? *allocated * 2 : 256;
+                        char *p = realloc(*buf, a);
+                        if (!p)
+                                return -ENOMEM;
+                        *buf = p;
+                        *allocated = a;
+                }
+                if (ch == '\n')
+                        break;
+                (*buf)[n++] = (char) ch;
+        }
+
+        (*buf)[n] = 0;
+        *ret_len = n;
+        return 1;
+}
+
+int settings_parse(FILE *f, const char *filename, SettingsTrust trust, Settings **ret,
+                   char **ret_error, char ***ret_warnings) {
+        _cleanup_(settings_freep) Settings *s = NULL;
+        _cleanup_free_ char *section = NULL, *line = NULL;
+        _cleanup_strv_free_ char **warnings = NULL;
+        ParseContext c = {
+                .filename = filename ?: "(settings)",
+                .trust = trust,
+        };
+        bool section_known = false;
+        size_t allocated = 0;
+        int r;
+
+        if (!f || !ret)
+                return -EINVAL;
+
+        r = settings_new(&s);
+        if (r < 0)
+                return r;
+        c.settings = s;
+
+        for (;;) {
+                char *l;
+                size_t n;
+
+                r = read_line_bounded(f, &line, &allocated, &n);
+                if (r == 0)
+                        break;
+                c.line++;
+                if (r == -ENOBUFS) {
+                        r = syntax_error(&c, "line too long");
+                        goto finish;
+                }
+                if (r < 0)
+                        goto finish;
+                if (memchr(line, 0, n)) {
+                        r = syntax_error(&c, "NUL byte in line");
+                        goto finish;
+                }
+
+                l = line;
+                /* Editors on some systems write a byte order mark; it is not content. */
+                if (c.line == 1 && startswith(l, "\xef\xbb\xbf"))
+                        l += 3;
+
+                r = parse_line(&c, l, &section, &section_known);
+                if (r < 0)
+                        goto finish;
+        }
+        r = 0;
+
+finish:
+        warnings = c.warnings;
+        if (r < 0) {
+                if (r == -EBADMSG && ret_error)
+                        *ret_error = TAKE_PTR(c.error);
+                free(c.error);
+                return r;
+        }
+
+        *ret = TAKE_PTR(s);
+        if (ret_warnings)
+                *ret_warnings = TAKE_PTR(warnings);
+        return 0;
+}
+
+int settings_load(const char *path, SettingsTrust trust, Settings **ret, char **ret_error,
+                  char ***ret_warnings) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_fclose_ FILE *f = NULL;
+        struct stat st;
+
+        if (!path || !ret)
+                return -EINVAL;
+
+        /* O_NONBLOCK so that a FIFO planted where a settings file is expected cannot hang
+         * us; anything but a regular file is refused right after. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+
+        f = fdopen(fd, "r");
+        if (!f)
+                return -errno;
+        TAKE_FD(fd);
+
+        return settings_parse(f, path, trust, ret, ret_error, ret_warnings);
+}
