@@ -8,14 +8,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ini.h"
 #include "macro.h"
 #include "settings.h"
 #include "util/strv.h"
 #include "util/util.h"
-
-/* A .nspawn file is a few hundred bytes; anything near this is not one, and a bound keeps
- * a hostile file from making us allocate without limit. */
-#define SETTINGS_LINE_MAX (64U * 1024U)
 
 static bool char_is_control(char c) {
         return (unsigned char) c < 0x20 || c == 0x7f;
@@ -238,53 +235,13 @@ static bool mount_options_are_valid(const char *s) {
 }
 
 typedef struct ParseContext {
-        const char *filename;
-        unsigned line;
+        IniParser *parser;
         SettingsTrust trust;
         Settings *settings;
-        char **warnings;
-        char *error;
 } ParseContext;
 
-/* Both warnings and errors read "FILE:LINE: message", like a compiler's. */
-static int add_warning(ParseContext *c, const char *format, ...) _printf_(2, 3);
-static int add_warning(ParseContext *c, const char *format, ...) {
-        _cleanup_free_ char *msg = NULL;
-        char *w;
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(&msg, format, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-
-        if (asprintf(&w, "%s:%u: %s", c->filename, c->line, msg) < 0)
-                return -ENOMEM;
-        return strv_consume(&c->warnings, w);
-}
-
-/* Records "FILE:LINE: message" and returns -EBADMSG (or -ENOMEM if even that fails). */
-static int syntax_error(ParseContext *c, const char *format, ...) _printf_(2, 3);
-static int syntax_error(ParseContext *c, const char *format, ...) {
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(&msg, format, ap);
-        va_end(ap);
-        if (r < 0)
-                return -ENOMEM;
-
-        free(c->error);
-        if (asprintf(&c->error, "%s:%u: %s", c->filename, c->line, msg) < 0) {
-                c->error = NULL;
-                return -ENOMEM;
-        }
-        return -EBADMSG;
-}
+#define syntax_error(c, ...) ini_syntax_error((c)->parser, __VA_ARGS__)
+#define add_warning(c, ...) ini_warning((c)->parser, __VA_ARGS__)
 
 typedef int (*SettingParser)(ParseContext *c, const char *key, const char *value);
 
@@ -450,72 +407,15 @@ static const struct {
         { "Network", "VirtualEthernet", parse_unsupported, false },
 };
 
-static const char *const known_sections[] = { "Exec", "Files", "Network" };
+static const char *const known_sections[] = { "Exec", "Files", "Network", NULL };
 
-static bool key_name_is_valid(const char *s) {
-        if (isempty(s))
-                return false;
-        for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-                      *s == '_' || *s == '-'))
-                        return false;
-        return true;
-}
+static int settings_assignment(IniParser *p, const char *section, const char *key, const char *value,
+                               void *userdata) {
+        ParseContext *c = userdata;
 
-static int parse_line(ParseContext *c, char *l, char **section, bool *section_known) {
-        char *eq, *key, *value;
-        int r;
-
-        if (!utf8_is_valid(l))
-                return syntax_error(c, "invalid UTF-8");
-        for (char *p = l; *p; p++)
-                if (char_is_control(*p) && *p != '\t')
-                        return syntax_error(c, "control character in line");
-
-        l = strstrip(l);
-        if (*l == 0 || *l == '#' || *l == ';')
-                return 0;
-
-        if (*l == '[') {
-                size_t n = strlen(l);
-                char *name;
-
-                if (l[n - 1] != ']')
-                        return syntax_error(c, "unterminated section header");
-                l[n - 1] = 0;
-                name = l + 1;
-                if (!key_name_is_valid(name))
-                        return syntax_error(c, "invalid section name \"[%s]\"", name);
-
-                free(*section);
-                *section = strdup(name);
-                if (!*section)
-                        return -ENOMEM;
-
-                *section_known = false;
-                for (size_t i = 0; i < ELEMENTSOF(known_sections); i++)
-                        if (streq(name, known_sections[i]))
-                                *section_known = true;
-                if (!*section_known)
-                        return add_warning(c, "unknown section [%s], ignoring", name);
-                return 0;
-        }
-
-        eq = strchr(l, '=');
-        if (!eq)
-                return syntax_error(c, "expected KEY=VALUE or [Section], found neither");
-        *eq = 0;
-        key = strstrip(l);
-        value = strstrip(eq + 1);
-        if (*section && !*section_known)
-                return 0; /* already warned about the section, whatever it contains */
-        if (!key_name_is_valid(key))
-                return syntax_error(c, "invalid key name \"%s\"", key);
-        if (!*section)
-                return add_warning(c, "assignment %s= outside of any section, ignoring", key);
-
+        c->parser = p;
         for (size_t i = 0; i < ELEMENTSOF(setting_table); i++) {
-                if (!streq(setting_table[i].section, *section) || !streq(setting_table[i].key, key))
+                if (!streq(setting_table[i].section, section) || !streq(setting_table[i].key, key))
                         continue;
 
                 /* Checked before the value is even looked at: a file we do not trust does
@@ -523,59 +423,17 @@ static int parse_line(ParseContext *c, char *l, char **section, bool *section_kn
                 if (setting_table[i].privileged && c->trust != SETTINGS_TRUSTED)
                         return add_warning(c, "ignoring privileged setting %s= in untrusted file", key);
 
-                r = setting_table[i].parse(c, key, value);
-                return r;
+                return setting_table[i].parse(c, key, value);
         }
-
-        return add_warning(c, "unknown key %s= in section [%s], ignoring", key, *section);
-}
-
-/* Like getline(), but gives up with -ENOBUFS past SETTINGS_LINE_MAX instead of growing
- * the buffer for as long as the input goes on. Returns 0 at EOF, 1 if a line was read. */
-static int read_line_bounded(FILE *f, char **buf, size_t *allocated, size_t *ret_len) {
-        size_t n = 0;
-        int ch;
-
-        for (;;) {
-                ch = getc(f);
-                if (ch == EOF) {
-                        if (ferror(f))
-                                return errno > 0 ? -errno : -EIO;
-                        if (n == 0)
-                                return 0;
-                        break;
-                }
-                if (n >= SETTINGS_LINE_MAX)
-                        return -ENOBUFS;
-                if (n + 1 >= *allocated) {
-                        size_t a = *allocated ? *allocated * 2 : 256;
-                        char *p = realloc(*buf, a);
-                        if (!p)
-                                return -ENOMEM;
-                        *buf = p;
-                        *allocated = a;
-                }
-                if (ch == '\n')
-                        break;
-                (*buf)[n++] = (char) ch;
-        }
-
-        (*buf)[n] = 0;
-        *ret_len = n;
-        return 1;
+        return INI_UNKNOWN_KEY;
 }
 
 int settings_parse(FILE *f, const char *filename, SettingsTrust trust, Settings **ret,
                    char **ret_error, char ***ret_warnings) {
         _cleanup_(settings_freep) Settings *s = NULL;
-        _cleanup_free_ char *section = NULL, *line = NULL;
-        _cleanup_strv_free_ char **warnings = NULL;
         ParseContext c = {
-                .filename = filename ?: "(settings)",
                 .trust = trust,
         };
-        bool section_known = false;
-        size_t allocated = 0;
         int r;
 
         if (!f || !ret)
@@ -586,48 +444,12 @@ int settings_parse(FILE *f, const char *filename, SettingsTrust trust, Settings 
                 return r;
         c.settings = s;
 
-        for (;;) {
-                char *l;
-                size_t n;
-
-                r = read_line_bounded(f, &line, &allocated, &n);
-                if (r == 0)
-                        break;
-                c.line++;
-                if (r == -ENOBUFS) {
-                        r = syntax_error(&c, "line too long");
-                        goto finish;
-                }
-                if (r < 0)
-                        goto finish;
-                if (memchr(line, 0, n)) {
-                        r = syntax_error(&c, "NUL byte in line");
-                        goto finish;
-                }
-
-                l = line;
-                /* Editors on some systems write a byte order mark; it is not content. */
-                if (c.line == 1 && startswith(l, "\xef\xbb\xbf"))
-                        l += 3;
-
-                r = parse_line(&c, l, &section, &section_known);
-                if (r < 0)
-                        goto finish;
-        }
-        r = 0;
-
-finish:
-        warnings = c.warnings;
-        if (r < 0) {
-                if (r == -EBADMSG && ret_error)
-                        *ret_error = TAKE_PTR(c.error);
-                free(c.error);
+        r = ini_parse(f, filename ?: "(settings)", known_sections, settings_assignment, &c, ret_error,
+                      ret_warnings);
+        if (r < 0)
                 return r;
-        }
 
         *ret = TAKE_PTR(s);
-        if (ret_warnings)
-                *ret_warnings = TAKE_PTR(warnings);
         return 0;
 }
 
