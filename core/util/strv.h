@@ -23,3 +23,7 @@ int strv_env_set(char ***env, const char *assignment);
 const char *strv_env_get(char *const *env, const char *name);
 
 #define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)
+
+#define FOREACH_STRING(x, ...)                                                             \
+        for (const char *const *_l_##x = (const char *const[]) { __VA_ARGS__, NULL }, *x;  \
+             (x = *_l_##x); _l_##x++)

@@ -57,3 +57,8 @@ int proc_start_time(pid_t pid, uint64_t *ret);
 
 /* random 128-bit id as 32 lower-case hex digits (machine-id format) */
 int id128_random_hex(char ret[33]);
+
+/* SCM_RIGHTS over a unix socket: one fd with an optional small payload. */
+int send_one_fd(int sock, int fd, const void *data, size_t len);
+/* Returns the fd (or -EBADF when the message carried none) and the payload. */
+int receive_one_fd(int sock, void *data, size_t len, ssize_t *ret_len, int *ret_fd);

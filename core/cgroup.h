@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <sys/types.h>
+
+typedef enum CGroupMode {
+        CGROUP_UNIFIED, /* /sys/fs/cgroup is cgroup2 */
+        CGROUP_HYBRID,  /* v1 controllers + cgroup2 at /sys/fs/cgroup/unified */
+        CGROUP_LEGACY,  /* v1 only, name=systemd hierarchy for tracking */
+        _CGROUP_MODE_MAX,
+        _CGROUP_MODE_INVALID = -EINVAL,
+} CGroupMode;
+
+const char *cgroup_mode_to_string(CGroupMode m);
+CGroupMode cgroup_mode_from_string(const char *s);
+
+int cgroup_detect_mode(CGroupMode *ret);
+
+/* PATH is relative to the hierarchy roots, e.g. "/nspawnctl/box". The container gets its
+ * own cgroup in each hierarchy systemd uses for tracking (cgroup2 and/or name=systemd);
+ * that subtree is the root of its cgroup namespace and the only part it may write. */
+int cgroup_create(CGroupMode mode, const char *path);
+int cgroup_attach(CGroupMode mode, const char *path, pid_t pid);
+/* Removes PATH and everything the container created below it (depth first). Processes
+ * must be gone: returns -EBUSY while some remain. */
+int cgroup_remove(CGroupMode mode, const char *path);
+/* Number of processes in PATH and below, in the tracking hierarchy. */
+int cgroup_count_procs(CGroupMode mode, const char *path);
+/* Writes the pids in PATH and below (one per line) to f; for status and tests. */
+int cgroup_path_for_container(const char *machine, char **ret);
+
+/* Called inside the container's mount and cgroup namespaces, before pivot_root: mounts
+ * /sys/fs/cgroup under root_fd the way systemd inside expects for this mode. */
+int cgroup_mount_in_container(CGroupMode mode, int root_fd);

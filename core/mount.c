@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <libmount.h>
+#include <limits.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "mount.h"
+#include "util/util.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(struct libmnt_context *, mnt_free_context, mnt_free_contextp);
+DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(struct libmnt_table *, mnt_unref_table, mnt_unref_tablep);
+
+int mount_nofollow(const char *source, const char *target, const char *fstype,
+                   unsigned long flags, const char *options) {
+        _cleanup_(mnt_free_contextp) struct libmnt_context *cxt = mnt_new_context();
+        int r;
+
+        if (!cxt)
+                return -ENOMEM;
+        /* Targets are /proc/self/fd/N magic links: libmount must not resolve or look them up
+         * in fstab/mtab, and there is no /sbin/mount.* helper to run. */
+        if (mnt_context_disable_canonicalize(cxt, 1) < 0 || mnt_context_disable_mtab(cxt, 1) < 0 ||
+            mnt_context_disable_helpers(cxt, 1) < 0 || mnt_context_disable_swapmatch(cxt, 1) < 0)
+                return -ENOMEM;
+        if (mnt_context_set_source(cxt, source ?: "none") < 0 ||
+            mnt_context_set_target(cxt, target) < 0 || mnt_context_set_mflags(cxt, flags) < 0)
+                return -ENOMEM;
+        if (fstype && mnt_context_set_fstype(cxt, fstype) < 0)
+                return -ENOMEM;
+        if (options && mnt_context_set_options(cxt, options) < 0)
+                return -EINVAL;
+
+        r = mnt_context_mount(cxt);
+        if (r == 0)
+                return 0;
+        if (mnt_context_syscall_called(cxt)) {
+                int e = mnt_context_get_syscall_errno(cxt);
+                return e > 0 ? -e : -EIO;
+        }
+        return r < 0 ? r : -EIO;
+}
+
+int mount_fd_setattr(int fd, bool recursive, uint64_t attr_set, uint64_t attr_clr) {
+        struct mount_attr attr = { .attr_set = attr_set, .attr_clr = attr_clr };
+
+        if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0),
+                    &attr, sizeof attr) < 0)
+                return -errno;
+        return 0;
+}
+
+static int openat2_path(int dirfd, const char *path, uint64_t resolve, int flags) {
+        struct open_how how = {
+                .flags = flags | O_CLOEXEC,
+                .resolve = resolve | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int) syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+        return fd < 0 ? -errno : fd;
+}
+
+/* Creates the missing components of PATH one at a time: each parent is opened through
+ * openat2(RESOLVE_IN_ROOT) and the child made with mkdirat()/openat(O_EXCL|O_NOFOLLOW)
+ * relative to that fd, which never follows a symlink at the new name. */
+static int create_missing(int root_fd, const char *path, uint64_t resolve, bool last_is_file) {
+        char prefix[PATH_MAX] = "";
+        size_t len = 0;
+
+        for (const char *p = path;;) {
+                char name[NAME_MAX + 1];
+                _cleanup_close_ int dfd = -EBADF;
+                size_t n;
+                bool last;
+
+                p += strspn(p, "/");
+                n = strcspn(p, "/");
+                if (n == 0)
+                        return 0;
+                if (n > NAME_MAX || len + n + 2 > sizeof prefix)
+                        return -ENAMETOOLONG;
+                memcpy(name, p, n);
+                name[n] = 0;
+                p += n;
+                last = p[strspn(p, "/")] == 0;
+
+                dfd = openat2_path(root_fd, len ? prefix : "/", resolve, O_DIRECTORY | O_RDONLY);
+                if (dfd < 0)
+                        return dfd;
+                if (last && last_is_file) {
+                        int f = openat(dfd, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0644);
+                        if (f < 0 && errno != EEXIST)
+                                return -errno;
+                        safe_close(f);
+                } else if (mkdirat(dfd, name, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+
+                prefix[len++] = '/';
+                memcpy(prefix + len, name, n + 1);
+                len += n;
+        }
+}
+
+static int open_nofollow_checked(int root_fd, const char *path, uint64_t resolve, int *ret_fd) {
+        struct stat st;
+        int fd = openat2_path(root_fd, path, resolve, O_PATH | O_NOFOLLOW);
+
+        if (fd < 0)
+                return fd;
+        /* O_PATH|O_NOFOLLOW opens a final symlink itself: a mount target that is a symlink
+         * is the classic race, refuse it. */
+        if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) {
+                safe_close(fd);
+                return -ELOOP;
+        }
+        *ret_fd = fd;
+        return 0;
+}
+
+int open_in_root(int root_fd, const char *path, InRootFlags flags, int *ret_fd) {
+        uint64_t resolve = RESOLVE_IN_ROOT | ((flags & IN_ROOT_NO_SYMLINKS) ? RESOLVE_NO_SYMLINKS : 0);
+        int r;
+
+        if (!path || path[0] != '/')
+                return -EINVAL;
+
+        r = open_nofollow_checked(root_fd, path, resolve, ret_fd);
+        if (r != -ENOENT || !(flags & (IN_ROOT_MKDIR | IN_ROOT_MKFILE)))
+                return r;
+        r = create_missing(root_fd, path, resolve, flags & IN_ROOT_MKFILE);
+        if (r < 0)
+                return r;
+        return open_nofollow_checked(root_fd, path, resolve, ret_fd);
+}
+
+static void fd_path(int fd, char buf[static 32]) {
+        snprintf(buf, 32, "/proc/self/fd/%d", fd);
+}
+
+int mount_in_root(int root_fd, const char *path, InRootFlags flags, const char *source,
+                  const char *fstype, unsigned long mflags, const char *options) {
+        _cleanup_close_ int fd = -EBADF;
+        char target[32];
+        int r;
+
+        r = open_in_root(root_fd, path, flags | IN_ROOT_MKDIR, &fd);
+        if (r < 0)
+                return r;
+        fd_path(fd, target);
+        return mount_nofollow(source, target, fstype, mflags, options);
+}
+
+int bind_fd_in_root(int root_fd, int source_fd, const char *path, InRootFlags flags,
+                    bool recursive, bool read_only) {
+        _cleanup_close_ int fd = -EBADF, mnt = -EBADF;
+        char source[32], target[32];
+        struct stat st;
+        int r;
+
+        if (fstat(source_fd, &st) < 0)
+                return -errno;
+        r = open_in_root(root_fd, path, flags | (S_ISDIR(st.st_mode) ? IN_ROOT_MKDIR : IN_ROOT_MKFILE), &fd);
+        if (r < 0)
+                return r;
+        fd_path(source_fd, source);
+        fd_path(fd, target);
+        r = mount_nofollow(source, target, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL);
+        if (r < 0)
+                return r;
+        if (!read_only)
+                return 0;
+        /* Re-open the target: the fd we hold points at the covered directory, not at the
+         * new mount on top of it. */
+        r = open_in_root(root_fd, path, flags, &mnt);
+        if (r < 0)
+                return r;
+        return mount_fd_setattr(mnt, recursive, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0);
+}
+
+int remount_ro_in_root(int root_fd, const char *path) {
+        _cleanup_close_ int fd = -EBADF, mnt = -EBADF;
+        char target[32];
+        int r;
+
+        r = open_in_root(root_fd, path, IN_ROOT_NO_SYMLINKS, &fd);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        fd_path(fd, target);
+        r = mount_nofollow(target, target, NULL, MS_BIND | MS_REC, NULL);
+        if (r < 0)
+                return r;
+        r = open_in_root(root_fd, path, IN_ROOT_NO_SYMLINKS, &mnt);
+        if (r < 0)
+                return r;
+        return mount_fd_setattr(mnt, true, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0);
+}
+
+int path_has_mounts_below(const char *path) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *t = mnt_new_table();
+        struct libmnt_iter *it;
+        struct libmnt_fs *fs;
+        size_t len = strlen(path);
+        int found = 0;
+
+        if (!t)
+                return -ENOMEM;
+        if (mnt_table_parse_file(t, "/proc/self/mountinfo") < 0)
+                return -EIO;
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (!it)
+                return -ENOMEM;
+        while (mnt_table_next_fs(t, it, &fs) == 0) {
+                const char *target = mnt_fs_get_target(fs);
+                if (target && strneq(target, path, len) && (target[len] == 0 || target[len] == '/')) {
+                        found = 1;
+                        break;
+                }
+        }
+        mnt_free_iter(it);
+        return found;
+}
