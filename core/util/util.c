@@ -365,8 +365,9 @@ int proc_start_time(pid_t pid, uint64_t *ret) {
         if (!p)
                 return -EIO;
         p++;
-        /* field 22 (starttime) is the 20th after the comm field */
-        for (int i = 0; i < 20; i++) {
+        /* p is at the space before field 3 (state); field 22 (starttime) follows the 19th
+         * space after it. */
+        for (int i = 0; i < 19; i++) {
                 p = strchr(p + 1, ' ');
                 if (!p)
                         return -EIO;
