@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Every error name machined replies with, in one place: the service uses them with
+ * sd_bus_error_setf(), nspawnctl maps them to exit codes. */
+
+#define MACHINED_BUS_NAME "org.nspawnctl.machined1"
+#define MACHINED_OBJECT_PATH "/org/nspawnctl/machined1"
+#define MACHINED_MACHINE_PATH_PREFIX "/org/nspawnctl/machined1/machine"
+#define MACHINED_MANAGER_INTERFACE "org.nspawnctl.machined1.Manager"
+#define MACHINED_MACHINE_INTERFACE "org.nspawnctl.machined1.Machine"
+
+#define BUS_ERROR_NO_SUCH_MACHINE "org.nspawnctl.machined1.NoSuchMachine"
+#define BUS_ERROR_NO_SUCH_IMAGE "org.nspawnctl.machined1.NoSuchImage"
+#define BUS_ERROR_NO_MACHINE_FOR_PID "org.nspawnctl.machined1.NoMachineForPID"
+#define BUS_ERROR_MACHINE_EXISTS "org.nspawnctl.machined1.MachineExists"
+#define BUS_ERROR_INVALID_NAME "org.nspawnctl.machined1.InvalidName"
+#define BUS_ERROR_MACHINE_NOT_RUNNING "org.nspawnctl.machined1.MachineNotRunning"
+#define BUS_ERROR_IMAGE_HAS_NO_INIT "org.nspawnctl.machined1.ImageHasNoInit"
+#define BUS_ERROR_BAD_SETTINGS "org.nspawnctl.machined1.BadSettings"
+#define BUS_ERROR_NOT_PERMITTED "org.nspawnctl.machined1.NotPermitted"
+#define BUS_ERROR_START_FAILED "org.nspawnctl.machined1.StartFailed"
+#define BUS_ERROR_START_TIMEOUT "org.nspawnctl.machined1.StartTimeout"

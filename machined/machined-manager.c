@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "machined-errors.h"
+#include "machined.h"
+#include "names.h"
+#include "util/util.h"
+
+/* The D-Bus policy already keeps non-root callers away from these methods, but the private
+ * socket has no policy and a policy file can be edited: check the caller's euid here too. */
+int bus_check_root(sd_bus_message *message, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid;
+        int r;
+
+        r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
+        if (r < 0)
+                return r;
+        r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return r;
+        if (uid != 0)
+                return sd_bus_error_setf(error, BUS_ERROR_NOT_PERMITTED,
+                                         "Only root may change machines (caller uid %u).",
+                                         (unsigned) uid);
+        return 0;
+}
+
+static int find_machine_or_error(Manager *m, const char *name, Machine **ret,
+                                 sd_bus_error *error) {
+        Machine *machine;
+
+        if (!machine_name_is_valid(name))
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
+                                         "Invalid machine name: a host name of at most 64 "
+                                         "bytes made of [A-Za-z0-9-] labels joined by dots.");
+        machine = manager_find_machine(m, name);
+        if (!machine)
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_MACHINE,
+                                         "No machine '%s' known.", name);
+        *ret = machine;
+        return 0;
+}
+
+static int method_list_machines(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(ssso)");
+        if (r < 0)
+                return r;
+        for (Machine *i = m->machines; i; i = i->next) {
+                r = sd_bus_message_append(reply, "(ssso)", i->rec.name, strna(i->rec.class),
+                                          strna(i->rec.service), i->path);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Machine *machine;
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        r = find_machine_or_error(userdata, name, &machine, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, "o", machine->path);
+}
+
+static int method_get_machine_by_pid(sd_bus_message *message, void *userdata,
+                                     sd_bus_error *error) {
+        Manager *m = userdata;
+        uint32_t pid;
+        int r;
+
+        r = sd_bus_message_read(message, "u", &pid);
+        if (r < 0)
+                return r;
+        if (pid == 0) {
+                _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+                pid_t p;
+                r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_PID, &creds);
+                if (r < 0)
+                        return r;
+                r = sd_bus_creds_get_pid(creds, &p);
+                if (r < 0)
+                        return r;
+                pid = (uint32_t) p;
+        }
+        for (Machine *i = m->machines; i; i = i->next)
+                if (i->rec.leader == pid ||
+                    (i->rec.cgroup && cgroup_contains_pid(i->rec.cgroup, (pid_t) pid)))
+                        return sd_bus_reply_method_return(message, "o", i->path);
+        return sd_bus_error_setf(error, BUS_ERROR_NO_MACHINE_FOR_PID,
+                                 "PID %u does not belong to any known machine.", pid);
+}
+
+static int kill_by_name(sd_bus_message *message, Manager *m, const char *name, const char *whom,
+                        int sig, sd_bus_error *error) {
+        Machine *machine;
+        int r;
+
+        r = find_machine_or_error(m, name, &machine, error);
+        if (r < 0)
+                return r;
+        return bus_machine_kill(machine, message, whom, sig, error);
+}
+
+static int method_terminate_machine(sd_bus_message *message, void *userdata,
+                                    sd_bus_error *error) {
+        const char *name;
+        int r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        return kill_by_name(message, userdata, name, "leader", SIGKILL, error);
+}
+
+/* What systemd as a container's init understands: SIGRTMIN+4 powers off, SIGINT reboots. */
+static int method_poweroff_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *name;
+        int r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        return kill_by_name(message, userdata, name, "leader", SIGRTMIN + 4, error);
+}
+
+static int method_reboot_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *name;
+        int r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        return kill_by_name(message, userdata, name, "leader", SIGINT, error);
+}
+
+static int method_kill_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *name, *whom;
+        int32_t sig;
+        int r = sd_bus_message_read(message, "ssi", &name, &whom, &sig);
+        if (r < 0)
+                return r;
+        return kill_by_name(message, userdata, name, whom, sig, error);
+}
+
+static int method_start_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        r = bus_check_root(message, error);
+        if (r < 0)
+                return r;
+        return manager_start_machine(userdata, message, name, error);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("PoolPath", "s", NULL, offsetof(Manager, pool), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StateDirectory", "s", NULL, offsetof(Manager, state_dir), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_ARGS("ListMachines", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(ssso)", machines), method_list_machines,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetMachine", SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("o", machine), method_get_machine,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetMachineByPID", SD_BUS_ARGS("u", pid),
+                                SD_BUS_RESULT("o", machine), method_get_machine_by_pid,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("StartMachine", SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("o", machine), method_start_machine, 0),
+        SD_BUS_METHOD_WITH_ARGS("PowerOffMachine", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
+                                method_poweroff_machine, 0),
+        SD_BUS_METHOD_WITH_ARGS("RebootMachine", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
+                                method_reboot_machine, 0),
+        SD_BUS_METHOD_WITH_ARGS("TerminateMachine", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
+                                method_terminate_machine, 0),
+        SD_BUS_METHOD_WITH_ARGS("KillMachine", SD_BUS_ARGS("s", name, "s", whom, "i", signal),
+                                SD_BUS_NO_RESULT, method_kill_machine, 0),
+        SD_BUS_SIGNAL_WITH_ARGS("MachineNew", SD_BUS_ARGS("s", machine, "o", path), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("MachineRemoved", SD_BUS_ARGS("s", machine, "o", path), 0),
+        SD_BUS_VTABLE_END,
+};
+
+int manager_add_bus_objects(Manager *m, sd_bus *bus) {
+        int r;
+
+        r = sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
+                                     manager_vtable, m);
+        if (r < 0)
+                return r;
+        return machine_add_bus_objects(m, bus);
+}
+
+static void emit_on_all(Manager *m, int (*f)(sd_bus *bus, Machine *machine, const char *member),
+                        Machine *machine, const char *member) {
+        if (m->bus)
+                (void) f(m->bus, machine, member);
+        for (PrivateConnection *c = m->connections; c; c = c->next)
+                (void) f(c->bus, machine, member);
+}
+
+static int emit_signal_one(sd_bus *bus, Machine *machine, const char *member) {
+        return sd_bus_emit_signal(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member,
+                                  "so", machine->rec.name, machine->path);
+}
+
+int manager_emit_signal(Manager *m, const char *member, Machine *machine) {
+        emit_on_all(m, emit_signal_one, machine, member);
+        return 0;
+}
+
+static int emit_changed_one(sd_bus *bus, Machine *machine, const char *member) {
+        return sd_bus_emit_properties_changed(bus, machine->path, MACHINED_MACHINE_INTERFACE,
+                                              "State", "Leader", "ConsoleSocket", "ConsoleLog",
+                                              "ControlGroup", NULL);
+}
+
+void manager_emit_properties_changed(Manager *m, Machine *machine) {
+        emit_on_all(m, emit_changed_one, machine, NULL);
+}

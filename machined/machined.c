@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "log.h"
+#include "machined-errors.h"
+#include "machined.h"
+#include "util/util.h"
+
+static void help(void) {
+        printf("machined [OPTIONS...]\n\n"
+               "Starts, tracks and stops nspawnctl machines; serves %s on the system bus\n"
+               "and on STATEDIR/private.\n\n"
+               "  -h --help              Show this help\n"
+               "     --version           Show the version\n"
+               "     --pool=DIR          Where images live (default /var/lib/machines)\n"
+               "     --state-dir=DIR     Runtime state (default /run/nspawnctl)\n"
+               "     --config-dir=DIR    Trusted settings (default /etc/nspawnctl)\n"
+               "     --runtime=PATH      The nspawnctl binary that supervises machines\n"
+               "                         (default: $NSPAWNCTL_RUNTIME, the build tree's, or\n"
+               "                         %s/nspawnctl)\n"
+               "     --no-bus            Serve only the private socket\n"
+               "  -v --verbose           Log debug messages\n",
+               MACHINED_BUS_NAME, BINDIR);
+}
+
+static Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        start_requests_free(m);
+        while (m->machines)
+                machine_free(m->machines);
+        manager_close_private(m);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_source_disable_unref(m->inotify_source);
+        sd_event_unref(m->event);
+        safe_close(m->machines_dir_fd);
+        free(m->pool);
+        free(m->state_dir);
+        free(m->machines_dir);
+        free(m->logs_dir);
+        free(m->runtime);
+        free(m->settings_dirs[0]);
+        free(m->settings_dirs[1]);
+        free(m);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+static int absolute_path(const char *opt, const char *p, char **ret) {
+        char buf[PATH_MAX];
+        if (isempty(p) || strlen(p) >= PATH_MAX)
+                return log_error_errno(-EINVAL, "Invalid value for %s.", opt);
+        if (!realpath(p, buf)) {
+                /* The state directory may not exist yet; accept an absolute path as given. */
+                if (errno != ENOENT || p[0] != '/')
+                        return log_error_errno(errno, "Invalid value for %s '%s': %m", opt, p);
+                snprintf(buf, sizeof buf, "%s", p);
+        }
+        free(*ret);
+        *ret = strdup(buf);
+        return *ret ? 0 : log_oom();
+}
+
+/* The nspawnctl next to us in the build tree, so a build can be tested uninstalled. */
+static int default_runtime(const char *argv0, char **ret) {
+        const char *e = getenv("NSPAWNCTL_RUNTIME");
+        char self[PATH_MAX];
+        ssize_t n;
+
+        if (!isempty(e))
+                return absolute_path("NSPAWNCTL_RUNTIME", e, ret);
+        n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n > 0) {
+                self[n] = 0;
+                if (startswith(self, BUILD_ROOT "/")) {
+                        _cleanup_free_ char *p = strjoin(BUILD_ROOT, "/nspawnctl/nspawnctl");
+                        if (p && access(p, X_OK) == 0) {
+                                *ret = TAKE_PTR(p);
+                                return 0;
+                        }
+                }
+        }
+        *ret = strdup(BINDIR "/nspawnctl");
+        return *ret ? 0 : log_oom();
+}
+
+static int parse_argv(int argc, char *argv[], Manager *m, bool *no_bus) {
+        enum { ARG_VERSION = 0x100, ARG_POOL, ARG_STATE_DIR, ARG_CONFIG_DIR, ARG_RUNTIME, ARG_NO_BUS };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "pool", required_argument, NULL, ARG_POOL },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
+                { "runtime", required_argument, NULL, ARG_RUNTIME },
+                { "no-bus", no_argument, NULL, ARG_NO_BUS },
+                { "verbose", no_argument, NULL, 'v' },
+                {}
+        };
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "hv", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("machined %s\n", PACKAGE_VERSION);
+                        return 0;
+                case ARG_POOL:
+                        if ((r = absolute_path("--pool", optarg, &m->pool)) < 0)
+                                return r;
+                        break;
+                case ARG_STATE_DIR:
+                        if ((r = absolute_path("--state-dir", optarg, &m->state_dir)) < 0)
+                                return r;
+                        break;
+                case ARG_CONFIG_DIR:
+                        if ((r = absolute_path("--config-dir", optarg, &m->settings_dirs[0])) < 0)
+                                return r;
+                        break;
+                case ARG_RUNTIME:
+                        if ((r = absolute_path("--runtime", optarg, &m->runtime)) < 0)
+                                return r;
+                        break;
+                case ARG_NO_BUS:
+                        *no_bus = true;
+                        break;
+                case 'v':
+                        log_set_max_level(LOG_DEBUG);
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc)
+                return log_error_errno(-EINVAL, "machined takes no arguments.");
+
+        if (!m->pool && !(m->pool = strdup("/var/lib/machines")))
+                return log_oom();
+        if (!m->state_dir && !(m->state_dir = strdup("/run/nspawnctl")))
+                return log_oom();
+        if (!m->settings_dirs[0] && !(m->settings_dirs[0] = strdup("/etc/nspawnctl")))
+                return log_oom();
+        if (!m->runtime && (r = default_runtime(argv[0], &m->runtime)) < 0)
+                return r;
+        if (access(m->runtime, X_OK) < 0)
+                return log_error_errno(errno, "Runtime %s is not executable: %m", m->runtime);
+        return 1;
+}
+
+static int mkdir_p_mode(const char *p, mode_t mode) {
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+static int on_system_bus_message(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        if (!sd_bus_message_is_signal(message, "org.freedesktop.DBus.Local", "Disconnected"))
+                return 0;
+        /* Machines must not depend on the dbus-daemon: keep serving the private socket. */
+        log_warning("Lost the system bus; still serving %s/private.", m->state_dir);
+        m->bus = sd_bus_flush_close_unref(m->bus);
+        return 0;
+}
+
+static int connect_system_bus(Manager *m) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return r;
+        /* Exiting when the dbus-daemon goes away would orphan nothing, but would take the
+         * private socket with it. */
+        r = sd_bus_set_exit_on_disconnect(bus, false);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_filter(bus, NULL, on_system_bus_message, m);
+        if (r < 0)
+                return r;
+        r = manager_add_bus_objects(m, bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return r;
+        r = sd_bus_request_name(bus, MACHINED_BUS_NAME, 0);
+        if (r < 0)
+                return r;
+        m->bus = TAKE_PTR(bus);
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        bool no_bus = false;
+        sigset_t ss;
+        int r;
+
+        log_set_prefix("machined");
+        umask(0022);
+
+        m = calloc(1, sizeof(Manager));
+        if (!m)
+                return log_oom(), EXIT_FAILURE;
+        m->private_fd = m->machines_dir_fd = -EBADF;
+
+        r = parse_argv(argc, argv, m, &no_bus);
+        if (r <= 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+        m->machines_dir = strjoin(m->state_dir, "/machines");
+        m->logs_dir = strjoin(m->state_dir, "/logs");
+        m->settings_dirs[1] = strdup(m->state_dir);
+        if (!m->machines_dir || !m->logs_dir || !m->settings_dirs[1])
+                return log_oom(), EXIT_FAILURE;
+        if ((r = mkdir_p_mode(m->state_dir, 0755)) < 0 ||
+            (r = mkdir_p_mode(m->machines_dir, 0755)) < 0 ||
+            (r = mkdir_p_mode(m->logs_dir, 0700)) < 0)
+                return log_error_errno(r, "Failed to create %s: %m", m->state_dir), EXIT_FAILURE;
+        m->machines_dir_fd = open(m->machines_dir, O_DIRECTORY | O_CLOEXEC | O_PATH);
+        if (m->machines_dir_fd < 0)
+                return log_error_errno(errno, "Failed to open %s: %m", m->machines_dir),
+                       EXIT_FAILURE;
+
+        /* The watcher process of a start is never waited for: let the kernel reap it. It
+         * resets this before it forks the supervisor. */
+        struct sigaction sa = { .sa_handler = SIG_IGN, .sa_flags = SA_NOCLDWAIT };
+        (void) sigaction(SIGCHLD, &sa, NULL);
+        (void) signal(SIGPIPE, SIG_IGN);
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        (void) sigprocmask(SIG_BLOCK, &ss, NULL);
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate event loop: %m"), EXIT_FAILURE;
+        (void) sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+        (void) sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+
+        /* Watch first, then scan, so that no record written in between is missed. Machines
+         * found here are adopted silently: nobody is connected yet to hear MachineNew. */
+        r = manager_watch_records(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch %s: %m", m->machines_dir), EXIT_FAILURE;
+        r = manager_load_records(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read %s: %m", m->machines_dir), EXIT_FAILURE;
+
+        r = manager_listen_private(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to listen on %s/private: %m", m->state_dir),
+                       EXIT_FAILURE;
+        if (!no_bus) {
+                r = connect_system_bus(m);
+                if (r == -EEXIST || r == -EALREADY)
+                        return log_error_errno(r, "%s is already taken: is machined running?",
+                                               MACHINED_BUS_NAME), EXIT_FAILURE;
+                if (r < 0)
+                        log_full_errno(LOG_NOTICE, r, "No system bus (%m); serving only %s/private.",
+                                         m->state_dir);
+        }
+
+        log_info("Serving %zu machine(s) from pool %s, state in %s, runtime %s.", m->n_machines,
+                 m->pool, m->state_dir, m->runtime);
+        (void) sd_notify(false, "READY=1\nSTATUS=Processing requests...");
+
+        r = sd_event_loop(m->event);
+        (void) sd_notify(false, "STOPPING=1");
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m"), EXIT_FAILURE;
+        return EXIT_SUCCESS;
+}
