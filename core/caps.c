@@ -47,9 +47,15 @@ int caps_drop_bounding(uint64_t keep) {
                 return -errno;
         for (cap_value_t c = 0; c <= last && c < 64 && c < (cap_value_t) cap_max_bits(); c++) {
                 cap_value_t v[1] = { c };
-                cap_flag_value_t on = (keep & BIT(c)) ? CAP_SET : CAP_CLEAR;
-                if (cap_set_flag(caps, CAP_EFFECTIVE, 1, v, on) < 0 ||
-                    cap_set_flag(caps, CAP_PERMITTED, 1, v, on) < 0 ||
+                /* Only ever clear: a capability the caller does not have (some hosts
+                 * withhold CAP_SYS_RESOURCE) cannot be raised and is simply absent. */
+                if (keep & BIT(c)) {
+                        if (cap_set_flag(caps, CAP_INHERITABLE, 1, v, CAP_CLEAR) < 0)
+                                return -errno;
+                        continue;
+                }
+                if (cap_set_flag(caps, CAP_EFFECTIVE, 1, v, CAP_CLEAR) < 0 ||
+                    cap_set_flag(caps, CAP_PERMITTED, 1, v, CAP_CLEAR) < 0 ||
                     cap_set_flag(caps, CAP_INHERITABLE, 1, v, CAP_CLEAR) < 0)
                         return -errno;
         }

@@ -290,8 +290,9 @@ static void setup_machine_id(int sock, int root_fd, const SpawnConfig *c) {
                 child_fail(sock, r, EXIT_FAILURE, "Failed to open /etc/machine-id: %m");
 
         snprintf(buf, sizeof buf, "%s\n", c->machine_id);
-        if (!c->read_only) {
-                /* A persistent box keeps the id it got on its first start. */
+        if (c->boot && !c->read_only) {
+                /* A persistent box keeps the id it got on its first boot; a mere command
+                 * run leaves the tree as it was. */
                 fd = safe_close(fd);
                 CHECK(open_in_root(root_fd, "/etc/machine-id", IN_ROOT_MKFILE, &fd), "Failed to create /etc/machine-id: %m");
                 snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
@@ -302,8 +303,8 @@ static void setup_machine_id(int sock, int root_fd, const SpawnConfig *c) {
                 return;
         }
         if (fd < 0)
-                return; /* read-only tree without the file: systemd copes */
-        /* Read-only tree: a transient id on /run, bound over the empty file. */
+                return; /* no file at all: nothing expects one */
+        /* Otherwise a transient id on /run, bound over the empty file. */
         _cleanup_close_ int runfd = -EBADF, id = -EBADF;
         CHECK(open_in_root(root_fd, "/run/machine-id", IN_ROOT_NO_SYMLINKS | IN_ROOT_MKFILE, &id),
               "Failed to create /run/machine-id: %m");
@@ -382,8 +383,9 @@ static _noreturn_ void stub_init(pid_t main_pid) {
         }
 }
 
-static _noreturn_ void child_main(const SpawnConfig *c, int sock, int devnull_fd) {
-        _cleanup_close_ int root_fd = -EBADF, slave = -EBADF;
+static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
+        _cleanup_close_ int root_fd = -EBADF, slave = -EBADF, devnull_fd = -EBADF;
+        struct stat st;
         _cleanup_strv_free_ char **env = NULL;
         struct passwd pw = { .pw_name = (char *) "root", .pw_dir = (char *) "/root", .pw_shell = (char *) "/bin/sh" };
         _cleanup_free_ char *pwbuf = NULL;
@@ -405,6 +407,15 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock, int devnull_fd
                 child_fail(sock, -errno, EXIT_FAILURE, "Failed to create a cgroup namespace: %m");
         CHECK(mount_nofollow(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL),
               "Failed to make the mount namespace private: %m");
+
+        /* The mask source is opened in this mount namespace (a bind source must live in
+         * the caller's namespace) and checked: a /dev/null that is not the null device
+         * would turn masking into exposing. */
+        devnull_fd = open("/dev/null", O_PATH | O_CLOEXEC);
+        if (devnull_fd < 0 || fstat(devnull_fd, &st) < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Failed to open /dev/null: %m");
+        if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+                child_fail(sock, -EBADF, EXIT_FAILURE, "/dev/null on the host is not the null device, refusing.");
 
         if (c->ephemeral) {
                 /* Throwaway upper layer on a tmpfs that only this mount namespace sees: when
@@ -578,22 +589,13 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock, int devnull_fd
 
 int container_spawn(const SpawnConfig *c, Container *ret, char **ret_error) {
         _cleanup_close_pair_ int sv[2] = { -EBADF, -EBADF };
-        _cleanup_close_ int devnull = -EBADF, pidfd = -EBADF, master = -EBADF, notify = -EBADF;
-        struct stat st;
+        _cleanup_close_ int pidfd = -EBADF, master = -EBADF, notify = -EBADF;
         char error_buf[sizeof(((ChildMsg *) 0)->message)] = "";
         int child_error = 0, exit_status = 0;
         pid_t pid;
         int r;
 
         *ret = (Container) { .pid = 0, .pidfd = -EBADF, .pty_master = -EBADF, .notify_fd = -EBADF };
-
-        /* The mask source is checked once, here: a /dev/null that is not the null device
-         * would turn masking into exposing. */
-        devnull = open("/dev/null", O_PATH | O_CLOEXEC);
-        if (devnull < 0 || fstat(devnull, &st) < 0)
-                return fail_msg(ret_error, -errno, "Failed to open /dev/null: %m");
-        if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
-                return fail_msg(ret_error, -EBADF, "/dev/null on the host is not the null device, refusing.");
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return fail_msg(ret_error, -errno, "socketpair: %m");
@@ -609,7 +611,7 @@ int container_spawn(const SpawnConfig *c, Container *ret, char **ret_error) {
                 return fail_msg(ret_error, -errno, "Failed to create the container's namespaces: %m");
         if (pid == 0) {
                 sv[0] = safe_close(sv[0]);
-                child_main(c, sv[1], devnull);
+                child_main(c, sv[1]);
         }
         sv[1] = safe_close(sv[1]);
 

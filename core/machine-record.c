@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "machine-record.h"
+#include "util/util.h"
+
+char *machine_state_path(const char *state_dir, const char *name, const char *suffix) {
+        return strjoin(state_dir, "/machines/", name, suffix ?: "");
+}
+
+static int mkdir_state(const char *state_dir) {
+        _cleanup_free_ char *m = strjoin(state_dir, "/machines");
+        if (!m)
+                return -ENOMEM;
+        if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (mkdir(m, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int machine_lock_acquire(const char *state_dir, const char *name, int *ret_fd) {
+        _cleanup_free_ char *path = machine_state_path(state_dir, name, ".lock");
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = mkdir_state(state_dir);
+        if (r < 0)
+                return r;
+        for (;;) {
+                _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                struct stat a, b;
+
+                if (fd < 0)
+                        return -errno;
+                if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        return errno == EWOULDBLOCK ? -EEXIST : -errno;
+                /* The previous owner unlinks the file before closing it: if what we locked
+                 * is no longer the file at the path, we lost that race; try again. */
+                if (fstat(fd, &a) < 0)
+                        return -errno;
+                if (stat(path, &b) >= 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+                        *ret_fd = TAKE_FD(fd);
+                        return 0;
+                }
+        }
+}
+
+void machine_lock_release(const char *state_dir, const char *name, int fd) {
+        _cleanup_free_ char *path = machine_state_path(state_dir, name, ".lock");
+
+        if (fd < 0)
+                return;
+        if (path)
+                (void) unlink(path);
+        safe_close(fd);
+}
+
+int machine_record_write(const char *state_dir, const MachineRecord *r) {
+        _cleanup_free_ char *path = machine_state_path(state_dir, r->name, NULL);
+        _cleanup_free_ char *tmp = strjoin(state_dir, "/machines/.#", r->name, ".tmp");
+        _cleanup_fclose_ FILE *f = NULL;
+        uint64_t sup_start = 0, leader_start = 0;
+        int fd;
+
+        if (!path || !tmp)
+                return -ENOMEM;
+        (void) proc_start_time(r->supervisor, &sup_start);
+        if (r->leader > 0)
+                (void) proc_start_time(r->leader, &leader_start);
+
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        f = fdopen(fd, "w");
+        if (!f) {
+                safe_close(fd);
+                return -errno;
+        }
+        fprintf(f,
+                "NAME=%s\nID=%s\nCLASS=container\nSERVICE=nspawnctl\nROOT=%s\nSTATE=%s\n"
+                "SUPERVISOR=%d\nSUPERVISOR_START=%llu\nLEADER=%d\nLEADER_START=%llu\n"
+                "TIMESTAMP=%llu\nTIMESTAMP_MONOTONIC=%llu\nCGROUP=%s\n"
+                "CONSOLE_SOCKET=%s/machines/%s.console\nCONSOLE_LOG=%s/machines/%s.log\n",
+                r->name, r->id, r->root, r->state, (int) r->supervisor, (unsigned long long) sup_start,
+                (int) r->leader, (unsigned long long) leader_start, (unsigned long long) r->timestamp_realtime,
+                (unsigned long long) r->timestamp_monotonic, r->cgroup, state_dir, r->name, state_dir, r->name);
+        if (fflush(f) != 0 || ferror(f)) {
+                (void) unlink(tmp);
+                return -EIO;
+        }
+        /* rename() is what an inotify watcher sees as one complete update. */
+        if (rename(tmp, path) < 0) {
+                int e = -errno;
+                (void) unlink(tmp);
+                return e;
+        }
+        return 0;
+}
+
+void machine_record_remove(const char *state_dir, const char *name) {
+        for (const char *const *s = (const char *const[]) { "", ".console", ".log", NULL }; *s; s++) {
+                _cleanup_free_ char *p = machine_state_path(state_dir, name, *s);
+                if (p)
+                        (void) unlink(p);
+        }
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "spawn.h"
+
+typedef struct SuperviseConfig {
+        SpawnConfig spawn;
+        bool quiet;
+        bool restart_on_reboot;
+        bool register_machine;          /* write STATEDIR/machines/NAME for machined */
+        const char *state_dir;
+        uint64_t kill_timeout_usec;     /* after a polite stop request */
+        uint64_t ready_timeout_usec;    /* opening -> running without READY=1 */
+} SuperviseConfig;
+
+/* Runs the container described by c until it ends, forwarding the console and signals.
+ * Returns the exit status nspawnctl should exit with (see docs/supervisor.md), or a
+ * negative errno after logging a one-line reason. */
+int supervise(const SuperviseConfig *c);
+
+/* Exit status of a booted container that rebooted. */
+#define EXIT_REBOOT 133
