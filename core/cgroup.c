@@ -115,6 +115,8 @@ int cgroup_create(CGroupMode mode, const char *path) {
                 if (!p)
                         return -ENOMEM;
                 r = mkdir_parents_and(p);
+                if (r == -ENOENT) /* the parent was removed by a container that just ended */
+                        r = mkdir_parents_and(p);
                 if (r == -EEXIST) {
                         /* Left over by a supervisor that was killed before its cleanup
                          * process ran: reuse it only if nothing lives in it. */
@@ -185,6 +187,13 @@ int cgroup_remove(CGroupMode mode, const char *path) {
                 int k = rmdir_tree_at(AT_FDCWD, p);
                 if (k < 0 && r == 0)
                         r = k;
+                /* The shared parent ("/nspawnctl") goes with the last container, so the
+                 * host's cgroup tree is as it was; it fails harmlessly while others live. */
+                char *slash = strrchr(p, '/');
+                if (k >= 0 && slash && slash != p + strlen(h[i])) {
+                        *slash = 0;
+                        (void) rmdir(p);
+                }
         }
         return r;
 }

@@ -26,7 +26,7 @@ int cgroup_attach(CGroupMode mode, const char *path, pid_t pid);
 int cgroup_remove(CGroupMode mode, const char *path);
 /* Number of processes in PATH and below, in the tracking hierarchy. */
 int cgroup_count_procs(CGroupMode mode, const char *path);
-/* Writes the pids in PATH and below (one per line) to f; for status and tests. */
+/* The cgroup path of a machine: "/nspawnctl/NAME". */
 int cgroup_path_for_container(const char *machine, char **ret);
 
 /* Called inside the container's mount and cgroup namespaces, before pivot_root: mounts
