@@ -1,0 +1,814 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "macro.h"
+#include "template.h"
+#include "tests.h"
+#include "util/strv.h"
+#include "util/util.h"
+
+/* ---- helpers: a scratch directory that is removed on every way out of a test ---- */
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) remove(path);
+        return 0;
+}
+
+static void rm_rf_freep(char **dir) {
+        if (!*dir)
+                return;
+        /* FTW_PHYS: never follow a symlink out of the scratch dir. */
+        (void) nftw(*dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        free(*dir);
+}
+#define _cleanup_rm_rf_ _cleanup_(rm_rf_freep)
+
+static char *scratch(void) {
+        char t[] = "/tmp/test-template-XXXXXX";
+        return mkdtemp(t) ? strdup(t) : NULL;
+}
+
+static int write_at(const char *dir, const char *rel, const char *contents) {
+        _cleanup_free_ char *p = strjoin(dir, "/", rel);
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!p)
+                return -ENOMEM;
+        fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        return loop_write(fd, contents, strlen(contents));
+}
+
+static int mkdir_at(const char *dir, const char *rel) {
+        _cleanup_free_ char *p = strjoin(dir, "/", rel);
+        if (!p)
+                return -ENOMEM;
+        return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+static int symlink_at(const char *target, const char *dir, const char *rel) {
+        _cleanup_free_ char *p = strjoin(dir, "/", rel);
+        if (!p)
+                return -ENOMEM;
+        return symlink(target, p) < 0 ? -errno : 0;
+}
+
+static char *read_at(const char *dir, const char *rel) {
+        _cleanup_free_ char *p = strjoin(dir, "/", rel);
+        char *c = NULL;
+        if (!p || read_full_file(p, &c, NULL) < 0)
+                return NULL;
+        return c;
+}
+
+static char *readlink_at(const char *dir, const char *rel) {
+        _cleanup_free_ char *p = strjoin(dir, "/", rel);
+        char buf[PATH_MAX];
+        ssize_t n;
+
+        if (!p)
+                return NULL;
+        n = readlink(p, buf, sizeof buf - 1);
+        if (n < 0)
+                return NULL;
+        buf[n] = 0;
+        return strdup(buf);
+}
+
+static int unlink_at(const char *dir, const char *rel) {
+        _cleanup_free_ char *p = strjoin(dir, "/", rel);
+        if (!p)
+                return -ENOMEM;
+        return unlink(p) < 0 ? -errno : 0;
+}
+
+static size_t count_lines(const char *text, const char *line) {
+        size_t n = 0, len = strlen(line);
+        for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if (strneq(p, line, len) && (p[len] == '\n' || p[len] == 0))
+                        n++;
+        return n;
+}
+
+static mode_t lmode_at(const char *dir, const char *rel) {
+        _cleanup_free_ char *p = strjoin(dir, "/", rel);
+        struct stat st;
+        return p && lstat(p, &st) >= 0 ? st.st_mode : 0;
+}
+
+static int parse_string(const char *text, Template **ret, char **ret_error) {
+        _cleanup_fclose_ FILE *f = NULL;
+
+        f = fmemopen((void *) (text[0] ? text : "\n"), text[0] ? strlen(text) : 1, "r");
+        if (!f)
+                return -errno;
+        return template_parse(f, "t.template", "t", ret, ret_error);
+}
+
+/* ---- tables ---- */
+
+TEST(enum_tables) {
+        for (MachineIdMode m = 0; m < _MACHINE_ID_MODE_MAX; m++) {
+                ASSERT_TRUE(machine_id_mode_to_string(m));
+                ASSERT_EQ(machine_id_mode_from_string(machine_id_mode_to_string(m)), m);
+        }
+        for (TemplateNetwork n = 0; n < _TEMPLATE_NETWORK_MAX; n++) {
+                ASSERT_TRUE(template_network_to_string(n));
+                ASSERT_EQ(template_network_from_string(template_network_to_string(n)), n);
+        }
+        ASSERT_STREQ(machine_id_mode_to_string(MACHINE_ID_EMPTY), "empty");
+        ASSERT_STREQ(template_network_to_string(TEMPLATE_NETWORK_NETWORKD), "networkd");
+        ASSERT_TRUE(machine_id_mode_to_string(_MACHINE_ID_MODE_MAX) == NULL);
+        ASSERT_TRUE(machine_id_mode_to_string(-1) == NULL);
+        ASSERT_TRUE(template_network_to_string(_TEMPLATE_NETWORK_MAX) == NULL);
+        ASSERT_EQ(machine_id_mode_from_string("Empty"), _MACHINE_ID_MODE_INVALID);
+        ASSERT_EQ(machine_id_mode_from_string(""), _MACHINE_ID_MODE_INVALID);
+        ASSERT_EQ(machine_id_mode_from_string(NULL), _MACHINE_ID_MODE_INVALID);
+        ASSERT_EQ(template_network_from_string("ifupdown"), _TEMPLATE_NETWORK_INVALID);
+}
+
+TEST(debian_package_name) {
+        static const struct {
+                const char *name;
+                bool valid;
+        } table[] = {
+                { "systemd", true },         { "libpam-systemd", true }, { "g++", true },
+                { "libstdc++6", true },      { "python3.11", true },     { "0ad", true },
+                { "ca-certificates", true }, { "a", false },             { "", false },
+                { "Systemd", false },        { "-x", false },            { ".x", false },
+                { "+x", false },             { "a_b", false },           { "a/b", false },
+                { "../etc", false },         { "a b", false },           { "a,b", false },
+                { "a:amd64", false },        { "a=1.0", false },         { "caf\xc3\xa9", false },
+                { "a\n", false },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                if (debian_package_name_is_valid(table[i].name) != table[i].valid)
+                        fprintf(stderr, "entry %zu \"%s\"\n", i, table[i].name);
+                ASSERT_EQ(debian_package_name_is_valid(table[i].name), table[i].valid);
+        }
+        ASSERT_FALSE(debian_package_name_is_valid(NULL));
+}
+
+/* ---- parsing ---- */
+
+TEST(template_parse_minimal) {
+        _cleanup_(template_freep) Template *t = NULL;
+
+        ASSERT_OK(parse_string("[Template]\nSuite=bookworm\nVariant=minbase\n", &t, NULL));
+        ASSERT_STREQ(t->name, "t");
+        ASSERT_STREQ(t->path, "t.template");
+        ASSERT_STREQ(t->distribution, "debian");
+        ASSERT_STREQ(t->suite, "bookworm");
+        ASSERT_STREQ(t->variant, "minbase");
+        ASSERT_EQ(strv_length(t->components), 1);
+        ASSERT_STREQ(t->components[0], "main");
+        ASSERT_TRUE(t->include == NULL);
+        ASSERT_TRUE(t->hostname == NULL);
+        ASSERT_EQ(t->machine_id, MACHINE_ID_KEEP);
+        ASSERT_EQ(t->root_login, 0);
+        ASSERT_EQ(t->network, TEMPLATE_NETWORK_NONE);
+}
+
+TEST(template_parse_full) {
+        _cleanup_(template_freep) Template *t = NULL;
+
+        ASSERT_OK(parse_string("# comment\n"
+                               "[Template]\n"
+                               "Description = A test\n"
+                               "Distribution=debian\n"
+                               "Suite=trixie\n"
+                               "Variant=buildd\n"
+                               "Components=main contrib non-free-firmware\n"
+                               "Include=systemd  dbus\n"
+                               "Include=\tg++ python3.11\n"
+                               "[PostSetup]\n"
+                               "Hostname=box.example\n"
+                               "MachineId=uninitialized\n"
+                               "RootLogin=pts console\n"
+                               "Network=networkd\n",
+                               &t, NULL));
+        ASSERT_STREQ(t->description, "A test");
+        ASSERT_STREQ(t->suite, "trixie");
+        ASSERT_STREQ(t->variant, "buildd");
+        ASSERT_EQ(strv_length(t->components), 3);
+        ASSERT_STREQ(t->components[2], "non-free-firmware");
+        ASSERT_EQ(strv_length(t->include), 4);
+        ASSERT_STREQ(t->include[0], "systemd");
+        ASSERT_STREQ(t->include[3], "python3.11");
+        ASSERT_STREQ(t->hostname, "box.example");
+        ASSERT_EQ(t->machine_id, MACHINE_ID_UNINITIALIZED);
+        ASSERT_EQ(t->root_login, ROOT_LOGIN_CONSOLE | ROOT_LOGIN_PTS);
+        ASSERT_EQ(t->network, TEMPLATE_NETWORK_NETWORKD);
+}
+
+TEST(template_parse_reset) {
+        _cleanup_(template_freep) Template *t = NULL;
+
+        ASSERT_OK(parse_string("[Template]\nSuite=sid\nVariant=minbase\nInclude=a1 b2\nInclude=\n"
+                               "Include=c3\nComponents=contrib\nComponents=main\n"
+                               "[PostSetup]\nHostname=x\nHostname=\nRootLogin=pts\nRootLogin=\n",
+                               &t, NULL));
+        ASSERT_EQ(strv_length(t->include), 1);
+        ASSERT_STREQ(t->include[0], "c3");
+        ASSERT_EQ(strv_length(t->components), 1);
+        ASSERT_STREQ(t->components[0], "main");
+        ASSERT_TRUE(t->hostname == NULL);
+        ASSERT_EQ(t->root_login, 0);
+}
+
+static const struct {
+        const char *text;
+        const char *error;
+} bad_templates[] = {
+        { "", "t.template: [Template] Suite= is required" },
+        { "[Template]\nVariant=minbase\n", "t.template: [Template] Suite= is required" },
+        { "[Template]\nSuite=bookworm\n", "t.template: [Template] Variant= is required" },
+        { "[Template]\nSuite=bookworm\nVariant=\n", "t.template:3: invalid Variant= \"\"*" },
+        { "[Template]\nSuite=bookworm\nVariant=maxbase\n", "t.template:3: invalid Variant=*" },
+        { "[Template]\nSuite=\n", "t.template:2: invalid Suite= \"\"" },
+        { "[Template]\nSuite=Bookworm\n", "t.template:2: invalid Suite= \"Bookworm\"" },
+        { "[Template]\nSuite=../x\n", "t.template:2: invalid Suite=*" },
+        { "[Template]\nSuite=a/b\n", "t.template:2: invalid Suite=*" },
+        { "[Template]\nDistribution=Debian\n", "t.template:2: invalid Distribution=*" },
+        { "[Template]\nComponents=main Contrib\n", "t.template:2: invalid component \"Contrib\" in Components=" },
+        { "[Template]\nInclude=systemd Foo\n", "t.template:2: invalid package name \"Foo\" in Include=" },
+        { "[Template]\nInclude=a,b\n", "t.template:2: invalid package name \"a,b\" in Include=" },
+        { "[Template]\nInclude=--force-yes\n", "t.template:2: invalid package name*" },
+        { "[Template]\nInclude=../../etc\n", "t.template:2: invalid package name*" },
+        { "[Template]\nSutie=bookworm\n", "t.template:2: unknown key Sutie= in section [Template]" },
+        { "[PostSetup]\nHostName=x\n", "t.template:2: unknown key HostName= in section [PostSetup]" },
+        { "[Templates]\nSuite=bookworm\n", "t.template:1: unknown section [Templates], ignoring" },
+        { "Suite=bookworm\n", "t.template:1: assignment Suite= outside of any section, ignoring" },
+        { "[Template\n", "t.template:1: unterminated section header" },
+        { "[Template]\nSuite\n", "t.template:2: expected KEY=VALUE*" },
+        { "[PostSetup]\nHostname=-x\n", "t.template:2: invalid Hostname= \"-x\"" },
+        { "[PostSetup]\nHostname=a..b\n", "t.template:2: invalid Hostname=*" },
+        { "[PostSetup]\nHostname=a/b\n", "t.template:2: invalid Hostname=*" },
+        { "[PostSetup]\nMachineId=random\n", "t.template:2: invalid MachineId= \"random\"*" },
+        { "[PostSetup]\nRootLogin=console tty1\n", "t.template:2: invalid RootLogin= word \"tty1\"*" },
+        { "[PostSetup]\nNetwork=ifupdown\n", "t.template:2: invalid Network= \"ifupdown\"*" },
+        { "[PostSetup]\nNetwork=\n", "t.template:2: invalid Network= \"\"*" },
+        { "[Template]\nDescription=\x01\n", "t.template:2: control character in line" },
+};
+
+TEST(template_parse_bad) {
+        for (size_t i = 0; i < ELEMENTSOF(bad_templates); i++) {
+                _cleanup_(template_freep) Template *t = NULL;
+                _cleanup_free_ char *e = NULL;
+                const char *want = bad_templates[i].error;
+                size_t n = strlen(want);
+                int r;
+
+                r = parse_string(bad_templates[i].text, &t, &e);
+                bool match = e && (want[n - 1] == '*' ? strneq(e, want, n - 1) : streq(e, want));
+                if (r != -EBADMSG || !match)
+                        fprintf(stderr, "entry %zu: r=%d error=\"%s\"\n", i, r, strna(e));
+                ASSERT_EQ(r, -EBADMSG);
+                ASSERT_TRUE(match);
+                ASSERT_TRUE(t == NULL);
+        }
+}
+
+TEST(template_parse_bad_name) {
+        static const char *const names[] = { "", "../etc", "a/b", ".hidden", ".#tmp", "-x", NULL };
+        _cleanup_(template_freep) Template *t = NULL;
+
+        for (const char *const *n = names; *n; n++) {
+                _cleanup_fclose_ FILE *f = fmemopen((void *) "[Template]\n", 11, "r");
+                ASSERT_TRUE(f);
+                ASSERT_EQ(template_parse(f, "x", *n, &t, NULL), -EINVAL);
+                ASSERT_EQ(template_load(*n, (const char *const[]) { "/tmp", NULL }, &t, NULL), -EINVAL);
+        }
+        ASSERT_EQ(template_load(NULL, (const char *const[]) { "/tmp", NULL }, &t, NULL), -EINVAL);
+        ASSERT_TRUE(t == NULL);
+}
+
+/* ---- the templates we ship ---- */
+
+TEST(shipped_templates) {
+        static const char *const dirs[] = { "/nonexistent", SOURCE_ROOT "/templates", NULL };
+        static const struct {
+                const char *name, *suite;
+        } shipped[] = {
+                { "debian-bookworm", "bookworm" },
+                { "debian-trixie", "trixie" },
+                { "debian-sid", "sid" },
+        };
+        _cleanup_strv_free_ char **list = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(shipped); i++) {
+                _cleanup_(template_freep) Template *t = NULL;
+                _cleanup_free_ char *e = NULL;
+                int r = template_load(shipped[i].name, dirs, &t, &e);
+
+                if (r < 0)
+                        fprintf(stderr, "%s: %s\n", shipped[i].name, strna(e));
+                ASSERT_OK(r);
+                ASSERT_STREQ(t->suite, shipped[i].suite);
+                ASSERT_STREQ(t->distribution, "debian");
+                ASSERT_STREQ(t->variant, "minbase");
+                ASSERT_TRUE(t->description != NULL);
+                ASSERT_TRUE(strv_contains(t->include, "systemd"));
+                ASSERT_TRUE(strv_contains(t->include, "systemd-sysv"));
+                ASSERT_TRUE(strv_contains(t->include, "systemd-resolved"));
+                ASSERT_TRUE(strv_contains(t->include, "dbus"));
+                ASSERT_EQ(t->machine_id, MACHINE_ID_EMPTY);
+                ASSERT_EQ(t->root_login, ROOT_LOGIN_CONSOLE | ROOT_LOGIN_PTS);
+                ASSERT_EQ(t->network, TEMPLATE_NETWORK_NETWORKD);
+                ASSERT_TRUE(t->hostname == NULL);
+                ASSERT_TRUE(endswith(t->path, "/templates/") || strstr(t->path, "/templates/"));
+        }
+
+        ASSERT_OK(template_list(dirs, &list));
+        for (size_t i = 0; i < ELEMENTSOF(shipped); i++)
+                ASSERT_TRUE(strv_contains(list, shipped[i].name));
+}
+
+TEST(template_load_order) {
+        _cleanup_rm_rf_ char *d = scratch();
+        _cleanup_free_ char *a = NULL, *b = NULL, *e = NULL;
+        _cleanup_(template_freep) Template *t = NULL;
+        _cleanup_strv_free_ char **list = NULL;
+
+        ASSERT_TRUE(d);
+        a = strjoin(d, "/a");
+        b = strjoin(d, "/b");
+        ASSERT_TRUE(a && b);
+        ASSERT_OK(mkdir_at(d, "a"));
+        ASSERT_OK(mkdir_at(d, "b"));
+        ASSERT_OK(write_at(b, "x.template", "[Template]\nSuite=trixie\nVariant=minbase\n"));
+        ASSERT_OK(write_at(b, "y.template", "[Template]\nSuite=sid\nVariant=minbase\n"));
+        ASSERT_OK(write_at(b, ".hidden.template", "[Template]\nSuite=sid\nVariant=minbase\n"));
+        ASSERT_OK(write_at(b, "not-a-template", ""));
+        ASSERT_OK(mkdir_at(b, "dir.template"));
+
+        const char *const dirs[] = { a, b, NULL };
+        ASSERT_OK(template_load("x", dirs, &t, &e));
+        ASSERT_STREQ(t->suite, "trixie");
+        t = template_free(t);
+
+        /* An earlier directory shadows a later one. */
+        ASSERT_OK(write_at(a, "x.template", "[Template]\nSuite=bookworm\nVariant=minbase\n"));
+        ASSERT_OK(template_load("x", dirs, &t, &e));
+        ASSERT_STREQ(t->suite, "bookworm");
+        ASSERT_TRUE(startswith(t->path, a));
+        t = template_free(t);
+
+        /* A broken file is reported, not skipped in favour of a later one. */
+        ASSERT_OK(write_at(a, "y.template", "[Template]\nSuite=sid\n"));
+        ASSERT_EQ(template_load("y", dirs, &t, &e), -EBADMSG);
+        ASSERT_TRUE(e && strstr(e, "/a/y.template: [Template] Variant= is required"));
+
+        ASSERT_EQ(template_load("z", dirs, &t, NULL), -ENOENT);
+        ASSERT_EQ(template_load("dir", dirs, &t, NULL), -EISDIR);
+        ASSERT_EQ(template_load("x", (const char *const[]) { NULL }, &t, NULL), -ENOENT);
+        ASSERT_TRUE(t == NULL);
+
+        ASSERT_OK(template_list(dirs, &list));
+        ASSERT_EQ(strv_length(list), 3);
+        ASSERT_STREQ(list[0], "dir");
+        ASSERT_STREQ(list[1], "x");
+        ASSERT_STREQ(list[2], "y");
+}
+
+TEST(debootstrap_argv) {
+        _cleanup_(template_freep) Template *t = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+
+        ASSERT_OK(parse_string("[Template]\nSuite=bookworm\nVariant=minbase\nComponents=main contrib\n"
+                               "Include=systemd dbus\n",
+                               &t, NULL));
+        ASSERT_OK(template_debootstrap_argv(t, "/var/lib/machines/.#x", "http://mirror.invalid/debian", &argv));
+        ASSERT_EQ(strv_length(argv), 7);
+        ASSERT_STREQ(argv[0], "debootstrap");
+        ASSERT_STREQ(argv[1], "--variant=minbase");
+        ASSERT_STREQ(argv[2], "--components=main,contrib");
+        ASSERT_STREQ(argv[3], "--include=systemd,dbus");
+        ASSERT_STREQ(argv[4], "bookworm");
+        ASSERT_STREQ(argv[5], "/var/lib/machines/.#x");
+        ASSERT_STREQ(argv[6], "http://mirror.invalid/debian");
+        argv = strv_free(argv);
+
+        ASSERT_EQ(template_debootstrap_argv(t, "", "http://m", &argv), -EINVAL);
+        ASSERT_EQ(template_debootstrap_argv(t, "/x", "", &argv), -EINVAL);
+        ASSERT_EQ(template_debootstrap_argv(t, "/x", "--keyring=/tmp/k", &argv), -EINVAL);
+        ASSERT_EQ(template_debootstrap_argv(t, "-x", "http://m", &argv), -EINVAL);
+        t = template_free(t);
+
+        /* No Include=: no --include= at all. */
+        ASSERT_OK(parse_string("[Template]\nSuite=sid\nVariant=minbase\n", &t, NULL));
+        ASSERT_OK(template_debootstrap_argv(t, "/x", "http://m", &argv));
+        ASSERT_EQ(strv_length(argv), 6);
+        ASSERT_STREQ(argv[3], "sid");
+}
+
+/* ---- post setup ---- */
+
+static const char networkd_template[] = "[Template]\nSuite=bookworm\nVariant=minbase\n"
+                                        "[PostSetup]\nMachineId=empty\nRootLogin=console pts\n"
+                                        "Network=networkd\n";
+
+/* A tree shaped like a merged-/usr debootstrap result, as far as post setup cares. */
+static int make_tree(const char *base, char **ret_root) {
+        _cleanup_free_ char *root = strjoin(base, "/root");
+        int r;
+
+        if (!root)
+                return -ENOMEM;
+        if ((r = mkdir_at(base, "root")) < 0 || (r = mkdir_at(root, "usr")) < 0 ||
+            (r = mkdir_at(root, "usr/lib")) < 0 || (r = mkdir_at(root, "usr/lib/systemd")) < 0 ||
+            (r = mkdir_at(root, "usr/lib/systemd/system")) < 0 || (r = symlink_at("usr/lib", root, "lib")) < 0 ||
+            (r = mkdir_at(root, "etc")) < 0 || (r = mkdir_at(root, "var")) < 0 ||
+            (r = mkdir_at(root, "var/lib")) < 0 || (r = mkdir_at(root, "var/lib/dbus")) < 0)
+                return r;
+        if ((r = write_at(root, "usr/lib/systemd/system/systemd-networkd.service", "[Unit]\n")) < 0 ||
+            (r = write_at(root, "usr/lib/systemd/system/systemd-networkd.socket", "[Unit]\n")) < 0 ||
+            (r = write_at(root, "usr/lib/systemd/system/systemd-resolved.service", "[Unit]\n")) < 0 ||
+            (r = write_at(root, "etc/machine-id", "0123456789abcdef0123456789abcdef\n")) < 0 ||
+            (r = write_at(root, "var/lib/dbus/machine-id", "0123456789abcdef0123456789abcdef\n")) < 0 ||
+            (r = write_at(root, "etc/hostname", "buildhost\n")) < 0 ||
+            (r = write_at(root, "etc/resolv.conf", "nameserver 127.0.0.53\n")) < 0 ||
+            (r = write_at(root, "etc/securetty", "# ttys\nconsole\ntty1")) < 0)
+                return r;
+        *ret_root = TAKE_PTR(root);
+        return 0;
+}
+
+static int open_dir(const char *p) {
+        int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+static void post_setup_impl(int *_failed_, bool fallback) {
+        template_set_openat2_enabled(!fallback);
+        _cleanup_rm_rf_ char *d = scratch();
+        _cleanup_(template_freep) Template *t = NULL;
+        _cleanup_free_ char *root = NULL, *c = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        ASSERT_TRUE(d);
+        ASSERT_OK(make_tree(d, &root));
+        ASSERT_OK(parse_string(networkd_template, &t, NULL));
+        ASSERT_OK(fd = open_dir(root));
+        ASSERT_OK(template_post_setup(t, fd, "mybox"));
+
+        c = read_at(root, "etc/hostname");
+        ASSERT_STREQ(c, "mybox\n");
+        free(c);
+        c = read_at(root, "etc/machine-id");
+        ASSERT_STREQ(c, "");
+        ASSERT_EQ(lmode_at(root, "etc/machine-id") & 07777, 0444);
+        free(c);
+        c = readlink_at(root, "var/lib/dbus/machine-id");
+        ASSERT_STREQ(c, "/etc/machine-id");
+        free(c);
+
+        /* console was there already: not added twice; the missing newline is mended. */
+        c = read_at(root, "etc/securetty");
+        ASSERT_TRUE(startswith(c, "# ttys\nconsole\ntty1\npts/0\npts/1\n"));
+        ASSERT_TRUE(strstr(c, "\npts/31\n"));
+        ASSERT_EQ(count_lines(c, "console"), 1);
+        ASSERT_EQ(count_lines(c, "pts/7"), 1);
+        free(c);
+
+        c = read_at(root, "etc/systemd/network/80-nspawnctl-container.network");
+        ASSERT_TRUE(c && strstr(c, "Name=host0 eth*\n") && strstr(c, "DHCP=yes\n"));
+        free(c);
+        c = readlink_at(root, "etc/systemd/system/multi-user.target.wants/systemd-networkd.service");
+        ASSERT_STREQ(c, "/usr/lib/systemd/system/systemd-networkd.service");
+        free(c);
+        c = readlink_at(root, "etc/systemd/system/sockets.target.wants/systemd-networkd.socket");
+        ASSERT_STREQ(c, "/usr/lib/systemd/system/systemd-networkd.socket");
+        free(c);
+        c = readlink_at(root, "etc/systemd/system/dbus-org.freedesktop.network1.service");
+        ASSERT_STREQ(c, "/usr/lib/systemd/system/systemd-networkd.service");
+        free(c);
+        c = readlink_at(root, "etc/systemd/system/sysinit.target.wants/systemd-resolved.service");
+        ASSERT_STREQ(c, "/usr/lib/systemd/system/systemd-resolved.service");
+        free(c);
+        c = readlink_at(root, "etc/systemd/system/dbus-org.freedesktop.resolve1.service");
+        ASSERT_STREQ(c, "/usr/lib/systemd/system/systemd-resolved.service");
+        free(c);
+        c = readlink_at(root, "etc/resolv.conf");
+        ASSERT_STREQ(c, "../run/systemd/resolve/stub-resolv.conf");
+        free(c);
+        c = NULL;
+
+        /* Running it again changes nothing and fails on nothing. */
+        ASSERT_OK(template_post_setup(t, fd, "mybox"));
+        c = read_at(root, "etc/securetty");
+        ASSERT_EQ(count_lines(c, "pts/0"), 1);
+        ASSERT_EQ(count_lines(c, "console"), 1);
+}
+
+TEST(post_setup_keep_and_hostname) {
+        _cleanup_rm_rf_ char *d = scratch();
+        _cleanup_(template_freep) Template *t = NULL;
+        _cleanup_free_ char *root = NULL, *c = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        ASSERT_TRUE(d);
+        ASSERT_OK(make_tree(d, &root));
+        ASSERT_OK(parse_string("[Template]\nSuite=sid\nVariant=minbase\n[PostSetup]\nHostname=fixed.example\n"
+                               "MachineId=uninitialized\n",
+                               &t, NULL));
+        ASSERT_OK(fd = open_dir(root));
+        ASSERT_OK(template_post_setup(t, fd, "image"));
+        c = read_at(root, "etc/hostname");
+        ASSERT_STREQ(c, "fixed.example\n");
+        free(c);
+        c = read_at(root, "etc/machine-id");
+        ASSERT_STREQ(c, "uninitialized\n");
+        free(c);
+        /* RootLogin= and Network= unset: untouched. */
+        c = read_at(root, "etc/securetty");
+        ASSERT_STREQ(c, "# ttys\nconsole\ntty1");
+        free(c);
+        c = NULL;
+        ASSERT_TRUE(S_ISREG(lmode_at(root, "etc/resolv.conf")));
+        ASSERT_EQ(lmode_at(root, "etc/systemd"), 0);
+
+        t = template_free(t);
+        ASSERT_OK(parse_string("[Template]\nSuite=sid\nVariant=minbase\n", &t, NULL));
+        ASSERT_EQ(template_post_setup(t, fd, "../etc"), -EINVAL);
+        ASSERT_EQ(template_post_setup(t, fd, "-x"), -EINVAL);
+        ASSERT_EQ(template_post_setup(t, fd, NULL), -EINVAL);
+        ASSERT_EQ(template_post_setup(t, -1, "x"), -EINVAL);
+        c = read_at(root, "etc/hostname");
+        ASSERT_STREQ(c, "fixed.example\n");
+}
+
+TEST(post_setup_missing_units) {
+        _cleanup_rm_rf_ char *d = scratch();
+        _cleanup_(template_freep) Template *t = NULL;
+        _cleanup_free_ char *root = NULL, *p = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        ASSERT_TRUE(d);
+        ASSERT_OK(make_tree(d, &root));
+        p = strjoin(root, "/usr/lib/systemd/system/systemd-resolved.service");
+        ASSERT_TRUE(p);
+        ASSERT_OK(unlink(p));
+        ASSERT_OK(parse_string(networkd_template, &t, NULL));
+        ASSERT_OK(fd = open_dir(root));
+        ASSERT_EQ(template_post_setup(t, fd, "x"), -ENOENT);
+}
+
+/* Symlinks in the tree that point at the host must not carry a single write out of it. */
+static void post_setup_symlinks_stay_inside_impl(int *_failed_, bool fallback) {
+        template_set_openat2_enabled(!fallback);
+        _cleanup_rm_rf_ char *d = scratch();
+        _cleanup_(template_freep) Template *t = NULL;
+        _cleanup_free_ char *root = NULL, *outside = NULL, *c = NULL, *abs_outside = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        ASSERT_TRUE(d);
+        ASSERT_OK(make_tree(d, &root));
+        ASSERT_OK(mkdir_at(d, "outside"));
+        outside = strjoin(d, "/outside");
+        abs_outside = strjoin(outside, "/hostname");
+        ASSERT_TRUE(outside && abs_outside);
+        ASSERT_OK(write_at(outside, "hostname", "host\n"));
+        ASSERT_OK(write_at(outside, "securetty", "host\n"));
+
+        /* Final components that are symlinks to host files: replaced, never written through. */
+        ASSERT_OK(unlink_at(root, "etc/hostname"));
+        ASSERT_OK(symlink_at(abs_outside, root, "etc/hostname"));
+        ASSERT_OK(unlink_at(root, "etc/machine-id"));
+        ASSERT_OK(symlink_at("../../../../../../../../outside/hostname", root, "etc/machine-id"));
+        /* A directory on the way that leads out, by an absolute symlink. In the container
+         * it means <root>/<outside>, so that is where the files must land. */
+        ASSERT_OK(symlink_at(outside, root, "etc/systemd"));
+        {
+                _cleanup_free_ char *inner = strjoin(root, outside);
+                ASSERT_TRUE(inner);
+                for (char *s = inner + strlen(root) + 1; (s = strchr(s, '/')); s++) {
+                        *s = 0;
+                        ASSERT_OK(mkdir(inner, 0755) < 0 && errno != EEXIST ? -errno : 0);
+                        *s = '/';
+                }
+                ASSERT_OK(mkdir(inner, 0755) < 0 ? -errno : 0);
+        }
+
+        ASSERT_OK(parse_string(networkd_template, &t, NULL));
+        ASSERT_OK(fd = open_dir(root));
+        if (fallback)
+                /* Without openat2 every symlink on the way is refused. */
+                ASSERT_TRUE(template_post_setup(t, fd, "inside") < 0);
+        else
+                ASSERT_OK(template_post_setup(t, fd, "inside"));
+
+        c = read_at(outside, "hostname");
+        ASSERT_STREQ(c, "host\n");
+        free(c);
+        c = read_at(outside, "securetty");
+        ASSERT_STREQ(c, "host\n");
+        free(c);
+        c = NULL;
+        ASSERT_EQ(lmode_at(outside, "network"), 0);
+        ASSERT_EQ(lmode_at(outside, "system"), 0);
+        ASSERT_TRUE(S_ISREG(lmode_at(root, "etc/hostname")));
+        c = read_at(root, "etc/hostname");
+        ASSERT_STREQ(c, "inside\n");
+        free(c);
+        c = NULL;
+        if (fallback)
+                return;
+        /* etc/systemd resolved as the container would: to <root>/<d>/outside. */
+        c = strjoin(root, outside, "/network/80-nspawnctl-container.network");
+        ASSERT_TRUE(c);
+        ASSERT_TRUE(access(c, F_OK) == 0);
+}
+
+TEST(post_setup_dangling_symlink) {
+        _cleanup_rm_rf_ char *d = scratch();
+        _cleanup_(template_freep) Template *t = NULL;
+        _cleanup_free_ char *root = NULL, *outside = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        ASSERT_TRUE(d);
+        ASSERT_OK(make_tree(d, &root));
+        ASSERT_OK(mkdir_at(d, "outside"));
+        outside = strjoin(d, "/outside");
+        ASSERT_TRUE(outside);
+        /* Exists on the host, not in the tree: refused, not created on either side. */
+        ASSERT_OK(symlink_at(outside, root, "etc/systemd"));
+        ASSERT_OK(parse_string(networkd_template, &t, NULL));
+        ASSERT_OK(fd = open_dir(root));
+        ASSERT_TRUE(template_post_setup(t, fd, "x") < 0);
+        ASSERT_EQ(lmode_at(outside, "network"), 0);
+        ASSERT_EQ(lmode_at(outside, "system"), 0);
+        ASSERT_TRUE(S_ISLNK(lmode_at(root, "etc/systemd")));
+}
+
+TEST(post_setup_etc_symlink_outside) {
+        _cleanup_rm_rf_ char *d = scratch();
+        _cleanup_(template_freep) Template *t = NULL;
+        _cleanup_free_ char *root = NULL, *outside = NULL, *etc = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        ASSERT_TRUE(d);
+        ASSERT_OK(mkdir_at(d, "root"));
+        ASSERT_OK(mkdir_at(d, "outside"));
+        root = strjoin(d, "/root");
+        outside = strjoin(d, "/outside");
+        etc = strjoin(root, "/etc");
+        ASSERT_TRUE(root && outside && etc);
+        ASSERT_OK(symlink(outside, etc) == 0 ? 0 : -errno);
+
+        ASSERT_OK(parse_string("[Template]\nSuite=sid\nVariant=minbase\n[PostSetup]\nMachineId=empty\n", &t, NULL));
+        ASSERT_OK(fd = open_dir(root));
+        /* /etc points nowhere inside the tree: refused rather than created on the host. */
+        ASSERT_TRUE(template_post_setup(t, fd, "x") < 0);
+        ASSERT_EQ(lmode_at(outside, "hostname"), 0);
+        ASSERT_EQ(lmode_at(outside, "machine-id"), 0);
+}
+
+/* ---- apt mirror ---- */
+
+static const struct {
+        const char *contents;
+        const char *mirror; /* NULL: -ENOENT */
+} deb822_table[] = {
+        { "", NULL },
+        { "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\n"
+          "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
+          "Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n"
+          "Components: main\n",
+          "http://deb.debian.org/debian" },
+        /* security first: skipped */
+        { "Types: deb\nURIs: http://security.example/debian-security\nSuites: trixie-security\nComponents: main\n\n"
+          "Types: deb\nURIs: https://mirror.example/debian/\nSuites: trixie\nComponents: main contrib\n",
+          "https://mirror.example/debian/" },
+        /* deb-src only, disabled, cdrom, third-party and Ubuntu stanzas are skipped */
+        { "Types: deb-src\nURIs: http://a.example/debian\nSuites: sid\nComponents: main\n\n"
+          "Enabled: no\nTypes: deb\nURIs: http://b.example/debian\nSuites: sid\nComponents: main\n\n"
+          "Types: deb\nURIs: cdrom:[Debian GNU/Linux]/\nSuites: bookworm\nComponents: main\n\n"
+          "Types: deb\nURIs: https://download.example/linux/debian\nSuites: bookworm\nComponents: stable\n\n"
+          "Types: deb\nURIs: http://archive.example/ubuntu\nSuites: noble\nComponents: main\n\n"
+          "Types: deb deb-src\nURIs: http://c.example/debian\nSuites: unstable\nComponents: main\n",
+          "http://c.example/debian" },
+        /* comments, case-insensitive field names, continuation lines, CRLF, no final newline */
+        { "# a comment\ntypes: deb\nuris:\n http://d.example/debian\n http://e.example/debian\n"
+          "suites: stable\r\ncomponents: main\r\nEnabled: yes",
+          "http://d.example/debian" },
+        /* URI of an unusable scheme, then a usable one */
+        { "Types: deb\nURIs: mirror+file:/etc/apt/mirrors.txt ftp://f.example/debian\nSuites: testing\nComponents: main\n",
+          "ftp://f.example/debian" },
+        { "Types: deb\nURIs: http://g.example/debian\nSuites: bookworm\n", NULL }, /* no components */
+        { "Types: deb\nURIs: http://g.example/debian\nSuites: bookworm\nComponents: contrib\n", NULL },
+        { "Types: deb\nSuites: bookworm\nComponents: main\n", NULL },
+        { "garbage\n\n\n:::\n", NULL },
+        { "Types: deb\nURIs: http://h.example/debian\nSuites: bookworm bookworm-security\nComponents: main\n", NULL },
+};
+
+TEST(apt_mirror_deb822) {
+        for (size_t i = 0; i < ELEMENTSOF(deb822_table); i++) {
+                _cleanup_free_ char *m = NULL;
+                int r = apt_mirror_from_deb822(deb822_table[i].contents, &m);
+
+                if (deb822_table[i].mirror ? r < 0 || !streq(m, deb822_table[i].mirror) : r != -ENOENT)
+                        fprintf(stderr, "entry %zu: r=%d mirror=%s\n", i, r, strna(m));
+                if (deb822_table[i].mirror) {
+                        ASSERT_OK(r);
+                        ASSERT_STREQ(m, deb822_table[i].mirror);
+                } else
+                        ASSERT_EQ(r, -ENOENT);
+        }
+}
+
+static const struct {
+        const char *contents;
+        const char *mirror;
+} one_line_table[] = {
+        { "", NULL },
+        { "deb http://deb.debian.org/debian bookworm main\n", "http://deb.debian.org/debian" },
+        { "deb http://security.debian.org/debian-security bookworm-security main\n"
+          "deb http://deb.debian.org/debian bookworm main contrib\n",
+          "http://deb.debian.org/debian" },
+        { "# deb http://commented.example/debian sid main\n"
+          "deb-src http://src.example/debian sid main\n"
+          "deb cdrom:[Debian]/ bookworm main\n"
+          "deb [arch=amd64 signed-by=/usr/share/keyrings/x.gpg] https://download.example/linux/debian bookworm stable\n"
+          "deb [ arch=amd64 ] http://i.example/debian trixie main # trailing comment\n",
+          "http://i.example/debian" },
+        { "deb [trusted=yes] file:///srv/mirror/debian sid main\n", "file:///srv/mirror/debian" },
+        { "deb http://j.example/debian bookworm\n", NULL },
+        { "deb http://archive.example/ubuntu noble main\n", NULL },
+        { "deb [arch=amd64 http://k.example/debian bookworm main\n", NULL },
+        { "deb\n", NULL },
+        { "   deb    http://l.example/debian   stable-updates   main   \n", "http://l.example/debian" },
+};
+
+TEST(apt_mirror_one_line) {
+        for (size_t i = 0; i < ELEMENTSOF(one_line_table); i++) {
+                _cleanup_free_ char *m = NULL;
+                int r = apt_mirror_from_one_line(one_line_table[i].contents, &m);
+
+                if (one_line_table[i].mirror ? r < 0 || !streq(m, one_line_table[i].mirror) : r != -ENOENT)
+                        fprintf(stderr, "entry %zu: r=%d mirror=%s\n", i, r, strna(m));
+                if (one_line_table[i].mirror) {
+                        ASSERT_OK(r);
+                        ASSERT_STREQ(m, one_line_table[i].mirror);
+                } else
+                        ASSERT_EQ(r, -ENOENT);
+        }
+}
+
+TEST(host_apt_mirror_at) {
+        _cleanup_rm_rf_ char *d = scratch();
+        _cleanup_free_ char *m = NULL, *sld = NULL;
+
+        ASSERT_TRUE(d);
+        ASSERT_EQ(host_apt_mirror_at(d, &m), -ENOENT);
+
+        /* One-line files: sources.list before sources.list.d/ *.list. */
+        ASSERT_OK(mkdir_at(d, "sources.list.d"));
+        sld = strjoin(d, "/sources.list.d");
+        ASSERT_TRUE(sld);
+        ASSERT_OK(write_at(sld, "z.list", "deb http://list-d.example/debian sid main\n"));
+        ASSERT_OK(host_apt_mirror_at(d, &m));
+        ASSERT_STREQ(m, "http://list-d.example/debian");
+        free(m);
+        ASSERT_OK(write_at(d, "sources.list", "deb http://list.example/debian sid main\n"));
+        ASSERT_OK(host_apt_mirror_at(d, &m));
+        ASSERT_STREQ(m, "http://list.example/debian");
+        free(m);
+
+        /* deb822 wins over both; files in name order; unusable files skipped. */
+        ASSERT_OK(write_at(sld, "b.sources", "Types: deb\nURIs: http://b.example/debian\nSuites: sid\nComponents: main\n"));
+        ASSERT_OK(write_at(sld, "a.sources", "Types: deb\nURIs: http://a.example/ubuntu\nSuites: noble\nComponents: main\n"));
+        ASSERT_OK(write_at(sld, "c.sources", "Types: deb\nURIs: http://c.example/debian\nSuites: sid\nComponents: main\n"));
+        ASSERT_OK(write_at(sld, "b.sources.disabled", "Types: deb\nURIs: http://x.example/debian\nSuites: sid\nComponents: main\n"));
+        ASSERT_OK(host_apt_mirror_at(d, &m));
+        ASSERT_STREQ(m, "http://b.example/debian");
+        free(m);
+        m = NULL;
+
+        ASSERT_EQ(host_apt_mirror_at("/nonexistent", &m), -ENOENT);
+        ASSERT_TRUE(m == NULL);
+}
+
+TEST(post_setup) {
+        post_setup_impl(_failed_, false);
+}
+
+TEST(post_setup_fallback) {
+        post_setup_impl(_failed_, true);
+        template_set_openat2_enabled(true);
+}
+
+TEST(post_setup_symlinks_stay_inside) {
+        post_setup_symlinks_stay_inside_impl(_failed_, false);
+}
+
+TEST(post_setup_symlinks_stay_inside_fallback) {
+        post_setup_symlinks_stay_inside_impl(_failed_, true);
+        template_set_openat2_enabled(true);
+}
