@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "copy.h"
+#include "exec-util.h"
+#include "image-tar.h"
+#include "names.h"
+#include "util/util.h"
+
+#define TAR_BLOCK 512
+/* GNU long names and pax headers larger than this are not plausible. */
+#define TAR_META_MAX (1024 * 1024)
+
+static const char *const compression_table[_TAR_COMPRESSION_MAX] = {
+        [TAR_COMPRESSION_NONE] = "none",
+        [TAR_COMPRESSION_GZIP] = "gzip",
+        [TAR_COMPRESSION_XZ] = "xz",
+        [TAR_COMPRESSION_ZSTD] = "zstd",
+};
+
+const char *tar_compression_to_string(TarCompression c) {
+        if (c < 0 || c >= _TAR_COMPRESSION_MAX)
+                return NULL;
+        return compression_table[c];
+}
+
+TarCompression tar_compression_from_filename(const char *filename) {
+        static const struct {
+                const char *suffix;
+                TarCompression c;
+        } table[] = {
+                { ".tar", TAR_COMPRESSION_NONE },     { ".tar.gz", TAR_COMPRESSION_GZIP },
+                { ".tgz", TAR_COMPRESSION_GZIP },     { ".tar.xz", TAR_COMPRESSION_XZ },
+                { ".txz", TAR_COMPRESSION_XZ },       { ".tar.zst", TAR_COMPRESSION_ZSTD },
+                { ".tzst", TAR_COMPRESSION_ZSTD },    { ".tar.zstd", TAR_COMPRESSION_ZSTD },
+        };
+
+        if (!filename)
+                return _TAR_COMPRESSION_INVALID;
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (endswith(filename, table[i].suffix) && strlen(filename) > strlen(table[i].suffix))
+                        return table[i].c;
+        return _TAR_COMPRESSION_INVALID;
+}
+
+void tar_refusal_done(TarRefusal *r) {
+        free(r->path);
+        r->path = NULL;
+        r->reason = NULL;
+}
+
+/* ---- the header walker ---- */
+
+typedef struct TarHeader {
+        char name[100];
+        char mode[8];
+        char uid[8];
+        char gid[8];
+        char size[12];
+        char mtime[12];
+        char chksum[8];
+        char typeflag;
+        char linkname[100];
+        char magic[6];
+        char version[2];
+        char uname[32];
+        char gname[32];
+        char devmajor[8];
+        char devminor[8];
+        char prefix[155];
+        char pad[12];
+} TarHeader;
+
+_Static_assert(sizeof(TarHeader) == TAR_BLOCK, "tar header is one block");
+
+typedef struct TarWalk {
+        int fd;
+        TarForwardFunc forward;
+        void *userdata;
+        TarRefusal *refusal;
+        char *long_name; /* from a GNU 'L' member or a pax "path" record */
+        char *long_link; /* from a GNU 'K' member or a pax "linkpath" record */
+        uint64_t pax_size;
+        bool have_pax_size;
+} TarWalk;
+
+static int parse_number(const char *field, size_t n, uint64_t *ret) {
+        uint64_t v = 0;
+        size_t i = 0;
+
+        /* GNU base-256 for values that do not fit in octal */
+        if ((unsigned char) field[0] & 0x80) {
+                if ((unsigned char) field[0] != 0x80)
+                        return -EBADMSG; /* negative */
+                for (i = 1; i < n; i++) {
+                        if (v >> 56)
+                                return -EBADMSG;
+                        v = (v << 8) | (unsigned char) field[i];
+                }
+                *ret = v;
+                return 0;
+        }
+        while (i < n && field[i] == ' ')
+                i++;
+        for (; i < n && field[i] >= '0' && field[i] <= '7'; i++) {
+                if (v >> 60)
+                        return -EBADMSG;
+                v = v * 8 + (field[i] - '0');
+        }
+        for (; i < n; i++)
+                if (field[i] != ' ' && field[i] != 0)
+                        return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
+static bool header_checksum_ok(const TarHeader *h) {
+        const unsigned char *p = (const unsigned char *) h;
+        uint64_t expected;
+        unsigned long sum_u = 0;
+        long sum_s = 0;
+
+        if (parse_number(h->chksum, sizeof h->chksum, &expected) < 0)
+                return false;
+        for (size_t i = 0; i < TAR_BLOCK; i++) {
+                bool in_chksum = i >= offsetof(TarHeader, chksum) &&
+                                 i < offsetof(TarHeader, chksum) + sizeof h->chksum;
+                sum_u += in_chksum ? ' ' : p[i];
+                sum_s += in_chksum ? ' ' : (signed char) p[i];
+        }
+        /* some old tars summed signed chars */
+        return expected == sum_u || (long) expected == sum_s;
+}
+
+static bool block_is_zero(const void *b) {
+        const unsigned char *p = b;
+        for (size_t i = 0; i < TAR_BLOCK; i++)
+                if (p[i])
+                        return false;
+        return true;
+}
+
+bool tar_path_is_safe(const char *p) {
+        if (isempty(p) || p[0] == '/')
+                return false;
+        for (const char *c = p; *c;) {
+                size_t l = strcspn(c, "/");
+                if (l == 2 && c[0] == '.' && c[1] == '.')
+                        return false;
+                c += l;
+                while (*c == '/')
+                        c++;
+        }
+        return true;
+}
+
+static int refuse(TarWalk *w, const char *path, const char *reason) {
+        if (w->refusal) {
+                free(w->refusal->path);
+                w->refusal->path = strdup(path ?: "");
+                w->refusal->reason = reason;
+        }
+        return -EPERM;
+}
+
+static int read_block(TarWalk *w, void *buf) {
+        ssize_t n = loop_read(w->fd, buf, TAR_BLOCK);
+        if (n < 0)
+                return (int) n;
+        if (n == 0)
+                return 0;
+        if (n != TAR_BLOCK)
+                return -EBADMSG; /* truncated */
+        return 1;
+}
+
+static int forward(TarWalk *w, const void *buf, size_t n) {
+        return w->forward ? w->forward(buf, n, w->userdata) : 0;
+}
+
+/* Reads (and forwards) the data of a member; into *ret (NUL-terminated) if asked. */
+static int read_data(TarWalk *w, uint64_t size, char **ret) {
+        _cleanup_free_ char *data = NULL;
+        char block[TAR_BLOCK];
+        uint64_t done = 0;
+        int r;
+
+        if (ret) {
+                if (size > TAR_META_MAX)
+                        return -EBADMSG;
+                data = malloc(size + 1);
+                if (!data)
+                        return -ENOMEM;
+        }
+        while (done < size) {
+                r = read_block(w, block);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return -EBADMSG;
+                if (data)
+                        memcpy(data + done, block, MIN((uint64_t) TAR_BLOCK, size - done));
+                r = forward(w, block, TAR_BLOCK);
+                if (r < 0)
+                        return r;
+                done += MIN((uint64_t) TAR_BLOCK, size - done);
+        }
+        if (ret) {
+                data[size] = 0;
+                *ret = TAKE_PTR(data);
+        }
+        return 0;
+}
+
+/* Applies the records of a pax extended header ("LEN key=value\n"...). */
+static int parse_pax(TarWalk *w, const char *data, size_t size, bool global) {
+        const char *p = data, *end = data + size;
+
+        while (p < end && *p) {
+                char *e;
+                unsigned long len = strtoul(p, &e, 10);
+                if (e == p || *e != ' ' || len == 0 || len > (size_t) (end - p) || p[len - 1] != '\n')
+                        return -EBADMSG;
+                const char *key = e + 1, *eq = memchr(key, '=', p + len - key);
+                if (!eq)
+                        return -EBADMSG;
+                size_t klen = eq - key;
+                _cleanup_free_ char *value = strndup(eq + 1, p + len - 1 - (eq + 1));
+                if (!value)
+                        return -ENOMEM;
+
+                if (klen == 4 && strneq(key, "path", 4)) {
+                        if (!tar_path_is_safe(value))
+                                return refuse(w, value, "unsafe path in pax header");
+                        if (!global) {
+                                free(w->long_name);
+                                w->long_name = TAKE_PTR(value);
+                        }
+                } else if (klen == 8 && strneq(key, "linkpath", 8)) {
+                        if (!global) {
+                                free(w->long_link);
+                                w->long_link = TAKE_PTR(value);
+                        }
+                } else if (klen == 4 && strneq(key, "size", 4) && !global) {
+                        if (safe_atou64(value, &w->pax_size) < 0)
+                                return -EBADMSG;
+                        w->have_pax_size = true;
+                }
+                p += len;
+        }
+        return 0;
+}
+
+static void walk_reset_pending(TarWalk *w) {
+        free(w->long_name);
+        free(w->long_link);
+        w->long_name = w->long_link = NULL;
+        w->have_pax_size = false;
+}
+
+int tar_walk(int fd, TarForwardFunc forward_cb, void *userdata, TarRefusal *refusal) {
+        TarWalk w = { .fd = fd, .forward = forward_cb, .userdata = userdata, .refusal = refusal };
+        char block[TAR_BLOCK];
+        int r;
+
+        for (;;) {
+                const TarHeader *h = (const TarHeader *) block;
+                _cleanup_free_ char *name = NULL, *link = NULL, *meta = NULL;
+                uint64_t size;
+
+                r = read_block(&w, block);
+                if (r < 0)
+                        goto finish;
+                if (r == 0) {
+                        /* EOF without end marker: GNU tar accepts that too. */
+                        r = 0;
+                        goto finish;
+                }
+                if (block_is_zero(block)) {
+                        /* End of archive; pass on the marker and whatever padding follows. */
+                        r = forward(&w, block, TAR_BLOCK);
+                        while (r >= 0 && (r = read_block(&w, block)) > 0)
+                                r = forward(&w, block, TAR_BLOCK);
+                        goto finish;
+                }
+                if (!header_checksum_ok(h) || !strneq(h->magic, "ustar", 5)) {
+                        r = -EBADMSG;
+                        goto finish;
+                }
+                r = parse_number(h->size, sizeof h->size, &size);
+                if (r < 0)
+                        goto finish;
+
+                switch (h->typeflag) {
+                case 'L':
+                case 'K':
+                case 'x':
+                case 'g':
+                        r = forward(&w, block, TAR_BLOCK);
+                        if (r < 0)
+                                goto finish;
+                        r = read_data(&w, size, &meta);
+                        if (r < 0)
+                                goto finish;
+                        if (h->typeflag == 'L') {
+                                if (!tar_path_is_safe(meta)) {
+                                        r = refuse(&w, meta, "unsafe GNU long name");
+                                        goto finish;
+                                }
+                                free(w.long_name);
+                                w.long_name = TAKE_PTR(meta);
+                        } else if (h->typeflag == 'K') {
+                                free(w.long_link);
+                                w.long_link = TAKE_PTR(meta);
+                        } else {
+                                r = parse_pax(&w, meta, size, h->typeflag == 'g');
+                                if (r < 0)
+                                        goto finish;
+                        }
+                        continue;
+                default:
+                        break;
+                }
+
+                /* A real member: its name, from the pending long name or the header. */
+                if (w.long_name)
+                        name = TAKE_PTR(w.long_name);
+                else if (strneq(h->magic, "ustar\0", 6) && h->prefix[0]) {
+                        char buf[sizeof h->prefix + 1 + sizeof h->name + 1];
+                        snprintf(buf, sizeof buf, "%.*s/%.*s", (int) sizeof h->prefix, h->prefix,
+                                 (int) sizeof h->name, h->name);
+                        name = strdup(buf);
+                } else
+                        name = strndup(h->name, sizeof h->name);
+                link = w.long_link ? TAKE_PTR(w.long_link) : strndup(h->linkname, sizeof h->linkname);
+                if (!name || !link) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                if (w.have_pax_size)
+                        size = w.pax_size;
+                walk_reset_pending(&w);
+
+                if (!tar_path_is_safe(name)) {
+                        r = refuse(&w, name, isempty(name) ? "empty member name"
+                                             : name[0] == '/' ? "absolute member path"
+                                                              : "member path with '..'");
+                        goto finish;
+                }
+                switch (h->typeflag) {
+                case '0':
+                case '\0':
+                case '7': /* contiguous: a regular file */
+                case '2': /* symlink: any target */
+                case '5':
+                case 'D': /* GNU dumpdir: a directory with a listing as data */
+                        break;
+                case '1':
+                        if (!tar_path_is_safe(link)) {
+                                r = refuse(&w, link, "hard link target outside the tree");
+                                goto finish;
+                        }
+                        break;
+                case '3':
+                case '4':
+                        r = refuse(&w, name, "device node");
+                        goto finish;
+                case '6':
+                        r = refuse(&w, name, "fifo");
+                        goto finish;
+                case 'S': {
+                        /* Old GNU sparse file: the sparse map may continue in extra blocks. */
+                        bool extended = ((const unsigned char *) block)[482] != 0;
+                        r = forward(&w, block, TAR_BLOCK);
+                        if (r < 0)
+                                goto finish;
+                        while (extended) {
+                                r = read_block(&w, block);
+                                if (r <= 0) {
+                                        r = r < 0 ? r : -EBADMSG;
+                                        goto finish;
+                                }
+                                extended = ((const unsigned char *) block)[504] != 0;
+                                r = forward(&w, block, TAR_BLOCK);
+                                if (r < 0)
+                                        goto finish;
+                        }
+                        r = read_data(&w, size, NULL);
+                        if (r < 0)
+                                goto finish;
+                        continue;
+                }
+                default:
+                        r = refuse(&w, name, "unsupported member type");
+                        goto finish;
+                }
+
+                r = forward(&w, block, TAR_BLOCK);
+                if (r < 0)
+                        goto finish;
+                r = read_data(&w, size, NULL);
+                if (r < 0)
+                        goto finish;
+        }
+
+finish:
+        walk_reset_pending(&w);
+        return r < 0 ? r : 0;
+}
+
+/* ---- running tar and the compressors ---- */
+
+static const char *const decompress_argv[_TAR_COMPRESSION_MAX][3] = {
+        [TAR_COMPRESSION_GZIP] = { "gzip", "-dc", NULL },
+        [TAR_COMPRESSION_XZ] = { "xz", "-dc", NULL },
+        [TAR_COMPRESSION_ZSTD] = { "zstd", "-dcq", NULL },
+};
+static const char *const compress_argv[_TAR_COMPRESSION_MAX][3] = {
+        [TAR_COMPRESSION_GZIP] = { "gzip", "-c", NULL },
+        [TAR_COMPRESSION_XZ] = { "xz", "-c", NULL },
+        [TAR_COMPRESSION_ZSTD] = { "zstd", "-cq", NULL },
+};
+
+/* The archive's plain tar stream: the file itself, or a decompressor's output. */
+static int open_tar_stream(int archive_fd, TarCompression c, int *ret_fd, pid_t *ret_pid) {
+        _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
+        int r;
+
+        if (lseek(archive_fd, 0, SEEK_SET) < 0)
+                return -errno;
+        if (c == TAR_COMPRESSION_NONE) {
+                int fd = fcntl(archive_fd, F_DUPFD_CLOEXEC, 3);
+                if (fd < 0)
+                        return -errno;
+                *ret_fd = fd;
+                *ret_pid = 0;
+                return 0;
+        }
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        const int fds[3] = { archive_fd, p[1], EXEC_FD_INHERIT };
+        r = exec_spawn((char *const *) decompress_argv[c], NULL, fds, ret_pid);
+        if (r < 0)
+                return r;
+        *ret_fd = TAKE_FD(p[0]);
+        return 0;
+}
+
+/* Reaps the decompressor. If the whole stream was wanted, its exit status counts: a
+ * corrupt compressed file must not pass as a short archive. */
+static int finish_tar_stream(int *fd, pid_t pid, bool complete) {
+        char buf[4096];
+
+        if (pid <= 0) {
+                *fd = safe_close(*fd);
+                return 0;
+        }
+        if (complete) {
+                while (read(*fd, buf, sizeof buf) > 0)
+                        ;
+        } else
+                (void) kill(pid, SIGTERM);
+        *fd = safe_close(*fd);
+        int r = exec_wait(pid, NULL);
+        return complete && r < 0 ? -EBADMSG : 0;
+}
+
+static TarCompression sniff_compression(int fd) {
+        unsigned char m[6] = {};
+
+        if (pread(fd, m, sizeof m, 0) < (ssize_t) sizeof m)
+                return TAR_COMPRESSION_NONE;
+        if (m[0] == 0x1f && m[1] == 0x8b)
+                return TAR_COMPRESSION_GZIP;
+        if (memcmp(m, "\xfd" "7zXZ\0", 6) == 0)
+                return TAR_COMPRESSION_XZ;
+        if (memcmp(m, "\x28\xb5\x2f\xfd", 4) == 0)
+                return TAR_COMPRESSION_ZSTD;
+        return TAR_COMPRESSION_NONE;
+}
+
+static int send_all(const void *buf, size_t n, void *userdata) {
+        int fd = *(int *) userdata;
+        const char *p = buf;
+
+        while (n > 0) {
+                /* A socket, so that a dead tar gives EPIPE without raising SIGPIPE in us. */
+                ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                n -= k;
+        }
+        return 0;
+}
+
+static int check_archive(int archive_fd, TarCompression c, TarRefusal *refusal) {
+        _cleanup_close_ int fd = -EBADF;
+        pid_t pid;
+        int r, k;
+
+        r = open_tar_stream(archive_fd, c, &fd, &pid);
+        if (r < 0)
+                return r;
+        r = tar_walk(fd, NULL, NULL, refusal);
+        k = finish_tar_stream(&fd, pid, r >= 0);
+        return r < 0 ? r : k;
+}
+
+/* A full pool shows up as a failing tar; tell it apart for the caller. */
+static int tar_failure_errno(int dir_fd) {
+        struct statvfs sv;
+
+        if (fstatvfs(dir_fd, &sv) >= 0 && (uint64_t) sv.f_bavail * sv.f_frsize < (UINT64_C(32) << 20))
+                return -ENOSPC;
+        return -EPROTO;
+}
+
+static int extract_archive(int archive_fd, TarCompression c, const char *target, int pool_fd,
+                           TarRefusal *refusal) {
+        _cleanup_close_pair_ int sv[2] = { -EBADF, -EBADF };
+        _cleanup_close_ int in = -EBADF;
+        pid_t tar_pid, pid;
+        int r, k;
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        char *argv[] = { (char *) "tar", (char *) "--numeric-owner", (char *) "--xattrs",
+                         (char *) "--xattrs-include=*", (char *) "-xpf", (char *) "-",
+                         (char *) "-C", (char *) target, NULL };
+        const int fds[3] = { sv[1], EXEC_FD_NULL, EXEC_FD_INHERIT };
+        r = exec_spawn(argv, NULL, fds, &tar_pid);
+        if (r < 0)
+                return r;
+        sv[1] = safe_close(sv[1]);
+
+        r = open_tar_stream(archive_fd, c, &in, &pid);
+        if (r >= 0) {
+                r = tar_walk(in, send_all, &sv[0], refusal);
+                k = finish_tar_stream(&in, pid, r >= 0);
+                if (r >= 0)
+                        r = k;
+        }
+        if (r < 0) {
+                /* Refused or damaged half way: tar must not finish what it has. */
+                (void) kill(tar_pid, SIGKILL);
+                (void) exec_wait(tar_pid, NULL);
+                return r == -EPIPE ? tar_failure_errno(pool_fd) : r;
+        }
+        sv[0] = safe_close(sv[0]);
+        r = exec_wait(tar_pid, NULL);
+        if (r < 0)
+                return tar_failure_errno(pool_fd);
+        return 0;
+}
+
+int image_import_tar(const char *pool, const char *path, const char *name, ImageFlags flags,
+                     TarRefusal *refusal) {
+        _cleanup_close_ int archive = -EBADF, fd = -EBADF, lock = -EBADF;
+        _cleanup_(image_tmp_done) ImageTmp tmp = { .dir_fd = -EBADF };
+        _cleanup_free_ char *target = NULL;
+        TarCompression c;
+        struct stat st;
+        bool btrfs;
+        int r;
+
+        if (!image_name_is_valid(name))
+                return -EINVAL;
+        archive = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+        if (archive < 0)
+                return -errno;
+        if (fstat(archive, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        c = tar_compression_from_filename(path);
+        if (c < 0)
+                c = sniff_compression(archive);
+
+        r = image_pool_open(pool, &fd, &btrfs);
+        if (r < 0)
+                return r;
+        tmp.dir_fd = fd;
+        r = image_lock(fd, name, &lock);
+        if (r < 0)
+                return r;
+        r = image_exists_at(fd, name);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return -EEXIST;
+
+        /* A refused archive creates nothing at all, not even a temporary. */
+        r = check_archive(archive, c, refusal);
+        if (r < 0)
+                return r;
+
+        r = image_tmp_make(fd, name, btrfs, &tmp.name);
+        if (r < 0)
+                return r;
+        target = strjoin(pool, "/", tmp.name);
+        if (!target)
+                return -ENOMEM;
+        r = extract_archive(archive, c, target, fd, refusal);
+        if (r < 0)
+                return r;
+        if (flags & IMAGE_READ_ONLY) {
+                r = image_tree_set_read_only_at(fd, tmp.name, true);
+                if (r < 0)
+                        return r;
+        }
+        r = image_tmp_commit(fd, tmp.name, name);
+        if (r < 0)
+                return r;
+        free(TAKE_PTR(tmp.name));
+        return 0;
+}
+
+int image_export_tar(const char *pool, const char *name, const char *path) {
+        _cleanup_close_ int fd = -EBADF, lock = -EBADF, dir_fd = -EBADF, out = -EBADF;
+        _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
+        _cleanup_free_ char *file = NULL, *dir = NULL, *base = NULL, *source = NULL;
+        TarCompression c;
+        pid_t tar_pid, comp_pid = 0;
+        char proc[64];
+        int r, k;
+
+        if (!image_name_is_valid(name))
+                return -EINVAL;
+        c = tar_compression_from_filename(path);
+        if (c < 0)
+                return c;
+        r = image_pool_open(pool, &fd, NULL);
+        if (r < 0)
+                return r;
+        r = image_lock(fd, name, &lock);
+        if (r < 0)
+                return r;
+        r = image_exists_at(fd, name);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return -ENOENT;
+        if (faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                return -EOPNOTSUPP; /* a raw image: nothing to tar */
+
+        r = path_split_last(path, &dir, &base);
+        if (r < 0)
+                return r;
+        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        if (faccessat(dir_fd, base, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+                return -EEXIST;
+        /* Nameless until complete: an interrupted export leaves no truncated archive. */
+        out = openat(dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        if (out < 0)
+                return -errno;
+
+        source = strjoin(pool, "/", name);
+        if (!source)
+                return -ENOMEM;
+        char *argv[] = { (char *) "tar", (char *) "--numeric-owner", (char *) "--xattrs",
+                         (char *) "--xattrs-include=*", (char *) "--sort=name", (char *) "-cpf",
+                         (char *) "-", (char *) "-C", source, (char *) ".", NULL };
+        if (c == TAR_COMPRESSION_NONE) {
+                const int fds[3] = { EXEC_FD_NULL, out, EXEC_FD_INHERIT };
+                r = exec_spawn(argv, NULL, fds, &tar_pid);
+                if (r < 0)
+                        return r;
+        } else {
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return -errno;
+                const int tar_fds[3] = { EXEC_FD_NULL, p[1], EXEC_FD_INHERIT };
+                r = exec_spawn(argv, NULL, tar_fds, &tar_pid);
+                if (r < 0)
+                        return r;
+                const int comp_fds[3] = { p[0], out, EXEC_FD_INHERIT };
+                r = exec_spawn((char *const *) compress_argv[c], NULL, comp_fds, &comp_pid);
+                if (r < 0) {
+                        (void) kill(tar_pid, SIGKILL);
+                        (void) exec_wait(tar_pid, NULL);
+                        return r;
+                }
+                p[0] = safe_close(p[0]);
+                p[1] = safe_close(p[1]);
+        }
+        r = exec_wait(tar_pid, NULL);
+        k = comp_pid > 0 ? exec_wait(comp_pid, NULL) : 0;
+        if (r < 0 || k < 0)
+                return tar_failure_errno(dir_fd);
+        if (fsync(out) < 0)
+                return -errno;
+
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", out);
+        if (linkat(AT_FDCWD, proc, dir_fd, base, AT_SYMLINK_FOLLOW) < 0)
+                return -errno;
+        return 0;
+}
