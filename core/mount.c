@@ -173,14 +173,16 @@ int bind_fd_in_root(int root_fd, int source_fd, const char *path, InRootFlags fl
         r = mount_nofollow(source, target, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL);
         if (r < 0)
                 return r;
-        if (!read_only)
-                return 0;
         /* Re-open the target: the fd we hold points at the covered directory, not at the
-         * new mount on top of it. */
+         * new mount on top of it. A bound device node (the /dev/null of a mask) must stay
+         * openable; anything else never provides devices or setuid binaries. */
         r = open_in_root(root_fd, path, flags, &mnt);
         if (r < 0)
                 return r;
-        return mount_fd_setattr(mnt, recursive, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0);
+        return mount_fd_setattr(mnt, recursive,
+                                (read_only ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NOSUID |
+                                        (S_ISCHR(st.st_mode) ? 0 : MOUNT_ATTR_NODEV),
+                                0);
 }
 
 int remount_ro_in_root(int root_fd, const char *path) {
