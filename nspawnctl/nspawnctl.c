@@ -9,6 +9,16 @@
 /* Verb groups register here; each verb's own --help describes its options. */
 static const Verb verbs[] = {
         { "run", verb_run, "Run a command or boot a directory tree (no daemon needed)" },
+        { "list", verb_list, "List running machines" },
+        { "status", verb_status, "Show a machine's state, console and processes" },
+        { "start", verb_start, "Boot an image of the pool as a machine" },
+        { "poweroff", verb_poweroff, "Power a machine off cleanly" },
+        { "reboot", verb_reboot, "Reboot a machine" },
+        { "terminate", verb_terminate, "Kill a machine at once" },
+        { "kill", verb_kill, "Send a signal to a machine's processes" },
+        { "enable", verb_enable, "Start a machine at host boot" },
+        { "disable", verb_disable, "Do not start a machine at host boot" },
+        { "console", verb_console, "Attach to a machine's console" },
 };
 
 static void help(void) {

@@ -24,3 +24,14 @@ typedef struct Verb {
 
 /* One function per verb, each in the file of its verb group. */
 int verb_run(int argc, char *argv[]);
+/* verbs-machine.c: machines, through machined */
+int verb_list(int argc, char *argv[]);
+int verb_status(int argc, char *argv[]);
+int verb_start(int argc, char *argv[]);
+int verb_poweroff(int argc, char *argv[]);
+int verb_reboot(int argc, char *argv[]);
+int verb_terminate(int argc, char *argv[]);
+int verb_kill(int argc, char *argv[]);
+int verb_enable(int argc, char *argv[]);
+int verb_disable(int argc, char *argv[]);
+int verb_console(int argc, char *argv[]);

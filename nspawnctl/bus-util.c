@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus-util.h"
+#include "log.h"
+#include "machined-errors.h"
+#include "util/util.h"
+#include "verbs.h"
+
+/* A CLI process makes one call at a time; remembering how the last one failed keeps every
+ * verb's error path to one line. */
+static int last_exit_code = EXIT_FAIL;
+
+const char *bus_state_dir(const char *arg) {
+        const char *e;
+
+        if (!isempty(arg))
+                return arg;
+        e = getenv("NSPAWNCTL_STATE_DIR");
+        return isempty(e) ? "/run/nspawnctl" : e;
+}
+
+static bool name_reachable(sd_bus *bus) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int has = 0, r;
+
+        r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                               "org.freedesktop.DBus", "NameHasOwner", NULL, &reply, "s",
+                               MACHINED_BUS_NAME);
+        if (r >= 0 && sd_bus_message_read(reply, "b", &has) >= 0 && has)
+                return true;
+        reply = sd_bus_message_unref(reply);
+
+        /* Not running but activatable through units/org.nspawnctl.machined1.service. */
+        r = sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                               "org.freedesktop.DBus", "ListActivatableNames", NULL, &reply,
+                               NULL);
+        if (r < 0 || sd_bus_message_enter_container(reply, 'a', "s") < 0)
+                return false;
+        for (;;) {
+                const char *n;
+                if (sd_bus_message_read(reply, "s", &n) <= 0)
+                        return false;
+                if (streq(n, MACHINED_BUS_NAME))
+                        return true;
+        }
+}
+
+/* D-Bus addresses escape everything but a few safe characters as %XX. */
+static char *address_escape(const char *path) {
+        char *r = malloc(strlen(path) * 3 + 1), *t = r;
+        if (!r)
+                return NULL;
+        for (const char *f = path; *f; f++) {
+                if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_.-", *f))
+                        *t++ = *f;
+                else
+                        t += sprintf(t, "%%%02x", (unsigned char) *f);
+        }
+        *t = 0;
+        return r;
+}
+
+static int connect_private(const char *state_dir, sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *path = strjoin(state_dir, "/private"), *esc = NULL, *addr = NULL;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        esc = address_escape(path);
+        if (!esc)
+                return -ENOMEM;
+        addr = strjoin("unix:path=", esc);
+        if (!addr)
+                return -ENOMEM;
+        r = sd_bus_new(&bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_set_address(bus, addr);
+        if (r < 0)
+                return r;
+        r = sd_bus_start(bus);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+int bus_connect_machined(const char *state_dir, sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = sd_bus_open_system(&bus);
+        if (r >= 0 && name_reachable(bus)) {
+                *ret = TAKE_PTR(bus);
+                return 0;
+        }
+        bus = sd_bus_flush_close_unref(bus);
+
+        r = connect_private(state_dir, &bus);
+        if (r >= 0) {
+                *ret = TAKE_PTR(bus);
+                return 0;
+        }
+        if (r == -EACCES || r == -EPERM) {
+                last_exit_code = EXIT_PERMISSION;
+                return log_error_errno(r, "machined is not on the system bus, and its private "
+                                       "socket %s/private is for root only.", state_dir);
+        }
+        last_exit_code = EXIT_NO_SERVICE;
+        log_error("machined is not running (no %s on the system bus, no %s/private).",
+                  MACHINED_BUS_NAME, state_dir);
+        return -EHOSTDOWN;
+}
+
+int bus_error_exit_code(const sd_bus_error *error, int r) {
+        static const struct {
+                const char *name;
+                int code;
+        } table[] = {
+                { BUS_ERROR_NO_SUCH_MACHINE, EXIT_NOT_FOUND },
+                { BUS_ERROR_NO_SUCH_IMAGE, EXIT_NOT_FOUND },
+                { BUS_ERROR_NO_MACHINE_FOR_PID, EXIT_NOT_FOUND },
+                { BUS_ERROR_MACHINE_EXISTS, EXIT_EXISTS },
+                { BUS_ERROR_MACHINE_NOT_RUNNING, EXIT_STATE },
+                { BUS_ERROR_INVALID_NAME, EXIT_USAGE },
+                { BUS_ERROR_NOT_PERMITTED, EXIT_PERMISSION },
+                { SD_BUS_ERROR_ACCESS_DENIED, EXIT_PERMISSION },
+                { SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED, EXIT_PERMISSION },
+                { SD_BUS_ERROR_SERVICE_UNKNOWN, EXIT_NO_SERVICE },
+                { SD_BUS_ERROR_NAME_HAS_NO_OWNER, EXIT_NO_SERVICE },
+                { SD_BUS_ERROR_NO_REPLY, EXIT_NO_SERVICE },
+                { SD_BUS_ERROR_DISCONNECTED, EXIT_NO_SERVICE },
+                { SD_BUS_ERROR_INVALID_ARGS, EXIT_USAGE },
+        };
+
+        if (error && sd_bus_error_is_set(error)) {
+                for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                        if (sd_bus_error_has_name(error, table[i].name))
+                                return table[i].code;
+                return EXIT_FAIL;
+        }
+        if (r == -EACCES || r == -EPERM)
+                return EXIT_PERMISSION;
+        if (r == -ECONNRESET || r == -ENOTCONN || r == -ETIMEDOUT)
+                return EXIT_NO_SERVICE;
+        return EXIT_FAIL;
+}
+
+int bus_last_exit_code(void) {
+        return last_exit_code;
+}
+
+int bus_call_machined(sd_bus *bus, const char *path, const char *interface, const char *member,
+                      uint64_t timeout_usec, const char *what, sd_bus_message **ret_reply,
+                      const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, MACHINED_BUS_NAME, path, interface, member);
+        if (r < 0)
+                goto fail;
+        if (types) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(m, types, ap);
+                va_end(ap);
+                if (r < 0)
+                        goto fail;
+        }
+        r = sd_bus_call(bus, m, timeout_usec, &error, &reply);
+        if (r < 0)
+                goto fail;
+        if (ret_reply)
+                *ret_reply = TAKE_PTR(reply);
+        return 0;
+
+fail:
+        last_exit_code = bus_error_exit_code(&error, r);
+        if (sd_bus_error_is_set(&error))
+                log_error("Failed to %s: %s", what, error.message ?: error.name);
+        else
+                log_error_errno(r, "Failed to %s: %m", what);
+        return r < 0 ? r : -EIO;
+}
+
+void json_print_string(const char *s) {
+        putchar('"');
+        for (const unsigned char *p = (const unsigned char *) (s ?: ""); *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        printf("\\%c", *p);
+                else if (*p == '\n')
+                        fputs("\\n", stdout);
+                else if (*p < 0x20 || *p == 0x7f)
+                        printf("\\u%04x", *p);
+                else
+                        putchar(*p);
+        }
+        putchar('"');
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+
+/* The state directory machined serves its private socket in: --state-dir, else
+ * $NSPAWNCTL_STATE_DIR, else /run/nspawnctl. */
+const char *bus_state_dir(const char *arg);
+
+/* Connects to machined: on the system bus when machined owns (or can be activated for) its
+ * name there, else on STATEDIR/private. Logs and returns EXIT_NO_SERVICE-worthy -EHOSTDOWN
+ * (or -EACCES for a non-root caller that only has the private socket) when it is not
+ * reachable. */
+int bus_connect_machined(const char *state_dir, sd_bus **ret);
+
+/* Calls a machined method; logs "Failed to <what>: <message>" on failure. */
+int bus_call_machined(sd_bus *bus, const char *path, const char *interface, const char *member,
+                      uint64_t timeout_usec, const char *what, sd_bus_message **ret_reply,
+                      const char *types, ...);
+
+/* The exit code (nspawnctl/verbs.h) for a failed call: from the D-Bus error name. */
+int bus_error_exit_code(const sd_bus_error *error, int r);
+/* The exit code of the last failure logged by bus_call_machined(). */
+int bus_last_exit_code(void);
+
+/* Writes s as a JSON string, with quotes. */
+void json_print_string(const char *s);

@@ -1,0 +1,762 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus-util.h"
+#include "log.h"
+#include "machine-info.h"
+#include "machined-errors.h"
+#include "names.h"
+#include "pty.h"
+#include "util/strv.h"
+#include "util/util.h"
+#include "verbs.h"
+
+/* Machine verbs: thin clients of machined's D-Bus API. */
+
+#define START_TIMEOUT_USEC (120ULL * 1000000ULL)
+
+typedef struct MachineProps {
+        char *name, *class, *service, *root, *state, *console_socket, *console_log, *cgroup;
+        uint32_t leader, supervisor;
+        uint64_t timestamp;
+        char id[33];
+} MachineProps;
+
+static void machine_props_done(MachineProps *p) {
+        free(p->name);
+        free(p->class);
+        free(p->service);
+        free(p->root);
+        free(p->state);
+        free(p->console_socket);
+        free(p->console_log);
+        free(p->cgroup);
+        *p = (MachineProps) {};
+}
+
+static int read_string_variant(sd_bus_message *m, char **field) {
+        const char *s;
+        int r = sd_bus_message_read(m, "v", "s", &s);
+        if (r < 0)
+                return r;
+        free(*field);
+        *field = strdup(s);
+        return *field ? 0 : -ENOMEM;
+}
+
+static int machine_props_get(sd_bus *bus, const char *path, MachineProps *p) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = bus_call_machined(bus, path, "org.freedesktop.DBus.Properties", "GetAll", 0,
+                              "get machine properties", &reply, "s", MACHINED_MACHINE_INTERFACE);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *key;
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "Name"))
+                        r = read_string_variant(reply, &p->name);
+                else if (streq(key, "Class"))
+                        r = read_string_variant(reply, &p->class);
+                else if (streq(key, "Service"))
+                        r = read_string_variant(reply, &p->service);
+                else if (streq(key, "RootDirectory"))
+                        r = read_string_variant(reply, &p->root);
+                else if (streq(key, "State"))
+                        r = read_string_variant(reply, &p->state);
+                else if (streq(key, "ConsoleSocket"))
+                        r = read_string_variant(reply, &p->console_socket);
+                else if (streq(key, "ConsoleLog"))
+                        r = read_string_variant(reply, &p->console_log);
+                else if (streq(key, "ControlGroup"))
+                        r = read_string_variant(reply, &p->cgroup);
+                else if (streq(key, "Leader"))
+                        r = sd_bus_message_read(reply, "v", "u", &p->leader);
+                else if (streq(key, "Supervisor"))
+                        r = sd_bus_message_read(reply, "v", "u", &p->supervisor);
+                else if (streq(key, "Timestamp"))
+                        r = sd_bus_message_read(reply, "v", "t", &p->timestamp);
+                else if (streq(key, "Id")) {
+                        const uint8_t *b;
+                        size_t n;
+                        r = sd_bus_message_enter_container(reply, 'v', "ay");
+                        if (r >= 0)
+                                r = sd_bus_message_read_array(reply, 'y', (const void **) &b, &n);
+                        if (r >= 0 && n == 16)
+                                for (int i = 0; i < 16; i++)
+                                        snprintf(p->id + 2 * i, 3, "%02x", b[i]);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                } else
+                        r = sd_bus_message_skip(reply, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        return r;
+}
+
+/* Options every machine verb takes. */
+static const char *arg_state_dir;
+static bool arg_json;
+
+#define COMMON_OPTIONS                                                                     \
+        { "help", no_argument, NULL, 'h' }, { "state-dir", required_argument, NULL, 'S' }
+
+#define COMMON_HELP                                                                        \
+        "  -h --help             Show this help\n"                                         \
+        "     --state-dir=DIR    Where machined's private socket is, when there is no\n"   \
+        "                        system bus (default $NSPAWNCTL_STATE_DIR or /run/nspawnctl)\n"
+
+/* Parses the options of a verb that takes exactly one machine name. Returns 1 to go on, 0
+ * after --help, or an exit code (negated) on a usage error. */
+static int parse_name_verb(int argc, char *argv[], const char *usage, const char *what,
+                           const char **ret_name) {
+        static const struct option options[] = { COMMON_OPTIONS, {} };
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        printf("nspawnctl %s NAME\n\n%s\n\n" COMMON_HELP, argv[0], usage);
+                        return 0;
+                case 'S':
+                        if (isempty(optarg)) {
+                                log_error("--state-dir= needs a directory.");
+                                return -EXIT_USAGE;
+                        }
+                        arg_state_dir = optarg;
+                        break;
+                default:
+                        return -EXIT_USAGE;
+                }
+        if (optind + 1 != argc) {
+                log_error("%s: expected exactly one machine name. See 'nspawnctl %s --help'.",
+                          argv[0], argv[0]);
+                return -EXIT_USAGE;
+        }
+        if (!machine_name_is_valid(argv[optind])) {
+                log_error("Invalid machine name '%s': a host name of at most 64 bytes, labels "
+                          "of [A-Za-z0-9-] joined by single dots.", argv[optind]);
+                return -EXIT_USAGE;
+        }
+        (void) what;
+        *ret_name = argv[optind];
+        return 1;
+}
+
+static int get_machine_path(sd_bus *bus, const char *name, char **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *path;
+        int r;
+
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
+                              "GetMachine", 0, "look up machine", &reply, "s", name);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return r;
+        *ret = strdup(path);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int list_print(sd_bus *bus) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        MachineProps *props = NULL;
+        size_t n = 0;
+        const char *name, *class, *service, *path;
+        int r;
+
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
+                              "ListMachines", 0, "list machines", &reply, NULL);
+        if (r < 0)
+                return bus_last_exit_code();
+        r = sd_bus_message_enter_container(reply, 'a', "(ssso)");
+        if (r < 0)
+                goto parse_fail;
+        while ((r = sd_bus_message_read(reply, "(ssso)", &name, &class, &service, &path)) > 0) {
+                MachineProps *np = realloc(props, (n + 1) * sizeof(MachineProps));
+                if (!np) {
+                        r = -ENOMEM;
+                        goto parse_fail;
+                }
+                props = np;
+                props[n] = (MachineProps) {};
+                /* The machine may be gone by now: list what ListMachines said. */
+                if (machine_props_get(bus, path, &props[n]) < 0) {
+                        machine_props_done(&props[n]);
+                        props[n].state = strdup("gone");
+                }
+                if (!props[n].name)
+                        props[n].name = strdup(name);
+                if (!props[n].class)
+                        props[n].class = strdup(class);
+                if (!props[n].service)
+                        props[n].service = strdup(service);
+                n++;
+        }
+        if (r < 0)
+                goto parse_fail;
+
+        if (arg_json) {
+                printf("[");
+                for (size_t i = 0; i < n; i++) {
+                        printf("%s{\"name\":", i ? "," : "");
+                        json_print_string(props[i].name);
+                        printf(",\"class\":");
+                        json_print_string(props[i].class);
+                        printf(",\"service\":");
+                        json_print_string(props[i].service);
+                        printf(",\"state\":");
+                        json_print_string(props[i].state);
+                        printf(",\"leader\":%u,\"supervisor\":%u,\"root\":", props[i].leader,
+                               props[i].supervisor);
+                        json_print_string(props[i].root);
+                        printf(",\"id\":");
+                        json_print_string(props[i].id);
+                        printf(",\"timestamp\":%llu}", (unsigned long long) props[i].timestamp);
+                }
+                printf("]\n");
+        } else {
+                int w = 7;
+                for (size_t i = 0; i < n; i++)
+                        w = MAX(w, (int) strlen(strna(props[i].name)));
+                printf("%-*s %-8s %-8s %-10s %s\n", w, "MACHINE", "STATE", "LEADER", "CLASS",
+                       "ROOT");
+                for (size_t i = 0; i < n; i++)
+                        printf("%-*s %-8s %-8u %-10s %s\n", w, strna(props[i].name),
+                               strna(props[i].state), props[i].leader, strna(props[i].class),
+                               strna(props[i].root));
+                printf("\n%zu machine%s listed.\n", n, n == 1 ? "" : "s");
+        }
+        for (size_t i = 0; i < n; i++)
+                machine_props_done(&props[i]);
+        free(props);
+        return EXIT_OK;
+
+parse_fail:
+        for (size_t i = 0; i < n; i++)
+                machine_props_done(&props[i]);
+        free(props);
+        log_error_errno(r, "Failed to parse the machine list: %m");
+        return EXIT_FAIL;
+}
+
+int verb_list(int argc, char *argv[]) {
+        static const struct option options[] = { COMMON_OPTIONS, { "json", no_argument, NULL, 'j' }, {} };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        printf("nspawnctl list [--json]\n\nList the running machines.\n\n"
+                               COMMON_HELP
+                               "     --json             One JSON array, for scripts\n");
+                        return EXIT_OK;
+                case 'S':
+                        if (isempty(optarg))
+                                return log_error("--state-dir= needs a directory."), EXIT_USAGE;
+                        arg_state_dir = optarg;
+                        break;
+                case 'j':
+                        arg_json = true;
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (optind != argc)
+                return log_error("list takes no arguments."), EXIT_USAGE;
+        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
+                return bus_last_exit_code();
+        return list_print(bus);
+}
+
+static int cmp_pid(const void *a, const void *b) {
+        return *(const pid_t *) a - *(const pid_t *) b;
+}
+
+static void print_process(pid_t pid, const char *prefix) {
+        _cleanup_free_ char *cmdline = NULL;
+        char path[64];
+        size_t n = 0;
+
+        snprintf(path, sizeof path, "/proc/%d/cmdline", (int) pid);
+        if (read_full_file(path, &cmdline, &n) < 0 || n == 0) {
+                free(cmdline);
+                cmdline = NULL;
+                snprintf(path, sizeof path, "/proc/%d/comm", (int) pid);
+                if (read_one_line(path, &cmdline) < 0)
+                        return;
+                n = strlen(cmdline);
+        }
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char) cmdline[i] < ' ')
+                        cmdline[i] = ' ';
+        if (n > 100)
+                cmdline[100] = 0;
+        printf("%s%d %s\n", prefix, (int) pid, strstrip(cmdline));
+}
+
+static void format_uptime(uint64_t since_usec, char *buf, size_t size) {
+        uint64_t now = now_usec(CLOCK_REALTIME), d;
+        time_t t = (time_t) (since_usec / 1000000ULL);
+        struct tm tm;
+        char when[64] = "";
+
+        if (since_usec == 0 || since_usec > now) {
+                snprintf(buf, size, "n/a");
+                return;
+        }
+        if (localtime_r(&t, &tm))
+                strftime(when, sizeof when, "%a %Y-%m-%d %H:%M:%S %Z", &tm);
+        d = (now - since_usec) / 1000000ULL;
+        if (d >= 86400)
+                snprintf(buf, size, "%s; %llud %lluh ago", when, (unsigned long long) d / 86400,
+                         (unsigned long long) (d % 86400) / 3600);
+        else if (d >= 3600)
+                snprintf(buf, size, "%s; %lluh %llumin ago", when, (unsigned long long) d / 3600,
+                         (unsigned long long) (d % 3600) / 60);
+        else if (d >= 60)
+                snprintf(buf, size, "%s; %llumin %llus ago", when, (unsigned long long) d / 60,
+                         (unsigned long long) d % 60);
+        else
+                snprintf(buf, size, "%s; %llus ago", when, (unsigned long long) d);
+}
+
+int verb_status(int argc, char *argv[]) {
+        static const struct option options[] = { COMMON_OPTIONS, { "json", no_argument, NULL, 'j' }, {} };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(machine_props_done) MachineProps p = {};
+        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        char uptime[128];
+        const char *name;
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        printf("nspawnctl status NAME [--json]\n\nShow a machine: state, "
+                               "leader, root, uptime, console and processes.\n\n" COMMON_HELP
+                               "     --json             One JSON object, for scripts\n");
+                        return EXIT_OK;
+                case 'S':
+                        if (isempty(optarg))
+                                return log_error("--state-dir= needs a directory."), EXIT_USAGE;
+                        arg_state_dir = optarg;
+                        break;
+                case 'j':
+                        arg_json = true;
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (optind + 1 != argc)
+                return log_error("status: expected exactly one machine name."), EXIT_USAGE;
+        name = argv[optind];
+        if (!machine_name_is_valid(name))
+                return log_error("Invalid machine name '%s'.", name), EXIT_USAGE;
+
+        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
+                return bus_last_exit_code();
+        if (get_machine_path(bus, name, &path) < 0 || machine_props_get(bus, path, &p) < 0)
+                return bus_last_exit_code();
+
+        if (p.cgroup && cgroup_list_pids(p.cgroup, &pids, &n) >= 0)
+                qsort(pids, n, sizeof(pid_t), cmp_pid);
+
+        if (arg_json) {
+                printf("{\"name\":");
+                json_print_string(p.name);
+                printf(",\"state\":");
+                json_print_string(p.state);
+                printf(",\"leader\":%u,\"supervisor\":%u,\"root\":", p.leader, p.supervisor);
+                json_print_string(p.root);
+                printf(",\"id\":");
+                json_print_string(p.id);
+                printf(",\"timestamp\":%llu,\"console_socket\":",
+                       (unsigned long long) p.timestamp);
+                json_print_string(p.console_socket);
+                printf(",\"console_log\":");
+                json_print_string(p.console_log);
+                printf(",\"cgroup\":");
+                json_print_string(p.cgroup);
+                printf(",\"processes\":[");
+                for (size_t i = 0; i < n; i++)
+                        printf("%s%d", i ? "," : "", (int) pids[i]);
+                printf("]}\n");
+                return EXIT_OK;
+        }
+
+        format_uptime(p.timestamp, uptime, sizeof uptime);
+        printf("%s\n", strna(p.name));
+        printf("         State: %s\n", strna(p.state));
+        printf("        Leader: %u\n", p.leader);
+        printf("    Supervisor: %u\n", p.supervisor);
+        printf("          Root: %s\n", strna(p.root));
+        printf("            Id: %s\n", isempty(p.id) ? "n/a" : p.id);
+        printf("         Since: %s\n", uptime);
+        printf("       Console: %s\n", isempty(p.console_socket) ? "n/a" : p.console_socket);
+        printf("   Console log: %s\n", isempty(p.console_log) ? "n/a" : p.console_log);
+        printf("        CGroup: %s\n", isempty(p.cgroup) ? "n/a" : p.cgroup);
+        for (size_t i = 0; i < n; i++)
+                print_process(pids[i], i + 1 < n ? "                ├─" : "                └─");
+        if (n == 0 && p.leader > 0)
+                print_process((pid_t) p.leader, "                └─");
+        return EXIT_OK;
+}
+
+static int simple_call(int argc, char *argv[], const char *usage, const char *member,
+                       const char *what) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        const char *name;
+        int r;
+
+        r = parse_name_verb(argc, argv, usage, what, &name);
+        if (r <= 0)
+                return -r;
+        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
+                return bus_last_exit_code();
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member,
+                              streq(member, "StartMachine") ? START_TIMEOUT_USEC : 0, what,
+                              NULL, "s", name);
+        return r < 0 ? bus_last_exit_code() : EXIT_OK;
+}
+
+int verb_start(int argc, char *argv[]) {
+        return simple_call(argc, argv,
+                           "Boot the image NAME from the pool as a machine; returns once the "
+                           "machine is registered.", "StartMachine", "start machine");
+}
+
+int verb_poweroff(int argc, char *argv[]) {
+        return simple_call(argc, argv,
+                           "Ask the machine's init to power off (SIGRTMIN+4); returns at once.",
+                           "PowerOffMachine", "power off machine");
+}
+
+int verb_reboot(int argc, char *argv[]) {
+        return simple_call(argc, argv, "Ask the machine's init to reboot (SIGINT).",
+                           "RebootMachine", "reboot machine");
+}
+
+int verb_terminate(int argc, char *argv[]) {
+        return simple_call(argc, argv,
+                           "Kill the machine's init at once (SIGKILL); the container ends.",
+                           "TerminateMachine", "terminate machine");
+}
+
+int verb_kill(int argc, char *argv[]) {
+        static const struct option options[] = {
+                COMMON_OPTIONS,
+                { "signal", required_argument, NULL, 's' },
+                { "kill-whom", required_argument, NULL, 'w' },
+                {}
+        };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        const char *whom = "all", *name;
+        int sig = SIGTERM, c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "hs:", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        printf("nspawnctl kill NAME [--signal=SIG] [--kill-whom=leader|all]\n\n"
+                               "Send a signal to a machine's processes.\n\n" COMMON_HELP
+                               "  -s --signal=SIG        Signal name or number (default TERM)\n"
+                               "     --kill-whom=WHO     leader (the init) or all (default)\n");
+                        return EXIT_OK;
+                case 'S':
+                        if (isempty(optarg))
+                                return log_error("--state-dir= needs a directory."), EXIT_USAGE;
+                        arg_state_dir = optarg;
+                        break;
+                case 's':
+                        sig = signal_from_string(optarg);
+                        if (sig <= 0)
+                                return log_error("Invalid signal '%s'.", optarg), EXIT_USAGE;
+                        break;
+                case 'w':
+                        if (!streq(optarg, "leader") && !streq(optarg, "all"))
+                                return log_error("Invalid --kill-whom='%s': expected leader or "
+                                                 "all.", optarg), EXIT_USAGE;
+                        whom = optarg;
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (optind + 1 != argc)
+                return log_error("kill: expected exactly one machine name."), EXIT_USAGE;
+        name = argv[optind];
+        if (!machine_name_is_valid(name))
+                return log_error("Invalid machine name '%s'.", name), EXIT_USAGE;
+        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
+                return bus_last_exit_code();
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
+                              "KillMachine", 0, "kill machine", NULL, "ssi", name, whom, sig);
+        return r < 0 ? bus_last_exit_code() : EXIT_OK;
+}
+
+/* enable/disable: start at host boot. With systemd the unit nspawnctl@NAME.service does it;
+ * elsewhere the init script reads CONFIG_DIR/autostart, one name a line. */
+
+static const char *config_dir(void) {
+        const char *e = getenv("NSPAWNCTL_CONFIG_DIR");
+        return isempty(e) ? "/etc/nspawnctl" : e;
+}
+
+static int run_systemctl(const char *verb, const char *name) {
+        _cleanup_free_ char *unit = strjoin("nspawnctl@", name, ".service");
+        pid_t pid;
+        int status, r;
+
+        if (!unit)
+                return log_oom();
+        pid = fork();
+        if (pid < 0)
+                return log_error_errno(errno, "Failed to fork: %m");
+        if (pid == 0) {
+                execlp("systemctl", "systemctl", verb, unit, (char *) NULL);
+                _exit(127);
+        }
+        r = wait_for_terminate(pid, &status);
+        if (r < 0)
+                return log_error_errno(r, "Failed to wait for systemctl: %m");
+        if (status != 0)
+                return log_error_errno(-EIO, "systemctl %s %s failed (status %d).", verb, unit,
+                                       status);
+        return 0;
+}
+
+static int autostart_update(const char *name, bool add) {
+        _cleanup_free_ char *path = strjoin(config_dir(), "/autostart"), *tmp = NULL,
+                            *old = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        bool found = false;
+        char *saveptr = NULL;
+        int fd, r;
+
+        if (!path)
+                return log_oom();
+        tmp = strjoin(path, ".tmp");
+        if (!tmp)
+                return log_oom();
+        r = read_full_file(path, &old, NULL);
+        if (r < 0 && r != -ENOENT)
+                return log_error_errno(r, "Failed to read %s: %m", path);
+        if (mkdir(config_dir(), 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Failed to create %s: %m", config_dir());
+
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to write %s: %m", tmp);
+        f = fdopen(fd, "w");
+        if (!f) {
+                safe_close(fd);
+                return log_oom();
+        }
+        fprintf(f, "# Machines started at boot by the nspawnctl-machined init script.\n");
+        for (char *l = old ? strtok_r(old, "\n", &saveptr) : NULL; l;
+             l = strtok_r(NULL, "\n", &saveptr)) {
+                char *s = strstrip(l);
+                if (isempty(s) || s[0] == '#')
+                        continue;
+                if (streq(s, name)) {
+                        found = true;
+                        if (!add)
+                                continue;
+                }
+                fprintf(f, "%s\n", s);
+        }
+        if (add && !found)
+                fprintf(f, "%s\n", name);
+        if (fflush(f) != 0 || ferror(f) || rename(tmp, path) < 0) {
+                r = negative_errno();
+                (void) unlink(tmp);
+                return log_error_errno(r, "Failed to update %s: %m", path);
+        }
+        return 0;
+}
+
+static int enable_disable(int argc, char *argv[], bool enable) {
+        const char *name;
+        int r;
+
+        r = parse_name_verb(argc, argv,
+                            enable ? "Start the machine NAME at host boot."
+                                   : "Do not start the machine NAME at host boot.",
+                            argv[0], &name);
+        if (r <= 0)
+                return -r;
+        if (geteuid() != 0)
+                return log_error("%s needs root.", argv[0]), EXIT_PERMISSION;
+        if (access("/run/systemd/system", F_OK) == 0)
+                r = run_systemctl(enable ? "enable" : "disable", name);
+        else
+                r = autostart_update(name, enable);
+        return r < 0 ? (r == -EACCES || r == -EPERM ? EXIT_PERMISSION : EXIT_FAIL) : EXIT_OK;
+}
+
+int verb_enable(int argc, char *argv[]) {
+        return enable_disable(argc, argv, true);
+}
+
+int verb_disable(int argc, char *argv[]) {
+        return enable_disable(argc, argv, false);
+}
+
+/* console: the supervisor's console socket, a raw terminal, ^] three times to leave. */
+
+typedef struct TtyState {
+        int fd;
+        bool saved;
+        struct termios termios;
+} TtyState;
+
+static void tty_state_restore(TtyState *t) {
+        if (t->saved)
+                tty_restore(t->fd, &t->termios);
+        t->saved = false;
+}
+
+static int console_forward(int sock, int sfd, const char *name) {
+        uint64_t escapes[3] = {};
+        size_t n_escapes = 0;
+        char buf[4096];
+
+        for (;;) {
+                struct pollfd p[3] = {
+                        { .fd = STDIN_FILENO, .events = POLLIN },
+                        { .fd = sock, .events = POLLIN },
+                        { .fd = sfd, .events = POLLIN },
+                };
+                ssize_t k;
+
+                if (poll(p, 3, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (p[2].revents)
+                        return 0; /* SIGTERM/SIGHUP: leave, restoring the terminal */
+                if (p[1].revents) {
+                        k = read(sock, buf, sizeof buf);
+                        if (k <= 0) {
+                                fprintf(stderr, "\r\nConsole of machine %s closed.\r\n", name);
+                                return 0;
+                        }
+                        if (loop_write(STDOUT_FILENO, buf, k) < 0)
+                                return 0;
+                }
+                if (p[0].revents) {
+                        k = read(STDIN_FILENO, buf, sizeof buf);
+                        if (k <= 0)
+                                return 0;
+                        for (ssize_t i = 0; i < k; i++) {
+                                if (buf[i] != 0x1d) {
+                                        n_escapes = 0;
+                                        continue;
+                                }
+                                uint64_t now = now_usec(CLOCK_MONOTONIC);
+                                escapes[n_escapes++ % 3] = now;
+                                if (n_escapes >= 3 &&
+                                    now - escapes[(n_escapes - 3) % 3] <= 1000000ULL) {
+                                        fprintf(stderr, "\r\nConnection to machine %s "
+                                                        "terminated.\r\n", name);
+                                        return 0;
+                                }
+                        }
+                        if (loop_write(sock, buf, k) < 0) {
+                                fprintf(stderr, "\r\nConsole of machine %s closed.\r\n", name);
+                                return 0;
+                        }
+                }
+        }
+}
+
+int verb_console(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(machine_props_done) MachineProps p = {};
+        _cleanup_(tty_state_restore) TtyState tty = { .fd = STDIN_FILENO };
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int sock = -EBADF, sfd = -EBADF;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        const char *name;
+        sigset_t mask;
+        int r;
+
+        r = parse_name_verb(argc, argv,
+                            "Attach to the console of machine NAME. Press ^] three times "
+                            "within a second to leave.", "console", &name);
+        if (r <= 0)
+                return -r;
+        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
+                return bus_last_exit_code();
+        if (get_machine_path(bus, name, &path) < 0 || machine_props_get(bus, path, &p) < 0)
+                return bus_last_exit_code();
+        if (isempty(p.console_socket))
+                return log_error("Machine %s has no console socket.", name), EXIT_STATE;
+        if (strlen(p.console_socket) >= sizeof sa.sun_path)
+                return log_error("Console socket path too long."), EXIT_FAIL;
+        strcpy(sa.sun_path, p.console_socket);
+
+        sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (sock < 0)
+                return log_error_errno(errno, "Failed to create socket: %m"), EXIT_FAIL;
+        if (connect(sock, (struct sockaddr *) &sa, sizeof sa) < 0)
+                return log_error_errno(errno, "Failed to connect to the console of %s: %m",
+                                       name), errno == EACCES ? EXIT_PERMISSION : EXIT_FAIL;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGQUIT);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+        sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (sfd < 0)
+                return log_error_errno(errno, "Failed to create signalfd: %m"), EXIT_FAIL;
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        if (isatty(STDIN_FILENO)) {
+                r = tty_make_raw(STDIN_FILENO, &tty.termios);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to make the terminal raw: %m"), EXIT_FAIL;
+                tty.saved = true;
+        }
+        fprintf(stderr, "Connected to machine %s. Press ^] three times within 1s to exit.\r\n",
+                name);
+        r = console_forward(sock, sfd, name);
+        tty_state_restore(&tty);
+        if (r < 0)
+                return log_error_errno(r, "Console forwarding failed: %m"), EXIT_FAIL;
+        return EXIT_OK;
+}
