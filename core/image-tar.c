@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -630,8 +632,90 @@ int image_import_tar(const char *pool, const char *path, const char *name, Image
         return 0;
 }
 
+static inline void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+
+/* Writes "./PATH\n" for every device node, fifo and socket below fd to out. */
+static int list_special_files(int fd, const char *prefix, FILE *out) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        int dfd, r;
+
+        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        d = fdopendir(dfd);
+        if (!d) {
+                safe_close(dfd);
+                return -errno;
+        }
+        for (struct dirent *de; (errno = 0, de = readdir(d));) {
+                _cleanup_free_ char *path = NULL;
+                struct stat st;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (de->d_type == DT_REG || de->d_type == DT_LNK)
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return -errno;
+                path = strjoin(prefix, "/", de->d_name);
+                if (!path)
+                        return -ENOMEM;
+                if (S_ISDIR(st.st_mode)) {
+                        _cleanup_close_ int child = openat(dirfd(d), de->d_name,
+                                                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (child < 0)
+                                return -errno;
+                        r = list_special_files(child, path, out);
+                        if (r < 0)
+                                return r;
+                } else if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+                        /* The exclude list is line based. */
+                        if (strchr(path, '\n'))
+                                return -EBADMSG;
+                        fprintf(out, "%s\n", path);
+                }
+        }
+        return errno > 0 ? -errno : 0;
+}
+
+/* The archive leaves out device nodes, fifos and sockets: import refuses them, and the
+ * runtime makes /dev itself, so an exported image can always be imported again. */
+static int make_exclude_list(int pool_fd, const char *name, int *ret_fd) {
+        _cleanup_close_ int root = -EBADF, mfd = -EBADF;
+        _cleanup_fclose_ FILE *f = NULL;
+        int r;
+
+        root = openat(pool_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (root < 0)
+                return -errno;
+        mfd = memfd_create("tar-exclude", MFD_CLOEXEC);
+        if (mfd < 0)
+                return -errno;
+        int dup_fd = fcntl(mfd, F_DUPFD_CLOEXEC, 3);
+        if (dup_fd < 0)
+                return -errno;
+        f = fdopen(dup_fd, "w");
+        if (!f) {
+                safe_close(dup_fd);
+                return -errno;
+        }
+        r = list_special_files(root, ".", f);
+        if (r < 0)
+                return r;
+        if (fflush(f) != 0)
+                return -EIO;
+        if (lseek(mfd, 0, SEEK_SET) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(mfd);
+        return 0;
+}
+
 int image_export_tar(const char *pool, const char *name, const char *path) {
-        _cleanup_close_ int fd = -EBADF, lock = -EBADF, dir_fd = -EBADF, out = -EBADF;
+        _cleanup_close_ int fd = -EBADF, lock = -EBADF, dir_fd = -EBADF, out = -EBADF,
+                            exclude = -EBADF;
         _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
         _cleanup_free_ char *file = NULL, *dir = NULL, *base = NULL, *source = NULL;
         TarCompression c;
@@ -671,21 +755,26 @@ int image_export_tar(const char *pool, const char *name, const char *path) {
         if (out < 0)
                 return -errno;
 
+        r = make_exclude_list(fd, name, &exclude);
+        if (r < 0)
+                return r;
         source = strjoin(pool, "/", name);
         if (!source)
                 return -ENOMEM;
         char *argv[] = { (char *) "tar", (char *) "--numeric-owner", (char *) "--xattrs",
-                         (char *) "--xattrs-include=*", (char *) "--sort=name", (char *) "-cpf",
-                         (char *) "-", (char *) "-C", source, (char *) ".", NULL };
+                         (char *) "--xattrs-include=*", (char *) "--sort=name",
+                         (char *) "--anchored", (char *) "--no-wildcards",
+                         (char *) "--exclude-from=/dev/stdin", (char *) "-cpf", (char *) "-",
+                         (char *) "-C", source, (char *) ".", NULL };
         if (c == TAR_COMPRESSION_NONE) {
-                const int fds[3] = { EXEC_FD_NULL, out, EXEC_FD_INHERIT };
+                const int fds[3] = { exclude, out, EXEC_FD_INHERIT };
                 r = exec_spawn(argv, NULL, fds, &tar_pid);
                 if (r < 0)
                         return r;
         } else {
                 if (pipe2(p, O_CLOEXEC) < 0)
                         return -errno;
-                const int tar_fds[3] = { EXEC_FD_NULL, p[1], EXEC_FD_INHERIT };
+                const int tar_fds[3] = { exclude, p[1], EXEC_FD_INHERIT };
                 r = exec_spawn(argv, NULL, tar_fds, &tar_pid);
                 if (r < 0)
                         return r;

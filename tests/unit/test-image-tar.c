@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The tar header walker fed with archives crafted in memory: every hostile member type is
+ * refused, normal root file system content passes. */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "image-tar.h"
+#include "tests.h"
+#include "util/util.h"
+
+typedef struct Archive {
+        unsigned char data[64 * 512];
+        size_t size;
+} Archive;
+
+static void add_header(Archive *a, const char *name, char type, uint64_t size, const char *link,
+                       const char *magic) {
+        unsigned char *h = a->data + a->size;
+        unsigned sum = 0;
+
+        memset(h, 0, 512);
+        strncpy((char *) h, name, 100);
+        memcpy(h + 100, "0000644", 8);
+        memcpy(h + 108, "0000000", 8);
+        memcpy(h + 116, "0000000", 8);
+        snprintf((char *) h + 124, 12, "%011llo", (unsigned long long) size);
+        memcpy(h + 136, "00000000000", 12);
+        h[156] = (unsigned char) type;
+        if (link)
+                strncpy((char *) h + 157, link, 100);
+        memcpy(h + 257, magic ?: "ustar", 6); /* POSIX: "ustar\0" "00" */
+        memcpy(h + 263, "00", 2);
+        memset(h + 148, ' ', 8);
+        for (size_t i = 0; i < 512; i++)
+                sum += h[i];
+        snprintf((char *) h + 148, 8, "%06o", sum);
+        a->size += 512;
+}
+
+static void add_data(Archive *a, const void *d, size_t n) {
+        memset(a->data + a->size, 0, (n + 511) / 512 * 512);
+        memcpy(a->data + a->size, d, n);
+        a->size += (n + 511) / 512 * 512;
+}
+
+static void add_file(Archive *a, const char *name, const char *content) {
+        add_header(a, name, '0', strlen(content), NULL, NULL);
+        add_data(a, content, strlen(content));
+}
+
+static void add_pax(Archive *a, const char *key, const char *value) {
+        char rec[600];
+        int len = (int) strlen(key) + (int) strlen(value) + 3, digits;
+        /* the length counts itself */
+        for (digits = 1;; digits++) {
+                int total = len + digits;
+                if (snprintf(NULL, 0, "%d", total) == digits) {
+                        len = total;
+                        break;
+                }
+        }
+        snprintf(rec, sizeof rec, "%d %s=%s\n", len, key, value);
+        add_header(a, "./PaxHeaders/x", 'x', strlen(rec), NULL, NULL);
+        add_data(a, rec, strlen(rec));
+}
+
+static void add_gnu_long(Archive *a, char type, const char *value) {
+        add_header(a, "././@LongLink", type, strlen(value) + 1, NULL, "ustar  ");
+        add_data(a, value, strlen(value) + 1);
+}
+
+static void finish(Archive *a) {
+        memset(a->data + a->size, 0, 1024);
+        a->size += 1024;
+}
+
+static int walk(Archive *a, TarRefusal *refusal) {
+        int fd = memfd_create("tar", MFD_CLOEXEC), r;
+        if (fd < 0)
+                return -errno;
+        if (write(fd, a->data, a->size) != (ssize_t) a->size) {
+                close(fd);
+                return -EIO;
+        }
+        lseek(fd, 0, SEEK_SET);
+        r = tar_walk(fd, NULL, NULL, refusal);
+        close(fd);
+        return r;
+}
+
+/* A normal tree: directories, files, absolute and relative symlinks, a hard link inside
+ * the tree, a long GNU name, a pax path, POSIX prefix names. */
+TEST(tar_normal_tree) {
+        static Archive a;
+        TarRefusal refusal = {};
+        char longname[300];
+
+        a.size = 0;
+        add_header(&a, "./", '5', 0, NULL, NULL);
+        add_header(&a, "./etc/", '5', 0, NULL, NULL);
+        add_file(&a, "./etc/hostname", "box\n");
+        add_header(&a, "./etc/localtime", '2', 0, "/usr/share/zoneinfo/UTC", NULL);
+        add_header(&a, "./bin", '2', 0, "usr/bin", NULL);
+        add_header(&a, "./usr/lib/os-release.link", '1', 0, "./etc/hostname", NULL);
+        memset(longname, 'a', sizeof longname);
+        memcpy(longname, "./usr/share/", 12);
+        longname[sizeof longname - 1] = 0;
+        add_gnu_long(&a, 'L', longname);
+        add_file(&a, "./usr/share/aaaa", "long\n");
+        add_pax(&a, "path", "./usr/share/doc/with pax name");
+        add_file(&a, "./usr/share/doc/short", "x");
+        add_pax(&a, "SCHILY.xattr.security.capability", "caps");
+        add_file(&a, "./usr/bin/ping", "elf");
+        add_file(&a, "./a..b/c..", "dots in names are fine");
+        finish(&a);
+        ASSERT_OK(walk(&a, &refusal));
+        ASSERT_TRUE(refusal.path == NULL);
+}
+
+static void expect_refused(int *_failed_, Archive *a, const char *want_path) {
+        TarRefusal refusal = {};
+        ASSERT_ERROR(walk(a, &refusal), EPERM);
+        ASSERT_STREQ(refusal.path, want_path);
+        ASSERT_TRUE(refusal.reason != NULL);
+        tar_refusal_done(&refusal);
+}
+
+#define REFUSED(a, p)                                                                      \
+        do {                                                                               \
+                expect_refused(_failed_, (a), (p));                                        \
+                if (*_failed_)                                                             \
+                        return;                                                            \
+        } while (0)
+
+TEST(tar_dotdot) {
+        static Archive a;
+        a.size = 0;
+        add_header(&a, "./", '5', 0, NULL, NULL);
+        add_file(&a, "../x", "escape");
+        finish(&a);
+        REFUSED(&a, "../x");
+
+        a.size = 0;
+        add_file(&a, "./etc/../../x", "escape");
+        finish(&a);
+        REFUSED(&a, "./etc/../../x");
+
+        a.size = 0;
+        add_header(&a, "..", '5', 0, NULL, NULL);
+        finish(&a);
+        REFUSED(&a, "..");
+}
+
+TEST(tar_absolute) {
+        static Archive a;
+        a.size = 0;
+        add_file(&a, "/etc/x", "escape");
+        finish(&a);
+        REFUSED(&a, "/etc/x");
+}
+
+TEST(tar_devices) {
+        static Archive a;
+        a.size = 0;
+        add_header(&a, "./dev/sda", '4', 0, NULL, NULL);
+        finish(&a);
+        REFUSED(&a, "./dev/sda");
+
+        a.size = 0;
+        add_header(&a, "./dev/mem", '3', 0, NULL, NULL);
+        finish(&a);
+        REFUSED(&a, "./dev/mem");
+
+        a.size = 0;
+        add_header(&a, "./run/fifo", '6', 0, NULL, NULL);
+        finish(&a);
+        REFUSED(&a, "./run/fifo");
+}
+
+TEST(tar_pax_path) {
+        static Archive a;
+        a.size = 0;
+        add_pax(&a, "path", "./ok/../../etc/shadow");
+        add_file(&a, "./harmless", "x");
+        finish(&a);
+        REFUSED(&a, "./ok/../../etc/shadow");
+
+        a.size = 0;
+        add_pax(&a, "path", "/etc/shadow");
+        add_file(&a, "./harmless", "x");
+        finish(&a);
+        REFUSED(&a, "/etc/shadow");
+}
+
+TEST(tar_gnu_long_name) {
+        static Archive a;
+        char name[400];
+
+        memset(name, 'b', sizeof name);
+        memcpy(name, "../", 3);
+        name[sizeof name - 1] = 0;
+        a.size = 0;
+        add_gnu_long(&a, 'L', name);
+        add_file(&a, "./bbbb", "x");
+        finish(&a);
+        REFUSED(&a, name);
+}
+
+TEST(tar_hard_links) {
+        static Archive a;
+        a.size = 0;
+        add_header(&a, "./shadow", '1', 0, "/etc/shadow", NULL);
+        finish(&a);
+        REFUSED(&a, "/etc/shadow");
+
+        a.size = 0;
+        add_header(&a, "./shadow", '1', 0, "../../etc/shadow", NULL);
+        finish(&a);
+        REFUSED(&a, "../../etc/shadow");
+
+        /* link target given by GNU 'K' long link name */
+        a.size = 0;
+        add_gnu_long(&a, 'K', "/etc/shadow");
+        add_header(&a, "./shadow", '1', 0, "x", "ustar  ");
+        finish(&a);
+        REFUSED(&a, "/etc/shadow");
+
+        /* and by a pax linkpath record */
+        a.size = 0;
+        add_pax(&a, "linkpath", "../outside");
+        add_header(&a, "./l", '1', 0, "x", NULL);
+        finish(&a);
+        REFUSED(&a, "../outside");
+}
+
+TEST(tar_damaged) {
+        static Archive a;
+        TarRefusal refusal = {};
+
+        a.size = 0;
+        add_file(&a, "./x", "data");
+        a.data[0] ^= 1; /* checksum no longer matches */
+        finish(&a);
+        ASSERT_ERROR(walk(&a, &refusal), EBADMSG);
+
+        /* truncated in the middle of a member's data */
+        a.size = 0;
+        add_header(&a, "./big", '0', 4096, NULL, NULL);
+        add_data(&a, "x", 1);
+        ASSERT_ERROR(walk(&a, &refusal), EBADMSG);
+
+        /* not a tar at all */
+        a.size = 0;
+        memset(a.data, 'z', 512);
+        a.size = 512;
+        ASSERT_ERROR(walk(&a, &refusal), EBADMSG);
+}
+
+TEST(tar_path_is_safe) {
+        ASSERT_TRUE(tar_path_is_safe("./etc/passwd"));
+        ASSERT_TRUE(tar_path_is_safe("etc"));
+        ASSERT_TRUE(tar_path_is_safe("./"));
+        ASSERT_TRUE(tar_path_is_safe("a..b/..c/c.."));
+        ASSERT_FALSE(tar_path_is_safe(""));
+        ASSERT_FALSE(tar_path_is_safe("/"));
+        ASSERT_FALSE(tar_path_is_safe("/etc"));
+        ASSERT_FALSE(tar_path_is_safe(".."));
+        ASSERT_FALSE(tar_path_is_safe("../"));
+        ASSERT_FALSE(tar_path_is_safe("a/.."));
+        ASSERT_FALSE(tar_path_is_safe("a//../b"));
+}
+
+TEST(tar_compression_table) {
+        ASSERT_EQ(tar_compression_from_filename("x.tar"), TAR_COMPRESSION_NONE);
+        ASSERT_EQ(tar_compression_from_filename("/a/x.tar.gz"), TAR_COMPRESSION_GZIP);
+        ASSERT_EQ(tar_compression_from_filename("x.tgz"), TAR_COMPRESSION_GZIP);
+        ASSERT_EQ(tar_compression_from_filename("x.tar.xz"), TAR_COMPRESSION_XZ);
+        ASSERT_EQ(tar_compression_from_filename("x.tar.zst"), TAR_COMPRESSION_ZSTD);
+        ASSERT_EQ(tar_compression_from_filename("x.tar.bz2"), -EINVAL);
+        ASSERT_EQ(tar_compression_from_filename(".tar"), -EINVAL);
+        ASSERT_EQ(tar_compression_from_filename("x"), -EINVAL);
+        ASSERT_EQ(tar_compression_from_filename(NULL), -EINVAL);
+        for (int c = 0; c < _TAR_COMPRESSION_MAX; c++)
+                ASSERT_TRUE(tar_compression_to_string(c) != NULL);
+        ASSERT_TRUE(tar_compression_to_string(_TAR_COMPRESSION_MAX) == NULL);
+}

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Image pool naming and layout helpers, and the parts of btrfs.c and copy.c that need no
+ * root and no btrfs. */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "btrfs.h"
+#include "copy.h"
+#include "image.h"
+#include "pool.h"
+#include "tests.h"
+#include "util/util.h"
+
+TEST(image_type_table) {
+        for (int t = 0; t < _IMAGE_TYPE_MAX; t++) {
+                const char *s = image_type_to_string(t);
+                ASSERT_TRUE(s != NULL);
+                ASSERT_EQ(image_type_from_string(s), t);
+        }
+        ASSERT_TRUE(image_type_to_string(_IMAGE_TYPE_MAX) == NULL);
+        ASSERT_TRUE(image_type_to_string(-1) == NULL);
+        ASSERT_EQ(image_type_from_string("plain"), _IMAGE_TYPE_INVALID);
+        ASSERT_EQ(image_type_from_string(NULL), _IMAGE_TYPE_INVALID);
+}
+
+TEST(image_tmp_names) {
+        _cleanup_free_ char *t = NULL, *u = NULL, *back = NULL;
+
+        ASSERT_OK(image_tmp_name("debian", &t));
+        ASSERT_TRUE(startswith(t, ".#debian.tmp"));
+        ASSERT_EQ(strlen(t), strlen(".#debian.tmp") + 6);
+        ASSERT_OK(image_tmp_name("debian", &u));
+        ASSERT_TRUE(!streq(t, u)); /* random: two operations never share one */
+        ASSERT_OK(image_tmp_name_parse(t, &back));
+        ASSERT_STREQ(back, "debian");
+        free(back);
+        back = NULL;
+        ASSERT_OK(image_tmp_name_parse(".#.base-debian-bookworm.tmpAb12Cd", &back));
+        ASSERT_STREQ(back, ".base-debian-bookworm");
+
+        char *x = NULL;
+        ASSERT_ERROR(image_tmp_name_parse("debian", &x), EINVAL);
+        ASSERT_ERROR(image_tmp_name_parse(".#debian.lck", &x), EINVAL);
+        ASSERT_ERROR(image_tmp_name_parse(".#.tmpabcdef", &x), EINVAL);
+        ASSERT_ERROR(image_tmp_name_parse(".#x.tmpab/def", &x), EINVAL);
+        ASSERT_ERROR(image_tmp_name_parse(NULL, &x), EINVAL);
+        ASSERT_ERROR(image_tmp_name("a/b", &x), EINVAL);
+        ASSERT_ERROR(image_tmp_name("", &x), EINVAL);
+}
+
+TEST(image_base_name) {
+        _cleanup_free_ char *b = NULL;
+        char *x = NULL;
+
+        ASSERT_OK(image_base_name("debian-bookworm", &b));
+        ASSERT_STREQ(b, ".base-debian-bookworm");
+        ASSERT_ERROR(image_base_name("../etc", &x), EINVAL);
+        ASSERT_ERROR(image_base_name("", &x), EINVAL);
+        ASSERT_ERROR(image_base_name("a/b", &x), EINVAL);
+}
+
+TEST(pool_backing_file) {
+        _cleanup_free_ char *a = NULL, *b = NULL;
+        char *x = NULL;
+
+        ASSERT_OK(pool_backing_file_path("/var/lib/machines", &a));
+        ASSERT_STREQ(a, "/var/lib/machines.raw");
+        ASSERT_OK(pool_backing_file_path("/tmp/p//", &b));
+        ASSERT_STREQ(b, "/tmp/p.raw");
+        ASSERT_ERROR(pool_backing_file_path("/", &x), EINVAL);
+        ASSERT_ERROR(pool_backing_file_path("", &x), EINVAL);
+}
+
+TEST(path_split_last) {
+        static const struct {
+                const char *in, *dir, *name;
+        } table[] = {
+                { "a/b", "a", "b" },       { "a/b/", "a", "b" },   { "b", ".", "b" },
+                { "/b", "/", "b" },        { "/", "/", "" },       { "/a/b/c", "/a/b", "c" },
+                { "a//b", "a/", "b" },     { "..", ".", ".." },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                _cleanup_free_ char *d = NULL, *n = NULL;
+                ASSERT_OK(path_split_last(table[i].in, &d, &n));
+                ASSERT_STREQ(d, table[i].dir);
+                ASSERT_STREQ(n, table[i].name);
+        }
+        char *d, *n;
+        ASSERT_ERROR(path_split_last("", &d, &n), EINVAL);
+}
+
+TEST(btrfs_not_btrfs) {
+        /* /proc is never btrfs: the checks answer "no" rather than failing. */
+        int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(btrfs_is_filesystem_fd(fd), 0);
+        ASSERT_EQ(btrfs_is_subvol_fd(fd), 0);
+        ASSERT_EQ(btrfs_is_subvol_at(fd, "self"), 0);
+        close(fd);
+}
+
+TEST(chase_in_root_stays_inside) {
+        char dir[] = "/tmp/test-image-XXXXXX";
+        int root, fd;
+
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(root >= 0);
+        ASSERT_TRUE(mkdirat(root, "etc", 0755) >= 0);
+        ASSERT_TRUE(symlinkat("/", root, "up") >= 0);
+        ASSERT_TRUE(symlinkat("../../../..", root, "etc/dots") >= 0);
+        /* "/up/etc" and "etc/dots/etc" must resolve to the tree's etc, not the host's. */
+        struct stat a, b;
+        ASSERT_OK(chase_in_root(root, "/up/etc", O_PATH, &fd));
+        ASSERT_TRUE(fstat(fd, &a) >= 0);
+        close(fd);
+        ASSERT_TRUE(fstatat(root, "etc", &b, 0) >= 0);
+        ASSERT_EQ(a.st_ino, b.st_ino);
+        ASSERT_OK(chase_in_root(root, "etc/dots/etc", O_PATH, &fd));
+        ASSERT_TRUE(fstat(fd, &a) >= 0);
+        close(fd);
+        ASSERT_EQ(a.st_ino, b.st_ino);
+        ASSERT_ERROR(chase_in_root(root, "/up/passwd", O_PATH, &fd), ENOENT);
+        ASSERT_ERROR(chase_in_root(root, "", O_PATH, &fd), EINVAL);
+
+        (void) unlinkat(root, "etc/dots", 0);
+        (void) unlinkat(root, "up", 0);
+        (void) unlinkat(root, "etc", AT_REMOVEDIR);
+        close(root);
+        ASSERT_TRUE(rmdir(dir) >= 0);
+}
