@@ -269,8 +269,8 @@ int template_parse(FILE *f, const char *filename, const char *name, Template **r
         /* The only warnings ini_parse() leaves are unknown sections and assignments outside
          * any section; in our own closed format both are mistakes. */
         if (!strv_isempty(warnings)) {
-                if (ret_error)
-                        *ret_error = TAKE_PTR(warnings[0]);
+                if (ret_error && !(*ret_error = strdup(warnings[0])))
+                        return -ENOMEM;
                 return -EBADMSG;
         }
 
