@@ -187,6 +187,10 @@ int ini_parse(FILE *f, const char *filename, const char *const *known_sections,
                         goto finish;
                 }
 
+                /* CRLF line ends, as systemd accepts them. */
+                if (n > 0 && line[n - 1] == '\r')
+                        line[--n] = 0;
+
                 l = line;
                 /* Editors on some systems write a byte order mark; it is not content. */
                 if (p.line == 1 && startswith(l, "\xef\xbb\xbf"))

@@ -400,6 +400,14 @@ TEST(settings_nul_and_long_lines) {
         ASSERT_STREQ(e, "test.nspawn:2: line too long");
 }
 
+TEST(settings_crlf) {
+        _cleanup_(settings_freep) Settings *s = NULL;
+
+        ASSERT_OK(parse_string("[Exec]\r\nBoot=on\r\nUser=root\r\n", SETTINGS_TRUSTED, &s, NULL, NULL));
+        ASSERT_EQ(s->boot, 1);
+        ASSERT_STREQ(s->user, "root");
+}
+
 TEST(settings_no_trailing_newline) {
         _cleanup_(settings_freep) Settings *s = NULL;
 
