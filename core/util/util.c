@@ -47,14 +47,15 @@ int close_all_fds_except(const int *keep, size_t n_keep) {
         /* close_range() between the kept fds: no /proc needed, and it exists on every
          * kernel we support (5.9+). */
         for (size_t i = 0; i <= n_keep; i++) {
-                int until = i < n_keep ? sorted[i] - 1 : -1;
-                if (i < n_keep && sorted[i] < from)
-                        continue;
-                if (syscall(SYS_close_range, (unsigned) from, until < 0 ? ~0U : (unsigned) until,
-                            0) < 0)
+                if (i < n_keep) {
+                        if (sorted[i] >= from) {
+                                if (sorted[i] > from &&
+                                    syscall(SYS_close_range, (unsigned) from, (unsigned) sorted[i] - 1, 0) < 0)
+                                        return -errno;
+                                from = sorted[i] + 1;
+                        }
+                } else if (syscall(SYS_close_range, (unsigned) from, ~0U, 0) < 0)
                         return -errno;
-                if (i < n_keep)
-                        from = sorted[i] + 1;
         }
         return 0;
 }

@@ -42,7 +42,8 @@ expect_one_line_error() {
     [ "$lines" = 1 ] || { printf '%s\n' "$ERR" >&2; fail "expected a one-line error, got $lines lines"; }
 }
 
-mounts_snapshot() { awk '{print $5}' /proc/self/mountinfo | sort; }
+# Only mounts that could be ours: other tests run in parallel and mount their own pools.
+mounts_snapshot() { awk '{print $5}' /proc/self/mountinfo | grep -F -e "$TREE" -e "$WORK" -e /nspawnctl | sort || true; }
 
 BASE_MOUNTS=$(mounts_snapshot)
 

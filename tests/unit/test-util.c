@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <signal.h>
 
 #include "tests.h"
@@ -74,4 +75,16 @@ TEST(id128) {
         char id[33];
         ASSERT_OK(id128_random_hex(id));
         ASSERT_EQ(strlen(id), 32);
+}
+
+TEST(close_all_fds_except) {
+        int a = open("/dev/null", O_RDONLY | O_CLOEXEC), b = open("/dev/null", O_RDONLY | O_CLOEXEC),
+            c = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        ASSERT_TRUE(a >= 3 && b > a && c > b);
+        ASSERT_OK(close_all_fds_except((int[]) { b }, 1));
+        ASSERT_TRUE(fcntl(a, F_GETFD) < 0);
+        ASSERT_TRUE(fcntl(b, F_GETFD) >= 0);
+        ASSERT_TRUE(fcntl(c, F_GETFD) < 0);
+        ASSERT_OK(close_all_fds_except((int[]) { 3 }, 1));
+        close(b);
 }

@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# --boot: systemd reaches multi-user.target; poweroff exits 0, reboot 133; SIGTERM halts
+# it; the machine record follows READY=1; kill -9 of the supervisor leaves nothing.
+. "$(dirname "$0")/lib.sh"
+M=$(machine_name boot)
+STATE=$WORK/state
+
+expect_rc 0 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --boot "$(make_exit_unit poweroff)" -- systemd.wants=exit-poweroff.service
+echo "$OUT" | grep -q "NSPAWNCTL-TEST: multi-user active" || { echo "$OUT" | tail -20; fail "multi-user not reached"; }
+ok "boot reaches multi-user.target and powers off with exit 0"
+echo "$OUT" | grep -q "FAILED" && { echo "$OUT" | grep FAILED; fail "a unit failed during boot"; }
+ok "no unit failed during boot"
+assert_host_clean "$M"
+
+expect_rc 133 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --boot "$(make_exit_unit reboot)" -- systemd.wants=exit-reboot.service
+ok "reboot inside exits 133"
+assert_host_clean "$M"
+
+# A booted machine registered in a private state dir: opening -> running on READY=1.
+record_state() { sed -n 's/^STATE=//p' "$STATE/machines/$M" 2>/dev/null; }
+record_field() { sed -n "s/^$1=//p" "$STATE/machines/$M" 2>/dev/null; }
+is_running() { [ "$(record_state)" = running ]; }
+start_bg() {
+    "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --boot --console=passive --register=yes --state-dir="$STATE" \
+        >"$WORK/bg.out" 2>&1 &
+    BG=$!
+    CLEANUP_PIDS="$CLEANUP_PIDS $BG"
+    wait_until 60 is_running || fail "machine never reported running"
+}
+
+start_bg
+ok "machine record goes to running after READY=1"
+[ "$(record_field SUPERVISOR)" = "$BG" ] || fail "record SUPERVISOR"
+leader=$(record_field LEADER)
+[ -n "$leader" ] && kill -0 "$leader" || fail "record LEADER"
+grep -q "Welcome to" "$STATE/machines/$M.log" || fail "console log"
+ok "record names supervisor and leader; console log is written"
+kill -TERM "$BG"
+set +e; wait "$BG"; rc=$?; set -e
+[ "$rc" = 0 ] || fail "SIGTERM: exit $rc"
+ok "SIGTERM halts the booted machine cleanly (exit 0)"
+[ ! -e "$STATE/machines/$M" ] || fail "record left behind"
+assert_host_clean "$M"; ok "record, lock and cgroup removed"
+
+start_bg
+leader=$(record_field LEADER)
+kill -9 "$BG"
+wait "$BG" 2>/dev/null || true
+wait_until 20 sh -c "! kill -0 $leader 2>/dev/null" || fail "container survived its supervisor"
+ok "kill -9 of the supervisor takes the container down"
+wait_until 20 test ! -e "/sys/fs/cgroup/systemd/nspawnctl/$M" -a ! -e "$STATE/machines/$M" -a ! -e "$STATE/machines/$M.lock" \
+    || fail "cleanup after kill -9"
+assert_host_clean "$M"; ok "kill -9 leaves no mount, cgroup, record or lock"
