@@ -620,16 +620,7 @@ int image_import_tar(const char *pool, const char *path, const char *name, Image
         r = extract_archive(archive, c, target, fd, refusal);
         if (r < 0)
                 return r;
-        if (flags & IMAGE_READ_ONLY) {
-                r = image_tree_set_read_only_at(fd, tmp.name, true);
-                if (r < 0)
-                        return r;
-        }
-        r = image_tmp_commit(fd, tmp.name, name);
-        if (r < 0)
-                return r;
-        free(TAKE_PTR(tmp.name));
-        return 0;
+        return image_tmp_finish(fd, &tmp, name, flags & IMAGE_READ_ONLY);
 }
 
 static inline void closedirp(DIR **d) {

@@ -257,7 +257,19 @@ static int rm_rf_children(int fd, dev_t dev) {
                         return -errno;
                 }
                 if (!S_ISDIR(st.st_mode)) {
-                        if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+                        if (unlinkat(dirfd(d), de->d_name, 0) >= 0 || errno == ENOENT)
+                                continue;
+                        if (errno != EPERM || !S_ISREG(st.st_mode))
+                                return -errno;
+                        /* immutable (a read-only copy of a directory image) */
+                        _cleanup_close_ int f = openat(dirfd(d), de->d_name,
+                                                       O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+                        if (f < 0)
+                                return -errno;
+                        r = inode_set_immutable_fd(f, false);
+                        if (r < 0)
+                                return r;
+                        if (unlinkat(dirfd(d), de->d_name, 0) < 0)
                                 return -errno;
                         continue;
                 }
@@ -274,6 +286,9 @@ static int rm_rf_children(int fd, dev_t dev) {
                                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (child < 0)
                         return -errno;
+                r = inode_set_immutable_fd(child, false);
+                if (r < 0 && r != -ENOTTY && r != -EOPNOTSUPP)
+                        return r;
                 r = rm_rf_children(child, dev);
                 if (r < 0)
                         return r;
@@ -649,8 +664,27 @@ static int tree_duplicate(int src_dir_fd, const char *src_file, ImageType type, 
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+/* Renames the finished temporary into place, read-only if asked. A subvolume is flagged
+ * before (a read-only subvolume can still be renamed); an immutable directory or file
+ * cannot be renamed, so it gets the flag right after. */
+int image_tmp_finish(int dir_fd, ImageTmp *tmp, const char *file, bool read_only) {
+        int r;
+
+        if (read_only && btrfs_is_subvol_at(dir_fd, tmp->name) > 0) {
+                r = image_tree_set_read_only_at(dir_fd, tmp->name, true);
+                if (r < 0)
+                        return r;
+                read_only = false;
+        }
+        r = image_tmp_commit(dir_fd, tmp->name, file);
+        if (r < 0)
+                return r;
+        free(TAKE_PTR(tmp->name));
         if (read_only)
-                return image_tree_set_read_only_at(dst_dir_fd, tmp->name, true);
+                return image_tree_set_read_only_at(dir_fd, file, true);
         return 0;
 }
 
@@ -691,11 +725,7 @@ int image_clone(const char *pool, const char *src, const char *dst, ImageFlags f
         r = tree_duplicate(fd, src_file, type, fd, dst_file, btrfs, flags & IMAGE_READ_ONLY, &tmp);
         if (r < 0)
                 return r;
-        r = image_tmp_commit(fd, tmp.name, dst_file);
-        if (r < 0)
-                return r;
-        free(TAKE_PTR(tmp.name));
-        return 0;
+        return image_tmp_finish(fd, &tmp, dst_file, flags & IMAGE_READ_ONLY);
 }
 
 static int snapshots_dir_open(int pool_fd, const char *name, bool create, int *ret_fd) {
@@ -949,11 +979,7 @@ int image_snapshot(const char *pool, const char *name, const char *snap) {
         r = tree_duplicate(fd, file, type, snaps, snap, btrfs, true, &tmp);
         if (r < 0)
                 return r;
-        r = image_tmp_commit(snaps, tmp.name, snap);
-        if (r < 0)
-                return r;
-        free(TAKE_PTR(tmp.name));
-        return 0;
+        return image_tmp_finish(snaps, &tmp, snap, true);
 }
 
 int image_list_snapshots(const char *pool, const char *name, Image ***ret, size_t *ret_n) {

@@ -118,3 +118,6 @@ typedef struct ImageTmp {
         char *name;
 } ImageTmp;
 void image_tmp_done(ImageTmp *t);
+/* Renames the finished temporary into place (read-only if asked) and takes its name, so
+ * image_tmp_done() leaves it alone. */
+int image_tmp_finish(int dir_fd, ImageTmp *tmp, const char *file, bool read_only);
