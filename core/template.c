@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ini.h"
 #include "macro.h"
 #include "names.h"
@@ -318,6 +319,16 @@ static int open_regular_file(const char *path, FILE **ret) {
         TAKE_FD(fd);
         *ret = f;
         return 0;
+}
+
+const char *const *template_default_search_dirs(void) {
+        static const char *const dirs[] = {
+                "/etc/nspawnctl/templates",
+                PKGDATADIR "/templates",
+                SOURCE_ROOT "/templates",
+                NULL,
+        };
+        return dirs;
 }
 
 int template_load(const char *name, const char *const *search_dirs, Template **ret, char **ret_error) {

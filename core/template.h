@@ -69,6 +69,10 @@ bool debian_package_name_is_valid(const char *s);
  * or validation error returns -EBADMSG with *ret_error "FILE:LINE: message" (LINE 0 for
  * what is missing at the end, e.g. "Suite= is required"). */
 int template_parse(FILE *f, const char *filename, const char *name, Template **ret, char **ret_error);
+/* /etc/nspawnctl/templates, PKGDATADIR/templates, then SOURCE_ROOT/templates (so that
+ * an uninstalled build finds the templates of its own tree); NULL-terminated. */
+const char *const *template_default_search_dirs(void);
+
 /* Looks for NAME.template in search_dirs in order (NULL-terminated; callers pass
  * /etc/nspawnctl/templates, the installed data dir, then the source tree) and parses the
  * first one found. -EINVAL for an invalid name, -ENOENT when no dir has it. */

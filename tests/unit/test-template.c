@@ -330,6 +330,17 @@ TEST(shipped_templates) {
                 ASSERT_TRUE(strv_contains(list, shipped[i].name));
 }
 
+TEST(default_search_dirs) {
+        const char *const *dirs = template_default_search_dirs();
+        _cleanup_(template_freep) Template *t = NULL;
+
+        ASSERT_STREQ(dirs[0], "/etc/nspawnctl/templates");
+        ASSERT_TRUE(endswith(dirs[2], "/templates"));
+        ASSERT_TRUE(dirs[3] == NULL);
+        /* Found in the source tree at the latest. */
+        ASSERT_OK(template_load("debian-bookworm", dirs, &t, NULL));
+}
+
 TEST(template_load_order) {
         _cleanup_rm_rf_ char *d = scratch();
         _cleanup_free_ char *a = NULL, *b = NULL, *e = NULL;
