@@ -63,9 +63,12 @@ pool_state() {
 # tree_list DIR: one line per file with type, mode, owner, size, link target and
 # checksum, sorted - two trees with the same list have the same content.
 tree_list() {
-    (cd "$1" && find . -printf '%p %y %m %U:%G %s %l\n' | LC_ALL=C sort) >"$WORK/.list"
-    (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum) >>"$WORK/.list"
-    cat "$WORK/.list"
+    (
+        cd "$1"
+        # (directory sizes depend on the file system's bookkeeping, not on content)
+        find . -type d -printf '%p d %m %U:%G\n' -o -printf '%p %y %m %U:%G %s %l\n' | LC_ALL=C sort
+        find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+    )
 }
 
 no_temporaries() {
