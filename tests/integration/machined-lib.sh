@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Sourced by the machined tests after lib.sh: a private dbus-daemon with the project's policy,
+# a machined on a temp pool and state dir, and a trap that kills exactly what was started.
+: "${MACHINED:?run through meson test}"
+
+POOL=$WORK/pool
+STATE=$WORK/state
+mkdir -p "$POOL" "$STATE"
+# The bus socket lives in WORK; a non-root caller must be able to reach it.
+chmod 0755 "$WORK"
+BUS_PID=""
+MACHINED_PID=""
+export NSPAWNCTL_STATE_DIR=$STATE
+# Never talk to a real system bus by accident.
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/no-bus
+
+cleanup_machined() {
+    # Machines first (their supervisors clean up after themselves), then machined and bus.
+    for f in "$STATE"/machines/*; do
+        [ -f "$f" ] || continue
+        case "$f" in *.log | *.lock | *.console) continue ;; esac
+        s=$(sed -n 's/^SUPERVISOR=//p' "$f")
+        [ -n "$s" ] && kill -9 "$s" 2>/dev/null || true
+    done
+    for p in $MACHINED_PID $BUS_PID; do kill -9 "$p" 2>/dev/null || true; done
+    # The supervisors' cleanup guards remove records, cgroups and mounts; wait for them.
+    end=$(( $(date +%s) + 20 ))
+    while ls "$STATE"/machines/ 2>/dev/null | grep -q . && [ "$(date +%s)" -lt "$end" ]; do sleep 0.2; done
+    cleanup_lib
+}
+trap cleanup_machined EXIT
+
+start_bus() {
+    # $1: "policy" (the project's policy file) or "open" (no policy for our name: proves
+    # machined checks the caller itself).
+    include="<include>$SOURCE_ROOT/units/org.nspawnctl.machined1.conf</include>"
+    open=""
+    if [ "${1:-policy}" = open ]; then
+        include=""
+        open='<allow send_destination="org.nspawnctl.machined1"/><allow own="org.nspawnctl.machined1"/>'
+    fi
+    cat >"$WORK/bus.conf" <<EOT
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$WORK/bus</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+    $open
+  </policy>
+  <policy user="root">
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
+  </policy>
+  $include
+</busconfig>
+EOT
+    rm -f "$WORK/bus"
+    dbus-daemon --config-file="$WORK/bus.conf" --nofork --nosyslog >"$WORK/bus.log" 2>&1 &
+    BUS_PID=$!
+    export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/bus
+    wait_until 10 test -S "$WORK/bus" || fail "dbus-daemon did not start"
+}
+
+stop_bus() {
+    [ -n "$BUS_PID" ] && kill "$BUS_PID" 2>/dev/null && wait "$BUS_PID" 2>/dev/null || true
+    BUS_PID=""
+    export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/no-bus
+}
+
+start_machined() {
+    "$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" --runtime="$NSPAWNCTL" "$@" \
+        >>"$WORK/machined.log" 2>&1 &
+    MACHINED_PID=$!
+    wait_until 10 test -S "$STATE/private" || { cat "$WORK/machined.log" >&2; fail "machined did not start"; }
+    if [ -n "$BUS_PID" ]; then
+        wait_until 10 busctl --system status org.nspawnctl.machined1 >/dev/null 2>&1 \
+            || { cat "$WORK/machined.log" >&2; fail "machined did not take its bus name"; }
+    fi
+}
+
+kill9_machined() {
+    kill -9 "$MACHINED_PID"
+    wait "$MACHINED_PID" 2>/dev/null || true
+    MACHINED_PID=""
+    rm -f "$STATE/private"
+}
+
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
+# state_snapshot: everything in the pool and state dir, to prove a refused call made nothing.
+state_snapshot() { (cd "$WORK" && find pool state -xdev | sort); }
+
+# fake_machine NAME: a record as a supervisor writes it, for a "supervisor" and "leader"
+# that are sleep processes; prints nothing, sets FAKE_SUP and FAKE_LEADER.
+fake_machine() {
+    sleep 600 & FAKE_SUP=$!
+    sleep 600 & FAKE_LEADER=$!
+    CLEANUP_PIDS="$CLEANUP_PIDS $FAKE_SUP $FAKE_LEADER"
+    ss=$(awk '{print $22}' "/proc/$FAKE_SUP/stat")
+    ls=$(awk '{print $22}' "/proc/$FAKE_LEADER/stat")
+    cat >"$STATE/machines/.#$1.tmp" <<EOT
+NAME=$1
+ID=0123456789abcdef0123456789abcdef
+CLASS=container
+SERVICE=nspawnctl
+ROOT=$POOL/$1
+STATE=running
+SUPERVISOR=$FAKE_SUP
+SUPERVISOR_START=$ss
+LEADER=$FAKE_LEADER
+LEADER_START=$ls
+TIMESTAMP=$(( $(date +%s) * 1000000 ))
+TIMESTAMP_MONOTONIC=1
+CGROUP=(null)
+EOT
+    mv "$STATE/machines/.#$1.tmp" "$STATE/machines/$1"
+}

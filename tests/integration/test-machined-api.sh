@@ -1,0 +1,170 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# machined's API without booting anything: introspection with argument names, listing,
+# named errors for hostile input with nothing created, non-root callers refused (by the
+# policy and by machined itself), records tracked (MachineNew/MachineRemoved, stale ones
+# ignored), and the private-socket fallback with no dbus-daemon at all.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/machined-lib.sh"
+
+call() { busctl --system call org.nspawnctl.machined1 /org/nspawnctl/machined1 org.nspawnctl.machined1.Manager "$@"; }
+
+# A record whose supervisor died while machined was down must not come back.
+mkdir -p "$STATE/machines"
+sleep 0.01 & dead=$!; wait $dead
+printf 'NAME=stale\nSUPERVISOR=%s\nSUPERVISOR_START=1\nSTATE=running\n' "$dead" >"$STATE/machines/stale"
+
+start_bus policy
+start_machined
+
+busctl --system introspect --xml-interface org.nspawnctl.machined1 /org/nspawnctl/machined1 >"$WORK/intro.xml"
+for m in ListMachines GetMachine GetMachineByPID StartMachine PowerOffMachine RebootMachine TerminateMachine KillMachine; do
+    grep -q "<method name=\"$m\">" "$WORK/intro.xml" || fail "method $m missing"
+done
+grep -A4 '<method name="KillMachine">' "$WORK/intro.xml" | grep -q 'name="whom"' || fail "KillMachine arg names"
+grep -A3 '<method name="StartMachine">' "$WORK/intro.xml" | grep -q '<arg type="s" name="name" direction="in"/>' || fail "StartMachine arg names"
+grep -q '<signal name="MachineRemoved">' "$WORK/intro.xml" || fail "signals"
+ok "busctl introspect shows the methods with argument names"
+
+expect_rc 0 "$NSPAWNCTL" list
+echo "$OUT" | grep -q "0 machines listed" || fail "list on an empty pool: $OUT"
+expect_rc 0 "$NSPAWNCTL" list --json
+[ "$OUT" = "[]" ] || fail "list --json on an empty pool: $OUT"
+ok "list on an empty pool (table and JSON); a stale record is ignored"
+
+# Errors with names of their own, nothing created.
+mkdir -p "$POOL/noinit/etc" "$POOL/linkinit/sbin" "$POOL/badsettings/sbin"
+ln -s /bin/sh "$POOL/linkinit/sbin/init"      # resolves inside the tree: nothing there
+cp /bin/true "$POOL/badsettings/sbin/init"
+printf '[Exec]\nthis is not a setting\n' >"$POOL/badsettings.nspawn"
+ln -s / "$POOL/evil"
+before=$(state_snapshot)
+expect_rc 3 "$NSPAWNCTL" start nosuchimage; expect_one_line_error
+echo "$ERR" | grep -q "No image" || fail "NoSuchImage message: $ERR"
+expect_rc 3 "$NSPAWNCTL" start evil
+expect_rc 1 "$NSPAWNCTL" start noinit; echo "$ERR" | grep -q "has no init" || fail "ImageHasNoInit: $ERR"
+expect_rc 1 "$NSPAWNCTL" start linkinit; echo "$ERR" | grep -q "has no init" || fail "host init through a symlink: $ERR"
+expect_rc 1 "$NSPAWNCTL" start badsettings; echo "$ERR" | grep -q "badsettings.nspawn:2" || fail "BadSettings file:line: $ERR"
+expect_rc 3 "$NSPAWNCTL" poweroff nosuchmachine
+expect_rc 3 "$NSPAWNCTL" status nosuchmachine
+set +e; busctl --system call org.nspawnctl.machined1 /org/nspawnctl/machined1 org.nspawnctl.machined1.Manager GetMachine s nope 2>"$WORK/e"; set -e
+grep -q "No machine 'nope' known" "$WORK/e" || fail "NoSuchMachine over the bus"
+gdbus call --system --dest org.nspawnctl.machined1 --object-path /org/nspawnctl/machined1 \
+    --method org.nspawnctl.machined1.Manager.StartMachine noinit 2>&1 | grep -q "org.nspawnctl.machined1.ImageHasNoInit" \
+    || fail "error name ImageHasNoInit"
+gdbus call --system --dest org.nspawnctl.machined1 --object-path /org/nspawnctl/machined1 \
+    --method org.nspawnctl.machined1.Manager.GetMachine nope 2>&1 | grep -q "org.nspawnctl.machined1.NoSuchMachine" \
+    || fail "error name NoSuchMachine"
+[ "$(state_snapshot)" = "$before" ] || fail "a refused start created something"
+ok "NoSuchImage, ImageHasNoInit (also through a host symlink), BadSettings with file:line, NoSuchMachine; nothing created"
+
+# Hostile names (SECURITY.md): refused by the CLI and by machined itself, nothing created.
+long=$(printf 'a%.0s' $(seq 65))
+for n in "" "../etc" "a/b" "-x" "x-" "a..b" "$long" "$(printf 'a\tb')" "$(printf 'a\001b')" "$(printf '\xff\xfe')" ".#foo" "foo.lock" "."; do
+    expect_rc 2 "$NSPAWNCTL" start -- "$n"; expect_one_line_error
+    if printf '%s' "$n" | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1; then
+        # "--": the name may start with '-'. busctl prints the message, which only
+        # InvalidName carries.
+        set +e; busctl --system -- call org.nspawnctl.machined1 /org/nspawnctl/machined1 \
+            org.nspawnctl.machined1.Manager StartMachine s "$n" >"$WORK/o" 2>&1; rc=$?; set -e
+        [ $rc != 0 ] && grep -q "Invalid machine name" "$WORK/o" || { cat "$WORK/o"; fail "machined accepted name '$n'"; }
+    fi
+done
+expect_rc 2 "$NSPAWNCTL" kill --signal=NOPE foo
+expect_rc 2 "$NSPAWNCTL" kill --kill-whom=everyone foo
+expect_rc 2 "$NSPAWNCTL" kill --signal= foo
+expect_rc 2 "$NSPAWNCTL" list --state-dir=
+expect_rc 2 "$NSPAWNCTL" status "$long$long$long"
+[ "$(state_snapshot)" = "$before" ] || fail "a hostile name created something"
+ok "every hostile name is refused (CLI exit 2, InvalidName from machined), nothing created"
+
+# Records: MachineNew/MachineRemoved, properties, GetMachineByPID, signals to the leader.
+dbus-monitor --system "type='signal',interface='org.nspawnctl.machined1.Manager'" >"$WORK/monitor" 2>&1 &
+MON=$!; CLEANUP_PIDS="$CLEANUP_PIDS $MON"
+sleep 0.5
+fake_machine fake1
+wait_until 5 sh -c "\"$NSPAWNCTL\" list | grep -q '^fake1 .*running'" || fail "fake1 not listed"
+[ "$(busctl --system get-property org.nspawnctl.machined1 /org/nspawnctl/machined1/machine/fake1 org.nspawnctl.machined1.Machine Leader)" = "u $FAKE_LEADER" ] \
+    || fail "Leader property"
+call GetMachineByPID u "$FAKE_LEADER" | grep -q machine/fake1 || fail "GetMachineByPID"
+busctl --system tree org.nspawnctl.machined1 | grep -q machine/fake1 || fail "node enumerator"
+expect_rc 0 "$NSPAWNCTL" status fake1
+echo "$OUT" | grep -q "State: running" || fail "status: $OUT"
+expect_rc 0 "$NSPAWNCTL" list --json
+echo "$OUT" | grep -q "\"name\":\"fake1\",\"class\":\"container\",\"service\":\"nspawnctl\",\"state\":\"running\",\"leader\":$FAKE_LEADER" \
+    || fail "list --json: $OUT"
+ok "a record appears as a machine: list, list --json, status, properties, GetMachineByPID, tree"
+
+# Non-root: may list, may not change anything (refused by the policy file).
+expect_rc 0 as_nobody "$NSPAWNCTL" list
+echo "$OUT" | grep -q fake1 || fail "nobody cannot list"
+for v in terminate poweroff reboot kill start; do
+    expect_rc 7 as_nobody "$NSPAWNCTL" $v fake1; expect_one_line_error
+done
+kill -0 "$FAKE_LEADER" || fail "leader was signalled for a non-root caller"
+ok "a non-root caller may list but is refused every change (exit 7)"
+
+expect_rc 0 "$NSPAWNCTL" kill --kill-whom=leader --signal=USR1 fake1
+wait_until 5 sh -c "! kill -0 $FAKE_LEADER 2>/dev/null" || fail "kill did not reach the leader"
+ok "kill --kill-whom=leader --signal=USR1 reaches the leader"
+expect_rc 5 "$NSPAWNCTL" terminate fake1
+ok "terminate of a machine whose init is gone: MachineNotRunning (exit 5)"
+
+kill "$FAKE_SUP"
+wait_until 5 sh -c "! \"$NSPAWNCTL\" list | grep -q fake1" || fail "fake1 still listed after its supervisor died"
+wait_until 5 grep -q 'member=MachineRemoved' "$WORK/monitor" || { cat "$WORK/monitor"; fail "no MachineRemoved"; }
+grep -A1 'member=MachineNew' "$WORK/monitor" | grep -q '"fake1"' || fail "no MachineNew for fake1"
+grep -A1 'member=MachineRemoved' "$WORK/monitor" | grep -q '"fake1"' || fail "MachineRemoved names fake1"
+ok "a dead supervisor drops the machine: MachineNew and MachineRemoved emitted"
+
+# machined refuses non-root callers itself, even on a bus whose policy lets them through.
+fake_machine fake2
+kill9_machined; stop_bus
+start_bus open
+start_machined
+expect_rc 0 as_nobody "$NSPAWNCTL" list
+echo "$OUT" | grep -q fake2 || fail "fake2 not re-adopted"
+expect_rc 7 as_nobody "$NSPAWNCTL" terminate fake2
+# sd-bus' privileged-method check or machined's euid check, both in machined.
+echo "$ERR" | grep -qE "Only root|not permitted" || fail "machined's own check: $ERR"
+expect_rc 7 as_nobody "$NSPAWNCTL" start noinit
+kill -0 "$FAKE_LEADER" || fail "leader signalled"
+ok "machined itself refuses a non-root caller when the bus policy does not"
+
+# No dbus-daemon at all: the private socket serves the same API, to root only.
+kill9_machined; stop_bus
+start_machined
+expect_rc 0 "$NSPAWNCTL" list
+echo "$OUT" | grep -q fake2 || fail "private socket: $OUT"
+expect_rc 0 "$NSPAWNCTL" status fake2
+expect_rc 3 "$NSPAWNCTL" start nosuchimage
+expect_rc 0 "$NSPAWNCTL" kill --kill-whom=leader --signal=TERM fake2
+wait_until 5 sh -c "! kill -0 $FAKE_LEADER 2>/dev/null" || fail "kill over the private socket"
+expect_rc 7 as_nobody "$NSPAWNCTL" list; expect_one_line_error
+[ $(( 0$(stat -c %a "$STATE/private") & 077 )) = 0 ] || fail "private socket mode"
+ok "with no dbus-daemon the private socket serves list/status/start/kill, root only"
+
+kill "$FAKE_SUP"
+wait_until 5 sh -c "! \"$NSPAWNCTL\" list | grep -q fake2" || fail "fake2 still listed"
+kill9_machined
+expect_rc 6 "$NSPAWNCTL" list; expect_one_line_error
+echo "$ERR" | grep -q "machined is not running" || fail "message: $ERR"
+ok "machined not running: one clear line, exit 6"
+
+# enable/disable on a host without systemd: the autostart list of the init script.
+export NSPAWNCTL_CONFIG_DIR=$WORK/etc
+expect_rc 0 "$NSPAWNCTL" enable m1
+expect_rc 0 "$NSPAWNCTL" enable m2
+expect_rc 0 "$NSPAWNCTL" enable m1
+[ "$(grep -v '^#' "$WORK/etc/autostart")" = "$(printf 'm1\nm2')" ] || fail "autostart: $(cat "$WORK/etc/autostart")"
+expect_rc 0 "$NSPAWNCTL" disable m1
+[ "$(grep -v '^#' "$WORK/etc/autostart")" = "m2" ] || fail "disable"
+expect_rc 2 "$NSPAWNCTL" enable ../etc
+expect_rc 7 as_nobody "$NSPAWNCTL" enable m3
+ok "enable/disable maintain the autostart list"
+
+for v in list status start poweroff reboot terminate kill enable disable console; do
+    expect_rc 0 "$NSPAWNCTL" $v --help
+    echo "$OUT" | grep -q "nspawnctl $v" || fail "$v --help"
+done
+ok "--help on every machine verb"
