@@ -147,6 +147,27 @@ ok "with no dbus-daemon the private socket serves list/status/start/kill, root o
 kill "$FAKE_SUP"
 wait_until 5 sh -c "! \"$NSPAWNCTL\" list | grep -q fake2" || fail "fake2 still listed"
 kill9_machined
+
+# A supervisor that dies before it registers: the start fails with its exit status and its
+# last words; exit 4 from the supervisor (a live record exists) is MachineExists.
+mkdir -p "$POOL/okimg/sbin"; cp /bin/true "$POOL/okimg/sbin/init"
+printf '#!/bin/sh\necho "fake-runtime: boom $*" >&2\nexit ${FAKE_RC:-3}\n' >"$WORK/fake-runtime"
+chmod +x "$WORK/fake-runtime"
+"$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" --runtime="$WORK/fake-runtime" \
+    >>"$WORK/machined.log" 2>&1 &
+MACHINED_PID=$!
+wait_until 10 test -S "$STATE/private" || fail "machined did not start"
+expect_rc 1 "$NSPAWNCTL" start okimg; expect_one_line_error
+echo "$ERR" | grep -q "status 3: fake-runtime: boom run --boot -D $POOL/okimg -M okimg --console=passive --register=yes --state-dir=$STATE --" \
+    || fail "early supervisor death: $ERR"
+kill9_machined
+FAKE_RC=4 "$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" --runtime="$WORK/fake-runtime" \
+    >>"$WORK/machined.log" 2>&1 &
+MACHINED_PID=$!
+wait_until 10 test -S "$STATE/private" || fail "machined did not start"
+expect_rc 4 "$NSPAWNCTL" start okimg
+kill9_machined
+ok "a supervisor dying before it registers fails the start with its status and message"
 expect_rc 6 "$NSPAWNCTL" list; expect_one_line_error
 echo "$ERR" | grep -q "machined is not running" || fail "message: $ERR"
 ok "machined not running: one clear line, exit 6"

@@ -9,6 +9,11 @@
 
 M1=$(machine_name a); M2=$(machine_name b); M3=$(machine_name c)
 for m in $M1 $M2 $M3; do cp -a "$TREE" "$POOL/$m"; done
+# Settings: privileged keys count from the trusted directory, never from the pool.
+mkdir -p "$WORK/etc"
+echo trusted >"$WORK/hostfile"
+printf '[Exec]\nEnvironment=FOO=bar\n[Files]\nBindReadOnly=%s:/hostfile\n' "$WORK/hostfile" >"$WORK/etc/$M1.nspawn"
+printf '[Files]\nBindReadOnly=%s:/hostfile\n' "$WORK/hostfile" >"$POOL/$M2.nspawn"
 
 start_bus policy
 start_machined
@@ -33,6 +38,14 @@ echo "$OUT" | grep -q "State: running" || fail "status state"
 echo "$OUT" | grep -q "systemd-journald" || fail "status shows no processes: $OUT"
 echo "$OUT" | grep -q "Console log: $STATE/machines/$M1.log" || fail "status console log"
 ok "status shows state, console log and the processes of the machine's cgroup"
+
+l1=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M1")
+l2=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M2")
+[ "$(cat "/proc/$l1/root/hostfile" 2>/dev/null)" = trusted ] || fail "trusted BindReadOnly= not applied"
+tr '\0' '\n' <"/proc/$l1/environ" | grep -qx FOO=bar || fail "Environment= not applied"
+[ ! -e "/proc/$l2/root/hostfile" ] || fail "BindReadOnly= from a file in the pool was honoured"
+grep -q "$M2.nspawn:2: ignoring" "$WORK/machined.log" || { cat "$WORK/machined.log"; fail "no warning for the untrusted key"; }
+ok "settings: BindReadOnly=/Environment= from the trusted directory applied, privileged keys in the pool ignored with a warning"
 
 expect_rc 4 "$NSPAWNCTL" start "$M1"; expect_one_line_error
 ok "starting a running machine: MachineExists (exit 4)"
