@@ -104,6 +104,15 @@ int btrfs_subvol_get_read_only_fd(int fd) {
         return !!(flags & BTRFS_SUBVOL_RDONLY);
 }
 
+int btrfs_subvol_get_crtime_fd(int fd, uint64_t *ret_usec) {
+        struct btrfs_ioctl_get_subvol_info_args info = {};
+
+        if (ioctl(fd, BTRFS_IOC_GET_SUBVOL_INFO, &info) < 0)
+                return -errno;
+        *ret_usec = info.otime.sec * 1000000 + info.otime.nsec / 1000;
+        return 0;
+}
+
 int btrfs_subvol_set_read_only_fd(int fd, bool b) {
         uint64_t flags, nflags;
 

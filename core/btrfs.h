@@ -28,6 +28,9 @@ int btrfs_subvol_snapshot_at(int src_dir_fd, const char *src, int dst_dir_fd, co
 int btrfs_subvol_remove_at(int dir_fd, const char *name);
 
 int btrfs_subvol_get_read_only_fd(int fd);
+/* When the subvolume was created, in µs (a snapshot keeps its source root directory's
+ * inode, so statx() would give the source's birth time). */
+int btrfs_subvol_get_crtime_fd(int fd, uint64_t *ret_usec);
 int btrfs_subvol_set_read_only_fd(int fd, bool b);
 int btrfs_subvol_set_read_only_at(int dir_fd, const char *name, bool b);
 

@@ -138,6 +138,10 @@ int image_pool_open(const char *pool, int *ret_fd, bool *ret_btrfs) {
 }
 
 int image_lock(int pool_fd, const char *name, int *ret_fd) {
+        return image_lock_full(pool_fd, name, false, ret_fd);
+}
+
+int image_lock_full(int pool_fd, const char *name, bool wait, int *ret_fd) {
         _cleanup_free_ char *file = NULL;
 
         if (isempty(name) || strchr(name, '/'))
@@ -156,7 +160,7 @@ int image_lock(int pool_fd, const char *name, int *ret_fd) {
                             0600);
                 if (fd < 0)
                         return -errno;
-                if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0)
                         return errno == EWOULDBLOCK ? -EBUSY : -errno;
                 if (fstat(fd, &a) < 0)
                         return -errno;
@@ -367,7 +371,7 @@ int image_tree_is_read_only_at(int dir_fd, const char *name) {
 /* ---- image objects ---- */
 
 /* Finds image name in dir_fd: the directory "name", else the raw file "name.raw". */
-static int image_find(int dir_fd, const char *name, char **ret_file, ImageType *ret_type) {
+int image_find_at(int dir_fd, const char *name, char **ret_file, ImageType *ret_type) {
         _cleanup_free_ char *raw = NULL;
         struct stat st;
 
@@ -396,7 +400,7 @@ static int image_find(int dir_fd, const char *name, char **ret_file, ImageType *
 }
 
 int image_exists_at(int pool_fd, const char *name) {
-        int r = image_find(pool_fd, name, NULL, NULL);
+        int r = image_find_at(pool_fd, name, NULL, NULL);
         if (r == -ENOENT)
                 return 0;
         return r < 0 ? r : 1;
@@ -505,6 +509,8 @@ static int image_make(int dir_fd, const char *dir_path, const char *file, ImageF
                         i->crtime = timespec_usec(&sx.stx_btime);
                 i->mtime = timespec_usec(&sx.stx_mtime);
         }
+        if (i->type == IMAGE_SUBVOLUME)
+                (void) btrfs_subvol_get_crtime_fd(fd, &i->crtime);
 
         i->usage = UINT64_MAX;
         if (flags & IMAGE_USAGE) {
@@ -605,7 +611,7 @@ int image_get(const char *pool, const char *name, ImageFlags flags, Image **ret)
         r = image_pool_open(pool, &fd, NULL);
         if (r < 0)
                 return r;
-        r = image_find(fd, name, &file, NULL);
+        r = image_find_at(fd, name, &file, NULL);
         if (r < 0)
                 return r;
         return image_make(fd, pool, file, flags, ret);
@@ -615,7 +621,7 @@ int image_get(const char *pool, const char *name, ImageFlags flags, Image **ret)
 
 /* Copies (reflinking where possible) or snapshots the tree src below src_dir_fd into a new
  * temporary in dst_dir_fd named after dst_file. */
-static int tree_duplicate(int src_dir_fd, const char *src_file, ImageType type, int dst_dir_fd,
+int image_tree_duplicate(int src_dir_fd, const char *src_file, ImageType type, int dst_dir_fd,
                           const char *dst_file, bool btrfs, bool read_only, ImageTmp *tmp) {
         int r;
 
@@ -710,7 +716,7 @@ int image_clone(const char *pool, const char *src, const char *dst, ImageFlags f
         r = image_lock(fd, dst, &lock_dst);
         if (r < 0)
                 return r;
-        r = image_find(fd, src, &src_file, &type);
+        r = image_find_at(fd, src, &src_file, &type);
         if (r < 0)
                 return r;
         r = image_exists_at(fd, dst);
@@ -722,7 +728,7 @@ int image_clone(const char *pool, const char *src, const char *dst, ImageFlags f
         dst_file = type == IMAGE_RAW ? strjoin(dst, ".raw") : strdup(dst);
         if (!dst_file)
                 return -ENOMEM;
-        r = tree_duplicate(fd, src_file, type, fd, dst_file, btrfs, flags & IMAGE_READ_ONLY, &tmp);
+        r = image_tree_duplicate(fd, src_file, type, fd, dst_file, btrfs, flags & IMAGE_READ_ONLY, &tmp);
         if (r < 0)
                 return r;
         return image_tmp_finish(fd, &tmp, dst_file, flags & IMAGE_READ_ONLY);
@@ -767,7 +773,7 @@ int image_rename(const char *pool, const char *old_name, const char *new_name,
         r = image_lock(fd, new_name, &lock_new);
         if (r < 0)
                 return r;
-        r = image_find(fd, old_name, &old_file, &type);
+        r = image_find_at(fd, old_name, &old_file, &type);
         if (r < 0)
                 return r;
         r = image_exists_at(fd, new_name);
@@ -860,7 +866,7 @@ int image_remove(const char *pool, const char *name, ImageInUseFunc in_use, void
         r = image_lock(fd, name, &lock);
         if (r < 0)
                 return r;
-        r = image_find(fd, name, &file, NULL);
+        r = image_find_at(fd, name, &file, NULL);
         if (r < 0)
                 return r;
         if (in_use && in_use(name, userdata))
@@ -884,7 +890,7 @@ int image_set_read_only(const char *pool, const char *name, bool b) {
         r = image_lock(fd, name, &lock);
         if (r < 0)
                 return r;
-        r = image_find(fd, name, &file, NULL);
+        r = image_find_at(fd, name, &file, NULL);
         if (r < 0)
                 return r;
         return image_tree_set_read_only_at(fd, file, b);
@@ -965,7 +971,7 @@ int image_snapshot(const char *pool, const char *name, const char *snap) {
         r = image_lock(fd, name, &lock);
         if (r < 0)
                 return r;
-        r = image_find(fd, name, &file, &type);
+        r = image_find_at(fd, name, &file, &type);
         if (r < 0)
                 return r;
         if (type == IMAGE_RAW)
@@ -976,7 +982,7 @@ int image_snapshot(const char *pool, const char *name, const char *snap) {
         tmp.dir_fd = snaps;
         if (faccessat(snaps, snap, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
                 return -EEXIST;
-        r = tree_duplicate(fd, file, type, snaps, snap, btrfs, true, &tmp);
+        r = image_tree_duplicate(fd, file, type, snaps, snap, btrfs, true, &tmp);
         if (r < 0)
                 return r;
         return image_tmp_finish(snaps, &tmp, snap, true);
@@ -992,7 +998,7 @@ int image_list_snapshots(const char *pool, const char *name, Image ***ret, size_
         r = image_pool_open(pool, &fd, NULL);
         if (r < 0)
                 return r;
-        r = image_find(fd, name, NULL, NULL);
+        r = image_find_at(fd, name, NULL, NULL);
         if (r < 0)
                 return r;
         r = snapshots_dir_open(fd, name, false, &snaps);
@@ -1027,7 +1033,7 @@ int image_restore(const char *pool, const char *name, const char *snap, ImageInU
         r = image_lock(fd, name, &lock);
         if (r < 0)
                 return r;
-        r = image_find(fd, name, &file, &type);
+        r = image_find_at(fd, name, &file, &type);
         if (r < 0)
                 return r;
         if (type == IMAGE_RAW)
@@ -1037,7 +1043,7 @@ int image_restore(const char *pool, const char *name, const char *snap, ImageInU
         r = snapshots_dir_open(fd, name, false, &snaps);
         if (r < 0)
                 return r;
-        r = image_find(snaps, snap, NULL, &snap_type);
+        r = image_find_at(snaps, snap, NULL, &snap_type);
         if (r < 0)
                 return r;
         if (snap_type == IMAGE_RAW)
@@ -1048,7 +1054,7 @@ int image_restore(const char *pool, const char *name, const char *snap, ImageInU
 
         /* A writable copy of the snapshot under a temporary name, then swapped with the
          * image in one atomic rename: the image is either all old or all restored. */
-        r = tree_duplicate(snaps, snap, snap_type, fd, file, btrfs, false, &tmp);
+        r = image_tree_duplicate(snaps, snap, snap_type, fd, file, btrfs, false, &tmp);
         if (r < 0)
                 return r;
         if (ro > 0 && type != IMAGE_SUBVOLUME) {
@@ -1086,7 +1092,7 @@ int image_remove_snapshot(const char *pool, const char *name, const char *snap) 
         r = snapshots_dir_open(fd, name, false, &snaps);
         if (r < 0)
                 return r;
-        r = image_find(snaps, snap, NULL, NULL);
+        r = image_find_at(snaps, snap, NULL, NULL);
         if (r < 0)
                 return r;
         return tree_remove_via_tmp(snaps, snap);

@@ -82,6 +82,12 @@ int image_remove_snapshot(const char *pool, const char *name, const char *snap);
  * snapshot directories of images that no longer exist. Returns how many it removed. */
 int image_clean(const char *pool);
 
+/* Removes the temporary tree on scope exit unless its name was taken (TAKE_PTR). */
+typedef struct ImageTmp {
+        int dir_fd;
+        char *name;
+} ImageTmp;
+
 /* Building blocks shared with image-tar.c and the template code; they work on pool file
  * names (FILE above), which may be hidden, so callers validate user input first. */
 
@@ -90,6 +96,8 @@ int image_pool_open(const char *pool, int *ret_fd, bool *ret_btrfs);
 /* flock()s ".#NAME.lck" without waiting: -EBUSY if another operation holds it. The lock
  * is held as long as the returned fd is open. */
 int image_lock(int pool_fd, const char *name, int *ret_fd);
+/* The same, waiting for the holder if wait is true. */
+int image_lock_full(int pool_fd, const char *name, bool wait, int *ret_fd);
 /* Creates an empty ".#FILE.tmpXXXXXX" (a subvolume if btrfs, else a directory) in dir_fd. */
 int image_tmp_make(int dir_fd, const char *file, bool btrfs, char **ret_tmp);
 /* Makes the name ".#FILE.tmpXXXXXX" (nothing created). */
@@ -102,6 +110,13 @@ int image_tmp_commit(int dir_fd, const char *tmp, const char *file);
 int image_tree_remove_at(int dir_fd, const char *name);
 /* Sets or clears read-only on the tree name below dir_fd, whatever its type. */
 int image_tree_set_read_only_at(int dir_fd, const char *name, bool b);
+/* Finds image name in dir_fd: the directory NAME, else the raw file NAME.raw; returns its
+ * file name and type. -ENOENT if neither exists. */
+int image_find_at(int dir_fd, const char *name, char **ret_file, ImageType *ret_type);
+/* Snapshots (btrfs subvolume source) or copies with reflinks the tree src_file of the given
+ * type into a new temporary named after dst_file in dst_dir_fd, recorded in *tmp. */
+int image_tree_duplicate(int src_dir_fd, const char *src_file, ImageType type, int dst_dir_fd,
+                         const char *dst_file, bool btrfs, bool read_only, ImageTmp *tmp);
 /* Whether image name (or name.raw) exists in the pool. */
 int image_exists_at(int pool_fd, const char *name);
 /* Whether the tree below dir_fd is a btrfs subvolume, or a read-only one. */
@@ -112,11 +127,6 @@ int image_tree_is_read_only_at(int dir_fd, const char *name);
 /* Name of the base image of a template: ".base-TEMPLATE". */
 int image_base_name(const char *template_name, char **ret);
 
-/* Removes the temporary tree on scope exit unless its name was taken (TAKE_PTR). */
-typedef struct ImageTmp {
-        int dir_fd;
-        char *name;
-} ImageTmp;
 void image_tmp_done(ImageTmp *t);
 /* Renames the finished temporary into place (read-only if asked) and takes its name, so
  * image_tmp_done() leaves it alone. */

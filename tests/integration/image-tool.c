@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "image-create.h"
 #include "image-tar.h"
 #include "image.h"
 #include "log.h"
@@ -23,6 +24,8 @@ static char **arg_in_use = NULL;
 static bool arg_read_only = false;
 static bool arg_all = false;
 static bool arg_usage = false;
+static bool arg_refresh = false;
+static const char *arg_mirror = NULL;
 
 static bool in_use(const char *name, void *userdata) {
         return strv_contains(arg_in_use, name);
@@ -62,6 +65,24 @@ static void print_image(const Image *i) {
         printf("\n");
 }
 
+/* One line per phase with its final count, not one per package. */
+static void progress(const CreateProgress *p, void *userdata) {
+        static CreatePhase phase = _CREATE_PHASE_INVALID;
+        static CreateProgress last;
+
+        if (p->phase != phase) {
+                if (last.current > 0)
+                        printf("  %u packages\n", last.current);
+                printf("%s%s\n", create_phase_to_string(p->phase),
+                       p->total > 0 ? "" : p->phase == CREATE_PHASE_RETRIEVING ? "..." : "");
+                phase = p->phase;
+        }
+        last = *p;
+        if (p->current > 0 && p->total > 0 && p->current == p->total)
+                printf("  %u/%u packages\n", p->current, p->total), last.current = 0;
+        fflush(stdout);
+}
+
 static int open_image_root(const char *pool, const char *name, int *ret) {
         _cleanup_close_ int fd = -EBADF;
         int r;
@@ -85,6 +106,7 @@ static int usage(void) {
                 "  restore POOL NAME SNAP | remove-snapshot POOL NAME SNAP\n"
                 "  export-tar POOL NAME FILE | import-tar POOL FILE NAME | check-tar FILE\n"
                 "  copy-to POOL NAME HOST-PATH PATH | copy-from POOL NAME PATH HOST-PATH\n"
+                "  [--refresh] [--mirror URL] create POOL NAME TEMPLATE\n"
                 "  lock POOL NAME SECONDS\n");
         return 2;
 }
@@ -95,6 +117,8 @@ int main(int argc, char *argv[]) {
                 { "read-only", no_argument, NULL, 'r' },
                 { "all", no_argument, NULL, 'a' },
                 { "usage", no_argument, NULL, 's' },
+                { "refresh", no_argument, NULL, 'R' },
+                { "mirror", required_argument, NULL, 'm' },
                 {},
         };
         const char *verb, *pool;
@@ -115,6 +139,12 @@ int main(int argc, char *argv[]) {
                         break;
                 case 's':
                         arg_usage = true;
+                        break;
+                case 'R':
+                        arg_refresh = true;
+                        break;
+                case 'm':
+                        arg_mirror = optarg;
                         break;
                 default:
                         return usage();
@@ -273,6 +303,16 @@ int main(int argc, char *argv[]) {
                 r = streq(verb, "copy-to") ? copy_to_tree(root, a[1], a[2])
                                            : copy_from_tree(root, a[1], a[2]);
                 return r < 0 ? fail(r, verb) : 0;
+        }
+        if (streq(verb, "create") && n == 2) {
+                _cleanup_free_ char *error = NULL;
+                r = image_create_from_template(
+                        pool, a[0], a[1], NULL, arg_mirror,
+                        (arg_refresh ? IMAGE_CREATE_REFRESH : 0) | (arg_read_only ? IMAGE_CREATE_READ_ONLY : 0),
+                        progress, NULL, &error);
+                if (r < 0 && error)
+                        log_error("%s", error);
+                return r < 0 ? fail(r, "create") : 0;
         }
         if (streq(verb, "lock") && n == 2) {
                 _cleanup_close_ int fd = -EBADF, lock = -EBADF;

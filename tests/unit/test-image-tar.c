@@ -26,7 +26,7 @@ static void add_header(Archive *a, const char *name, char type, uint64_t size, c
         memcpy(h + 100, "0000644", 8);
         memcpy(h + 108, "0000000", 8);
         memcpy(h + 116, "0000000", 8);
-        snprintf((char *) h + 124, 12, "%011llo", (unsigned long long) size);
+        snprintf((char *) h + 124, 12, "%011llo", (unsigned long long) (size & 077777777777ULL));
         memcpy(h + 136, "00000000000", 12);
         h[156] = (unsigned char) type;
         if (link)

@@ -7,6 +7,7 @@
 
 #include "btrfs.h"
 #include "copy.h"
+#include "image-create.h"
 #include "image.h"
 #include "pool.h"
 #include "tests.h"
@@ -129,4 +130,59 @@ TEST(chase_in_root_stays_inside) {
         (void) unlinkat(root, "etc", AT_REMOVEDIR);
         close(root);
         ASSERT_TRUE(rmdir(dir) >= 0);
+}
+
+TEST(create_progress_parser) {
+        static const char *const log[] = {
+                "I: Retrieving InRelease ",
+                "I: Checking Release signature",
+                "I: Valid Release signature (key id 4D64FEC119C2029067D6E791F8D2585B8783D481)",
+                "I: Retrieving Packages ",
+                "I: Validating Packages ",
+                "I: Resolving dependencies of required packages...",
+                "I: Retrieving adduser 3.134",
+                "I: Validating adduser 3.134",
+                "I: Retrieving python3.11-minimal 3.11.2-6",
+                "I: Retrieving libstdc++6 12.2.0-14",
+                "I: Extracting adduser...",
+                "I: Installing core packages...",
+                "I: Unpacking required packages...",
+                "I: Unpacking adduser...",
+                "I: Configuring required packages...",
+                "I: Configuring libstdc++6:amd64...",
+                "I: Unpacking the base system...",
+                "I: Unpacking python3.11-minimal...",
+                "I: Configuring the base system...",
+                "I: Configuring adduser...",
+                "I: Base system installed successfully.",
+        };
+        CreateProgressParser p = {};
+        CreateProgress cp, last = {};
+        unsigned events = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(log); i++)
+                if (create_progress_parse_line(&p, log[i], &cp) > 0) {
+                        events++;
+                        last = cp;
+                        if (cp.phase == CREATE_PHASE_RETRIEVING)
+                                ASSERT_EQ(cp.total, 0);
+                        else
+                                ASSERT_EQ(cp.total, 3);
+                }
+        ASSERT_EQ(events, 8); /* 3 retrieved, 1 extracted, 2 unpacked, 2 configured */
+        ASSERT_EQ(p.retrieved, 3);
+        ASSERT_EQ(p.unpacked, 2);
+        ASSERT_EQ(last.phase, CREATE_PHASE_CONFIGURING);
+        ASSERT_EQ(last.current, 2);
+        ASSERT_STREQ(last.package, "adduser");
+
+        CreateProgressParser q = {};
+        ASSERT_EQ(create_progress_parse_line(&q, "I: Retrieving python3.11-minimal 3.11.2-6", &cp), 1);
+        ASSERT_STREQ(cp.package, "python3.11-minimal");
+        ASSERT_EQ(create_progress_parse_line(&q, "E: Couldn't download packages", &cp), 0);
+        ASSERT_EQ(create_progress_parse_line(&q, "", &cp), 0);
+
+        for (int i = 0; i < _CREATE_PHASE_MAX; i++)
+                ASSERT_TRUE(create_phase_to_string(i) != NULL);
+        ASSERT_TRUE(create_phase_to_string(_CREATE_PHASE_MAX) == NULL);
 }
