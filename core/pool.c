@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -311,6 +312,18 @@ int pool_setup(const char *path, uint64_t image_size) {
         r = btrfs_is_filesystem_fd(fd);
         if (r != 0)
                 return r; /* btrfs already: natively, or our mount from an earlier call */
+
+        /* Two callers at once (machined starting while a test sets up) must not both
+         * format or mount: the lock is on the directory below any mount, and whoever got
+         * it second looks at the path again, which then shows the first one's mount. */
+        if (flock(fd, LOCK_EX) < 0)
+                return -errno;
+        _cleanup_close_ int again = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (again < 0)
+                return -errno;
+        r = btrfs_is_filesystem_fd(again);
+        if (r != 0)
+                return r;
 
         canonical = realpath(p, NULL);
         if (!canonical)

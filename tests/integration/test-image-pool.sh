@@ -107,3 +107,11 @@ size_after=$(sed -n 's/^size=//p' <<<"$(it info "$P4")")
 expect_rc 0 it grow "$P4"
 [ "$OUT" = unchanged ] || fail "grew again with enough room"
 ok "pool grows from $size_before to $size_after bytes when under a third is free"
+
+# --- three setups at once: one backing file, one mount
+P6=$WORK/p6
+for _ in 1 2 3; do "$IMAGE_TOOL" setup "$P6" 256 >/dev/null & done
+wait
+[ "$(findmnt -rn -o TARGET | grep -cx "$P6")" = 1 ] || fail "concurrent setups mounted $(findmnt -rn -o TARGET | grep -cx "$P6") times"
+[ "$(ls -A "$WORK" | grep -c '^\.#p6')" = 0 ] || fail "temporary backing file left"
+ok "concurrent setups: one file system, one mount"
