@@ -184,7 +184,9 @@ int bus_call_machined(sd_bus *bus, const char *path, const char *interface, cons
 
 fail:
         last_exit_code = bus_error_exit_code(&error, r);
-        if (sd_bus_error_is_set(&error))
+        if (!what)
+                ; /* the caller copes with the failure itself */
+        else if (sd_bus_error_is_set(&error))
                 log_error("Failed to %s: %s", what, error.message ?: error.name);
         else
                 log_error_errno(r, "Failed to %s: %m", what);

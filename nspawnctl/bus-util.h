@@ -16,7 +16,8 @@ const char *bus_state_dir(const char *arg);
  * reachable. */
 int bus_connect_machined(const char *state_dir, sd_bus **ret);
 
-/* Calls a machined method; logs "Failed to <what>: <message>" on failure. */
+/* Calls a machined method; logs "Failed to <what>: <message>" on failure (nothing when what
+ * is NULL). */
 int bus_call_machined(sd_bus *bus, const char *path, const char *interface, const char *member,
                       uint64_t timeout_usec, const char *what, sd_bus_message **ret_reply,
                       const char *types, ...);

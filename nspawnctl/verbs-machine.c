@@ -58,12 +58,13 @@ static int read_string_variant(sd_bus_message *m, char **field) {
         return *field ? 0 : -ENOMEM;
 }
 
-static int machine_props_get(sd_bus *bus, const char *path, MachineProps *p) {
+static int machine_props_get(sd_bus *bus, const char *path, MachineProps *p, bool quiet) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
         r = bus_call_machined(bus, path, "org.freedesktop.DBus.Properties", "GetAll", 0,
-                              "get machine properties", &reply, "s", MACHINED_MACHINE_INTERFACE);
+                              quiet ? NULL : "get machine properties", &reply, "s",
+                              MACHINED_MACHINE_INTERFACE);
         if (r < 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "{sv}");
@@ -206,10 +207,10 @@ static int list_print(sd_bus *bus) {
                 }
                 props = np;
                 props[n] = (MachineProps) {};
-                /* The machine may be gone by now: list what ListMachines said. */
-                if (machine_props_get(bus, path, &props[n]) < 0) {
+                /* A machine that went away since ListMachines is simply not listed. */
+                if (machine_props_get(bus, path, &props[n], true) < 0) {
                         machine_props_done(&props[n]);
-                        props[n].state = strdup("gone");
+                        continue;
                 }
                 if (!props[n].name)
                         props[n].name = strdup(name);
@@ -387,7 +388,7 @@ int verb_status(int argc, char *argv[]) {
 
         if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
                 return bus_last_exit_code();
-        if (get_machine_path(bus, name, &path) < 0 || machine_props_get(bus, path, &p) < 0)
+        if (get_machine_path(bus, name, &path) < 0 || machine_props_get(bus, path, &p, false) < 0)
                 return bus_last_exit_code();
 
         if (p.cgroup && cgroup_list_pids(p.cgroup, &pids, &n) >= 0)
@@ -720,7 +721,7 @@ int verb_console(int argc, char *argv[]) {
                 return -r;
         if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
                 return bus_last_exit_code();
-        if (get_machine_path(bus, name, &path) < 0 || machine_props_get(bus, path, &p) < 0)
+        if (get_machine_path(bus, name, &path) < 0 || machine_props_get(bus, path, &p, false) < 0)
                 return bus_last_exit_code();
         if (isempty(p.console_socket))
                 return log_error("Machine %s has no console socket.", name), EXIT_STATE;
