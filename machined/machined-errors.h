@@ -21,3 +21,9 @@
 #define BUS_ERROR_NOT_PERMITTED "org.nspawnctl.machined1.NotPermitted"
 #define BUS_ERROR_START_FAILED "org.nspawnctl.machined1.StartFailed"
 #define BUS_ERROR_START_TIMEOUT "org.nspawnctl.machined1.StartTimeout"
+/* images (machined-image.c) */
+#define MACHINED_IMAGE_PATH_PREFIX "/org/nspawnctl/machined1/image"
+#define MACHINED_IMAGE_INTERFACE "org.nspawnctl.machined1.Image"
+#define BUS_ERROR_IMAGE_EXISTS "org.nspawnctl.machined1.ImageExists"
+#define BUS_ERROR_IMAGE_BUSY "org.nspawnctl.machined1.ImageBusy"
+#define BUS_ERROR_UNSAFE_ARCHIVE "org.nspawnctl.machined1.UnsafeArchive"

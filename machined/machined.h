@@ -81,6 +81,9 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
 void manager_start_requests_complete(Manager *m, Machine *machine);
 void start_requests_free(Manager *m);
 
+/* machined-image.c */
+int manager_add_image_bus_objects(Manager *m, sd_bus *bus);
+
 /* machined-private.c */
 int manager_listen_private(Manager *m);
 void manager_close_private(Manager *m);

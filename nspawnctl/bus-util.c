@@ -128,6 +128,8 @@ int bus_error_exit_code(const sd_bus_error *error, int r) {
                 { BUS_ERROR_NO_SUCH_IMAGE, EXIT_NOT_FOUND },
                 { BUS_ERROR_NO_MACHINE_FOR_PID, EXIT_NOT_FOUND },
                 { BUS_ERROR_MACHINE_EXISTS, EXIT_EXISTS },
+                { BUS_ERROR_IMAGE_EXISTS, EXIT_EXISTS },
+                { BUS_ERROR_IMAGE_BUSY, EXIT_STATE },
                 { BUS_ERROR_MACHINE_NOT_RUNNING, EXIT_STATE },
                 { BUS_ERROR_INVALID_NAME, EXIT_USAGE },
                 { BUS_ERROR_NOT_PERMITTED, EXIT_PERMISSION },

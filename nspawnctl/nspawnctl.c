@@ -19,6 +19,22 @@ static const Verb verbs[] = {
         { "enable", verb_enable, "Start a machine at host boot" },
         { "disable", verb_disable, "Do not start a machine at host boot" },
         { "console", verb_console, "Attach to a machine's console" },
+        { "create", verb_image, "Create an image from a template" },
+        { "list-images", verb_image, "List the images of the pool" },
+        { "image-status", verb_image, "Show an image's properties" },
+        { "clone", verb_image, "Clone an image (O(1) on btrfs)" },
+        { "rename", verb_image, "Rename an image" },
+        { "remove", verb_image, "Remove images" },
+        { "read-only", verb_image, "Mark an image read-only or writable" },
+        { "snapshot", verb_image, "Take a snapshot of an image" },
+        { "list-snapshots", verb_image, "List an image's snapshots" },
+        { "restore", verb_image, "Put an image back to a snapshot" },
+        { "remove-snapshot", verb_image, "Remove a snapshot" },
+        { "export-tar", verb_image, "Export an image as a tar archive" },
+        { "import-tar", verb_image, "Import a tar archive as an image" },
+        { "copy-to", verb_image, "Copy files into an image" },
+        { "copy-from", verb_image, "Copy files out of an image" },
+        { "clean", verb_image, "Remove leftovers of interrupted image operations" },
 };
 
 static void help(void) {

@@ -24,6 +24,8 @@ typedef struct Verb {
 
 /* One function per verb, each in the file of its verb group. */
 int verb_run(int argc, char *argv[]);
+/* verbs-image.c: one dispatcher for all image verbs, by argv[0] */
+int verb_image(int argc, char *argv[]);
 /* verbs-machine.c: machines, through machined */
 int verb_list(int argc, char *argv[]);
 int verb_status(int argc, char *argv[]);

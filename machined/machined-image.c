@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Images over D-Bus: Manager methods shaped like machine1's image calls, and one object
+ * per image under MACHINED_IMAGE_PATH_PREFIX. Everything is read from the pool when asked
+ * (no cache that could go stale when a test or an admin touches the pool). Operations that
+ * can take long (a copy instead of a snapshot, tar, removal of a big directory tree) run in
+ * a forked worker, so the bus keeps being served; the method replies when it finishes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "copy.h"
+#include "image-tar.h"
+#include "image.h"
+#include "machined-errors.h"
+#include "machined.h"
+#include "names.h"
+#include "util/strv.h"
+#include "util/util.h"
+
+#define strempty(s) ((s) ?: "")
+
+/* ---- errors ---- */
+
+static int reply_errno(sd_bus_error *error, int r, const char *name, const char *detail) {
+        switch (r) {
+        case -EINVAL:
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME, "Invalid image name '%s'.",
+                                         strna(name));
+        case -ENOENT:
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "No image '%s'.", strna(name));
+        case -EEXIST:
+                return sd_bus_error_setf(error, BUS_ERROR_IMAGE_EXISTS, "An image '%s' exists already.",
+                                         strna(name));
+        case -EBUSY:
+                return sd_bus_error_setf(error, BUS_ERROR_IMAGE_BUSY,
+                                         "Image '%s' is in use by a running machine or another operation.",
+                                         strna(name));
+        case -EPERM:
+                if (detail)
+                        return sd_bus_error_setf(error, BUS_ERROR_UNSAFE_ARCHIVE, "%s", detail);
+                break;
+        case -ENOSPC:
+                return sd_bus_error_set_errnof(error, r, "The image pool is full.");
+        default:
+                break;
+        }
+        if (detail)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s: %s", detail, strerror(-r));
+        return sd_bus_error_set_errno(error, r);
+}
+
+static bool image_in_use(const char *name, void *userdata) {
+        return manager_find_machine(userdata, name) != NULL;
+}
+
+/* ---- workers ---- */
+
+typedef struct ImageJobResult {
+        int r;
+        char detail[512];
+} ImageJobResult;
+
+typedef int (*ImageJobFunc)(Manager *m, char **args, ImageJobResult *result);
+
+typedef struct ImageJob {
+        sd_bus_message *message;
+        sd_event_source *source;
+        char *name; /* for error messages */
+        pid_t pid;
+        int fd;
+} ImageJob;
+
+static ImageJob *image_job_free(ImageJob *j) {
+        if (!j)
+                return NULL;
+        sd_event_source_unref(j->source);
+        sd_bus_message_unref(j->message);
+        safe_close(j->fd);
+        free(j->name);
+        free(j);
+        return NULL;
+}
+
+static int image_job_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        ImageJob *j = userdata;
+        ImageJobResult result = { .r = -EIO };
+        ssize_t n;
+
+        n = loop_read(fd, &result, sizeof result);
+        if (n != (ssize_t) sizeof result)
+                result = (ImageJobResult){ .r = -EIO, .detail = "The image worker died." };
+        result.detail[sizeof result.detail - 1] = 0;
+        /* machined lets the kernel reap its children (SA_NOCLDWAIT); a failure is fine. */
+        (void) waitpid(j->pid, NULL, WNOHANG);
+
+        if (result.r >= 0)
+                (void) sd_bus_reply_method_return(j->message, NULL);
+        else {
+                (void) reply_errno(&error, result.r, j->name, result.detail[0] ? result.detail : NULL);
+                (void) sd_bus_reply_method_error(j->message, &error);
+        }
+        image_job_free(j);
+        return 0;
+}
+
+/* Runs f in a child process and replies to message when it is done. */
+static int image_job_start(Manager *m, sd_bus_message *message, const char *name, ImageJobFunc f,
+                           char **args, sd_bus_error *error) {
+        _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
+        ImageJob *j;
+        pid_t pid;
+        int r;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                ImageJobResult result = {};
+
+                /* The worker waits for tar and friends itself. */
+                (void) signal(SIGCHLD, SIG_DFL);
+                (void) signal(SIGPIPE, SIG_DFL);
+                p[0] = safe_close(p[0]);
+                result.r = f(m, args, &result);
+                (void) loop_write(p[1], &result, sizeof result);
+                _exit(EXIT_SUCCESS);
+        }
+        p[1] = safe_close(p[1]);
+
+        j = calloc(1, sizeof *j);
+        if (!j)
+                return -ENOMEM;
+        j->message = sd_bus_message_ref(message);
+        j->pid = pid;
+        j->fd = TAKE_FD(p[0]);
+        j->name = strdup(name);
+        r = sd_event_add_io(m->event, &j->source, j->fd, EPOLLIN, image_job_io, j);
+        if (r < 0 || !j->name) {
+                (void) kill(pid, SIGKILL);
+                image_job_free(j);
+                return r < 0 ? r : -ENOMEM;
+        }
+        return 1;
+}
+
+static int job_clone(Manager *m, char **a, ImageJobResult *res) {
+        return image_clone(m->pool, a[0], a[1], streq(a[2], "ro") ? IMAGE_READ_ONLY : 0);
+}
+
+static int job_remove(Manager *m, char **a, ImageJobResult *res) {
+        return image_remove(m->pool, a[0], image_in_use, m);
+}
+
+static int job_snapshot(Manager *m, char **a, ImageJobResult *res) {
+        return image_snapshot(m->pool, a[0], a[1]);
+}
+
+static int job_restore(Manager *m, char **a, ImageJobResult *res) {
+        return image_restore(m->pool, a[0], a[1], image_in_use, m);
+}
+
+static int job_remove_snapshot(Manager *m, char **a, ImageJobResult *res) {
+        return image_remove_snapshot(m->pool, a[0], a[1]);
+}
+
+static int job_export(Manager *m, char **a, ImageJobResult *res) {
+        return image_export_tar(m->pool, a[0], a[1]);
+}
+
+static int job_import(Manager *m, char **a, ImageJobResult *res) {
+        TarRefusal refusal = {};
+        int r;
+
+        r = image_import_tar(m->pool, a[0], a[1], streq(a[2], "ro") ? IMAGE_READ_ONLY : 0, &refusal);
+        if (r == -EPERM && refusal.reason)
+                snprintf(res->detail, sizeof res->detail, "Refused archive member '%s': %s.",
+                         refusal.path, refusal.reason);
+        tar_refusal_done(&refusal);
+        return r;
+}
+
+static int job_copy(Manager *m, char **a, ImageJobResult *res) {
+        _cleanup_close_ int pool = -EBADF, root = -EBADF, lock = -EBADF;
+        int r;
+
+        r = image_pool_open(m->pool, &pool, NULL);
+        if (r < 0)
+                return r;
+        r = image_lock(pool, a[1], &lock);
+        if (r < 0)
+                return r;
+        root = openat(pool, a[1], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (root < 0)
+                return errno == ENOENT ? -ENOENT : -errno;
+        r = streq(a[0], "to") ? copy_to_tree(root, a[2], a[3]) : copy_from_tree(root, a[2], a[3]);
+        if (r < 0 && r != -ENOENT && r != -EEXIST)
+                snprintf(res->detail, sizeof res->detail, "Failed to copy %s %s", a[0],
+                         streq(a[0], "to") ? a[3] : a[2]);
+        return r;
+}
+
+/* ---- methods ---- */
+
+static int check_name(const char *name, sd_bus_error *error) {
+        if (!image_name_is_valid(name))
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME, "Invalid image name '%s'.",
+                                         strna(name));
+        return 0;
+}
+
+static int check_path(const char *path, sd_bus_error *error) {
+        if (isempty(path) || path[0] != '/' || !utf8_is_valid(path))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Paths must be absolute.");
+        return 0;
+}
+
+static int image_object_path(const char *name, char **ret) {
+        return sd_bus_path_encode(MACHINED_IMAGE_PATH_PREFIX, name, ret);
+}
+
+static int method_list_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        Image **list = NULL;
+        size_t n = 0;
+        int r;
+
+        r = image_list(m->pool, IMAGE_USAGE, &list, &n);
+        if (r < 0)
+                return reply_errno(error, r, m->pool, "Failed to list images");
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ssbttto)");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                _cleanup_free_ char *path = NULL;
+                r = image_object_path(list[i]->name, &path);
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "(ssbttto)", list[i]->name,
+                                                  image_type_to_string(list[i]->type),
+                                                  list[i]->read_only, list[i]->crtime, list[i]->mtime,
+                                                  list[i]->usage, path);
+        }
+        image_list_free(list, n);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(image_freep) Image *i = NULL;
+        _cleanup_free_ char *path = NULL;
+        Manager *m = userdata;
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        r = check_name(name, error);
+        if (r < 0)
+                return r;
+        r = image_get(m->pool, name, 0, &i);
+        if (r < 0)
+                return reply_errno(error, r, name, NULL);
+        r = image_object_path(name, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, "o", path);
+}
+
+/* Reads the method's string arguments (types "s..."), checks that the caller is root and
+ * that the ones flagged in names are image names, then hands them to a worker. */
+static int start_job(sd_bus_message *message, Manager *m, const char *types, unsigned names,
+                     unsigned paths, ImageJobFunc f, const char *prefix, sd_bus_error *error) {
+        _cleanup_strv_free_ char **args = NULL;
+        int r;
+
+        r = bus_check_root(message, error);
+        if (r < 0)
+                return r;
+        if (prefix && strv_extend(&args, prefix) < 0)
+                return -ENOMEM;
+        for (unsigned k = 0; types[k]; k++) {
+                if (types[k] == 'b') {
+                        int b;
+                        r = sd_bus_message_read(message, "b", &b);
+                        if (r < 0)
+                                return r;
+                        r = strv_extend(&args, b ? "ro" : "rw");
+                } else {
+                        const char *s;
+                        r = sd_bus_message_read(message, "s", &s);
+                        if (r < 0)
+                                return r;
+                        if (names & (1u << k)) {
+                                r = check_name(s, error);
+                                if (r < 0)
+                                        return r;
+                        }
+                        if (paths & (1u << k)) {
+                                r = check_path(s, error);
+                                if (r < 0)
+                                        return r;
+                        }
+                        r = strv_extend(&args, s);
+                }
+                if (r < 0)
+                        return r;
+        }
+        /* The first image name is the one errors talk about. */
+        const char *name = NULL;
+        for (unsigned k = 0; types[k] && !name; k++)
+                if (names & (1u << k))
+                        name = args[k + (prefix ? 1 : 0)];
+        return image_job_start(m, message, name ?: "", f, args, error);
+}
+
+#define NAME(k) (1u << (k))
+
+static int method_clone_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return start_job(message, userdata, "ssb", NAME(0) | NAME(1), 0, job_clone, NULL, error);
+}
+
+static int method_remove_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return start_job(message, userdata, "s", NAME(0), 0, job_remove, NULL, error);
+}
+
+static int method_snapshot_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return start_job(message, userdata, "ss", NAME(0) | NAME(1), 0, job_snapshot, NULL, error);
+}
+
+static int method_restore_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return start_job(message, userdata, "ss", NAME(0) | NAME(1), 0, job_restore, NULL, error);
+}
+
+static int method_remove_image_snapshot(sd_bus_message *message, void *userdata,
+                                        sd_bus_error *error) {
+        return start_job(message, userdata, "ss", NAME(0) | NAME(1), 0, job_remove_snapshot, NULL,
+                         error);
+}
+
+static int method_export_image_tar(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return start_job(message, userdata, "ss", NAME(0), NAME(1), job_export, NULL, error);
+}
+
+static int method_import_image_tar(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return start_job(message, userdata, "ssb", NAME(1), NAME(0), job_import, NULL, error);
+}
+
+static int method_copy_to_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return start_job(message, userdata, "sss", NAME(0), NAME(1), job_copy, "to", error);
+}
+
+static int method_copy_from_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return start_job(message, userdata, "sss", NAME(0), NAME(2), job_copy, "from", error);
+}
+
+static int method_rename_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *old_name, *new_name;
+        int r;
+
+        r = sd_bus_message_read(message, "ss", &old_name, &new_name);
+        if (r < 0)
+                return r;
+        r = bus_check_root(message, error);
+        if (r < 0)
+                return r;
+        if (check_name(old_name, error) < 0 || check_name(new_name, error) < 0)
+                return -EINVAL;
+        /* A rename is one renameat2() (and one for the snapshots): quick enough inline. */
+        r = image_rename(m->pool, old_name, new_name, image_in_use, m);
+        if (r < 0)
+                return reply_errno(error, r, r == -EEXIST ? new_name : old_name, NULL);
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_mark_image_read_only(sd_bus_message *message, void *userdata,
+                                       sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *name;
+        int b, r;
+
+        r = sd_bus_message_read(message, "sb", &name, &b);
+        if (r < 0)
+                return r;
+        r = bus_check_root(message, error);
+        if (r < 0)
+                return r;
+        r = check_name(name, error);
+        if (r < 0)
+                return r;
+        r = image_set_read_only(m->pool, name, b);
+        if (r < 0)
+                return reply_errno(error, r, name, NULL);
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_list_image_snapshots(sd_bus_message *message, void *userdata,
+                                       sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        Image **list = NULL;
+        const char *name;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        r = check_name(name, error);
+        if (r < 0)
+                return r;
+        r = image_list_snapshots(m->pool, name, &list, &n);
+        if (r < 0)
+                return reply_errno(error, r, name, NULL);
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sstt)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "(sstt)", list[i]->name,
+                                          image_type_to_string(list[i]->type), list[i]->crtime,
+                                          list[i]->mtime);
+        image_list_free(list, n);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_clean_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = bus_check_root(message, error);
+        if (r < 0)
+                return r;
+        r = image_clean(m->pool);
+        if (r < 0)
+                return reply_errno(error, r, NULL, "Failed to clean the pool");
+        return sd_bus_reply_method_return(message, "u", (uint32_t) r);
+}
+
+static const sd_bus_vtable manager_image_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("ListImages", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(ssbttto)", images), method_list_images,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetImage", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", image),
+                                method_get_image, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CloneImage", SD_BUS_ARGS("s", name, "s", new_name, "b", read_only),
+                                SD_BUS_NO_RESULT, method_clone_image, 0),
+        SD_BUS_METHOD_WITH_ARGS("RemoveImage", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
+                                method_remove_image, 0),
+        SD_BUS_METHOD_WITH_ARGS("RenameImage", SD_BUS_ARGS("s", name, "s", new_name),
+                                SD_BUS_NO_RESULT, method_rename_image, 0),
+        SD_BUS_METHOD_WITH_ARGS("MarkImageReadOnly", SD_BUS_ARGS("s", name, "b", read_only),
+                                SD_BUS_NO_RESULT, method_mark_image_read_only, 0),
+        SD_BUS_METHOD_WITH_ARGS("SnapshotImage", SD_BUS_ARGS("s", name, "s", snapshot),
+                                SD_BUS_NO_RESULT, method_snapshot_image, 0),
+        SD_BUS_METHOD_WITH_ARGS("ListImageSnapshots", SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("a(sstt)", snapshots), method_list_image_snapshots,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RestoreImage", SD_BUS_ARGS("s", name, "s", snapshot),
+                                SD_BUS_NO_RESULT, method_restore_image, 0),
+        SD_BUS_METHOD_WITH_ARGS("RemoveImageSnapshot", SD_BUS_ARGS("s", name, "s", snapshot),
+                                SD_BUS_NO_RESULT, method_remove_image_snapshot, 0),
+        SD_BUS_METHOD_WITH_ARGS("ExportImageTar", SD_BUS_ARGS("s", name, "s", path),
+                                SD_BUS_NO_RESULT, method_export_image_tar, 0),
+        SD_BUS_METHOD_WITH_ARGS("ImportImageTar", SD_BUS_ARGS("s", path, "s", name, "b", read_only),
+                                SD_BUS_NO_RESULT, method_import_image_tar, 0),
+        SD_BUS_METHOD_WITH_ARGS("CopyToImage",
+                                SD_BUS_ARGS("s", name, "s", host_path, "s", container_path),
+                                SD_BUS_NO_RESULT, method_copy_to_image, 0),
+        SD_BUS_METHOD_WITH_ARGS("CopyFromImage",
+                                SD_BUS_ARGS("s", name, "s", container_path, "s", host_path),
+                                SD_BUS_NO_RESULT, method_copy_from_image, 0),
+        SD_BUS_METHOD_WITH_ARGS("CleanImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", removed),
+                                method_clean_images, 0),
+        SD_BUS_VTABLE_END,
+};
+
+/* ---- image objects ---- */
+
+/* The image behind an object path, freshly read (usage only when asked). */
+static int image_from_path(Manager *m, const char *path, ImageFlags flags, Image **ret) {
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        r = sd_bus_path_decode(path, MACHINED_IMAGE_PATH_PREFIX, &name);
+        if (r <= 0)
+                return r < 0 ? r : -ENOENT;
+        if (!image_name_is_valid(name))
+                return -ENOENT;
+        return image_get(m->pool, name, flags, ret);
+}
+
+static int property_get_image(sd_bus *bus, const char *path, const char *interface,
+                              const char *property, sd_bus_message *reply, void *userdata,
+                              sd_bus_error *error) {
+        _cleanup_(image_freep) Image *i = NULL;
+        int r;
+
+        r = image_from_path(userdata, path, streq(property, "Usage") ? IMAGE_USAGE : 0, &i);
+        if (r < 0)
+                return reply_errno(error, r, NULL, NULL);
+        if (streq(property, "Name"))
+                return sd_bus_message_append(reply, "s", i->name);
+        if (streq(property, "Path"))
+                return sd_bus_message_append(reply, "s", i->path);
+        if (streq(property, "Type"))
+                return sd_bus_message_append(reply, "s", image_type_to_string(i->type));
+        if (streq(property, "ReadOnly"))
+                return sd_bus_message_append(reply, "b", i->read_only);
+        if (streq(property, "CreationTimestamp"))
+                return sd_bus_message_append(reply, "t", i->crtime);
+        if (streq(property, "ModificationTimestamp"))
+                return sd_bus_message_append(reply, "t", i->mtime);
+        if (streq(property, "Usage"))
+                return sd_bus_message_append(reply, "t", i->usage);
+        if (streq(property, "OSRelease")) {
+                _cleanup_free_ char *os = NULL;
+                (void) image_os_release(((Manager *) userdata)->pool, i->name, &os);
+                return sd_bus_message_append(reply, "s", strempty(os));
+        }
+        return -EINVAL;
+}
+
+static const sd_bus_vtable image_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Name", "s", property_get_image, 0, 0),
+        SD_BUS_PROPERTY("Path", "s", property_get_image, 0, 0),
+        SD_BUS_PROPERTY("Type", "s", property_get_image, 0, 0),
+        SD_BUS_PROPERTY("ReadOnly", "b", property_get_image, 0, 0),
+        SD_BUS_PROPERTY("CreationTimestamp", "t", property_get_image, 0, 0),
+        SD_BUS_PROPERTY("ModificationTimestamp", "t", property_get_image, 0, 0),
+        SD_BUS_PROPERTY("Usage", "t", property_get_image, 0, 0),
+        SD_BUS_PROPERTY("OSRelease", "s", property_get_image, 0, 0), /* PRETTY_NAME */
+        SD_BUS_VTABLE_END,
+};
+
+static int image_object_find(sd_bus *bus, const char *path, const char *interface,
+                             void *userdata, void **found, sd_bus_error *error) {
+        _cleanup_(image_freep) Image *i = NULL;
+
+        if (image_from_path(userdata, path, 0, &i) < 0)
+                return 0;
+        *found = userdata;
+        return 1;
+}
+
+static int image_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+                                 sd_bus_error *error) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        Manager *m = userdata;
+        Image **list = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        r = image_list(m->pool, 0, &list, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                char *p = NULL;
+                r = image_object_path(list[i]->name, &p);
+                if (r >= 0)
+                        r = strv_consume(&l, p);
+        }
+        image_list_free(list, n);
+        if (r < 0)
+                return r;
+        *nodes = TAKE_PTR(l);
+        return 1;
+}
+
+int manager_add_image_bus_objects(Manager *m, sd_bus *bus) {
+        int r;
+
+        /* A second vtable for the Manager interface: sd-bus merges them. */
+        r = sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
+                                     manager_image_vtable, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_fallback_vtable(bus, NULL, MACHINED_IMAGE_PATH_PREFIX,
+                                       MACHINED_IMAGE_INTERFACE, image_vtable, image_object_find, m);
+        if (r < 0)
+                return r;
+        return sd_bus_add_node_enumerator(bus, NULL, MACHINED_IMAGE_PATH_PREFIX,
+                                          image_node_enumerator, m);
+}
