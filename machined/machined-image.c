@@ -20,6 +20,7 @@
 #include "machined-errors.h"
 #include "machined.h"
 #include "names.h"
+#include "pool.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -130,6 +131,8 @@ static int image_job_start(Manager *m, sd_bus_message *message, const char *name
                 (void) signal(SIGCHLD, SIG_DFL);
                 (void) signal(SIGPIPE, SIG_DFL);
                 p[0] = safe_close(p[0]);
+                /* A loop-backed pool grows before it fills: when under a third is free. */
+                (void) pool_grow_if_needed(m->pool, 0);
                 result.r = f(m, args, &result);
                 (void) loop_write(p[1], &result, sizeof result);
                 _exit(EXIT_SUCCESS);

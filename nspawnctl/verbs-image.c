@@ -392,6 +392,7 @@ static int verb_create_local(const char *name) {
         r = pool_setup(pool, 0);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the pool %s: %m", pool), EXIT_FAIL;
+        (void) pool_grow_if_needed(pool, 0);
         r = image_create_from_template(pool, name, arg_template, NULL, arg_mirror,
                                        (arg_refresh ? IMAGE_CREATE_REFRESH : 0) |
                                                (arg_read_only ? IMAGE_CREATE_READ_ONLY : 0),
