@@ -63,12 +63,34 @@ int cgroup_detect_mode(CGroupMode *ret) {
         return 0;
 }
 
+static const char *cgroup2_root(void) {
+        long t = 0;
+        return fs_type(CGROUP_ROOT, &t) >= 0 && t == CGROUP2_SUPER_MAGIC ? CGROUP_ROOT : CGROUP_ROOT "/unified";
+}
+
+int cgroup_mode_supported(CGroupMode mode) {
+        CGroupMode host;
+        long t = 0;
+        int r = cgroup_detect_mode(&host);
+        if (r < 0)
+                return r;
+        if (mode == host)
+                return 0;
+        if (mode == CGROUP_UNIFIED)
+                return fs_type(cgroup2_root(), &t) >= 0 && t == CGROUP2_SUPER_MAGIC ? 0 : -EOPNOTSUPP;
+        if (mode == CGROUP_LEGACY && host == CGROUP_HYBRID)
+                return 0;
+        return -EOPNOTSUPP;
+}
+
 /* The hierarchies in which the container gets a cgroup of its own, NULL-terminated. */
 static void tracking_hierarchies(CGroupMode mode, const char *ret[3]) {
         ret[0] = ret[1] = ret[2] = NULL;
         switch (mode) {
         case CGROUP_UNIFIED:
-                ret[0] = CGROUP_ROOT;
+                /* On a hybrid host the cgroup2 hierarchy sits at unified/: a container can
+                 * still be given a pure v2 layout there (without controllers). */
+                ret[0] = cgroup2_root();
                 break;
         case CGROUP_HYBRID:
                 ret[0] = CGROUP_ROOT "/systemd";

@@ -15,6 +15,9 @@ const char *cgroup_mode_to_string(CGroupMode m);
 CGroupMode cgroup_mode_from_string(const char *s);
 
 int cgroup_detect_mode(CGroupMode *ret);
+/* Can a container get this layout on this host? (unified works wherever a cgroup2
+ * hierarchy is mounted, also on a hybrid host; legacy on a hybrid host.) */
+int cgroup_mode_supported(CGroupMode mode);
 
 /* PATH is relative to the hierarchy roots, e.g. "/nspawnctl/box". The container gets its
  * own cgroup in each hierarchy systemd uses for tracking (cgroup2 and/or name=systemd);

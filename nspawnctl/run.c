@@ -324,6 +324,16 @@ int verb_run(int argc, char *argv[]) {
         r = cgroup_detect_mode(&c.spawn.cgroup_mode);
         if (r < 0)
                 return log_error_errno(r, "Failed to find out how cgroups are mounted on this host: %m"), EXIT_FAIL;
+        /* Like SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: choose the layout the container sees. */
+        const char *mode = getenv("NSPAWNCTL_CGROUP_MODE");
+        if (!isempty(mode)) {
+                CGroupMode m = cgroup_mode_from_string(mode);
+                if (m < 0)
+                        return log_error("Invalid NSPAWNCTL_CGROUP_MODE=%s: use unified, hybrid or legacy.", mode), EXIT_USAGE;
+                if (cgroup_mode_supported(m) < 0)
+                        return log_error("NSPAWNCTL_CGROUP_MODE=%s is not possible on this host.", mode), EXIT_FAIL;
+                c.spawn.cgroup_mode = m;
+        }
         _cleanup_free_ char *cg = NULL;
         if (cgroup_path_for_container(a.machine, &cg) < 0)
                 return log_oom(), EXIT_FAIL;

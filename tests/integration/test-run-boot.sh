@@ -13,6 +13,15 @@ echo "$OUT" | grep -q "FAILED" && { echo "$OUT" | grep FAILED; fail "a unit fail
 ok "no unit failed during boot"
 assert_host_clean "$M"
 
+# The cgroup-v2 layout (what a modern systemd host gives), also on a hybrid host whose
+# cgroup2 hierarchy has no controllers: systemd inside must still boot.
+if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+    expect_rc 0 env NSPAWNCTL_CGROUP_MODE=unified "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --boot "$(make_exit_unit poweroff)" -- systemd.wants=exit-poweroff.service
+    echo "$OUT" | grep -q "NSPAWNCTL-TEST: multi-user active" || fail "v2 layout: multi-user not reached"
+    ok "boot with the cgroup v2 layout reaches multi-user.target"
+    assert_host_clean "$M"
+fi
+
 expect_rc 133 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --boot "$(make_exit_unit reboot)" -- systemd.wants=exit-reboot.service
 ok "reboot inside exits 133"
 assert_host_clean "$M"
