@@ -708,8 +708,9 @@ int image_export_tar(const char *pool, const char *name, const char *path) {
         _cleanup_close_ int fd = -EBADF, lock = -EBADF, dir_fd = -EBADF, out = -EBADF,
                             exclude = -EBADF;
         _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
-        _cleanup_free_ char *file = NULL, *dir = NULL, *base = NULL, *source = NULL;
+        _cleanup_free_ char *dir = NULL, *base = NULL, *source = NULL;
         TarCompression c;
+        ImageType type;
         pid_t tar_pid, comp_pid = 0;
         char proc[64];
         int r, k;
@@ -725,13 +726,13 @@ int image_export_tar(const char *pool, const char *name, const char *path) {
         r = image_lock(fd, name, &lock);
         if (r < 0)
                 return r;
-        r = image_exists_at(fd, name);
+        /* image_find_at() only takes a real directory (lstat), so tar -C below cannot be
+         * sent elsewhere by a symlink in the pool. */
+        r = image_find_at(fd, name, NULL, &type);
         if (r < 0)
                 return r;
-        if (r == 0)
-                return -ENOENT;
-        if (faccessat(fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-                return -EOPNOTSUPP; /* a raw image: nothing to tar */
+        if (type == IMAGE_RAW)
+                return -EOPNOTSUPP; /* nothing to tar */
 
         r = path_split_last(path, &dir, &base);
         if (r < 0)
