@@ -26,6 +26,9 @@ cleanup_machined() {
     # The supervisors' cleanup guards remove records, cgroups and mounts; wait for them.
     end=$(( $(date +%s) + 20 ))
     while ls "$STATE"/machines/ 2>/dev/null | grep -q . && [ "$(date +%s)" -lt "$end" ]; do sleep 0.2; done
+    if [ "$POOL_BTRFS" = yes ]; then
+        "$IMAGE_TOOL" teardown "$POOL" >/dev/null 2>&1 || echo "warning: pool teardown failed" >&2
+    fi
     cleanup_lib
 }
 trap cleanup_machined EXIT
@@ -97,6 +100,24 @@ kill9_machined() {
     wait "$MACHINED_PID" 2>/dev/null || true
     MACHINED_PID=""
     rm -f "$STATE/private"
+}
+
+# pool_populate NAME...: the cached bookworm tree as images NAME... . The pool is made
+# btrfs by core/pool.c (image-tool setup: a loop-backed file system in WORK) and each image
+# is a snapshot of one copy, as in a real pool; without btrfs tools, plain copies.
+POOL_BTRFS=no
+pool_populate() {
+    if [ -x "${IMAGE_TOOL:-}" ] && command -v mkfs.btrfs >/dev/null && command -v btrfs >/dev/null; then
+        [ "$("$IMAGE_TOOL" setup "$POOL" 2048)" = btrfs ] || fail "pool setup"
+        POOL_BTRFS=yes
+        btrfs subvolume create "$POOL/.base" >/dev/null
+        cp -a "$TREE/." "$POOL/.base/"
+        for m in "$@"; do btrfs subvolume snapshot "$POOL/.base" "$POOL/$m" >/dev/null; done
+        # The pool's own mount is the test's, not a machine's.
+        BASE_MOUNTS=$(mounts_snapshot)
+    else
+        for m in "$@"; do cp -a "$TREE" "$POOL/$m"; done
+    fi
 }
 
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }

@@ -8,7 +8,8 @@
 . "$(dirname "$0")/machined-lib.sh"
 
 M1=$(machine_name a); M2=$(machine_name b); M3=$(machine_name c)
-for m in $M1 $M2 $M3; do cp -a "$TREE" "$POOL/$m"; done
+pool_populate "$M1" "$M2" "$M3"
+echo "# pool on btrfs: $POOL_BTRFS"
 # Settings: privileged keys count from the trusted directory, never from the pool.
 mkdir -p "$WORK/etc"
 echo trusted >"$WORK/hostfile"
