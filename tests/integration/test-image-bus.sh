@@ -94,6 +94,19 @@ done
     fail "refused calls changed the pool"
 ok "taken names, missing images, non-root callers and hostile names: refused with named errors"
 
+long=$(printf 'x%.0s' $(seq 5000))
+for args in "create x --template=" "create x --template=$long" "create x --template=../t" \
+    "create x --mirror=" "create x --mirror=garbage" "create x --mirror=-x" "create x --pool=" \
+    "create x --pool=relative" "list-images --read-only" "list-images --state-dir=" \
+    "read-only c1 maybe" "clone c1" "clone" "remove" "snapshot c1" "import-tar $WORK/x.tar" \
+    "clone c1 $long" "export-tar $long $WORK/x.tar"; do
+    # shellcheck disable=SC2086
+    expect_rc 2 nc $args
+done
+[ "$(state_snapshot | grep -v '\.#.*\.lck$')" = "$(grep -v '\.#.*\.lck$' <<<"$state")" ] ||
+    fail "bad options changed the pool"
+ok "image verb options with empty, garbage and very long values: usage errors, nothing changed"
+
 expect_rc 0 nc export-tar c1 "$WORK/c1.tar.zst"
 expect_rc 0 nc import-tar "$WORK/c1.tar.zst" c4
 expect_rc 0 nc copy-from c4 /etc/hostname "$WORK/hostname"

@@ -25,6 +25,30 @@ used_after=$(space_used "$POOL")
 [ $((used_after - used_before)) -lt $((16 << 20)) ] || fail "space not given back: $used_before -> $used_after"
 ok "import that fills the pool: ENOSPC, no image, no temporary, space given back"
 
+# --- kill -9 in the middle of an import: a hidden leftover, never a half image; clean
+# removes it once nobody holds its lock
+P3=$WORK/p3
+expect_rc 0 it setup "$P3" 1024
+"$IMAGE_TOOL" import-tar "$P3" "$WORK/big.tar" big >/dev/null 2>&1 &
+imp=$!
+CLEANUP_PIDS=$imp
+for _ in $(seq 100); do
+    t=$(find "$P3" -maxdepth 1 -name '.#big.tmp*' | head -n1)
+    [ -n "$t" ] && [ "$(du -sm "$t" 2>/dev/null | cut -f1)" -gt 20 ] && break
+    sleep 0.1
+done
+[ -n "$t" ] || fail "import did not start"
+kill -9 "$imp"; wait "$imp" 2>/dev/null || true; CLEANUP_PIDS=""
+for _ in $(seq 50); do pgrep -f -- "-C $P3/.#big" >/dev/null || break; sleep 0.1; done
+pgrep -f -- "-C $P3/.#big" >/dev/null && fail "tar outlived the killed import"
+[ ! -e "$P3/big" ] || fail "half image under the real name after kill -9"
+expect_rc 0 it list "$P3"
+[ -z "$OUT" ] || fail "listed after kill -9: $OUT"
+expect_rc 0 it clean "$P3"
+no_temporaries "$P3"
+expect_rc 0 it teardown "$P3"
+ok "kill -9 during an import leaves only a hidden temporary, which clean removes"
+
 mkdir -p "$WORK/small/etc"; echo small >"$WORK/small/etc/hostname"
 tar -C "$WORK/small" -czf "$WORK/small.tar.gz" .
 expect_rc 0 it import-tar "$POOL" "$WORK/small.tar.gz" small
