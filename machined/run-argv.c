@@ -68,7 +68,10 @@ int run_argv_build(const char *runtime, const char *root, const char *name,
 
         if ((r = strv_extend(&l, runtime)) < 0 || (r = strv_extend(&l, "run")) < 0)
                 return r;
-        if (boot && (r = strv_extend(&l, "--boot")) < 0)
+        /* RebootMachine means "boot it again", as with machinectl: without this the
+         * supervisor would end the machine when its init reboots. */
+        if (boot && ((r = strv_extend(&l, "--boot")) < 0 ||
+                     (r = strv_extend(&l, "--restart-on-reboot")) < 0))
                 return r;
         if ((r = strv_extend(&l, "-D")) < 0 || (r = strv_extend(&l, root)) < 0 ||
             (r = strv_extend(&l, "-M")) < 0 || (r = strv_extend(&l, name)) < 0 ||

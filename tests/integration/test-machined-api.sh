@@ -158,7 +158,7 @@ chmod +x "$WORK/fake-runtime"
 MACHINED_PID=$!
 wait_until 10 test -S "$STATE/private" || fail "machined did not start"
 expect_rc 1 "$NSPAWNCTL" start okimg; expect_one_line_error
-echo "$ERR" | grep -q "status 3: fake-runtime: boom run --boot -D $POOL/okimg -M okimg --console=passive --register=yes --state-dir=$STATE --" \
+echo "$ERR" | grep -q "status 3: fake-runtime: boom run --boot --restart-on-reboot -D $POOL/okimg -M okimg --console=passive --register=yes --state-dir=$STATE --" \
     || fail "early supervisor death: $ERR"
 kill9_machined
 FAKE_RC=4 "$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" --runtime="$WORK/fake-runtime" \

@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Three bookworm machines through machined: started and listed running; console attach and
-# escape; kill -9 of machined and a restart lists the same three (they kept running);
-# kill -9 of one supervisor removes it (MachineRemoved, nothing left behind); poweroff
-# stops the others cleanly.
+# Bookworm machines through machined: three started and listed running; settings; console
+# attach and escape; kill -9 of machined and a restart lists the same three (they kept
+# running) and poweroff stops each cleanly; then, on the restarted machined, reboot (same
+# supervisor, new init), kill --kill-whom=all, and kill -9 of a supervisor (MachineRemoved,
+# nothing left behind).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/machined-lib.sh"
 
-M1=$(machine_name a); M2=$(machine_name b); M3=$(machine_name c)
-pool_populate "$M1" "$M2" "$M3"
+M1=$(machine_name a); M2=$(machine_name b); M3=$(machine_name c); M4=$(machine_name d); M5=$(machine_name e)
+pool_populate "$M1" "$M2" "$M3" "$M4" "$M5"
 echo "# pool on btrfs: $POOL_BTRFS"
 # Settings: privileged keys count from the trusted directory, never from the pool.
 mkdir -p "$WORK/etc"
@@ -18,7 +19,8 @@ printf '[Files]\nBindReadOnly=%s:/hostfile\n' "$WORK/hostfile" >"$POOL/$M2.nspaw
 
 start_bus policy
 start_machined
-dbus-monitor --system "type='signal',interface='org.nspawnctl.machined1.Manager'" >"$WORK/monitor" 2>&1 &
+dbus-monitor --system "type='signal',interface='org.nspawnctl.machined1.Manager'" \
+    "type='signal',interface='org.freedesktop.DBus.Properties',path_namespace='/org/nspawnctl/machined1'" >"$WORK/monitor" 2>&1 &
 MON=$!; CLEANUP_PIDS="$CLEANUP_PIDS $MON"
 sleep 0.5
 
@@ -73,35 +75,59 @@ now=$(for m in $M1 $M2 $M3; do "$NSPAWNCTL" status --json "$m" | sed -n 's/.*"le
 expect_rc 4 "$NSPAWNCTL" start "$M2"
 ok "kill -9 of machined: machines keep running, a new machined lists the same three"
 
-# A dbus-monitor started before the restart lost nothing: the bus stayed up.
-sup3=$(sed -n 's/^SUPERVISOR=//p' "$STATE/machines/$M3")
-leader3=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M3")
-kill -9 "$sup3"
-wait_until 30 sh -c "! \"$NSPAWNCTL\" list | grep -q '^$M3 '" || fail "$M3 still listed"
-wait_until 10 grep -A1 'member=MachineRemoved' "$WORK/monitor" | grep -q "\"$M3\"" \
-    || { cat "$WORK/monitor"; fail "no MachineRemoved for $M3"; }
-wait_until 30 sh -c "! kill -0 $leader3 2>/dev/null" || fail "container outlived its supervisor"
-wait_until 30 test ! -e "$STATE/machines/$M3" -a ! -e "$STATE/machines/$M3.lock" || fail "record of $M3 left"
-for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
-    wait_until 30 test ! -e "$h/nspawnctl/$M3" || fail "cgroup $h/nspawnctl/$M3 left behind"
-done
-grep -q "$POOL/$M3" /proc/self/mountinfo && fail "mount of $M3 left behind"
-ok "kill -9 of a supervisor: machine gone from the list, MachineRemoved, no record, cgroup or mount left"
+grep "path=/org/nspawnctl/machined1/machine/$(echo "$M1" | sed 's/-/_2d/g'); interface=org.freedesktop.DBus.Properties; member=PropertiesChanged" -A6 "$WORK/monitor" \
+    | grep -q "running" || { cat "$WORK/monitor"; fail "no PropertiesChanged to running for $M1"; }
+ok "the state change opening -> running is signalled with PropertiesChanged"
 
-for m in $M1 $M2; do
+for m in $M1 $M2 $M3; do
     expect_rc 0 "$NSPAWNCTL" poweroff "$m"
 done
-for m in $M1 $M2; do
+for m in $M1 $M2 $M3; do
     wait_until 90 sh -c "! \"$NSPAWNCTL\" list | grep -q '^$m '" || fail "$m did not power off"
 done
 for l in $leaders; do wait_until 30 sh -c "! kill -0 $l 2>/dev/null" || fail "leader $l still running"; done
-for m in $M1 $M2; do
-    wait_until 30 test ! -e "$STATE/machines/$m" || fail "record of $m left"
+for m in $M1 $M2 $M3; do
+    wait_until 30 test ! -e "$STATE/machines/$m" -a ! -e "$STATE/machines/$m.lock" || fail "record of $m left"
+    for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
+        wait_until 30 test ! -e "$h/nspawnctl/$m" || fail "cgroup $h/nspawnctl/$m left behind"
+    done
+    grep -A1 'member=MachineRemoved' "$WORK/monitor" | grep -q "\"$m\"" || fail "no MachineRemoved for $m"
+done
+[ "$(mounts_snapshot)" = "$BASE_MOUNTS" ] || fail "mounts changed"
+ok "after the restart, poweroff stops each of the three cleanly: MachineRemoved, nothing left behind"
+
+for m in $M4 $M5; do expect_rc 0 "$NSPAWNCTL" start "$m"; done
+running() { [ "$(state_of "$1")" = running ]; }
+wait_until 120 running "$M4" || fail "$M4 not running"
+wait_until 120 running "$M5" || fail "$M5 not running"
+sup4=$(sed -n 's/^SUPERVISOR=//p' "$STATE/machines/$M4")
+leader4=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M4")
+expect_rc 0 "$NSPAWNCTL" reboot "$M4"
+new_leader() { l=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M4" 2>/dev/null); [ -n "$l" ] && [ "$l" != 0 ] && [ "$l" != "$leader4" ]; }
+wait_until 120 new_leader || fail "$M4 did not boot again"
+wait_until 120 running "$M4" || fail "$M4 not running after reboot"
+[ "$(sed -n 's/^SUPERVISOR=//p' "$STATE/machines/$M4")" = "$sup4" ] || fail "reboot changed the supervisor"
+ok "reboot boots the machine again under the same supervisor (a new init)"
+
+leader4=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M4")
+expect_rc 0 "$NSPAWNCTL" kill --kill-whom=all --signal=KILL "$M4"
+wait_until 30 sh -c "! \"$NSPAWNCTL\" list | grep -q '^$M4 '" || fail "$M4 still listed after kill all"
+wait_until 30 sh -c "! kill -0 $sup4 2>/dev/null" || fail "supervisor of $M4 still running"
+ok "kill --kill-whom=all --signal=KILL ends every process of the machine"
+
+sup5=$(sed -n 's/^SUPERVISOR=//p' "$STATE/machines/$M5")
+leader5=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M5")
+kill -9 "$sup5"
+wait_until 30 sh -c "! \"$NSPAWNCTL\" list | grep -q '^$M5 '" || fail "$M5 still listed"
+wait_until 10 sh -c "grep -A1 'member=MachineRemoved' '$WORK/monitor' | grep -q '\"$M5\"'" \
+    || { cat "$WORK/monitor"; fail "no MachineRemoved for $M5"; }
+wait_until 30 sh -c "! kill -0 $leader5 2>/dev/null" || fail "container outlived its supervisor"
+wait_until 30 test ! -e "$STATE/machines/$M5" -a ! -e "$STATE/machines/$M5.lock" || fail "record of $M5 left"
+for m in $M4 $M5; do
     for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
         wait_until 30 test ! -e "$h/nspawnctl/$m" || fail "cgroup $h/nspawnctl/$m left behind"
     done
 done
-grep -q "$POOL/" /proc/self/mountinfo && fail "mounts left behind"
-[ "$(mounts_snapshot)" = "$BASE_MOUNTS" ] || fail "mounts changed"
-grep -A1 'member=MachineRemoved' "$WORK/monitor" | grep -q "\"$M1\"" || fail "no MachineRemoved for $M1"
-ok "poweroff stops the others cleanly: gone from the list, nothing left behind"
+mounts_same() { [ "$(mounts_snapshot)" = "$BASE_MOUNTS" ]; }
+wait_until 10 mounts_same || { diff <(echo "$BASE_MOUNTS") <(mounts_snapshot) >&2 || true; fail "mounts left behind"; }
+ok "kill -9 of a supervisor: gone from the list, MachineRemoved, no record, cgroup or mount left"

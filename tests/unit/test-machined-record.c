@@ -201,7 +201,7 @@ TEST(run_argv_default) {
         _cleanup_strv_free_ char **argv = NULL;
         ASSERT_OK(run_argv_build("/usr/bin/nspawnctl", "/pool/foo", "foo", "/run/nspawnctl", NULL,
                                  &argv, NULL));
-        const char *want[] = { "/usr/bin/nspawnctl", "run", "--boot", "-D", "/pool/foo", "-M",
+        const char *want[] = { "/usr/bin/nspawnctl", "run", "--boot", "--restart-on-reboot", "-D", "/pool/foo", "-M",
                                "foo", "--console=passive", "--register=yes",
                                "--state-dir=/run/nspawnctl", "--", NULL };
         ASSERT_EQ(strv_length(argv), ELEMENTSOF(want) - 1);
@@ -223,7 +223,7 @@ TEST(run_argv_settings) {
                 .working_directory = (char *) "/w", .binds = binds, .n_binds = 2,
                 .tmpfs = tmpfs, .read_only = 1, .private_network = 1,
         };
-        const char *want[] = { "N", "run", "--boot", "-D", "/p/x", "-M", "x",
+        const char *want[] = { "N", "run", "--boot", "--restart-on-reboot", "-D", "/p/x", "-M", "x",
                                "--console=passive", "--register=yes", "--state-dir=/s",
                                "--bind=/srv/a:/a", "--bind-ro=/srv/b:/b:norbind",
                                "--tmpfs=/tmp:size=10M", "--read-only", "--private-network",
