@@ -43,6 +43,7 @@ static Manager *manager_free(Manager *m) {
                 machine_free(m->machines);
         manager_close_private(m);
         sd_bus_flush_close_unref(m->bus);
+        sd_event_source_disable_unref(m->bus_retry_source);
         sd_event_source_disable_unref(m->inotify_source);
         sd_event_unref(m->event);
         safe_close(m->machines_dir_fd);
@@ -166,14 +167,44 @@ static int mkdir_p_mode(const char *p, mode_t mode) {
         return 0;
 }
 
+/* How often to look for a system bus while there is none: the dbus-daemon may start after
+ * machined (init scripts) or be restarted. */
+#define BUS_RETRY_USEC (2ULL * 1000000ULL)
+
+static int connect_system_bus(Manager *m);
+
+static int on_bus_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        int r;
+
+        m->bus_retry_source = sd_event_source_unref(m->bus_retry_source);
+        r = connect_system_bus(m);
+        if (r >= 0) {
+                log_info("Connected to the system bus as %s.", MACHINED_BUS_NAME);
+                return 0;
+        }
+        log_debug_errno(r, "Still no system bus: %m");
+        return sd_event_add_time_relative(m->event, &m->bus_retry_source, CLOCK_MONOTONIC,
+                                          BUS_RETRY_USEC, 0, on_bus_retry, m);
+}
+
+static void schedule_bus_retry(Manager *m) {
+        if (m->bus_retry_source)
+                return;
+        (void) sd_event_add_time_relative(m->event, &m->bus_retry_source, CLOCK_MONOTONIC,
+                                          BUS_RETRY_USEC, 0, on_bus_retry, m);
+}
+
 static int on_system_bus_message(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
 
         if (!sd_bus_message_is_signal(message, "org.freedesktop.DBus.Local", "Disconnected"))
                 return 0;
-        /* Machines must not depend on the dbus-daemon: keep serving the private socket. */
+        /* Machines must not depend on the dbus-daemon: keep serving the private socket, and
+         * come back when a dbus-daemon does. */
         log_warning("Lost the system bus; still serving %s/private.", m->state_dir);
         m->bus = sd_bus_flush_close_unref(m->bus);
+        schedule_bus_retry(m);
         return 0;
 }
 
@@ -271,9 +302,11 @@ int main(int argc, char *argv[]) {
                 if (r == -EEXIST || r == -EALREADY)
                         return log_error_errno(r, "%s is already taken: is machined running?",
                                                MACHINED_BUS_NAME), EXIT_FAILURE;
-                if (r < 0)
-                        log_full_errno(LOG_NOTICE, r, "No system bus (%m); serving only %s/private.",
-                                         m->state_dir);
+                if (r < 0) {
+                        log_full_errno(LOG_NOTICE, r, "No system bus (%m); serving %s/private "
+                                       "until there is one.", m->state_dir);
+                        schedule_bus_retry(m);
+                }
         }
 
         log_info("Serving %zu machine(s) from pool %s, state in %s, runtime %s.", m->n_machines,

@@ -34,6 +34,7 @@ struct PrivateConnection {
 struct Manager {
         sd_event *event;
         sd_bus *bus; /* the system bus; NULL when there is none */
+        sd_event_source *bus_retry_source; /* tries the system bus again while there is none */
         char *pool;
         char *state_dir;
         char *machines_dir;

@@ -11,8 +11,8 @@ chmod 0755 "$WORK"
 BUS_PID=""
 MACHINED_PID=""
 export NSPAWNCTL_STATE_DIR=$STATE
-# Never talk to a real system bus by accident.
-export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/no-bus
+# Never talk to a real system bus by accident: the test's own, whether or not it runs.
+export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/bus
 
 cleanup_machined() {
     # Machines first (their supervisors clean up after themselves), then machined and bus.
@@ -81,7 +81,7 @@ EOT
 stop_bus() {
     [ -n "$BUS_PID" ] && kill "$BUS_PID" 2>/dev/null && wait "$BUS_PID" 2>/dev/null || true
     BUS_PID=""
-    export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/no-bus
+    rm -f "$WORK/bus"
 }
 
 start_machined() {

@@ -144,6 +144,18 @@ expect_rc 7 as_nobody "$NSPAWNCTL" list; expect_one_line_error
 [ $(( 0$(stat -c %a "$STATE/private") & 077 )) = 0 ] || fail "private socket mode"
 ok "with no dbus-daemon the private socket serves list/status/start/kill, root only"
 
+# A dbus-daemon that comes (back) later is joined without a restart of machined.
+start_bus policy
+wait_until 15 busctl --system status org.nspawnctl.machined1 >/dev/null 2>&1 \
+    || { tail -5 "$WORK/machined.log" >&2; fail "machined did not join a dbus-daemon started after it"; }
+expect_rc 0 as_nobody "$NSPAWNCTL" list
+echo "$OUT" | grep -q fake2 || fail "list over the late bus"
+stop_bus
+start_bus policy
+wait_until 15 busctl --system status org.nspawnctl.machined1 >/dev/null 2>&1 || fail "machined did not rejoin a restarted dbus-daemon"
+stop_bus
+ok "machined joins a dbus-daemon that starts after it, and rejoins a restarted one"
+
 kill "$FAKE_SUP"
 wait_until 5 sh -c "! \"$NSPAWNCTL\" list | grep -q fake2" || fail "fake2 still listed"
 kill9_machined
