@@ -2,9 +2,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libmount/libmount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "copy.h"
@@ -182,6 +184,38 @@ static int resolve_mirror(const char *mirror, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(struct libmnt_table *, mnt_unref_table, mnt_unref_tablep);
+DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(struct libmnt_iter *, mnt_free_iter, mnt_free_iterp);
+
+/* debootstrap mounts /proc (and more) inside its target and a killed one leaves them: detach
+ * everything below path, so that the temporary can be removed. */
+static int umount_below(const char *path) {
+        _cleanup_(mnt_unref_tablep) struct libmnt_table *t = NULL;
+        _cleanup_(mnt_free_iterp) struct libmnt_iter *it = NULL;
+        _cleanup_free_ char *prefix = NULL;
+        struct libmnt_fs *fs;
+        int r;
+
+        /* mountinfo has canonical paths; the pool path may be relative */
+        _cleanup_free_ char *canonical = realpath(path, NULL);
+        if (!canonical)
+                return -errno;
+        prefix = strjoin(canonical, "/");
+        t = mnt_new_table();
+        it = mnt_new_iter(MNT_ITER_BACKWARD); /* innermost (latest) first */
+        if (!prefix || !t || !it)
+                return -ENOMEM;
+        r = mnt_table_parse_mtab(t, NULL);
+        if (r < 0)
+                return r;
+        while (mnt_table_next_fs(t, it, &fs) == 0) {
+                const char *target = mnt_fs_get_target(fs);
+                if (target && startswith(target, prefix))
+                        (void) umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW);
+        }
+        return 0;
+}
+
 /* Builds the base of template t into a temporary and puts it in place as base: renamed, or
  * swapped with the previous base which is then removed (a refresh). */
 static int base_build(int pool_fd, const char *pool, bool btrfs, const Template *t,
@@ -210,6 +244,7 @@ static int base_build(int pool_fd, const char *pool, bool btrfs, const Template 
         if (r < 0)
                 return r;
         r = run_debootstrap(argv, progress, userdata, ret_error);
+        (void) umount_below(target);
         if (r < 0)
                 return r;
 

@@ -1114,40 +1114,52 @@ static int clean_dir(int pool_fd, int dir_fd, int held_lock) {
                 safe_close(dfd);
                 return -errno;
         }
-        for (struct dirent *de; (errno = 0, de = readdir(d));) {
-                _cleanup_free_ char *file = NULL, *lock_name = NULL;
-                _cleanup_close_ int lock = -EBADF;
+        /* Temporaries first: taking their locks may create lock files, which the second
+         * pass then removes. */
+        for (int pass = 0; pass < 2; pass++) {
+                rewinddir(d);
+                for (struct dirent *de; (errno = 0, de = readdir(d));) {
+                        _cleanup_free_ char *file = NULL, *lock_name = NULL;
+                        _cleanup_close_ int lock = -EBADF;
+                        size_t l = strlen(de->d_name);
 
-                if (!startswith(de->d_name, ".#"))
-                        continue;
-
-                if (held_lock < 0 && endswith(de->d_name, ".lck") && strlen(de->d_name) > 6) {
-                        _cleanup_free_ char *owner = strndup(de->d_name + 2, strlen(de->d_name) - 6);
-                        if (!owner)
-                                return -ENOMEM;
-                        /* Held: in use. Free: unlink while holding it (see image_lock()). */
-                        if (image_lock(pool_fd, owner, &lock) < 0)
+                        if (!startswith(de->d_name, ".#"))
                                 continue;
-                        if (unlinkat(dir_fd, de->d_name, 0) >= 0)
-                                n++;
-                        continue;
-                }
 
-                if (image_tmp_name_parse(de->d_name, &file) < 0)
-                        continue;
-                if (held_lock < 0) {
-                        r = lock_name_of_file(file, &lock_name);
-                        if (r < 0)
+                        if (pass == 1) {
+                                if (held_lock >= 0 || l <= 6 || !endswith(de->d_name, ".lck"))
+                                        continue;
+                                lock_name = strndup(de->d_name + 2, l - 6);
+                                if (!lock_name)
+                                        return -ENOMEM;
+                                /* Held: in use. Free: unlink while holding it (see image_lock()). */
+                                if (image_lock(pool_fd, lock_name, &lock) < 0)
+                                        continue;
+                                if (unlinkat(dir_fd, de->d_name, 0) >= 0)
+                                        n++;
+                                continue;
+                        }
+
+                        if (image_tmp_name_parse(de->d_name, &file) < 0)
+                                continue;
+                        if (held_lock < 0) {
+                                r = lock_name_of_file(file, &lock_name);
+                                if (r < 0)
+                                        return r;
+                                if (image_lock(pool_fd, lock_name, &lock) < 0)
+                                        continue; /* being built right now */
+                        }
+                        r = image_tree_remove_at(dir_fd, de->d_name);
+                        if (r == -EBUSY)
+                                continue; /* something is mounted in it: leave it, clean the rest */
+                        if (r < 0 && r != -ENOENT)
                                 return r;
-                        if (image_lock(pool_fd, lock_name, &lock) < 0)
-                                continue; /* being built right now */
+                        n++;
                 }
-                r = image_tree_remove_at(dir_fd, de->d_name);
-                if (r < 0 && r != -ENOENT)
-                        return r;
-                n++;
+                if (errno > 0)
+                        return -errno;
         }
-        return errno > 0 ? -errno : n;
+        return n;
 }
 
 int image_clean(const char *pool) {
