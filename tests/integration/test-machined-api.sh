@@ -74,9 +74,15 @@ expect_rc 2 "$NSPAWNCTL" kill --signal=NOPE foo
 expect_rc 2 "$NSPAWNCTL" kill --kill-whom=everyone foo
 expect_rc 2 "$NSPAWNCTL" kill --signal= foo
 expect_rc 2 "$NSPAWNCTL" list --state-dir=
+huge=$(printf 'x%.0s' $(seq 5000))
+for args in "kill --signal=$huge foo" "kill --signal=999 foo" "kill --signal=-1 foo" "kill --kill-whom=$huge foo" \
+            "kill --kill-whom= foo" "list --json=yes" "list --bogus" "list extra" "status" "status a b" \
+            "start" "start a b" "poweroff --bogus x" "console" "enable" "disable a b"; do
+    expect_rc 2 "$NSPAWNCTL" $args
+done
 expect_rc 2 "$NSPAWNCTL" status "$long$long$long"
 [ "$(state_snapshot)" = "$before" ] || fail "a hostile name created something"
-ok "every hostile name is refused (CLI exit 2, InvalidName from machined), nothing created"
+ok "every hostile name and bad option value is refused (CLI exit 2, InvalidName from machined), nothing created"
 
 # Records: MachineNew/MachineRemoved, properties, GetMachineByPID, signals to the leader.
 dbus-monitor --system "type='signal',interface='org.nspawnctl.machined1.Manager'" >"$WORK/monitor" 2>&1 &
@@ -182,6 +188,8 @@ kill9_machined
 ok "a supervisor dying before it registers fails the start with its status and message"
 expect_rc 6 "$NSPAWNCTL" list; expect_one_line_error
 echo "$ERR" | grep -q "machined is not running" || fail "message: $ERR"
+expect_rc 6 "$NSPAWNCTL" list --state-dir="/$huge"; expect_one_line_error
+expect_rc 6 "$NSPAWNCTL" start --state-dir=/nonexistent foo; expect_one_line_error
 ok "machined not running: one clear line, exit 6"
 
 # enable/disable on a host without systemd: the autostart list of the init script.
