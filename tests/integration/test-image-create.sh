@@ -4,6 +4,7 @@
 # base .base-debian-bookworm; a second create only snapshots it; --refresh rebuilds the base
 # and leaves images made from the old one alone.
 . "$(dirname "$0")/image-lib.sh"
+: "${NSPAWNCTL:?run through meson test}"
 mirror=$("$SOURCE_ROOT/tests/integration/host-mirror.sh")
 command -v debootstrap >/dev/null || fail "debootstrap is not installed"
 
@@ -36,6 +37,22 @@ sync -f "$POOL"
 excl=$(btrfs filesystem du -s --raw "$POOL/box2" | awk 'NR==2 {print $2}')
 [ "$excl" -lt $((1 << 20)) ] || fail "second create copied data: $excl exclusive bytes"
 ok "second create snapshots the base: $(((t1 - t0) / 1000000)) ms, $excl bytes of its own"
+
+# The created image boots: systemd reaches multi-user.target and powers off (ephemeral
+# run, so the image itself stays as it is).
+cat >"$WORK/exit-poweroff.service" <<EOT
+[Unit]
+After=multi-user.target
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'echo "NSPAWNCTL-TEST: multi-user \$(systemctl is-active multi-user.target) \$(hostname)" >/dev/console; systemctl poweroff --no-block'
+EOT
+expect_rc 0 "$NSPAWNCTL" run -q -D "$POOL/box2" -x -M "t$$-box2" --boot \
+    --bind-ro="$WORK/exit-poweroff.service:/etc/systemd/system/exit-poweroff.service" \
+    -- systemd.wants=exit-poweroff.service
+grep -q "NSPAWNCTL-TEST: multi-user active" <<<"$OUT" || { tail -20 <<<"$OUT"; fail "box2 did not boot"; }
+! grep -q "FAILED" <<<"$OUT" || { grep FAILED <<<"$OUT"; fail "a unit failed in box2"; }
+ok "the created image boots to multi-user.target with no failed unit"
 
 state=$(pool_state "$POOL")
 expect_rc 4 it create "$POOL" box1 debian-bookworm
