@@ -140,6 +140,15 @@ int manager_listen_private(Manager *m) {
                 return -ENAMETOOLONG;
         strcpy(sa.sun_path, path);
 
+        /* A socket someone still answers on belongs to a running machined: replacing it
+         * would cut that one off from its clients. Only a stale one is removed. */
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) >= 0)
+                return -EADDRINUSE;
+        fd = safe_close(fd);
+
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;

@@ -228,13 +228,18 @@ static int settings_find(Manager *m, const char *name, char **ret_path, Settings
 
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 _cleanup_free_ char *p = strjoin(dirs[i], "/", name, ".nspawn");
+                struct stat st;
                 if (!p)
                         return -ENOMEM;
-                if (access(p, F_OK) < 0) {
+                /* In the pool not even a symlink: it could lead the parser to any file. A
+                 * fifo or device would block machined: regular files only, everywhere. */
+                if ((i < 2 ? stat(p, &st) : lstat(p, &st)) < 0) {
                         if (errno == ENOENT)
                                 continue;
                         return -errno;
                 }
+                if (!S_ISREG(st.st_mode))
+                        return -EBADFD;
                 /* Privileged settings only from the admin's directories (SECURITY.md). */
                 *ret_trust = i < 2 ? SETTINGS_TRUSTED : SETTINGS_UNTRUSTED;
                 *ret_path = TAKE_PTR(p);
@@ -285,6 +290,10 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
                 return -ENOMEM;
 
         r = settings_find(m, name, &settings_path, &trust);
+        if (r == -EBADFD)
+                return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS,
+                                         "The settings file %s.nspawn of '%s' is not a regular "
+                                         "file.", name, name);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot look for settings of %s: %m",
                                                name);

@@ -294,6 +294,9 @@ int main(int argc, char *argv[]) {
                 return log_error_errno(r, "Failed to read %s: %m", m->machines_dir), EXIT_FAILURE;
 
         r = manager_listen_private(m);
+        if (r == -EADDRINUSE)
+                return log_error_errno(r, "%s/private is in use: is machined running already?",
+                                       m->state_dir), EXIT_FAILURE;
         if (r < 0)
                 return log_error_errno(r, "Failed to listen on %s/private: %m", m->state_dir),
                        EXIT_FAILURE;

@@ -55,6 +55,14 @@ gdbus call --system --dest org.nspawnctl.machined1 --object-path /org/nspawnctl/
 gdbus call --system --dest org.nspawnctl.machined1 --object-path /org/nspawnctl/machined1 \
     --method org.nspawnctl.machined1.Manager.GetMachine nope 2>&1 | grep -q "org.nspawnctl.machined1.NoSuchMachine" \
     || fail "error name NoSuchMachine"
+mkdir -p "$POOL/linksettings/sbin"; cp /bin/true "$POOL/linksettings/sbin/init"
+ln -s /etc/passwd "$POOL/linksettings.nspawn"
+expect_rc 1 "$NSPAWNCTL" start linksettings; echo "$ERR" | grep -q "not a regular file" || fail "symlinked settings: $ERR"
+before=$(state_snapshot)
+# A second machined on the same state dir must not take the private socket over.
+set +e; "$MACHINED" --pool="$POOL" --state-dir="$STATE" --runtime="$NSPAWNCTL" --no-bus >"$WORK/second.log" 2>&1; rc=$?; set -e
+[ $rc != 0 ] && grep -q "already" "$WORK/second.log" || { cat "$WORK/second.log"; fail "second machined on the same state dir"; }
+expect_rc 0 env DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/none "$NSPAWNCTL" list  # the first one still answers privately
 [ "$(state_snapshot)" = "$before" ] || fail "a refused start created something"
 ok "NoSuchImage, ImageHasNoInit (also through a host symlink), BadSettings with file:line, NoSuchMachine; nothing created"
 
