@@ -86,3 +86,8 @@ static inline int negative_errno(void) {
                 __typeof__(expr) _r_ = (expr);                                             \
                 _r_ < 0 ? negative_errno() : _r_;                                          \
         })
+
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}

@@ -27,32 +27,9 @@
 #include "pty.h"
 #include "seccomp-policy.h"
 #include "spawn.h"
+#include "user-record.h"
 #include "util/strv.h"
 #include "util/util.h"
-
-static const char *const console_mode_table[_CONSOLE_MODE_MAX] = {
-        [CONSOLE_INTERACTIVE] = "interactive",
-        [CONSOLE_READ_ONLY] = "read-only",
-        [CONSOLE_PASSIVE] = "passive",
-        [CONSOLE_PIPE] = "pipe",
-};
-
-const char *console_mode_to_string(ConsoleMode m) {
-        return m >= 0 && m < _CONSOLE_MODE_MAX ? console_mode_table[m] : NULL;
-}
-
-ConsoleMode console_mode_from_string(const char *s) {
-        for (int i = 0; s && i < _CONSOLE_MODE_MAX; i++)
-                if (streq(s, console_mode_table[i]))
-                        return i;
-        return _CONSOLE_MODE_INVALID;
-}
-
-void container_done(Container *c) {
-        c->pidfd = safe_close(c->pidfd);
-        c->pty_master = safe_close(c->pty_master);
-        c->notify_fd = safe_close(c->notify_fd);
-}
 
 static const char *const init_paths[] = {
         "/usr/lib/systemd/systemd",
@@ -315,46 +292,6 @@ static void setup_machine_id(int sock, int root_fd, const SpawnConfig *c) {
         CHECK(bind_fd_in_root(root_fd, id, "/etc/machine-id", 0, false, true), "Failed to bind /etc/machine-id: %m");
 }
 
-/* Parses the container's own /etc/passwd and /etc/group after pivot_root. NSS is not
- * used on purpose: it would load the container's libnss_*.so into this privileged
- * process. */
-static int lookup_user(const char *user, struct passwd *ret, char **ret_buf, gid_t *groups, int *n_groups) {
-        _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
-        struct passwd *pw;
-        struct group *gr;
-        int max = *n_groups, uid = -1;
-
-        if (!f)
-                return -errno;
-        if (safe_atoi(user, &uid) < 0)
-                uid = -1;
-        while ((pw = fgetpwent(f)))
-                if ((uid >= 0 && pw->pw_uid == (uid_t) uid) || streq(pw->pw_name, user))
-                        break;
-        if (!pw)
-                return -ESRCH;
-        *ret = *pw;
-        /* fgetpwent's storage is static; copy the strings we keep into one buffer. */
-        char *b = NULL;
-        if (asprintf(&b, "%s%c%s%c%s", pw->pw_name, 0, pw->pw_dir, 0, pw->pw_shell) < 0)
-                return -ENOMEM;
-        ret->pw_name = b;
-        ret->pw_dir = b + strlen(b) + 1;
-        ret->pw_shell = ret->pw_dir + strlen(ret->pw_dir) + 1;
-        *ret_buf = b;
-
-        *n_groups = 0;
-        groups[(*n_groups)++] = ret->pw_gid;
-        _cleanup_fclose_ FILE *g = fopen("/etc/group", "re");
-        while (g && (gr = fgetgrent(g)))
-                for (char **m = gr->gr_mem; m && *m && *n_groups < max; m++)
-                        if (streq(*m, ret->pw_name) && gr->gr_gid != ret->pw_gid) {
-                                groups[(*n_groups)++] = gr->gr_gid;
-                                break;
-                        }
-        return 0;
-}
-
 static _noreturn_ void stub_init(pid_t main_pid) {
         sigset_t all;
 
@@ -516,7 +453,7 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
         }
 
         if (c->user) {
-                r = lookup_user(c->user, &pw, &pwbuf, groups, &n_groups);
+                r = user_record_lookup(c->user, &pw, &pwbuf, groups, &n_groups);
                 if (r == -ESRCH)
                         child_fail(sock, r, EXIT_FAILURE, "User %s does not exist in the container.", c->user);
                 CHECK(r, "Failed to read /etc/passwd in the container: %m");

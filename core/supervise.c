@@ -1,80 +1,24 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <termios.h>
 #include <time.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "cgroup.h"
 #include "log.h"
 #include "machine-record.h"
-#include "pty.h"
+#include "supervise-loop.h"
 #include "supervise.h"
+#include "util/strv.h"
 #include "util/util.h"
-
-#define BUF_SIZE 16384
-#define LOG_MAX (1024 * 1024)
-#define ESCAPE_CHAR 0x1d /* ^] */
-
-typedef struct Buffer {
-        char data[BUF_SIZE];
-        size_t len;
-} Buffer;
-
-/* Everything the event loop of one container run needs. */
-typedef struct Run {
-        const SuperviseConfig *config;
-        Container container;
-        int signal_fd;
-        int in_fd, out_fd;      /* where console input comes from and output goes */
-        int listen_fd, client_fd; /* console socket (registered machines) */
-        int log_fd;
-        off_t log_size;
-        Buffer in, out;
-        bool in_eof;
-        bool tty_raw;
-        struct termios saved_termios;
-        int stop_requests;
-        uint64_t kill_deadline;
-        uint64_t ready_deadline;
-        const char *state;
-        uint64_t timestamp_realtime, timestamp_monotonic;
-        int escape_count;
-        uint64_t escape_first;
-        bool exited;
-        int exit_code;          /* decoded status once exited */
-} Run;
-
-static int register_state(Run *run, const char *state) {
-        const SuperviseConfig *c = run->config;
-
-        run->state = state;
-        if (!c->register_machine)
-                return 0;
-        MachineRecord r = {
-                .name = c->spawn.machine,
-                .id = c->spawn.machine_id,
-                .root = c->spawn.directory,
-                .state = state,
-                .cgroup = c->spawn.cgroup_path,
-                .supervisor = getpid(),
-                .leader = run->container.pid,
-                .timestamp_realtime = run->timestamp_realtime,
-                .timestamp_monotonic = run->timestamp_monotonic,
-        };
-        return machine_record_write(c->state_dir, &r);
-}
 
 /* A small process that outlives a supervisor killed with SIGKILL and removes what it
  * owned: the cgroup (once the container's processes are gone, which PDEATHSIG and the
@@ -140,330 +84,72 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
         return 0;
 }
 
-static void guard_dismiss(int *fd) {
-        if (*fd >= 0)
-                (void) write(*fd, "d", 1);
-        *fd = safe_close(*fd);
-}
+/* Once the container runs, the rest of the supervisor's life is the event loop, which
+ * needs none of the libraries that set the container up. Exec'ing into the static
+ * nspawnctl-supervise keeps the process (and so the container's parent, its PDEATHSIG
+ * and machined's pidfd) but drops libmount, libseccomp, libcap and libsystemd from
+ * memory: the supervisor of a long-running machine stays small. */
+static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd) {
+        _cleanup_strv_free_ char **argv = NULL;
+        const int fds[] = { run->container.pidfd, run->container.pty_master, run->container.notify_fd,
+                            run->listen_fd, run->log_fd, lock_fd, guard_fd };
+        char self[PATH_MAX];
+        ssize_t n;
+        int r;
 
-static int console_listen(const SuperviseConfig *c, int *ret_fd) {
-        _cleanup_free_ char *path = machine_state_path(c->state_dir, c->spawn.machine, ".console");
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int fd = -EBADF;
+#define ADD(...)                                                                           \
+        do {                                                                               \
+                char *_s;                                                                  \
+                if (asprintf(&_s, __VA_ARGS__) < 0 || strv_consume(&argv, _s) < 0)         \
+                        return -ENOMEM;                                                    \
+        } while (0)
 
-        if (!path)
-                return -ENOMEM;
-        if (strlen(path) >= sizeof sa.sun_path)
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return -errno;
-        (void) unlink(path);
-        mode_t old = umask(0077);
-        int r = bind(fd, (struct sockaddr *) &sa, sizeof sa);
-        umask(old);
-        if (r < 0 || listen(fd, 4) < 0)
-                return -errno;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
-static void console_log_open(Run *run) {
-        _cleanup_free_ char *path = machine_state_path(run->config->state_dir, run->config->spawn.machine, ".log");
-        if (!path)
-                return;
-        run->log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-}
-
-static void console_log_write(Run *run, const char *p, size_t n) {
-        if (run->log_fd < 0)
-                return;
-        /* Bounded: start over rather than fill /run. */
-        if (run->log_size + (off_t) n > LOG_MAX) {
-                (void) ftruncate(run->log_fd, 0);
-                run->log_size = 0;
-        }
-        if (loop_write(run->log_fd, p, n) >= 0)
-                run->log_size += n;
-}
-
-static int decode_status(const SuperviseConfig *c, const siginfo_t *si) {
-        if (si->si_code == CLD_EXITED)
-                return si->si_status;
-        /* reboot(2) inside a PID namespace ends its init with SIGINT (power off, halt) or
-         * SIGHUP (restart). */
-        if (c->spawn.boot && si->si_status == SIGINT)
-                return 0;
-        if (c->spawn.boot && si->si_status == SIGHUP)
-                return EXIT_REBOOT;
-        return 128 + si->si_status;
-}
-
-static void request_stop(Run *run) {
-        const SuperviseConfig *c = run->config;
-
-        run->stop_requests++;
-        if (run->stop_requests > 1 || !c->spawn.boot) {
-                /* A command as PID 1 ignores signals it has no handler for; forwarding
-                 * first gives one that has a handler a chance (and the --as-pid2 stub
-                 * forwards it). */
-                if (run->stop_requests == 1 && kill(run->container.pid, SIGTERM) >= 0) {
-                        run->kill_deadline = now_usec(CLOCK_MONOTONIC) + c->kill_timeout_usec;
-                        return;
-                }
-                (void) kill(run->container.pid, SIGKILL);
-                return;
-        }
-        /* systemd halts on SIGRTMIN+3. */
-        (void) kill(run->container.pid, SIGRTMIN + 3);
-        run->kill_deadline = now_usec(CLOCK_MONOTONIC) + c->kill_timeout_usec;
-        (void) register_state(run, "closing");
-}
-
-static void handle_notify(Run *run) {
-        char buf[4096];
-        union {
-                struct cmsghdr cmsg;
-                char b[CMSG_SPACE(sizeof(struct ucred))];
-        } control;
-        for (;;) {
-                struct iovec iov = { buf, sizeof buf - 1 };
-                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
-                                     .msg_controllen = sizeof control };
-                struct ucred *cred = NULL;
-                ssize_t n = recvmsg(run->container.notify_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        ADD("%s", "nspawnctl-supervise");
+        ADD("--pid=%d", (int) run->container.pid);
+        ADD("--fds=%d,%d,%d,%d,%d,%d,%d", fds[0], fds[1], fds[2], fds[3], fds[4], fds[5], fds[6]);
+        ADD("--machine=%s", c->spawn.machine);
+        ADD("--directory=%s", c->spawn.directory);
+        ADD("--id=%s", c->spawn.machine_id);
+        ADD("--state-dir=%s", c->state_dir);
+        ADD("--cgroup-mode=%s", cgroup_mode_to_string(c->spawn.cgroup_mode));
+        ADD("--cgroup=%s", c->spawn.cgroup_path);
+        ADD("--console=%s", console_mode_to_string(c->spawn.console));
+        ADD("--flags=%s%s%s%s%s", c->spawn.boot ? "b" : "", c->quiet ? "q" : "", c->register_machine ? "r" : "",
+            c->spawn.notify ? "n" : "", c->restart_on_reboot ? "R" : "");
+        ADD("--kill-timeout=%llu", (unsigned long long) c->kill_timeout_usec);
+        ADD("--ready-timeout=%llu", (unsigned long long) c->ready_timeout_usec);
+        ADD("--timestamp=%llu:%llu", (unsigned long long) run->timestamp_realtime,
+            (unsigned long long) run->timestamp_monotonic);
+        ADD("--state=%s", run->state);
+#undef ADD
+        if (c->restart_on_reboot && c->original_argv) {
+                n = readlink("/proc/self/exe", self, sizeof self - 1);
                 if (n < 0)
-                        return;
-                for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-                        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_CREDENTIALS)
-                                cred = (struct ucred *) CMSG_DATA(cm);
-                        else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-                                int *fds = (int *) CMSG_DATA(cm);
-                                for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
-                                        safe_close(fds[i]);
-                        }
-                }
-                /* Only the init speaks for the machine's state. */
-                if (!cred || cred->pid != run->container.pid)
-                        continue;
-                buf[n] = 0;
-                for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-                        if (streq(line, "READY=1") && streq(run->state, "opening")) {
-                                run->ready_deadline = 0;
-                                (void) register_state(run, "running");
-                        } else if (streq(line, "STOPPING=1"))
-                                (void) register_state(run, "closing");
-                }
-        }
-}
-
-static void handle_input_escape(Run *run, const char *p, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                if (p[i] != ESCAPE_CHAR) {
-                        run->escape_count = 0;
-                        continue;
-                }
-                uint64_t now = now_usec(CLOCK_MONOTONIC);
-                if (run->escape_count == 0 || now - run->escape_first > 1000000) {
-                        run->escape_first = now;
-                        run->escape_count = 0;
-                }
-                if (++run->escape_count >= 3) {
-                        if (!run->config->quiet)
-                                fprintf(stderr, "\r\nContainer %s terminated by the user.\r\n", run->config->spawn.machine);
-                        (void) kill(run->container.pid, SIGKILL);
-                        run->escape_count = 0;
-                }
-        }
-}
-
-static void drain_master(Run *run) {
-        /* Read what the container printed before it ended: the pty keeps it. */
-        for (;;) {
-                char buf[BUF_SIZE];
-                ssize_t n = read(run->container.pty_master, buf, sizeof buf);
-                if (n <= 0)
-                        break;
-                console_log_write(run, buf, n);
-                if (run->out_fd >= 0)
-                        (void) loop_write(run->out_fd, buf, n);
-        }
-}
-
-static int run_loop(Run *run) {
-        const SuperviseConfig *c = run->config;
-        int master = run->container.pty_master;
-
-        while (!run->exited) {
-                struct pollfd p[6];
-                int n = 0, i_sig, i_in = -1, i_master = -1, i_out = -1, i_notify = -1, i_listen = -1;
-                uint64_t now = now_usec(CLOCK_MONOTONIC), deadline = UINT64_MAX;
-                int timeout = -1;
-
-                p[i_sig = n++] = (struct pollfd) { run->signal_fd, POLLIN };
-                if (run->in_fd >= 0 && !run->in_eof && run->in.len < BUF_SIZE && master >= 0)
-                        p[i_in = n++] = (struct pollfd) { run->in_fd, POLLIN };
-                if (master >= 0) {
-                        short ev = (run->in.len > 0 ? POLLOUT : 0) | (run->out.len < BUF_SIZE ? POLLIN : 0);
-                        if (ev)
-                                p[i_master = n++] = (struct pollfd) { master, ev };
-                }
-                if (run->out_fd >= 0 && run->out.len > 0)
-                        p[i_out = n++] = (struct pollfd) { run->out_fd, POLLOUT };
-                if (run->container.notify_fd >= 0)
-                        p[i_notify = n++] = (struct pollfd) { run->container.notify_fd, POLLIN };
-                if (run->listen_fd >= 0)
-                        p[i_listen = n++] = (struct pollfd) { run->listen_fd, POLLIN };
-
-                if (run->kill_deadline)
-                        deadline = MIN(deadline, run->kill_deadline);
-                if (run->ready_deadline)
-                        deadline = MIN(deadline, run->ready_deadline);
-                if (deadline != UINT64_MAX)
-                        timeout = deadline <= now ? 0 : (int) ((deadline - now + 999) / 1000);
-
-                if (poll(p, n, timeout) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return log_error_errno(-errno, "poll: %m");
-                }
-                now = now_usec(CLOCK_MONOTONIC);
-                if (run->kill_deadline && now >= run->kill_deadline) {
-                        run->kill_deadline = 0;
-                        (void) kill(run->container.pid, SIGKILL);
-                }
-                if (run->ready_deadline && now >= run->ready_deadline) {
-                        run->ready_deadline = 0;
-                        (void) register_state(run, "running");
-                }
-
-                if (p[i_sig].revents & POLLIN) {
-                        struct signalfd_siginfo si;
-                        while (read(run->signal_fd, &si, sizeof si) == sizeof si) {
-                                switch (si.ssi_signo) {
-                                case SIGTERM:
-                                case SIGINT:
-                                case SIGHUP:
-                                        request_stop(run);
-                                        break;
-                                case SIGWINCH:
-                                        if (master >= 0 && run->tty_raw)
-                                                (void) tty_copy_winsize(STDIN_FILENO, master);
-                                        break;
-                                case SIGCHLD: {
-                                        siginfo_t wi = {};
-                                        if (waitid(P_PID, run->container.pid, &wi, WEXITED | WNOHANG) >= 0 && wi.si_pid > 0) {
-                                                run->exited = true;
-                                                run->exit_code = decode_status(c, &wi);
-                                        }
-                                        break;
-                                }
-                                }
-                        }
-                }
-                if (i_notify >= 0 && (p[i_notify].revents & POLLIN))
-                        handle_notify(run);
-                if (i_listen >= 0 && (p[i_listen].revents & POLLIN)) {
-                        int fd = accept4(run->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-                        if (fd >= 0) {
-                                /* One console client at a time: a new one replaces the old. */
-                                safe_close(run->client_fd);
-                                run->client_fd = run->in_fd = run->out_fd = fd;
-                                run->in_eof = false;
-                                run->in.len = run->out.len = 0;
-                        }
-                }
-                if (i_in >= 0 && (p[i_in].revents & (POLLIN | POLLHUP | POLLERR))) {
-                        ssize_t k = read(run->in_fd, run->in.data + run->in.len, BUF_SIZE - run->in.len);
-                        if (k > 0) {
-                                /* Console clients leave with their own escape; only an
-                                 * interactive run kills the container on ^]^]^]. */
-                                if (run->tty_raw && run->in_fd == STDIN_FILENO)
-                                        handle_input_escape(run, run->in.data + run->in.len, k);
-                                run->in.len += k;
-                        } else if (k == 0 || (errno != EAGAIN && errno != EINTR)) {
-                                if (run->client_fd >= 0 && run->in_fd == run->client_fd) {
-                                        run->client_fd = safe_close(run->client_fd);
-                                        run->in_fd = run->out_fd = -EBADF;
-                                        run->out.len = 0;
-                                } else
-                                        run->in_eof = true;
-                                run->in.len = 0;
-                        }
-                }
-                if (i_master >= 0) {
-                        if ((p[i_master].revents & POLLOUT) && run->in.len > 0) {
-                                ssize_t k = write(master, run->in.data, run->in.len);
-                                if (k > 0) {
-                                        memmove(run->in.data, run->in.data + k, run->in.len - k);
-                                        run->in.len -= k;
-                                }
-                        }
-                        if (p[i_master].revents & (POLLIN | POLLHUP | POLLERR)) {
-                                ssize_t k = read(master, run->out.data + run->out.len, BUF_SIZE - run->out.len);
-                                if (k > 0) {
-                                        console_log_write(run, run->out.data + run->out.len, k);
-                                        if (run->out_fd >= 0)
-                                                run->out.len += k;
-                                } else if (k < 0 && errno == EIO) {
-                                        /* No slave open (yet or any more): poll would spin. */
-                                        usleep(1000);
-                                }
-                        }
-                }
-                if (i_out >= 0 && (p[i_out].revents & (POLLOUT | POLLERR | POLLHUP)) && run->out.len > 0) {
-                        ssize_t k = write(run->out_fd, run->out.data, run->out.len);
-                        if (k > 0) {
-                                memmove(run->out.data, run->out.data + k, run->out.len - k);
-                                run->out.len -= k;
-                        } else if (k < 0 && errno != EAGAIN && errno != EINTR) {
-                                if (run->client_fd >= 0 && run->out_fd == run->client_fd) {
-                                        run->client_fd = safe_close(run->client_fd);
-                                        run->in_fd = -EBADF;
-                                }
-                                run->out_fd = -EBADF;
-                                run->out.len = 0;
-                        }
-                }
+                        return -errno;
+                self[n] = 0;
+                if (strv_extend(&argv, "--") < 0 || strv_extend(&argv, self) < 0 ||
+                    strv_extend_strv(&argv, c->original_argv + 1) < 0)
+                        return -ENOMEM;
         }
 
-        if (run->out_fd >= 0 && run->out.len > 0)
-                (void) loop_write(run->out_fd, run->out.data, run->out.len);
-        run->out.len = 0;
-        if (master >= 0)
-                drain_master(run);
-        return run->exit_code;
-}
-
-static int remove_cgroup_when_empty(const SuperviseConfig *c) {
-        int r = 0;
-        /* The PID namespace is torn down when its init has been reaped, but the cgroup
-         * core may need a moment to see it empty. */
-        for (int i = 0; i < 100; i++) {
-                r = cgroup_remove(c->spawn.cgroup_mode, c->spawn.cgroup_path);
-                if (r != -EBUSY)
-                        return r;
-                usleep(10 * 1000);
-        }
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                if (fds[i] >= 0 && (r = fd_cloexec(fds[i], false)) < 0)
+                        goto fail;
+        execv(c->supervise_binary, argv);
+        r = -errno;
+fail:
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                if (fds[i] >= 0)
+                        (void) fd_cloexec(fds[i], true);
         return r;
 }
 
-static int run_once(const SuperviseConfig *c, int signal_fd, bool *ret_reboot) {
-        Run run = {
-                .config = c,
-                .signal_fd = signal_fd,
-                .in_fd = -EBADF,
-                .out_fd = -EBADF,
-                .listen_fd = -EBADF,
-                .client_fd = -EBADF,
-                .log_fd = -EBADF,
-                .state = "opening",
-        };
+static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int guard_fd) {
+        Run run;
         _cleanup_free_ char *error = NULL;
         int r, status;
 
-        *ret_reboot = false;
+        run_init(&run, c, signal_fd);
         r = cgroup_create(c->spawn.cgroup_mode, c->spawn.cgroup_path);
         if (r == -EEXIST)
                 return log_error_errno(r, "Machine %s is already running (its cgroup is in use).", c->spawn.machine);
@@ -471,12 +157,12 @@ static int run_once(const SuperviseConfig *c, int signal_fd, bool *ret_reboot) {
                 return log_error_errno(r, "Failed to create cgroup %s: %m", c->spawn.cgroup_path);
 
         if (c->register_machine) {
-                r = console_listen(c, &run.listen_fd);
+                r = run_console_listen(c, &run.listen_fd);
                 if (r < 0) {
                         (void) remove_cgroup_when_empty(c);
                         return log_error_errno(r, "Failed to create the console socket: %m");
                 }
-                console_log_open(&run);
+                run_console_log_open(&run);
         }
 
         r = container_spawn(&c->spawn, &run.container, &error);
@@ -496,49 +182,15 @@ static int run_once(const SuperviseConfig *c, int signal_fd, bool *ret_reboot) {
         run.timestamp_monotonic = now_usec(CLOCK_MONOTONIC);
         if (c->spawn.notify && c->ready_timeout_usec)
                 run.ready_deadline = run.timestamp_monotonic + c->ready_timeout_usec;
-        r = register_state(&run, c->spawn.notify ? "opening" : "running");
+        r = run_register_state(&run, c->spawn.notify ? "opening" : "running");
         if (r < 0)
                 log_warning_errno(r, "Failed to write the machine record: %m");
 
-        switch (c->spawn.console) {
-        case CONSOLE_INTERACTIVE:
-                run.in_fd = STDIN_FILENO;
-                run.out_fd = STDOUT_FILENO;
-                if (isatty(STDIN_FILENO) && tty_make_raw(STDIN_FILENO, &run.saved_termios) >= 0) {
-                        run.tty_raw = true;
-                        (void) tty_copy_winsize(STDIN_FILENO, run.container.pty_master);
-                }
-                if (!c->quiet && run.tty_raw)
-                        fprintf(stderr, "Spawning container %s on %s.\r\nPress ^] three times within 1s to kill container.\r\n",
-                                c->spawn.machine, c->spawn.directory);
-                break;
-        case CONSOLE_READ_ONLY:
-        case CONSOLE_PIPE: /* with --boot: the console pty's output */
-                run.out_fd = STDOUT_FILENO;
-                break;
-        case CONSOLE_PASSIVE:
-        default:
-                break;
+        if (c->supervise_binary) {
+                r = handoff(c, &run, lock_fd, guard_fd);
+                log_debug_errno(r, "Supervising in-process, could not run %s: %m", c->supervise_binary);
         }
-
-        status = run_loop(&run);
-
-        if (run.tty_raw) {
-                tty_restore(STDIN_FILENO, &run.saved_termios);
-                if (!c->quiet)
-                        fprintf(stderr, "\nContainer %s exited with status %d.\n", c->spawn.machine, status);
-        }
-        container_done(&run.container);
-        safe_close(run.client_fd);
-        safe_close(run.listen_fd);
-        safe_close(run.log_fd);
-        r = remove_cgroup_when_empty(c);
-        if (r < 0)
-                log_warning_errno(r, "Failed to remove cgroup %s: %m", c->spawn.cgroup_path);
-        if (c->register_machine)
-                machine_record_remove(c->state_dir, c->spawn.machine);
-        *ret_reboot = status == EXIT_REBOOT;
-        return status;
+        return run_container(&run);
 }
 
 int supervise(const SuperviseConfig *c) {
@@ -552,9 +204,7 @@ int supervise(const SuperviseConfig *c) {
         if (r < 0)
                 return log_error_errno(r, "Failed to lock machine name %s in %s: %m", c->spawn.machine, c->state_dir);
 
-        sigemptyset(&mask);
-        for (const int *s = (const int[]) { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGWINCH, 0 }; *s; s++)
-                sigaddset(&mask, *s);
+        supervise_signal_mask(&mask);
         sigprocmask(SIG_BLOCK, &mask, &old);
         signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (signal_fd < 0) {
@@ -571,9 +221,8 @@ int supervise(const SuperviseConfig *c) {
         }
 
         for (;;) {
-                bool reboot;
-                status = run_once(c, signal_fd, &reboot);
-                if (!reboot || !c->restart_on_reboot)
+                status = run_once(c, signal_fd, lock_fd, guard_fd);
+                if (status != EXIT_REBOOT || !c->restart_on_reboot)
                         break;
                 if (!c->quiet)
                         fprintf(stderr, "Container %s rebooted, starting it again.\n", c->spawn.machine);

@@ -14,6 +14,11 @@ typedef struct SuperviseConfig {
         const char *state_dir;
         uint64_t kill_timeout_usec;     /* after a polite stop request */
         uint64_t ready_timeout_usec;    /* opening -> running without READY=1 */
+        /* The small static binary to hand over to once the container runs (NULL: keep
+         * supervising in this process), and our own command line, which it runs again
+         * for --restart-on-reboot. */
+        const char *supervise_binary;
+        char **original_argv;
 } SuperviseConfig;
 
 /* Runs the container described by c until it ends, forwarding the console and signals.

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 #include "machine-record.h"
 #include "names.h"
@@ -338,6 +339,26 @@ int verb_run(int argc, char *argv[]) {
         if (cgroup_path_for_container(a.machine, &cg) < 0)
                 return log_oom(), EXIT_FAIL;
         c.spawn.cgroup_path = cg;
+
+        /* Hand over to the small static supervisor next to us (build tree) or installed. */
+        _cleanup_free_ char *sup = NULL;
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n > 0) {
+                self[n] = 0;
+                char *slash = strrchr(self, '/');
+                if (slash) {
+                        *slash = 0;
+                        sup = strjoin(self, "/nspawnctl-supervise");
+                }
+        }
+        if (sup && access(sup, X_OK) < 0)
+                sup = mfree(sup);
+        if (!sup && access(LIBEXECDIR "/nspawnctl-supervise", X_OK) >= 0)
+                sup = strdup(LIBEXECDIR "/nspawnctl-supervise");
+        c.supervise_binary = sup;
+        /* main()'s argv, which verb_run() sees shifted by one, for --restart-on-reboot. */
+        c.original_argv = argv - 1;
 
         r = supervise(&c);
         if (r == -EEXIST)

@@ -42,7 +42,8 @@ head -c 3000000 /dev/urandom >"$WORK/blob"
 cmp -s "$WORK/blob" "$WORK/blob.out" || fail "pipe not byte-exact"; ok "stdin to stdout through the container is byte-exact"
 
 # interactive console on a real pty: the output of a command reaches the terminal
-expect_rc 0 script -qec "$NSPAWNCTL run -q -D $TREE -x -M $M -- sh -c 'tty; echo on-the-console'" /dev/null
+# (script's stdin stays open: at EOF script would type an EOF character into the pty)
+expect_rc 0 sh -c "sleep 2 | script -qec \"$NSPAWNCTL run -q -D $TREE -x -M $M -- sh -c 'tty; echo on-the-console'\" /dev/null"
 echo "$OUT" | grep -qE '^/dev/(console|pts/[0-9]+)' || fail "interactive: $OUT"
 echo "$OUT" | grep -q 'on-the-console' || fail "interactive output: $OUT"
 ok "interactive console is a pty"

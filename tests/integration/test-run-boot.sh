@@ -26,6 +26,23 @@ expect_rc 133 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --boot "$(make_exit_unit
 ok "reboot inside exits 133"
 assert_host_clean "$M"
 
+# --restart-on-reboot: the first boot reboots, the second powers off (a marker on a bind
+# mount remembers which is which); the supervisor survives the reboot as the same process.
+mkdir -p "$WORK/marker"
+cat >"$WORK/once.service" <<'EOT'
+[Unit]
+After=multi-user.target
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'if [ -e /mnt/marker/rebooted ]; then echo "NSPAWNCTL-TEST: second boot" >/dev/console; systemctl poweroff --no-block; else touch /mnt/marker/rebooted; systemctl reboot --no-block; fi'
+EOT
+expect_rc 0 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --boot --restart-on-reboot --bind="$WORK/marker:/mnt/marker" \
+    --bind-ro="$WORK/once.service:/etc/systemd/system/once.service" -- systemd.wants=once.service
+echo "$OUT" | grep -q "NSPAWNCTL-TEST: second boot" || fail "no second boot"
+[ "$(echo "$OUT" | grep -c "Welcome to")" = 2 ] || fail "expected two boots"
+ok "--restart-on-reboot boots again after a reboot, then powers off with 0"
+assert_host_clean "$M"
+
 # A booted machine registered in a private state dir: opening -> running on READY=1.
 record_state() { sed -n 's/^STATE=//p' "$STATE/machines/$M" 2>/dev/null; }
 record_field() { sed -n "s/^$1=//p" "$STATE/machines/$M" 2>/dev/null; }
@@ -41,6 +58,8 @@ start_bg() {
 start_bg
 ok "machine record goes to running after READY=1"
 [ "$(record_field SUPERVISOR)" = "$BG" ] || fail "record SUPERVISOR"
+rss=$(ps -o rss= -p "$BG")
+echo "# supervisor RSS: ${rss} KiB ($(ps -o comm= -p "$BG"))"
 leader=$(record_field LEADER)
 [ -n "$leader" ] && kill -0 "$leader" || fail "record LEADER"
 grep -q "Welcome to" "$STATE/machines/$M.log" || fail "console log"

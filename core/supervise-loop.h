@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <termios.h>
+
+#include "spawn.h"
+#include "supervise.h"
+
+/* The part of the supervisor that runs while the container lives: console forwarding,
+ * signals, the notify socket, the machine record, and the cleanup when it ends. It needs
+ * libc only, so it also builds into the small static nspawnctl-supervise binary that
+ * `nspawnctl run` hands over to once the container runs (see supervise.c). */
+
+#define BUF_SIZE 16384
+
+typedef struct Buffer {
+        char data[BUF_SIZE];
+        size_t len;
+} Buffer;
+
+typedef struct Run {
+        const SuperviseConfig *config;
+        Container container;
+        int signal_fd;
+        int in_fd, out_fd;        /* where console input comes from and output goes */
+        int listen_fd, client_fd; /* console socket (registered machines) */
+        int log_fd;
+        off_t log_size;
+        Buffer in, out;
+        bool in_eof;
+        bool tty_raw;
+        struct termios saved_termios;
+        int stop_requests;
+        uint64_t kill_deadline;
+        uint64_t ready_deadline;
+        const char *state;
+        uint64_t timestamp_realtime, timestamp_monotonic;
+        int escape_count;
+        uint64_t escape_first;
+        bool exited;
+        int exit_code;
+} Run;
+
+void run_init(Run *run, const SuperviseConfig *c, int signal_fd);
+int run_register_state(Run *run, const char *state);
+int run_console_listen(const SuperviseConfig *c, int *ret_fd);
+void run_console_log_open(Run *run);
+/* Attaches the console, runs the event loop until the container's init is gone, then
+ * removes its cgroup and record. Returns the exit status to report. */
+int run_container(Run *run);
+
+/* The signals the supervisor takes through its signalfd. */
+void supervise_signal_mask(sigset_t *ret);
+/* Tell the cleanup guard that we cleaned up ourselves. */
+void guard_dismiss(int *fd);
+int remove_cgroup_when_empty(const SuperviseConfig *c);
