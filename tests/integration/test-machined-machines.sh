@@ -131,3 +131,32 @@ done
 mounts_same() { [ "$(mounts_snapshot)" = "$BASE_MOUNTS" ]; }
 wait_until 10 mounts_same || { diff <(echo "$BASE_MOUNTS") <(mounts_snapshot) >&2 || true; fail "mounts left behind"; }
 ok "kill -9 of a supervisor: gone from the list, MachineRemoved, no record, cgroup or mount left"
+
+# Hosts without systemd: the init script starts machined and the machines listed by
+# `nspawnctl enable`; stopping it leaves them running; starting it again adopts them.
+kill9_machined
+export NSPAWNCTL_CONFIG_DIR=$WORK/etc
+expect_rc 0 "$NSPAWNCTL" enable "$M1"
+init() {
+    MACHINED=$MACHINED NSPAWNCTL=$NSPAWNCTL STATE_DIR=$STATE AUTOSTART=$WORK/etc/autostart \
+        LOGFILE=$WORK/init.log MACHINED_OPTS="--pool=$POOL --config-dir=$WORK/etc --runtime=$NSPAWNCTL" \
+        sh "$BUILD_ROOT/units/nspawnctl-machined.init" "$@"
+}
+expect_rc 0 init start
+MACHINED_PID=$(cat "$STATE/machined.pid")
+wait_until 120 running "$M1" || { cat "$WORK/init.log"; fail "$M1 not started by the init script"; }
+expect_rc 0 init status
+leader1=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M1")
+expect_rc 0 init stop
+MACHINED_PID=""
+expect_rc 3 init status
+kill -0 "$leader1" || fail "stopping machined stopped the machine"
+expect_rc 0 init start
+MACHINED_PID=$(cat "$STATE/machined.pid")
+wait_until 10 running "$M1" || fail "$M1 not adopted after the init script restarted machined"
+[ "$(sed -n 's/^LEADER=//p' "$STATE/machines/$M1")" = "$leader1" ] || fail "$M1 was started again"
+expect_rc 0 "$NSPAWNCTL" poweroff "$M1"
+wait_until 90 sh -c "! \"$NSPAWNCTL\" list | grep -q '^$M1 '" || fail "$M1 did not power off"
+expect_rc 0 init stop
+MACHINED_PID=""
+ok "the init script starts machined and the enabled machines; stop leaves them running, start adopts them"
