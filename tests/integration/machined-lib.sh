@@ -49,6 +49,7 @@ start_bus() {
   <type>system</type>
   <listen>unix:path=$WORK/bus</listen>
   <auth>EXTERNAL</auth>
+  <servicedir>$WORK/services</servicedir>
   <policy context="default">
     <allow user="*"/>
     <deny own="*"/>
@@ -72,6 +73,7 @@ start_bus() {
 </busconfig>
 EOT
     rm -f "$WORK/bus"
+    mkdir -p "$WORK/services"
     dbus-daemon --config-file="$WORK/bus.conf" --nofork --nosyslog >"$WORK/bus.log" 2>&1 &
     BUS_PID=$!
     export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/bus

@@ -200,6 +200,18 @@ expect_rc 6 "$NSPAWNCTL" list --state-dir="/$huge"; expect_one_line_error
 expect_rc 6 "$NSPAWNCTL" start --state-dir=/nonexistent foo; expect_one_line_error
 ok "machined not running: one clear line, exit 6"
 
+# D-Bus activation: the installed activation file, pointed at the build tree.
+sed -e "s|^Exec=.*|Exec=$MACHINED --pool=$POOL --state-dir=$STATE --config-dir=$WORK/etc --runtime=$NSPAWNCTL|" \
+    "$BUILD_ROOT/units/org.nspawnctl.machined1.service" >"$WORK/services/org.nspawnctl.machined1.service"
+start_bus policy
+expect_rc 0 "$NSPAWNCTL" list
+MACHINED_PID=$(busctl --system status org.nspawnctl.machined1 | sed -n 's/^PID=//p')
+[ -n "$MACHINED_PID" ] || fail "machined was not activated"
+echo "$OUT" | grep -q "0 machines listed" || fail "list through an activated machined: $OUT"
+kill9_machined
+stop_bus
+ok "the D-Bus activation file starts machined on the first call"
+
 # enable/disable on a host without systemd: the autostart list of the init script.
 export NSPAWNCTL_CONFIG_DIR=$WORK/etc
 expect_rc 0 "$NSPAWNCTL" enable m1
