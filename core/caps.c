@@ -17,7 +17,7 @@ uint64_t caps_container_keep(bool private_network) {
                         BIT(CAP_NET_BROADCAST) | BIT(CAP_NET_RAW) | BIT(CAP_SETFCAP) |
                         BIT(CAP_SETGID) | BIT(CAP_SETPCAP) | BIT(CAP_SETUID) | BIT(CAP_SYS_ADMIN) |
                         BIT(CAP_SYS_BOOT) | BIT(CAP_SYS_CHROOT) | BIT(CAP_SYS_NICE) |
-                        BIT(CAP_SYS_PTRACE) | BIT(CAP_SYS_RESOURCE) | BIT(CAP_AUDIT_WRITE);
+                        BIT(CAP_SYS_RESOURCE) | BIT(CAP_AUDIT_WRITE);
         if (private_network)
                 keep |= BIT(CAP_NET_ADMIN);
         return keep;

@@ -5,8 +5,11 @@
 #include <stdint.h>
 
 /* The capabilities a container keeps in its bounding set: nspawn's default set, minus
- * CAP_MKNOD (devices are what /dev gives it) and CAP_AUDIT_CONTROL; CAP_NET_ADMIN only
- * with a private network. */
+ * CAP_MKNOD (devices are what /dev gives it), CAP_AUDIT_CONTROL, and CAP_SYS_PTRACE:
+ * with it, container root could open /proc/PID/exe of the host processes that enter the
+ * container (the --as-pid2 init, a shell being set up) even though they are
+ * non-dumpable - the runc CVE-2019-5736 route. CAP_NET_ADMIN only with a private
+ * network. */
 uint64_t caps_container_keep(bool private_network);
 /* Drops every capability not in keep from the bounding set (libcap), and from the
  * inheritable and ambient sets. */

@@ -78,7 +78,7 @@ Description=Test: $action once multi-user is reached
 After=multi-user.target
 [Service]
 Type=oneshot
-ExecStart=/bin/sh -c 'echo "NSPAWNCTL-TEST: multi-user \$(systemctl is-active multi-user.target)" >/dev/console; systemctl $action --no-block'
+ExecStart=/bin/sh -c 'echo "NSPAWNCTL-TEST: multi-user \$(systemctl is-active multi-user.target) machine-id \$(cat /etc/machine-id)" >/dev/console; systemctl $action --no-block'
 EOT
     echo "--bind-ro=$WORK/exit-$action.service:/etc/systemd/system/exit-$action.service"
 }

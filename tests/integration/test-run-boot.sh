@@ -9,6 +9,8 @@ STATE=$WORK/state
 expect_rc 0 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --boot "$(make_exit_unit poweroff)" -- systemd.wants=exit-poweroff.service
 echo "$OUT" | grep -q "NSPAWNCTL-TEST: multi-user active" || { echo "$OUT" | tail -20; fail "multi-user not reached"; }
 ok "boot reaches multi-user.target and powers off with exit 0"
+echo "$OUT" | grep -qE "NSPAWNCTL-TEST: multi-user active machine-id [0-9a-f]{32}" || fail "machine-id not initialised"
+ok "an empty /etc/machine-id is initialised at boot"
 echo "$OUT" | grep -q "FAILED" && { echo "$OUT" | grep FAILED; fail "a unit failed during boot"; }
 ok "no unit failed during boot"
 assert_host_clean "$M"
@@ -70,6 +72,19 @@ set +e; wait "$BG"; rc=$?; set -e
 ok "SIGTERM halts the booted machine cleanly (exit 0)"
 [ ! -e "$STATE/machines/$M" ] || fail "record left behind"
 assert_host_clean "$M"; ok "record, lock and cgroup removed"
+
+# A command as PID 1 without a handler ignores SIGTERM: the second SIGTERM kills it.
+"$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" -- sleep 1000 &
+cmd=$!
+CLEANUP_PIDS="$CLEANUP_PIDS $cmd"
+wait_until 20 test -e "/sys/fs/cgroup/systemd/nspawnctl/$M" -o -e "/sys/fs/cgroup/nspawnctl/$M" || fail "command did not start"
+sleep 0.3
+kill -TERM "$cmd"; sleep 0.3; kill -0 "$cmd" || fail "first SIGTERM already ended a command without handler"
+kill -TERM "$cmd"
+set +e; wait "$cmd"; rc=$?; set -e
+[ "$rc" = 137 ] || fail "second SIGTERM: exit $rc"
+ok "a second SIGTERM kills the container (exit 137)"
+assert_host_clean "$M"
 
 start_bg
 leader=$(record_field LEADER)

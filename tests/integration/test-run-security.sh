@@ -33,10 +33,13 @@ expect_rc 1 run -- mknod /tmp/sda b 8 0;                 ok "mknod of a block de
 expect_rc 1 run -- keyctl show;                           ok "keyctl fails"
 expect_rc 0 run -- sh -c 'grep CapBnd /proc/self/status'
 bnd=$((16#$(echo "$OUT" | awk '{print $2}')))
-for cap in 16 17 25 27; do   # SYS_MODULE SYS_RAWIO SYS_TIME MKNOD
+for cap in 16 17 19 25 27; do   # SYS_MODULE SYS_RAWIO SYS_PTRACE SYS_TIME MKNOD
     [ $(( (bnd >> cap) & 1 )) = 0 ] || fail "capability $cap in the bounding set"
 done
-ok "bounding set lacks SYS_MODULE, SYS_RAWIO, SYS_TIME, MKNOD"
+ok "bounding set lacks SYS_MODULE, SYS_RAWIO, SYS_PTRACE, SYS_TIME, MKNOD"
+# The --as-pid2 init is the host's nspawnctl: container root must not reach its binary.
+expect_rc 0 run --as-pid2 -- sh -c 'readlink /proc/1/exe >/dev/null 2>&1 && echo EXPOSED; cat /proc/1/exe >/dev/null 2>&1 && echo READABLE; echo done'
+[ "$OUT" = done ] || fail "host binary reachable through /proc/1/exe: $OUT"; ok "the --as-pid2 init's binary is out of reach"
 expect_rc 0 run -- sh -c 'grep "^Seccomp:" /proc/self/status'
 [ "$(echo "$OUT" | awk '{print $2}')" = 2 ] || fail "seccomp: $OUT"; ok "seccomp filter active"
 expect_rc 0 run -- sh -c 'ls /proc/self/fd | tr "\n" " "'
