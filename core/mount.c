@@ -16,7 +16,6 @@
 #include "util/util.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(struct libmnt_context *, mnt_free_context, mnt_free_contextp);
-DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(struct libmnt_table *, mnt_unref_table, mnt_unref_tablep);
 
 int mount_nofollow(const char *source, const char *target, const char *fstype,
                    unsigned long flags, const char *options) {
@@ -203,29 +202,4 @@ int remount_ro_in_root(int root_fd, const char *path) {
         if (r < 0)
                 return r;
         return mount_fd_setattr(mnt, true, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0);
-}
-
-int path_has_mounts_below(const char *path) {
-        _cleanup_(mnt_unref_tablep) struct libmnt_table *t = mnt_new_table();
-        struct libmnt_iter *it;
-        struct libmnt_fs *fs;
-        size_t len = strlen(path);
-        int found = 0;
-
-        if (!t)
-                return -ENOMEM;
-        if (mnt_table_parse_file(t, "/proc/self/mountinfo") < 0)
-                return -EIO;
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!it)
-                return -ENOMEM;
-        while (mnt_table_next_fs(t, it, &fs) == 0) {
-                const char *target = mnt_fs_get_target(fs);
-                if (target && strneq(target, path, len) && (target[len] == 0 || target[len] == '/')) {
-                        found = 1;
-                        break;
-                }
-        }
-        mnt_free_iter(it);
-        return found;
 }

@@ -38,6 +38,3 @@ int bind_fd_in_root(int root_fd, int source_fd, const char *path, InRootFlags fl
 /* Make the (already mounted) PATH inside the root a read-only bind of itself, e.g.
  * /proc/sys. Missing paths are skipped (returns 0). */
 int remount_ro_in_root(int root_fd, const char *path);
-
-/* Is anything mounted at or below this path (reads /proc/self/mountinfo via libmount)? */
-int path_has_mounts_below(const char *path);
