@@ -107,7 +107,16 @@ echo "$OUT" | grep -q "State: running" || fail "status: $OUT"
 expect_rc 0 "$NSPAWNCTL" list --json
 echo "$OUT" | grep -q "\"name\":\"fake1\",\"class\":\"container\",\"service\":\"nspawnctl\",\"state\":\"running\",\"leader\":$FAKE_LEADER" \
     || fail "list --json: $OUT"
-ok "a record appears as a machine: list, list --json, status, properties, GetMachineByPID, tree"
+busctl --system call org.nspawnctl.machined1 /org/nspawnctl/machined1/machine/fake1 \
+    org.nspawnctl.machined1.Machine Kill si leader 18 || fail "Machine.Kill on the object"
+set +e; busctl --system call org.nspawnctl.machined1 /org/nspawnctl/machined1/machine/fake1 \
+    org.nspawnctl.machined1.Machine Kill si everyone 18 2>"$WORK/e"; set -e
+grep -q "Invalid kill target" "$WORK/e" || fail "Kill with a bad target"
+set +e; busctl --system call org.nspawnctl.machined1 /org/nspawnctl/machined1/machine/fake1 \
+    org.nspawnctl.machined1.Machine Kill si leader 0 2>"$WORK/e"; set -e
+grep -q "Invalid signal" "$WORK/e" || fail "Kill with signal 0"
+kill -0 "$FAKE_LEADER" || fail "SIGCONT killed the leader"
+ok "a record appears as a machine: list, list --json, status, properties, GetMachineByPID, tree, Machine.Kill"
 
 # Non-root: may list, may not change anything (refused by the policy file).
 expect_rc 0 as_nobody "$NSPAWNCTL" list
