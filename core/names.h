@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Machine names: hostname-like, labels of [A-Za-z0-9-] (not starting or ending with '-')
  * joined by single dots, 1..64 bytes. They become host names, file names under
@@ -12,3 +13,11 @@ bool machine_name_is_valid(const char *s);
 bool image_name_is_valid(const char *s);
 /* Escapes a name for a D-Bus object path component (like sd_bus_path_encode). */
 int bus_label_escape(const char *s, char **ret);
+
+/* Environment variable names: [A-Za-z_][A-Za-z0-9_]*, n bytes of s. */
+bool env_name_is_valid(const char *s, size_t n);
+/* "NAME=VALUE" with a valid NAME. */
+bool env_assignment_is_valid(const char *s);
+/* User names as -u/User= take them: the portable set or a numeric uid; nothing that
+ * could pass for an option, a path or a passwd field separator. */
+bool user_name_is_valid(const char *s);

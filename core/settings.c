@@ -10,6 +10,7 @@
 
 #include "ini.h"
 #include "macro.h"
+#include "names.h"
 #include "settings.h"
 #include "util/strv.h"
 #include "util/util.h"
@@ -193,35 +194,6 @@ int split_quoted(const char *s, char ***ret) {
 
         *ret = TAKE_PTR(l);
         return 0;
-}
-
-static bool env_name_is_valid(const char *s, size_t n) {
-        if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-                      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-                        return false;
-        return true;
-}
-
-static bool user_name_is_valid(const char *s) {
-        /* The portable user name set plus a numeric UID; refuses anything that could be
-         * mistaken for an option, a path or a passwd field separator. */
-        size_t n = strlen(s);
-
-        if (n == 0 || n > 256 || s[0] == '-' || s[0] == '.')
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                char c = s[i];
-                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '.' || c == '-')
-                        continue;
-                if (c == '$' && i == n - 1)
-                        continue;
-                return false;
-        }
-        return true;
 }
 
 static bool mount_options_are_valid(const char *s) {

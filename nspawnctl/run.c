@@ -209,23 +209,19 @@ int verb_run(int argc, char *argv[]) {
                 case 'x':
                         c.spawn.ephemeral = true;
                         break;
-                case 'E': {
-                        const char *eq = strchr(optarg, '=');
-                        if (!eq || eq == optarg || strcspn(optarg, "=") != (size_t) (eq - optarg) ||
-                            optarg[strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")] != '=' ||
-                            (optarg[0] >= '0' && optarg[0] <= '9'))
+                case 'E':
+                        if (!env_assignment_is_valid(optarg))
                                 return log_error("Invalid environment assignment '%s': expected NAME=VALUE.", optarg), EXIT_USAGE;
                         if (strv_env_set(&a.setenv, optarg) < 0)
                                 return log_oom(), EXIT_FAIL;
                         break;
-                }
                 case ARG_CHDIR:
                         if (!path_is_safe_absolute(optarg))
                                 return log_error("Invalid --chdir= path '%s': must be absolute.", optarg), EXIT_USAGE;
                         c.spawn.working_directory = optarg;
                         break;
                 case 'u':
-                        if (isempty(optarg) || strlen(optarg) > 256 || strpbrk(optarg, ":/\n"))
+                        if (!user_name_is_valid(optarg))
                                 return log_error("Invalid user name '%s'.", optarg), EXIT_USAGE;
                         c.spawn.user = optarg;
                         break;

@@ -193,3 +193,24 @@ TEST(bus_label_escape_charset) {
                                     (*p >= '0' && *p <= '9') || *p == '_');
         }
 }
+
+TEST(env_and_user_names) {
+        static const char *const good_env[] = { "A=1", "_x=", "PATH=/bin:/usr/bin", "a_9=b=c" };
+        static const char *const bad_env[] = { "", "=x", "1A=x", "A-B=x", "A B=x", "NOEQUALS", "\xff=x" };
+        static const char *const good_user[] = { "root", "nobody", "0", "65534", "user.name", "svc-x", "machine$" };
+        static const char *const bad_user[] = { "", "-x", ".x", "a/b", "a:b", "a b", "a\nb", "a$b" };
+
+        for (size_t i = 0; i < ELEMENTSOF(good_env); i++)
+                ASSERT_TRUE(env_assignment_is_valid(good_env[i]));
+        for (size_t i = 0; i < ELEMENTSOF(bad_env); i++)
+                ASSERT_FALSE(env_assignment_is_valid(bad_env[i]));
+        ASSERT_FALSE(env_assignment_is_valid(NULL));
+        for (size_t i = 0; i < ELEMENTSOF(good_user); i++)
+                ASSERT_TRUE(user_name_is_valid(good_user[i]));
+        for (size_t i = 0; i < ELEMENTSOF(bad_user); i++)
+                ASSERT_FALSE(user_name_is_valid(bad_user[i]));
+        char longname[300];
+        memset(longname, 'a', sizeof longname - 1);
+        longname[sizeof longname - 1] = 0;
+        ASSERT_FALSE(user_name_is_valid(longname));
+}
