@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -57,6 +58,7 @@ void run_init(Run *run, const SuperviseConfig *c, int signal_fd) {
                 .listen_fd = -EBADF,
                 .client_fd = -EBADF,
                 .log_fd = -EBADF,
+                .pty_peer = -EBADF,
                 .state = "opening",
         };
 }
@@ -347,9 +349,12 @@ static int run_loop(Run *run) {
                                         console_log_write(run, run->out.data + run->out.len, k);
                                         if (run->out_fd >= 0)
                                                 run->out.len += k;
-                                } else if (k < 0 && errno == EIO) {
-                                        /* No slave open (yet or any more): poll would spin. */
-                                        usleep(1000);
+                                } else if (k < 0 && errno == EIO && run->pty_peer < 0) {
+                                        /* Nobody in the container holds the console open
+                                         * any more, and poll() would report the hangup
+                                         * forever: hold the peer ourselves. Exit is seen
+                                         * through SIGCHLD, not through the pty. */
+                                        run->pty_peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
                                 }
                         }
                 }
@@ -429,6 +434,7 @@ int run_container(Run *run) {
                         fprintf(stderr, "\nContainer %s exited with status %d.\n", c->spawn.machine, status);
         }
         container_done(&run->container);
+        safe_close(run->pty_peer);
         safe_close(run->client_fd);
         safe_close(run->listen_fd);
         safe_close(run->log_fd);

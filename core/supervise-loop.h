@@ -28,6 +28,7 @@ typedef struct Run {
         int in_fd, out_fd;        /* where console input comes from and output goes */
         int listen_fd, client_fd; /* console socket (registered machines) */
         int log_fd;
+        int pty_peer;             /* our own hold on the console's slave, once needed */
         off_t log_size;
         Buffer in, out;
         bool in_eof;
