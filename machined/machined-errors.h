@@ -27,3 +27,8 @@
 #define BUS_ERROR_IMAGE_EXISTS "org.nspawnctl.machined1.ImageExists"
 #define BUS_ERROR_IMAGE_BUSY "org.nspawnctl.machined1.ImageBusy"
 #define BUS_ERROR_UNSAFE_ARCHIVE "org.nspawnctl.machined1.UnsafeArchive"
+/* login and shell (machined-login.c) */
+#define BUS_ERROR_NO_SUCH_USER "org.nspawnctl.machined1.NoSuchUser"
+#define BUS_ERROR_NO_SUCH_DIRECTORY "org.nspawnctl.machined1.NoSuchDirectory"
+#define BUS_ERROR_COMMAND_NOT_FOUND "org.nspawnctl.machined1.CommandNotFound"
+#define BUS_ERROR_CANNOT_EXECUTE "org.nspawnctl.machined1.CannotExecute"

@@ -210,6 +210,9 @@ int manager_add_bus_objects(Manager *m, sd_bus *bus) {
         r = manager_add_image_bus_objects(m, bus);
         if (r < 0)
                 return r;
+        r = manager_add_login_bus_objects(m, bus);
+        if (r < 0)
+                return r;
         return machine_add_bus_objects(m, bus);
 }
 

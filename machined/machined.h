@@ -85,6 +85,9 @@ void start_requests_free(Manager *m);
 /* machined-image.c */
 int manager_add_image_bus_objects(Manager *m, sd_bus *bus);
 
+/* machined-login.c */
+int manager_add_login_bus_objects(Manager *m, sd_bus *bus);
+
 /* machined-private.c */
 int manager_listen_private(Manager *m);
 void manager_close_private(Manager *m);

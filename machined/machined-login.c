@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "machine-exec.h"
+#include "machined-errors.h"
+#include "machined.h"
+#include "names.h"
+#include "util/strv.h"
+#include "util/util.h"
+
+/* Login, shell and command in a running machine (core/machine-exec.c does the work). The
+ * methods reply once the payload was exec'd or failed, so that "unknown user" or "command
+ * not found" come back as errors; the wait is on the event loop, never blocking machined.
+ * machined keeps nothing once it replied: the helper process reports the end of the payload
+ * through the status pipe straight to the client. */
+
+#define EXEC_START_TIMEOUT_USEC (30ULL * 1000000ULL)
+
+typedef enum ExecReply {
+        REPLY_PTY,             /* (h pty_master, s pty_path) as machine1 */
+        REPLY_PTY_WITH_STATUS, /* (h pty_master, s pty_path, h status) */
+        REPLY_STATUS,          /* (h status) */
+} ExecReply;
+
+typedef struct ExecRequest {
+        Manager *manager;
+        sd_bus_message *message;
+        ExecReply reply;
+        MachineExec exec;
+        sd_event_source *io_source;
+        sd_event_source *timer_source;
+} ExecRequest;
+
+static ExecRequest *exec_request_free(ExecRequest *req) {
+        if (!req)
+                return NULL;
+        sd_event_source_disable_unref(req->io_source);
+        sd_event_source_disable_unref(req->timer_source);
+        sd_bus_message_unref(req->message);
+        machine_exec_done(&req->exec);
+        free(req);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(ExecRequest *, exec_request_free);
+
+static const char *failure_error_name(MachineExecFailure f) {
+        switch (f) {
+        case MACHINE_EXEC_NO_SUCH_USER:
+                return BUS_ERROR_NO_SUCH_USER;
+        case MACHINE_EXEC_NO_SUCH_DIRECTORY:
+                return BUS_ERROR_NO_SUCH_DIRECTORY;
+        case MACHINE_EXEC_COMMAND_NOT_FOUND:
+                return BUS_ERROR_COMMAND_NOT_FOUND;
+        case MACHINE_EXEC_CANNOT_EXECUTE:
+                return BUS_ERROR_CANNOT_EXECUTE;
+        case MACHINE_EXEC_GONE:
+                return BUS_ERROR_MACHINE_NOT_RUNNING;
+        default:
+                return SD_BUS_ERROR_FAILED;
+        }
+}
+
+static int exec_request_reply(ExecRequest *req) {
+        switch (req->reply) {
+        case REPLY_PTY:
+                return sd_bus_reply_method_return(req->message, "hs", req->exec.pty_master,
+                                                  req->exec.pty_path);
+        case REPLY_PTY_WITH_STATUS:
+                return sd_bus_reply_method_return(req->message, "hsh", req->exec.pty_master,
+                                                  req->exec.pty_path, req->exec.status_fd);
+        case REPLY_STATUS:
+                return sd_bus_reply_method_return(req->message, "h", req->exec.status_fd);
+        }
+        return -EINVAL;
+}
+
+static int on_exec_report(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        _cleanup_(exec_request_freep) ExecRequest *req = userdata;
+        _cleanup_free_ char *msg = NULL;
+        MachineExecFailure failure = MACHINE_EXEC_FAILED;
+        int r;
+
+        r = machine_exec_process(&req->exec, &failure, &msg);
+        if (r == 0) {
+                TAKE_PTR(req); /* not yet */
+                return 0;
+        }
+        if (r < 0) {
+                log_debug("Session start failed: %s", strna(msg));
+                (void) sd_bus_reply_method_errorf(req->message, failure_error_name(failure), "%s",
+                                                  msg ?: "Failed to start the session.");
+                return 0;
+        }
+        r = exec_request_reply(req);
+        if (r < 0) {
+                /* The client went away: its session must not run on unattended. */
+                log_debug_errno(r, "Failed to reply with the session: %m");
+                machine_exec_kill(&req->exec);
+        }
+        return 0;
+}
+
+static int on_exec_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        _cleanup_(exec_request_freep) ExecRequest *req = userdata;
+
+        /* A guest can make the payload block (a FIFO where a file should be...). */
+        machine_exec_kill(&req->exec);
+        (void) sd_bus_reply_method_errorf(req->message, SD_BUS_ERROR_TIMEOUT,
+                                          "The session did not start within %llu s.",
+                                          EXEC_START_TIMEOUT_USEC / 1000000ULL);
+        return 0;
+}
+
+static bool user_name_ok(const char *u) {
+        if (strlen(u) > 256 || !utf8_is_valid(u))
+                return false;
+        for (const char *c = u; *c; c++)
+                if ((unsigned char) *c < 0x20 || *c == 0x7f || strchr("/:,", *c))
+                        return false;
+        return true;
+}
+
+static bool env_assignment_ok(const char *e) {
+        const char *eq = strchr(e, '=');
+        if (!eq || eq == e || !utf8_is_valid(e))
+                return false;
+        for (const char *c = e; c < eq; c++)
+                if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || *c == '_' ||
+                      (c > e && *c >= '0' && *c <= '9')))
+                        return false;
+        return true;
+}
+
+/* The checks every method shares: root, a machine that is up, sane arguments. */
+static int find_running_machine(Manager *m, sd_bus_message *message, const char *name,
+                                Machine **ret, sd_bus_error *error) {
+        Machine *machine;
+        int r;
+
+        r = bus_check_root(message, error);
+        if (r < 0)
+                return r;
+        if (!machine_name_is_valid(name))
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
+                                         "Invalid machine name: a host name of at most 64 "
+                                         "bytes made of [A-Za-z0-9-] labels joined by dots.");
+        machine = manager_find_machine(m, name);
+        if (!machine) {
+                /* An image of that name: a stopped machine rather than an unknown one. */
+                _cleanup_free_ char *p = strjoin(m->pool, "/", name);
+                if (p && access(p, F_OK) == 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING,
+                                                 "Machine '%s' is not running.", name);
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_MACHINE,
+                                         "No machine '%s' known.", name);
+        }
+        if (machine->rec.leader == 0 || machine->rec.state == MACHINE_CLOSING)
+                return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING,
+                                         "Machine '%s' is not running (%s).", name,
+                                         machine->rec.leader == 0 ? "no init yet" : "shutting down");
+        *ret = machine;
+        return 0;
+}
+
+static int exec_request_start(Manager *m, sd_bus_message *message, Machine *machine,
+                              MachineExecParams *p, ExecReply reply, sd_bus_error *error) {
+        _cleanup_(exec_request_freep) ExecRequest *req = NULL;
+        _cleanup_free_ char *msg = NULL;
+        int r;
+
+        p->machine = machine->rec.name;
+        p->leader = (pid_t) machine->rec.leader;
+        p->leader_start = machine->rec.leader_start;
+        p->cgroup = machine->rec.cgroup;
+
+        req = calloc(1, sizeof(ExecRequest));
+        if (!req)
+                return -ENOMEM;
+        req->manager = m;
+        req->reply = reply;
+        req->exec = MACHINE_EXEC_NULL;
+
+        r = machine_exec_start(p, &req->exec, &msg);
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING, "%s",
+                                         msg ?: "Machine is not running.");
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s",
+                                         msg ?: "Failed to start the session.");
+        r = sd_event_add_io(m->event, &req->io_source, req->exec.report_fd, EPOLLIN,
+                            on_exec_report, req);
+        if (r < 0)
+                goto kill;
+        r = sd_event_add_time_relative(m->event, &req->timer_source, CLOCK_MONOTONIC,
+                                       EXEC_START_TIMEOUT_USEC, 0, on_exec_timeout, req);
+        if (r < 0)
+                goto kill;
+        req->message = sd_bus_message_ref(message);
+        TAKE_PTR(req);
+        return 1;
+
+kill:
+        machine_exec_kill(&req->exec);
+        return r;
+}
+
+static int read_strv(sd_bus_message *message, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        const char *s;
+        int r;
+
+        r = sd_bus_message_enter_container(message, 'a', "s");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(message, "s", &s)) > 0)
+                if (strv_extend(&l, s) < 0)
+                        return -ENOMEM;
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(message);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* Reads (s user, s path, as args, as environment) and checks them. */
+static int read_shell_args(sd_bus_message *message, MachineExecParams *p, char ***args,
+                           char ***env, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_read(message, "ss", &p->user, &p->path);
+        if (r < 0)
+                return r;
+        r = read_strv(message, args);
+        if (r < 0)
+                return r;
+        r = read_strv(message, env);
+        if (r < 0)
+                return r;
+        if (!user_name_ok(p->user))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid user name.");
+        if (isempty(p->path) && strv_length(*args) > 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Arguments need a path to execute.");
+        if (strlen(p->path) > 4096)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Path too long.");
+        STRV_FOREACH(e, *env)
+                if (!env_assignment_ok(*e))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Invalid environment assignment '%s'.", *e);
+        p->argv = *args;
+        p->environment = *env;
+        return 0;
+}
+
+static int read_directory(sd_bus_message *message, MachineExecParams *p, sd_bus_error *error) {
+        int r = sd_bus_message_read(message, "s", &p->directory);
+        if (r < 0)
+                return r;
+        if (!isempty(p->directory) && (p->directory[0] != '/' || strlen(p->directory) > 4096))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "The working directory must be an absolute path.");
+        return 0;
+}
+
+static int method_open_machine_login(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        MachineExecParams p = { .kind = MACHINE_EXEC_LOGIN, .pty = true };
+        Machine *machine;
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        r = find_running_machine(m, message, name, &machine, error);
+        if (r < 0)
+                return r;
+        return exec_request_start(m, message, machine, &p, REPLY_PTY, error);
+}
+
+static int open_shell(sd_bus_message *message, Manager *m, ExecReply reply, sd_bus_error *error) {
+        _cleanup_strv_free_ char **args = NULL, **env = NULL;
+        MachineExecParams p = { .kind = MACHINE_EXEC_SHELL, .pty = true };
+        Machine *machine;
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        r = read_shell_args(message, &p, &args, &env, error);
+        if (r < 0)
+                return r;
+        if (reply == REPLY_PTY_WITH_STATUS) {
+                r = read_directory(message, &p, error);
+                if (r < 0)
+                        return r;
+        }
+        r = find_running_machine(m, message, name, &machine, error);
+        if (r < 0)
+                return r;
+        return exec_request_start(m, message, machine, &p, reply, error);
+}
+
+static int method_open_machine_shell(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return open_shell(message, userdata, REPLY_PTY, error);
+}
+
+static int method_open_machine_shell_with_status(sd_bus_message *message, void *userdata,
+                                                 sd_bus_error *error) {
+        return open_shell(message, userdata, REPLY_PTY_WITH_STATUS, error);
+}
+
+static int method_run_in_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_strv_free_ char **args = NULL, **env = NULL;
+        MachineExecParams p = { .kind = MACHINE_EXEC_SHELL, .pty = false };
+        Manager *m = userdata;
+        Machine *machine;
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        r = read_shell_args(message, &p, &args, &env, error);
+        if (r < 0)
+                return r;
+        r = read_directory(message, &p, error);
+        if (r < 0)
+                return r;
+        /* The fds stay owned by the message; the helper inherits them and the payload
+         * dup2()s them to 0, 1, 2. */
+        r = sd_bus_message_read(message, "hhh", &p.stdio[0], &p.stdio[1], &p.stdio[2]);
+        if (r < 0)
+                return r;
+        r = find_running_machine(m, message, name, &machine, error);
+        if (r < 0)
+                return r;
+        return exec_request_start(m, message, machine, &p, REPLY_STATUS, error);
+}
+
+static const sd_bus_vtable login_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("OpenMachineLogin", SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("h", pty_master, "s", pty_path),
+                                method_open_machine_login, 0),
+        SD_BUS_METHOD_WITH_ARGS("OpenMachineShell",
+                                SD_BUS_ARGS("s", name, "s", user, "s", path, "as", args,
+                                            "as", environment),
+                                SD_BUS_RESULT("h", pty_master, "s", pty_path),
+                                method_open_machine_shell, 0),
+        SD_BUS_METHOD_WITH_ARGS("OpenMachineShellWithStatus",
+                                SD_BUS_ARGS("s", name, "s", user, "s", path, "as", args,
+                                            "as", environment, "s", directory),
+                                SD_BUS_RESULT("h", pty_master, "s", pty_path, "h", status),
+                                method_open_machine_shell_with_status, 0),
+        SD_BUS_METHOD_WITH_ARGS("RunInMachine",
+                                SD_BUS_ARGS("s", name, "s", user, "s", path, "as", args,
+                                            "as", environment, "s", directory, "h", stdin,
+                                            "h", stdout, "h", stderr),
+                                SD_BUS_RESULT("h", status), method_run_in_machine, 0),
+        SD_BUS_VTABLE_END,
+};
+
+int manager_add_login_bus_objects(Manager *m, sd_bus *bus) {
+        /* A second vtable for the Manager interface: sd-bus merges them. */
+        return sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH,
+                                        MACHINED_MANAGER_INTERFACE, login_vtable, m);
+}
