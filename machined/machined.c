@@ -16,6 +16,7 @@
 #include "log.h"
 #include "machined-errors.h"
 #include "machined.h"
+#include "pool.h"
 #include "util/util.h"
 
 static void help(void) {
@@ -229,9 +230,15 @@ static int connect_system_bus(Manager *m) {
         r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return r;
-        r = sd_bus_request_name(bus, MACHINED_BUS_NAME, 0);
+        /* Queue for the name rather than fail: after a kill -9 the dbus-daemon may not have
+         * noticed yet that the previous machined is gone. A second live machined on the same
+         * state dir has been refused already (its private socket answers). */
+        r = sd_bus_request_name(bus, MACHINED_BUS_NAME, SD_BUS_NAME_QUEUE);
         if (r < 0)
                 return r;
+        if (r == 0)
+                log_notice("%s is still owned by another connection; queued for it.",
+                           MACHINED_BUS_NAME);
         m->bus = TAKE_PTR(bus);
         return 0;
 }
@@ -267,6 +274,13 @@ int main(int argc, char *argv[]) {
         if (m->machines_dir_fd < 0)
                 return log_error_errno(errno, "Failed to open %s: %m", m->machines_dir),
                        EXIT_FAILURE;
+
+        /* Before SIGCHLD is ignored below: mkfs.btrfs is waited for. A pool that cannot be
+         * made btrfs still serves its images, by copy. */
+        r = pool_setup(m->pool, 0);
+        if (r < 0)
+                log_warning_errno(r, "Failed to set up the image pool %s, images are copied "
+                                  "instead of snapshotted: %m", m->pool);
 
         /* The watcher process of a start is never waited for: let the kernel reap it. It
          * resets this before it forks the supervisor. */
