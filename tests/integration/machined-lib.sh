@@ -26,8 +26,11 @@ cleanup_machined() {
     # The supervisors' cleanup guards remove records, cgroups and mounts; wait for them.
     end=$(( $(date +%s) + 20 ))
     while ls "$STATE"/machines/ 2>/dev/null | grep -q . && [ "$(date +%s)" -lt "$end" ]; do sleep 0.2; done
-    if [ "$POOL_BTRFS" = yes ]; then
-        "$IMAGE_TOOL" teardown "$POOL" >/dev/null 2>&1 || echo "warning: pool teardown failed" >&2
+    # The pool's btrfs: made by pool_populate, or by machined itself on an empty pool
+    # (POOL.raw on a loop device with autoclear, which the umount detaches).
+    if findmnt -rn -o TARGET | grep -qxF "$POOL"; then
+        "${IMAGE_TOOL:-false}" teardown "$POOL" >/dev/null 2>&1 || umount "$POOL" ||
+            echo "warning: pool teardown failed" >&2
     fi
     cleanup_lib
 }
