@@ -57,7 +57,10 @@ static int session_error(const sd_bus_error *error, int r, const char *what) {
                 log_error("%s", error->message);
                 return 126;
         }
-        if (sd_bus_error_is_set(error))
+        if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED))
+                /* The dbus-daemon's own message quotes its whole policy match. */
+                log_error("Permission denied: only root may open a login or shell in a machine.");
+        else if (sd_bus_error_is_set(error))
                 log_error("%s", error->message ?: error->name);
         else
                 log_error_errno(r, "Failed to %s: %m", what);
@@ -214,7 +217,7 @@ static int pty_forward(int master, int status_fd, const char *name) {
                                 stdin_open = false;
                                 continue;
                         }
-                        if (tty.saved && escape_pressed(buf, k, stamps, &n_escapes)) {
+                        if (escape_pressed(buf, k, stamps, &n_escapes)) {
                                 tty_guard_restore(&tty);
                                 fprintf(stderr, "\nConnection to machine %s terminated.\n", name);
                                 return EXIT_OK;

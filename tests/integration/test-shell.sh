@@ -1,0 +1,164 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# login, shell and exec (issue 5) on a booted bookworm machine through machined and the real
+# dbus-daemon with the project's policy: exit status, byte-exact pipes, separate stderr,
+# errors as one line, a pty in tmux (stty size follows a resize), a getty login with a
+# password set through shell, the session's processes in the machine's cgroup and PID
+# namespace dying with the machine, and no fd left in machined after 100 shells.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/machined-lib.sh"
+command -v tmux >/dev/null || fail "tmux is needed for the pty tests"
+
+M=$(machine_name box)
+pool_populate "$M"
+start_bus policy
+start_machined
+expect_rc 0 "$NSPAWNCTL" start "$M"
+state_of() { "$NSPAWNCTL" list --json | grep -o "\"name\":\"$1\",[^}]*" | sed -n 's/.*"state":"\([a-z]*\)".*/\1/p'; }
+is_running() { [ "$(state_of "$M")" = running ]; }
+wait_until 120 is_running || { "$NSPAWNCTL" list; fail "machine did not reach running"; }
+LEADER=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M")
+# The machine's init too, in case its supervisor is not the one the record names.
+cleanup_shell() { kill -9 "$LEADER" 2>/dev/null || true; cleanup_machined; }
+trap cleanup_shell EXIT
+
+# --- without a pty -------------------------------------------------------------------
+expect_rc 42 "$NSPAWNCTL" shell "$M" -- sh -c 'exit 42'
+ok "shell box -- sh -c 'exit 42' exits 42"
+expect_rc 42 "$NSPAWNCTL" exec "$M" sh -c 'exit 42'
+ok "exec is an alias of shell"
+expect_rc 143 "$NSPAWNCTL" shell "$M" -- sh -c 'kill -TERM $$'
+ok "a command killed by SIGTERM gives 143"
+
+head -c $((10 * 1024 * 1024)) /dev/urandom >"$WORK/rand"
+want=$(sha256sum <"$WORK/rand")
+got=$("$NSPAWNCTL" shell "$M" -- cat <"$WORK/rand" | sha256sum)
+[ "$got" = "$want" ] || fail "10 MiB through cat changed: $got / $want"
+"$NSPAWNCTL" shell "$M" -- sh -c 'cat >/srv/rand' <"$WORK/rand"
+"$NSPAWNCTL" shell "$M" -- cat /srv/rand >"$WORK/rand.out"
+cmp "$WORK/rand" "$WORK/rand.out" || fail "cat f > out is not byte-exact"
+ok "10 MiB piped through shell -- cat, and written and read back, keep their checksum"
+
+tar -C "$SOURCE_ROOT" -c core | "$NSPAWNCTL" shell "$M" -- sh -c 'mkdir -p /srv/src && tar x -C /srv/src'
+[ "$("$NSPAWNCTL" shell "$M" -- sh -c 'cd /srv/src && find core -type f | sort | xargs cat' | sha256sum)" = \
+  "$(cd "$SOURCE_ROOT" && find core -type f | sort | xargs cat | sha256sum)" ] || fail "tar through shell"
+ok "tar c . | shell box -- tar x works"
+
+"$NSPAWNCTL" shell "$M" -- sh -c 'echo to-out; echo to-err >&2' >"$WORK/o" 2>"$WORK/e"
+[ "$(cat "$WORK/o")" = to-out ] && [ "$(cat "$WORK/e")" = to-err ] || fail "stdout/stderr mixed: $(cat "$WORK/o") / $(cat "$WORK/e")"
+ok "the command's stderr reaches nspawnctl's stderr only"
+
+expect_rc 0 "$NSPAWNCTL" shell -E FOO=bar --chdir=/etc "$M" -- sh -c 'echo "$FOO $(pwd) $(id -un) $HOME"'
+[ "$OUT" = "bar /etc root /root" ] || fail "-E/--chdir: $OUT"
+expect_rc 0 "$NSPAWNCTL" shell "nobody@$M" -- sh -c 'echo "$(id -u) $USER $LOGNAME $(pwd)"'
+[ "$OUT" = "65534 nobody nobody /" ] || fail "nobody@: $OUT"
+expect_rc 0 "$NSPAWNCTL" shell "$M" -- sh -c 'grep ^CapBnd /proc/self/status; grep ^Seccomp: /proc/self/status; grep ^NoNewPrivs /proc/self/status'
+echo "$OUT" | grep -q "Seccomp:.*2" || fail "no seccomp filter in the session: $OUT"
+[ "$(echo "$OUT" | sed -n 's/^CapBnd:\s*//p')" = "$(sed -n 's/^CapBnd:\s*//p' "/proc/$LEADER/status")" ] || fail "bounding set differs from the init's: $OUT"
+ok "-E, --chdir and USER@ pass through; the session has the init's bounding set and the seccomp filter"
+
+expect_rc 127 "$NSPAWNCTL" shell "$M" -- no-such-command; expect_one_line_error
+echo "$ERR" | grep -q "not found" || fail "$ERR"
+expect_rc 126 "$NSPAWNCTL" shell "$M" -- /etc; expect_one_line_error
+expect_rc 1 "$NSPAWNCTL" shell "nosuchuser@$M" -- true; expect_one_line_error
+echo "$ERR" | grep -q "User nosuchuser does not exist" || fail "$ERR"
+expect_rc 1 "$NSPAWNCTL" shell --chdir=/no/such/dir "$M" -- true; expect_one_line_error
+expect_rc 3 "$NSPAWNCTL" shell nosuchmachine -- true; expect_one_line_error
+expect_rc 3 "$NSPAWNCTL" login nosuchmachine; expect_one_line_error
+expect_rc 2 "$NSPAWNCTL" shell ../etc -- true; expect_one_line_error
+expect_rc 2 "$NSPAWNCTL" shell -E 1X=y "$M" -- true; expect_one_line_error
+expect_rc 2 "$NSPAWNCTL" shell --chdir=relative "$M" -- true; expect_one_line_error
+expect_rc 7 as_nobody "$NSPAWNCTL" shell "$M" -- true; expect_one_line_error
+expect_rc 7 as_nobody "$NSPAWNCTL" login "$M"; expect_one_line_error
+ok "command not found (127), not executable (126), unknown user, missing directory, unknown machine, bad arguments, non-root: one line each"
+
+# --- a pty, in tmux -------------------------------------------------------------------
+TMUX_SOCK=$WORK/tmux
+tmx() { tmux -S "$TMUX_SOCK" "$@"; }
+# pane_wait PATTERN: until the pane shows PATTERN.
+pane_has() { tmx capture-pane -p -S -200 | grep -q -- "$1"; }
+pane_wait() { wait_until 20 pane_has "$1" || { tmx capture-pane -p -S -200 >&2; fail "pane never showed '$1'"; }; }
+tmx new-session -d -x 120 -y 40 "env DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS NSPAWNCTL_STATE_DIR=$STATE TERM=xterm $NSPAWNCTL shell $M; echo SHELL-RC=\$?; sleep 600"
+CLEANUP_PIDS="$CLEANUP_PIDS $(tmx display -p '#{pid}')"
+pane_wait "root@"
+tmx send-keys 'echo SIZE=$(stty size) TTY=$(tty) TERM=$TERM' Enter
+pane_wait "SIZE=40 120 TTY=/dev/pts/"
+pane_wait "TERM=xterm"
+tmx resize-window -x 90 -y 25
+sleep 0.5
+tmx send-keys 'echo SIZE=$(stty size)' Enter
+pane_wait "SIZE=25 90"
+ok "a pty shell: stty size matches the outer terminal and follows a resize (SIGWINCH)"
+tmx send-keys 'exit 7' Enter
+pane_wait "SHELL-RC=7"
+ok "the pty shell's exit status is nspawnctl's"
+
+printf 'root:Test-Pw-%s\n' "$$" | "$NSPAWNCTL" shell "$M" -- chpasswd || fail "chpasswd"
+tmx kill-server
+TMUX_SOCK=$WORK/tmux2
+tmx new-session -d -x 100 -y 30 "env DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS NSPAWNCTL_STATE_DIR=$STATE $NSPAWNCTL login $M; echo LOGIN-RC=\$?; sleep 600"
+CLEANUP_PIDS="$CLEANUP_PIDS $(tmx display -p '#{pid}')"
+pane_wait "login:"
+tmx send-keys root Enter
+pane_wait "Password:"
+tmx send-keys "Test-Pw-$$" Enter
+pane_wait "root@"
+tmx send-keys 'echo LOGGED-IN-$((6*7)) $(id -un) $(cat /proc/self/loginuid)' Enter
+pane_wait "LOGGED-IN-42 root 0"
+ok "login: the guest's agetty prompt, a password set through shell, a shell prompt, a command runs"
+tmx send-keys 'exit' Enter
+pane_wait "LOGIN-RC=0"
+tmx kill-server
+TMUX_SOCK=$WORK/tmux3
+tmx new-session -d -x 100 -y 30 "env DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS NSPAWNCTL_STATE_DIR=$STATE $NSPAWNCTL login $M; echo LOGIN-RC=\$?; stty -a | tr ' ;' '\\n\\n' | grep icanon; sleep 600"
+CLEANUP_PIDS="$CLEANUP_PIDS $(tmx display -p '#{pid}')"
+pane_wait "login:"
+tmx send-keys C-] C-] C-]
+pane_wait "LOGIN-RC=0"
+tmx capture-pane -p | grep -qx icanon || { tmx capture-pane -p >&2; fail "terminal not restored after ^]^]^]"; }
+tmx kill-server
+ok "^] three times leaves login, and the terminal is restored"
+
+# --- the session belongs to the machine -----------------------------------------------
+fds_before=$(ls "/proc/$MACHINED_PID/fd" | wc -l)
+for i in $(seq 100); do
+    "$NSPAWNCTL" shell "$M" -- /bin/true || fail "shell $i failed"
+done
+for i in $(seq 10); do
+    "$NSPAWNCTL" shell --pty "$M" -- /bin/true </dev/null >/dev/null || fail "pty shell $i failed"
+    printf '\035\035\035' | "$NSPAWNCTL" login "$M" >/dev/null 2>&1 || fail "login $i failed"
+done
+"$NSPAWNCTL" shell nosuchuser@"$M" -- true 2>/dev/null && fail "unknown user worked"
+fds_after=$(ls "/proc/$MACHINED_PID/fd" | wc -l)
+echo "# machined fds before: $fds_before, after 100 shells + 10 pty shells + 10 logins: $fds_after"
+[ "$fds_after" = "$fds_before" ] || { ls -l "/proc/$MACHINED_PID/fd" >&2; fail "machined leaks fds: $fds_before -> $fds_after"; }
+no_helpers() { [ -z "$(pgrep -P "$MACHINED_PID" || true)" ]; }
+# A getty whose terminal was hung up at the prompt (^]^]^]) sleeps 10 s before it exits
+# (agetty's guard against respawn loops); its helper waits for it.
+wait_until 20 no_helpers || { ps -o pid,stat,cmd --ppid "$MACHINED_PID" >&2; for h in $(pgrep -P "$MACHINED_PID"); do ps -o pid,stat,cmd --ppid "$h" >&2; done; fail "session helpers left behind"; }
+ok "100 shells, 10 pty shells and 10 logins in a row leak no fd in machined and leave no helper"
+
+"$NSPAWNCTL" shell "$M" -- sh -c 'exec sleep 1000' </dev/null >/dev/null 2>"$WORK/bg.err" &
+BG=$!; CLEANUP_PIDS="$CLEANUP_PIDS $BG"
+find_sleep() { for p in $(pgrep -x sleep || true); do grep -q "/nspawnctl/$M" "/proc/$p/cgroup" 2>/dev/null && echo "$p"; done; }
+sleep_found() { [ -n "$(find_sleep)" ]; }
+wait_until 10 sleep_found || fail "the session's process is not in the machine's cgroup"
+SP=$(find_sleep | head -1)
+[ "$(readlink "/proc/$SP/ns/pid")" = "$(readlink "/proc/$LEADER/ns/pid")" ] || fail "not in the machine's PID namespace"
+[ "$(readlink "/proc/$SP/ns/mnt")" = "$(readlink "/proc/$LEADER/ns/mnt")" ] || fail "not in the machine's mount namespace"
+"$NSPAWNCTL" status "$M" | grep -q "sleep 1000" || fail "status does not list the session's process"
+ok "the session's processes are in the machine's cgroup and namespaces (status lists them)"
+
+expect_rc 0 "$NSPAWNCTL" poweroff "$M"
+sp_gone() { ! kill -0 "$SP" 2>/dev/null; }
+wait_until 60 sp_gone || fail "the session outlived the machine"
+set +e; wait "$BG"; rc=$?; set -e
+[ "$rc" -gt 128 ] || fail "the session's nspawnctl exited $rc when the machine powered off"
+record_gone() { [ ! -e "$STATE/machines/$M" ]; }
+wait_until 60 record_gone || fail "machine did not go away"
+ok "the session's processes die when the machine powers off (nspawnctl shell exits $rc)"
+
+expect_rc 5 "$NSPAWNCTL" shell "$M" -- true; expect_one_line_error
+echo "$ERR" | grep -q "not running" || fail "$ERR"
+expect_rc 5 "$NSPAWNCTL" login "$M"; expect_one_line_error
+ok "a stopped machine: 'not running' in one line, exit 5"
