@@ -118,26 +118,6 @@ static int on_exec_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static bool user_name_ok(const char *u) {
-        if (strlen(u) > 256 || !utf8_is_valid(u))
-                return false;
-        for (const char *c = u; *c; c++)
-                if ((unsigned char) *c < 0x20 || *c == 0x7f || strchr("/:,", *c))
-                        return false;
-        return true;
-}
-
-static bool env_assignment_ok(const char *e) {
-        const char *eq = strchr(e, '=');
-        if (!eq || eq == e || !utf8_is_valid(e))
-                return false;
-        for (const char *c = e; c < eq; c++)
-                if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || *c == '_' ||
-                      (c > e && *c >= '0' && *c <= '9')))
-                        return false;
-        return true;
-}
-
 /* The checks every method shares: root, a machine that is up, sane arguments. */
 static int find_running_machine(Manager *m, sd_bus_message *message, const char *name,
                                 Machine **ret, sd_bus_error *error) {
@@ -245,7 +225,7 @@ static int read_shell_args(sd_bus_message *message, MachineExecParams *p, char *
         r = read_strv(message, env);
         if (r < 0)
                 return r;
-        if (!user_name_ok(p->user))
+        if (!isempty(p->user) && !user_name_is_valid(p->user))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid user name.");
         if (isempty(p->path) && strv_length(*args) > 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
@@ -253,7 +233,7 @@ static int read_shell_args(sd_bus_message *message, MachineExecParams *p, char *
         if (strlen(p->path) > 4096)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Path too long.");
         STRV_FOREACH(e, *env)
-                if (!env_assignment_ok(*e))
+                if (!env_assignment_is_valid(*e) || !utf8_is_valid(*e))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "Invalid environment assignment '%s'.", *e);
         p->argv = *args;

@@ -367,17 +367,6 @@ static int help_shell(const char *verb) {
         return EXIT_OK;
 }
 
-static bool env_assignment_valid(const char *e) {
-        const char *eq = strchr(e, '=');
-        if (!eq || eq == e)
-                return false;
-        for (const char *c = e; c < eq; c++)
-                if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || *c == '_' ||
-                      (c > e && *c >= '0' && *c <= '9')))
-                        return false;
-        return utf8_is_valid(e);
-}
-
 static int append_strv(sd_bus_message *m, char **l) {
         int r = sd_bus_message_open_container(m, 'a', "s");
         if (r < 0)
@@ -418,7 +407,7 @@ int verb_shell(int argc, char *argv[]) {
                 case 'h':
                         return help_shell(argv[0]);
                 case 'E':
-                        if (!env_assignment_valid(optarg) || strlen(optarg) > 32768)
+                        if (!env_assignment_is_valid(optarg) || !utf8_is_valid(optarg) || strlen(optarg) > 32768)
                                 return log_error("Invalid environment assignment '%s': use VAR=VALUE.", optarg), EXIT_USAGE;
                         if (strv_extend(&arg_setenv, optarg) < 0)
                                 return log_oom(), EXIT_FAIL;
@@ -450,8 +439,8 @@ int verb_shell(int argc, char *argv[]) {
                 user = strndup(name, at - name);
                 if (!user)
                         return log_oom(), EXIT_FAIL;
-                if (isempty(user))
-                        return log_error("Empty user name in '%s'.", name), EXIT_USAGE;
+                if (!user_name_is_valid(user))
+                        return log_error("Invalid user name in '%s'.", name), EXIT_USAGE;
                 name = at + 1;
         }
         if (!machine_name_is_valid(name))
