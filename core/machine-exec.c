@@ -338,6 +338,24 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
         payload = safe_close(payload);
         sock = safe_close(sock);
 
+        _cleanup_close_ int child = pidfd_open_safe(pid);
+        bool hung_up = !p->hangup_without_reader;
+        while (child >= 0 && !hung_up) {
+                /* A pipe's write end polls POLLERR once it has no reader left. */
+                struct pollfd pfd[2] = { { .fd = child, .events = POLLIN }, { .fd = status_w, .events = 0 } };
+                if (poll(pfd, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (pfd[0].revents)
+                        break;
+                if (pfd[1].revents & (POLLERR | POLLHUP)) {
+                        (void) kill(-pid, SIGHUP);
+                        (void) kill(pid, SIGHUP);
+                        hung_up = true;
+                }
+        }
         while (waitpid(pid, &st, 0) < 0)
                 if (errno != EINTR)
                         _exit(EXIT_FAILURE);
@@ -345,6 +363,7 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
                 snprintf(line, sizeof line, "EXIT=%d\n", WEXITSTATUS(st));
         else
                 snprintf(line, sizeof line, "SIGNAL=%d\n", WTERMSIG(st));
+        (void) signal(SIGPIPE, SIG_IGN);
         (void) loop_write(status_w, line, strlen(line));
         _exit(EXIT_SUCCESS);
 }

@@ -50,6 +50,10 @@ typedef struct MachineExecParams {
         const char *directory; /* NULL: the user's home, else / */
         bool pty;             /* a pty from the machine's devpts, else stdio[] */
         int stdio[3];         /* without pty: the payload's stdin, stdout, stderr */
+        /* The status pipe goes to a client: once nobody can read it any more (the client
+         * died or left), the payload's process group gets SIGHUP, as a hung-up terminal
+         * would send it. */
+        bool hangup_without_reader;
 } MachineExecParams;
 
 typedef struct MachineExec {

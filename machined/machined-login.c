@@ -159,6 +159,7 @@ static int exec_request_start(Manager *m, sd_bus_message *message, Machine *mach
         p->leader = (pid_t) machine->rec.leader;
         p->leader_start = machine->rec.leader_start;
         p->cgroup = machine->rec.cgroup;
+        p->hangup_without_reader = reply != REPLY_PTY;
 
         req = calloc(1, sizeof(ExecRequest));
         if (!req)

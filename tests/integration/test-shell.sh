@@ -138,12 +138,23 @@ no_helpers() { [ -z "$(pgrep -P "$MACHINED_PID" || true)" ]; }
 wait_until 20 no_helpers || { ps -o pid,stat,cmd --ppid "$MACHINED_PID" >&2; for h in $(pgrep -P "$MACHINED_PID"); do ps -o pid,stat,cmd --ppid "$h" >&2; done; fail "session helpers left behind"; }
 ok "100 shells, 10 pty shells and 10 logins in a row leak no fd in machined and leave no helper"
 
+# find_sleep N: host pids of "sleep N" in the machine's cgroup.
+find_sleep() { for p in $(pgrep -x sleep || true); do grep -q "/nspawnctl/$M" "/proc/$p/cgroup" 2>/dev/null && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qx "sleep $1 " && echo "$p"; done; }
+"$NSPAWNCTL" shell "$M" -- sleep 1001 </dev/null >/dev/null 2>&1 &
+C=$!; CLEANUP_PIDS="$CLEANUP_PIDS $C"
+found_1001() { [ -n "$(find_sleep 1001)" ]; }
+wait_until 10 found_1001 || fail "no session process"
+kill -TERM "$C"
+wait "$C" || true
+gone_1001() { [ -z "$(find_sleep 1001)" ]; }
+wait_until 10 gone_1001 || fail "the session lives on after its nspawnctl was killed"
+ok "killing nspawnctl shell hangs its session up (SIGHUP to the command)"
+
 "$NSPAWNCTL" shell "$M" -- sh -c 'exec sleep 1000' </dev/null >/dev/null 2>"$WORK/bg.err" &
 BG=$!; CLEANUP_PIDS="$CLEANUP_PIDS $BG"
-find_sleep() { for p in $(pgrep -x sleep || true); do grep -q "/nspawnctl/$M" "/proc/$p/cgroup" 2>/dev/null && echo "$p"; done; }
-sleep_found() { [ -n "$(find_sleep)" ]; }
+sleep_found() { [ -n "$(find_sleep 1000)" ]; }
 wait_until 10 sleep_found || fail "the session's process is not in the machine's cgroup"
-SP=$(find_sleep | head -1)
+SP=$(find_sleep 1000 | head -1)
 [ "$(readlink "/proc/$SP/ns/pid")" = "$(readlink "/proc/$LEADER/ns/pid")" ] || fail "not in the machine's PID namespace"
 [ "$(readlink "/proc/$SP/ns/mnt")" = "$(readlink "/proc/$LEADER/ns/mnt")" ] || fail "not in the machine's mount namespace"
 "$NSPAWNCTL" status "$M" | grep -q "sleep 1000" || fail "status does not list the session's process"
