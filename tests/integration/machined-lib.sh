@@ -28,10 +28,19 @@ cleanup_machined() {
     while ls "$STATE"/machines/ 2>/dev/null | grep -q . && [ "$(date +%s)" -lt "$end" ]; do sleep 0.2; done
     # The pool's btrfs: made by pool_populate, or by machined itself on an empty pool
     # (POOL.raw on a loop device with autoclear, which the umount detaches).
-    if findmnt -rn -o TARGET | grep -qxF "$POOL"; then
-        "${IMAGE_TOOL:-false}" teardown "$POOL" >/dev/null 2>&1 || umount "$POOL" ||
-            echo "warning: pool teardown failed" >&2
-    fi
+    # A container that is still going away may keep it busy for a moment; as a last resort
+    # a lazy unmount, so that the loop device goes when its last user does.
+    tries=0
+    while findmnt -rn -o TARGET | grep -qxF "$POOL"; do
+        "${IMAGE_TOOL:-false}" teardown "$POOL" >/dev/null 2>&1 || umount "$POOL" 2>/dev/null || true
+        tries=$((tries + 1))
+        if [ $tries -ge 50 ]; then
+            echo "warning: pool $POOL busy, unmounting lazily" >&2
+            umount -l "$POOL" || true
+            break
+        fi
+        sleep 0.2
+    done
     cleanup_lib
 }
 trap cleanup_machined EXIT
