@@ -62,6 +62,12 @@ pane_wait "LOGIN-RC=0"
 tmx kill-server
 ok "login without systemd inside: agetty prompt, password, prompt, command, logout"
 
+# Without a dbus-daemon nspawnctl reaches machined on its private socket; fds pass there too.
+stop_bus
+expect_rc 42 "$NSPAWNCTL" shell "$M" -- sh -c 'exit 42'
+[ "$("$NSPAWNCTL" shell "$M" -- cat <"$WORK/rand" | sha256sum)" = "$(sha256sum <"$WORK/rand")" ] || fail "pipe over the private socket"
+ok "without a dbus-daemon: shell over machined's private socket, fds and status included"
+
 "$NSPAWNCTL" shell "$M" -- sleep 1000 </dev/null >/dev/null 2>&1 &
 BG=$!; CLEANUP_PIDS="$CLEANUP_PIDS $BG"
 find_sleep() { for p in $(pgrep -x sleep || true); do [ "$(awk '{print $2}' "/proc/$p/stat" 2>/dev/null)" = "(sleep)" ] && grep -q "/nspawnctl/$M" "/proc/$p/cgroup" 2>/dev/null && [ "$(readlink "/proc/$p/ns/pid")" = "$(readlink "/proc/$LEADER/ns/pid")" ] && tr '\0' ' ' <"/proc/$p/cmdline" | grep -q "sleep 1000" && echo "$p"; done; }

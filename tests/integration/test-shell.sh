@@ -93,6 +93,22 @@ tmx send-keys 'exit 7' Enter
 pane_wait "SHELL-RC=7"
 ok "the pty shell's exit status is nspawnctl's"
 
+# On a terminal, but with stdout redirected: no pty (the output stays byte-exact), and the
+# host's terminal itself never goes into the machine: the command gets a pipe for it.
+tmx kill-server
+TMUX_SOCK=$WORK/tmux-sh
+tmx new-session -d -x 120 -y 40 "env DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS NSPAWNCTL_STATE_DIR=$STATE PS1='host\$ ' bash --norc -i"
+CLEANUP_PIDS="$CLEANUP_PIDS $(tmx display -p '#{pid}')"
+pane_wait 'host\$'
+tmx send-keys "$NSPAWNCTL shell $M -- cat /srv/rand >$WORK/rand.tty; echo CAT-RC=\$?" Enter
+pane_wait "CAT-RC=0"
+cmp "$WORK/rand" "$WORK/rand.tty" || fail "shell -- cat f > out on a terminal is not byte-exact"
+tmx send-keys "$NSPAWNCTL shell --pipe $M -- sh -c 'tty; readlink /proc/self/fd/0 /proc/self/fd/1'" Enter
+pane_wait "not a tty"
+tmx capture-pane -p -S -200 | grep -q "pipe:.*" || { tmx capture-pane -p -S -200 >&2; fail "stdio are not pipes"; }
+tmx capture-pane -p -S -200 | grep -q "^/dev/pts" && { tmx capture-pane -p -S -200 >&2; fail "a host terminal went into the machine"; }
+ok "on a terminal with stdout redirected there is no pty and cat f > out is byte-exact; the host terminal is relayed, never passed in"
+
 printf 'root:Test-Pw-%s\n' "$$" | "$NSPAWNCTL" shell "$M" -- chpasswd || fail "chpasswd"
 tmx kill-server
 TMUX_SOCK=$WORK/tmux2
