@@ -209,3 +209,27 @@ void json_print_string(const char *s) {
         }
         putchar('"');
 }
+
+char *cescape_for_message(const char *s) {
+        const size_t max = 80;
+        bool utf8 = utf8_is_valid(s);
+        size_t n = strlen(s);
+        char *r, *t;
+
+        r = malloc(MIN(n, max) * 4 + 4);
+        if (!r)
+                return NULL;
+        t = r;
+        for (size_t i = 0; i < n && i < max; i++) {
+                unsigned char c = s[i];
+                /* A hostile name must not reach the terminal as escape sequences. */
+                if (c < ' ' || c == 0x7f || c == '\\' || (c >= 0x80 && !utf8))
+                        t += sprintf(t, "\\x%02x", c);
+                else
+                        *t++ = c;
+        }
+        if (n > max)
+                t = stpcpy(t, "...");
+        *t = 0;
+        return r;
+}

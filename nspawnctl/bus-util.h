@@ -29,3 +29,7 @@ int bus_last_exit_code(void);
 
 /* Writes s as a JSON string, with quotes. */
 void json_print_string(const char *s);
+
+/* A copy of s fit for an error message: control characters, bytes of invalid UTF-8 and
+ * backslashes as \xNN, cut at 80 bytes. NULL on OOM. */
+char *cescape_for_message(const char *s);

@@ -131,10 +131,18 @@ static bool arg_json;
         "     --state-dir=DIR    Where machined's private socket is, when there is no\n"   \
         "                        system bus (default $NSPAWNCTL_STATE_DIR or /run/nspawnctl)\n"
 
+/* Names and option values are echoed escaped: they may carry terminal escape sequences. */
+static int log_invalid(const char *what, const char *value, const char *hint) {
+        _cleanup_free_ char *e = cescape_for_message(value);
+        log_error("Invalid %s '%s'%s", what, strna(e), hint);
+        return EXIT_USAGE;
+}
+
+#define NAME_HINT ": a host name of at most 64 bytes, labels of [A-Za-z0-9-] joined by single dots."
+
 /* Parses the options of a verb that takes exactly one machine name. Returns 1 to go on, 0
  * after --help, or an exit code (negated) on a usage error. */
-static int parse_name_verb(int argc, char *argv[], const char *usage, const char *what,
-                           const char **ret_name) {
+static int parse_name_verb(int argc, char *argv[], const char *usage, const char **ret_name) {
         static const struct option options[] = { COMMON_OPTIONS, {} };
         int c;
 
@@ -159,12 +167,8 @@ static int parse_name_verb(int argc, char *argv[], const char *usage, const char
                           argv[0], argv[0]);
                 return -EXIT_USAGE;
         }
-        if (!machine_name_is_valid(argv[optind])) {
-                log_error("Invalid machine name '%s': a host name of at most 64 bytes, labels "
-                          "of [A-Za-z0-9-] joined by single dots.", argv[optind]);
-                return -EXIT_USAGE;
-        }
-        (void) what;
+        if (!machine_name_is_valid(argv[optind]))
+                return -log_invalid("machine name", argv[optind], NAME_HINT);
         *ret_name = argv[optind];
         return 1;
 }
@@ -384,7 +388,7 @@ int verb_status(int argc, char *argv[]) {
                 return log_error("status: expected exactly one machine name."), EXIT_USAGE;
         name = argv[optind];
         if (!machine_name_is_valid(name))
-                return log_error("Invalid machine name '%s'.", name), EXIT_USAGE;
+                return log_invalid("machine name", name, NAME_HINT);
 
         if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
                 return bus_last_exit_code();
@@ -441,7 +445,7 @@ static int simple_call(int argc, char *argv[], const char *usage, const char *me
         const char *name;
         int r;
 
-        r = parse_name_verb(argc, argv, usage, what, &name);
+        r = parse_name_verb(argc, argv, usage, &name);
         if (r <= 0)
                 return -r;
         if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
@@ -503,12 +507,12 @@ int verb_kill(int argc, char *argv[]) {
                 case 's':
                         sig = signal_from_string(optarg);
                         if (sig <= 0)
-                                return log_error("Invalid signal '%s'.", optarg), EXIT_USAGE;
+                                return log_invalid("signal", optarg, ".");
                         break;
                 case 'w':
                         if (!streq(optarg, "leader") && !streq(optarg, "all"))
-                                return log_error("Invalid --kill-whom='%s': expected leader or "
-                                                 "all.", optarg), EXIT_USAGE;
+                                return log_invalid("--kill-whom", optarg,
+                                                   ": expected leader or all.");
                         whom = optarg;
                         break;
                 default:
@@ -518,7 +522,7 @@ int verb_kill(int argc, char *argv[]) {
                 return log_error("kill: expected exactly one machine name."), EXIT_USAGE;
         name = argv[optind];
         if (!machine_name_is_valid(name))
-                return log_error("Invalid machine name '%s'.", name), EXIT_USAGE;
+                return log_invalid("machine name", name, NAME_HINT);
         if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
                 return bus_last_exit_code();
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
@@ -614,7 +618,7 @@ static int enable_disable(int argc, char *argv[], bool enable) {
         r = parse_name_verb(argc, argv,
                             enable ? "Start the machine NAME at host boot."
                                    : "Do not start the machine NAME at host boot.",
-                            argv[0], &name);
+                            &name);
         if (r <= 0)
                 return -r;
         if (geteuid() != 0)
@@ -716,7 +720,7 @@ int verb_console(int argc, char *argv[]) {
 
         r = parse_name_verb(argc, argv,
                             "Attach to the console of machine NAME. Press ^] three times "
-                            "within a second to leave.", "console", &name);
+                            "within a second to leave.", &name);
         if (r <= 0)
                 return -r;
         if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)

@@ -68,8 +68,11 @@ ok "NoSuchImage, ImageHasNoInit (also through a host symlink), BadSettings with 
 
 # Hostile names (SECURITY.md): refused by the CLI and by machined itself, nothing created.
 long=$(printf 'a%.0s' $(seq 65))
-for n in "" "../etc" "a/b" "-x" "x-" "a..b" "$long" "$(printf 'a\tb')" "$(printf 'a\001b')" "$(printf '\xff\xfe')" ".#foo" "foo.lock" "."; do
+for n in "" "../etc" "a/b" "-x" "x-" "a..b" "$long" "$(printf 'a\tb')" "$(printf 'a\001b')" "$(printf '\xff\xfe')" ".#foo" "foo.lock" "." \
+         "$(printf 'a\033]0;owned\007b')"; do
     expect_rc 2 "$NSPAWNCTL" start -- "$n"; expect_one_line_error
+    # Echoed escaped: no control character reaches the terminal.
+    printf '%s' "$ERR" | LC_ALL=C grep -q '[[:cntrl:]]' && fail "raw control characters in: $ERR"
     if printf '%s' "$n" | iconv -f UTF-8 -t UTF-8 >/dev/null 2>&1; then
         # "--": the name may start with '-'. busctl prints the message, which only
         # InvalidName carries.
