@@ -55,7 +55,16 @@ ok "starting a running machine: MachineExists (exit 4)"
 
 set +e; printf '\035\035\035' | timeout 10 "$NSPAWNCTL" console "$M2" >"$WORK/console.out" 2>&1; rc=$?; set -e
 [ $rc = 0 ] && grep -q "terminated" "$WORK/console.out" || { cat "$WORK/console.out"; fail "console escape (rc $rc)"; }
-ok "console attaches and ^]^]^] leaves it"
+# On a terminal: raw mode while attached, the terminal's settings restored afterwards.
+set +e
+(sleep 2; printf '\r'; sleep 2; printf '\035\035\035'; sleep 5) | timeout 30 script -qec \
+    "stty -g >'$WORK/stty.before'; '$NSPAWNCTL' console '$M2'; echo rc=\$? >'$WORK/console.rc'; stty -g >'$WORK/stty.after'" \
+    /dev/null >"$WORK/console.pty" 2>&1
+set -e
+grep -q rc=0 "$WORK/console.rc" 2>/dev/null || { cat "$WORK/console.pty"; fail "console on a pty"; }
+[ -s "$WORK/stty.before" ] && cmp -s "$WORK/stty.before" "$WORK/stty.after" || fail "terminal settings not restored"
+grep -q "login:" "$WORK/console.pty" || { cat "$WORK/console.pty"; fail "no getty answer through the console"; }
+ok "console on a terminal: keys reach the getty and its prompt comes back; ^]^]^] leaves, settings restored"
 
 leaders=$(for m in $M1 $M2 $M3; do sed -n 's/^LEADER=//p' "$STATE/machines/$m"; done)
 rss=$(ps -o rss= -p "$MACHINED_PID")
