@@ -102,6 +102,10 @@ static _noreturn_ void child_fail(int sock, int r, MachineExecFailure failure, i
         _exit(exit_status);
 }
 
+/* For a libc call that just failed and set errno. */
+#define FAIL_ERRNO(...) child_fail(sock, -errno, MACHINE_EXEC_FAILED, EXIT_FAILURE, __VA_ARGS__)
+#define FAIL_OOM() child_fail(sock, -ENOMEM, MACHINE_EXEC_FAILED, EXIT_FAILURE, "Out of memory")
+
 #define CHECK(expr, ...)                                                                   \
         do {                                                                               \
                 int _r = (expr);                                                           \
@@ -197,17 +201,18 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
         CHECK(r, "Failed to read /etc/passwd of machine %s: %m", p->machine);
 
         if (setsid() < 0)
-                child_fail(sock, -errno, MACHINE_EXEC_FAILED, EXIT_FAILURE, "setsid: %m");
+                FAIL_ERRNO("setsid: %m");
         if (slave >= 0) {
-                /* The user owns the terminal it works on, as login would arrange. */
+                /* The user owns the terminal it works on, as login would arrange; group tty
+                 * (5) is what the machine's devpts is mounted with (core/spawn.c). */
                 if (fchown(slave, pw.pw_uid, (gid_t) 5) < 0 || fchmod(slave, 0620) < 0)
-                        child_fail(sock, -errno, MACHINE_EXEC_FAILED, EXIT_FAILURE, "Failed to hand the pty over: %m");
+                        FAIL_ERRNO("Failed to hand the pty over: %m");
                 if (ioctl(slave, TIOCSCTTY, 0) < 0)
                         child_fail(sock, -errno, MACHINE_EXEC_FAILED, EXIT_FAILURE,
                                    "Failed to make the pty the controlling terminal: %m");
                 for (int i = 0; i < 3; i++)
                         if (dup2(slave, i) < 0)
-                                child_fail(sock, -errno, MACHINE_EXEC_FAILED, EXIT_FAILURE, "dup2: %m");
+                                FAIL_ERRNO("dup2: %m");
                 slave = safe_close(slave);
         } else {
                 /* Move them out of 0..2 first: one of them may already sit on another's
@@ -216,11 +221,11 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
                 for (int i = 0; i < 3; i++) {
                         fds[i] = fcntl(p->stdio[i], F_DUPFD_CLOEXEC, 3);
                         if (fds[i] < 0)
-                                child_fail(sock, -errno, MACHINE_EXEC_FAILED, EXIT_FAILURE, "Bad stdio fd: %m");
+                                FAIL_ERRNO("Bad stdio fd: %m");
                 }
                 for (int i = 0; i < 3; i++)
                         if (dup2(fds[i], i) < 0)
-                                child_fail(sock, -errno, MACHINE_EXEC_FAILED, EXIT_FAILURE, "dup2: %m");
+                                FAIL_ERRNO("dup2: %m");
         }
 
         /* The session gets no more than the machine's init got. */
@@ -228,12 +233,15 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
         CHECK(seccomp_load_container_filter(), "Failed to install the seccomp filter: %m");
         if (setgroups(n_groups, groups) < 0 || setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) < 0 ||
             setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) < 0)
-                child_fail(sock, -errno, MACHINE_EXEC_FAILED, EXIT_FAILURE, "Failed to become user %s: %m", user);
+                FAIL_ERRNO("Failed to become user %s: %m", user);
 
         if (!isempty(p->directory)) {
                 if (chdir(p->directory) < 0)
-                        child_fail(sock, -errno, errno == ENOENT || errno == ENOTDIR ? MACHINE_EXEC_NO_SUCH_DIRECTORY : MACHINE_EXEC_FAILED,
-                                   EXIT_FAILURE, "Cannot change to directory %s in machine %s: %m", p->directory, p->machine);
+                        child_fail(sock, -errno,
+                                   errno == ENOENT || errno == ENOTDIR ? MACHINE_EXEC_NO_SUCH_DIRECTORY
+                                                                      : MACHINE_EXEC_FAILED,
+                                   EXIT_FAILURE, "Cannot change to directory %s in machine %s: %m",
+                                   p->directory, p->machine);
         } else if (chdir(pw.pw_dir) < 0)
                 (void) chdir("/"); /* a user without a home still gets a shell, as login does */
 
@@ -244,7 +252,7 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
             strv_consume(&env, strjoin("USER=", pw.pw_name)) < 0 ||
             strv_consume(&env, strjoin("LOGNAME=", pw.pw_name)) < 0 ||
             strv_consume(&env, strjoin("TERM=", term)) < 0)
-                child_fail(sock, -ENOMEM, MACHINE_EXEC_FAILED, EXIT_FAILURE, "Out of memory");
+                FAIL_OOM();
         STRV_FOREACH(e, p->environment)
                 CHECK(strv_env_set(&env, *e), "Invalid environment assignment %s", *e);
 
@@ -259,36 +267,36 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
                         FOREACH_STRING(a, "agetty", "-o", "-p -- \\u", "--noclear", "--keep-baud", "-",
                                        "115200,38400,9600", strv_env_get(env, "TERM") ?: term)
                                 if (strv_extend(&argv, a) < 0)
-                                        child_fail(sock, -ENOMEM, MACHINE_EXEC_FAILED, EXIT_FAILURE, "Out of memory");
+                                        FAIL_OOM();
                 } else if (strv_extend(&argv, "login") < 0)
-                        child_fail(sock, -ENOMEM, MACHINE_EXEC_FAILED, EXIT_FAILURE, "Out of memory");
+                        FAIL_OOM();
         } else if (isempty(p->path)) {
                 /* A login shell: argv[0] is "-" and its name. */
-                const char *base = strrchr(pw.pw_shell, '/');
-                path = pw.pw_shell;
-                if (isempty(path))
-                        path = "/bin/sh";
+                path = isempty(pw.pw_shell) ? "/bin/sh" : pw.pw_shell;
+                const char *base = strrchr(path, '/');
                 if (strv_consume(&argv, strjoin("-", base ? base + 1 : path)) < 0)
-                        child_fail(sock, -ENOMEM, MACHINE_EXEC_FAILED, EXIT_FAILURE, "Out of memory");
+                        FAIL_OOM();
         } else {
                 path = p->path;
-                if (strv_length(p->argv) > 0 ? strv_extend_strv(&argv, p->argv) < 0 : strv_extend(&argv, path) < 0)
-                        child_fail(sock, -ENOMEM, MACHINE_EXEC_FAILED, EXIT_FAILURE, "Out of memory");
+                r = strv_length(p->argv) > 0 ? strv_extend_strv(&argv, p->argv) : strv_extend(&argv, path);
+                if (r < 0)
+                        FAIL_OOM();
         }
 
         umask(0022);
         /* Only 0, 1, 2 and the report socket (closed by exec) survive. */
         CHECK(close_all_fds_except(&sock, 1), "Failed to close file descriptors: %m");
 
-        /* Searched in the guest's PATH as a shell would, since execvpe() reads PATH from the
-         * caller's environment. */
+        /* A name without a slash is searched in the guest's PATH, as a shell would: execvpe()
+         * takes PATH from environ, not from its env argument. */
         extern char **environ;
         environ = env;
         execvpe(path, argv, env);
         r = errno;
         child_fail(sock, -r, r == ENOENT ? MACHINE_EXEC_COMMAND_NOT_FOUND : MACHINE_EXEC_CANNOT_EXECUTE,
                    r == ENOENT ? 127 : 126,
-                   r == ENOENT ? "%s: command not found in machine %s." : "%s: cannot execute in machine %s: %m",
+                   r == ENOENT ? "%s: command not found in machine %s."
+                               : "%s: cannot execute in machine %s: %m",
                    path, p->machine);
 }
 
@@ -321,7 +329,7 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
                            EXIT_FAILURE, "Failed to enter the PID namespace of machine %s: %m", p->machine);
         pid = fork();
         if (pid < 0)
-                child_fail(sock, -errno, MACHINE_EXEC_FAILED, EXIT_FAILURE, "fork: %m");
+                FAIL_ERRNO("fork: %m");
         if (pid == 0) {
                 status_w = safe_close(status_w);
                 payload_main(p, t, private_network, pidfd, sock);
@@ -342,7 +350,8 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
         bool hung_up = !p->hangup_without_reader;
         while (child >= 0 && !hung_up) {
                 /* A pipe's write end polls POLLERR once it has no reader left. */
-                struct pollfd pfd[2] = { { .fd = child, .events = POLLIN }, { .fd = status_w, .events = 0 } };
+                struct pollfd pfd[2] = { { .fd = child, .events = POLLIN },
+                                         { .fd = status_w, .events = 0 } };
                 if (poll(pfd, 2, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -430,11 +439,14 @@ static int cgroup_targets_for(pid_t leader, const char *cgroup, CGroupTargets *r
                 if (!cg)
                         continue;
                 *cg++ = 0;
-                if (streq(line, "0") && isempty(ctrl))
-                        root = is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC) ? "/sys/fs/cgroup" :
-                               is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC) ? "/sys/fs/cgroup/unified" : NULL;
-                else if (streq(ctrl, "name=systemd"))
-                        root = is_fs("/sys/fs/cgroup/systemd", CGROUP_SUPER_MAGIC) ? "/sys/fs/cgroup/systemd" : NULL;
+                if (streq(line, "0") && isempty(ctrl)) {
+                        if (is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC))
+                                root = "/sys/fs/cgroup";
+                        else if (is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC))
+                                root = "/sys/fs/cgroup/unified";
+                } else if (streq(ctrl, "name=systemd") &&
+                           is_fs("/sys/fs/cgroup/systemd", CGROUP_SUPER_MAGIC))
+                        root = "/sys/fs/cgroup/systemd";
                 if (!root || !path_is_below(cg, cgroup) || n >= ELEMENTSOF(ret->procs))
                         continue;
                 ret->procs[n] = strjoin(root, cg, "/cgroup.procs");
@@ -561,7 +573,9 @@ int machine_exec_process(MachineExec *e, MachineExecFailure *ret_failure, char *
                         safe_close(fd);
                         m.message[sizeof m.message - 1] = 0;
                         if (ret_failure)
-                                *ret_failure = m.failure >= 0 && m.failure < _MACHINE_EXEC_FAILURE_MAX ? m.failure : MACHINE_EXEC_FAILED;
+                                *ret_failure = m.failure >= 0 && m.failure < _MACHINE_EXEC_FAILURE_MAX
+                                                       ? m.failure
+                                                       : MACHINE_EXEC_FAILED;
                         if (ret_error)
                                 *ret_error = strdup(m.message);
                         e->report_fd = safe_close(e->report_fd);

@@ -310,7 +310,8 @@ static int pipe_session(sd_bus *bus, sd_bus_message *m, const char *name) {
                 bool outputs = false;
 
                 for (int i = 0; i < 3; i++) {
-                        p[i] = (struct pollfd) { .fd = relays[i].open ? relays[i].from : -1, .events = POLLIN };
+                        p[i] = (struct pollfd) { .fd = relays[i].open ? relays[i].from : -1,
+                                                 .events = POLLIN };
                         if (i > 0 && relays[i].open)
                                 outputs = true;
                 }
@@ -407,8 +408,10 @@ int verb_shell(int argc, char *argv[]) {
                 case 'h':
                         return help_shell(argv[0]);
                 case 'E':
-                        if (!env_assignment_is_valid(optarg) || !utf8_is_valid(optarg) || strlen(optarg) > 32768)
-                                return log_error("Invalid environment assignment '%s': use VAR=VALUE.", optarg), EXIT_USAGE;
+                        if (!env_assignment_is_valid(optarg) || !utf8_is_valid(optarg) ||
+                            strlen(optarg) > 32768)
+                                return log_error("Invalid environment assignment '%s': use VAR=VALUE.",
+                                                 optarg), EXIT_USAGE;
                         if (strv_extend(&arg_setenv, optarg) < 0)
                                 return log_oom(), EXIT_FAIL;
                         break;
@@ -432,7 +435,8 @@ int verb_shell(int argc, char *argv[]) {
                         return EXIT_USAGE;
                 }
         if (optind >= argc)
-                return log_error("%s: expected a machine name. See 'nspawnctl %s --help'.", argv[0], argv[0]), EXIT_USAGE;
+                return log_error("%s: expected a machine name. See 'nspawnctl %s --help'.", argv[0],
+                                 argv[0]), EXIT_USAGE;
         name = argv[optind++];
         at = strchr(name, '@');
         if (at) {
@@ -515,8 +519,9 @@ int verb_login(int argc, char *argv[]) {
                                "A login prompt (the machine's own agetty/login) on a new pty of the\n"
                                "running machine NAME. Press ^] three times within a second to leave.\n\n"
                                "  -h --help              Show this help\n"
-                               "     --state-dir=DIR     Where machined's private socket is, when there is no\n"
-                               "                         system bus (default $NSPAWNCTL_STATE_DIR or /run/nspawnctl)\n");
+                               "     --state-dir=DIR     Where machined's private socket is, when there\n"
+                               "                         is no system bus (default $NSPAWNCTL_STATE_DIR\n"
+                               "                         or /run/nspawnctl)\n");
                         return EXIT_OK;
                 case 'S':
                         if (isempty(optarg))
@@ -527,7 +532,8 @@ int verb_login(int argc, char *argv[]) {
                         return EXIT_USAGE;
                 }
         if (optind + 1 != argc)
-                return log_error("login: expected exactly one machine name. See 'nspawnctl login --help'."), EXIT_USAGE;
+                return log_error("login: expected exactly one machine name. "
+                                 "See 'nspawnctl login --help'."), EXIT_USAGE;
         name = argv[optind];
         if (!machine_name_is_valid(name))
                 return log_error("Invalid machine name '%s': a host name of at most 64 bytes, labels "
@@ -552,6 +558,7 @@ int verb_login(int argc, char *argv[]) {
         reply = sd_bus_message_unref(reply);
         bus = sd_bus_flush_close_unref(bus);
         if (isatty(STDERR_FILENO))
-                fprintf(stderr, "Connected to machine %s. Press ^] three times within 1s to exit session.\n", name);
+                fprintf(stderr, "Connected to machine %s. Press ^] three times within 1s to exit "
+                                "session.\n", name);
         return pty_forward(master, -EBADF, name);
 }

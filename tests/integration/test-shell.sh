@@ -131,6 +131,7 @@ CLEANUP_PIDS="$CLEANUP_PIDS $(tmx display -p '#{pid}')"
 pane_wait "login:"
 tmx send-keys C-] C-] C-]
 pane_wait "LOGIN-RC=0"
+pane_wait "icanon"
 tmx capture-pane -p | grep -qx icanon || { tmx capture-pane -p >&2; fail "terminal not restored after ^]^]^]"; }
 tmx kill-server
 ok "^] three times leaves login, and the terminal is restored"
