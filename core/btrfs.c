@@ -12,15 +12,11 @@
 
 #include "btrfs.h"
 #include "macro.h"
+#include "util/util.h"
 
 /* The inode number of the root directory of every btrfs subvolume
  * (BTRFS_FIRST_FREE_OBJECTID, not exported by linux/btrfs.h). */
 #define BTRFS_SUBVOL_ROOT_INO 256
-
-static inline void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
 
 int btrfs_is_filesystem_fd(int fd) {
         struct statfs sfs;
@@ -113,6 +109,15 @@ int btrfs_subvol_get_crtime_fd(int fd, uint64_t *ret_usec) {
         return 0;
 }
 
+int btrfs_subvol_get_generation_fd(int fd, uint64_t *ret) {
+        struct btrfs_ioctl_get_subvol_info_args info = {};
+
+        if (ioctl(fd, BTRFS_IOC_GET_SUBVOL_INFO, &info) < 0)
+                return -errno;
+        *ret = info.generation;
+        return 0;
+}
+
 int btrfs_subvol_set_read_only_fd(int fd, bool b) {
         uint64_t flags, nflags;
 
@@ -138,21 +143,15 @@ int btrfs_subvol_set_read_only_at(int dir_fd, const char *name, bool b) {
  * large root file system. */
 static int remove_nested_subvols(int fd, dev_t dev) {
         _cleanup_(closedirp) DIR *d = NULL;
-        int dfd, r = 0;
+        int r;
 
-        dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (dfd < 0)
-                return -errno;
-        d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
-        }
-
+        r = opendir_fd(fd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *de; (errno = 0, de = readdir(d));) {
                 struct stat st;
 
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                if (dot_or_dot_dot(de->d_name))
                         continue;
                 if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
                         continue;

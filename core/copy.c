@@ -39,11 +39,6 @@ static void copy_context_done(CopyContext *c) {
         free(c->links);
 }
 
-static inline void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 static bool reflink_unsupported(int e) {
         return e == EOPNOTSUPP || e == ENOTTY || e == EXDEV || e == EINVAL || e == ENOSYS ||
                e == EBADF || e == EPERM;
@@ -179,20 +174,15 @@ static int copy_object(CopyContext *c, int src_dfd, const char *src_name, int ds
 
 static int copy_dir_contents(CopyContext *c, int src_fd, int dst_fd, const char *rel) {
         _cleanup_(closedirp) DIR *d = NULL;
-        int dfd, r;
+        int r;
 
-        dfd = openat(src_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
-        }
+        r = opendir_fd(src_fd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *de; (errno = 0, de = readdir(d));) {
                 _cleanup_free_ char *child_rel = NULL;
 
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                if (dot_or_dot_dot(de->d_name))
                         continue;
                 r = path_join_rel(rel, de->d_name, &child_rel);
                 if (r < 0)
@@ -382,10 +372,9 @@ int chase_in_root(int root_fd, const char *path, int open_flags, int *ret_fd) {
         return 0;
 }
 
-int path_split_last(const char *path, char **ret_dir, char **ret_name) {
-        _cleanup_free_ char *p = NULL, *dir = NULL, *name = NULL;
+int path_dup_strip(const char *path, char **ret) {
         size_t l;
-        char *slash;
+        char *p;
 
         if (isempty(path))
                 return -EINVAL;
@@ -395,6 +384,18 @@ int path_split_last(const char *path, char **ret_dir, char **ret_name) {
         l = strlen(p);
         while (l > 1 && p[l - 1] == '/')
                 p[--l] = 0;
+        *ret = p;
+        return 0;
+}
+
+int path_split_last(const char *path, char **ret_dir, char **ret_name) {
+        _cleanup_free_ char *p = NULL, *dir = NULL, *name = NULL;
+        char *slash;
+        int r;
+
+        r = path_dup_strip(path, &p);
+        if (r < 0)
+                return r;
 
         slash = strrchr(p, '/');
         if (!slash) {
@@ -416,7 +417,7 @@ int path_split_last(const char *path, char **ret_dir, char **ret_name) {
 }
 
 static bool name_is_special(const char *name) {
-        return isempty(name) || streq(name, ".") || streq(name, "..");
+        return isempty(name) || dot_or_dot_dot(name);
 }
 
 int copy_to_tree(int root_fd, const char *host_path, const char *container_path) {

@@ -35,6 +35,8 @@ int copy_to_tree(int root_fd, const char *host_path, const char *container_path)
  * it if that is a directory). Device nodes, fifos and sockets are refused. */
 int copy_from_tree(int root_fd, const char *container_path, const char *host_path);
 
+/* A copy of path without trailing slashes ("/" stays "/"); -EINVAL for an empty one. */
+int path_dup_strip(const char *path, char **ret);
 /* Splits a path into its directory and last component, ignoring trailing slashes;
  * "a/b/" gives "a" and "b", "b" gives "." and "b", "/" gives "/" and "" (no name). */
 int path_split_last(const char *path, char **ret_dir, char **ret_name);

@@ -27,15 +27,19 @@ static const char *const create_phase_table[_CREATE_PHASE_MAX] = {
         [CREATE_PHASE_SNAPSHOT] = "snapshot",
 };
 
-const char *create_phase_to_string(CreatePhase p) {
-        if (p < 0 || p >= _CREATE_PHASE_MAX)
-                return NULL;
-        return create_phase_table[p];
-}
+DEFINE_STRING_TABLE_LOOKUP(create_phase, CreatePhase, _CREATE_PHASE_MAX);
 
-static inline void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
+bool mirror_url_is_valid(const char *url) {
+        if (isempty(url) || strlen(url) > 4096 || !utf8_is_valid(url))
+                return false;
+        if (!startswith(url, "http://") && !startswith(url, "https://") &&
+            !startswith(url, "ftp://") && !startswith(url, "file:/"))
+                return false;
+        /* One argument for debootstrap: no blanks or control characters in it. */
+        for (const unsigned char *p = (const unsigned char *) url; *p; p++)
+                if (*p <= ' ' || *p == 0x7f)
+                        return false;
+        return true;
 }
 
 /* debootstrap (without --debian-installer) says "I: Retrieving PKG VERSION",
@@ -306,18 +310,10 @@ int image_create_from_template(const char *pool, const char *name, const char *t
         if (r < 0)
                 return r;
 
-        r = image_pool_open(pool, &fd, &btrfs);
+        r = image_pool_open_new(pool, name, &fd, &btrfs, &lock);
         if (r < 0)
                 return r;
         tmp.dir_fd = fd;
-        r = image_lock(fd, name, &lock);
-        if (r < 0)
-                return r;
-        r = image_exists_at(fd, name);
-        if (r < 0)
-                return r;
-        if (r > 0)
-                return -EEXIST;
 
         /* A second create of the same template waits for the first one's base. */
         r = image_lock_full(fd, base, true, &base_lock);

@@ -25,6 +25,11 @@ typedef enum CreatePhase {
 } CreatePhase;
 
 const char *create_phase_to_string(CreatePhase p);
+CreatePhase create_phase_from_string(const char *s);
+
+/* A mirror debootstrap may be given: an http, https, ftp or file URL of sane length, one
+ * word. */
+bool mirror_url_is_valid(const char *url);
 
 typedef struct CreateProgress {
         CreatePhase phase;

@@ -24,18 +24,14 @@
 /* GNU long names and pax headers larger than this are not plausible. */
 #define TAR_META_MAX (1024 * 1024)
 
-static const char *const compression_table[_TAR_COMPRESSION_MAX] = {
+static const char *const tar_compression_table[_TAR_COMPRESSION_MAX] = {
         [TAR_COMPRESSION_NONE] = "none",
         [TAR_COMPRESSION_GZIP] = "gzip",
         [TAR_COMPRESSION_XZ] = "xz",
         [TAR_COMPRESSION_ZSTD] = "zstd",
 };
 
-const char *tar_compression_to_string(TarCompression c) {
-        if (c < 0 || c >= _TAR_COMPRESSION_MAX)
-                return NULL;
-        return compression_table[c];
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(tar_compression, TarCompression, _TAR_COMPRESSION_MAX);
 
 TarCompression tar_compression_from_filename(const char *filename) {
         static const struct {
@@ -593,18 +589,10 @@ int image_import_tar(const char *pool, const char *path, const char *name, Image
         if (c < 0)
                 c = sniff_compression(archive);
 
-        r = image_pool_open(pool, &fd, &btrfs);
+        r = image_pool_open_new(pool, name, &fd, &btrfs, &lock);
         if (r < 0)
                 return r;
         tmp.dir_fd = fd;
-        r = image_lock(fd, name, &lock);
-        if (r < 0)
-                return r;
-        r = image_exists_at(fd, name);
-        if (r < 0)
-                return r;
-        if (r > 0)
-                return -EEXIST;
 
         /* A refused archive creates nothing at all, not even a temporary. */
         r = check_archive(archive, c, refusal);
@@ -623,29 +611,19 @@ int image_import_tar(const char *pool, const char *path, const char *name, Image
         return image_tmp_finish(fd, &tmp, name, flags & IMAGE_READ_ONLY);
 }
 
-static inline void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 /* Writes "./PATH\n" for every device node, fifo and socket below fd to out. */
 static int list_special_files(int fd, const char *prefix, FILE *out) {
         _cleanup_(closedirp) DIR *d = NULL;
-        int dfd, r;
+        int r;
 
-        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
-        }
+        r = opendir_fd(fd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *de; (errno = 0, de = readdir(d));) {
                 _cleanup_free_ char *path = NULL;
                 struct stat st;
 
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                if (dot_or_dot_dot(de->d_name))
                         continue;
                 if (de->d_type == DT_REG || de->d_type == DT_LNK)
                         continue;
@@ -705,12 +683,11 @@ static int make_exclude_list(int pool_fd, const char *name, int *ret_fd) {
 }
 
 int image_export_tar(const char *pool, const char *name, const char *path) {
-        _cleanup_close_ int fd = -EBADF, lock = -EBADF, dir_fd = -EBADF, out = -EBADF,
-                            exclude = -EBADF;
+        _cleanup_(image_ref_done) ImageRef ref = IMAGE_REF_NULL;
+        _cleanup_close_ int dir_fd = -EBADF, out = -EBADF, exclude = -EBADF;
         _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
         _cleanup_free_ char *dir = NULL, *base = NULL, *source = NULL;
         TarCompression c;
-        ImageType type;
         pid_t tar_pid, comp_pid = 0;
         char proc[64];
         int r, k;
@@ -720,18 +697,12 @@ int image_export_tar(const char *pool, const char *name, const char *path) {
         c = tar_compression_from_filename(path);
         if (c < 0)
                 return c;
-        r = image_pool_open(pool, &fd, NULL);
-        if (r < 0)
-                return r;
-        r = image_lock(fd, name, &lock);
-        if (r < 0)
-                return r;
         /* image_find_at() only takes a real directory (lstat), so tar -C below cannot be
          * sent elsewhere by a symlink in the pool. */
-        r = image_find_at(fd, name, NULL, &type);
+        r = image_ref_open(pool, name, NULL, &ref);
         if (r < 0)
                 return r;
-        if (type == IMAGE_RAW)
+        if (ref.type == IMAGE_RAW)
                 return -EOPNOTSUPP; /* nothing to tar */
 
         r = path_split_last(path, &dir, &base);
@@ -747,7 +718,7 @@ int image_export_tar(const char *pool, const char *name, const char *path) {
         if (out < 0)
                 return -errno;
 
-        r = make_exclude_list(fd, name, &exclude);
+        r = make_exclude_list(ref.pool_fd, name, &exclude);
         if (r < 0)
                 return r;
         source = strjoin(pool, "/", name);

@@ -14,14 +14,10 @@
 
 #include "btrfs.h"
 #include "copy.h"
+#include "image-usage.h"
 #include "image.h"
 #include "names.h"
 #include "util/util.h"
-
-static inline void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
 
 static const char *const image_type_table[_IMAGE_TYPE_MAX] = {
         [IMAGE_SUBVOLUME] = "subvolume",
@@ -29,20 +25,7 @@ static const char *const image_type_table[_IMAGE_TYPE_MAX] = {
         [IMAGE_RAW] = "raw",
 };
 
-const char *image_type_to_string(ImageType t) {
-        if (t < 0 || t >= _IMAGE_TYPE_MAX)
-                return NULL;
-        return image_type_table[t];
-}
-
-ImageType image_type_from_string(const char *s) {
-        if (!s)
-                return _IMAGE_TYPE_INVALID;
-        for (int i = 0; i < _IMAGE_TYPE_MAX; i++)
-                if (streq(s, image_type_table[i]))
-                        return (ImageType) i;
-        return _IMAGE_TYPE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(image_type, ImageType, _IMAGE_TYPE_MAX);
 
 Image *image_free(Image *i) {
         if (!i)
@@ -240,20 +223,15 @@ static int open_tree_at(int dir_fd, const char *name, struct stat *ret_st) {
 
 static int rm_rf_children(int fd, dev_t dev) {
         _cleanup_(closedirp) DIR *d = NULL;
-        int dfd, r;
+        int r;
 
-        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
-        }
+        r = opendir_fd(fd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *de; (errno = 0, de = readdir(d));) {
                 struct stat st;
 
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                if (dot_or_dot_dot(de->d_name))
                         continue;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         if (errno == ENOENT)
@@ -406,60 +384,67 @@ int image_exists_at(int pool_fd, const char *name) {
         return r < 0 ? r : 1;
 }
 
-typedef struct InodeSet {
-        struct { dev_t dev; ino_t ino; } *items;
-        size_t n, allocated;
-} InodeSet;
+void image_ref_done(ImageRef *ref) {
+        ref->pool_fd = safe_close(ref->pool_fd);
+        ref->lock_fd = safe_close(ref->lock_fd);
+        ref->new_lock_fd = safe_close(ref->new_lock_fd);
+        ref->file = mfree(ref->file);
+}
 
-/* Bytes allocated below fd, hard links counted once: "du -s". */
-static int tree_usage(int fd, InodeSet *seen, uint64_t *usage) {
-        _cleanup_(closedirp) DIR *d = NULL;
-        int dfd, r;
+int image_ref_open(const char *pool, const char *name, const char *new_name, ImageRef *ref) {
+        int r;
 
-        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
+        if (!image_name_is_valid(name) || (new_name && !image_name_is_valid(new_name)))
+                return -EINVAL;
+        if (new_name && streq(name, new_name))
+                return -EEXIST;
+        r = image_pool_open(pool, &ref->pool_fd, &ref->btrfs);
+        if (r < 0)
+                return r;
+        r = image_lock(ref->pool_fd, name, &ref->lock_fd);
+        if (r < 0)
+                return r;
+        if (new_name) {
+                r = image_lock(ref->pool_fd, new_name, &ref->new_lock_fd);
+                if (r < 0)
+                        return r;
         }
-        for (struct dirent *de; (errno = 0, de = readdir(d));) {
-                struct stat st;
+        r = image_find_at(ref->pool_fd, name, &ref->file, &ref->type);
+        if (r < 0)
+                return r;
+        if (!new_name)
+                return 0;
+        r = image_exists_at(ref->pool_fd, new_name);
+        if (r < 0)
+                return r;
+        return r > 0 ? -EEXIST : 0;
+}
 
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        continue;
-                if (st.st_nlink > 1 && !S_ISDIR(st.st_mode)) {
-                        bool dup = false;
-                        for (size_t i = 0; i < seen->n && !dup; i++)
-                                dup = seen->items[i].dev == st.st_dev && seen->items[i].ino == st.st_ino;
-                        if (dup)
-                                continue;
-                        if (seen->n == seen->allocated) {
-                                size_t n = seen->allocated ? seen->allocated * 2 : 64;
-                                void *p = reallocarray(seen->items, n, sizeof seen->items[0]);
-                                if (!p)
-                                        return -ENOMEM;
-                                seen->items = p;
-                                seen->allocated = n;
-                        }
-                        seen->items[seen->n].dev = st.st_dev;
-                        seen->items[seen->n++].ino = st.st_ino;
-                }
-                *usage += (uint64_t) st.st_blocks * 512;
-                if (S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int child = openat(dirfd(d), de->d_name,
-                                                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (child < 0)
-                                continue;
-                        r = tree_usage(child, seen, usage);
-                        if (r < 0)
-                                return r;
-                }
-        }
+int image_pool_open_new(const char *pool, const char *name, int *ret_pool_fd, bool *ret_btrfs,
+                        int *ret_lock_fd) {
+        _cleanup_close_ int fd = -EBADF, lock = -EBADF;
+        int r;
+
+        r = image_pool_open(pool, &fd, ret_btrfs);
+        if (r < 0)
+                return r;
+        r = image_lock(fd, name, &lock);
+        if (r < 0)
+                return r;
+        r = image_exists_at(fd, name);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return -EEXIST;
+        *ret_pool_fd = TAKE_FD(fd);
+        *ret_lock_fd = TAKE_FD(lock);
         return 0;
+}
+
+/* The pool file of image name when it is of type: "NAME.raw" for raw images. */
+static int image_file_name(const char *name, ImageType type, char **ret) {
+        *ret = type == IMAGE_RAW ? strjoin(name, ".raw") : strdup(name);
+        return *ret ? 0 : -ENOMEM;
 }
 
 static uint64_t timespec_usec(const struct statx_timestamp *t) {
@@ -514,15 +499,9 @@ static int image_make(int dir_fd, const char *dir_path, const char *file, ImageF
 
         i->usage = UINT64_MAX;
         if (flags & IMAGE_USAGE) {
-                uint64_t u = (uint64_t) st.st_blocks * 512;
-                if (S_ISDIR(st.st_mode)) {
-                        InodeSet seen = {};
-                        r = tree_usage(fd, &seen, &u);
-                        free(seen.items);
-                        if (r < 0)
-                                return r;
-                }
-                i->usage = u;
+                r = image_tree_usage_fd(fd, &st, &i->usage);
+                if (r < 0)
+                        return r;
         }
 
         *ret = TAKE_PTR(i);
@@ -540,16 +519,11 @@ static int image_list_dir(int dir_fd, const char *dir_path, ImageFlags flags, Im
         _cleanup_(closedirp) DIR *d = NULL;
         Image **list = NULL;
         size_t n = 0, allocated = 0;
-        int dfd, r = 0;
+        int r = 0;
 
-        dfd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
-        }
+        r = opendir_fd(dir_fd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *de; (errno = 0, de = readdir(d));) {
                 Image *i = NULL;
 
@@ -695,43 +669,23 @@ int image_tmp_finish(int dir_fd, ImageTmp *tmp, const char *file, bool read_only
 }
 
 int image_clone(const char *pool, const char *src, const char *dst, ImageFlags flags) {
-        _cleanup_close_ int fd = -EBADF, lock_src = -EBADF, lock_dst = -EBADF;
-        _cleanup_free_ char *src_file = NULL, *dst_file = NULL;
+        _cleanup_(image_ref_done) ImageRef ref = IMAGE_REF_NULL;
         _cleanup_(image_tmp_done) ImageTmp tmp = { .dir_fd = -EBADF };
-        ImageType type;
-        bool btrfs;
+        _cleanup_free_ char *dst_file = NULL;
         int r;
 
-        if (!image_name_is_valid(src) || !image_name_is_valid(dst))
-                return -EINVAL;
-        if (streq(src, dst))
-                return -EEXIST;
-        r = image_pool_open(pool, &fd, &btrfs);
+        r = image_ref_open(pool, src, dst, &ref);
         if (r < 0)
                 return r;
-        tmp.dir_fd = fd;
-        r = image_lock(fd, src, &lock_src);
+        tmp.dir_fd = ref.pool_fd;
+        r = image_file_name(dst, ref.type, &dst_file);
         if (r < 0)
                 return r;
-        r = image_lock(fd, dst, &lock_dst);
+        r = image_tree_duplicate(ref.pool_fd, ref.file, ref.type, ref.pool_fd, dst_file, ref.btrfs,
+                                 flags & IMAGE_READ_ONLY, &tmp);
         if (r < 0)
                 return r;
-        r = image_find_at(fd, src, &src_file, &type);
-        if (r < 0)
-                return r;
-        r = image_exists_at(fd, dst);
-        if (r < 0)
-                return r;
-        if (r > 0)
-                return -EEXIST;
-
-        dst_file = type == IMAGE_RAW ? strjoin(dst, ".raw") : strdup(dst);
-        if (!dst_file)
-                return -ENOMEM;
-        r = image_tree_duplicate(fd, src_file, type, fd, dst_file, btrfs, flags & IMAGE_READ_ONLY, &tmp);
-        if (r < 0)
-                return r;
-        return image_tmp_finish(fd, &tmp, dst_file, flags & IMAGE_READ_ONLY);
+        return image_tmp_finish(ref.pool_fd, &tmp, dst_file, flags & IMAGE_READ_ONLY);
 }
 
 static int snapshots_dir_open(int pool_fd, const char *name, bool create, int *ret_fd) {
@@ -754,38 +708,23 @@ static int snapshots_dir_open(int pool_fd, const char *name, bool create, int *r
 
 int image_rename(const char *pool, const char *old_name, const char *new_name,
                  ImageInUseFunc in_use, void *userdata) {
-        _cleanup_close_ int fd = -EBADF, lock_old = -EBADF, lock_new = -EBADF, snaps = -EBADF;
-        _cleanup_free_ char *old_file = NULL, *new_file = NULL;
+        _cleanup_(image_ref_done) ImageRef ref = IMAGE_REF_NULL;
+        _cleanup_close_ int snaps = -EBADF;
+        _cleanup_free_ char *new_file = NULL;
         bool moved_snapshots = false;
-        ImageType type;
         int r, ro = 0;
 
-        if (!image_name_is_valid(old_name) || !image_name_is_valid(new_name))
-                return -EINVAL;
-        if (streq(old_name, new_name))
-                return -EEXIST;
-        r = image_pool_open(pool, &fd, NULL);
+        r = image_ref_open(pool, old_name, new_name, &ref);
         if (r < 0)
                 return r;
-        r = image_lock(fd, old_name, &lock_old);
-        if (r < 0)
-                return r;
-        r = image_lock(fd, new_name, &lock_new);
-        if (r < 0)
-                return r;
-        r = image_find_at(fd, old_name, &old_file, &type);
-        if (r < 0)
-                return r;
-        r = image_exists_at(fd, new_name);
-        if (r < 0)
-                return r;
-        if (r > 0)
-                return -EEXIST;
         if (in_use && in_use(old_name, userdata))
                 return -EBUSY;
-        new_file = type == IMAGE_RAW ? strjoin(new_name, ".raw") : strdup(new_name);
-        if (!new_file)
-                return -ENOMEM;
+        r = image_file_name(new_name, ref.type, &new_file);
+        if (r < 0)
+                return r;
+        const int fd = ref.pool_fd;
+        const char *old_file = ref.file;
+        const ImageType type = ref.type;
 
         /* Snapshots move first, so a failure of the image rename can put them back. */
         snaps = openat(fd, IMAGE_SNAPSHOTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -854,46 +793,28 @@ static int snapshots_remove_all(int pool_fd, const char *name) {
 }
 
 int image_remove(const char *pool, const char *name, ImageInUseFunc in_use, void *userdata) {
-        _cleanup_close_ int fd = -EBADF, lock = -EBADF;
-        _cleanup_free_ char *file = NULL;
+        _cleanup_(image_ref_done) ImageRef ref = IMAGE_REF_NULL;
         int r;
 
-        if (!image_name_is_valid(name))
-                return -EINVAL;
-        r = image_pool_open(pool, &fd, NULL);
-        if (r < 0)
-                return r;
-        r = image_lock(fd, name, &lock);
-        if (r < 0)
-                return r;
-        r = image_find_at(fd, name, &file, NULL);
+        r = image_ref_open(pool, name, NULL, &ref);
         if (r < 0)
                 return r;
         if (in_use && in_use(name, userdata))
                 return -EBUSY;
-        r = tree_remove_via_tmp(fd, file);
+        r = tree_remove_via_tmp(ref.pool_fd, ref.file);
         if (r < 0)
                 return r;
-        return snapshots_remove_all(fd, name);
+        return snapshots_remove_all(ref.pool_fd, name);
 }
 
 int image_set_read_only(const char *pool, const char *name, bool b) {
-        _cleanup_close_ int fd = -EBADF, lock = -EBADF;
-        _cleanup_free_ char *file = NULL;
+        _cleanup_(image_ref_done) ImageRef ref = IMAGE_REF_NULL;
         int r;
 
-        if (!image_name_is_valid(name))
-                return -EINVAL;
-        r = image_pool_open(pool, &fd, NULL);
+        r = image_ref_open(pool, name, NULL, &ref);
         if (r < 0)
                 return r;
-        r = image_lock(fd, name, &lock);
-        if (r < 0)
-                return r;
-        r = image_find_at(fd, name, &file, NULL);
-        if (r < 0)
-                return r;
-        return image_tree_set_read_only_at(fd, file, b);
+        return image_tree_set_read_only_at(ref.pool_fd, ref.file, b);
 }
 
 int image_os_release(const char *pool, const char *name, char **ret) {
@@ -956,33 +877,25 @@ int image_os_release(const char *pool, const char *name, char **ret) {
 /* ---- snapshots ---- */
 
 int image_snapshot(const char *pool, const char *name, const char *snap) {
-        _cleanup_close_ int fd = -EBADF, lock = -EBADF, snaps = -EBADF;
-        _cleanup_free_ char *file = NULL;
+        _cleanup_(image_ref_done) ImageRef ref = IMAGE_REF_NULL;
+        _cleanup_close_ int snaps = -EBADF;
         _cleanup_(image_tmp_done) ImageTmp tmp = { .dir_fd = -EBADF };
-        ImageType type;
-        bool btrfs;
         int r;
 
-        if (!image_name_is_valid(name) || !image_name_is_valid(snap))
+        if (!image_name_is_valid(snap))
                 return -EINVAL;
-        r = image_pool_open(pool, &fd, &btrfs);
+        r = image_ref_open(pool, name, NULL, &ref);
         if (r < 0)
                 return r;
-        r = image_lock(fd, name, &lock);
-        if (r < 0)
-                return r;
-        r = image_find_at(fd, name, &file, &type);
-        if (r < 0)
-                return r;
-        if (type == IMAGE_RAW)
+        if (ref.type == IMAGE_RAW)
                 return -EOPNOTSUPP;
-        r = snapshots_dir_open(fd, name, true, &snaps);
+        r = snapshots_dir_open(ref.pool_fd, name, true, &snaps);
         if (r < 0)
                 return r;
         tmp.dir_fd = snaps;
         if (faccessat(snaps, snap, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
                 return -EEXIST;
-        r = image_tree_duplicate(fd, file, type, snaps, snap, btrfs, true, &tmp);
+        r = image_tree_duplicate(ref.pool_fd, ref.file, ref.type, snaps, snap, ref.btrfs, true, &tmp);
         if (r < 0)
                 return r;
         return image_tmp_finish(snaps, &tmp, snap, true);
@@ -1017,25 +930,21 @@ int image_list_snapshots(const char *pool, const char *name, Image ***ret, size_
 
 int image_restore(const char *pool, const char *name, const char *snap, ImageInUseFunc in_use,
                   void *userdata) {
-        _cleanup_close_ int fd = -EBADF, lock = -EBADF, snaps = -EBADF;
-        _cleanup_free_ char *file = NULL;
+        _cleanup_(image_ref_done) ImageRef ref = IMAGE_REF_NULL;
+        _cleanup_close_ int snaps = -EBADF;
         _cleanup_(image_tmp_done) ImageTmp tmp = { .dir_fd = -EBADF };
-        ImageType type, snap_type;
-        bool btrfs;
+        ImageType snap_type;
         int r, ro;
 
-        if (!image_name_is_valid(name) || !image_name_is_valid(snap))
+        if (!image_name_is_valid(snap))
                 return -EINVAL;
-        r = image_pool_open(pool, &fd, &btrfs);
+        r = image_ref_open(pool, name, NULL, &ref);
         if (r < 0)
                 return r;
+        const int fd = ref.pool_fd;
+        const char *file = ref.file;
+        const ImageType type = ref.type;
         tmp.dir_fd = fd;
-        r = image_lock(fd, name, &lock);
-        if (r < 0)
-                return r;
-        r = image_find_at(fd, name, &file, &type);
-        if (r < 0)
-                return r;
         if (type == IMAGE_RAW)
                 return -EOPNOTSUPP;
         if (in_use && in_use(name, userdata))
@@ -1054,7 +963,7 @@ int image_restore(const char *pool, const char *name, const char *snap, ImageInU
 
         /* A writable copy of the snapshot under a temporary name, then swapped with the
          * image in one atomic rename: the image is either all old or all restored. */
-        r = image_tree_duplicate(snaps, snap, snap_type, fd, file, btrfs, false, &tmp);
+        r = image_tree_duplicate(snaps, snap, snap_type, fd, file, ref.btrfs, false, &tmp);
         if (r < 0)
                 return r;
         if (ro > 0 && type != IMAGE_SUBVOLUME) {
@@ -1104,16 +1013,11 @@ int image_remove_snapshot(const char *pool, const char *name, const char *snap) 
  * the caller already holds the one lock that covers everything in dir_fd. */
 static int clean_dir(int pool_fd, int dir_fd, int held_lock) {
         _cleanup_(closedirp) DIR *d = NULL;
-        int dfd, n = 0, r;
+        int n = 0, r;
 
-        dfd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
-        }
+        r = opendir_fd(dir_fd, &d);
+        if (r < 0)
+                return r;
         /* Temporaries first: taking their locks may create lock files, which the second
          * pass then removes. */
         for (int pass = 0; pass < 2; pass++) {
@@ -1175,14 +1079,9 @@ int image_clean(const char *pool) {
         if (top < 0 && errno != ENOENT)
                 return -errno;
         if (top >= 0) {
-                int dfd = fcntl(top, F_DUPFD_CLOEXEC, 3);
-                if (dfd < 0)
-                        return -errno;
-                d = fdopendir(dfd);
-                if (!d) {
-                        safe_close(dfd);
-                        return -errno;
-                }
+                r = opendir_fd(top, &d);
+                if (r < 0)
+                        return r;
                 for (struct dirent *de; (errno = 0, de = readdir(d));) {
                         _cleanup_close_ int lock = -EBADF, snaps = -EBADF;
 

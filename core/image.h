@@ -122,6 +122,24 @@ int image_exists_at(int pool_fd, const char *name);
 /* Whether the tree below dir_fd is a btrfs subvolume, or a read-only one. */
 int image_tree_is_read_only_at(int dir_fd, const char *name);
 
+/* What an operation on one existing image starts with: the pool opened, the image's lock
+ * taken and the image found (validating name first). With new_name (clone, rename) also
+ * the lock of new_name, which must be free (-EEXIST). */
+typedef struct ImageRef {
+        int pool_fd;
+        bool btrfs;
+        int lock_fd, new_lock_fd;
+        char *file;
+        ImageType type;
+} ImageRef;
+#define IMAGE_REF_NULL { .pool_fd = -EBADF, .lock_fd = -EBADF, .new_lock_fd = -EBADF }
+int image_ref_open(const char *pool, const char *name, const char *new_name, ImageRef *ref);
+void image_ref_done(ImageRef *ref);
+/* What making a new image starts with (create, import): the pool opened and the lock of
+ * name (validated by the caller: it may be a hidden base) taken; -EEXIST if it exists. */
+int image_pool_open_new(const char *pool, const char *name, int *ret_pool_fd, bool *ret_btrfs,
+                        int *ret_lock_fd);
+
 /* Snapshot directory of image name: ".snapshots/NAME". */
 #define IMAGE_SNAPSHOTS_DIR ".snapshots"
 /* Name of the base image of a template: ".base-TEMPLATE". */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "btrfs.h"
+#include "copy.h"
 #include "exec-util.h"
 #include "macro.h"
 #include "pool.h"
@@ -26,11 +27,6 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(blkid_probe, blkid_free_probe, blkid_free_probep);
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(struct libmnt_table *, mnt_unref_table, mnt_unref_tablep);
-
-static inline void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
 
 void pool_info_done(PoolInfo *i) {
         free(i->path);
@@ -40,23 +36,17 @@ void pool_info_done(PoolInfo *i) {
         *i = (PoolInfo){};
 }
 
+/* The pool path without trailing slashes; never "/" itself. */
 static int path_strip(const char *path, char **ret) {
-        size_t l;
-        char *p;
+        _cleanup_free_ char *p = NULL;
+        int r;
 
-        if (isempty(path))
+        r = path_dup_strip(path, &p);
+        if (r < 0)
+                return r;
+        if (streq(p, "/"))
                 return -EINVAL;
-        p = strdup(path);
-        if (!p)
-                return -ENOMEM;
-        l = strlen(p);
-        while (l > 1 && p[l - 1] == '/')
-                p[--l] = 0;
-        if (streq(p, "/")) {
-                free(p);
-                return -EINVAL;
-        }
-        *ret = p;
+        *ret = TAKE_PTR(p);
         return 0;
 }
 
@@ -134,18 +124,13 @@ static int pool_mounted_from_backing(const char *canonical, const char *raw, cha
 
 static int dir_is_empty_fd(int fd) {
         _cleanup_(closedirp) DIR *d = NULL;
-        int dfd;
+        int r;
 
-        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
-        }
+        r = opendir_fd(fd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *de; (errno = 0, de = readdir(d));)
-                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                if (!dot_or_dot_dot(de->d_name))
                         return 0;
         return errno > 0 ? -errno : 1;
 }

@@ -29,15 +29,6 @@ static const char *const template_network_table[_TEMPLATE_NETWORK_MAX] = {
         [TEMPLATE_NETWORK_NETWORKD] = "networkd",
 };
 
-static int string_table_lookup(const char *const *table, size_t n, const char *s) {
-        if (!s)
-                return -EINVAL;
-        for (size_t i = 0; i < n; i++)
-                if (table[i] && streq(table[i], s))
-                        return (int) i;
-        return -EINVAL;
-}
-
 const char *machine_id_mode_to_string(MachineIdMode m) {
         return m >= 0 && m < _MACHINE_ID_MODE_MAX ? machine_id_mode_table[m] : NULL;
 }

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Images over D-Bus: Manager methods shaped like machine1's image calls, and one object
- * per image under MACHINED_IMAGE_PATH_PREFIX. Everything is read from the pool when asked
- * (no cache that could go stale when a test or an admin touches the pool). Operations that
- * can take long (a copy instead of a snapshot, tar, removal of a big directory tree) run in
- * a forked worker, so the bus keeps being served; the method replies when it finishes. */
+ * per image under MACHINED_IMAGE_PATH_PREFIX. Everything is read from the pool when asked,
+ * except the usage ListImages reports, which is remembered per image until the image
+ * changes (core/image-usage.h): a walk of every tree on every list would not scale.
+ * Operations that can take long (create, a copy instead of a snapshot, tar, removal of a big
+ * directory tree) run in a forked worker, so the bus keeps being served; the method replies
+ * when it finishes. A worker may report progress on the way (create: package counts), which
+ * goes out as the ImageProgress signal. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,12 +18,15 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "image-create.h"
 #include "image-tar.h"
+#include "image-usage.h"
 #include "image.h"
 #include "machined-errors.h"
 #include "machined.h"
 #include "names.h"
 #include "pool.h"
+#include "template.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -34,6 +40,8 @@ static int reply_errno(sd_bus_error *error, int r, const char *name, const char 
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME, "Invalid image name '%s'.",
                                          strna(name));
         case -ENOENT:
+                if (detail)
+                        return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "%s", detail);
                 return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "No image '%s'.", strna(name));
         case -EEXIST:
                 return sd_bus_error_setf(error, BUS_ERROR_IMAGE_EXISTS, "An image '%s' exists already.",
@@ -48,6 +56,10 @@ static int reply_errno(sd_bus_error *error, int r, const char *name, const char 
                 break;
         case -ENOSPC:
                 return sd_bus_error_set_errnof(error, r, "The image pool is full.");
+        case -EPROTO: /* a tool failed; detail has its last words */
+                if (detail)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s", detail);
+                break;
         default:
                 break;
         }
@@ -62,17 +74,36 @@ static bool image_in_use(const char *name, void *userdata) {
 
 /* ---- workers ---- */
 
-typedef struct ImageJobResult {
-        int r;
-        char detail[512];
-} ImageJobResult;
+/* What a worker sends up its pipe: any number of progress messages, then one result. Each is
+ * written whole in one write() below PIPE_BUF, so reads never see half of one. */
+typedef enum ImageJobMessageType {
+        IMAGE_JOB_PROGRESS,
+        IMAGE_JOB_RESULT,
+} ImageJobMessageType;
 
-typedef int (*ImageJobFunc)(Manager *m, char **args, ImageJobResult *result);
+typedef struct ImageJobMessage {
+        ImageJobMessageType type;
+        int r;
+        CreatePhase phase;
+        unsigned done, total;
+        char detail[512];
+} ImageJobMessage;
+
+/* The worker's side. */
+typedef struct ImageWorker {
+        int fd;
+        ImageJobMessage result;
+        ImageJobMessage pending; /* the last progress, not sent yet when type is RESULT */
+        uint64_t last_sent_usec;
+} ImageWorker;
+
+typedef int (*ImageJobFunc)(Manager *m, char **args, ImageWorker *w);
 
 typedef struct ImageJob {
+        Manager *manager;
         sd_bus_message *message;
         sd_event_source *source;
-        char *name; /* for error messages */
+        char *name; /* for error messages and progress signals */
         pid_t pid;
         int fd;
 } ImageJob;
@@ -88,27 +119,78 @@ static ImageJob *image_job_free(ImageJob *j) {
         return NULL;
 }
 
+/* Progress goes to everyone connected, as MachineNew does: the caller of a create on the
+ * system bus and one on the private socket alike. */
+static void emit_image_progress(Manager *m, const char *name, const ImageJobMessage *msg) {
+        const char *phase = create_phase_to_string(msg->phase);
+
+        if (!phase)
+                return;
+        if (m->bus)
+                (void) sd_bus_emit_signal(m->bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
+                                          "ImageProgress", "ssuu", name, phase, msg->done,
+                                          msg->total);
+        for (PrivateConnection *c = m->connections; c; c = c->next)
+                (void) sd_bus_emit_signal(c->bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
+                                          "ImageProgress", "ssuu", name, phase, msg->done,
+                                          msg->total);
+}
+
 static int image_job_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         ImageJob *j = userdata;
-        ImageJobResult result = { .r = -EIO };
+        ImageJobMessage msg;
         ssize_t n;
 
-        n = loop_read(fd, &result, sizeof result);
-        if (n != (ssize_t) sizeof result)
-                result = (ImageJobResult){ .r = -EIO, .detail = "The image worker died." };
-        result.detail[sizeof result.detail - 1] = 0;
+        n = loop_read(fd, &msg, sizeof msg);
+        if (n != (ssize_t) sizeof msg || (msg.type != IMAGE_JOB_PROGRESS && msg.type != IMAGE_JOB_RESULT))
+                msg = (ImageJobMessage){ .type = IMAGE_JOB_RESULT, .r = -EIO,
+                                         .detail = "The image worker died." };
+        msg.detail[sizeof msg.detail - 1] = 0;
+        if (msg.type == IMAGE_JOB_PROGRESS) {
+                emit_image_progress(j->manager, j->name, &msg);
+                return 0;
+        }
         /* machined lets the kernel reap its children (SA_NOCLDWAIT); a failure is fine. */
         (void) waitpid(j->pid, NULL, WNOHANG);
 
-        if (result.r >= 0)
+        if (msg.r >= 0)
                 (void) sd_bus_reply_method_return(j->message, NULL);
         else {
-                (void) reply_errno(&error, result.r, j->name, result.detail[0] ? result.detail : NULL);
+                (void) reply_errno(&error, msg.r, j->name, msg.detail[0] ? msg.detail : NULL);
                 (void) sd_bus_reply_method_error(j->message, &error);
         }
         image_job_free(j);
         return 0;
+}
+
+/* Counts, not a flood: a progress message when the phase changes (after the last count of
+ * the one before), when a phase is complete, and otherwise at most every 250 ms. */
+#define PROGRESS_INTERVAL_USEC (250ULL * 1000ULL)
+
+static void worker_send_pending(ImageWorker *w) {
+        if (w->pending.type != IMAGE_JOB_PROGRESS)
+                return;
+        (void) loop_write(w->fd, &w->pending, sizeof w->pending);
+        w->pending.type = IMAGE_JOB_RESULT;
+        w->last_sent_usec = now_usec(CLOCK_MONOTONIC);
+}
+
+static void worker_progress(const CreateProgress *p, void *userdata) {
+        ImageWorker *w = userdata;
+        bool new_phase = p->phase != w->pending.phase;
+
+        if (new_phase)
+                worker_send_pending(w);
+        w->pending = (ImageJobMessage){
+                .type = IMAGE_JOB_PROGRESS,
+                .phase = p->phase,
+                .done = p->current,
+                .total = p->total,
+        };
+        if (new_phase || (p->total > 0 && p->current == p->total) ||
+            now_usec(CLOCK_MONOTONIC) - w->last_sent_usec >= PROGRESS_INTERVAL_USEC)
+                worker_send_pending(w);
 }
 
 /* Runs f in a child process and replies to message when it is done. */
@@ -125,7 +207,11 @@ static int image_job_start(Manager *m, sd_bus_message *message, const char *name
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
-                ImageJobResult result = {};
+                ImageWorker w = {
+                        .fd = p[1],
+                        .result.type = IMAGE_JOB_RESULT,
+                        .pending = { .type = IMAGE_JOB_RESULT, .phase = _CREATE_PHASE_INVALID },
+                };
 
                 /* The worker waits for tar and friends itself. */
                 (void) signal(SIGCHLD, SIG_DFL);
@@ -133,8 +219,9 @@ static int image_job_start(Manager *m, sd_bus_message *message, const char *name
                 p[0] = safe_close(p[0]);
                 /* A loop-backed pool grows before it fills: when under a third is free. */
                 (void) pool_grow_if_needed(m->pool, 0);
-                result.r = f(m, args, &result);
-                (void) loop_write(p[1], &result, sizeof result);
+                w.result.r = f(m, args, &w);
+                worker_send_pending(&w);
+                (void) loop_write(p[1], &w.result, sizeof w.result);
                 _exit(EXIT_SUCCESS);
         }
         p[1] = safe_close(p[1]);
@@ -142,6 +229,7 @@ static int image_job_start(Manager *m, sd_bus_message *message, const char *name
         j = calloc(1, sizeof *j);
         if (!j)
                 return -ENOMEM;
+        j->manager = m;
         j->message = sd_bus_message_ref(message);
         j->pid = pid;
         j->fd = TAKE_FD(p[0]);
@@ -155,43 +243,43 @@ static int image_job_start(Manager *m, sd_bus_message *message, const char *name
         return 1;
 }
 
-static int job_clone(Manager *m, char **a, ImageJobResult *res) {
+static int job_clone(Manager *m, char **a, ImageWorker *w) {
         return image_clone(m->pool, a[0], a[1], streq(a[2], "ro") ? IMAGE_READ_ONLY : 0);
 }
 
-static int job_remove(Manager *m, char **a, ImageJobResult *res) {
+static int job_remove(Manager *m, char **a, ImageWorker *w) {
         return image_remove(m->pool, a[0], image_in_use, m);
 }
 
-static int job_snapshot(Manager *m, char **a, ImageJobResult *res) {
+static int job_snapshot(Manager *m, char **a, ImageWorker *w) {
         return image_snapshot(m->pool, a[0], a[1]);
 }
 
-static int job_restore(Manager *m, char **a, ImageJobResult *res) {
+static int job_restore(Manager *m, char **a, ImageWorker *w) {
         return image_restore(m->pool, a[0], a[1], image_in_use, m);
 }
 
-static int job_remove_snapshot(Manager *m, char **a, ImageJobResult *res) {
+static int job_remove_snapshot(Manager *m, char **a, ImageWorker *w) {
         return image_remove_snapshot(m->pool, a[0], a[1]);
 }
 
-static int job_export(Manager *m, char **a, ImageJobResult *res) {
+static int job_export(Manager *m, char **a, ImageWorker *w) {
         return image_export_tar(m->pool, a[0], a[1]);
 }
 
-static int job_import(Manager *m, char **a, ImageJobResult *res) {
+static int job_import(Manager *m, char **a, ImageWorker *w) {
         TarRefusal refusal = {};
         int r;
 
         r = image_import_tar(m->pool, a[0], a[1], streq(a[2], "ro") ? IMAGE_READ_ONLY : 0, &refusal);
         if (r == -EPERM && refusal.reason)
-                snprintf(res->detail, sizeof res->detail, "Refused archive member '%s': %s.",
+                snprintf(w->result.detail, sizeof w->result.detail, "Refused archive member '%s': %s.",
                          refusal.path, refusal.reason);
         tar_refusal_done(&refusal);
         return r;
 }
 
-static int job_copy(Manager *m, char **a, ImageJobResult *res) {
+static int job_copy(Manager *m, char **a, ImageWorker *w) {
         _cleanup_close_ int pool = -EBADF, root = -EBADF, lock = -EBADF;
         int r;
 
@@ -206,8 +294,22 @@ static int job_copy(Manager *m, char **a, ImageJobResult *res) {
                 return errno == ENOENT ? -ENOENT : -errno;
         r = streq(a[0], "to") ? copy_to_tree(root, a[2], a[3]) : copy_from_tree(root, a[2], a[3]);
         if (r < 0 && r != -ENOENT && r != -EEXIST)
-                snprintf(res->detail, sizeof res->detail, "Failed to copy %s %s", a[0],
+                snprintf(w->result.detail, sizeof w->result.detail, "Failed to copy %s %s", a[0],
                          streq(a[0], "to") ? a[3] : a[2]);
+        return r;
+}
+
+static int job_create(Manager *m, char **a, ImageWorker *w) {
+        _cleanup_free_ char *why = NULL;
+        ImageCreateFlags flags = (streq(a[3], "refresh") ? IMAGE_CREATE_REFRESH : 0) |
+                                 (streq(a[4], "ro") ? IMAGE_CREATE_READ_ONLY : 0);
+        int r;
+
+        /* An empty mirror: $NSPAWNCTL_MIRROR of machined, else the host's apt sources. */
+        r = image_create_from_template(m->pool, a[0], a[1], NULL, a[2], flags, worker_progress, w,
+                                       &why);
+        if (r < 0 && why)
+                snprintf(w->result.detail, sizeof w->result.detail, "%s", why);
         return r;
 }
 
@@ -231,6 +333,12 @@ static int image_object_path(const char *name, char **ret) {
         return sd_bus_path_encode(MACHINED_IMAGE_PATH_PREFIX, name, ret);
 }
 
+/* Usage of images that are not subvolumes is remembered this long (see image-usage.h). */
+#define USAGE_MAX_AGE_USEC (30ULL * 1000000ULL)
+
+/* One per process, as the Manager is; lives as long as machined. */
+static ImageUsageCache *usage_cache;
+
 static int method_list_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
@@ -238,9 +346,18 @@ static int method_list_images(sd_bus_message *message, void *userdata, sd_bus_er
         size_t n = 0;
         int r;
 
-        r = image_list(m->pool, IMAGE_USAGE, &list, &n);
+        if (!usage_cache) {
+                r = image_usage_cache_new(USAGE_MAX_AGE_USEC, &usage_cache);
+                if (r < 0)
+                        return r;
+        }
+        r = image_list(m->pool, 0, &list, &n);
         if (r < 0)
                 return reply_errno(error, r, m->pool, "Failed to list images");
+        /* A walk only for images that changed since the last list; one that cannot be
+         * walked shows no usage rather than failing the whole list. */
+        for (size_t i = 0; i < n; i++)
+                (void) image_usage_cache_get(usage_cache, list[i]);
         r = sd_bus_message_new_method_return(message, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(ssbttto)");
@@ -370,6 +487,45 @@ static int method_copy_from_image(sd_bus_message *message, void *userdata, sd_bu
         return start_job(message, userdata, "sss", NAME(0), NAME(2), job_copy, "from", error);
 }
 
+static int method_create_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(template_freep) Template *t = NULL;
+        _cleanup_strv_free_ char **args = NULL;
+        _cleanup_free_ char *why = NULL;
+        Manager *m = userdata;
+        const char *name, *template_name, *mirror;
+        int refresh, read_only, r;
+
+        r = sd_bus_message_read(message, "sssbb", &name, &template_name, &mirror, &refresh,
+                                &read_only);
+        if (r < 0)
+                return r;
+        r = bus_check_root(message, error);
+        if (r < 0)
+                return r;
+        r = check_name(name, error);
+        if (r < 0)
+                return r;
+        if (!machine_name_is_valid(template_name))
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME, "Invalid template name '%s'.",
+                                         strna(template_name));
+        if (!isempty(mirror) && !mirror_url_is_valid(mirror))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "The mirror must be an http, https, ftp or file URL.");
+        /* A missing or broken template is told at once, not after a fork. */
+        r = template_load(template_name, template_default_search_dirs(), &t, &why);
+        if (r == -ENOENT)
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "No template '%s'.",
+                                         template_name);
+        if (r < 0)
+                return reply_errno(error, r, name, why ?: "Failed to load the template");
+
+        if (strv_extend(&args, name) < 0 || strv_extend(&args, template_name) < 0 ||
+            strv_extend(&args, mirror) < 0 || strv_extend(&args, refresh ? "refresh" : "") < 0 ||
+            strv_extend(&args, read_only ? "ro" : "rw") < 0)
+                return -ENOMEM;
+        return image_job_start(m, message, name, job_create, args, error);
+}
+
 static int method_rename_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *old_name, *new_name;
@@ -493,6 +649,12 @@ static const sd_bus_vtable manager_image_vtable[] = {
                                 SD_BUS_NO_RESULT, method_copy_from_image, 0),
         SD_BUS_METHOD_WITH_ARGS("CleanImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", removed),
                                 method_clean_images, 0),
+        SD_BUS_METHOD_WITH_ARGS("CreateImage",
+                                SD_BUS_ARGS("s", name, "s", template, "s", mirror, "b", refresh,
+                                            "b", read_only),
+                                SD_BUS_NO_RESULT, method_create_image, 0),
+        SD_BUS_SIGNAL_WITH_ARGS("ImageProgress",
+                                SD_BUS_ARGS("s", name, "s", phase, "u", done, "u", total), 0),
         SD_BUS_VTABLE_END,
 };
 

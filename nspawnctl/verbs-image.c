@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Image verbs: thin clients of machined's image methods (machined/machined-image.c), except
- * create, which runs debootstrap here so that its progress reaches the terminal. */
+/* Image verbs: thin clients of machined's image methods (machined/machined-image.c). create
+ * runs in machined's worker too; its progress comes back as ImageProgress signals. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -15,7 +15,6 @@
 #include "log.h"
 #include "machined-errors.h"
 #include "names.h"
-#include "pool.h"
 #include "util/util.h"
 #include "verbs.h"
 
@@ -24,9 +23,9 @@
 
 static const char *arg_state_dir;
 static bool arg_json, arg_read_only, arg_refresh;
-static const char *arg_template = "debian-bookworm", *arg_mirror, *arg_pool;
+static const char *arg_template = "debian-bookworm", *arg_mirror;
 
-enum { ARG_STATE_DIR = 0x100, ARG_JSON, ARG_READ_ONLY, ARG_TEMPLATE, ARG_MIRROR, ARG_REFRESH, ARG_POOL };
+enum { ARG_STATE_DIR = 0x100, ARG_JSON, ARG_READ_ONLY, ARG_TEMPLATE, ARG_MIRROR, ARG_REFRESH };
 
 typedef struct ImageVerb {
         const char *name;
@@ -83,8 +82,7 @@ static void print_help(const ImageVerb *v) {
         if (v->options & OPT_CREATE)
                 printf("     --template=NAME    The template (default debian-bookworm)\n"
                        "     --mirror=URL       Debian mirror (default: the host's apt sources)\n"
-                       "     --refresh          Rebuild the template's base image first\n"
-                       "     --pool=DIR         The image pool (default " POOL_DEFAULT_PATH ")\n");
+                       "     --refresh          Rebuild the template's base image first\n");
 }
 
 /* Returns 1 to go on, 0 after --help, or an exit code (negated) on a usage error. */
@@ -97,7 +95,6 @@ static int parse_options(const ImageVerb *v, int argc, char *argv[]) {
                 { "template", required_argument, NULL, ARG_TEMPLATE },
                 { "mirror", required_argument, NULL, ARG_MIRROR },
                 { "refresh", no_argument, NULL, ARG_REFRESH },
-                { "pool", required_argument, NULL, ARG_POOL },
                 {},
         };
         int c, n;
@@ -106,11 +103,10 @@ static int parse_options(const ImageVerb *v, int argc, char *argv[]) {
         /* Options anywhere, as the machine verbs take them; a path starting with '-' goes
          * after "--". */
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
-                unsigned need = c == ARG_JSON                                ? OPT_JSON
-                                : c == ARG_READ_ONLY                         ? OPT_READ_ONLY
-                                : c == ARG_TEMPLATE || c == ARG_MIRROR ||
-                                                  c == ARG_REFRESH || c == ARG_POOL ? OPT_CREATE
-                                                                             : 0;
+                unsigned need = c == ARG_JSON                                           ? OPT_JSON
+                                : c == ARG_READ_ONLY                                    ? OPT_READ_ONLY
+                                : c == ARG_TEMPLATE || c == ARG_MIRROR || c == ARG_REFRESH ? OPT_CREATE
+                                                                                        : 0;
                 if (need && !(v->options & need)) {
                         log_error("%s does not take %s.", v->name, argv[optind - 1]);
                         return -EXIT_USAGE;
@@ -136,20 +132,13 @@ static int parse_options(const ImageVerb *v, int argc, char *argv[]) {
                         arg_template = optarg;
                         break;
                 case ARG_MIRROR:
-                        if (isempty(optarg) || strlen(optarg) > 4096 || optarg[0] == '-' ||
-                            !(startswith(optarg, "http://") || startswith(optarg, "https://") ||
-                              startswith(optarg, "ftp://") || startswith(optarg, "file:/")))
+                        if (!mirror_url_is_valid(optarg))
                                 return log_error("--mirror= needs an http, https, ftp or file URL."),
                                        -EXIT_USAGE;
                         arg_mirror = optarg;
                         break;
                 case ARG_REFRESH:
                         arg_refresh = true;
-                        break;
-                case ARG_POOL:
-                        if (isempty(optarg) || optarg[0] != '/')
-                                return log_error("--pool= needs an absolute directory."), -EXIT_USAGE;
-                        arg_pool = optarg;
                         break;
                 default:
                         return -EXIT_USAGE;
@@ -358,55 +347,119 @@ static int absolute_host_path(const char *p, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static void create_progress(const CreateProgress *p, void *userdata) {
-        static CreatePhase shown = _CREATE_PHASE_INVALID;
-        bool tty = isatty(STDOUT_FILENO);
+typedef struct CreateCall {
+        const char *name;
+        bool tty;
+        CreatePhase phase;     /* shown last */
+        unsigned done, total;  /* of that phase, as last reported */
+        sd_bus_message *reply; /* set when the call returned */
+} CreateCall;
 
-        if (p->phase != shown) {
-                if (tty && shown != _CREATE_PHASE_INVALID)
-                        putchar('\n');
-                shown = p->phase;
-                printf("%s", create_phase_to_string(p->phase));
-                if (!tty || p->current == 0)
-                        putchar('\n');
-        }
-        /* On a terminal one line per phase, rewritten; in a log only phase changes. */
-        if (tty && p->current > 0) {
-                if (p->total > 0)
-                        printf("\r%-12s %u/%u %-40s", create_phase_to_string(p->phase), p->current,
-                               p->total, strna(p->package));
-                else
-                        printf("\r%-12s %u %-40s", create_phase_to_string(p->phase), p->current,
-                               strna(p->package));
-        }
-        fflush(stdout);
+static void create_call_done(CreateCall *c) {
+        c->reply = sd_bus_message_unref(c->reply);
 }
 
-static int verb_create_local(const char *name) {
-        _cleanup_free_ char *error = NULL;
-        const char *pool = arg_pool ?: POOL_DEFAULT_PATH;
+/* The counts of the phase that ended: one line in a log, the rewritten line finished on a
+ * terminal. */
+static void create_phase_end(CreateCall *c) {
+        if (c->phase == _CREATE_PHASE_INVALID)
+                return;
+        if (c->tty)
+                putchar('\n');
+        else if (c->done > 0 && c->total > 0)
+                printf("  %u/%u packages\n", c->done, c->total);
+        else if (c->done > 0)
+                printf("  %u packages\n", c->done);
+}
+
+static int on_image_progress(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        CreateCall *c = userdata;
+        const char *name, *phase_name;
+        uint32_t done, total;
+        CreatePhase phase;
+
+        if (sd_bus_message_read(m, "ssuu", &name, &phase_name, &done, &total) < 0 ||
+            !streq(name, c->name))
+                return 0;
+        phase = create_phase_from_string(phase_name);
+        if (phase < 0)
+                return 0;
+        if (phase != c->phase) {
+                create_phase_end(c);
+                c->phase = phase;
+                if (!c->tty)
+                        printf("%s\n", phase_name);
+        }
+        c->done = done;
+        c->total = total;
+        /* On a terminal one line per phase, rewritten; in a log only what create_phase_end()
+         * writes. */
+        if (c->tty) {
+                printf("\r%-12s", phase_name);
+                if (done > 0 && total > 0)
+                        printf(" %u/%u packages", done, total);
+                else if (done > 0)
+                        printf(" %u packages", done);
+        }
+        fflush(stdout);
+        return 0;
+}
+
+static int on_create_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        CreateCall *c = userdata;
+
+        c->reply = sd_bus_message_ref(m);
+        return 0;
+}
+
+static int verb_create(sd_bus *bus, const char *name) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *match = NULL, *call = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(create_call_done) CreateCall c = {
+                .name = name,
+                .tty = isatty(STDOUT_FILENO),
+                .phase = _CREATE_PHASE_INVALID,
+        };
+        const sd_bus_error *e;
+        const char *mirror = arg_mirror ?: getenv("NSPAWNCTL_MIRROR");
         int r;
 
-        if (geteuid() != 0)
-                return log_error("Creating images needs root (debootstrap, btrfs)."), EXIT_PERMISSION;
-        r = pool_setup(pool, 0);
+        if (!isempty(mirror) && !mirror_url_is_valid(mirror))
+                return log_error("$NSPAWNCTL_MIRROR needs an http, https, ftp or file URL."), EXIT_USAGE;
+        /* Subscribed before the call, so that no progress is missed. On the private socket
+         * there is no bus name to match the sender by; only machined is at the other end. */
+        r = sd_bus_match_signal(bus, &match, sd_bus_is_bus_client(bus) ? MACHINED_BUS_NAME : NULL,
+                                MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "ImageProgress",
+                                on_image_progress, &c);
+        if (r >= 0)
+                r = sd_bus_message_new_method_call(bus, &m, MACHINED_BUS_NAME, MACHINED_OBJECT_PATH,
+                                                   MACHINED_MANAGER_INTERFACE, "CreateImage");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sssbb", name, arg_template, mirror ?: "",
+                                          (int) arg_refresh, (int) arg_read_only);
+        if (r >= 0)
+                r = sd_bus_call_async(bus, &call, m, on_create_reply, &c, IMAGE_LONG_TIMEOUT_USEC);
         if (r < 0)
-                return log_error_errno(r, "Failed to set up the pool %s: %m", pool), EXIT_FAIL;
-        (void) pool_grow_if_needed(pool, 0);
-        r = image_create_from_template(pool, name, arg_template, NULL, arg_mirror,
-                                       (arg_refresh ? IMAGE_CREATE_REFRESH : 0) |
-                                               (arg_read_only ? IMAGE_CREATE_READ_ONLY : 0),
-                                       create_progress, NULL, &error);
-        if (isatty(STDOUT_FILENO))
-                putchar('\n');
-        if (r < 0) {
-                if (error)
-                        log_error("%s", error);
-                else
-                        log_error_errno(r, "Failed to create %s from %s: %m", name, arg_template);
-                return r == -EEXIST ? EXIT_EXISTS : r == -ENOENT ? EXIT_NOT_FOUND
-                                                  : r == -EBUSY ? EXIT_STATE
-                                                                : EXIT_FAIL;
+                return log_error_errno(r, "Failed to ask machined to create %s: %m", name), EXIT_FAIL;
+
+        while (!c.reply) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        break;
+                if (r > 0)
+                        continue;
+                r = sd_bus_wait(bus, UINT64_MAX);
+                if (r < 0)
+                        break;
+        }
+        create_phase_end(&c);
+        fflush(stdout);
+        if (!c.reply)
+                return log_error_errno(r, "Lost machined while creating %s: %m", name), EXIT_NO_SERVICE;
+        e = sd_bus_message_get_error(c.reply);
+        if (e) {
+                log_error("Failed to create %s: %s", name, e->message ?: e->name);
+                return bus_error_exit_code(e, -EIO);
         }
         printf("Created image %s from template %s.\n", name, arg_template);
         return EXIT_OK;
@@ -443,11 +496,10 @@ int verb_image(int argc, char *argv[]) {
         if (streq(v->name, "read-only") && n == 2 && parse_boolean(a[1]) < 0)
                 return log_error("read-only takes yes or no, not '%s'.", a[1]), EXIT_USAGE;
 
-        if (streq(v->name, "create"))
-                return verb_create_local(a[0]);
-
         if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
                 return bus_last_exit_code();
+        if (streq(v->name, "create"))
+                return verb_create(bus, a[0]);
 
 #define CALL(member, what, timeout, types, ...)                                             \
         (bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member,   \

@@ -69,6 +69,32 @@ int fd_move_to(int fd, int target) {
         return 0;
 }
 
+int string_table_lookup(const char *const *table, size_t n, const char *s) {
+        if (!s)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (table[i] && streq(table[i], s))
+                        return (int) i;
+        return -EINVAL;
+}
+
+int opendir_fd(int fd, DIR **ret) {
+        int dfd;
+        DIR *d;
+
+        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        d = fdopendir(dfd);
+        if (!d) {
+                int r = -errno;
+                (void) close(dfd);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
 int write_string_file_at(int dirfd, const char *path, const char *s) {
         _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +14,19 @@ static inline void fclosep(FILE **f) {
                 fclose(*f);
 }
 #define _cleanup_fclose_ _cleanup_(fclosep)
+
+static inline void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+
+/* directories */
+/* A DIR for reading the directory fd from its start, on an fd of its own (fd stays the
+ * caller's and its offset untouched). */
+int opendir_fd(int fd, DIR **ret);
+static inline bool dot_or_dot_dot(const char *name) {
+        return name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0));
+}
 
 /* fd helpers */
 int fd_cloexec(int fd, bool cloexec);
@@ -45,6 +59,21 @@ bool startswith(const char *s, const char *prefix);
 bool endswith(const char *s, const char *suffix);
 char *strstrip(char *s);
 bool utf8_is_valid(const char *s);
+
+/* enum <-> name tables: NAME_table[] indexed by the enum, which has _MAX and an _INVALID
+ * of -EINVAL */
+int string_table_lookup(const char *const *table, size_t n, const char *s);
+#define DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, max)                              \
+        const char *name##_to_string(type i) {                                             \
+                if (i < 0 || i >= (max))                                                   \
+                        return NULL;                                                       \
+                return name##_table[i];                                                    \
+        }
+#define DEFINE_STRING_TABLE_LOOKUP(name, type, max)                                        \
+        DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, max)                              \
+        type name##_from_string(const char *s) {                                           \
+                return (type) string_table_lookup(name##_table, (max), s);                 \
+        }
 
 /* time */
 uint64_t now_usec(int clock);

@@ -2,12 +2,14 @@
 /* Image pool naming and layout helpers, and the parts of btrfs.c and copy.c that need no
  * root and no btrfs. */
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "btrfs.h"
 #include "copy.h"
 #include "image-create.h"
+#include "image-usage.h"
 #include "image.h"
 #include "pool.h"
 #include "tests.h"
@@ -89,6 +91,23 @@ TEST(path_split_last) {
         }
         char *d, *n;
         ASSERT_ERROR(path_split_last("", &d, &n), EINVAL);
+}
+
+TEST(path_dup_strip) {
+        static const struct {
+                const char *in, *out;
+        } table[] = {
+                { "a", "a" }, { "a/", "a" }, { "a///", "a" }, { "/", "/" },
+                { "//", "/" }, { "/a/b/", "/a/b" }, { "a//b", "a//b" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                _cleanup_free_ char *p = NULL;
+                ASSERT_OK(path_dup_strip(table[i].in, &p));
+                ASSERT_STREQ(p, table[i].out);
+        }
+        char *p;
+        ASSERT_ERROR(path_dup_strip("", &p), EINVAL);
+        ASSERT_ERROR(path_dup_strip(NULL, &p), EINVAL);
 }
 
 TEST(btrfs_not_btrfs) {
@@ -185,4 +204,93 @@ TEST(create_progress_parser) {
         for (int i = 0; i < _CREATE_PHASE_MAX; i++)
                 ASSERT_TRUE(create_phase_to_string(i) != NULL);
         ASSERT_TRUE(create_phase_to_string(_CREATE_PHASE_MAX) == NULL);
+}
+
+TEST(create_phase_table) {
+        for (int p = 0; p < _CREATE_PHASE_MAX; p++) {
+                const char *s = create_phase_to_string(p);
+                ASSERT_TRUE(s != NULL);
+                ASSERT_EQ(create_phase_from_string(s), p);
+        }
+        ASSERT_TRUE(create_phase_to_string(_CREATE_PHASE_MAX) == NULL);
+        ASSERT_EQ(create_phase_from_string("downloading"), _CREATE_PHASE_INVALID);
+        ASSERT_EQ(create_phase_from_string(""), _CREATE_PHASE_INVALID);
+        ASSERT_EQ(create_phase_from_string(NULL), _CREATE_PHASE_INVALID);
+}
+
+TEST(mirror_url_is_valid) {
+        static const struct {
+                const char *url;
+                bool valid;
+        } table[] = {
+                { "http://deb.debian.org/debian", true },
+                { "https://deb.debian.org/debian/", true },
+                { "ftp://ftp.debian.org/debian", true },
+                { "file:///srv/mirror", true },
+                { "http://[::1]:3142/debian", true },
+                { "", false },
+                { "garbage", false },
+                { "-x", false },
+                { "--include=evil", false },
+                { "deb.debian.org/debian", false },
+                { "file:", false },
+                { "http://a b", false },
+                { "http://a\tb", false },
+                { "http://a\nb", false },
+                { "http://a\x7f", false },
+                { "http://\xff\xfe", false },
+        };
+        char long_url[5000];
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                ASSERT_EQ(mirror_url_is_valid(table[i].url), table[i].valid);
+        ASSERT_FALSE(mirror_url_is_valid(NULL));
+        memcpy(long_url, "http://", 7);
+        memset(long_url + 7, 'a', sizeof long_url - 8);
+        long_url[sizeof long_url - 1] = 0;
+        ASSERT_FALSE(mirror_url_is_valid(long_url));
+        long_url[4096] = 0;
+        ASSERT_TRUE(mirror_url_is_valid(long_url));
+}
+
+/* The usage cache off btrfs: a walk the first time, the cache while it is young enough, a
+ * walk again after max_age, and a changed answer after the tree grew. */
+TEST(image_usage_cache) {
+        _cleanup_(image_usage_cache_freep) ImageUsageCache *c = NULL, *c0 = NULL;
+        char dir[] = "/tmp/test-image-usage.XXXXXX";
+        _cleanup_free_ char *file = NULL, *sub = NULL;
+        Image i = { .type = IMAGE_DIRECTORY, .path = dir };
+        uint64_t first;
+        int fd;
+
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        file = strjoin(dir, "/data");
+        sub = strjoin(dir, "/sub");
+        ASSERT_TRUE(file && sub);
+        ASSERT_OK(image_usage_cache_new(60ULL * 1000000ULL, &c));
+        ASSERT_OK(image_usage_cache_new(0, &c0));
+
+        ASSERT_EQ(image_usage_cache_get(c, &i), 1);
+        first = i.usage;
+        ASSERT_EQ(image_usage_cache_get(c, &i), 0);
+        ASSERT_EQ(i.usage, first);
+
+        ASSERT_TRUE(mkdir(sub, 0700) >= 0);
+        fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_OK(loop_write(fd, dir, sizeof dir));
+        ASSERT_TRUE(fsync(fd) >= 0);
+        close(fd);
+        /* young enough: still the old answer */
+        ASSERT_EQ(image_usage_cache_get(c, &i), 0);
+        ASSERT_EQ(i.usage, first);
+        /* max_age 0: always a walk, which sees the new file and directory */
+        ASSERT_EQ(image_usage_cache_get(c0, &i), 1);
+        ASSERT_TRUE(i.usage > first);
+
+        ASSERT_TRUE(unlink(file) >= 0);
+        ASSERT_TRUE(rmdir(sub) >= 0);
+        ASSERT_TRUE(rmdir(dir) >= 0);
+        i.usage = 0;
+        ASSERT_ERROR(image_usage_cache_get(c, &i), ENOENT);
 }

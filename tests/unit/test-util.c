@@ -88,3 +88,40 @@ TEST(close_all_fds_except) {
         ASSERT_OK(close_all_fds_except((int[]) { 3 }, 1));
         close(b);
 }
+
+TEST(dot_or_dot_dot) {
+        ASSERT_TRUE(dot_or_dot_dot("."));
+        ASSERT_TRUE(dot_or_dot_dot(".."));
+        ASSERT_FALSE(dot_or_dot_dot("..."));
+        ASSERT_FALSE(dot_or_dot_dot(".a"));
+        ASSERT_FALSE(dot_or_dot_dot("..a"));
+        ASSERT_FALSE(dot_or_dot_dot(""));
+        ASSERT_FALSE(dot_or_dot_dot("a"));
+}
+
+/* opendir_fd() reads from the start on an fd of its own: the caller's fd keeps its offset
+ * and stays open after closedir(). */
+TEST(opendir_fd) {
+        _cleanup_(closedirp) DIR *d = NULL, *again = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        unsigned n = 0, m = 0;
+
+        fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_OK(opendir_fd(fd, &d));
+        ASSERT_TRUE(dirfd(d) != fd);
+        ASSERT_TRUE(fcntl(dirfd(d), F_GETFD) & FD_CLOEXEC);
+        for (struct dirent *de; (de = readdir(d));)
+                n++;
+        ASSERT_OK(opendir_fd(fd, &again));
+        for (struct dirent *de; (de = readdir(again));)
+                m++;
+        ASSERT_EQ(n, m);
+        ASSERT_TRUE(n >= 2);
+        closedir(TAKE_PTR(d));
+        ASSERT_TRUE(fcntl(fd, F_GETFD) >= 0);
+        fd = safe_close(fd);
+        fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0)
+                ASSERT_ERROR(opendir_fd(fd, &d), ENOTDIR);
+}
