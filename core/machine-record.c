@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -10,23 +11,53 @@
 #include "machine-record.h"
 #include "util/util.h"
 
-char *machine_state_path(const char *state_dir, const char *name, const char *suffix) {
-        return strjoin(state_dir, "/machines/", name, suffix ?: "");
+static const char *const machine_file_dir[_MACHINE_FILE_MAX] = {
+        [MACHINE_RECORD] = "/machines/",
+        [MACHINE_LOCK] = "/locks/",
+        [MACHINE_CONSOLE] = "/console/",
+        [MACHINE_CONSOLE_LOG] = "/logs/",
+};
+
+char *machine_state_path(const char *state_dir, const char *name, MachineFile kind) {
+        return strjoin(state_dir, machine_file_dir[kind], name, kind == MACHINE_CONSOLE_LOG ? ".console" : "");
 }
 
 static int mkdir_state(const char *state_dir) {
-        _cleanup_free_ char *m = strjoin(state_dir, "/machines");
-        if (!m)
-                return -ENOMEM;
         if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
                 return -errno;
-        if (mkdir(m, 0755) < 0 && errno != EEXIST)
-                return -errno;
+        for (int k = 0; k < _MACHINE_FILE_MAX; k++) {
+                _cleanup_free_ char *d = strjoin(state_dir, machine_file_dir[k]);
+                if (!d)
+                        return -ENOMEM;
+                /* console sockets and logs are root's only */
+                if (mkdir(d, k == MACHINE_CONSOLE || k == MACHINE_CONSOLE_LOG ? 0700 : 0755) < 0 && errno != EEXIST)
+                        return -errno;
+        }
         return 0;
 }
 
+/* A supervisor that starts a rebooted machine again passes its lock on through exec. */
+static int lock_adopt(const char *path, int *ret_fd) {
+        const char *e = getenv("NSPAWNCTL_LOCK_FD");
+        struct stat a, b;
+        int fd;
+
+        if (!e)
+                return 0;
+        (void) unsetenv("NSPAWNCTL_LOCK_FD");
+        if (safe_atoi(e, &fd) < 0 || fd < 3 || fstat(fd, &a) < 0)
+                return 0;
+        if (stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev ||
+            flock(fd, LOCK_EX | LOCK_NB) < 0 || fd_cloexec(fd, true) < 0) {
+                safe_close(fd);
+                return 0;
+        }
+        *ret_fd = fd;
+        return 1;
+}
+
 int machine_lock_acquire(const char *state_dir, const char *name, int *ret_fd) {
-        _cleanup_free_ char *path = machine_state_path(state_dir, name, ".lock");
+        _cleanup_free_ char *path = machine_state_path(state_dir, name, MACHINE_LOCK);
         int r;
 
         if (!path)
@@ -34,6 +65,8 @@ int machine_lock_acquire(const char *state_dir, const char *name, int *ret_fd) {
         r = mkdir_state(state_dir);
         if (r < 0)
                 return r;
+        if (lock_adopt(path, ret_fd) > 0)
+                return 0;
         for (;;) {
                 _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
                 struct stat a, b;
@@ -54,7 +87,7 @@ int machine_lock_acquire(const char *state_dir, const char *name, int *ret_fd) {
 }
 
 void machine_lock_release(const char *state_dir, const char *name, int fd) {
-        _cleanup_free_ char *path = machine_state_path(state_dir, name, ".lock");
+        _cleanup_free_ char *path = machine_state_path(state_dir, name, MACHINE_LOCK);
 
         if (fd < 0)
                 return;
@@ -64,7 +97,7 @@ void machine_lock_release(const char *state_dir, const char *name, int fd) {
 }
 
 int machine_record_write(const char *state_dir, const MachineRecord *r) {
-        _cleanup_free_ char *path = machine_state_path(state_dir, r->name, NULL);
+        _cleanup_free_ char *path = machine_state_path(state_dir, r->name, MACHINE_RECORD);
         _cleanup_free_ char *tmp = strjoin(state_dir, "/machines/.#", r->name, ".tmp");
         _cleanup_fclose_ FILE *f = NULL;
         uint64_t sup_start = 0, leader_start = 0;
@@ -88,7 +121,7 @@ int machine_record_write(const char *state_dir, const MachineRecord *r) {
                 "NAME=%s\nID=%s\nCLASS=container\nSERVICE=nspawnctl\nROOT=%s\nSTATE=%s\n"
                 "SUPERVISOR=%d\nSUPERVISOR_START=%llu\nLEADER=%d\nLEADER_START=%llu\n"
                 "TIMESTAMP=%llu\nTIMESTAMP_MONOTONIC=%llu\nCGROUP=%s\n"
-                "CONSOLE_SOCKET=%s/machines/%s.console\nCONSOLE_LOG=%s/machines/%s.log\n",
+                "CONSOLE_SOCKET=%s/console/%s\nCONSOLE_LOG=%s/logs/%s.console\n",
                 r->name, r->id, r->root, r->state, (int) r->supervisor, (unsigned long long) sup_start,
                 (int) r->leader, (unsigned long long) leader_start, (unsigned long long) r->timestamp_realtime,
                 (unsigned long long) r->timestamp_monotonic, r->cgroup, state_dir, r->name, state_dir, r->name);
@@ -106,8 +139,11 @@ int machine_record_write(const char *state_dir, const MachineRecord *r) {
 }
 
 void machine_record_remove(const char *state_dir, const char *name) {
-        for (const char *const *s = (const char *const[]) { "", ".console", ".log", NULL }; *s; s++) {
-                _cleanup_free_ char *p = machine_state_path(state_dir, name, *s);
+        for (MachineFile k = MACHINE_RECORD; k <= MACHINE_CONSOLE_LOG; k++) {
+                _cleanup_free_ char *p = NULL;
+                if (k == MACHINE_LOCK)
+                        continue; /* released by its holder, see machine_lock_release() */
+                p = machine_state_path(state_dir, name, k);
                 if (p)
                         (void) unlink(p);
         }

@@ -30,5 +30,14 @@ void machine_lock_release(const char *state_dir, const char *name, int fd);
 int machine_record_write(const char *state_dir, const MachineRecord *r);
 /* Removes the record, console socket and console log. */
 void machine_record_remove(const char *state_dir, const char *name);
-/* STATEDIR/machines/NAME + suffix */
-char *machine_state_path(const char *state_dir, const char *name, const char *suffix);
+/* Each kind of file has a directory of its own, so no machine name can collide with
+ * another machine's auxiliary file (a machine may well be called "web.log"). */
+typedef enum MachineFile {
+        MACHINE_RECORD,      /* STATEDIR/machines/NAME */
+        MACHINE_LOCK,        /* STATEDIR/locks/NAME */
+        MACHINE_CONSOLE,     /* STATEDIR/console/NAME (socket) */
+        MACHINE_CONSOLE_LOG, /* STATEDIR/logs/NAME.console */
+        _MACHINE_FILE_MAX,
+} MachineFile;
+
+char *machine_state_path(const char *state_dir, const char *name, MachineFile kind);

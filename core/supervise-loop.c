@@ -90,7 +90,7 @@ int run_register_state(Run *run, const char *state) {
 }
 
 int run_console_listen(const SuperviseConfig *c, int *ret_fd) {
-        _cleanup_free_ char *path = machine_state_path(c->state_dir, c->spawn.machine, ".console");
+        _cleanup_free_ char *path = machine_state_path(c->state_dir, c->spawn.machine, MACHINE_CONSOLE);
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -EBADF;
 
@@ -113,7 +113,7 @@ int run_console_listen(const SuperviseConfig *c, int *ret_fd) {
 }
 
 void run_console_log_open(Run *run) {
-        _cleanup_free_ char *path = machine_state_path(run->config->state_dir, run->config->spawn.machine, ".log");
+        _cleanup_free_ char *path = machine_state_path(run->config->state_dir, run->config->spawn.machine, MACHINE_CONSOLE_LOG);
         if (!path)
                 return;
         run->log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -441,7 +441,14 @@ int run_container(Run *run) {
         r = remove_cgroup_when_empty(c);
         if (r < 0)
                 log_warning_errno(r, "Failed to remove cgroup %s: %m", c->spawn.cgroup_path);
-        if (c->register_machine)
-                machine_record_remove(c->state_dir, c->spawn.machine);
+        if (c->register_machine) {
+                if (status == EXIT_REBOOT && c->restart_on_reboot) {
+                        /* The machine comes back under the same supervisor: keep it listed
+                         * (opening, no leader yet) instead of vanishing and reappearing. */
+                        run->container.pid = 0;
+                        (void) run_register_state(run, "opening");
+                } else
+                        machine_record_remove(c->state_dir, c->spawn.machine);
+        }
         return status;
 }

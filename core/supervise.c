@@ -39,7 +39,7 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
         }
         if (pid == 0) {
                 char b = 0;
-                _cleanup_free_ char *lock_path = machine_state_path(c->state_dir, c->spawn.machine, ".lock");
+                _cleanup_free_ char *lock_path = machine_state_path(c->state_dir, c->spawn.machine, MACHINE_LOCK);
                 int lock_fd;
 
                 (void) setsid();

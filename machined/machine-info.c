@@ -276,19 +276,10 @@ int pidfd_open_verified(pid_t pid, uint64_t start_time) {
         return TAKE_FD(fd);
 }
 
-static const char *const aux_suffixes[] = { ".console", ".log", ".lock" };
-
-bool machine_name_is_reserved(const char *name) {
-        for (size_t i = 0; i < ELEMENTSOF(aux_suffixes); i++)
-                if (endswith(name, aux_suffixes[i]))
-                        return true;
-        return false;
-}
-
 bool machine_info_filename_is_record(const char *filename) {
-        /* Temporary files of the atomic replace are not valid machine names (they start with
-         * a dot, or carry '#' or '~'), so the name rule filters them. */
-        return machine_name_is_valid(filename) && !machine_name_is_reserved(filename);
+        /* Only records live in STATEDIR/machines; temporary files of the atomic replace are
+         * not valid machine names (they start with ".#"), so the name rule filters them. */
+        return machine_name_is_valid(filename);
 }
 
 static bool cgroup_line_matches(const char *line, const char *cgroup, size_t len) {

@@ -59,11 +59,9 @@ int machine_info_load(int dirfd, const char *filename, MachineInfo *ret);
  * process is gone or the pid now belongs to another process. */
 int pidfd_open_verified(pid_t pid, uint64_t start_time);
 
-/* Names in STATEDIR/machines that are files belonging to a record rather than a record:
- * NAME.console, NAME.log, NAME.lock; also temporary files of the atomic replace. */
+/* Is this file in STATEDIR/machines a record (and not a temporary file of the atomic
+ * replace)? Locks, console sockets and logs live in directories of their own. */
 bool machine_info_filename_is_record(const char *filename);
-/* A machine name whose record would collide with another machine's auxiliary files. */
-bool machine_name_is_reserved(const char *name);
 
 /* Pids of all processes whose cgroup (in any hierarchy, read from /proc/PID/cgroup) is
  * cgroup or below it. */

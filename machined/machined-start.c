@@ -265,10 +265,6 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
                                          "Invalid machine name: a host name of at most 64 "
                                          "bytes made of [A-Za-z0-9-] labels joined by dots.");
-        if (machine_name_is_reserved(name))
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
-                                         "Invalid machine name '%s': names ending in .console, "
-                                         ".log or .lock are reserved.", name);
         if (manager_find_machine(m, name) || find_start_request(m, name))
                 return sd_bus_error_setf(error, BUS_ERROR_MACHINE_EXISTS,
                                          "Machine '%s' is already running.", name);

@@ -99,14 +99,20 @@ int main(int argc, char *argv[]) {
         status = run_container(&run);
 
         guard_dismiss(&fds[6]);
-        machine_lock_release(c.state_dir, c.spawn.machine, fds[5]);
-        if (status == EXIT_REBOOT && c.restart_on_reboot && optind < argc) {
+        if (status == EXIT_REBOOT && c.restart_on_reboot && optind < argc && fds[5] >= 0) {
+                char buf[32];
                 if (!c.quiet)
                         fprintf(stderr, "Container %s rebooted, starting it again.\n", c.spawn.machine);
-                /* The same process runs `nspawnctl run` again: machined keeps its pidfd. */
-                execv(argv[optind], argv + optind);
+                /* The same process runs `nspawnctl run` again, so machined keeps its pidfd;
+                 * the name lock goes along, so nobody can take the name in between. */
+                snprintf(buf, sizeof buf, "%d", fds[5]);
+                if (fd_cloexec(fds[5], false) >= 0 && setenv("NSPAWNCTL_LOCK_FD", buf, 1) >= 0)
+                        execv(argv[optind], argv + optind);
                 log_error_errno(-errno, "Failed to start %s again: %m", c.spawn.machine);
-                return EXIT_FAILURE;
+                status = EXIT_FAILURE;
         }
+        machine_lock_release(c.state_dir, c.spawn.machine, fds[5]);
+        if (c.register_machine && status == EXIT_FAILURE)
+                machine_record_remove(c.state_dir, c.spawn.machine);
         return status;
 }

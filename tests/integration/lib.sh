@@ -54,7 +54,7 @@ assert_host_clean() {
     for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
         [ ! -e "$h/nspawnctl/$1" ] || fail "cgroup $h/nspawnctl/$1 left behind"
     done
-    [ ! -e "/run/nspawnctl/machines/$1.lock" ] || fail "lock of $1 left behind"
+    [ ! -e "/run/nspawnctl/locks/$1" ] || fail "lock of $1 left behind"
 }
 
 # wait_until SECONDS CMD...: polls CMD until it succeeds.

@@ -39,7 +39,7 @@ ok "list --json shows the three machines running"
 expect_rc 0 "$NSPAWNCTL" status "$M1"
 echo "$OUT" | grep -q "State: running" || fail "status state"
 echo "$OUT" | grep -q "systemd-journald" || fail "status shows no processes: $OUT"
-echo "$OUT" | grep -q "Console log: $STATE/machines/$M1.log" || fail "status console log"
+echo "$OUT" | grep -q "Console log: $STATE/logs/$M1.console" || fail "status console log"
 ok "status shows state, console log and the processes of the machine's cgroup"
 
 l1=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M1")
@@ -96,7 +96,7 @@ for m in $M1 $M2 $M3; do
 done
 for l in $leaders; do wait_until 30 sh -c "! kill -0 $l 2>/dev/null" || fail "leader $l still running"; done
 for m in $M1 $M2 $M3; do
-    wait_until 30 test ! -e "$STATE/machines/$m" -a ! -e "$STATE/machines/$m.lock" || fail "record of $m left"
+    wait_until 30 test ! -e "$STATE/machines/$m" -a ! -e "$STATE/locks/$m" || fail "record of $m left"
     for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
         wait_until 30 test ! -e "$h/nspawnctl/$m" || fail "cgroup $h/nspawnctl/$m left behind"
     done
@@ -131,7 +131,7 @@ wait_until 30 sh -c "! \"$NSPAWNCTL\" list | grep -q '^$M5 '" || fail "$M5 still
 wait_until 10 sh -c "grep -A1 'member=MachineRemoved' '$WORK/monitor' | grep -q '\"$M5\"'" \
     || { cat "$WORK/monitor"; fail "no MachineRemoved for $M5"; }
 wait_until 30 sh -c "! kill -0 $leader5 2>/dev/null" || fail "container outlived its supervisor"
-wait_until 30 test ! -e "$STATE/machines/$M5" -a ! -e "$STATE/machines/$M5.lock" || fail "record of $M5 left"
+wait_until 30 test ! -e "$STATE/machines/$M5" -a ! -e "$STATE/locks/$M5" || fail "record of $M5 left"
 for m in $M4 $M5; do
     for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
         wait_until 30 test ! -e "$h/nspawnctl/$m" || fail "cgroup $h/nspawnctl/$m left behind"

@@ -64,7 +64,7 @@ rss=$(ps -o rss= -p "$BG")
 echo "# supervisor RSS: ${rss} KiB ($(ps -o comm= -p "$BG"))"
 leader=$(record_field LEADER)
 [ -n "$leader" ] && kill -0 "$leader" || fail "record LEADER"
-grep -q "Welcome to" "$STATE/machines/$M.log" || fail "console log"
+grep -q "Welcome to" "$STATE/logs/$M.console" || fail "console log"
 ok "record names supervisor and leader; console log is written"
 kill -TERM "$BG"
 set +e; wait "$BG"; rc=$?; set -e
@@ -92,6 +92,6 @@ kill -9 "$BG"
 wait "$BG" 2>/dev/null || true
 wait_until 20 sh -c "! kill -0 $leader 2>/dev/null" || fail "container survived its supervisor"
 ok "kill -9 of the supervisor takes the container down"
-wait_until 20 test ! -e "/sys/fs/cgroup/systemd/nspawnctl/$M" -a ! -e "$STATE/machines/$M" -a ! -e "$STATE/machines/$M.lock" \
+wait_until 20 test ! -e "/sys/fs/cgroup/systemd/nspawnctl/$M" -a ! -e "$STATE/machines/$M" -a ! -e "$STATE/locks/$M" \
     || fail "cleanup after kill -9"
 assert_host_clean "$M"; ok "kill -9 leaves no mount, cgroup, record or lock"
