@@ -539,8 +539,8 @@ int machine_exec_process(MachineExec *e, MachineExecFailure *ret_failure, char *
                         return 0;
                 if (r < 0 || n == 0) {
                         /* EOF: the payload exec'd (its end is O_CLOEXEC) and the helper
-                         * closed its own. */
-                        e->report_fd = safe_close(e->report_fd);
+                         * closed its own. report_fd stays open until machine_exec_done(): the
+                         * caller may still have it in an event loop. */
                         e->done = true;
                         if (e->want_pty && e->pty_master < 0) {
                                 /* Died before it got that far, without a word. */
@@ -578,7 +578,6 @@ int machine_exec_process(MachineExec *e, MachineExecFailure *ret_failure, char *
                                                        : MACHINE_EXEC_FAILED;
                         if (ret_error)
                                 *ret_error = strdup(m.message);
-                        e->report_fd = safe_close(e->report_fd);
                         e->pty_master = safe_close(e->pty_master);
                         e->done = true;
                         return -(m.error ?: EIO);

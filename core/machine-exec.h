@@ -80,9 +80,9 @@ void machine_exec_kill(MachineExec *e);
  * through report_fd. On failure *ret_error may get a message. */
 int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_error);
 
-/* Reads what report_fd has. Returns 0 while the start is still under way, 1 once the
- * payload was exec'd (pty_master and pty_path are set for a pty), or a negative errno with
- * *ret_error (one line) and *ret_failure set. */
+/* Reads what report_fd has (the fd stays open until machine_exec_done()). Returns 0 while
+ * the start is still under way, 1 once the payload was exec'd (pty_master and pty_path are
+ * set for a pty), or a negative errno with *ret_error (one line) and *ret_failure set. */
 int machine_exec_process(MachineExec *e, MachineExecFailure *ret_failure, char **ret_error);
 
 /* Blocks until machine_exec_process() has an outcome. */

@@ -72,6 +72,18 @@ expect_rc 7 as_nobody "$NSPAWNCTL" shell "$M" -- true; expect_one_line_error
 expect_rc 7 as_nobody "$NSPAWNCTL" login "$M"; expect_one_line_error
 ok "command not found (127), not executable (126), unknown user, missing directory, unknown machine, bad arguments, non-root: one line each"
 
+intro=$(busctl --system introspect org.nspawnctl.machined1 /org/nspawnctl/machined1 org.nspawnctl.machined1.Manager)
+for m in OpenMachineLogin OpenMachineShell OpenMachineShellWithStatus RunInMachine; do
+    echo "$intro" | grep -q "^\.$m " || fail "$m not introspected"
+done
+expect_rc 0 busctl --system call org.nspawnctl.machined1 /org/nspawnctl/machined1 org.nspawnctl.machined1.Manager \
+    OpenMachineShell sssasas "$M" "" /bin/true 1 true 0
+echo "$OUT" | grep -Eq '^hs [0-9]+ "/dev/pts/[0-9]+"$' || fail "OpenMachineShell reply: $OUT"
+expect_rc 0 busctl --system call org.nspawnctl.machined1 /org/nspawnctl/machined1 org.nspawnctl.machined1.Manager \
+    OpenMachineLogin s "$M"
+echo "$OUT" | grep -Eq '^hs [0-9]+ "/dev/pts/[0-9]+"$' || fail "OpenMachineLogin reply: $OUT"
+ok "OpenMachineShell and OpenMachineLogin answer as machine1's do (busctl), all four methods are introspected"
+
 # --- a pty, in tmux -------------------------------------------------------------------
 TMUX_SOCK=$WORK/tmux
 tmx() { tmux -S "$TMUX_SOCK" "$@"; }
@@ -134,7 +146,17 @@ pane_wait "LOGIN-RC=0"
 pane_wait "icanon"
 tmx capture-pane -p | grep -qx icanon || { tmx capture-pane -p >&2; fail "terminal not restored after ^]^]^]"; }
 tmx kill-server
-ok "^] three times leaves login, and the terminal is restored"
+TMUX_SOCK=$WORK/tmux4
+tmx new-session -d -x 100 -y 30 "env DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS NSPAWNCTL_STATE_DIR=$STATE $NSPAWNCTL login $M; echo LOGIN-RC=\$?; stty -a | tr ' ;' '\\n\\n' | grep icanon; sleep 600"
+CLEANUP_PIDS="$CLEANUP_PIDS $(tmx display -p '#{pid}')"
+pane_wait "login:"
+client=$(pgrep -P "$(tmx display -p '#{pane_pid}')" -x nspawnctl)
+kill -TERM "$client"
+pane_wait "LOGIN-RC=143"
+pane_wait "icanon"
+tmx capture-pane -p | grep -qx icanon || { tmx capture-pane -p >&2; fail "terminal not restored after SIGTERM"; }
+tmx kill-server
+ok "^] three times leaves login, and the terminal is restored (also after SIGTERM, exit 143)"
 
 # --- the session belongs to the machine -----------------------------------------------
 fds_before=$(ls "/proc/$MACHINED_PID/fd" | wc -l)
