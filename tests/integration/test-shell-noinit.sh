@@ -68,6 +68,19 @@ expect_rc 42 "$NSPAWNCTL" shell "$M" -- sh -c 'exit 42'
 [ "$("$NSPAWNCTL" shell "$M" -- cat <"$WORK/rand" | sha256sum)" = "$(sha256sum <"$WORK/rand")" ] || fail "pipe over the private socket"
 ok "without a dbus-daemon: shell over machined's private socket, fds and status included"
 
+# A hostile guest: root inside swaps /etc/passwd for a FIFO (reading it would block) and
+# /dev/pts for a symlink to a directory it controls. Each start fails at once, in one line.
+"$NSPAWNCTL" shell "$M" -- sh -c 'mv /etc/passwd /etc/passwd.real && mkfifo -m 0644 /etc/passwd'
+expect_rc 1 timeout 20 "$NSPAWNCTL" shell "$M" -- true; expect_one_line_error
+echo "$ERR" | grep -q "/etc/passwd" || fail "$ERR"
+mv "$POOL/$M/etc/passwd.real" "$POOL/$M/etc/passwd"
+"$NSPAWNCTL" shell "$M" -- sh -c 'umount -l /dev/pts && rmdir /dev/pts && mkdir /tmp/fake && ln -s /tmp/fake /dev/pts'
+expect_rc 1 timeout 20 "$NSPAWNCTL" shell --pty "$M" -- true </dev/null; expect_one_line_error
+echo "$ERR" | grep -q "pty" || fail "$ERR"
+expect_rc 1 timeout 20 "$NSPAWNCTL" login "$M" </dev/null; expect_one_line_error
+expect_rc 0 "$NSPAWNCTL" shell "$M" -- true
+ok "a guest's FIFO for /etc/passwd or symlinked /dev/pts make the start fail at once, in one line"
+
 "$NSPAWNCTL" shell "$M" -- sleep 1000 </dev/null >/dev/null 2>&1 &
 BG=$!; CLEANUP_PIDS="$CLEANUP_PIDS $BG"
 find_sleep() { for p in $(pgrep -x sleep || true); do [ "$(awk '{print $2}' "/proc/$p/stat" 2>/dev/null)" = "(sleep)" ] && grep -q "/nspawnctl/$M" "/proc/$p/cgroup" 2>/dev/null && [ "$(readlink "/proc/$p/ns/pid")" = "$(readlink "/proc/$LEADER/ns/pid")" ] && tr '\0' ' ' <"/proc/$p/cmdline" | grep -q "sleep 1000" && echo "$p"; done; }
