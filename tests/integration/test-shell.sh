@@ -189,6 +189,19 @@ gone_1001() { [ -z "$(find_sleep 1001)" ]; }
 wait_until 10 gone_1001 || fail "the session lives on after its nspawnctl was killed"
 ok "killing nspawnctl shell hangs its session up (SIGHUP to the command)"
 
+# machined only starts sessions: one that runs on while machined is killed and restarted
+# still ends with its own status.
+"$NSPAWNCTL" shell "$M" -- sh -c 'sleep 2; echo survived; exit 5' </dev/null >"$WORK/survive.out" 2>&1 &
+S=$!; CLEANUP_PIDS="$CLEANUP_PIDS $S"
+sleep 0.5
+kill9_machined
+set +e; wait "$S"; rc=$?; set -e
+[ "$rc" = 5 ] && [ "$(cat "$WORK/survive.out")" = survived ] || fail "session across kill -9 of machined: rc $rc, $(cat "$WORK/survive.out")"
+start_machined
+wait_until 20 is_running || fail "machine not adopted again"
+expect_rc 0 "$NSPAWNCTL" shell "$M" -- true
+ok "a session outlives kill -9 of machined and still reports its status; a new machined serves shells again"
+
 "$NSPAWNCTL" shell "$M" -- sh -c 'exec sleep 1000' </dev/null >/dev/null 2>"$WORK/bg.err" &
 BG=$!; CLEANUP_PIDS="$CLEANUP_PIDS $BG"
 sleep_found() { [ -n "$(find_sleep 1000)" ]; }
