@@ -47,21 +47,41 @@ static void tty_guard_restore(TtyGuard *t) {
         t->saved = false;
 }
 
+/* Messages from machined quote what the caller passed (a command, a directory): control
+ * characters are shown as \xNN, never sent to the terminal. */
+static char *escape_controls(const char *s) {
+        char *r = malloc(strlen(s) * 4 + 1), *t = r;
+        if (!r)
+                return NULL;
+        for (const unsigned char *f = (const unsigned char *) s; *f; f++)
+                if (*f < 0x20 || *f == 0x7f)
+                        t += sprintf(t, "\\x%02x", *f);
+                else
+                        *t++ = (char) *f;
+        *t = 0;
+        return r;
+}
+
+static void log_bus_message(const sd_bus_error *error) {
+        _cleanup_free_ char *m = escape_controls(error->message ?: error->name);
+        log_error("%s", m ?: error->name);
+}
+
 /* A failed call: one line, and the exit code a shell would give for the same failure. */
 static int session_error(const sd_bus_error *error, int r, const char *what) {
         if (sd_bus_error_has_name(error, BUS_ERROR_COMMAND_NOT_FOUND)) {
-                log_error("%s", error->message);
+                log_bus_message(error);
                 return 127;
         }
         if (sd_bus_error_has_name(error, BUS_ERROR_CANNOT_EXECUTE)) {
-                log_error("%s", error->message);
+                log_bus_message(error);
                 return 126;
         }
         if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED))
                 /* The dbus-daemon's own message quotes its whole policy match. */
                 log_error("Permission denied: only root may open a login or shell in a machine.");
         else if (sd_bus_error_is_set(error))
-                log_error("%s", error->message ?: error->name);
+                log_bus_message(error);
         else
                 log_error_errno(r, "Failed to %s: %m", what);
         if (sd_bus_error_has_name(error, BUS_ERROR_NO_SUCH_USER) ||
@@ -409,9 +429,11 @@ int verb_shell(int argc, char *argv[]) {
                         return help_shell(argv[0]);
                 case 'E':
                         if (!env_assignment_is_valid(optarg) || !utf8_is_valid(optarg) ||
-                            strlen(optarg) > 32768)
+                            strlen(optarg) > 32768) {
+                                _cleanup_free_ char *e = cescape_for_message(optarg);
                                 return log_error("Invalid environment assignment '%s': use VAR=VALUE.",
-                                                 optarg), EXIT_USAGE;
+                                                 strna(e)), EXIT_USAGE;
+                        }
                         if (strv_extend(&arg_setenv, optarg) < 0)
                                 return log_oom(), EXIT_FAIL;
                         break;
@@ -443,13 +465,17 @@ int verb_shell(int argc, char *argv[]) {
                 user = strndup(name, at - name);
                 if (!user)
                         return log_oom(), EXIT_FAIL;
-                if (!user_name_is_valid(user))
-                        return log_error("Invalid user name in '%s'.", name), EXIT_USAGE;
+                if (!user_name_is_valid(user)) {
+                        _cleanup_free_ char *e = cescape_for_message(name);
+                        return log_error("Invalid user name in '%s'.", strna(e)), EXIT_USAGE;
+                }
                 name = at + 1;
         }
-        if (!machine_name_is_valid(name))
+        if (!machine_name_is_valid(name)) {
+                _cleanup_free_ char *e = cescape_for_message(name);
                 return log_error("Invalid machine name '%s': a host name of at most 64 bytes, labels "
-                                 "of [A-Za-z0-9-] joined by single dots.", name), EXIT_USAGE;
+                                 "of [A-Za-z0-9-] joined by single dots.", strna(e)), EXIT_USAGE;
+        }
         if (optind < argc && streq(argv[optind], "--"))
                 optind++;
         cmd = argv + optind;
@@ -535,9 +561,11 @@ int verb_login(int argc, char *argv[]) {
                 return log_error("login: expected exactly one machine name. "
                                  "See 'nspawnctl login --help'."), EXIT_USAGE;
         name = argv[optind];
-        if (!machine_name_is_valid(name))
+        if (!machine_name_is_valid(name)) {
+                _cleanup_free_ char *e = cescape_for_message(name);
                 return log_error("Invalid machine name '%s': a host name of at most 64 bytes, labels "
-                                 "of [A-Za-z0-9-] joined by single dots.", name), EXIT_USAGE;
+                                 "of [A-Za-z0-9-] joined by single dots.", strna(e)), EXIT_USAGE;
+        }
 
         if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
                 return bus_last_exit_code();

@@ -60,6 +60,10 @@ ok "-E, --chdir and USER@ pass through; the session has the init's bounding set 
 expect_rc 127 "$NSPAWNCTL" shell "$M" -- no-such-command; expect_one_line_error
 echo "$ERR" | grep -q "not found" || fail "$ERR"
 expect_rc 126 "$NSPAWNCTL" shell "$M" -- /etc; expect_one_line_error
+expect_rc 127 "$NSPAWNCTL" shell "$M" -- $'no\e[2Jcmd'; expect_one_line_error
+printf '%s' "$ERR" | grep -q $'\e' && fail "a control character reached the terminal: $ERR"
+expect_rc 2 "$NSPAWNCTL" shell $'bad\e[2Jname' -- true; expect_one_line_error
+printf '%s' "$ERR" | grep -q $'\e' && fail "a control character reached the terminal: $ERR"
 expect_rc 1 "$NSPAWNCTL" shell "nosuchuser@$M" -- true; expect_one_line_error
 echo "$ERR" | grep -q "User nosuchuser does not exist" || fail "$ERR"
 expect_rc 1 "$NSPAWNCTL" shell --chdir=/no/such/dir "$M" -- true; expect_one_line_error
@@ -70,7 +74,7 @@ expect_rc 2 "$NSPAWNCTL" shell -E 1X=y "$M" -- true; expect_one_line_error
 expect_rc 2 "$NSPAWNCTL" shell --chdir=relative "$M" -- true; expect_one_line_error
 expect_rc 7 as_nobody "$NSPAWNCTL" shell "$M" -- true; expect_one_line_error
 expect_rc 7 as_nobody "$NSPAWNCTL" login "$M"; expect_one_line_error
-ok "command not found (127), not executable (126), unknown user, missing directory, unknown machine, bad arguments, non-root: one line each"
+ok "command not found (127), not executable (126), unknown user, missing directory, unknown machine, bad arguments, non-root: one line each, control characters escaped"
 
 intro=$(busctl --system introspect org.nspawnctl.machined1 /org/nspawnctl/machined1 org.nspawnctl.machined1.Manager)
 for m in OpenMachineLogin OpenMachineShell OpenMachineShellWithStatus RunInMachine; do
