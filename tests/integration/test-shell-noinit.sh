@@ -16,6 +16,13 @@ chmod 0755 "$POOL/$M/sbin/init"
 
 # No policy for machined's name on this bus: only machined's own check keeps others out.
 start_bus open
+# The other test runs the host's own cgroup layout; this machine gets the pure cgroup2 one
+# wherever the host has a cgroup2 hierarchy (also on a hybrid host), so that a session finds
+# its cgroup in either.
+if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] || [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+    export NSPAWNCTL_CGROUP_MODE=unified
+fi
+echo "# cgroup layout of the machine: ${NSPAWNCTL_CGROUP_MODE:-as the host}"
 start_machined
 expect_rc 0 "$NSPAWNCTL" start "$M"
 has_leader() { [ -n "$(sed -n 's/^LEADER=\([1-9][0-9]*\)$/\1/p' "$STATE/machines/$M" 2>/dev/null)" ]; }
