@@ -329,7 +329,9 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
                            EXIT_FAILURE, "Failed to enter the PID namespace of machine %s: %m", p->machine);
         pid = fork();
         if (pid < 0)
-                FAIL_ERRNO("fork: %m");
+                /* ENOMEM: the namespace's init is gone, it takes no new processes. */
+                child_fail(sock, -errno, errno == ENOMEM ? MACHINE_EXEC_GONE : MACHINE_EXEC_FAILED,
+                           EXIT_FAILURE, "Failed to start a process in machine %s: %m", p->machine);
         if (pid == 0) {
                 status_w = safe_close(status_w);
                 payload_main(p, t, private_network, pidfd, sock);
@@ -340,13 +342,11 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
 
         /* The caller may kill the payload if the start hangs (a guest that blocks). */
         ExecMsg m = { .type = MSG_PIDFD };
-        _cleanup_close_ int payload = pidfd_open_safe(pid);
-        if (payload >= 0)
-                (void) send_one_fd(sock, payload, &m, sizeof m);
-        payload = safe_close(payload);
+        _cleanup_close_ int child = pidfd_open_safe(pid);
+        if (child >= 0)
+                (void) send_one_fd(sock, child, &m, sizeof m);
         sock = safe_close(sock);
 
-        _cleanup_close_ int child = pidfd_open_safe(pid);
         bool hung_up = !p->hangup_without_reader;
         while (child >= 0 && !hung_up) {
                 /* A pipe's write end polls POLLERR once it has no reader left. */
