@@ -148,11 +148,9 @@ static int remove_nested_subvols(int fd, dev_t dev) {
         r = opendir_fd(fd, &d);
         if (r < 0)
                 return r;
-        for (struct dirent *de; (errno = 0, de = readdir(d));) {
+        FOREACH_DIRENT(de, d) {
                 struct stat st;
 
-                if (dot_or_dot_dot(de->d_name))
-                        continue;
                 if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
                         continue;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)

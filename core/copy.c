@@ -179,11 +179,9 @@ static int copy_dir_contents(CopyContext *c, int src_fd, int dst_fd, const char 
         r = opendir_fd(src_fd, &d);
         if (r < 0)
                 return r;
-        for (struct dirent *de; (errno = 0, de = readdir(d));) {
+        FOREACH_DIRENT(de, d) {
                 _cleanup_free_ char *child_rel = NULL;
 
-                if (dot_or_dot_dot(de->d_name))
-                        continue;
                 r = path_join_rel(rel, de->d_name, &child_rel);
                 if (r < 0)
                         return r;

@@ -619,12 +619,10 @@ static int list_special_files(int fd, const char *prefix, FILE *out) {
         r = opendir_fd(fd, &d);
         if (r < 0)
                 return r;
-        for (struct dirent *de; (errno = 0, de = readdir(d));) {
+        FOREACH_DIRENT(de, d) {
                 _cleanup_free_ char *path = NULL;
                 struct stat st;
 
-                if (dot_or_dot_dot(de->d_name))
-                        continue;
                 if (de->d_type == DT_REG || de->d_type == DT_LNK)
                         continue;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)

@@ -44,11 +44,9 @@ static int tree_usage(int fd, InodeSet *seen, uint64_t *usage) {
         r = opendir_fd(fd, &d);
         if (r < 0)
                 return r;
-        for (struct dirent *de; (errno = 0, de = readdir(d));) {
+        FOREACH_DIRENT(de, d) {
                 struct stat st;
 
-                if (dot_or_dot_dot(de->d_name))
-                        continue;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
                 if (st.st_nlink > 1 && !S_ISDIR(st.st_mode)) {

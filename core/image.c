@@ -228,11 +228,9 @@ static int rm_rf_children(int fd, dev_t dev) {
         r = opendir_fd(fd, &d);
         if (r < 0)
                 return r;
-        for (struct dirent *de; (errno = 0, de = readdir(d));) {
+        FOREACH_DIRENT(de, d) {
                 struct stat st;
 
-                if (dot_or_dot_dot(de->d_name))
-                        continue;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         if (errno == ENOENT)
                                 continue;
@@ -722,12 +720,9 @@ int image_rename(const char *pool, const char *old_name, const char *new_name,
         r = image_file_name(new_name, ref.type, &new_file);
         if (r < 0)
                 return r;
-        const int fd = ref.pool_fd;
-        const char *old_file = ref.file;
-        const ImageType type = ref.type;
 
         /* Snapshots move first, so a failure of the image rename can put them back. */
-        snaps = openat(fd, IMAGE_SNAPSHOTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        snaps = openat(ref.pool_fd, IMAGE_SNAPSHOTS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (snaps >= 0) {
                 if (renameat2(snaps, old_name, snaps, new_name, RENAME_NOREPLACE) >= 0)
                         moved_snapshots = true;
@@ -736,22 +731,22 @@ int image_rename(const char *pool, const char *old_name, const char *new_name,
         }
 
         /* An immutable directory cannot be renamed; a read-only subvolume can. */
-        if (type != IMAGE_SUBVOLUME) {
-                ro = image_tree_is_read_only_at(fd, old_file);
+        if (ref.type != IMAGE_SUBVOLUME) {
+                ro = image_tree_is_read_only_at(ref.pool_fd, ref.file);
                 if (ro > 0) {
-                        r = image_tree_set_read_only_at(fd, old_file, false);
+                        r = image_tree_set_read_only_at(ref.pool_fd, ref.file, false);
                         if (r < 0)
                                 goto fail;
                 }
         }
-        if (renameat2(fd, old_file, fd, new_file, RENAME_NOREPLACE) < 0) {
+        if (renameat2(ref.pool_fd, ref.file, ref.pool_fd, new_file, RENAME_NOREPLACE) < 0) {
                 r = -errno;
                 if (ro > 0)
-                        (void) image_tree_set_read_only_at(fd, old_file, true);
+                        (void) image_tree_set_read_only_at(ref.pool_fd, ref.file, true);
                 goto fail;
         }
         if (ro > 0)
-                (void) image_tree_set_read_only_at(fd, new_file, true);
+                (void) image_tree_set_read_only_at(ref.pool_fd, new_file, true);
         return 0;
 fail:
         if (moved_snapshots)
@@ -941,15 +936,12 @@ int image_restore(const char *pool, const char *name, const char *snap, ImageInU
         r = image_ref_open(pool, name, NULL, &ref);
         if (r < 0)
                 return r;
-        const int fd = ref.pool_fd;
-        const char *file = ref.file;
-        const ImageType type = ref.type;
-        tmp.dir_fd = fd;
-        if (type == IMAGE_RAW)
+        tmp.dir_fd = ref.pool_fd;
+        if (ref.type == IMAGE_RAW)
                 return -EOPNOTSUPP;
         if (in_use && in_use(name, userdata))
                 return -EBUSY;
-        r = snapshots_dir_open(fd, name, false, &snaps);
+        r = snapshots_dir_open(ref.pool_fd, name, false, &snaps);
         if (r < 0)
                 return r;
         r = image_find_at(snaps, snap, NULL, &snap_type);
@@ -957,29 +949,29 @@ int image_restore(const char *pool, const char *name, const char *snap, ImageInU
                 return r;
         if (snap_type == IMAGE_RAW)
                 return -ENOENT;
-        ro = image_tree_is_read_only_at(fd, file);
+        ro = image_tree_is_read_only_at(ref.pool_fd, ref.file);
         if (ro < 0)
                 return ro;
 
         /* A writable copy of the snapshot under a temporary name, then swapped with the
          * image in one atomic rename: the image is either all old or all restored. */
-        r = image_tree_duplicate(snaps, snap, snap_type, fd, file, ref.btrfs, false, &tmp);
+        r = image_tree_duplicate(snaps, snap, snap_type, ref.pool_fd, ref.file, ref.btrfs, false, &tmp);
         if (r < 0)
                 return r;
-        if (ro > 0 && type != IMAGE_SUBVOLUME) {
-                r = image_tree_set_read_only_at(fd, file, false);
+        if (ro > 0 && ref.type != IMAGE_SUBVOLUME) {
+                r = image_tree_set_read_only_at(ref.pool_fd, ref.file, false);
                 if (r < 0)
                         return r;
         }
-        if (renameat2(fd, tmp.name, fd, file, RENAME_EXCHANGE) < 0) {
+        if (renameat2(ref.pool_fd, tmp.name, ref.pool_fd, ref.file, RENAME_EXCHANGE) < 0) {
                 r = -errno;
-                if (ro > 0 && type != IMAGE_SUBVOLUME)
-                        (void) image_tree_set_read_only_at(fd, file, true);
+                if (ro > 0 && ref.type != IMAGE_SUBVOLUME)
+                        (void) image_tree_set_read_only_at(ref.pool_fd, ref.file, true);
                 return r;
         }
         /* tmp now names the old tree, which the cleanup removes. */
         if (ro > 0) {
-                r = image_tree_set_read_only_at(fd, file, true);
+                r = image_tree_set_read_only_at(ref.pool_fd, ref.file, true);
                 if (r < 0)
                         return r;
         }

@@ -129,9 +129,8 @@ static int dir_is_empty_fd(int fd) {
         r = opendir_fd(fd, &d);
         if (r < 0)
                 return r;
-        for (struct dirent *de; (errno = 0, de = readdir(d));)
-                if (!dot_or_dot_dot(de->d_name))
-                        return 0;
+        FOREACH_DIRENT(de, d)
+                return 0;
         return errno > 0 ? -errno : 1;
 }
 

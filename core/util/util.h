@@ -27,6 +27,12 @@ int opendir_fd(int fd, DIR **ret);
 static inline bool dot_or_dot_dot(const char *name) {
         return name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0));
 }
+/* Every entry of d but "." and "..". errno is 0 after the loop unless readdir() failed. */
+#define FOREACH_DIRENT(de, d)                                                              \
+        for (struct dirent *de; (errno = 0, de = readdir(d));)                             \
+                if (dot_or_dot_dot(de->d_name))                                            \
+                        continue;                                                          \
+                else
 
 /* fd helpers */
 int fd_cloexec(int fd, bool cloexec);

@@ -71,6 +71,12 @@ expect_rc 0 nc list-images
 grep -Eq '^box2 +subvolume +no ' <<<"$OUT" || fail "box2 not listed: $OUT"
 ok "second create snapshots the cached base: $ms ms"
 
+# --- the same on machined's private socket, without the dbus-daemon: progress still comes
+expect_rc 0 env DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/none "$NSPAWNCTL" create box3
+grep -q '^snapshot' <<<"$OUT" && grep -q '^Created image box3' <<<"$OUT" || fail "create on the private socket: $OUT"
+[ "$(cat "$POOL/box3/etc/hostname")" = box3 ] || fail "hostname of box3"
+ok "create on the private socket shows its progress too"
+
 # --- refused, nothing created
 before=$(pool_list)
 expect_rc 4 nc create box1

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests.h"
 #include "util/strv.h"
@@ -124,4 +126,32 @@ TEST(opendir_fd) {
         fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC);
         if (fd >= 0)
                 ASSERT_ERROR(opendir_fd(fd, &d), ENOTDIR);
+}
+
+TEST(foreach_dirent) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        char dir[] = "/tmp/test-foreach-dirent.XXXXXX";
+        _cleanup_close_ int fd = -EBADF;
+        unsigned n = 0;
+
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_OK(opendir_fd(fd, &d));
+        FOREACH_DIRENT(de, d)
+                n++;
+        ASSERT_EQ(errno, 0);
+        ASSERT_EQ(n, 0u);
+
+        ASSERT_TRUE(mkdirat(fd, "a", 0700) >= 0);
+        ASSERT_TRUE(mkdirat(fd, "..b", 0700) >= 0);
+        rewinddir(d);
+        FOREACH_DIRENT(de, d) {
+                ASSERT_FALSE(dot_or_dot_dot(de->d_name));
+                n++;
+        }
+        ASSERT_EQ(n, 2u);
+        ASSERT_TRUE(unlinkat(fd, "a", AT_REMOVEDIR) >= 0);
+        ASSERT_TRUE(unlinkat(fd, "..b", AT_REMOVEDIR) >= 0);
+        ASSERT_TRUE(rmdir(dir) >= 0);
 }
