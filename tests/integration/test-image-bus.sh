@@ -154,6 +154,26 @@ wait "$imp" || { cat "$WORK/import.out" >&2; fail "import failed"; }
 [ -s "$POOL/big/zero" ] || fail "import incomplete"
 ok "list-images answered while a 600 MB import was running"
 
+# --- list-images with many images: the usage walk happens once per image, not per list
+for i in $(seq 1 24); do btrfs -q subvolume snapshot "$POOL/bookworm" "$POOL/many$i"; done
+sync -f "$POOL/bookworm"
+ms_of() { t0=$(date +%s%N); "$@" >"$WORK/list.json"; t1=$(date +%s%N); echo $(((t1 - t0) / 1000000)); }
+first=$(ms_of nc list-images --json)
+second=$(ms_of nc list-images --json)
+usage_of() { python3 -c 'import json,sys; print(next(i["usage"] for i in json.load(open(sys.argv[1])) if i["name"]==sys.argv[2]))' "$WORK/list.json" "$1"; }
+u_before=$(usage_of many7)
+[ "$(usage_of many8)" = "$u_before" ] && [ "$u_before" -gt $((100 << 20)) ] || fail "usage of snapshots: $(cat "$WORK/list.json")"
+[ "$second" -lt 1000 ] && [ "$second" -lt "$first" ] || fail "second list of 26 images took $second ms (first $first ms)"
+head -c 8M /dev/urandom >"$POOL/many7/grown"
+sync -f "$POOL/many7/grown"
+expect_rc 0 nc list-images --json
+echo "$OUT" >"$WORK/list.json"
+u_after=$(usage_of many7)
+[ "$u_after" -ge $((u_before + (8 << 20))) ] || fail "usage of a changed image not updated: $u_before -> $u_after"
+[ "$(usage_of many8)" = "$u_before" ] || fail "usage of an unchanged image changed"
+for i in $(seq 1 24); do btrfs -q subvolume delete "$POOL/many$i" >/dev/null; done
+ok "list-images of 26 images: $first ms, then $second ms from the usage cache; a changed image is walked again"
+
 expect_rc 0 nc clean
 expect_rc 0 nc remove big c4 bookworm
 expect_rc 0 nc list-images --json
