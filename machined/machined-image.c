@@ -696,6 +696,11 @@ static int property_get_image(sd_bus *bus, const char *path, const char *interfa
                 return sd_bus_message_append(reply, "t", i->mtime);
         if (streq(property, "Usage"))
                 return sd_bus_message_append(reply, "t", i->usage);
+        if (streq(property, "CloneMode"))
+                /* Only a subvolume (so: a pool on btrfs) is cloned in O(1); a directory image
+                 * is copied, also into a btrfs pool. */
+                return sd_bus_message_append(reply, "s",
+                                             i->type == IMAGE_SUBVOLUME ? "snapshot" : "reflink-or-copy");
         if (streq(property, "OSRelease")) {
                 _cleanup_free_ char *os = NULL;
                 (void) image_os_release(((Manager *) userdata)->pool, i->name, &os);
@@ -714,6 +719,7 @@ static const sd_bus_vtable image_vtable[] = {
         SD_BUS_PROPERTY("ModificationTimestamp", "t", property_get_image, 0, 0),
         SD_BUS_PROPERTY("Usage", "t", property_get_image, 0, 0),
         SD_BUS_PROPERTY("OSRelease", "s", property_get_image, 0, 0), /* PRETTY_NAME */
+        SD_BUS_PROPERTY("CloneMode", "s", property_get_image, 0, 0),
         SD_BUS_VTABLE_END,
 };
 

@@ -68,6 +68,8 @@ for i in one two; do
 done
 expect_rc 0 "$NSPAWNCTL" list-images
 grep -Eq '^one +subvolume ' <<<"$OUT" && grep -Eq '^two +subvolume ' <<<"$OUT" || fail "list-images: $OUT"
+expect_rc 0 "$NSPAWNCTL" image-status two
+grep -q 'CloneMode: snapshot' <<<"$OUT" || fail "image-status: $OUT"
 ok "import and clone through machined make subvolumes in the new pool"
 
 # --- a restart while mounted mounts nothing twice
@@ -107,4 +109,6 @@ expect_rc 0 "$NSPAWNCTL" clone old new
 expect_rc 0 "$NSPAWNCTL" list-images
 grep -Eq '^new +directory ' <<<"$OUT" || fail "copy fallback: $OUT"
 [ "$(cat "$P2/new/etc/hostname")" = old ] || fail "copy content"
-ok "a plain pool with images stays plain; clone copies"
+expect_rc 0 "$NSPAWNCTL" image-status new
+grep -q 'CloneMode: reflink-or-copy' <<<"$OUT" && grep -q 'Type: directory' <<<"$OUT" || fail "image-status: $OUT"
+ok "a plain pool with images stays plain; clone copies, and image-status says so"
