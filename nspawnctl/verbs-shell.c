@@ -29,6 +29,9 @@
  * exits with the command's status, read from the status pipe machined hands over. */
 
 #define ESCAPE_CHAR 0x1d /* ^] */
+/* Longer than machined's own limit for a session start (30 s), so that its error, naming
+ * the cause, arrives rather than a bare D-Bus timeout. */
+#define CALL_TIMEOUT_USEC (45ULL * 1000000ULL)
 
 static const char *arg_state_dir;
 static char **arg_setenv;
@@ -296,7 +299,7 @@ static int pipe_session(sd_bus *bus, sd_bus_message *m, const char *name) {
         r = sd_bus_message_append(m, "hhh", give[0], give[1], give[2]);
         if (r < 0)
                 return log_error_errno(r, "Failed to build the call: %m"), EXIT_FAIL;
-        r = sd_bus_call(bus, m, 0, &error, &reply);
+        r = sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, &reply);
         for (int i = 0; i < 3; i++)
                 theirs[i] = safe_close(theirs[i]);
         if (r < 0) {
@@ -507,7 +510,7 @@ int verb_shell(int argc, char *argv[]) {
         if (!pty)
                 return pipe_session(bus, m, name);
 
-        r = sd_bus_call(bus, m, 0, &error, &reply);
+        r = sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, &reply);
         if (r < 0)
                 return session_error(&error, r, "open a shell");
         int fd1, fd2;
@@ -574,7 +577,7 @@ int verb_login(int argc, char *argv[]) {
                 r = sd_bus_message_append(m, "s", name);
         if (r < 0)
                 return log_error_errno(r, "Failed to build the call: %m"), EXIT_FAIL;
-        r = sd_bus_call(bus, m, 0, &error, &reply);
+        r = sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, &reply);
         if (r < 0)
                 return session_error(&error, r, "open a login");
         r = sd_bus_message_read(reply, "hs", &fd, &pty_path);
