@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # One command for a fresh Debian 12 machine, as root:
-#   tools/setup.sh           install what is missing, build, create (once) and boot the
-#                            default Debian box with an interactive console
-#   tools/setup.sh --demo    the same, non-interactively: boot, check multi-user.target
-#                            is reached, power off
+#   tools/setup.sh           install what is missing, build, start machined, create (once)
+#                            and boot the default Debian box "debian", open a root shell in it
+#   tools/setup.sh --demo    the same, non-interactively: check the box reached
+#                            multi-user.target through a shell in it, then power it off
 #   tools/setup.sh --test    install what is missing, build, run every test
 set -euo pipefail
 
@@ -23,11 +23,12 @@ build=${NSPAWNCTL_BUILD_DIR:-$src/build}
 packages="build-essential meson ninja-build pkg-config libmount-dev libblkid-dev libseccomp-dev
           libsystemd-dev libcap-dev debootstrap btrfs-progs dbus iproute2 util-linux tar gzip xz-utils
           zstd perl tmux systemd-container"
-missing=$(dpkg-query -W -f='${Package} ${Status}\n' $packages 2>/dev/null | awk '$NF != "installed" {print $1}' || true)
-for p in $packages; do dpkg-query -W "$p" >/dev/null 2>&1 || missing="$missing $p"; done
-missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
-if [ -n "${missing// /}" ]; then
-    echo "setup: installing $missing"
+missing=""
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "setup: installing$missing"
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
 fi
@@ -41,38 +42,48 @@ fi
 
 nspawnctl=$build/nspawnctl/nspawnctl
 pool=${NSPAWNCTL_POOL:-/var/lib/machines}
-tree=$pool/debian-bookworm
-if [ ! -x "$tree/usr/lib/systemd/systemd" ]; then
-    "$src/tests/integration/make-tree.sh" "$pool"
-    # Console login as root without a password, for a local dev box; set one with passwd.
-    "$nspawnctl" run -q -D "$tree" -- passwd -d root >/dev/null
+state=${NSPAWNCTL_STATE_DIR:-/run/nspawnctl}
+export NSPAWNCTL_STATE_DIR=$state
+box=${NSPAWNCTL_BOX:-debian}
+
+# machined: under systemd or the init script once installed; here straight from the build
+# tree, detached, serving the system bus if there is one and its private socket anyway.
+if ! "$nspawnctl" list >/dev/null 2>&1; then
+    mkdir -p "$state"
+    echo "setup: starting machined (pool $pool, log $state/machined.log)"
+    setsid "$build/machined/machined" --pool="$pool" --state-dir="$state" \
+        </dev/null >>"$state/machined.log" 2>&1 &
+    for _ in $(seq 100); do "$nspawnctl" list >/dev/null 2>&1 && break; sleep 0.1; done
+    "$nspawnctl" list >/dev/null || { tail -5 "$state/machined.log" >&2; exit 1; }
 fi
+
+if ! "$nspawnctl" image-status "$box" >/dev/null 2>&1; then
+    echo "setup: creating $box from the debian-bookworm template (debootstrap, about a minute)"
+    "$nspawnctl" create "$box" --template=debian-bookworm
+fi
+
+running() { "$nspawnctl" status "$box" 2>/dev/null | grep -q "State: running"; }
+if ! "$nspawnctl" status "$box" >/dev/null 2>&1; then
+    echo "setup: booting $box"
+    "$nspawnctl" start "$box"
+fi
+for _ in $(seq 300); do running && break; sleep 0.1; done
+running || { echo "setup: $box did not come up, see '$nspawnctl status $box'" >&2; exit 1; }
 
 if [ "$mode" = boot ]; then
-    echo "setup: booting $tree (log in as root; press ^] three times within 1s to kill it)"
-    exec "$nspawnctl" run -D "$tree" --boot
+    echo "setup: $box is running; opening a root shell (exit leaves it running;"
+    echo "       '$nspawnctl poweroff $box' stops it, '$nspawnctl login $box' gives a getty)"
+    exec "$nspawnctl" shell "$box"
 fi
 
-unit=$(mktemp /tmp/nspawnctl-demo.XXXXXX.service)
-trap 'rm -f "$unit"' EXIT
-cat >"$unit" <<'EOT'
-[Unit]
-Description=nspawnctl demo: report and power off once multi-user is reached
-After=multi-user.target
-[Service]
-Type=oneshot
-ExecStart=/bin/sh -c 'echo "DEMO: multi-user.target is $(systemctl is-active multi-user.target)" >/dev/console; systemctl poweroff --no-block'
-EOT
-echo "setup: booting $tree non-interactively (ephemeral, so the box stays as it was)"
-set +e
-out=$("$nspawnctl" run -D "$tree" --ephemeral --boot --console=read-only \
-      --bind-ro="$unit:/etc/systemd/system/nspawnctl-demo.service" -- systemd.wants=nspawnctl-demo.service 2>&1)
-rc=$?
-set -e
-echo "$out" | tail -n 8
-if [ "$rc" = 0 ] && echo "$out" | grep -q "DEMO: multi-user.target is active"; then
-    echo "setup: demo OK - booted to multi-user.target and powered off cleanly (exit $rc)"
+state_in_box=$("$nspawnctl" shell "$box" -- sh -c \
+    'systemctl is-system-running --wait >/dev/null 2>&1; systemctl is-active multi-user.target; uname -n' || true)
+echo "$state_in_box" | sed 's/^/setup: in the box: /'
+"$nspawnctl" poweroff "$box"
+for _ in $(seq 300); do "$nspawnctl" status "$box" >/dev/null 2>&1 || break; sleep 0.1; done
+if echo "$state_in_box" | head -1 | grep -qx active && ! "$nspawnctl" status "$box" >/dev/null 2>&1; then
+    echo "setup: demo OK - $box booted to multi-user.target, ran a shell, powered off"
 else
-    echo "setup: demo FAILED (exit $rc)" >&2
+    echo "setup: demo FAILED" >&2
     exit 1
 fi
