@@ -85,9 +85,7 @@ int image_tree_usage_fd(int fd, const struct stat *st, uint64_t *ret) {
 }
 
 typedef struct UsageEntry {
-        dev_t dev;
-        ino_t ino;
-        uint64_t crtime, generation; /* generation: 0 for anything but a subvolume */
+        ImageUsageKey key;
         uint64_t computed_usec;
         uint64_t usage;
 } UsageEntry;
@@ -119,19 +117,11 @@ ImageUsageCache *image_usage_cache_free(ImageUsageCache *c) {
         return NULL;
 }
 
-static UsageEntry *usage_cache_find(ImageUsageCache *c, const UsageEntry *key) {
-        for (size_t i = 0; i < c->n; i++)
-                if (c->entries[i].dev == key->dev && c->entries[i].ino == key->ino &&
-                    c->entries[i].crtime == key->crtime)
-                        return &c->entries[i];
-        return NULL;
-}
-
-int image_usage_cache_get(ImageUsageCache *c, Image *i) {
+/* Opens i and tells which version of it that is. */
+static int image_usage_open(const Image *i, ImageUsageKey *ret_key, struct stat *ret_st) {
         _cleanup_close_ int fd = -EBADF;
-        UsageEntry key = {}, *e;
+        ImageUsageKey key;
         struct stat st;
-        uint64_t now = now_usec(CLOCK_MONOTONIC);
         int r;
 
         /* O_NONBLOCK: the entry could have been replaced by a fifo since it was listed. */
@@ -140,39 +130,89 @@ int image_usage_cache_get(ImageUsageCache *c, Image *i) {
                 return -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        key = (UsageEntry){ .dev = st.st_dev, .ino = st.st_ino, .crtime = i->crtime };
-        if (i->type == IMAGE_SUBVOLUME) {
+        key = (ImageUsageKey){
+                .dev = st.st_dev,
+                .ino = st.st_ino,
+                .crtime = i->crtime,
+                .subvolume = i->type == IMAGE_SUBVOLUME,
+        };
+        if (key.subvolume) {
                 r = btrfs_subvol_get_generation_fd(fd, &key.generation);
                 if (r < 0)
                         return r;
         }
+        *ret_key = key;
+        if (ret_st)
+                *ret_st = st;
+        return TAKE_FD(fd);
+}
 
+static UsageEntry *usage_cache_find(ImageUsageCache *c, const ImageUsageKey *key) {
+        for (size_t i = 0; i < c->n; i++)
+                if (c->entries[i].key.dev == key->dev && c->entries[i].key.ino == key->ino &&
+                    c->entries[i].key.crtime == key->crtime &&
+                    c->entries[i].key.subvolume == key->subvolume)
+                        return &c->entries[i];
+        return NULL;
+}
+
+int image_usage_cache_lookup(ImageUsageCache *c, Image *i) {
+        _cleanup_close_ int fd = -EBADF;
+        ImageUsageKey key;
+        UsageEntry *e;
+
+        fd = image_usage_open(i, &key, NULL);
+        if (fd < 0)
+                return fd;
         e = usage_cache_find(c, &key);
-        if (e && (i->type == IMAGE_SUBVOLUME ? e->generation == key.generation
-                                             : now - e->computed_usec < c->max_age_usec)) {
-                i->usage = e->usage;
+        if (!e)
                 return 0;
-        }
+        if (key.subvolume ? e->key.generation != key.generation
+                          : now_usec(CLOCK_MONOTONIC) - e->computed_usec >= c->max_age_usec)
+                return 0;
+        i->usage = e->usage;
+        return 1;
+}
 
-        r = image_tree_usage_fd(fd, &st, &key.usage);
+int image_usage_walk(const Image *i, ImageUsageKey *ret_key, uint64_t *ret_usage) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        fd = image_usage_open(i, ret_key, &st);
+        if (fd < 0)
+                return fd;
+        return image_tree_usage_fd(fd, &st, ret_usage);
+}
+
+void image_usage_cache_put(ImageUsageCache *c, const ImageUsageKey *key, uint64_t usage) {
+        UsageEntry *e = usage_cache_find(c, key);
+
+        if (!e) {
+                if (c->n >= USAGE_CACHE_MAX)
+                        c->n = 0;
+                if (c->n == c->allocated) {
+                        size_t n = c->allocated ? c->allocated * 2 : 64;
+                        UsageEntry *p = reallocarray(c->entries, n, sizeof *p);
+                        if (!p)
+                                return; /* not remembered: the next list walks again */
+                        c->entries = p;
+                        c->allocated = n;
+                }
+                e = &c->entries[c->n++];
+        }
+        *e = (UsageEntry){ .key = *key, .computed_usec = now_usec(CLOCK_MONOTONIC), .usage = usage };
+}
+
+int image_usage_cache_get(ImageUsageCache *c, Image *i) {
+        ImageUsageKey key;
+        int r;
+
+        r = image_usage_cache_lookup(c, i);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = image_usage_walk(i, &key, &i->usage);
         if (r < 0)
                 return r;
-        i->usage = key.usage;
-        key.computed_usec = now;
-        if (e) {
-                *e = key;
-                return 1;
-        }
-        if (c->n >= USAGE_CACHE_MAX)
-                c->n = 0;
-        if (c->n == c->allocated) {
-                size_t n = c->allocated ? c->allocated * 2 : 64;
-                UsageEntry *p = reallocarray(c->entries, n, sizeof *p);
-                if (!p)
-                        return 1; /* the answer is right, just not remembered */
-                c->entries = p;
-                c->allocated = n;
-        }
-        c->entries[c->n++] = key;
+        image_usage_cache_put(c, &key, i->usage);
         return 1;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
 
@@ -23,6 +24,22 @@ int image_usage_cache_new(uint64_t max_age_usec, ImageUsageCache **ret);
 ImageUsageCache *image_usage_cache_free(ImageUsageCache *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ImageUsageCache *, image_usage_cache_free);
 
-/* Sets i->usage: from the cache when i has not changed since, else by a walk of i->path.
- * Returns 1 if it walked, 0 if the cache answered. */
+/* Which version of an image a usage belongs to. */
+typedef struct ImageUsageKey {
+        dev_t dev;
+        ino_t ino;
+        uint64_t crtime;
+        bool subvolume;
+        uint64_t generation; /* subvolumes only */
+} ImageUsageKey;
+
+/* Sets i->usage and returns 1 when the cache knows i as it is now (a stat, and an ioctl for a
+ * subvolume: cheap), 0 when it does not. */
+int image_usage_cache_lookup(ImageUsageCache *c, Image *i);
+/* The walk, and the version of i it was made on; may run elsewhere (a worker) and be
+ * handed to image_usage_cache_put(). */
+int image_usage_walk(const Image *i, ImageUsageKey *ret_key, uint64_t *ret_usage);
+void image_usage_cache_put(ImageUsageCache *c, const ImageUsageKey *key, uint64_t usage);
+
+/* Lookup, else walk and put. Returns 1 if it walked, 0 if the cache answered. */
 int image_usage_cache_get(ImageUsageCache *c, Image *i);

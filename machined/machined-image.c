@@ -74,19 +74,22 @@ static bool image_in_use(const char *name, void *userdata) {
 
 /* ---- workers ---- */
 
-/* What a worker sends up its pipe: any number of progress messages, then one result. Each is
- * written whole in one write() below PIPE_BUF, so reads never see half of one. */
+/* What a worker sends up its pipe: any number of progress or usage messages, then one result.
+ * Each is written whole in one write() below PIPE_BUF, so reads never see half of one. */
 typedef enum ImageJobMessageType {
         IMAGE_JOB_PROGRESS,
+        IMAGE_JOB_USAGE,
         IMAGE_JOB_RESULT,
 } ImageJobMessageType;
 
 typedef struct ImageJobMessage {
         ImageJobMessageType type;
         int r;
-        CreatePhase phase;
-        unsigned done, total;
-        char detail[512];
+        CreatePhase phase;     /* PROGRESS */
+        unsigned done, total;  /* PROGRESS */
+        ImageUsageKey key;     /* USAGE */
+        uint64_t usage;        /* USAGE */
+        char detail[512];      /* RESULT */
 } ImageJobMessage;
 
 /* The worker's side. */
@@ -98,15 +101,31 @@ typedef struct ImageWorker {
 } ImageWorker;
 
 typedef int (*ImageJobFunc)(Manager *m, char **args, ImageWorker *w);
+/* Called with the worker's result instead of replying to the job's message. */
+typedef void (*ImageJobDoneFunc)(Manager *m, int r);
 
 typedef struct ImageJob {
         Manager *manager;
         sd_bus_message *message;
+        ImageJobDoneFunc done;
         sd_event_source *source;
         char *name; /* for error messages and progress signals */
         pid_t pid;
         int fd;
 } ImageJob;
+
+/* ListImages: the usage of images that did not change comes from this cache; the others are
+ * walked by one worker at a time, and every ListImages that arrives meanwhile is answered
+ * when it is done. One per process, as the Manager is; lives as long as machined. */
+static struct {
+        ImageUsageCache *cache;
+        bool walking;
+        sd_bus_message **waiting;
+        size_t n_waiting;
+} usage;
+
+/* Usage of images that are not subvolumes is remembered this long (see image-usage.h). */
+#define USAGE_MAX_AGE_USEC (30ULL * 1000000ULL)
 
 static ImageJob *image_job_free(ImageJob *j) {
         if (!j)
@@ -143,7 +162,8 @@ static int image_job_io(sd_event_source *s, int fd, uint32_t revents, void *user
         ssize_t n;
 
         n = loop_read(fd, &msg, sizeof msg);
-        if (n != (ssize_t) sizeof msg || (msg.type != IMAGE_JOB_PROGRESS && msg.type != IMAGE_JOB_RESULT))
+        if (n != (ssize_t) sizeof msg ||
+            msg.type < IMAGE_JOB_PROGRESS || msg.type > IMAGE_JOB_RESULT)
                 msg = (ImageJobMessage){ .type = IMAGE_JOB_RESULT, .r = -EIO,
                                          .detail = "The image worker died." };
         msg.detail[sizeof msg.detail - 1] = 0;
@@ -151,10 +171,17 @@ static int image_job_io(sd_event_source *s, int fd, uint32_t revents, void *user
                 emit_image_progress(j->manager, j->name, &msg);
                 return 0;
         }
+        if (msg.type == IMAGE_JOB_USAGE) {
+                if (usage.cache)
+                        image_usage_cache_put(usage.cache, &msg.key, msg.usage);
+                return 0;
+        }
         /* machined lets the kernel reap its children (SA_NOCLDWAIT); a failure is fine. */
         (void) waitpid(j->pid, NULL, WNOHANG);
 
-        if (msg.r >= 0)
+        if (j->done)
+                j->done(j->manager, msg.r);
+        else if (msg.r >= 0)
                 (void) sd_bus_reply_method_return(j->message, NULL);
         else {
                 (void) reply_errno(&error, msg.r, j->name, msg.detail[0] ? msg.detail : NULL);
@@ -193,9 +220,9 @@ static void worker_progress(const CreateProgress *p, void *userdata) {
                 worker_send_pending(w);
 }
 
-/* Runs f in a child process and replies to message when it is done. */
-static int image_job_start(Manager *m, sd_bus_message *message, const char *name, ImageJobFunc f,
-                           char **args, sd_bus_error *error) {
+/* Runs f in a child process, then replies to message, or calls done if given. */
+static int image_job_start_full(Manager *m, sd_bus_message *message, const char *name,
+                                ImageJobFunc f, char **args, ImageJobDoneFunc done) {
         _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
         ImageJob *j;
         pid_t pid;
@@ -231,6 +258,7 @@ static int image_job_start(Manager *m, sd_bus_message *message, const char *name
                 return -ENOMEM;
         j->manager = m;
         j->message = sd_bus_message_ref(message);
+        j->done = done;
         j->pid = pid;
         j->fd = TAKE_FD(p[0]);
         j->name = strdup(name);
@@ -241,6 +269,11 @@ static int image_job_start(Manager *m, sd_bus_message *message, const char *name
                 return r < 0 ? r : -ENOMEM;
         }
         return 1;
+}
+
+static int image_job_start(Manager *m, sd_bus_message *message, const char *name, ImageJobFunc f,
+                           char **args, sd_bus_error *error) {
+        return image_job_start_full(m, message, name, f, args, NULL);
 }
 
 static int job_clone(Manager *m, char **a, ImageWorker *w) {
@@ -313,6 +346,21 @@ static int job_create(Manager *m, char **a, ImageWorker *w) {
         return r;
 }
 
+/* Walks the images named in a, for the usage cache of the parent. */
+static int job_usage(Manager *m, char **a, ImageWorker *w) {
+        STRV_FOREACH(name, a) {
+                _cleanup_(image_freep) Image *i = NULL;
+                ImageJobMessage msg = { .type = IMAGE_JOB_USAGE };
+
+                /* gone or replaced meanwhile: the list shows no usage for it */
+                if (image_get(m->pool, *name, 0, &i) < 0 ||
+                    image_usage_walk(i, &msg.key, &msg.usage) < 0)
+                        continue;
+                (void) loop_write(w->fd, &msg, sizeof msg);
+        }
+        return 0;
+}
+
 /* ---- methods ---- */
 
 static int check_name(const char *name, sd_bus_error *error) {
@@ -333,32 +381,29 @@ static int image_object_path(const char *name, char **ret) {
         return sd_bus_path_encode(MACHINED_IMAGE_PATH_PREFIX, name, ret);
 }
 
-/* Usage of images that are not subvolumes is remembered this long (see image-usage.h). */
-#define USAGE_MAX_AGE_USEC (30ULL * 1000000ULL)
-
-/* One per process, as the Manager is; lives as long as machined. */
-static ImageUsageCache *usage_cache;
-
-static int method_list_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+/* Sends the list of images to message, with the usage the cache knows (UINT64_MAX for the
+ * others). With ret_missing, sends nothing when the cache misses images, names them there
+ * and returns 1. */
+static int send_image_list(Manager *m, sd_bus_message *message, char ***ret_missing) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
+        _cleanup_strv_free_ char **missing = NULL;
         Image **list = NULL;
         size_t n = 0;
         int r;
 
-        if (!usage_cache) {
-                r = image_usage_cache_new(USAGE_MAX_AGE_USEC, &usage_cache);
-                if (r < 0)
-                        return r;
-        }
         r = image_list(m->pool, 0, &list, &n);
         if (r < 0)
-                return reply_errno(error, r, m->pool, "Failed to list images");
-        /* A walk only for images that changed since the last list; one that cannot be
-         * walked shows no usage rather than failing the whole list. */
-        for (size_t i = 0; i < n; i++)
-                (void) image_usage_cache_get(usage_cache, list[i]);
-        r = sd_bus_message_new_method_return(message, &reply);
+                return r;
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                if (image_usage_cache_lookup(usage.cache, list[i]) <= 0 && ret_missing)
+                        r = strv_extend(&missing, list[i]->name);
+        if (r >= 0 && missing) {
+                image_list_free(list, n);
+                *ret_missing = TAKE_PTR(missing);
+                return 1;
+        }
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(message, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(ssbttto)");
         for (size_t i = 0; r >= 0 && i < n; i++) {
@@ -376,6 +421,57 @@ static int method_list_images(sd_bus_message *message, void *userdata, sd_bus_er
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static void usage_walk_done(Manager *m, int result) {
+        sd_bus_message **waiting = TAKE_PTR(usage.waiting);
+        size_t n = usage.n_waiting;
+        int r;
+
+        usage.walking = false;
+        usage.n_waiting = 0;
+        /* Whatever the walk found is in the cache now; images it could not walk, or that
+         * changed again meanwhile, are listed without usage rather than walked once more. */
+        for (size_t i = 0; i < n; i++) {
+                r = send_image_list(m, waiting[i], NULL);
+                if (r < 0)
+                        (void) sd_bus_reply_method_errnof(waiting[i], r, "Failed to list images: %m");
+                sd_bus_message_unref(waiting[i]);
+        }
+        free(waiting);
+}
+
+static int method_list_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_strv_free_ char **missing = NULL;
+        Manager *m = userdata;
+        sd_bus_message **w;
+        int r;
+
+        if (!usage.cache) {
+                r = image_usage_cache_new(USAGE_MAX_AGE_USEC, &usage.cache);
+                if (r < 0)
+                        return r;
+        }
+        r = send_image_list(m, message, &missing);
+        if (r < 0)
+                return reply_errno(error, r, m->pool, "Failed to list images");
+        if (r == 0)
+                return 1;
+
+        /* Some images are new or changed: the walk goes to a worker, so that a list of many
+         * big trees does not stop machined from serving anyone else. */
+        w = reallocarray(usage.waiting, usage.n_waiting + 1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        usage.waiting = w;
+        if (!usage.walking) {
+                r = image_job_start_full(m, NULL, "", job_usage, missing, usage_walk_done);
+                if (r < 0)
+                        return r;
+                usage.walking = true;
+        }
+        usage.waiting[usage.n_waiting++] = sd_bus_message_ref(message);
+        return 1;
 }
 
 static int method_get_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {

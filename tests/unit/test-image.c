@@ -270,10 +270,23 @@ TEST(image_usage_cache) {
         ASSERT_OK(image_usage_cache_new(60ULL * 1000000ULL, &c));
         ASSERT_OK(image_usage_cache_new(0, &c0));
 
+        ASSERT_EQ(image_usage_cache_lookup(c, &i), 0);
         ASSERT_EQ(image_usage_cache_get(c, &i), 1);
         first = i.usage;
         ASSERT_EQ(image_usage_cache_get(c, &i), 0);
         ASSERT_EQ(i.usage, first);
+
+        /* a walk made elsewhere (machined's worker) fills the cache through put */
+        ImageUsageKey key;
+        uint64_t walked;
+        ASSERT_EQ(image_usage_cache_lookup(c0, &i), 0);
+        ASSERT_OK(image_usage_walk(&i, &key, &walked));
+        ASSERT_EQ(walked, first);
+        image_usage_cache_put(c, &key, 4242);
+        i.usage = 0;
+        ASSERT_EQ(image_usage_cache_lookup(c, &i), 1);
+        ASSERT_EQ(i.usage, 4242u);
+        image_usage_cache_put(c, &key, first);
 
         ASSERT_TRUE(mkdir(sub, 0700) >= 0);
         fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
