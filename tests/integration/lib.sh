@@ -21,6 +21,8 @@ cleanup_lib() {
     rm -rf "$WORK"
 }
 trap cleanup_lib EXIT
+# meson ends a test that times out with SIGTERM: leave through the EXIT trap then too.
+trap 'exit 143' TERM; trap 'exit 130' INT; trap 'exit 129' HUP
 
 ok() { N=$((N + 1)); echo "ok $N - $*"; }
 fail() { echo "not ok - $*" >&2; exit 1; }
