@@ -313,18 +313,18 @@ static int job_import(Manager *m, char **a, ImageWorker *w) {
 }
 
 static int job_copy(Manager *m, char **a, ImageWorker *w) {
-        _cleanup_close_ int pool = -EBADF, root = -EBADF, lock = -EBADF;
+        _cleanup_(image_ref_done) ImageRef ref = IMAGE_REF_NULL;
+        _cleanup_close_ int root = -EBADF;
         int r;
 
-        r = image_pool_open(m->pool, &pool, NULL);
+        r = image_ref_open(m->pool, a[1], NULL, &ref);
         if (r < 0)
                 return r;
-        r = image_lock(pool, a[1], &lock);
-        if (r < 0)
-                return r;
-        root = openat(pool, a[1], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (ref.type == IMAGE_RAW)
+                return -ENOENT; /* no tree to copy into or out of */
+        root = openat(ref.pool_fd, ref.file, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (root < 0)
-                return errno == ENOENT ? -ENOENT : -errno;
+                return -errno;
         r = streq(a[0], "to") ? copy_to_tree(root, a[2], a[3]) : copy_from_tree(root, a[2], a[3]);
         if (r < 0 && r != -ENOENT && r != -EEXIST)
                 snprintf(w->result.detail, sizeof w->result.detail, "Failed to copy %s %s", a[0],

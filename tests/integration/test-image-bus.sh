@@ -114,6 +114,9 @@ expect_rc 0 nc copy-from c4 /etc/hostname "$WORK/hostname"
 echo hello >"$WORK/hello"
 expect_rc 0 nc copy-to c4 "$WORK/hello" /root/hello
 [ "$(cat "$POOL/c4/root/hello")" = hello ] || fail "copy-to"
+expect_rc 3 nc copy-to nosuch "$WORK/hello" /root/hello
+expect_rc 3 nc copy-from nosuch /etc/hostname "$WORK/nosuch-hostname"
+[ ! -e "$WORK/nosuch-hostname" ] || fail "copy-from a missing image made a file"
 python3 - "$WORK/evil.tar" <<'PY'
 import io, sys, tarfile
 with tarfile.open(sys.argv[1], "w") as t:
