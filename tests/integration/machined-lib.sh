@@ -18,7 +18,6 @@ cleanup_machined() {
     # Machines first (their supervisors clean up after themselves), then machined and bus.
     for f in "$STATE"/machines/*; do
         [ -f "$f" ] || continue
-        case "$f" in *.log | *.lock | *.console) continue ;; esac
         s=$(sed -n 's/^SUPERVISOR=//p' "$f")
         [ -n "$s" ] && kill -9 "$s" 2>/dev/null || true
     done

@@ -71,6 +71,19 @@ expect_rc 0 nc list-images
 grep -Eq '^box2 +subvolume +no ' <<<"$OUT" || fail "box2 not listed: $OUT"
 ok "second create snapshots the cached base: $ms ms"
 
+# --- the created image boots through machined, reaches multi-user, powers off
+expect_rc 0 nc start box2
+booted() { nc status box2 2>/dev/null | grep -q "State: running"; }
+wait_until 120 booted || { nc status box2 >&2 || true; fail "box2 did not reach running"; }
+expect_rc 0 nc shell box2 -- systemctl is-active multi-user.target
+[ "$OUT" = active ] || fail "multi-user.target in box2: $OUT"
+expect_rc 0 nc shell box2 -- sh -c 'systemctl --failed --no-legend | wc -l'
+[ "$OUT" = 0 ] || { nc shell box2 -- systemctl --failed >&2 || true; fail "failed units in box2"; }
+expect_rc 0 nc poweroff box2
+gone() { ! nc status box2 >/dev/null 2>&1; }
+wait_until 60 gone || fail "box2 did not power off"
+ok "the created image boots through machined to multi-user.target with no failed unit and powers off"
+
 # --- the same on machined's private socket, without the dbus-daemon: progress still comes
 expect_rc 0 env DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/none "$NSPAWNCTL" create box3
 grep -q '^snapshot' <<<"$OUT" && grep -q '^Created image box3' <<<"$OUT" || fail "create on the private socket: $OUT"
