@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -451,4 +453,37 @@ int run_container(Run *run) {
                         machine_record_remove(c->state_dir, c->spawn.machine);
         }
         return status;
+}
+
+_noreturn_ void guard_run(const SuperviseConfig *c, int pipe_fd) {
+        _cleanup_free_ char *lock_path = machine_state_path(c->state_dir, c->spawn.machine, MACHINE_LOCK);
+        char b = 0;
+        int lock_fd;
+
+        (void) prctl(PR_SET_NAME, "nspawnctl-guard");
+        (void) signal(SIGINT, SIG_IGN);
+        (void) signal(SIGTERM, SIG_IGN);
+        (void) signal(SIGHUP, SIG_IGN);
+
+        while (read(pipe_fd, &b, 1) == 1 && b != 'd')
+                ;
+        if (b == 'd')
+                _exit(EXIT_SUCCESS);
+
+        /* The supervisor died without cleaning up. Its name lock tells us when nobody holds
+         * the name any more (the container's copy goes with it), and that nobody else took
+         * over meanwhile. */
+        lock_fd = lock_path ? open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW) : -1;
+        if (lock_fd >= 0)
+                (void) flock(lock_fd, LOCK_EX);
+        for (int i = 0; i < 200; i++) {
+                if (cgroup_remove(c->spawn.cgroup_mode, c->spawn.cgroup_path) >= 0)
+                        break;
+                usleep(50 * 1000);
+        }
+        if (c->register_machine)
+                machine_record_remove(c->state_dir, c->spawn.machine);
+        if (lock_fd >= 0 && lock_path)
+                (void) unlink(lock_path);
+        _exit(EXIT_SUCCESS);
 }

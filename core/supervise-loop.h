@@ -55,6 +55,12 @@ int run_container(Run *run);
 
 /* The signals the supervisor takes through its signalfd. */
 void supervise_signal_mask(sigset_t *ret);
+/* The cleanup guard: a small process that outlives a supervisor killed with SIGKILL and
+ * removes what it owned - the cgroup (once the container's processes are gone, which
+ * PDEATHSIG and the PID namespace make quick), the machine record and the name lock. It
+ * waits for EOF on pipe_fd; on a normal exit the supervisor sends 'd' first (see
+ * guard_dismiss()) and the guard just leaves. Never returns. */
+_noreturn_ void guard_run(const SuperviseConfig *c, int pipe_fd);
 /* Tell the cleanup guard that we cleaned up ourselves. */
 void guard_dismiss(int *fd);
 int remove_cgroup_when_empty(const SuperviseConfig *c);

@@ -20,10 +20,8 @@
 #include "util/strv.h"
 #include "util/util.h"
 
-/* A small process that outlives a supervisor killed with SIGKILL and removes what it
- * owned: the cgroup (once the container's processes are gone, which PDEATHSIG and the
- * PID namespace make quick), the machine record and the name lock. On a normal exit the
- * supervisor sends 'd' first and the guard just leaves. */
+/* Starts the cleanup guard (see guard_run()) with the read end of a pipe whose write end
+ * only the supervisor holds. */
 static int guard_start(const SuperviseConfig *c, int *ret_fd) {
         int p[2];
         pid_t pid;
@@ -38,12 +36,7 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
                 return e;
         }
         if (pid == 0) {
-                char b = 0;
-                _cleanup_free_ char *lock_path = machine_state_path(c->state_dir, c->spawn.machine, MACHINE_LOCK);
-                int lock_fd;
-
                 (void) setsid();
-                (void) prctl(PR_SET_NAME, "nspawnctl-guard");
                 /* Keep only the pipe: in particular not the supervisor's copy of the lock
                  * or the console, which would keep them alive after it died. */
                 if (fd_move_to(p[0], 3) < 0)
@@ -55,29 +48,22 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
                 sigset_t none;
                 sigemptyset(&none);
                 (void) sigprocmask(SIG_SETMASK, &none, NULL);
-                (void) signal(SIGINT, SIG_IGN);
-                (void) signal(SIGTERM, SIG_IGN);
-                (void) signal(SIGHUP, SIG_IGN);
 
-                while (read(3, &b, 1) == 1 && b != 'd')
-                        ;
-                if (b == 'd')
-                        _exit(EXIT_SUCCESS);
-
-                /* The name lock tells us nobody else took over meanwhile. */
-                lock_fd = lock_path ? open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW) : -1;
-                if (lock_fd >= 0)
-                        (void) flock(lock_fd, LOCK_EX);
-                for (int i = 0; i < 200; i++) {
-                        if (cgroup_remove(c->spawn.cgroup_mode, c->spawn.cgroup_path) >= 0)
-                                break;
-                        usleep(50 * 1000);
+                /* It waits as long as the machine lives: as the small static binary, not as
+                 * a copy of this one with all its libraries. */
+                if (c->supervise_binary) {
+                        char flags[4] = "", *argv[] = {
+                                (char *) "nspawnctl-guard", (char *) "--guard",
+                                strjoin("--machine=", c->spawn.machine), strjoin("--state-dir=", c->state_dir),
+                                strjoin("--cgroup-mode=", cgroup_mode_to_string(c->spawn.cgroup_mode)),
+                                strjoin("--cgroup=", c->spawn.cgroup_path), NULL, NULL,
+                        };
+                        if (c->register_machine)
+                                strcpy(flags, "r");
+                        argv[6] = strjoin("--flags=", flags);
+                        execv(c->supervise_binary, argv);
                 }
-                if (c->register_machine)
-                        machine_record_remove(c->state_dir, c->spawn.machine);
-                if (lock_fd >= 0 && lock_path)
-                        (void) unlink(lock_path);
-                _exit(EXIT_SUCCESS);
+                guard_run(c, 3);
         }
         safe_close(p[0]);
         *ret_fd = p[1];

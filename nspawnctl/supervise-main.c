@@ -31,12 +31,14 @@ int main(int argc, char *argv[]) {
                 { "console", required_argument, NULL, 'C' },     { "flags", required_argument, NULL, 'F' },
                 { "kill-timeout", required_argument, NULL, 'k' }, { "ready-timeout", required_argument, NULL, 'r' },
                 { "timestamp", required_argument, NULL, 't' },   { "state", required_argument, NULL, 'S' },
+                { "guard", no_argument, NULL, 'g' },
                 {}
         };
         SuperviseConfig c = {};
         int fds[7] = { -1, -1, -1, -1, -1, -1, -1 }, pid = 0, opt, status;
         unsigned long long rt = 0, mono = 0;
         const char *state = "opening";
+        bool guard = false;
         sigset_t mask;
         Run run;
 
@@ -63,8 +65,15 @@ int main(int argc, char *argv[]) {
                 case 'r': if (safe_atou64(optarg, &c.ready_timeout_usec) < 0) return EXIT_FAILURE; break;
                 case 't': if (sscanf(optarg, "%llu:%llu", &rt, &mono) != 2) return EXIT_FAILURE; break;
                 case 'S': state = optarg; break;
+                case 'g': guard = true; break;
                 default: return EXIT_FAILURE;
                 }
+        }
+        /* The cleanup guard of a supervisor (see guard_run()), its pipe on fd 3. */
+        if (guard) {
+                if (!c.spawn.machine || !c.state_dir || c.spawn.cgroup_mode < 0 || !c.spawn.cgroup_path)
+                        return EXIT_FAILURE;
+                guard_run(&c, 3);
         }
         if (pid <= 0 || !c.spawn.machine || !c.spawn.directory || !c.spawn.machine_id || !c.state_dir ||
             c.spawn.cgroup_mode < 0 || !c.spawn.cgroup_path || c.spawn.console < 0) {
