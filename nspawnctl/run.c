@@ -120,6 +120,47 @@ static void format_uuid(const char *hex, char out[37]) {
         snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
+/* The cgroup layout the container gets: the host's, or NSPAWNCTL_CGROUP_MODE (like
+ * SYSTEMD_NSPAWN_UNIFIED_HIERARCHY) where the host allows it. Logs. */
+static int container_cgroup_mode(CGroupMode *ret) {
+        const char *mode = getenv("NSPAWNCTL_CGROUP_MODE");
+        int r;
+
+        r = cgroup_detect_mode(ret);
+        if (r < 0)
+                return log_error_errno(r, "Failed to find out how cgroups are mounted on this host: %m");
+        if (isempty(mode))
+                return 0;
+        CGroupMode m = cgroup_mode_from_string(mode);
+        if (m < 0)
+                return log_error_errno(-EINVAL, "Invalid NSPAWNCTL_CGROUP_MODE=%s: use unified, hybrid or legacy.", mode);
+        if (cgroup_mode_supported(m) < 0)
+                return log_error_errno(-EOPNOTSUPP, "NSPAWNCTL_CGROUP_MODE=%s is not possible on this host.", mode);
+        *ret = m;
+        return 0;
+}
+
+/* The small static supervisor to hand over to: next to us (build tree), or installed. */
+static char *find_supervise_binary(void) {
+        char self[PATH_MAX], *slash;
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+        if (n > 0) {
+                self[n] = 0;
+                slash = strrchr(self, '/');
+                if (slash) {
+                        *slash = 0;
+                        char *p = strjoin(self, "/nspawnctl-supervise");
+                        if (p && access(p, X_OK) >= 0)
+                                return p;
+                        free(p);
+                }
+        }
+        if (access(LIBEXECDIR "/nspawnctl-supervise", X_OK) >= 0)
+                return strdup(LIBEXECDIR "/nspawnctl-supervise");
+        return NULL;
+}
+
 int verb_run(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -318,40 +359,15 @@ int verb_run(int argc, char *argv[]) {
                 return EXIT_FAIL;
         }
 
-        r = cgroup_detect_mode(&c.spawn.cgroup_mode);
+        r = container_cgroup_mode(&c.spawn.cgroup_mode);
         if (r < 0)
-                return log_error_errno(r, "Failed to find out how cgroups are mounted on this host: %m"), EXIT_FAIL;
-        /* Like SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: choose the layout the container sees. */
-        const char *mode = getenv("NSPAWNCTL_CGROUP_MODE");
-        if (!isempty(mode)) {
-                CGroupMode m = cgroup_mode_from_string(mode);
-                if (m < 0)
-                        return log_error("Invalid NSPAWNCTL_CGROUP_MODE=%s: use unified, hybrid or legacy.", mode), EXIT_USAGE;
-                if (cgroup_mode_supported(m) < 0)
-                        return log_error("NSPAWNCTL_CGROUP_MODE=%s is not possible on this host.", mode), EXIT_FAIL;
-                c.spawn.cgroup_mode = m;
-        }
+                return r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
         _cleanup_free_ char *cg = NULL;
         if (cgroup_path_for_container(a.machine, &cg) < 0)
                 return log_oom(), EXIT_FAIL;
         c.spawn.cgroup_path = cg;
 
-        /* Hand over to the small static supervisor next to us (build tree) or installed. */
-        _cleanup_free_ char *sup = NULL;
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n > 0) {
-                self[n] = 0;
-                char *slash = strrchr(self, '/');
-                if (slash) {
-                        *slash = 0;
-                        sup = strjoin(self, "/nspawnctl-supervise");
-                }
-        }
-        if (sup && access(sup, X_OK) < 0)
-                sup = mfree(sup);
-        if (!sup && access(LIBEXECDIR "/nspawnctl-supervise", X_OK) >= 0)
-                sup = strdup(LIBEXECDIR "/nspawnctl-supervise");
+        _cleanup_free_ char *sup = find_supervise_binary();
         c.supervise_binary = sup;
         /* main()'s argv, which verb_run() sees shifted by one, for --restart-on-reboot. */
         c.original_argv = argv - 1;
