@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "child-report.h"
 #include "machine-exec.h"
 #include "pty.h"
 #include "seccomp-policy.h"
@@ -94,11 +95,9 @@ static _noreturn_ void child_fail(int sock, int r, MachineExecFailure failure, i
         ExecMsg m = { .type = MSG_ERROR, .error = r < 0 ? -r : r, .failure = failure };
         va_list ap;
 
-        errno = m.error;
         va_start(ap, fmt);
-        vsnprintf(m.message, sizeof m.message, fmt, ap);
+        child_report_send(sock, &m, sizeof m, m.message, sizeof m.message, m.error, fmt, ap);
         va_end(ap);
-        (void) send(sock, &m, sizeof m, MSG_NOSIGNAL);
         _exit(exit_status);
 }
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "child-report.h"
 #include "mount.h"
 #include "pty.h"
 #include "seccomp-policy.h"
@@ -114,11 +115,9 @@ static _noreturn_ void child_fail(int sock, int r, int exit_status, const char *
         ChildMsg m = { .type = MSG_ERROR, .error = r < 0 ? -r : r, .exit_status = exit_status };
         va_list ap;
 
-        errno = m.error;
         va_start(ap, fmt);
-        vsnprintf(m.message, sizeof m.message, fmt, ap);
+        child_report_send(sock, &m, sizeof m, m.message, sizeof m.message, m.error, fmt, ap);
         va_end(ap);
-        (void) send(sock, &m, sizeof m, MSG_NOSIGNAL);
         _exit(exit_status);
 }
 
