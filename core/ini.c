@@ -1,14 +1,45 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ini.h"
 #include "macro.h"
 #include "util/strv.h"
 #include "util/util.h"
+
+int ini_open(const char *path, FILE **ret) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        FILE *f;
+
+        assert(path);
+        assert(ret);
+
+        /* O_NONBLOCK so that a FIFO planted where a settings file or template is expected
+         * cannot hang us; anything but a regular file is refused right after. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+
+        f = fdopen(fd, "r");
+        if (!f)
+                return -errno;
+        TAKE_FD(fd);
+        *ret = f;
+        return 0;
+}
 
 static int ini_format(IniParser *p, char **ret, const char *format, va_list ap) {
         _cleanup_free_ char *msg = NULL;

@@ -24,6 +24,10 @@ typedef struct IniParser {
 typedef int (*IniAssignment)(IniParser *p, const char *section, const char *key, const char *value,
                              void *userdata);
 
+/* Opens path for reading as a FILE. Refuses a directory with -EISDIR and anything else
+ * that is not a regular file with -EBADFD. */
+int ini_open(const char *path, FILE **ret);
+
 /* Records "FILE:LINE: message" as the error and returns -EBADMSG (-ENOMEM if it cannot). */
 int ini_syntax_error(IniParser *p, const char *format, ...) __attribute__((format(printf, 2, 3)));
 /* Appends "FILE:LINE: message" to the warnings. */

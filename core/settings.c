@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "ini.h"
 #include "macro.h"
@@ -427,29 +425,15 @@ int settings_parse(FILE *f, const char *filename, SettingsTrust trust, Settings 
 
 int settings_load(const char *path, SettingsTrust trust, Settings **ret, char **ret_error,
                   char ***ret_warnings) {
-        _cleanup_close_ int fd = -EBADF;
         _cleanup_fclose_ FILE *f = NULL;
-        struct stat st;
+        int r;
 
         if (!path || !ret)
                 return -EINVAL;
 
-        /* O_NONBLOCK so that a FIFO planted where a settings file is expected cannot hang
-         * us; anything but a regular file is refused right after. */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-
-        f = fdopen(fd, "r");
-        if (!f)
-                return -errno;
-        TAKE_FD(fd);
+        r = ini_open(path, &f);
+        if (r < 0)
+                return r;
 
         return settings_parse(f, path, trust, ret, ret_error, ret_warnings);
 }

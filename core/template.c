@@ -288,30 +288,6 @@ int template_parse(FILE *f, const char *filename, const char *name, Template **r
         return 0;
 }
 
-static int open_regular_file(const char *path, FILE **ret) {
-        _cleanup_close_ int fd = -EBADF;
-        struct stat st;
-        FILE *f;
-
-        /* O_NONBLOCK: a FIFO in a search dir must not hang us. */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-
-        f = fdopen(fd, "r");
-        if (!f)
-                return -errno;
-        TAKE_FD(fd);
-        *ret = f;
-        return 0;
-}
-
 const char *const *template_default_search_dirs(void) {
         static const char *const dirs[] = {
                 "/etc/nspawnctl/templates",
@@ -338,7 +314,7 @@ int template_load(const char *name, const char *const *search_dirs, Template **r
                 if (!path)
                         return -ENOMEM;
 
-                r = open_regular_file(path, &f);
+                r = ini_open(path, &f);
                 if (r == -ENOENT || r == -ENOTDIR)
                         continue;
                 if (r < 0)
