@@ -456,29 +456,89 @@ static int open_dir(const char *p) {
         return fd < 0 ? -errno : fd;
 }
 
+/* What every post setup test starts from: make_tree() in a scratch dir, a template and
+ * an fd of the tree's root. */
+typedef struct TestTree {
+        char *dir;
+        char *root;
+        Template *template;
+        int fd;
+} TestTree;
+
+static void test_tree_done(TestTree *tree) {
+        safe_close(tree->fd);
+        template_free(tree->template);
+        free(tree->root);
+        rm_rf_freep(&tree->dir);
+}
+
+static int test_tree_setup(TestTree *tree, const char *template_text) {
+        int r;
+
+        tree->dir = scratch();
+        if (!tree->dir)
+                return -ENOMEM;
+        r = make_tree(tree->dir, &tree->root);
+        if (r < 0)
+                return r;
+        r = parse_string(template_text, &tree->template, NULL);
+        if (r < 0)
+                return r;
+        tree->fd = open_dir(tree->root);
+        return tree->fd < 0 ? tree->fd : 0;
+}
+
+/* A file under a directory with the contents it should have, or a symlink with its
+ * target. */
+typedef struct FileWant {
+        const char *path;
+        const char *contents;
+        const char *target;
+} FileWant;
+
+/* Prints the first file that is not as wanted, so the failed assertion names it. */
+static bool files_match(const char *dir, const FileWant *want, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *c = want[i].target ? readlink_at(dir, want[i].path)
+                                                        : read_at(dir, want[i].path);
+                const char *w = want[i].target ?: want[i].contents;
+
+                if (!c || !streq(c, w)) {
+                        fprintf(stderr, "%s/%s: \"%s\", expected \"%s\"\n", dir, want[i].path, strna(c), w);
+                        return false;
+                }
+        }
+        return true;
+}
+
 static void post_setup_impl(int *_failed_, bool fallback) {
+        static const FileWant want[] = {
+                { "etc/hostname", "mybox\n" },
+                { "etc/machine-id", "" },
+                { "var/lib/dbus/machine-id", .target = "/etc/machine-id" },
+                { "etc/systemd/system/multi-user.target.wants/systemd-networkd.service",
+                  .target = "/usr/lib/systemd/system/systemd-networkd.service" },
+                { "etc/systemd/system/sockets.target.wants/systemd-networkd.socket",
+                  .target = "/usr/lib/systemd/system/systemd-networkd.socket" },
+                { "etc/systemd/system/dbus-org.freedesktop.network1.service",
+                  .target = "/usr/lib/systemd/system/systemd-networkd.service" },
+                { "etc/systemd/system/sysinit.target.wants/systemd-resolved.service",
+                  .target = "/usr/lib/systemd/system/systemd-resolved.service" },
+                { "etc/systemd/system/dbus-org.freedesktop.resolve1.service",
+                  .target = "/usr/lib/systemd/system/systemd-resolved.service" },
+                { "etc/resolv.conf", .target = "../run/systemd/resolve/stub-resolv.conf" },
+        };
         template_set_openat2_enabled(!fallback);
-        _cleanup_rm_rf_ char *d = scratch();
-        _cleanup_(template_freep) Template *t = NULL;
-        _cleanup_free_ char *root = NULL, *c = NULL;
-        _cleanup_close_ int fd = -EBADF;
+        _cleanup_(test_tree_done) TestTree tree = { .fd = -EBADF };
+        const char *root = NULL;
+        _cleanup_free_ char *c = NULL;
 
-        ASSERT_TRUE(d);
-        ASSERT_OK(make_tree(d, &root));
-        ASSERT_OK(parse_string(networkd_template, &t, NULL));
-        ASSERT_OK(fd = open_dir(root));
-        ASSERT_OK(template_post_setup(t, fd, "mybox"));
+        ASSERT_OK(test_tree_setup(&tree, networkd_template));
+        root = tree.root;
+        ASSERT_OK(template_post_setup(tree.template, tree.fd, "mybox"));
 
-        c = read_at(root, "etc/hostname");
-        ASSERT_STREQ(c, "mybox\n");
-        free(c);
-        c = read_at(root, "etc/machine-id");
-        ASSERT_STREQ(c, "");
+        ASSERT_TRUE(files_match(root, want, ELEMENTSOF(want)));
         ASSERT_EQ(lmode_at(root, "etc/machine-id") & 07777, 0444);
-        free(c);
-        c = readlink_at(root, "var/lib/dbus/machine-id");
-        ASSERT_STREQ(c, "/etc/machine-id");
-        free(c);
 
         /* console was there already: not added twice; the missing newline is mended. */
         c = read_at(root, "etc/securetty");
@@ -491,96 +551,64 @@ static void post_setup_impl(int *_failed_, bool fallback) {
         c = read_at(root, "etc/systemd/network/80-nspawnctl-container.network");
         ASSERT_TRUE(c && strstr(c, "Name=host0 eth*\n") && strstr(c, "DHCP=yes\n"));
         free(c);
-        c = readlink_at(root, "etc/systemd/system/multi-user.target.wants/systemd-networkd.service");
-        ASSERT_STREQ(c, "/usr/lib/systemd/system/systemd-networkd.service");
-        free(c);
-        c = readlink_at(root, "etc/systemd/system/sockets.target.wants/systemd-networkd.socket");
-        ASSERT_STREQ(c, "/usr/lib/systemd/system/systemd-networkd.socket");
-        free(c);
-        c = readlink_at(root, "etc/systemd/system/dbus-org.freedesktop.network1.service");
-        ASSERT_STREQ(c, "/usr/lib/systemd/system/systemd-networkd.service");
-        free(c);
-        c = readlink_at(root, "etc/systemd/system/sysinit.target.wants/systemd-resolved.service");
-        ASSERT_STREQ(c, "/usr/lib/systemd/system/systemd-resolved.service");
-        free(c);
-        c = readlink_at(root, "etc/systemd/system/dbus-org.freedesktop.resolve1.service");
-        ASSERT_STREQ(c, "/usr/lib/systemd/system/systemd-resolved.service");
-        free(c);
-        c = readlink_at(root, "etc/resolv.conf");
-        ASSERT_STREQ(c, "../run/systemd/resolve/stub-resolv.conf");
-        free(c);
         c = NULL;
 
         /* Running it again changes nothing and fails on nothing. */
-        ASSERT_OK(template_post_setup(t, fd, "mybox"));
+        ASSERT_OK(template_post_setup(tree.template, tree.fd, "mybox"));
         c = read_at(root, "etc/securetty");
         ASSERT_EQ(count_lines(c, "pts/0"), 1);
         ASSERT_EQ(count_lines(c, "console"), 1);
 }
 
 TEST(post_setup_keep_and_hostname) {
-        _cleanup_rm_rf_ char *d = scratch();
-        _cleanup_(template_freep) Template *t = NULL;
-        _cleanup_free_ char *root = NULL, *c = NULL;
-        _cleanup_close_ int fd = -EBADF;
+        static const FileWant want[] = {
+                { "etc/hostname", "fixed.example\n" },
+                { "etc/machine-id", "uninitialized\n" },
+                /* RootLogin= and Network= unset: untouched. */
+                { "etc/securetty", "# ttys\nconsole\ntty1" },
+        };
+        _cleanup_(test_tree_done) TestTree tree = { .fd = -EBADF };
+        _cleanup_free_ char *c = NULL;
 
-        ASSERT_TRUE(d);
-        ASSERT_OK(make_tree(d, &root));
-        ASSERT_OK(parse_string("[Template]\nSuite=sid\nVariant=minbase\n[PostSetup]\nHostname=fixed.example\n"
-                               "MachineId=uninitialized\n",
-                               &t, NULL));
-        ASSERT_OK(fd = open_dir(root));
-        ASSERT_OK(template_post_setup(t, fd, "image"));
-        c = read_at(root, "etc/hostname");
-        ASSERT_STREQ(c, "fixed.example\n");
-        free(c);
-        c = read_at(root, "etc/machine-id");
-        ASSERT_STREQ(c, "uninitialized\n");
-        free(c);
-        /* RootLogin= and Network= unset: untouched. */
-        c = read_at(root, "etc/securetty");
-        ASSERT_STREQ(c, "# ttys\nconsole\ntty1");
-        free(c);
-        c = NULL;
-        ASSERT_TRUE(S_ISREG(lmode_at(root, "etc/resolv.conf")));
-        ASSERT_EQ(lmode_at(root, "etc/systemd"), 0);
+        ASSERT_OK(test_tree_setup(&tree, "[Template]\nSuite=sid\nVariant=minbase\n[PostSetup]\nHostname=fixed.example\n"
+                                         "MachineId=uninitialized\n"));
+        ASSERT_OK(template_post_setup(tree.template, tree.fd, "image"));
+        ASSERT_TRUE(files_match(tree.root, want, ELEMENTSOF(want)));
+        ASSERT_TRUE(S_ISREG(lmode_at(tree.root, "etc/resolv.conf")));
+        ASSERT_EQ(lmode_at(tree.root, "etc/systemd"), 0);
 
-        t = template_free(t);
-        ASSERT_OK(parse_string("[Template]\nSuite=sid\nVariant=minbase\n", &t, NULL));
-        ASSERT_EQ(template_post_setup(t, fd, "../etc"), -EINVAL);
-        ASSERT_EQ(template_post_setup(t, fd, "-x"), -EINVAL);
-        ASSERT_EQ(template_post_setup(t, fd, NULL), -EINVAL);
-        ASSERT_EQ(template_post_setup(t, -1, "x"), -EINVAL);
-        c = read_at(root, "etc/hostname");
+        tree.template = template_free(tree.template);
+        ASSERT_OK(parse_string("[Template]\nSuite=sid\nVariant=minbase\n", &tree.template, NULL));
+        ASSERT_EQ(template_post_setup(tree.template, tree.fd, "../etc"), -EINVAL);
+        ASSERT_EQ(template_post_setup(tree.template, tree.fd, "-x"), -EINVAL);
+        ASSERT_EQ(template_post_setup(tree.template, tree.fd, NULL), -EINVAL);
+        ASSERT_EQ(template_post_setup(tree.template, -1, "x"), -EINVAL);
+        c = read_at(tree.root, "etc/hostname");
         ASSERT_STREQ(c, "fixed.example\n");
 }
 
 TEST(post_setup_missing_units) {
-        _cleanup_rm_rf_ char *d = scratch();
-        _cleanup_(template_freep) Template *t = NULL;
-        _cleanup_free_ char *root = NULL, *p = NULL;
-        _cleanup_close_ int fd = -EBADF;
+        _cleanup_(test_tree_done) TestTree tree = { .fd = -EBADF };
 
-        ASSERT_TRUE(d);
-        ASSERT_OK(make_tree(d, &root));
-        p = strjoin(root, "/usr/lib/systemd/system/systemd-resolved.service");
-        ASSERT_TRUE(p);
-        ASSERT_OK(unlink(p));
-        ASSERT_OK(parse_string(networkd_template, &t, NULL));
-        ASSERT_OK(fd = open_dir(root));
-        ASSERT_EQ(template_post_setup(t, fd, "x"), -ENOENT);
+        ASSERT_OK(test_tree_setup(&tree, networkd_template));
+        ASSERT_OK(unlink_at(tree.root, "usr/lib/systemd/system/systemd-resolved.service"));
+        ASSERT_EQ(template_post_setup(tree.template, tree.fd, "x"), -ENOENT);
 }
 
 /* Symlinks in the tree that point at the host must not carry a single write out of it. */
 static void post_setup_symlinks_stay_inside_impl(int *_failed_, bool fallback) {
+        static const FileWant want_outside[] = {
+                { "hostname", "host\n" },
+                { "securetty", "host\n" },
+        };
         template_set_openat2_enabled(!fallback);
-        _cleanup_rm_rf_ char *d = scratch();
-        _cleanup_(template_freep) Template *t = NULL;
-        _cleanup_free_ char *root = NULL, *outside = NULL, *c = NULL, *abs_outside = NULL;
-        _cleanup_close_ int fd = -EBADF;
+        _cleanup_(test_tree_done) TestTree tree = { .fd = -EBADF };
+        _cleanup_free_ char *outside = NULL, *c = NULL, *abs_outside = NULL;
+        const char *d, *root;
 
-        ASSERT_TRUE(d);
-        ASSERT_OK(make_tree(d, &root));
+        ASSERT_OK(test_tree_setup(&tree, networkd_template));
+        d = tree.dir;
+        root = tree.root;
         ASSERT_OK(mkdir_at(d, "outside"));
         outside = strjoin(d, "/outside");
         abs_outside = strjoin(outside, "/hostname");
@@ -607,21 +635,13 @@ static void post_setup_symlinks_stay_inside_impl(int *_failed_, bool fallback) {
                 ASSERT_OK(mkdir(inner, 0755) < 0 ? -errno : 0);
         }
 
-        ASSERT_OK(parse_string(networkd_template, &t, NULL));
-        ASSERT_OK(fd = open_dir(root));
         if (fallback)
                 /* Without openat2 every symlink on the way is refused. */
-                ASSERT_TRUE(template_post_setup(t, fd, "inside") < 0);
+                ASSERT_TRUE(template_post_setup(tree.template, tree.fd, "inside") < 0);
         else
-                ASSERT_OK(template_post_setup(t, fd, "inside"));
+                ASSERT_OK(template_post_setup(tree.template, tree.fd, "inside"));
 
-        c = read_at(outside, "hostname");
-        ASSERT_STREQ(c, "host\n");
-        free(c);
-        c = read_at(outside, "securetty");
-        ASSERT_STREQ(c, "host\n");
-        free(c);
-        c = NULL;
+        ASSERT_TRUE(files_match(outside, want_outside, ELEMENTSOF(want_outside)));
         ASSERT_EQ(lmode_at(outside, "network"), 0);
         ASSERT_EQ(lmode_at(outside, "system"), 0);
         ASSERT_TRUE(S_ISREG(lmode_at(root, "etc/hostname")));
@@ -638,24 +658,19 @@ static void post_setup_symlinks_stay_inside_impl(int *_failed_, bool fallback) {
 }
 
 TEST(post_setup_dangling_symlink) {
-        _cleanup_rm_rf_ char *d = scratch();
-        _cleanup_(template_freep) Template *t = NULL;
-        _cleanup_free_ char *root = NULL, *outside = NULL;
-        _cleanup_close_ int fd = -EBADF;
+        _cleanup_(test_tree_done) TestTree tree = { .fd = -EBADF };
+        _cleanup_free_ char *outside = NULL;
 
-        ASSERT_TRUE(d);
-        ASSERT_OK(make_tree(d, &root));
-        ASSERT_OK(mkdir_at(d, "outside"));
-        outside = strjoin(d, "/outside");
+        ASSERT_OK(test_tree_setup(&tree, networkd_template));
+        ASSERT_OK(mkdir_at(tree.dir, "outside"));
+        outside = strjoin(tree.dir, "/outside");
         ASSERT_TRUE(outside);
         /* Exists on the host, not in the tree: refused, not created on either side. */
-        ASSERT_OK(symlink_at(outside, root, "etc/systemd"));
-        ASSERT_OK(parse_string(networkd_template, &t, NULL));
-        ASSERT_OK(fd = open_dir(root));
-        ASSERT_TRUE(template_post_setup(t, fd, "x") < 0);
+        ASSERT_OK(symlink_at(outside, tree.root, "etc/systemd"));
+        ASSERT_TRUE(template_post_setup(tree.template, tree.fd, "x") < 0);
         ASSERT_EQ(lmode_at(outside, "network"), 0);
         ASSERT_EQ(lmode_at(outside, "system"), 0);
-        ASSERT_TRUE(S_ISLNK(lmode_at(root, "etc/systemd")));
+        ASSERT_TRUE(S_ISLNK(lmode_at(tree.root, "etc/systemd")));
 }
 
 TEST(post_setup_etc_symlink_outside) {
