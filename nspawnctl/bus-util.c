@@ -25,6 +25,15 @@ const char *bus_state_dir(const char *arg) {
         return isempty(e) ? "/run/nspawnctl" : e;
 }
 
+int bus_parse_state_dir(const char *arg, const char **ret) {
+        if (isempty(arg)) {
+                log_error("--state-dir= needs a directory.");
+                return -EINVAL;
+        }
+        *ret = arg;
+        return 0;
+}
+
 static bool name_reachable(sd_bus *bus) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int has = 0, r;
@@ -232,4 +241,10 @@ char *cescape_for_message(const char *s) {
                 t = stpcpy(t, "...");
         *t = 0;
         return r;
+}
+
+int log_invalid(const char *what, const char *value, const char *hint) {
+        _cleanup_free_ char *e = cescape_for_message(value);
+        log_error("Invalid %s '%s'%s", what, strna(e), hint);
+        return EXIT_USAGE;
 }

@@ -10,6 +10,9 @@
  * $NSPAWNCTL_STATE_DIR, else /run/nspawnctl. */
 const char *bus_state_dir(const char *arg);
 
+/* Takes --state-dir=DIR into *ret; logs and returns -EINVAL when DIR is empty. */
+int bus_parse_state_dir(const char *arg, const char **ret);
+
 /* Connects to machined: on the system bus when machined owns (or can be activated for) its
  * name there, else on STATEDIR/private. Logs and returns EXIT_NO_SERVICE-worthy -EHOSTDOWN
  * (or -EACCES for a non-root caller that only has the private socket) when it is not
@@ -33,3 +36,10 @@ void json_print_string(const char *s);
 /* A copy of s fit for an error message: control characters, bytes of invalid UTF-8 and
  * backslashes as \xNN, cut at 80 bytes. NULL on OOM. */
 char *cescape_for_message(const char *s);
+
+/* Logs "Invalid WHAT 'VALUE'HINT" with VALUE escaped (names and option values may carry
+ * terminal escape sequences) and returns EXIT_USAGE. */
+int log_invalid(const char *what, const char *value, const char *hint);
+
+#define MACHINE_NAME_HINT                                                                  \
+        ": a host name of at most 64 bytes, labels of [A-Za-z0-9-] joined by single dots."

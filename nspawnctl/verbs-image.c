@@ -116,9 +116,8 @@ static int parse_options(const ImageVerb *v, int argc, char *argv[]) {
                         print_help(v);
                         return 0;
                 case ARG_STATE_DIR:
-                        if (isempty(optarg))
-                                return log_error("--state-dir= needs a directory."), -EXIT_USAGE;
-                        arg_state_dir = optarg;
+                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                                return -EXIT_USAGE;
                         break;
                 case ARG_JSON:
                         arg_json = true;

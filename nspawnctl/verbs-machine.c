@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,7 +19,7 @@
 #include "machine-info.h"
 #include "machined-errors.h"
 #include "names.h"
-#include "pty.h"
+#include "terminal.h"
 #include "util/strv.h"
 #include "util/util.h"
 #include "verbs.h"
@@ -131,44 +130,56 @@ static bool arg_json;
         "     --state-dir=DIR    Where machined's private socket is, when there is no\n"   \
         "                        system bus (default $NSPAWNCTL_STATE_DIR or /run/nspawnctl)\n"
 
-/* Names and option values are echoed escaped: they may carry terminal escape sequences. */
-static int log_invalid(const char *what, const char *value, const char *hint) {
-        _cleanup_free_ char *e = cescape_for_message(value);
-        log_error("Invalid %s '%s'%s", what, strna(e), hint);
-        return EXIT_USAGE;
-}
-
-#define NAME_HINT ": a host name of at most 64 bytes, labels of [A-Za-z0-9-] joined by single dots."
-
-/* Parses the options of a verb that takes exactly one machine name. Returns 1 to go on, 0
- * after --help, or an exit code (negated) on a usage error. */
-static int parse_name_verb(int argc, char *argv[], const char *usage, const char **ret_name) {
+/* Parses --help (printing help), --state-dir and, when with_json, --json: the options of
+ * every machine verb but kill. Returns 1 to go on, 0 after --help, or an exit code (negated)
+ * on a usage error. */
+static int parse_common_options(int argc, char *argv[], bool with_json, const char *help) {
         static const struct option options[] = { COMMON_OPTIONS, {} };
+        static const struct option options_json[] = {
+                COMMON_OPTIONS,
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
         int c;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "h", with_json ? options_json : options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
-                        printf("nspawnctl %s NAME\n\n%s\n\n" COMMON_HELP, argv[0], usage);
+                        fputs(help, stdout);
                         return 0;
                 case 'S':
-                        if (isempty(optarg)) {
-                                log_error("--state-dir= needs a directory.");
+                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
                                 return -EXIT_USAGE;
-                        }
-                        arg_state_dir = optarg;
+                        break;
+                case 'j':
+                        arg_json = true;
                         break;
                 default:
                         return -EXIT_USAGE;
                 }
+        return 1;
+}
+
+/* Parses the options of a verb that takes exactly one machine name. Returns 1 to go on, 0
+ * after --help, or an exit code (negated) on a usage error. */
+static int parse_name_verb(int argc, char *argv[], const char *usage, const char **ret_name) {
+        _cleanup_free_ char *help = strjoin("nspawnctl ", argv[0], " NAME\n\n", usage,
+                                            "\n\n" COMMON_HELP);
+        int r;
+
+        if (!help)
+                return log_oom(), -EXIT_FAIL;
+        r = parse_common_options(argc, argv, /* with_json= */ false, help);
+        if (r <= 0)
+                return r;
         if (optind + 1 != argc) {
                 log_error("%s: expected exactly one machine name. See 'nspawnctl %s --help'.",
                           argv[0], argv[0]);
                 return -EXIT_USAGE;
         }
         if (!machine_name_is_valid(argv[optind]))
-                return -log_invalid("machine name", argv[optind], NAME_HINT);
+                return -log_invalid("machine name", argv[optind], MACHINE_NAME_HINT);
         *ret_name = argv[optind];
         return 1;
 }
@@ -272,29 +283,15 @@ parse_fail:
 }
 
 int verb_list(int argc, char *argv[]) {
-        static const struct option options[] = { COMMON_OPTIONS, { "json", no_argument, NULL, 'j' }, {} };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        int c;
+        int r;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        printf("nspawnctl list [--json]\n\nList the running machines.\n\n"
-                               COMMON_HELP
-                               "     --json             One JSON array, for scripts\n");
-                        return EXIT_OK;
-                case 'S':
-                        if (isempty(optarg))
-                                return log_error("--state-dir= needs a directory."), EXIT_USAGE;
-                        arg_state_dir = optarg;
-                        break;
-                case 'j':
-                        arg_json = true;
-                        break;
-                default:
-                        return EXIT_USAGE;
-                }
+        r = parse_common_options(argc, argv, /* with_json= */ true,
+                                 "nspawnctl list [--json]\n\nList the running machines.\n\n"
+                                 COMMON_HELP
+                                 "     --json             One JSON array, for scripts\n");
+        if (r <= 0)
+                return -r;
         if (optind != argc)
                 return log_error("list takes no arguments."), EXIT_USAGE;
         if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
@@ -355,7 +352,6 @@ static void format_uptime(uint64_t since_usec, char *buf, size_t size) {
 }
 
 int verb_status(int argc, char *argv[]) {
-        static const struct option options[] = { COMMON_OPTIONS, { "json", no_argument, NULL, 'j' }, {} };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(machine_props_done) MachineProps p = {};
         _cleanup_free_ char *path = NULL;
@@ -363,32 +359,19 @@ int verb_status(int argc, char *argv[]) {
         size_t n = 0;
         char uptime[128];
         const char *name;
-        int c;
+        int r;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
-                switch (c) {
-                case 'h':
-                        printf("nspawnctl status NAME [--json]\n\nShow a machine: state, "
-                               "leader, root, uptime, console and processes.\n\n" COMMON_HELP
-                               "     --json             One JSON object, for scripts\n");
-                        return EXIT_OK;
-                case 'S':
-                        if (isempty(optarg))
-                                return log_error("--state-dir= needs a directory."), EXIT_USAGE;
-                        arg_state_dir = optarg;
-                        break;
-                case 'j':
-                        arg_json = true;
-                        break;
-                default:
-                        return EXIT_USAGE;
-                }
+        r = parse_common_options(argc, argv, /* with_json= */ true,
+                                 "nspawnctl status NAME [--json]\n\nShow a machine: state, "
+                                 "leader, root, uptime, console and processes.\n\n" COMMON_HELP
+                                 "     --json             One JSON object, for scripts\n");
+        if (r <= 0)
+                return -r;
         if (optind + 1 != argc)
                 return log_error("status: expected exactly one machine name."), EXIT_USAGE;
         name = argv[optind];
         if (!machine_name_is_valid(name))
-                return log_invalid("machine name", name, NAME_HINT);
+                return log_invalid("machine name", name, MACHINE_NAME_HINT);
 
         if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
                 return bus_last_exit_code();
@@ -500,9 +483,8 @@ int verb_kill(int argc, char *argv[]) {
                                "     --kill-whom=WHO     leader (the init) or all (default)\n");
                         return EXIT_OK;
                 case 'S':
-                        if (isempty(optarg))
-                                return log_error("--state-dir= needs a directory."), EXIT_USAGE;
-                        arg_state_dir = optarg;
+                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                                return EXIT_USAGE;
                         break;
                 case 's':
                         sig = signal_from_string(optarg);
@@ -522,7 +504,7 @@ int verb_kill(int argc, char *argv[]) {
                 return log_error("kill: expected exactly one machine name."), EXIT_USAGE;
         name = argv[optind];
         if (!machine_name_is_valid(name))
-                return log_invalid("machine name", name, NAME_HINT);
+                return log_invalid("machine name", name, MACHINE_NAME_HINT);
         if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
                 return bus_last_exit_code();
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
@@ -640,21 +622,8 @@ int verb_disable(int argc, char *argv[]) {
 
 /* console: the supervisor's console socket, a raw terminal, ^] three times to leave. */
 
-typedef struct TtyState {
-        int fd;
-        bool saved;
-        struct termios termios;
-} TtyState;
-
-static void tty_state_restore(TtyState *t) {
-        if (t->saved)
-                tty_restore(t->fd, &t->termios);
-        t->saved = false;
-}
-
 static int console_forward(int sock, int sfd, const char *name) {
-        uint64_t escapes[3] = {};
-        size_t n_escapes = 0;
+        EscapeState escape = {};
         char buf[4096];
 
         for (;;) {
@@ -685,19 +654,10 @@ static int console_forward(int sock, int sfd, const char *name) {
                         k = read(STDIN_FILENO, buf, sizeof buf);
                         if (k <= 0)
                                 return 0;
-                        for (ssize_t i = 0; i < k; i++) {
-                                if (buf[i] != 0x1d) {
-                                        n_escapes = 0;
-                                        continue;
-                                }
-                                uint64_t now = now_usec(CLOCK_MONOTONIC);
-                                escapes[n_escapes++ % 3] = now;
-                                if (n_escapes >= 3 &&
-                                    now - escapes[(n_escapes - 3) % 3] <= 1000000ULL) {
-                                        fprintf(stderr, "\r\nConnection to machine %s "
-                                                        "terminated.\r\n", name);
-                                        return 0;
-                                }
+                        if (escape_pressed(&escape, buf, k)) {
+                                fprintf(stderr, "\r\nConnection to machine %s terminated.\r\n",
+                                        name);
+                                return 0;
                         }
                         if (loop_write(sock, buf, k) < 0) {
                                 fprintf(stderr, "\r\nConsole of machine %s closed.\r\n", name);
@@ -710,12 +670,11 @@ static int console_forward(int sock, int sfd, const char *name) {
 int verb_console(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(machine_props_done) MachineProps p = {};
-        _cleanup_(tty_state_restore) TtyState tty = { .fd = STDIN_FILENO };
+        _cleanup_(tty_guard_restore) TtyGuard tty = { .fd = STDIN_FILENO };
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int sock = -EBADF, sfd = -EBADF;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         const char *name;
-        sigset_t mask;
         int r;
 
         r = parse_name_verb(argc, argv,
@@ -740,27 +699,18 @@ int verb_console(int argc, char *argv[]) {
                 return log_error_errno(errno, "Failed to connect to the console of %s: %m",
                                        name), errno == EACCES ? EXIT_PERMISSION : EXIT_FAIL;
 
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGHUP);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGQUIT);
-        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
-        sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        sfd = terminal_signalfd(/* with_winch= */ false);
         if (sfd < 0)
-                return log_error_errno(errno, "Failed to create signalfd: %m"), EXIT_FAIL;
+                return log_error_errno(sfd, "Failed to create signalfd: %m"), EXIT_FAIL;
         (void) signal(SIGPIPE, SIG_IGN);
 
-        if (isatty(STDIN_FILENO)) {
-                r = tty_make_raw(STDIN_FILENO, &tty.termios);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to make the terminal raw: %m"), EXIT_FAIL;
-                tty.saved = true;
-        }
+        r = tty_guard_make_raw(&tty);
+        if (r < 0)
+                return log_error_errno(r, "Failed to make the terminal raw: %m"), EXIT_FAIL;
         fprintf(stderr, "Connected to machine %s. Press ^] three times within 1s to exit.\r\n",
                 name);
         r = console_forward(sock, sfd, name);
-        tty_state_restore(&tty);
+        tty_guard_restore(&tty);
         if (r < 0)
                 return log_error_errno(r, "Console forwarding failed: %m"), EXIT_FAIL;
         return EXIT_OK;

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
-#include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bus-util.h"
@@ -19,6 +17,7 @@
 #include "machined-errors.h"
 #include "names.h"
 #include "pty.h"
+#include "terminal.h"
 #include "util/strv.h"
 #include "util/util.h"
 #include "verbs.h"
@@ -28,7 +27,6 @@
  * gets separate stdin, stdout and stderr, so pipes stay byte-exact. Either way nspawnctl
  * exits with the command's status, read from the status pipe machined hands over. */
 
-#define ESCAPE_CHAR 0x1d /* ^] */
 /* Longer than machined's own limit for a session start (30 s), so that its error, naming
  * the cause, arrives rather than a bare D-Bus timeout. */
 #define CALL_TIMEOUT_USEC (45ULL * 1000000ULL)
@@ -37,18 +35,6 @@ static const char *arg_state_dir;
 static char **arg_setenv;
 static const char *arg_chdir;
 static int arg_pty = -1; /* -1: when stdin and stdout are terminals */
-
-typedef struct TtyGuard {
-        int fd;
-        bool saved;
-        struct termios termios;
-} TtyGuard;
-
-static void tty_guard_restore(TtyGuard *t) {
-        if (t->saved)
-                tty_restore(t->fd, &t->termios);
-        t->saved = false;
-}
 
 /* Messages from machined quote what the caller passed (a command, a directory): control
  * characters are shown as \xNN, never sent to the terminal. */
@@ -123,33 +109,6 @@ static int read_status(int fd) {
         return status;
 }
 
-static int make_signalfd(void) {
-        sigset_t mask;
-
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGWINCH);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGHUP);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGQUIT);
-        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
-        return RET_NERRNO(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
-}
-
-static bool escape_pressed(const char *buf, size_t n, uint64_t stamps[3], size_t *count) {
-        for (size_t i = 0; i < n; i++) {
-                if (buf[i] != ESCAPE_CHAR) {
-                        *count = 0;
-                        continue;
-                }
-                uint64_t now = now_usec(CLOCK_MONOTONIC);
-                stamps[(*count)++ % 3] = now;
-                if (*count >= 3 && now - stamps[(*count - 3) % 3] <= 1000000ULL)
-                        return true;
-        }
-        return false;
-}
-
 static void drain(int from, int to) {
         char buf[4096];
         ssize_t k;
@@ -165,25 +124,21 @@ static void drain(int from, int to) {
 static int pty_forward(int master, int status_fd, const char *name) {
         _cleanup_(tty_guard_restore) TtyGuard tty = { .fd = STDIN_FILENO };
         _cleanup_close_ int sfd = -EBADF;
-        uint64_t stamps[3] = {};
-        size_t n_escapes = 0;
+        EscapeState escape = {};
         bool stdin_open = true;
         int winsize_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : isatty(STDOUT_FILENO) ? STDOUT_FILENO : -1;
         char buf[8192];
         int r;
 
-        sfd = make_signalfd();
+        sfd = terminal_signalfd(/* with_winch= */ true);
         if (sfd < 0)
                 return log_error_errno(sfd, "Failed to create signalfd: %m"), EXIT_FAIL;
         (void) signal(SIGPIPE, SIG_IGN);
         if (winsize_fd >= 0)
                 (void) tty_copy_winsize(winsize_fd, master);
-        if (isatty(STDIN_FILENO)) {
-                r = tty_make_raw(STDIN_FILENO, &tty.termios);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to make the terminal raw: %m"), EXIT_FAIL;
-                tty.saved = true;
-        }
+        r = tty_guard_make_raw(&tty);
+        if (r < 0)
+                return log_error_errno(r, "Failed to make the terminal raw: %m"), EXIT_FAIL;
 
         for (;;) {
                 struct pollfd p[4] = {
@@ -240,7 +195,7 @@ static int pty_forward(int master, int status_fd, const char *name) {
                                 stdin_open = false;
                                 continue;
                         }
-                        if (escape_pressed(buf, k, stamps, &n_escapes)) {
+                        if (escape_pressed(&escape, buf, k)) {
                                 tty_guard_restore(&tty);
                                 fprintf(stderr, "\nConnection to machine %s terminated.\n", name);
                                 return EXIT_OK;
@@ -452,9 +407,8 @@ int verb_shell(int argc, char *argv[]) {
                         arg_pty = 0;
                         break;
                 case ARG_STATE_DIR:
-                        if (isempty(optarg))
-                                return log_error("--state-dir= needs a directory."), EXIT_USAGE;
-                        arg_state_dir = optarg;
+                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                                return EXIT_USAGE;
                         break;
                 default:
                         return EXIT_USAGE;
@@ -474,11 +428,8 @@ int verb_shell(int argc, char *argv[]) {
                 }
                 name = at + 1;
         }
-        if (!machine_name_is_valid(name)) {
-                _cleanup_free_ char *e = cescape_for_message(name);
-                return log_error("Invalid machine name '%s': a host name of at most 64 bytes, labels "
-                                 "of [A-Za-z0-9-] joined by single dots.", strna(e)), EXIT_USAGE;
-        }
+        if (!machine_name_is_valid(name))
+                return log_invalid("machine name", name, MACHINE_NAME_HINT);
         if (optind < argc && streq(argv[optind], "--"))
                 optind++;
         cmd = argv + optind;
@@ -553,9 +504,8 @@ int verb_login(int argc, char *argv[]) {
                                "                         or /run/nspawnctl)\n");
                         return EXIT_OK;
                 case 'S':
-                        if (isempty(optarg))
-                                return log_error("--state-dir= needs a directory."), EXIT_USAGE;
-                        arg_state_dir = optarg;
+                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                                return EXIT_USAGE;
                         break;
                 default:
                         return EXIT_USAGE;
@@ -564,11 +514,8 @@ int verb_login(int argc, char *argv[]) {
                 return log_error("login: expected exactly one machine name. "
                                  "See 'nspawnctl login --help'."), EXIT_USAGE;
         name = argv[optind];
-        if (!machine_name_is_valid(name)) {
-                _cleanup_free_ char *e = cescape_for_message(name);
-                return log_error("Invalid machine name '%s': a host name of at most 64 bytes, labels "
-                                 "of [A-Za-z0-9-] joined by single dots.", strna(e)), EXIT_USAGE;
-        }
+        if (!machine_name_is_valid(name))
+                return log_invalid("machine name", name, MACHINE_NAME_HINT);
 
         if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
                 return bus_last_exit_code();
