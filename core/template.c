@@ -766,6 +766,18 @@ static int post_setup_networkd(int root_fd, int etc_fd) {
                 "[Network]\n"
                 "DHCP=yes\n"
                 "LinkLocalAddressing=yes\n";
+        /* systemd-networkd-wait-online is left out on purpose: without a private network
+         * there is no host0 and it would hold up boot for two minutes. */
+        static const struct {
+                const char *unit, *wants_dir, *alias;
+                bool required;
+        } units[] = {
+                { "systemd-networkd.service", "multi-user.target.wants",
+                  "dbus-org.freedesktop.network1.service", true },
+                { "systemd-networkd.socket", "sockets.target.wants", NULL, false },
+                { "systemd-resolved.service", "sysinit.target.wants",
+                  "dbus-org.freedesktop.resolve1.service", true },
+        };
         _cleanup_close_ int fd = -EBADF;
         int r;
 
@@ -776,19 +788,12 @@ static int post_setup_networkd(int root_fd, int etc_fd) {
         if (r < 0)
                 return r;
 
-        /* systemd-networkd-wait-online is left out on purpose: without a private network
-         * there is no host0 and it would hold up boot for two minutes. */
-        r = enable_unit(root_fd, "systemd-networkd.service", "multi-user.target.wants",
-                        "dbus-org.freedesktop.network1.service", true);
-        if (r < 0)
-                return r;
-        r = enable_unit(root_fd, "systemd-networkd.socket", "sockets.target.wants", NULL, false);
-        if (r < 0)
-                return r;
-        r = enable_unit(root_fd, "systemd-resolved.service", "sysinit.target.wants",
-                        "dbus-org.freedesktop.resolve1.service", true);
-        if (r < 0)
-                return r;
+        for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+                r = enable_unit(root_fd, units[i].unit, units[i].wants_dir, units[i].alias,
+                                units[i].required);
+                if (r < 0)
+                        return r;
+        }
 
         /* Names must resolve through resolved, which learns DNS servers over DHCP; a copy
          * of the host's resolv.conf (what debootstrap leaves) may point at a stub the
