@@ -123,15 +123,14 @@ int read_full_file(const char *path, char **ret, size_t *ret_size) {
                                 return -ENOMEM;
                         buf = n;
                 }
-                ssize_t k = read(fd, buf + size, allocated - size);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
+                size_t want = allocated - size;
+                ssize_t k = loop_read(fd, buf + size, want);
+                if (k < 0)
+                        return (int) k;
                 size += k;
+                /* loop_read() stops short only at the end of the file. */
+                if ((size_t) k < want)
+                        break;
         }
         if (!buf && !(buf = malloc(1)))
                 return -ENOMEM;
