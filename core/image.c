@@ -573,9 +573,9 @@ int image_list(const char *pool, ImageFlags flags, Image ***ret, size_t *ret_n) 
         return image_list_dir(fd, pool, flags, ret, ret_n);
 }
 
-int image_get(const char *pool, const char *name, ImageFlags flags, Image **ret) {
+/* The pool opened and name found in it, without taking the image's lock: for looking only. */
+static int image_pool_find(const char *pool, const char *name, int *ret_pool_fd, char **ret_file) {
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *file = NULL;
         int r;
 
         if (!image_name_is_valid(name))
@@ -583,7 +583,19 @@ int image_get(const char *pool, const char *name, ImageFlags flags, Image **ret)
         r = image_pool_open(pool, &fd, NULL);
         if (r < 0)
                 return r;
-        r = image_find_at(fd, name, &file, NULL);
+        r = image_find_at(fd, name, ret_file, NULL);
+        if (r < 0)
+                return r;
+        *ret_pool_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int image_get(const char *pool, const char *name, ImageFlags flags, Image **ret) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *file = NULL;
+        int r;
+
+        r = image_pool_find(pool, name, &fd, &file);
         if (r < 0)
                 return r;
         return image_make(fd, pool, file, flags, ret);
@@ -901,12 +913,7 @@ int image_list_snapshots(const char *pool, const char *name, Image ***ret, size_
         _cleanup_free_ char *path = NULL;
         int r;
 
-        if (!image_name_is_valid(name))
-                return -EINVAL;
-        r = image_pool_open(pool, &fd, NULL);
-        if (r < 0)
-                return r;
-        r = image_find_at(fd, name, NULL, NULL);
+        r = image_pool_find(pool, name, &fd, NULL);
         if (r < 0)
                 return r;
         r = snapshots_dir_open(fd, name, false, &snaps);
