@@ -149,12 +149,17 @@ static int find_running_machine(Manager *m, sd_bus_message *message, const char 
         return 0;
 }
 
-static int exec_request_start(Manager *m, sd_bus_message *message, Machine *machine,
+/* Starts the session p in the running machine name once the call's arguments are read. */
+static int exec_request_start(Manager *m, sd_bus_message *message, const char *name,
                               MachineExecParams *p, ExecReply reply, sd_bus_error *error) {
         _cleanup_(exec_request_freep) ExecRequest *req = NULL;
         _cleanup_free_ char *msg = NULL;
+        Machine *machine = NULL;
         int r;
 
+        r = find_running_machine(m, message, name, &machine, error);
+        if (r < 0)
+                return r;
         p->machine = machine->rec.name;
         p->leader = (pid_t) machine->rec.leader;
         p->leader_start = machine->rec.leader_start;
@@ -212,9 +217,20 @@ static int read_strv(sd_bus_message *message, char ***ret) {
         return 0;
 }
 
-/* Reads (s user, s path, as args, as environment) and checks them. */
+static int read_directory(sd_bus_message *message, MachineExecParams *p, sd_bus_error *error) {
+        int r = sd_bus_message_read(message, "s", &p->directory);
+        if (r < 0)
+                return r;
+        if (!isempty(p->directory) && (p->directory[0] != '/' || strlen(p->directory) > 4096))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "The working directory must be an absolute path.");
+        return 0;
+}
+
+/* Reads (s user, s path, as args, as environment), and with_directory (s directory), and
+ * checks them. */
 static int read_shell_args(sd_bus_message *message, MachineExecParams *p, char ***args,
-                           char ***env, sd_bus_error *error) {
+                           char ***env, bool with_directory, sd_bus_error *error) {
         int r;
 
         r = sd_bus_message_read(message, "ss", &p->user, &p->path);
@@ -239,57 +255,34 @@ static int read_shell_args(sd_bus_message *message, MachineExecParams *p, char *
                                                  "Invalid environment assignment '%s'.", *e);
         p->argv = *args;
         p->environment = *env;
-        return 0;
-}
-
-static int read_directory(sd_bus_message *message, MachineExecParams *p, sd_bus_error *error) {
-        int r = sd_bus_message_read(message, "s", &p->directory);
-        if (r < 0)
-                return r;
-        if (!isempty(p->directory) && (p->directory[0] != '/' || strlen(p->directory) > 4096))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "The working directory must be an absolute path.");
-        return 0;
+        return with_directory ? read_directory(message, p, error) : 0;
 }
 
 static int method_open_machine_login(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         MachineExecParams p = { .kind = MACHINE_EXEC_LOGIN, .pty = true };
-        Machine *machine;
         const char *name;
         int r;
 
         r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
-        r = find_running_machine(m, message, name, &machine, error);
-        if (r < 0)
-                return r;
-        return exec_request_start(m, message, machine, &p, REPLY_PTY, error);
+        return exec_request_start(m, message, name, &p, REPLY_PTY, error);
 }
 
 static int open_shell(sd_bus_message *message, Manager *m, ExecReply reply, sd_bus_error *error) {
         _cleanup_strv_free_ char **args = NULL, **env = NULL;
         MachineExecParams p = { .kind = MACHINE_EXEC_SHELL, .pty = true };
-        Machine *machine;
         const char *name;
         int r;
 
         r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
-        r = read_shell_args(message, &p, &args, &env, error);
+        r = read_shell_args(message, &p, &args, &env, reply == REPLY_PTY_WITH_STATUS, error);
         if (r < 0)
                 return r;
-        if (reply == REPLY_PTY_WITH_STATUS) {
-                r = read_directory(message, &p, error);
-                if (r < 0)
-                        return r;
-        }
-        r = find_running_machine(m, message, name, &machine, error);
-        if (r < 0)
-                return r;
-        return exec_request_start(m, message, machine, &p, reply, error);
+        return exec_request_start(m, message, name, &p, reply, error);
 }
 
 static int method_open_machine_shell(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -305,17 +298,13 @@ static int method_run_in_machine(sd_bus_message *message, void *userdata, sd_bus
         _cleanup_strv_free_ char **args = NULL, **env = NULL;
         MachineExecParams p = { .kind = MACHINE_EXEC_SHELL, .pty = false };
         Manager *m = userdata;
-        Machine *machine;
         const char *name;
         int r;
 
         r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
-        r = read_shell_args(message, &p, &args, &env, error);
-        if (r < 0)
-                return r;
-        r = read_directory(message, &p, error);
+        r = read_shell_args(message, &p, &args, &env, /* with_directory= */ true, error);
         if (r < 0)
                 return r;
         /* The fds stay owned by the message; the helper inherits them and the payload
@@ -323,10 +312,7 @@ static int method_run_in_machine(sd_bus_message *message, void *userdata, sd_bus
         r = sd_bus_message_read(message, "hhh", &p.stdio[0], &p.stdio[1], &p.stdio[2]);
         if (r < 0)
                 return r;
-        r = find_running_machine(m, message, name, &machine, error);
-        if (r < 0)
-                return r;
-        return exec_request_start(m, message, machine, &p, REPLY_STATUS, error);
+        return exec_request_start(m, message, name, &p, REPLY_STATUS, error);
 }
 
 static const sd_bus_vtable login_vtable[] = {

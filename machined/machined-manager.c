@@ -200,9 +200,13 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int manager_add_bus_objects(Manager *m, sd_bus *bus) {
+int manager_attach_bus(Manager *m, sd_bus *bus, sd_bus_message_handler_t filter,
+                       void *userdata) {
         int r;
 
+        r = sd_bus_add_filter(bus, NULL, filter, userdata);
+        if (r < 0)
+                return r;
         r = sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
                                      manager_vtable, m);
         if (r < 0)
@@ -213,7 +217,10 @@ int manager_add_bus_objects(Manager *m, sd_bus *bus) {
         r = manager_add_login_bus_objects(m, bus);
         if (r < 0)
                 return r;
-        return machine_add_bus_objects(m, bus);
+        r = machine_add_bus_objects(m, bus);
+        if (r < 0)
+                return r;
+        return sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
 }
 
 static void emit_on_all(Manager *m, int (*f)(sd_bus *bus, Machine *machine, const char *member),

@@ -75,13 +75,7 @@ static int private_connection_new(Manager *m, int fd) {
         r = sd_bus_set_trusted(bus, 1);
         if (r < 0)
                 return r;
-        r = sd_bus_add_filter(bus, NULL, on_private_message, c);
-        if (r < 0)
-                return r;
-        r = manager_add_bus_objects(m, bus);
-        if (r < 0)
-                return r;
-        r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        r = manager_attach_bus(m, bus, on_private_message, c);
         if (r < 0)
                 return r;
         r = sd_bus_start(bus);

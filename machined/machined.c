@@ -221,13 +221,7 @@ static int connect_system_bus(Manager *m) {
         r = sd_bus_set_exit_on_disconnect(bus, false);
         if (r < 0)
                 return r;
-        r = sd_bus_add_filter(bus, NULL, on_system_bus_message, m);
-        if (r < 0)
-                return r;
-        r = manager_add_bus_objects(m, bus);
-        if (r < 0)
-                return r;
-        r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        r = manager_attach_bus(m, bus, on_system_bus_message, m);
         if (r < 0)
                 return r;
         /* Queue for the name rather than fail: after a kill -9 the dbus-daemon may not have

@@ -71,7 +71,9 @@ void manager_process_record(Manager *m, const char *name);
 void manager_drop_machine(Manager *m, Machine *machine, const char *why);
 
 /* machined-manager.c */
-int manager_add_bus_objects(Manager *m, sd_bus *bus);
+/* Serves the whole API on bus (the system bus or one private connection), with filter
+ * seeing every message first, and attaches bus to the event loop. */
+int manager_attach_bus(Manager *m, sd_bus *bus, sd_bus_message_handler_t filter, void *userdata);
 int manager_emit_signal(Manager *m, const char *member, Machine *machine);
 void manager_emit_properties_changed(Manager *m, Machine *machine);
 int bus_check_root(sd_bus_message *message, sd_bus_error *error);
