@@ -41,6 +41,21 @@ int ini_open(const char *path, FILE **ret) {
         return 0;
 }
 
+int ini_set_string(char **field, const char *value) {
+        char *c = NULL;
+
+        assert(field);
+
+        if (!isempty(value)) {
+                c = strdup(value);
+                if (!c)
+                        return -ENOMEM;
+        }
+        free(*field);
+        *field = c;
+        return 0;
+}
+
 static int ini_format(IniParser *p, char **ret, const char *format, va_list ap) {
         _cleanup_free_ char *msg = NULL;
 

@@ -28,6 +28,10 @@ typedef int (*IniAssignment)(IniParser *p, const char *section, const char *key,
  * that is not a regular file with -EBADFD. */
 int ini_open(const char *path, FILE **ret);
 
+/* Sets *field to a copy of value, or frees it back to NULL for an empty value: an empty
+ * assignment resets a setting, as in systemd's unit files. */
+int ini_set_string(char **field, const char *value);
+
 /* Records "FILE:LINE: message" as the error and returns -EBADMSG (-ENOMEM if it cannot). */
 int ini_syntax_error(IniParser *p, const char *format, ...) __attribute__((format(printf, 2, 3)));
 /* Appends "FILE:LINE: message" to the warnings. */

@@ -273,34 +273,15 @@ static int parse_environment(ParseContext *c, const char *key, const char *value
 }
 
 static int parse_user(ParseContext *c, const char *key, const char *value) {
-        char *u = NULL;
-
-        if (!isempty(value)) {
-                if (!user_name_is_valid(value))
-                        return syntax_error(c, "invalid user name \"%s\" for %s=", value, key);
-                u = strdup(value);
-                if (!u)
-                        return -ENOMEM;
-        }
-        free(c->settings->user);
-        c->settings->user = u;
-        return 0;
+        if (!isempty(value) && !user_name_is_valid(value))
+                return syntax_error(c, "invalid user name \"%s\" for %s=", value, key);
+        return ini_set_string(&c->settings->user, value);
 }
 
 static int parse_working_directory(ParseContext *c, const char *key, const char *value) {
-        char *d = NULL;
-
-        if (!isempty(value)) {
-                if (!path_is_safe_absolute(value))
-                        return syntax_error(c, "%s= path \"%s\" is not a normalized absolute path",
-                                            key, value);
-                d = strdup(value);
-                if (!d)
-                        return -ENOMEM;
-        }
-        free(c->settings->working_directory);
-        c->settings->working_directory = d;
-        return 0;
+        if (!isempty(value) && !path_is_safe_absolute(value))
+                return syntax_error(c, "%s= path \"%s\" is not a normalized absolute path", key, value);
+        return ini_set_string(&c->settings->working_directory, value);
 }
 
 static int parse_bind(ParseContext *c, const char *key, const char *value) {

@@ -109,19 +109,6 @@ static int split_words(const char *s, char ***ret) {
         return 0;
 }
 
-static int set_string(char **field, const char *value) {
-        char *c = NULL;
-
-        if (!isempty(value)) {
-                c = strdup(value);
-                if (!c)
-                        return -ENOMEM;
-        }
-        free(*field);
-        *field = c;
-        return 0;
-}
-
 static int template_assignment(IniParser *p, const char *section, const char *key, const char *value,
                                void *userdata) {
         Template *t = userdata;
@@ -129,12 +116,12 @@ static int template_assignment(IniParser *p, const char *section, const char *ke
 
         if (streq(section, "Template")) {
                 if (streq(key, "Description"))
-                        return set_string(&t->description, value);
+                        return ini_set_string(&t->description, value);
 
                 if (streq(key, "Distribution") || streq(key, "Suite")) {
                         if (!archive_word_is_valid(value))
                                 return ini_syntax_error(p, "invalid %s= \"%s\"", key, value);
-                        return set_string(streq(key, "Suite") ? &t->suite : &t->distribution, value);
+                        return ini_set_string(streq(key, "Suite") ? &t->suite : &t->distribution, value);
                 }
 
                 if (streq(key, "Variant")) {
@@ -143,7 +130,7 @@ static int template_assignment(IniParser *p, const char *section, const char *ke
                             !streq(value, "fakechroot"))
                                 return ini_syntax_error(p, "invalid Variant= \"%s\", expected minbase, "
                                                         "buildd or fakechroot", value);
-                        return set_string(&t->variant, value);
+                        return ini_set_string(&t->variant, value);
                 }
 
                 if (streq(key, "Components") || streq(key, "Include")) {
@@ -183,7 +170,7 @@ static int template_assignment(IniParser *p, const char *section, const char *ke
         if (streq(key, "Hostname")) {
                 if (!isempty(value) && !machine_name_is_valid(value))
                         return ini_syntax_error(p, "invalid Hostname= \"%s\"", value);
-                return set_string(&t->hostname, value);
+                return ini_set_string(&t->hostname, value);
         }
 
         if (streq(key, "MachineId")) {
