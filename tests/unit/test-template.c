@@ -570,8 +570,8 @@ TEST(post_setup_keep_and_hostname) {
         _cleanup_(test_tree_done) TestTree tree = { .fd = -EBADF };
         _cleanup_free_ char *c = NULL;
 
-        ASSERT_OK(test_tree_setup(&tree, "[Template]\nSuite=sid\nVariant=minbase\n[PostSetup]\nHostname=fixed.example\n"
-                                         "MachineId=uninitialized\n"));
+        ASSERT_OK(test_tree_setup(&tree, "[Template]\nSuite=sid\nVariant=minbase\n"
+                                         "[PostSetup]\nHostname=fixed.example\nMachineId=uninitialized\n"));
         ASSERT_OK(template_post_setup(tree.template, tree.fd, "image"));
         ASSERT_TRUE(files_match(tree.root, want, ELEMENTSOF(want)));
         ASSERT_TRUE(S_ISREG(lmode_at(tree.root, "etc/resolv.conf")));
@@ -704,7 +704,8 @@ typedef struct MirrorCase {
 } MirrorCase;
 
 /* Whether parse finds the mirror the case wants (or -ENOENT); prints the entry if not. */
-static bool mirror_case_passes(int (*parse)(const char *contents, char **ret), const MirrorCase *c, size_t i) {
+static bool mirror_case_passes(int (*parse)(const char *contents, char **ret), const MirrorCase *c,
+                               size_t i) {
         _cleanup_free_ char *m = NULL;
         int r = parse(c->contents, &m);
 
