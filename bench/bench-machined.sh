@@ -8,24 +8,11 @@
 # loop-backed btrfs made by core/pool.c (clones are snapshots), else plain copies.
 # Targets (issue 3): supervisor under 2 MiB RSS, machined under 10 MiB with 20 machines.
 set -euo pipefail
-build=$(cd "$1" && pwd) tree=$2 n=${3:-20}
-src=$(cd "$(dirname "$0")/.." && pwd)
-nspawnctl=$build/nspawnctl/nspawnctl machined=$build/machined/machined
-image_tool=$build/tests/integration/image-tool
-[ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
-[ -x "$tree/usr/lib/systemd/systemd" ] || { echo "bench: $tree is not a bootable tree" >&2; exit 1; }
-
-work=$(mktemp -d /var/tmp/bench-machined.XXXXXX)
-chmod 0755 "$work"
-pool=$work/pool state=$work/state bus_pid="" md_pid="" btrfs=no
-mkdir -p "$pool" "$state"
+n=${3:-20}
+. "$(dirname "$0")/lib.sh"
+btrfs=no
 cleanup() {
-    for f in "$state"/machines/*; do
-        case "${f##*/}" in *.log | *.lock | *.console) continue ;; esac
-        [ -f "$f" ] && kill -9 "$(sed -n 's/^SUPERVISOR=//p' "$f")" 2>/dev/null || true
-    done
-    for p in $md_pid $bus_pid; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
-    for _ in $(seq 100); do ls "$state"/machines/ 2>/dev/null | grep -q . || break; sleep 0.2; done
+    stop_machined
     if [ $btrfs = yes ]; then
         for s in "$pool"/*; do btrfs subvolume delete "$s" >/dev/null 2>&1 || true; done
         "$image_tool" teardown "$pool" >/dev/null 2>&1 || true
@@ -51,36 +38,7 @@ else
     for i in $(seq "$n"); do cp -a "$tree" "$pool/b$i"; done
 fi
 
-cat >"$work/bus.conf" <<EOT
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$work/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-  </policy>
-  <include>$src/units/org.nspawnctl.machined1.conf</include>
-</busconfig>
-EOT
-dbus-daemon --config-file="$work/bus.conf" --nofork --nosyslog >/dev/null 2>&1 &
-bus_pid=$!
-export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$work/bus NSPAWNCTL_STATE_DIR=$state
-for _ in $(seq 100); do [ -S "$work/bus" ] && break; sleep 0.05; done
-"$machined" --pool="$pool" --state-dir="$state" --config-dir="$work/etc" --runtime="$nspawnctl" >"$work/machined.log" 2>&1 &
-md_pid=$!
-for _ in $(seq 100); do busctl --system status org.nspawnctl.machined1 >/dev/null 2>&1 && break; sleep 0.05; done
+start_machined
 rss_idle=$(ps -o rss= -p "$md_pid")
 
 state_of() {
@@ -102,12 +60,8 @@ for i in $(seq "$n"); do
     echo $(( (b - a) / 1000000 ))
 done >"$work/start.ms"
 
-median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 median_ms() {
-    for _ in $(seq 21); do
-        a=$(date +%s%N); "$@" >/dev/null; b=$(date +%s%N)
-        echo $(( (b - a) / 1000 ))
-    done | median | awk '{printf "%.1f", $1/1000}'
+    for _ in $(seq 21); do time_us "$@"; done | median | awk '{printf "%.1f", $1/1000}'
 }
 [ "$("$nspawnctl" list --json | grep -o '"state":"running"' | wc -l)" = "$n" ] || { echo "bench: not all running" >&2; exit 1; }
 t_list_bus=$(median_ms busctl --system call org.nspawnctl.machined1 /org/nspawnctl/machined1 org.nspawnctl.machined1.Manager ListMachines)

@@ -21,22 +21,7 @@ cleanup_lib() {
     rm -rf "$WORK"
 }
 trap cleanup_lib EXIT
-# meson ends a test that times out with SIGTERM: leave through the EXIT trap then too.
-trap 'exit 143' TERM; trap 'exit 130' INT; trap 'exit 129' HUP
-
-ok() { N=$((N + 1)); echo "ok $N - $*"; }
-fail() { echo "not ok - $*" >&2; exit 1; }
-
-# expect_rc WANT CMD...: runs CMD, which must exit with WANT; its output lands in $OUT.
-expect_rc() {
-    want=$1; shift
-    set +e
-    "$@" >"$WORK/out" 2>"$WORK/err"
-    got=$?
-    set -e
-    OUT=$(cat "$WORK/out"); ERR=$(cat "$WORK/err")
-    [ "$got" = "$want" ] || { cat "$WORK/err" >&2; fail "expected exit $want, got $got: $*"; }
-}
+. "$SOURCE_ROOT/tests/integration/assert.sh"
 
 # A clear error is one line on stderr.
 expect_one_line_error() {

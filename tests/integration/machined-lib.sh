@@ -2,6 +2,7 @@
 # Sourced by the machined tests after lib.sh: a private dbus-daemon with the project's policy,
 # a machined on a temp pool and state dir, and a trap that kills exactly what was started.
 : "${MACHINED:?run through meson test}"
+. "$SOURCE_ROOT/tests/integration/bus-conf.sh"
 
 POOL=$WORK/pool
 STATE=$WORK/state
@@ -45,46 +46,9 @@ cleanup_machined() {
 trap cleanup_machined EXIT
 
 start_bus() {
-    # $1: "policy" (the project's policy file) or "open" (no policy for our name: proves
-    # machined checks the caller itself).
-    include="<include>$SOURCE_ROOT/units/org.nspawnctl.machined1.conf</include>"
-    open=""
-    if [ "${1:-policy}" = open ]; then
-        include=""
-        open='<allow send_destination="org.nspawnctl.machined1"/><allow own="org.nspawnctl.machined1"/>'
-    fi
-    cat >"$WORK/bus.conf" <<EOT
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$WORK/bus</listen>
-  <auth>EXTERNAL</auth>
-  <servicedir>$WORK/services</servicedir>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
-    $open
-  </policy>
-  <policy user="root">
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
-  </policy>
-  $include
-</busconfig>
-EOT
+    # $1: "policy" (the project's policy file) or "open" (see write_bus_conf).
+    write_bus_conf "$WORK/bus.conf" "$WORK" "${1:-policy}"
     rm -f "$WORK/bus"
-    mkdir -p "$WORK/services"
     dbus-daemon --config-file="$WORK/bus.conf" --nofork --nosyslog >"$WORK/bus.log" 2>&1 &
     BUS_PID=$!
     export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/bus
