@@ -370,6 +370,16 @@ static int check_name(const char *name, sd_bus_error *error) {
         return 0;
 }
 
+/* For the methods whose only argument is an image name. */
+static int read_image_name(sd_bus_message *message, const char **ret, sd_bus_error *error) {
+        int r;
+
+        r = sd_bus_message_read(message, "s", ret);
+        if (r < 0)
+                return r;
+        return check_name(*ret, error);
+}
+
 static int check_path(const char *path, sd_bus_error *error) {
         if (isempty(path) || path[0] != '/' || !utf8_is_valid(path))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
@@ -481,10 +491,7 @@ static int method_get_image(sd_bus_message *message, void *userdata, sd_bus_erro
         const char *name;
         int r;
 
-        r = sd_bus_message_read(message, "s", &name);
-        if (r < 0)
-                return r;
-        r = check_name(name, error);
+        r = read_image_name(message, &name, error);
         if (r < 0)
                 return r;
         r = image_get(m->pool, name, 0, &i);
@@ -672,10 +679,7 @@ static int method_list_image_snapshots(sd_bus_message *message, void *userdata,
         size_t n = 0;
         int r;
 
-        r = sd_bus_message_read(message, "s", &name);
-        if (r < 0)
-                return r;
-        r = check_name(name, error);
+        r = read_image_name(message, &name, error);
         if (r < 0)
                 return r;
         r = image_list_snapshots(m->pool, name, &list, &n);
