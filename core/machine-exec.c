@@ -346,7 +346,7 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
                 (void) send_one_fd(sock, child, &m, sizeof m);
         sock = safe_close(sock);
 
-        bool hung_up = !p->hangup_without_reader;
+        bool hung_up = !p->hangup_without_reader, sent_hangup = false;
         while (child >= 0 && !hung_up) {
                 /* A pipe's write end polls POLLERR once it has no reader left. */
                 struct pollfd pfd[2] = { { .fd = child, .events = POLLIN },
@@ -361,7 +361,16 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
                 if (pfd[1].revents & (POLLERR | POLLHUP)) {
                         (void) kill(-pid, SIGHUP);
                         (void) kill(pid, SIGHUP);
-                        hung_up = true;
+                        hung_up = sent_hangup = true;
+                }
+        }
+        if (sent_hangup) {
+                /* Nobody is left to talk to the session, and a getty hung up at its prompt
+                 * ignores that for 10 s (its respawn guard): give it a moment, then end it. */
+                struct pollfd pfd = { .fd = child, .events = POLLIN };
+                if (poll(&pfd, 1, 2000) == 0) {
+                        (void) kill(-pid, SIGKILL);
+                        (void) kill(pid, SIGKILL);
                 }
         }
         while (waitpid(pid, &st, 0) < 0)

@@ -183,8 +183,8 @@ fds_after=$(fd_count)
 echo "# machined fds before: $fds_before, after 100 shells + 10 pty shells + 10 logins: $fds_after"
 [ "$fds_after" -le "$fds_before" ] || { ls -l "/proc/$MACHINED_PID/fd" >&2; fail "machined leaks fds: $fds_before -> $fds_after"; }
 no_helpers() { [ -z "$(pgrep -P "$MACHINED_PID" || true)" ]; }
-# A getty whose terminal was hung up at the prompt (^]^]^]) sleeps 10 s before it exits
-# (agetty's guard against respawn loops); its helper waits for it.
+# A getty whose terminal was hung up at the prompt (^]^]^]) would sleep 10 s before it
+# exits (agetty's guard against respawn loops); its helper ends it after 2 s.
 wait_until 20 no_helpers || { ps -o pid,stat,cmd --ppid "$MACHINED_PID" >&2; for h in $(pgrep -P "$MACHINED_PID"); do ps -o pid,stat,cmd --ppid "$h" >&2; done; fail "session helpers left behind"; }
 ok "100 shells, 10 pty shells and 10 logins in a row leak no fd in machined and leave no helper"
 
