@@ -199,7 +199,7 @@ static bool mount_options_are_valid(const char *s) {
                 return false;
         for (; *s; s++)
                 if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-                      strchr("=,._+-", *s)))
+                      strchr("=,._+-%", *s)))
                         return false;
         return true;
 }
@@ -329,10 +329,17 @@ static int parse_tmpfs(ParseContext *c, const char *key, const char *value) {
                 return -ENOMEM;
         if (!path_is_safe_absolute(path))
                 return syntax_error(c, "%s= path \"%s\" is not a normalized absolute path", key, path);
-        if (colon && !mount_options_are_valid(colon + 1))
+        if (!tmpfs_spec_is_valid(value))
                 return syntax_error(c, "invalid mount options \"%s\" for %s=", colon + 1, key);
 
         return strv_extend(&c->settings->tmpfs, value);
+}
+
+bool tmpfs_spec_is_valid(const char *spec) {
+        const char *colon = strchr(spec, ':');
+        _cleanup_free_ char *path = colon ? strndup(spec, colon - spec) : strdup(spec);
+
+        return path && path_is_safe_absolute(path) && (!colon || mount_options_are_valid(colon + 1));
 }
 
 static int parse_unsupported(ParseContext *c, const char *key, const char *value) {

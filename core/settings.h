@@ -61,5 +61,8 @@ void bind_mounts_free(BindMount *b, size_t n);
  * unquoted text take a backslash escape. -EINVAL on an unbalanced quote or a trailing
  * backslash. */
 int split_quoted(const char *s, char ***ret);
+/* "PATH[:OPTIONS]" as in --tmpfs= and TemporaryFileSystem=: PATH absolute and
+ * normalized, OPTIONS (if any) non-empty and made of [A-Za-z0-9=,._+-%] (size=20%). */
+bool tmpfs_spec_is_valid(const char *spec);
 /* Absolute, normalized, no ".." component, no control characters. */
 bool path_is_safe_absolute(const char *p);

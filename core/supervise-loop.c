@@ -193,7 +193,8 @@ static void handle_notify(Run *run) {
                 if (!cred || cred->pid != run->container.pid)
                         continue;
                 buf[n] = 0;
-                for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+                char *save = NULL;
+                for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                         if (streq(line, "READY=1") && streq(run->state, "opening")) {
                                 run->ready_deadline = 0;
                                 (void) run_register_state(run, "running");

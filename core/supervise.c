@@ -61,7 +61,9 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
                         if (c->register_machine)
                                 strcpy(flags, "r");
                         argv[6] = strjoin("--flags=", flags);
-                        execv(c->supervise_binary, argv);
+                        /* A NULL from a failed allocation would cut the list short. */
+                        if (argv[2] && argv[3] && argv[4] && argv[5] && argv[6])
+                                execv(c->supervise_binary, argv);
                 }
                 guard_run(c, 3);
         }

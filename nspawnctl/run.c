@@ -233,17 +233,13 @@ int verb_run(int argc, char *argv[]) {
                         if (add_bind(&a, optarg, opt == ARG_BIND_RO) < 0)
                                 return EXIT_USAGE;
                         break;
-                case ARG_TMPFS: {
-                        _cleanup_free_ char *p = strdup(optarg);
-                        if (!p)
-                                return log_oom(), EXIT_FAIL;
-                        p[strcspn(p, ":")] = 0;
-                        if (!path_is_safe_absolute(p))
-                                return log_error("Invalid --tmpfs= path '%s': must be absolute and normalized.", optarg), EXIT_USAGE;
+                case ARG_TMPFS:
+                        if (!tmpfs_spec_is_valid(optarg))
+                                return log_error("Invalid --tmpfs= '%s': expected an absolute, normalized path, optionally :OPTIONS.", optarg),
+                                       EXIT_USAGE;
                         if (strv_extend(&a.tmpfs, optarg) < 0)
                                 return log_oom(), EXIT_FAIL;
                         break;
-                }
                 case ARG_READ_ONLY:
                         c.spawn.read_only = true;
                         break;

@@ -550,3 +550,13 @@ TEST(settings_load) {
         unlink(file);
         ASSERT_EQ(settings_load(file, SETTINGS_TRUSTED, &s, &e, NULL), -ENOENT);
 }
+
+TEST(tmpfs_spec) {
+        static const char *const good[] = { "/srv", "/srv:mode=0755", "/var/tmp:size=10%,mode=1777" };
+        static const char *const bad[] = { "", "srv", "/srv:", "/a/../b", "/srv:mode=0755;rm", "/srv:a b", "//x" };
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                ASSERT_TRUE(tmpfs_spec_is_valid(good[i]));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                ASSERT_FALSE(tmpfs_spec_is_valid(bad[i]));
+}
