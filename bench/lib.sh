@@ -35,7 +35,7 @@ start_machined() {
     bus_pid=$!
     export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$work/bus NSPAWNCTL_STATE_DIR=$state
     for _ in $(seq 200); do [ -S "$work/bus" ] && break; sleep 0.05; done
-    "$machined" --pool="$pool" --state-dir="$state" --config-dir="$work/etc" --runtime="$nspawnctl" \
+    "$machined" --pool="$pool" --state-dir="$state" --config-dir="$work/etc" \
         >"$work/machined.log" 2>&1 &
     md_pid=$!
     for _ in $(seq 200); do busctl --system status org.nspawnctl.machined1 >/dev/null 2>&1 && break; sleep 0.05; done

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -20,16 +21,7 @@ static const char *const cgroup_mode_table[_CGROUP_MODE_MAX] = {
         [CGROUP_LEGACY] = "legacy",
 };
 
-const char *cgroup_mode_to_string(CGroupMode m) {
-        return m >= 0 && m < _CGROUP_MODE_MAX ? cgroup_mode_table[m] : NULL;
-}
-
-CGroupMode cgroup_mode_from_string(const char *s) {
-        for (int i = 0; s && i < _CGROUP_MODE_MAX; i++)
-                if (streq(s, cgroup_mode_table[i]))
-                        return i;
-        return _CGROUP_MODE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(cgroup_mode, CGroupMode, _CGROUP_MODE_MAX);
 
 static int fs_type(const char *path, long *ret) {
         struct statfs sfs;
@@ -216,46 +208,71 @@ int cgroup_remove(CGroupMode mode, const char *path) {
         return r;
 }
 
-static int count_procs_at(const char *dir) {
-        _cleanup_free_ char *procs = strjoin(dir, "/cgroup.procs");
-        _cleanup_free_ char *buf = NULL;
-        DIR *d;
-        struct dirent *de;
-        int n = 0, r;
-
-        if (!procs)
-                return -ENOMEM;
-        r = read_full_file(procs, &buf, NULL);
-        if (r < 0)
-                return r == -ENOENT ? 0 : r;
-        for (char *p = buf; *p; p++)
-                if (*p == '\n')
-                        n++;
-        d = opendir(dir);
-        if (!d)
-                return n;
-        while ((de = readdir(d))) {
-                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                _cleanup_free_ char *sub = strjoin(dir, "/", de->d_name);
-                if (!sub) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
-                r = count_procs_at(sub);
-                if (r > 0)
-                        n += r;
-        }
-        closedir(d);
-        return n;
-}
-
-int cgroup_count_procs(CGroupMode mode, const char *path) {
-        const char *h[3];
-        tracking_hierarchies(mode, h);
-        _cleanup_free_ char *p = strjoin(h[0], path);
+static bool cgroup_line_matches(const char *line, const char *cgroup, size_t len) {
+        /* "ID:CONTROLLERS:PATH" */
+        const char *p = strchr(line, ':');
         if (!p)
-                return -ENOMEM;
-        return count_procs_at(p);
+                return false;
+        p = strchr(p + 1, ':');
+        if (!p)
+                return false;
+        p++;
+        return strneq(p, cgroup, len) && (p[len] == 0 || p[len] == '/');
 }
 
+/* The length of cgroup without trailing slashes; 0 for the root cgroup or a relative path,
+ * which would match every process on the host. */
+static size_t cgroup_prefix_len(const char *cgroup) {
+        size_t len = strlen(cgroup);
+        while (len > 1 && cgroup[len - 1] == '/')
+                len--;
+        return cgroup[0] == '/' && len > 1 ? len : 0;
+}
+
+bool cgroup_contains_pid(const char *cgroup, pid_t pid) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char path[64], line[4096];
+        size_t len = cgroup_prefix_len(cgroup);
+
+        if (len == 0 || pid <= 0)
+                return false;
+        snprintf(path, sizeof path, "/proc/%d/cgroup", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return false;
+        while (fgets(line, sizeof line, f)) {
+                line[strcspn(line, "\n")] = 0;
+                if (cgroup_line_matches(line, cgroup, len))
+                        return true;
+        }
+        return false;
+}
+
+int cgroup_list_pids(const char *cgroup, pid_t **ret, size_t *ret_n) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0, allocated = 0;
+
+        if (cgroup_prefix_len(cgroup) == 0)
+                return -EINVAL;
+        d = opendir("/proc");
+        if (!d)
+                return -errno;
+        FOREACH_DIRENT(de, d) {
+                int pid;
+
+                if (safe_atoi(de->d_name, &pid) < 0 || pid <= 0 || !cgroup_contains_pid(cgroup, pid))
+                        continue; /* not a process, or exited meanwhile */
+                if (n >= allocated) {
+                        allocated = MAX(allocated * 2, 16u);
+                        pid_t *np = reallocarray(pids, allocated, sizeof(pid_t));
+                        if (!np)
+                                return -ENOMEM;
+                        pids = np;
+                }
+                pids[n++] = pid;
+        }
+        *ret = TAKE_PTR(pids);
+        *ret_n = n;
+        return 0;
+}

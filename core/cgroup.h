@@ -2,6 +2,8 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 typedef enum CGroupMode {
@@ -28,8 +30,11 @@ int cgroup_attach(CGroupMode mode, const char *path, pid_t pid);
 /* Removes PATH and everything the container created below it (depth first). Processes
  * must be gone: returns -EBUSY while some remain. */
 int cgroup_remove(CGroupMode mode, const char *path);
-/* Number of processes in PATH and below, in the tracking hierarchy. */
-int cgroup_count_procs(CGroupMode mode, const char *path);
+/* Pids of all processes whose cgroup (in any hierarchy, read from /proc/PID/cgroup) is
+ * cgroup or below it. */
+int cgroup_list_pids(const char *cgroup, pid_t **ret, size_t *ret_n);
+/* Whether the process pid is in cgroup or below it (in any hierarchy). */
+bool cgroup_contains_pid(const char *cgroup, pid_t pid);
 /* The cgroup path of a machine: "/nspawnctl/NAME". */
 int cgroup_path_for_container(const char *machine, char **ret);
 

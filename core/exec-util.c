@@ -5,28 +5,23 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "exec-util.h"
 #include "macro.h"
 #include "util/strv.h"
+#include "util/process.h"
 #include "util/util.h"
 
 #define EXEC_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Runs in the child between fork() and exec(): async-signal-safe calls only, no logging,
- * the errno of a failure goes to the parent over err_fd. */
-static _noreturn_ void child_exec(const char *binary, char *const argv[], char **env, const int fds[3], int err_fd,
-                                  pid_t parent) {
+ * the errno of a failure goes to the parent over err_fd. The fds to become 0, 1 and 2 are
+ * first moved out of their way (one of them may be 0, 1 or 2 already). */
+static _noreturn_ void child_exec(const char *binary, char *const argv[], char **env, const int fds[3], int err_fd) {
         int moved[3];
-        sigset_t ss;
         int e = 0;
-
-        /* Die with the caller, so that a killed daemon leaves no tar behind. */
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-                _exit(127);
 
         for (int i = 0; i < 3; i++) {
                 int fd = fds[i];
@@ -35,9 +30,9 @@ static _noreturn_ void child_exec(const char *binary, char *const argv[], char *
                         continue;
                 }
                 if (fd == EXEC_FD_NULL)
-                        fd = open("/dev/null", i == 0 ? O_RDONLY : O_WRONLY);
+                        fd = open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
                 else
-                        fd = fcntl(fd, F_DUPFD, 3);
+                        fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
                 if (fd < 0) {
                         e = errno;
                         goto fail;
@@ -49,20 +44,6 @@ static _noreturn_ void child_exec(const char *binary, char *const argv[], char *
                         e = errno;
                         goto fail;
                 }
-        {
-                const int keep[] = { err_fd };
-                if (close_all_fds_except(keep, 1) < 0) {
-                        e = EBADF;
-                        goto fail;
-                }
-        }
-
-        for (int sig = 1; sig < _NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void) signal(sig, SIG_DFL);
-        sigemptyset(&ss);
-        (void) sigprocmask(SIG_SETMASK, &ss, NULL);
-
         execve(binary, argv, env);
         e = errno;
 fail:
@@ -102,7 +83,7 @@ int exec_spawn(char *const argv[], char *const extra_env[], const int fds[3], pi
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *binary = NULL;
         _cleanup_close_pair_ int err_pipe[2] = { -EBADF, -EBADF };
-        pid_t pid, parent = getpid();
+        pid_t pid;
         int r, e = 0;
         ssize_t n;
 
@@ -125,13 +106,14 @@ int exec_spawn(char *const argv[], char *const extra_env[], const int fds[3], pi
         if (pipe2(err_pipe, O_CLOEXEC) < 0)
                 return -errno;
 
-        pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                err_pipe[0] = safe_close(err_pipe[0]);
-                child_exec(binary, argv, env, fds, err_pipe[1], parent);
-        }
+        /* Killed with the caller, so that a killed daemon leaves no tar behind; the fds
+         * that become its stdio and the error pipe are all it keeps. */
+        r = safe_fork(NULL, (const int[]) { err_pipe[1], fds[0], fds[1], fds[2] }, 4,
+                      FORK_RESET_SIGNALS | FORK_DEATHSIG_SIGTERM | FORK_CLOSE_ALL_FDS, &pid);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                child_exec(binary, argv, env, fds, err_pipe[1]);
 
         err_pipe[1] = safe_close(err_pipe[1]);
         do

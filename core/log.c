@@ -16,10 +16,6 @@ void log_set_max_level(int level) {
         log_max_level = level;
 }
 
-int log_get_max_level(void) {
-        return log_max_level;
-}
-
 void log_set_prefix(const char *prefix) {
         log_prefix = prefix;
 }

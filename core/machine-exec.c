@@ -29,25 +29,17 @@
 #include "seccomp-policy.h"
 #include "user-record.h"
 #include "util/strv.h"
+#include "util/process.h"
 #include "util/util.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static const char *const kind_table[_MACHINE_EXEC_KIND_MAX] = {
+static const char *const machine_exec_kind_table[_MACHINE_EXEC_KIND_MAX] = {
         [MACHINE_EXEC_LOGIN] = "login",
         [MACHINE_EXEC_SHELL] = "shell",
 };
 
-const char *machine_exec_kind_to_string(MachineExecKind k) {
-        return k >= 0 && k < _MACHINE_EXEC_KIND_MAX ? kind_table[k] : NULL;
-}
-
-MachineExecKind machine_exec_kind_from_string(const char *s) {
-        for (int i = 0; s && i < _MACHINE_EXEC_KIND_MAX; i++)
-                if (streq(s, kind_table[i]))
-                        return i;
-        return _MACHINE_EXEC_KIND_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(machine_exec_kind, MachineExecKind, _MACHINE_EXEC_KIND_MAX);
 
 enum { MSG_PTY = 1, MSG_PIDFD, MSG_ERROR };
 
@@ -299,44 +291,34 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
                    path, p->machine);
 }
 
-static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTargets *t,
-                                   bool private_network, int pidfd, int sock, int status_w) {
-        struct sigaction sa = { .sa_handler = SIG_DFL };
-        int keep[6] = { pidfd, sock, status_w }, n_keep = 3, st;
-        sigset_t none;
+/* The helper runs with default signal handling (machined ignores SIGCHLD and blocks some
+ * signals: the helper must wait for the payload) and only the fds in keep (none of the
+ * caller's connections, listeners or watches may outlive it in us): see the safe_fork()
+ * in machine_exec_start(). keep[3..] are the payload's stdio. */
+static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTargets *t, bool private_network,
+                                   int pidfd, int sock, int status_w, const int *keep, size_t n_keep) {
         char line[32];
         pid_t pid;
+        int r, st;
 
-        /* machined ignores SIGCHLD (its children are reaped by the kernel) and blocks some
-         * signals: the helper must be able to wait for the payload. */
-        for (int s = 1; s < _NSIG; s++)
-                (void) sigaction(s, &sa, NULL);
-        sigemptyset(&none);
-        (void) sigprocmask(SIG_SETMASK, &none, NULL);
         /* Non-dumpable until the payload's exec: nothing in the machine may open our
          * memory or /proc/PID/exe (a host binary) while we are in its namespaces. */
         (void) prctl(PR_SET_DUMPABLE, 0);
-        (void) prctl(PR_SET_NAME, "nspawnctl-exec");
-        if (!p->pty && p->kind != MACHINE_EXEC_LOGIN)
-                for (int i = 0; i < 3; i++)
-                        keep[n_keep++] = p->stdio[i];
-        /* None of the caller's connections, listeners or watches may outlive it in us. */
-        CHECK(close_all_fds_except(keep, n_keep), "Failed to close file descriptors: %m");
 
         if (setns(pidfd, CLONE_NEWPID) < 0)
                 child_fail(sock, -errno, errno == ESRCH ? MACHINE_EXEC_GONE : MACHINE_EXEC_FAILED,
                            EXIT_FAILURE, "Failed to enter the PID namespace of machine %s: %m", p->machine);
-        pid = fork();
-        if (pid < 0)
+        r = safe_fork(NULL, NULL, 0, 0, &pid);
+        if (r < 0)
                 /* ENOMEM: the namespace's init is gone, it takes no new processes. */
-                child_fail(sock, -errno, errno == ENOMEM ? MACHINE_EXEC_GONE : MACHINE_EXEC_FAILED,
+                child_fail(sock, r, r == -ENOMEM ? MACHINE_EXEC_GONE : MACHINE_EXEC_FAILED,
                            EXIT_FAILURE, "Failed to start a process in machine %s: %m", p->machine);
-        if (pid == 0) {
+        if (r == 0) {
                 status_w = safe_close(status_w);
                 payload_main(p, t, private_network, pidfd, sock);
         }
         pidfd = safe_close(pidfd);
-        for (int i = 3; i < n_keep; i++)
+        for (size_t i = 3; i < n_keep; i++)
                 (void) close(keep[i]);
 
         /* The caller may kill the payload if the start hangs (a guest that blocks). */
@@ -376,10 +358,7 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
         while (waitpid(pid, &st, 0) < 0)
                 if (errno != EINTR)
                         _exit(EXIT_FAILURE);
-        if (WIFEXITED(st))
-                snprintf(line, sizeof line, "EXIT=%d\n", WEXITSTATUS(st));
-        else
-                snprintf(line, sizeof line, "SIGNAL=%d\n", WTERMSIG(st));
+        machine_exec_format_status(st, line, sizeof line);
         (void) signal(SIGPIPE, SIG_IGN);
         (void) loop_write(status_w, line, strlen(line));
         _exit(EXIT_SUCCESS);
@@ -508,19 +487,17 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
         if (pipe2(status, O_CLOEXEC) < 0)
                 return fail_msg(ret_error, -errno, "pipe: %m");
 
-        struct clone_args args = {
-                .flags = CLONE_PIDFD,
-                .pidfd = (uint64_t) (uintptr_t) &helper_pidfd,
-                .exit_signal = SIGCHLD,
-        };
-        pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
-        if (pid < 0)
-                return fail_msg(ret_error, -errno, "Failed to fork: %m");
-        if (pid == 0) {
-                sv[0] = safe_close(sv[0]);
-                status[0] = safe_close(status[0]);
-                helper_main(p, &t, private_network, pidfd, sv[1], status[1]);
-        }
+        int keep[6] = { pidfd, sv[1], status[1] };
+        size_t n_keep = 3;
+        if (!p->pty && p->kind != MACHINE_EXEC_LOGIN)
+                for (int i = 0; i < 3; i++)
+                        keep[n_keep++] = p->stdio[i];
+        r = safe_fork_full("nspawnctl-exec", keep, n_keep, FORK_RESET_SIGNALS | FORK_CLOSE_ALL_FDS, &pid,
+                           &helper_pidfd);
+        if (r < 0)
+                return fail_msg(ret_error, r, "Failed to fork: %m");
+        if (r == 0)
+                helper_main(p, &t, private_network, pidfd, sv[1], status[1], keep, n_keep);
 
         r = fd_nonblock(sv[0], true);
         if (r < 0) {
@@ -595,15 +572,11 @@ int machine_exec_process(MachineExec *e, MachineExecFailure *ret_failure, char *
         }
 }
 
-int machine_exec_wait(MachineExec *e, MachineExecFailure *ret_failure, char **ret_error) {
-        for (;;) {
-                struct pollfd pfd = { .fd = e->report_fd, .events = POLLIN };
-                int r = machine_exec_process(e, ret_failure, ret_error);
-                if (r != 0)
-                        return r;
-                if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-                        return -errno;
-        }
+void machine_exec_format_status(int wait_status, char *buf, size_t size) {
+        if (WIFEXITED(wait_status))
+                snprintf(buf, size, "EXIT=%d\n", WEXITSTATUS(wait_status));
+        else
+                snprintf(buf, size, "SIGNAL=%d\n", WTERMSIG(wait_status));
 }
 
 int machine_exec_parse_status(const char *line, int *ret_status) {

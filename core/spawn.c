@@ -24,14 +24,18 @@
 
 #include "caps.h"
 #include "child-report.h"
+#include "error.h"
 #include "mount.h"
 #include "pty.h"
 #include "seccomp-policy.h"
 #include "spawn.h"
 #include "user-record.h"
 #include "util/strv.h"
+#include "util/process.h"
 #include "util/util.h"
 
+/* The inits a booted tree may have, in the order they are tried: the one list for the check
+ * before the start and for the exec. */
 static const char *const init_paths[] = {
         "/usr/lib/systemd/systemd",
         "/lib/systemd/systemd",
@@ -39,22 +43,6 @@ static const char *const init_paths[] = {
 };
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-static int fail_msg(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail_msg(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-        char *m = NULL;
-        int saved = errno;
-
-        errno = r < 0 ? -r : r;
-        va_start(ap, fmt);
-        if (vasprintf(&m, fmt, ap) < 0)
-                m = NULL;
-        va_end(ap);
-        errno = saved;
-        *ret_error = m;
-        return r;
-}
 
 static bool tree_has_executable(int root_fd, const char *path) {
         struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
@@ -64,23 +52,23 @@ static bool tree_has_executable(int root_fd, const char *path) {
         return fd >= 0 && fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
 }
 
-int spawn_check(const SpawnConfig *c, char **ret_error) {
+int spawn_check(const SpawnConfig *c, Error *e) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
 
         fd = open(c->directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
-                return fail_msg(ret_error, -errno,
+                return error_set(e, -errno,
                                 errno == ENOTDIR ? "%s is not a directory." : "Directory %s: %m.",
                                 c->directory);
         if (fstatat(fd, "usr", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-                return fail_msg(ret_error, -ENOTDIR, "Directory %s lacks /usr, it does not look like an OS tree.",
+                return error_set(e, -ENOTDIR, "Directory %s lacks /usr, it does not look like an OS tree.",
                                 c->directory);
         /* A symlinked /proc or /sys would let the tree choose where the kernel's API file
          * systems get mounted. */
         FOREACH_STRING(api, "proc", "sys", "dev")
                 if (fstatat(fd, api, &st, AT_SYMLINK_NOFOLLOW) >= 0 && !S_ISDIR(st.st_mode))
-                        return fail_msg(ret_error, -ELOOP, "Refusing to run %s: /%s in the tree is %s, not a directory.",
+                        return error_set(e, -ELOOP, "Refusing to run %s: /%s in the tree is %s, not a directory.",
                                         c->directory, api, S_ISLNK(st.st_mode) ? "a symlink" : "a file");
 
         if (c->boot) {
@@ -88,13 +76,13 @@ int spawn_check(const SpawnConfig *c, char **ret_error) {
                 for (size_t i = 0; i < ELEMENTSOF(init_paths) && !found; i++)
                         found = tree_has_executable(fd, init_paths[i]);
                 if (!found)
-                        return fail_msg(ret_error, -ENOEXEC,
+                        return error_set(e, -ENOEXEC,
                                         "Directory %s has no init to boot (looked for /usr/lib/systemd/systemd, /lib/systemd/systemd, /sbin/init).",
                                         c->directory);
         }
         for (size_t i = 0; i < c->n_binds; i++)
                 if (stat(c->binds[i].source, &st) < 0)
-                        return fail_msg(ret_error, -errno, "Bind source %s: %m.", c->binds[i].source);
+                        return error_set(e, -errno, "Bind source %s: %m.", c->binds[i].source);
         return 0;
 }
 
@@ -523,7 +511,7 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
         child_fail(sock, -errno, errno == ENOENT ? 127 : 126, "Failed to execute %s in the container: %m", argv[0]);
 }
 
-int container_spawn(const SpawnConfig *c, Container *ret, char **ret_error) {
+int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
         _cleanup_close_pair_ int sv[2] = { -EBADF, -EBADF };
         _cleanup_close_ int pidfd = -EBADF, master = -EBADF, notify = -EBADF;
         char error_buf[sizeof(((ChildMsg *) 0)->message)] = "";
@@ -534,7 +522,7 @@ int container_spawn(const SpawnConfig *c, Container *ret, char **ret_error) {
         *ret = (Container) { .pid = 0, .pidfd = -EBADF, .pty_master = -EBADF, .notify_fd = -EBADF };
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return fail_msg(ret_error, -errno, "socketpair: %m");
+                return error_set(e, -errno, "socketpair: %m");
 
         struct clone_args args = {
                 .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD |
@@ -544,7 +532,7 @@ int container_spawn(const SpawnConfig *c, Container *ret, char **ret_error) {
         };
         pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
         if (pid < 0)
-                return fail_msg(ret_error, -errno, "Failed to create the container's namespaces: %m");
+                return error_set(e, -errno, "Failed to create the container's namespaces: %m");
         if (pid == 0) {
                 sv[0] = safe_close(sv[0]);
                 child_main(c, sv[1]);
@@ -555,13 +543,13 @@ int container_spawn(const SpawnConfig *c, Container *ret, char **ret_error) {
         if (r < 0) {
                 (void) kill(pid, SIGKILL);
                 (void) wait_for_terminate(pid, NULL);
-                return fail_msg(ret_error, r, "Failed to move the container into cgroup %s: %m", c->cgroup_path);
+                return error_set(e, r, "Failed to move the container into cgroup %s: %m", c->cgroup_path);
         }
         if (write(sv[0], "g", 1) != 1) {
                 r = -errno;
                 (void) kill(pid, SIGKILL);
                 (void) wait_for_terminate(pid, NULL);
-                return fail_msg(ret_error, r, "Failed to start the container: %m");
+                return error_set(e, r, "Failed to start the container: %m");
         }
 
         for (;;) {
@@ -595,8 +583,7 @@ int container_spawn(const SpawnConfig *c, Container *ret, char **ret_error) {
                 (void) wait_for_terminate(pid, NULL);
                 ret->pid = pid;
                 ret->exit_status = exit_status;
-                *ret_error = strdup(error_buf);
-                return child_error;
+                return error_set(e, child_error, "%s", error_buf);
         }
 
         ret->pid = pid;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "error.h"
 #include "settings.h"
 
 typedef enum ConsoleMode {
@@ -54,10 +55,10 @@ typedef struct Container {
 void container_done(Container *c);
 
 /* Checks what can be checked before any namespace exists: the tree, its /proc and /sys,
- * an init for boot, bind sources. On failure *ret_error says what is wrong in one line. */
-int spawn_check(const SpawnConfig *c, char **ret_error);
+ * an init for boot (-ENOEXEC when there is none), bind sources. */
+int spawn_check(const SpawnConfig *c, Error *e);
 
 /* Starts the container and returns once its payload was exec'd (or failed to be, in which
- * case *ret_error has the child's one-line reason and nothing is left running). The caller
- * has created c->cgroup_path already. */
-int container_spawn(const SpawnConfig *c, Container *ret, char **ret_error);
+ * case e has the child's one-line reason and nothing is left running). The caller has
+ * created c->cgroup_path already. */
+int container_spawn(const SpawnConfig *c, Container *ret, Error *e);

@@ -20,7 +20,9 @@
 #include "log.h"
 #include "machine-record.h"
 #include "pty.h"
+#include "state-dir.h"
 #include "supervise-loop.h"
+#include "util/process.h"
 #include "util/util.h"
 
 #define LOG_MAX (1024 * 1024)
@@ -33,16 +35,7 @@ static const char *const console_mode_table[_CONSOLE_MODE_MAX] = {
         [CONSOLE_PIPE] = "pipe",
 };
 
-const char *console_mode_to_string(ConsoleMode m) {
-        return m >= 0 && m < _CONSOLE_MODE_MAX ? console_mode_table[m] : NULL;
-}
-
-ConsoleMode console_mode_from_string(const char *s) {
-        for (int i = 0; s && i < _CONSOLE_MODE_MAX; i++)
-                if (streq(s, console_mode_table[i]))
-                        return i;
-        return _CONSOLE_MODE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(console_mode, ConsoleMode, _CONSOLE_MODE_MAX);
 
 void container_done(Container *c) {
         c->pidfd = safe_close(c->pidfd);
@@ -61,7 +54,7 @@ void run_init(Run *run, const SuperviseConfig *c, int signal_fd) {
                 .client_fd = -EBADF,
                 .log_fd = -EBADF,
                 .pty_peer = -EBADF,
-                .state = "opening",
+                .state = MACHINE_OPENING,
         };
 }
 
@@ -71,24 +64,59 @@ void supervise_signal_mask(sigset_t *ret) {
                 sigaddset(ret, *s);
 }
 
-int run_register_state(Run *run, const char *state) {
+/* The parts of the record that stay for the supervisor's life, filled once. */
+static int run_record_init(Run *run) {
         const SuperviseConfig *c = run->config;
+        MachineRecord *r = &run->record;
+        uint64_t start = 0;
+        int k;
+
+        k = proc_start_time(getpid(), &start);
+        if (k < 0)
+                return k;
+        *r = (MachineRecord) {
+                .name = strdup(c->spawn.machine),
+                .class = strdup("container"),
+                .service = strdup("nspawnctl"),
+                .root = strdup(c->spawn.directory),
+                .cgroup = strdup(c->spawn.cgroup_path),
+                .console_socket = machine_state_path(c->state_dir, c->spawn.machine, MACHINE_CONSOLE),
+                .console_log = machine_state_path(c->state_dir, c->spawn.machine, MACHINE_CONSOLE_LOG),
+                .supervisor = (uint32_t) getpid(),
+                .supervisor_start = start,
+        };
+        snprintf(r->id, sizeof r->id, "%s", c->spawn.machine_id ?: "");
+        if (!r->name || !r->class || !r->service || !r->root || !r->cgroup || !r->console_socket ||
+            !r->console_log) {
+                machine_record_done(r);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int run_register_state(Run *run, MachineState state) {
+        const SuperviseConfig *c = run->config;
+        MachineRecord *r = &run->record;
+        int k;
 
         run->state = state;
         if (!c->register_machine)
                 return 0;
-        MachineRecord r = {
-                .name = c->spawn.machine,
-                .id = c->spawn.machine_id,
-                .root = c->spawn.directory,
-                .state = state,
-                .cgroup = c->spawn.cgroup_path,
-                .supervisor = getpid(),
-                .leader = run->container.pid,
-                .timestamp_realtime = run->timestamp_realtime,
-                .timestamp_monotonic = run->timestamp_monotonic,
-        };
-        return machine_record_write(c->state_dir, &r);
+        if (!r->name) {
+                k = run_record_init(run);
+                if (k < 0)
+                        return k;
+        }
+        if (r->leader != (uint32_t) run->container.pid) {
+                r->leader = (uint32_t) run->container.pid;
+                r->leader_start = 0;
+                if (run->container.pid > 0)
+                        (void) proc_start_time(run->container.pid, &r->leader_start);
+        }
+        r->state = state;
+        r->timestamp = run->timestamp_realtime;
+        r->timestamp_monotonic = run->timestamp_monotonic;
+        return machine_record_save(c->state_dir, r);
 }
 
 int run_console_listen(const SuperviseConfig *c, int *ret_fd) {
@@ -163,7 +191,7 @@ static void request_stop(Run *run) {
         /* systemd halts on SIGRTMIN+3. */
         (void) kill(run->container.pid, SIGRTMIN + 3);
         run->kill_deadline = now_usec(CLOCK_MONOTONIC) + c->kill_timeout_usec;
-        (void) run_register_state(run, "closing");
+        (void) run_register_state(run, MACHINE_CLOSING);
 }
 
 static void handle_notify(Run *run) {
@@ -195,11 +223,11 @@ static void handle_notify(Run *run) {
                 buf[n] = 0;
                 char *save = NULL;
                 for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                        if (streq(line, "READY=1") && streq(run->state, "opening")) {
+                        if (streq(line, "READY=1") && run->state == MACHINE_OPENING) {
                                 run->ready_deadline = 0;
-                                (void) run_register_state(run, "running");
+                                (void) run_register_state(run, MACHINE_RUNNING);
                         } else if (streq(line, "STOPPING=1"))
-                                (void) run_register_state(run, "closing");
+                                (void) run_register_state(run, MACHINE_CLOSING);
                 }
         }
 }
@@ -281,7 +309,7 @@ static int run_loop(Run *run) {
                 }
                 if (run->ready_deadline && now >= run->ready_deadline) {
                         run->ready_deadline = 0;
-                        (void) run_register_state(run, "running");
+                        (void) run_register_state(run, MACHINE_RUNNING);
                 }
 
                 if (p[i_sig].revents & POLLIN) {
@@ -385,12 +413,12 @@ static int run_loop(Run *run) {
         return run->exit_code;
 }
 
-int remove_cgroup_when_empty(const SuperviseConfig *c) {
+int remove_cgroup_when_empty(CGroupMode mode, const char *path) {
         int r = 0;
         /* The PID namespace is torn down when its init has been reaped, but the cgroup
          * core may need a moment to see it empty. */
         for (int i = 0; i < 100; i++) {
-                r = cgroup_remove(c->spawn.cgroup_mode, c->spawn.cgroup_path);
+                r = cgroup_remove(mode, path);
                 if (r != -EBUSY)
                         return r;
                 usleep(10 * 1000);
@@ -441,7 +469,7 @@ int run_container(Run *run) {
         safe_close(run->client_fd);
         safe_close(run->listen_fd);
         safe_close(run->log_fd);
-        r = remove_cgroup_when_empty(c);
+        r = remove_cgroup_when_empty(c->spawn.cgroup_mode, c->spawn.cgroup_path);
         if (r < 0)
                 log_warning_errno(r, "Failed to remove cgroup %s: %m", c->spawn.cgroup_path);
         if (c->register_machine) {
@@ -449,15 +477,16 @@ int run_container(Run *run) {
                         /* The machine comes back under the same supervisor: keep it listed
                          * (opening, no leader yet) instead of vanishing and reappearing. */
                         run->container.pid = 0;
-                        (void) run_register_state(run, "opening");
+                        (void) run_register_state(run, MACHINE_OPENING);
                 } else
-                        machine_record_remove(c->state_dir, c->spawn.machine);
+                        machine_state_remove(c->state_dir, c->spawn.machine);
         }
+        machine_record_done(&run->record);
         return status;
 }
 
-_noreturn_ void guard_run(const SuperviseConfig *c, int pipe_fd) {
-        _cleanup_free_ char *lock_path = machine_state_path(c->state_dir, c->spawn.machine, MACHINE_LOCK);
+_noreturn_ void guard_run(const SupervisorGuard *g, int pipe_fd) {
+        _cleanup_free_ char *lock_path = machine_state_path(g->state_dir, g->machine, MACHINE_LOCK);
         char b = 0;
         int lock_fd;
 
@@ -478,12 +507,12 @@ _noreturn_ void guard_run(const SuperviseConfig *c, int pipe_fd) {
         if (lock_fd >= 0)
                 (void) flock(lock_fd, LOCK_EX);
         for (int i = 0; i < 200; i++) {
-                if (cgroup_remove(c->spawn.cgroup_mode, c->spawn.cgroup_path) >= 0)
+                if (cgroup_remove(g->cgroup_mode, g->cgroup_path) >= 0)
                         break;
                 usleep(50 * 1000);
         }
-        if (c->register_machine)
-                machine_record_remove(c->state_dir, c->spawn.machine);
+        if (g->register_machine)
+                machine_state_remove(g->state_dir, g->machine);
         if (lock_fd >= 0 && lock_path)
                 (void) unlink(lock_path);
         _exit(EXIT_SUCCESS);

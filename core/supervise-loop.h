@@ -6,6 +6,8 @@
 #include <sys/types.h>
 #include <termios.h>
 
+#include "machine-record.h"
+#include "supervisor-contract.h"
 #include "spawn.h"
 #include "supervise.h"
 
@@ -37,7 +39,8 @@ typedef struct Run {
         int stop_requests;
         uint64_t kill_deadline;
         uint64_t ready_deadline;
-        const char *state;
+        MachineState state;
+        MachineRecord record;     /* what STATEDIR/machines/NAME says, for registered machines */
         uint64_t timestamp_realtime, timestamp_monotonic;
         int escape_count;
         uint64_t escape_first;
@@ -46,7 +49,8 @@ typedef struct Run {
 } Run;
 
 void run_init(Run *run, const SuperviseConfig *c, int signal_fd);
-int run_register_state(Run *run, const char *state);
+/* Sets the machine's state and, for a registered machine, writes its record. */
+int run_register_state(Run *run, MachineState state);
 int run_console_listen(const SuperviseConfig *c, int *ret_fd);
 void run_console_log_open(Run *run);
 /* Attaches the console, runs the event loop until the container's init is gone, then
@@ -60,7 +64,7 @@ void supervise_signal_mask(sigset_t *ret);
  * PDEATHSIG and the PID namespace make quick), the machine record and the name lock. It
  * waits for EOF on pipe_fd; on a normal exit the supervisor sends 'd' first (see
  * guard_dismiss()) and the guard just leaves. Never returns. */
-_noreturn_ void guard_run(const SuperviseConfig *c, int pipe_fd);
+_noreturn_ void guard_run(const SupervisorGuard *g, int pipe_fd);
 /* Tell the cleanup guard that we cleaned up ourselves. */
 void guard_dismiss(int *fd);
-int remove_cgroup_when_empty(const SuperviseConfig *c);
+int remove_cgroup_when_empty(CGroupMode mode, const char *path);

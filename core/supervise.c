@@ -14,165 +14,170 @@
 
 #include "cgroup.h"
 #include "log.h"
-#include "machine-record.h"
+#include "state-dir.h"
 #include "supervise-loop.h"
 #include "supervise.h"
+#include "supervisor-contract.h"
+#include "util/process.h"
 #include "util/strv.h"
 #include "util/util.h"
 
 /* Starts the cleanup guard (see guard_run()) with the read end of a pipe whose write end
  * only the supervisor holds. */
 static int guard_start(const SuperviseConfig *c, int *ret_fd) {
-        int p[2];
-        pid_t pid;
+        _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
+        _cleanup_strv_free_ char **argv = NULL;
+        const SupervisorGuard g = {
+                .machine = c->spawn.machine,
+                .state_dir = c->state_dir,
+                .cgroup_mode = c->spawn.cgroup_mode,
+                .cgroup_path = c->spawn.cgroup_path,
+                .register_machine = c->register_machine,
+        };
+        int r;
 
+        /* Built before the fork: nothing in the child may allocate. */
+        if (c->supervise_binary) {
+                r = supervisor_guard_to_argv(&g, &argv);
+                if (r < 0)
+                        return r;
+        }
         if (pipe2(p, O_CLOEXEC) < 0)
                 return -errno;
-        pid = fork();
-        if (pid < 0) {
-                int e = -errno;
-                safe_close(p[0]);
-                safe_close(p[1]);
-                return e;
-        }
-        if (pid == 0) {
-                (void) setsid();
-                /* Keep only the pipe: in particular not the supervisor's copy of the lock
-                 * or the console, which would keep them alive after it died. */
+        /* Keep only the pipe: in particular not the supervisor's copy of the lock or the
+         * console, which would keep them alive after it died. */
+        r = safe_fork("nspawnctl-guard", (const int[]) { p[0] }, 1,
+                      FORK_RESET_SIGNALS | FORK_NEW_SESSION | FORK_NULL_STDIO | FORK_CLOSE_ALL_FDS, NULL);
+        if (r < 0)
+                return r;
+        if (r == 0) {
                 if (fd_move_to(p[0], 3) < 0)
                         _exit(EXIT_FAILURE);
-                (void) close_all_fds_except((int[]) { 3 }, 1);
-                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-                for (int i = 0; i < 3 && null >= 0; i++)
-                        (void) dup2(null, i);
-                sigset_t none;
-                sigemptyset(&none);
-                (void) sigprocmask(SIG_SETMASK, &none, NULL);
-
                 /* It waits as long as the machine lives: as the small static binary, not as
                  * a copy of this one with all its libraries. */
-                if (c->supervise_binary) {
-                        char flags[4] = "", *argv[] = {
-                                (char *) "nspawnctl-guard", (char *) "--guard",
-                                strjoin("--machine=", c->spawn.machine), strjoin("--state-dir=", c->state_dir),
-                                strjoin("--cgroup-mode=", cgroup_mode_to_string(c->spawn.cgroup_mode)),
-                                strjoin("--cgroup=", c->spawn.cgroup_path), NULL, NULL,
-                        };
-                        if (c->register_machine)
-                                strcpy(flags, "r");
-                        argv[6] = strjoin("--flags=", flags);
-                        /* A NULL from a failed allocation would cut the list short. */
-                        if (argv[2] && argv[3] && argv[4] && argv[5] && argv[6])
-                                execv(c->supervise_binary, argv);
-                }
-                guard_run(c, 3);
+                if (argv)
+                        execv(c->supervise_binary, argv);
+                guard_run(&g, 3);
         }
-        safe_close(p[0]);
-        *ret_fd = p[1];
+        *ret_fd = TAKE_FD(p[1]);
         return 0;
 }
 
 /* Once the container runs, the rest of the supervisor's life is the event loop, which
  * needs none of the libraries that set the container up. Exec'ing into the static
- * nspawnctl-supervise keeps the process (and so the container's parent, its PDEATHSIG
- * and machined's pidfd) but drops libmount, libseccomp, libcap and libsystemd from
- * memory: the supervisor of a long-running machine stays small. */
+ * nspawnctl-supervisor-light keeps the process (and so the container's parent, its
+ * PDEATHSIG and machined's pidfd) but drops libmount, libseccomp, libcap and libsystemd
+ * from memory: the supervisor of a long-running machine stays small. */
 static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd) {
-        _cleanup_strv_free_ char **argv = NULL;
-        const int fds[] = { run->container.pidfd, run->container.pty_master, run->container.notify_fd,
-                            run->listen_fd, run->log_fd, lock_fd, guard_fd };
+        _cleanup_strv_free_ char **argv = NULL, **restart = NULL;
+        SupervisorHandoff h = {
+                .pid = run->container.pid,
+                .fds = {
+                        [HANDOFF_FD_PIDFD] = run->container.pidfd,
+                        [HANDOFF_FD_PTY] = run->container.pty_master,
+                        [HANDOFF_FD_NOTIFY] = run->container.notify_fd,
+                        [HANDOFF_FD_LISTEN] = run->listen_fd,
+                        [HANDOFF_FD_LOG] = run->log_fd,
+                        [HANDOFF_FD_LOCK] = lock_fd,
+                        [HANDOFF_FD_GUARD] = guard_fd,
+                },
+                .machine = c->spawn.machine,
+                .directory = c->spawn.directory,
+                .machine_id = c->spawn.machine_id,
+                .state_dir = c->state_dir,
+                .cgroup_mode = c->spawn.cgroup_mode,
+                .cgroup_path = c->spawn.cgroup_path,
+                .console = c->spawn.console,
+                .boot = c->spawn.boot,
+                .quiet = c->quiet,
+                .register_machine = c->register_machine,
+                .notify = c->spawn.notify,
+                .restart_on_reboot = c->restart_on_reboot,
+                .kill_timeout_usec = c->kill_timeout_usec,
+                .ready_timeout_usec = c->ready_timeout_usec,
+                .timestamp_realtime = run->timestamp_realtime,
+                .timestamp_monotonic = run->timestamp_monotonic,
+                .state = run->state,
+        };
         char self[PATH_MAX];
         ssize_t n;
         int r;
 
-#define ADD(...)                                                                           \
-        do {                                                                               \
-                char *_s;                                                                  \
-                if (asprintf(&_s, __VA_ARGS__) < 0 || strv_consume(&argv, _s) < 0)         \
-                        return -ENOMEM;                                                    \
-        } while (0)
-
-        ADD("%s", "nspawnctl-supervise");
-        ADD("--pid=%d", (int) run->container.pid);
-        ADD("--fds=%d,%d,%d,%d,%d,%d,%d", fds[0], fds[1], fds[2], fds[3], fds[4], fds[5], fds[6]);
-        ADD("--machine=%s", c->spawn.machine);
-        ADD("--directory=%s", c->spawn.directory);
-        ADD("--id=%s", c->spawn.machine_id);
-        ADD("--state-dir=%s", c->state_dir);
-        ADD("--cgroup-mode=%s", cgroup_mode_to_string(c->spawn.cgroup_mode));
-        ADD("--cgroup=%s", c->spawn.cgroup_path);
-        ADD("--console=%s", console_mode_to_string(c->spawn.console));
-        ADD("--flags=%s%s%s%s%s", c->spawn.boot ? "b" : "", c->quiet ? "q" : "", c->register_machine ? "r" : "",
-            c->spawn.notify ? "n" : "", c->restart_on_reboot ? "R" : "");
-        ADD("--kill-timeout=%llu", (unsigned long long) c->kill_timeout_usec);
-        ADD("--ready-timeout=%llu", (unsigned long long) c->ready_timeout_usec);
-        ADD("--timestamp=%llu:%llu", (unsigned long long) run->timestamp_realtime,
-            (unsigned long long) run->timestamp_monotonic);
-        ADD("--state=%s", run->state);
-#undef ADD
         if (c->restart_on_reboot && c->original_argv) {
+                /* The same program again, by its real path: argv[0] may be a bare name. */
                 n = readlink("/proc/self/exe", self, sizeof self - 1);
                 if (n < 0)
                         return -errno;
                 self[n] = 0;
-                if (strv_extend(&argv, "--") < 0 || strv_extend(&argv, self) < 0 ||
-                    strv_extend_strv(&argv, c->original_argv + 1) < 0)
+                if (strv_extend(&restart, self) < 0 || strv_extend_strv(&restart, c->original_argv + 1) < 0)
                         return -ENOMEM;
+                h.restart_argv = restart;
         }
+        r = supervisor_handoff_to_argv(&h, &argv);
+        if (r < 0)
+                return r;
 
-        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
-                if (fds[i] >= 0 && (r = fd_cloexec(fds[i], false)) < 0)
+        for (size_t i = 0; i < _HANDOFF_FD_MAX; i++)
+                if (h.fds[i] >= 0 && (r = fd_cloexec(h.fds[i], false)) < 0)
                         goto fail;
         execv(c->supervise_binary, argv);
         r = -errno;
 fail:
-        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
-                if (fds[i] >= 0)
-                        (void) fd_cloexec(fds[i], true);
+        for (size_t i = 0; i < _HANDOFF_FD_MAX; i++)
+                if (h.fds[i] >= 0)
+                        (void) fd_cloexec(h.fds[i], true);
         return r;
 }
 
-static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int guard_fd) {
+static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int guard_fd, Error *e) {
         Run run;
-        _cleanup_free_ char *error = NULL;
         int r, status;
 
         run_init(&run, c, signal_fd);
         r = cgroup_create(c->spawn.cgroup_mode, c->spawn.cgroup_path);
         if (r == -EEXIST)
-                return log_error_errno(r, "Machine %s is already running (its cgroup is in use).", c->spawn.machine);
+                return error_set(e, r, "Machine %s is already running (its cgroup is in use).", c->spawn.machine);
         if (r < 0)
-                return log_error_errno(r, "Failed to create cgroup %s: %m", c->spawn.cgroup_path);
+                return error_set(e, r, "Failed to create cgroup %s: %m", c->spawn.cgroup_path);
 
         if (c->register_machine) {
                 r = run_console_listen(c, &run.listen_fd);
                 if (r < 0) {
-                        (void) remove_cgroup_when_empty(c);
-                        return log_error_errno(r, "Failed to create the console socket: %m");
+                        (void) remove_cgroup_when_empty(c->spawn.cgroup_mode, c->spawn.cgroup_path);
+                        return error_set(e, r, "Failed to create the console socket: %m");
                 }
                 run_console_log_open(&run);
         }
 
-        r = container_spawn(&c->spawn, &run.container, &error);
+        r = container_spawn(&c->spawn, &run.container, e);
         if (r < 0) {
-                if (error)
-                        log_error("%s", error);
-                else
-                        log_error_errno(r, "Failed to start the container: %m");
                 status = run.container.pid > 0 && run.container.exit_status > 0 ? run.container.exit_status : -r;
-                (void) remove_cgroup_when_empty(c);
+                (void) remove_cgroup_when_empty(c->spawn.cgroup_mode, c->spawn.cgroup_path);
                 safe_close(run.listen_fd);
                 safe_close(run.log_fd);
-                return status == 127 || status == 126 ? status : r;
+                if (status == 127 || status == 126) {
+                        /* The command could not be executed: like a shell, say so and exit
+                         * with its status. */
+                        log_error("%s", error_message(e));
+                        error_done(e);
+                        return status;
+                }
+                return error_set(e, r, "Failed to start the container: %m");
         }
 
         run.timestamp_realtime = now_usec(CLOCK_REALTIME);
         run.timestamp_monotonic = now_usec(CLOCK_MONOTONIC);
         if (c->spawn.notify && c->ready_timeout_usec)
                 run.ready_deadline = run.timestamp_monotonic + c->ready_timeout_usec;
-        r = run_register_state(&run, c->spawn.notify ? "opening" : "running");
+        r = run_register_state(&run, c->spawn.notify ? MACHINE_OPENING : MACHINE_RUNNING);
         if (r < 0)
                 log_warning_errno(r, "Failed to write the machine record: %m");
+        /* machined closes its end after the first report; one after a reboot goes nowhere.
+         * The fd is O_CLOEXEC: neither the light binary nor the container sees it. */
+        (void) supervisor_report_send(c->report_fd, &(const SupervisorReport) {
+                .type = SUPERVISOR_REPORT_STARTED,
+                .leader = run.container.pid,
+        });
 
         if (c->supervise_binary) {
                 r = handoff(c, &run, lock_fd, guard_fd);
@@ -181,22 +186,25 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
         return run_container(&run);
 }
 
-int supervise(const SuperviseConfig *c) {
+int supervise(const SuperviseConfig *c, Error *e) {
         _cleanup_close_ int lock_fd = -EBADF, guard_fd = -EBADF, signal_fd = -EBADF;
         sigset_t mask, old;
         int r, status;
 
+        r = spawn_check(&c->spawn, e);
+        if (r < 0)
+                return r;
         r = machine_lock_acquire(c->state_dir, c->spawn.machine, &lock_fd);
         if (r == -EEXIST)
-                return log_error_errno(r, "Machine %s is already running.", c->spawn.machine);
+                return error_set(e, r, "Machine %s is already running.", c->spawn.machine);
         if (r < 0)
-                return log_error_errno(r, "Failed to lock machine name %s in %s: %m", c->spawn.machine, c->state_dir);
+                return error_set(e, r, "Failed to lock machine name %s in %s: %m", c->spawn.machine, c->state_dir);
 
         supervise_signal_mask(&mask);
         sigprocmask(SIG_BLOCK, &mask, &old);
         signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (signal_fd < 0) {
-                r = log_error_errno(-errno, "signalfd: %m");
+                r = error_set(e, -errno, "signalfd: %m");
                 goto finish;
         }
         /* A reader that goes away (| head) must not kill us before we clean up. */
@@ -204,12 +212,12 @@ int supervise(const SuperviseConfig *c) {
 
         r = guard_start(c, &guard_fd);
         if (r < 0) {
-                log_error_errno(r, "Failed to start the cleanup guard: %m");
+                error_set(e, r, "Failed to start the cleanup guard: %m");
                 goto finish;
         }
 
         for (;;) {
-                status = run_once(c, signal_fd, lock_fd, guard_fd);
+                status = run_once(c, signal_fd, lock_fd, guard_fd, e);
                 if (status != EXIT_REBOOT || !c->restart_on_reboot)
                         break;
                 if (!c->quiet)
@@ -222,4 +230,17 @@ finish:
         machine_lock_release(c->state_dir, c->spawn.machine, TAKE_FD(lock_fd));
         sigprocmask(SIG_SETMASK, &old, NULL);
         return r;
+}
+
+SupervisorFailure supervisor_failure_from_error(int r) {
+        switch (r) {
+        case -EEXIST:
+                return SUPERVISOR_FAILURE_NAME_TAKEN;
+        case -ENOEXEC:
+                return SUPERVISOR_FAILURE_NO_INIT;
+        case -EBADMSG:
+                return SUPERVISOR_FAILURE_BAD_SETTINGS;
+        default:
+                return SUPERVISOR_FAILURE_GENERIC;
+        }
 }

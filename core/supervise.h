@@ -4,7 +4,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "error.h"
 #include "spawn.h"
+#include "supervisor-contract.h"
 
 typedef struct SuperviseConfig {
         SpawnConfig spawn;
@@ -19,12 +21,20 @@ typedef struct SuperviseConfig {
          * for --restart-on-reboot. */
         const char *supervise_binary;
         char **original_argv;
+        /* machined's end of the start (owned by the caller of supervise()): STARTED goes there
+         * once the container runs; a failure is reported by the caller. -EBADF for none:
+         * every initializer must say so, 0 is stdin. */
+        int report_fd;
 } SuperviseConfig;
 
-/* Runs the container described by c until it ends, forwarding the console and signals.
- * Returns the exit status nspawnctl should exit with (see docs/supervisor.md), or a
- * negative errno after logging a one-line reason. */
-int supervise(const SuperviseConfig *c);
+/* Checks c (spawn_check()), then runs the container until it ends, forwarding the console
+ * and signals. Returns the exit status to exit with (see docs/supervisor.md), or a negative
+ * errno with e saying why in one line: -EEXIST when the name is taken, -ENOEXEC when the
+ * tree has no init to boot. */
+int supervise(const SuperviseConfig *c, Error *e);
+
+/* The report's reason for a failure code of supervise() or of loading the settings. */
+SupervisorFailure supervisor_failure_from_error(int r);
 
 /* Exit status of a booted container that rebooted. */
 #define EXIT_REBOOT 133

@@ -29,21 +29,8 @@ static const char *const template_network_table[_TEMPLATE_NETWORK_MAX] = {
         [TEMPLATE_NETWORK_NETWORKD] = "networkd",
 };
 
-const char *machine_id_mode_to_string(MachineIdMode m) {
-        return m >= 0 && m < _MACHINE_ID_MODE_MAX ? machine_id_mode_table[m] : NULL;
-}
-
-MachineIdMode machine_id_mode_from_string(const char *s) {
-        return string_table_lookup(machine_id_mode_table, _MACHINE_ID_MODE_MAX, s);
-}
-
-const char *template_network_to_string(TemplateNetwork n) {
-        return n >= 0 && n < _TEMPLATE_NETWORK_MAX ? template_network_table[n] : NULL;
-}
-
-TemplateNetwork template_network_from_string(const char *s) {
-        return string_table_lookup(template_network_table, _TEMPLATE_NETWORK_MAX, s);
-}
+DEFINE_STRING_TABLE_LOOKUP(machine_id_mode, MachineIdMode, _MACHINE_ID_MODE_MAX);
+DEFINE_STRING_TABLE_LOOKUP(template_network, TemplateNetwork, _TEMPLATE_NETWORK_MAX);
 
 Template *template_free(Template *t) {
         if (!t)

@@ -9,7 +9,7 @@
 
 #include "log.h"
 #include "machine-exec.h"
-#include "machined-errors.h"
+#include "machined-api.h"
 #include "machined.h"
 #include "names.h"
 #include "util/strv.h"

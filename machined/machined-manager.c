@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "log.h"
-#include "machined-errors.h"
+#include "machined-api.h"
 #include "machined.h"
 #include "names.h"
 #include "util/util.h"
@@ -59,7 +60,7 @@ static int method_list_machines(sd_bus_message *message, void *userdata, sd_bus_
         r = sd_bus_message_open_container(reply, 'a', "(ssso)");
         if (r < 0)
                 return r;
-        for (Machine *i = m->machines; i; i = i->next) {
+        LIST_FOREACH(i, m->machines) {
                 r = sd_bus_message_append(reply, "(ssso)", i->rec.name, strna(i->rec.class),
                                           strna(i->rec.service), i->path);
                 if (r < 0)
@@ -105,7 +106,7 @@ static int method_get_machine_by_pid(sd_bus_message *message, void *userdata,
                         return r;
                 pid = (uint32_t) p;
         }
-        for (Machine *i = m->machines; i; i = i->next)
+        LIST_FOREACH(i, m->machines)
                 if (i->rec.leader == pid ||
                     (i->rec.cgroup && cgroup_contains_pid(i->rec.cgroup, (pid_t) pid)))
                         return sd_bus_reply_method_return(message, "o", i->path);
@@ -227,7 +228,7 @@ static void emit_on_all(Manager *m, int (*f)(sd_bus *bus, Machine *machine, cons
                         Machine *machine, const char *member) {
         if (m->bus)
                 (void) f(m->bus, machine, member);
-        for (PrivateConnection *c = m->connections; c; c = c->next)
+        LIST_FOREACH(c, m->connections)
                 (void) f(c->bus, machine, member);
 }
 

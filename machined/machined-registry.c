@@ -9,14 +9,13 @@
 
 #include "log.h"
 #include "machined.h"
+#include "util/process.h"
 #include "util/util.h"
 
 /* machined keeps no state of its own: everything it knows about a machine is in the record
  * its supervisor writes to STATEDIR/machines/NAME. A record counts only while its
  * supervisor lives (pidfd + start time); that is what lets a restarted machined adopt the
  * machines that kept running and ignore the records of ones that died meanwhile. */
-
-DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(DIR *, closedir, closedirp_);
 
 void manager_drop_machine(Manager *m, Machine *machine, const char *why) {
         log_info("Machine %s is gone (%s).", machine->rec.name, why);
@@ -30,14 +29,14 @@ static int on_supervisor_exit(sd_event_source *s, int fd, uint32_t revents, void
         return 0;
 }
 
-static bool record_changed(const MachineInfo *a, const MachineInfo *b) {
+static bool record_changed(const MachineRecord *a, const MachineRecord *b) {
         return a->state != b->state || a->leader != b->leader ||
                a->leader_start != b->leader_start || !streq(strna(a->cgroup), strna(b->cgroup)) ||
                !streq(strna(a->console_socket), strna(b->console_socket)) ||
                !streq(strna(a->console_log), strna(b->console_log));
 }
 
-static void machine_update(Manager *m, Machine *machine, MachineInfo *rec) {
+static void machine_update(Manager *m, Machine *machine, MachineRecord *rec) {
         bool changed = record_changed(&machine->rec, rec);
         /* Only the fields a running supervisor may change; the identity stays. */
         machine->rec.state = rec->state;
@@ -57,16 +56,16 @@ static void machine_update(Manager *m, Machine *machine, MachineInfo *rec) {
 }
 
 void manager_process_record(Manager *m, const char *name) {
-        _cleanup_(machine_info_done) MachineInfo rec = {};
+        _cleanup_(machine_record_done) MachineRecord rec = {};
         _cleanup_close_ int pidfd = -EBADF;
         Machine *machine;
         int r;
 
-        if (!machine_info_filename_is_record(name))
+        if (!machine_record_filename_is_valid(name))
                 return;
         machine = manager_find_machine(m, name);
 
-        r = machine_info_load(m->machines_dir_fd, name, &rec);
+        r = machine_record_load(m->machines_dir_fd, name, &rec);
         if (r == -ENOENT) {
                 if (machine)
                         manager_drop_machine(m, machine, "record removed");
@@ -114,7 +113,7 @@ void manager_process_record(Manager *m, const char *name) {
 }
 
 int manager_load_records(Manager *m) {
-        _cleanup_(closedirp_) DIR *d = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
 
         d = opendir(m->machines_dir);
@@ -124,8 +123,7 @@ int manager_load_records(Manager *m) {
                 manager_process_record(m, de->d_name);
 
         /* Machines whose record vanished while the inotify queue overflowed. */
-        for (Machine *i = m->machines, *next; i; i = next) {
-                next = i->next;
+        LIST_FOREACH_SAFE(i, next, m->machines) {
                 if (faccessat(dirfd(d), i->rec.name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
                     errno == ENOENT)
                         manager_drop_machine(m, i, "record removed");

@@ -14,9 +14,10 @@
 
 #include "config.h"
 #include "log.h"
-#include "machined-errors.h"
+#include "machined-api.h"
 #include "machined.h"
 #include "pool.h"
+#include "runtime.h"
 #include "util/util.h"
 
 static void help(void) {
@@ -28,18 +29,19 @@ static void help(void) {
                "     --pool=DIR          Where images live (default /var/lib/machines)\n"
                "     --state-dir=DIR     Runtime state (default /run/nspawnctl)\n"
                "     --config-dir=DIR    Trusted settings (default /etc/nspawnctl)\n"
-               "     --runtime=PATH      The nspawnctl binary that supervises machines\n"
-               "                         (default: $NSPAWNCTL_RUNTIME, the build tree's, or\n"
-               "                         %s/nspawnctl)\n"
+               "     --supervisor=PATH   The nspawnctl-supervisor binary machines run under\n"
+               "                         (default: the build tree's when run from it, else\n"
+               "                         %s/nspawnctl-supervisor)\n"
                "     --no-bus            Serve only the private socket\n"
                "  -v --verbose           Log debug messages\n",
-               MACHINED_BUS_NAME, BINDIR);
+               MACHINED_BUS_NAME, LIBEXECDIR);
 }
 
 static Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         start_requests_free(m);
+        manager_free_image_state(m);
         while (m->machines)
                 machine_free(m->machines);
         manager_close_private(m);
@@ -52,9 +54,8 @@ static Manager *manager_free(Manager *m) {
         free(m->state_dir);
         free(m->machines_dir);
         free(m->logs_dir);
-        free(m->runtime);
-        free(m->settings_dirs[0]);
-        free(m->settings_dirs[1]);
+        free(m->supervisor);
+        free(m->config_dir);
         free(m);
         return NULL;
 }
@@ -75,38 +76,15 @@ static int absolute_path(const char *opt, const char *p, char **ret) {
         return *ret ? 0 : log_oom();
 }
 
-/* The nspawnctl next to us in the build tree, so a build can be tested uninstalled. */
-static int default_runtime(const char *argv0, char **ret) {
-        const char *e = getenv("NSPAWNCTL_RUNTIME");
-        char self[PATH_MAX];
-        ssize_t n;
-
-        if (!isempty(e))
-                return absolute_path("NSPAWNCTL_RUNTIME", e, ret);
-        n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n > 0) {
-                self[n] = 0;
-                if (startswith(self, BUILD_ROOT "/")) {
-                        _cleanup_free_ char *p = strjoin(BUILD_ROOT, "/nspawnctl/nspawnctl");
-                        if (p && access(p, X_OK) == 0) {
-                                *ret = TAKE_PTR(p);
-                                return 0;
-                        }
-                }
-        }
-        *ret = strdup(BINDIR "/nspawnctl");
-        return *ret ? 0 : log_oom();
-}
-
 static int parse_argv(int argc, char *argv[], Manager *m, bool *no_bus) {
-        enum { ARG_VERSION = 0x100, ARG_POOL, ARG_STATE_DIR, ARG_CONFIG_DIR, ARG_RUNTIME, ARG_NO_BUS };
+        enum { ARG_VERSION = 0x100, ARG_POOL, ARG_STATE_DIR, ARG_CONFIG_DIR, ARG_SUPERVISOR, ARG_NO_BUS };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "pool", required_argument, NULL, ARG_POOL },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
-                { "runtime", required_argument, NULL, ARG_RUNTIME },
+                { "supervisor", required_argument, NULL, ARG_SUPERVISOR },
                 { "no-bus", no_argument, NULL, ARG_NO_BUS },
                 { "verbose", no_argument, NULL, 'v' },
                 {}
@@ -130,11 +108,11 @@ static int parse_argv(int argc, char *argv[], Manager *m, bool *no_bus) {
                                 return r;
                         break;
                 case ARG_CONFIG_DIR:
-                        if ((r = absolute_path("--config-dir", optarg, &m->settings_dirs[0])) < 0)
+                        if ((r = absolute_path("--config-dir", optarg, &m->config_dir)) < 0)
                                 return r;
                         break;
-                case ARG_RUNTIME:
-                        if ((r = absolute_path("--runtime", optarg, &m->runtime)) < 0)
+                case ARG_SUPERVISOR:
+                        if ((r = absolute_path("--supervisor", optarg, &m->supervisor)) < 0)
                                 return r;
                         break;
                 case ARG_NO_BUS:
@@ -153,12 +131,12 @@ static int parse_argv(int argc, char *argv[], Manager *m, bool *no_bus) {
                 return log_oom();
         if (!m->state_dir && !(m->state_dir = strdup("/run/nspawnctl")))
                 return log_oom();
-        if (!m->settings_dirs[0] && !(m->settings_dirs[0] = strdup("/etc/nspawnctl")))
+        if (!m->config_dir && !(m->config_dir = strdup("/etc/nspawnctl")))
                 return log_oom();
-        if (!m->runtime && (r = default_runtime(argv[0], &m->runtime)) < 0)
-                return r;
-        if (access(m->runtime, X_OK) < 0)
-                return log_error_errno(errno, "Runtime %s is not executable: %m", m->runtime);
+        if (!m->supervisor && !(m->supervisor = runtime_find_binary("nspawnctl-supervisor")))
+                return log_error_errno(-ENOENT, "No nspawnctl-supervisor in %s: is nspawnctl installed?", LIBEXECDIR);
+        if (access(m->supervisor, X_OK) < 0)
+                return log_error_errno(errno, "Supervisor %s is not executable: %m", m->supervisor);
         return 1;
 }
 
@@ -257,8 +235,7 @@ int main(int argc, char *argv[]) {
 
         m->machines_dir = strjoin(m->state_dir, "/machines");
         m->logs_dir = strjoin(m->state_dir, "/logs");
-        m->settings_dirs[1] = strdup(m->state_dir);
-        if (!m->machines_dir || !m->logs_dir || !m->settings_dirs[1])
+        if (!m->machines_dir || !m->logs_dir)
                 return log_oom(), EXIT_FAILURE;
         if ((r = mkdir_p_mode(m->state_dir, 0755)) < 0 ||
             (r = mkdir_p_mode(m->machines_dir, 0755)) < 0 ||
@@ -320,8 +297,8 @@ int main(int argc, char *argv[]) {
                 }
         }
 
-        log_info("Serving %zu machine(s) from pool %s, state in %s, runtime %s.", m->n_machines,
-                 m->pool, m->state_dir, m->runtime);
+        log_info("Serving %zu machine(s) from pool %s, state in %s, supervisor %s.", m->n_machines,
+                 m->pool, m->state_dir, m->supervisor);
         (void) sd_notify(false, "READY=1\nSTATUS=Processing requests...");
 
         r = sd_event_loop(m->event);

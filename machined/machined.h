@@ -4,7 +4,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "machine-info.h"
+#include "machine-record.h"
 #include "macro.h"
 
 typedef struct Manager Manager;
@@ -15,20 +15,20 @@ typedef struct PrivateConnection PrivateConnection;
 struct Machine {
         Manager *manager;
         /* Properties are read in place by SD_BUS_PROPERTY(…, offsetof(Machine, rec.…)). */
-        MachineInfo rec;
+        MachineRecord rec;
         char *path;
         /* pidfd of the supervisor: it polls readable when the supervisor exits, whoever its
          * parent is, so machines started by an earlier machined are watched too. */
         int pidfd;
         sd_event_source *pidfd_source;
-        Machine *prev, *next;
+        LIST_FIELDS(Machine);
 };
 
 struct PrivateConnection {
         Manager *manager;
         sd_bus *bus;
         sd_event_source *defer_free;
-        PrivateConnection *prev, *next;
+        LIST_FIELDS(PrivateConnection);
 };
 
 struct Manager {
@@ -40,8 +40,8 @@ struct Manager {
         char *machines_dir;
         int machines_dir_fd;
         char *logs_dir;
-        char *runtime;
-        char *settings_dirs[2]; /* trusted: /etc/nspawnctl, STATEDIR */
+        char *supervisor;  /* the nspawnctl-supervisor binary machines are started with */
+        char *config_dir;  /* trusted settings: /etc/nspawnctl */
 
         sd_event_source *inotify_source;
         Machine *machines;
@@ -51,10 +51,18 @@ struct Manager {
         int private_fd;
         sd_event_source *private_source;
         PrivateConnection *connections;
+
+        /* ListImages: the usage of images that did not change comes from this cache; the
+         * others are walked by one worker at a time, and every ListImages that arrives
+         * meanwhile is answered when it is done (machined-image.c). */
+        struct ImageUsageCache *usage_cache;
+        bool usage_walking;
+        sd_bus_message **usage_waiting;
+        size_t n_usage_waiting;
 };
 
 /* machined-machine.c */
-int machine_new(Manager *m, MachineInfo *rec, int pidfd, Machine **ret);
+int machine_new(Manager *m, MachineRecord *rec, int pidfd, Machine **ret);
 Machine *machine_free(Machine *machine);
 Machine *manager_find_machine(Manager *m, const char *name);
 Machine *manager_find_machine_by_path(Manager *m, const char *path);
@@ -86,6 +94,7 @@ void start_requests_free(Manager *m);
 
 /* machined-image.c */
 int manager_add_image_bus_objects(Manager *m, sd_bus *bus);
+void manager_free_image_state(Manager *m);
 
 /* machined-login.c */
 int manager_add_login_bus_objects(Manager *m, sd_bus *bus);

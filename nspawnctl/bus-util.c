@@ -8,7 +8,7 @@
 
 #include "bus-util.h"
 #include "log.h"
-#include "machined-errors.h"
+#include "machined-api.h"
 #include "util/util.h"
 #include "verbs.h"
 
@@ -128,42 +128,6 @@ int bus_connect_machined(const char *state_dir, sd_bus **ret) {
         return -EHOSTDOWN;
 }
 
-int bus_error_exit_code(const sd_bus_error *error, int r) {
-        static const struct {
-                const char *name;
-                int code;
-        } table[] = {
-                { BUS_ERROR_NO_SUCH_MACHINE, EXIT_NOT_FOUND },
-                { BUS_ERROR_NO_SUCH_IMAGE, EXIT_NOT_FOUND },
-                { BUS_ERROR_NO_MACHINE_FOR_PID, EXIT_NOT_FOUND },
-                { BUS_ERROR_MACHINE_EXISTS, EXIT_EXISTS },
-                { BUS_ERROR_IMAGE_EXISTS, EXIT_EXISTS },
-                { BUS_ERROR_IMAGE_BUSY, EXIT_STATE },
-                { BUS_ERROR_MACHINE_NOT_RUNNING, EXIT_STATE },
-                { BUS_ERROR_INVALID_NAME, EXIT_USAGE },
-                { BUS_ERROR_NOT_PERMITTED, EXIT_PERMISSION },
-                { SD_BUS_ERROR_ACCESS_DENIED, EXIT_PERMISSION },
-                { SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED, EXIT_PERMISSION },
-                { SD_BUS_ERROR_SERVICE_UNKNOWN, EXIT_NO_SERVICE },
-                { SD_BUS_ERROR_NAME_HAS_NO_OWNER, EXIT_NO_SERVICE },
-                { SD_BUS_ERROR_NO_REPLY, EXIT_NO_SERVICE },
-                { SD_BUS_ERROR_DISCONNECTED, EXIT_NO_SERVICE },
-                { SD_BUS_ERROR_INVALID_ARGS, EXIT_USAGE },
-        };
-
-        if (error && sd_bus_error_is_set(error)) {
-                for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                        if (sd_bus_error_has_name(error, table[i].name))
-                                return table[i].code;
-                return EXIT_FAIL;
-        }
-        if (r == -EACCES || r == -EPERM)
-                return EXIT_PERMISSION;
-        if (r == -ECONNRESET || r == -ENOTCONN || r == -ETIMEDOUT)
-                return EXIT_NO_SERVICE;
-        return EXIT_FAIL;
-}
-
 int bus_last_exit_code(void) {
         return last_exit_code;
 }
@@ -194,7 +158,7 @@ int bus_call_machined(sd_bus *bus, const char *path, const char *interface, cons
         return 0;
 
 fail:
-        last_exit_code = bus_error_exit_code(&error, r);
+        last_exit_code = exit_status_from_bus_error(&error, r);
         if (!what)
                 ; /* the caller copes with the failure itself */
         else if (sd_bus_error_is_set(&error))

@@ -25,8 +25,6 @@ int bus_call_machined(sd_bus *bus, const char *path, const char *interface, cons
                       uint64_t timeout_usec, const char *what, sd_bus_message **ret_reply,
                       const char *types, ...);
 
-/* The exit code (nspawnctl/verbs.h) for a failed call: from the D-Bus error name. */
-int bus_error_exit_code(const sd_bus_error *error, int r);
 /* The exit code of the last failure logged by bus_call_machined(). */
 int bus_last_exit_code(void);
 

@@ -13,7 +13,7 @@
 #include "image-create.h"
 #include "image.h"
 #include "log.h"
-#include "machined-errors.h"
+#include "machined-api.h"
 #include "names.h"
 #include "util/util.h"
 #include "verbs.h"
@@ -458,7 +458,7 @@ static int verb_create(sd_bus *bus, const char *name) {
         e = sd_bus_message_get_error(c.reply);
         if (e) {
                 log_error("Failed to create %s: %s", name, e->message ?: e->name);
-                return bus_error_exit_code(e, -EIO);
+                return exit_status_from_bus_error(e, -EIO);
         }
         printf("Created image %s from template %s.\n", name, arg_template);
         return EXIT_OK;

@@ -16,8 +16,7 @@
 
 #include "bus-util.h"
 #include "log.h"
-#include "machine-info.h"
-#include "machined-errors.h"
+#include "machined-api.h"
 #include "names.h"
 #include "terminal.h"
 #include "util/strv.h"
@@ -299,30 +298,55 @@ int verb_list(int argc, char *argv[]) {
         return list_print(bus);
 }
 
-static int cmp_pid(const void *a, const void *b) {
-        return *(const pid_t *) a - *(const pid_t *) b;
+/* The machine's processes as machined lists them: pid and command line, escaped already. */
+typedef struct Process {
+        uint32_t pid;
+        char *title;
+} Process;
+
+static void processes_free(Process *p, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(p[i].title);
+        free(p);
 }
 
-static void print_process(pid_t pid, const char *prefix) {
-        _cleanup_free_ char *cmdline = NULL;
-        char path[64];
-        size_t n = 0;
+static int cmp_process(const void *a, const void *b) {
+        const Process *x = a, *y = b;
+        return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
 
-        snprintf(path, sizeof path, "/proc/%d/cmdline", (int) pid);
-        if (read_full_file(path, &cmdline, &n) < 0 || n == 0) {
-                free(cmdline);
-                cmdline = NULL;
-                snprintf(path, sizeof path, "/proc/%d/comm", (int) pid);
-                if (read_one_line(path, &cmdline) < 0)
-                        return;
-                n = strlen(cmdline);
+static int processes_get(sd_bus *bus, const char *path, Process **ret, size_t *ret_n) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Process *list = NULL;
+        size_t n = 0;
+        const char *title;
+        uint32_t pid;
+        int r;
+
+        r = bus_call_machined(bus, path, MACHINED_MACHINE_INTERFACE, "ListProcesses", 0, "list the processes", &reply,
+                              NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(us)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(us)", &pid, &title)) > 0) {
+                Process *np = reallocarray(list, n + 1, sizeof(Process));
+                if (!np) {
+                        r = -ENOMEM;
+                        break;
+                }
+                list = np;
+                list[n] = (Process) { .pid = pid, .title = strdup(title) };
+                if (!list[n++].title)
+                        r = -ENOMEM;
         }
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char) cmdline[i] < ' ')
-                        cmdline[i] = ' ';
-        if (n > 100)
-                cmdline[100] = 0;
-        printf("%s%d %s\n", prefix, (int) pid, strstrip(cmdline));
+        if (r < 0) {
+                processes_free(list, n);
+                return log_error_errno(r, "Failed to read the process list: %m");
+        }
+        qsort(list, n, sizeof(Process), cmp_process);
+        *ret = list;
+        *ret_n = n;
+        return 0;
 }
 
 static void format_uptime(uint64_t since_usec, char *buf, size_t size) {
@@ -355,7 +379,7 @@ int verb_status(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(machine_props_done) MachineProps p = {};
         _cleanup_free_ char *path = NULL;
-        _cleanup_free_ pid_t *pids = NULL;
+        Process *procs = NULL;
         size_t n = 0;
         char uptime[128];
         const char *name;
@@ -378,8 +402,8 @@ int verb_status(int argc, char *argv[]) {
         if (get_machine_path(bus, name, &path) < 0 || machine_props_get(bus, path, &p, false) < 0)
                 return bus_last_exit_code();
 
-        if (p.cgroup && cgroup_list_pids(p.cgroup, &pids, &n) >= 0)
-                qsort(pids, n, sizeof(pid_t), cmp_pid);
+        if (processes_get(bus, path, &procs, &n) < 0)
+                return bus_last_exit_code();
 
         if (arg_json) {
                 printf("{\"name\":");
@@ -399,8 +423,9 @@ int verb_status(int argc, char *argv[]) {
                 json_print_string(p.cgroup);
                 printf(",\"processes\":[");
                 for (size_t i = 0; i < n; i++)
-                        printf("%s%d", i ? "," : "", (int) pids[i]);
+                        printf("%s%u", i ? "," : "", procs[i].pid);
                 printf("]}\n");
+                processes_free(procs, n);
                 return EXIT_OK;
         }
 
@@ -416,9 +441,8 @@ int verb_status(int argc, char *argv[]) {
         printf("   Console log: %s\n", isempty(p.console_log) ? "n/a" : p.console_log);
         printf("        CGroup: %s\n", isempty(p.cgroup) ? "n/a" : p.cgroup);
         for (size_t i = 0; i < n; i++)
-                print_process(pids[i], i + 1 < n ? "                ├─" : "                └─");
-        if (n == 0 && p.leader > 0)
-                print_process((pid_t) p.leader, "                └─");
+                printf("%s%u %s\n", i + 1 < n ? "                ├─" : "                └─", procs[i].pid, procs[i].title);
+        processes_free(procs, n);
         return EXIT_OK;
 }
 
@@ -512,104 +536,23 @@ int verb_kill(int argc, char *argv[]) {
         return r < 0 ? bus_last_exit_code() : EXIT_OK;
 }
 
-/* enable/disable: start at host boot. With systemd the unit nspawnctl@NAME.service does it;
- * elsewhere the init script reads CONFIG_DIR/autostart, one name a line. */
-
-static const char *config_dir(void) {
-        const char *e = getenv("NSPAWNCTL_CONFIG_DIR");
-        return isempty(e) ? "/etc/nspawnctl" : e;
-}
-
-static int run_systemctl(const char *verb, const char *name) {
-        _cleanup_free_ char *unit = strjoin("nspawnctl@", name, ".service");
-        pid_t pid;
-        int status, r;
-
-        if (!unit)
-                return log_oom();
-        pid = fork();
-        if (pid < 0)
-                return log_error_errno(errno, "Failed to fork: %m");
-        if (pid == 0) {
-                execlp("systemctl", "systemctl", verb, unit, (char *) NULL);
-                _exit(127);
-        }
-        r = wait_for_terminate(pid, &status);
-        if (r < 0)
-                return log_error_errno(r, "Failed to wait for systemctl: %m");
-        if (status != 0)
-                return log_error_errno(-EIO, "systemctl %s %s failed (status %d).", verb, unit,
-                                       status);
-        return 0;
-}
-
-static int autostart_update(const char *name, bool add) {
-        _cleanup_free_ char *path = strjoin(config_dir(), "/autostart"), *tmp = NULL,
-                            *old = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
-        bool found = false;
-        char *saveptr = NULL;
-        int fd, r;
-
-        if (!path)
-                return log_oom();
-        tmp = strjoin(path, ".tmp");
-        if (!tmp)
-                return log_oom();
-        r = read_full_file(path, &old, NULL);
-        if (r < 0 && r != -ENOENT)
-                return log_error_errno(r, "Failed to read %s: %m", path);
-        if (mkdir(config_dir(), 0755) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "Failed to create %s: %m", config_dir());
-
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return log_error_errno(errno, "Failed to write %s: %m", tmp);
-        f = fdopen(fd, "w");
-        if (!f) {
-                safe_close(fd);
-                return log_oom();
-        }
-        fprintf(f, "# Machines started at boot by the nspawnctl-machined init script.\n");
-        for (char *l = old ? strtok_r(old, "\n", &saveptr) : NULL; l;
-             l = strtok_r(NULL, "\n", &saveptr)) {
-                char *s = strstrip(l);
-                if (isempty(s) || s[0] == '#')
-                        continue;
-                if (streq(s, name)) {
-                        found = true;
-                        if (!add)
-                                continue;
-                }
-                fprintf(f, "%s\n", s);
-        }
-        if (add && !found)
-                fprintf(f, "%s\n", name);
-        if (fflush(f) != 0 || ferror(f) || rename(tmp, path) < 0) {
-                r = negative_errno();
-                (void) unlink(tmp);
-                return log_error_errno(r, "Failed to update %s: %m", path);
-        }
-        return 0;
-}
-
+/* enable/disable: machined records it (SetImageAutostart) where the host's boot looks for it. */
 static int enable_disable(int argc, char *argv[], bool enable) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         const char *name;
         int r;
 
         r = parse_name_verb(argc, argv,
-                            enable ? "Start the machine NAME at host boot."
+                            enable ? "Start the machine NAME at host boot (the image must exist)."
                                    : "Do not start the machine NAME at host boot.",
                             &name);
         if (r <= 0)
                 return -r;
-        if (geteuid() != 0)
-                return log_error("%s needs root.", argv[0]), EXIT_PERMISSION;
-        if (access("/run/systemd/system", F_OK) == 0)
-                r = run_systemctl(enable ? "enable" : "disable", name);
-        else
-                r = autostart_update(name, enable);
-        return r < 0 ? (r == -EACCES || r == -EPERM ? EXIT_PERMISSION : EXIT_FAIL) : EXIT_OK;
+        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
+                return bus_last_exit_code();
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "SetImageAutostart", 0,
+                              enable ? "enable the machine" : "disable the machine", NULL, "sb", name, enable);
+        return r < 0 ? bus_last_exit_code() : EXIT_OK;
 }
 
 int verb_enable(int argc, char *argv[]) {

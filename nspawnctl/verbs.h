@@ -3,17 +3,8 @@
 
 #include <stdbool.h>
 
-/* Exit codes that mean something to scripts (documented in nspawnctl --help). */
-enum {
-        EXIT_OK = 0,
-        EXIT_FAIL = 1,         /* operation failed */
-        EXIT_USAGE = 2,        /* bad command line */
-        EXIT_NOT_FOUND = 3,    /* no such machine or image */
-        EXIT_EXISTS = 4,       /* name already taken */
-        EXIT_STATE = 5,        /* wrong state (running / not running) */
-        EXIT_NO_SERVICE = 6,   /* machined not reachable */
-        EXIT_PERMISSION = 7,   /* not allowed */
-};
+#include "exit-status.h"
+
 
 typedef struct Verb {
         const char *name;

@@ -352,53 +352,59 @@ bool utf8_is_valid(const char *s) {
         return true;
 }
 
+/* The length of the UTF-8 sequence at p (1..4), or 0 when it is not a valid one. */
+static size_t utf8_sequence_length(const unsigned char *p) {
+        size_t n;
+
+        if (*p < 0x80)
+                return 1;
+        if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
+                n = 2;
+        else if ((*p & 0xf0) == 0xe0)
+                n = 3;
+        else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
+                n = 4;
+        else
+                return 0;
+        for (size_t i = 1; i < n; i++)
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+        return n;
+}
+
+char *escape_for_terminal(const char *s, size_t max) {
+        const unsigned char *p = (const unsigned char *) s;
+        char *out, *t;
+
+        /* Each input byte becomes at most 4 output bytes ("\xNN"), plus "..." and NUL. */
+        out = t = malloc(MIN(strlen(s), max) * 4 + 4);
+        if (!out)
+                return NULL;
+        while (*p && (size_t) (p - (const unsigned char *) s) < max) {
+                size_t n = utf8_sequence_length(p);
+                /* C0 and DEL; the backslash, so that an escape cannot be forged; C1 in its
+                 * UTF-8 form (U+0080..U+009F: ESC's 8-bit twin CSI is U+009B); and every
+                 * byte of invalid UTF-8 (an 8-bit C1 byte on a Latin-1 terminal). */
+                bool escape = n == 0 || *p < ' ' || *p == 0x7f || *p == '\\' || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+                if (escape) {
+                        for (size_t i = 0; i < MAX(n, (size_t) 1); i++)
+                                t += sprintf(t, "\\x%02x", p[i]);
+                } else {
+                        memcpy(t, p, n);
+                        t += n;
+                }
+                p += MAX(n, (size_t) 1);
+        }
+        if (*p)
+                t = stpcpy(t, "...");
+        *t = 0;
+        return out;
+}
+
 uint64_t now_usec(int clock) {
         struct timespec ts;
         clock_gettime(clock, &ts);
         return (uint64_t) ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
-
-int wait_for_terminate(pid_t pid, int *ret_status) {
-        siginfo_t si = {};
-        for (;;) {
-                if (waitid(P_PID, pid, &si, WEXITED) >= 0)
-                        break;
-                if (errno != EINTR)
-                        return -errno;
-        }
-        if (ret_status)
-                *ret_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
-        return 0;
-}
-
-int pidfd_open_safe(pid_t pid) {
-        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
-        return fd < 0 ? -errno : fd;
-}
-
-int proc_start_time(pid_t pid, uint64_t *ret) {
-        char path[64];
-        _cleanup_free_ char *line = NULL;
-        const char *p;
-        int r;
-
-        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-        r = read_one_line(path, &line);
-        if (r < 0)
-                return r;
-        /* comm may contain spaces and parentheses: fields start after the last ')'. */
-        p = strrchr(line, ')');
-        if (!p)
-                return -EIO;
-        p++;
-        /* p is at the space before field 3 (state); field 22 (starttime) follows the 19th
-         * space after it. */
-        for (int i = 0; i < 19; i++) {
-                p = strchr(p + 1, ' ');
-                if (!p)
-                        return -EIO;
-        }
-        return safe_atou64(strndupa(p + 1, strcspn(p + 1, " ")), ret);
 }
 
 int id128_random_hex(char ret[33]) {

@@ -62,7 +62,7 @@ stop_bus() {
 }
 
 start_machined() {
-    "$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" --runtime="$NSPAWNCTL" "$@" \
+    "$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" "$@" \
         >>"$WORK/machined.log" 2>&1 &
     MACHINED_PID=$!
     wait_until 10 test -S "$STATE/private" || { cat "$WORK/machined.log" >&2; fail "machined did not start"; }

@@ -142,13 +142,13 @@ wait_until 10 mounts_same || { diff <(echo "$BASE_MOUNTS") <(mounts_snapshot) >&
 ok "kill -9 of a supervisor: gone from the list, MachineRemoved, no record, cgroup or mount left"
 
 # Hosts without systemd: the init script starts machined and the machines listed by
-# `nspawnctl enable`; stopping it leaves them running; starting it again adopts them.
-kill9_machined
-export NSPAWNCTL_CONFIG_DIR=$WORK/etc
+# `nspawnctl enable` (which machined writes down); stopping it leaves them running; starting
+# it again adopts them.
 expect_rc 0 "$NSPAWNCTL" enable "$M1"
+kill9_machined
 init() {
     MACHINED=$MACHINED NSPAWNCTL=$NSPAWNCTL STATE_DIR=$STATE AUTOSTART=$WORK/etc/autostart \
-        LOGFILE=$WORK/init.log MACHINED_OPTS="--pool=$POOL --config-dir=$WORK/etc --runtime=$NSPAWNCTL" \
+        LOGFILE=$WORK/init.log MACHINED_OPTS="--pool=$POOL --config-dir=$WORK/etc" \
         sh "$BUILD_ROOT/units/nspawnctl-machined.init" "$@"
 }
 init start >"$WORK/init.out" 2>&1 || { cat "$WORK/init.out" "$WORK/init.log" >&2; fail "init start"; }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Every error name machined replies with, in one place: the service uses them with
- * sd_bus_error_setf(), nspawnctl maps them to exit codes. */
+/* machined's D-Bus API in names: the bus name, object paths, interfaces and every error
+ * name it replies with. The layer under both the service (which sets the errors) and the CLI
+ * (which maps them to exit codes, api/exit-status.h); neither includes the other's files. */
 
 #define MACHINED_BUS_NAME "org.nspawnctl.machined1"
 #define MACHINED_OBJECT_PATH "/org/nspawnctl/machined1"
@@ -21,6 +22,7 @@
 #define BUS_ERROR_NOT_PERMITTED "org.nspawnctl.machined1.NotPermitted"
 #define BUS_ERROR_START_FAILED "org.nspawnctl.machined1.StartFailed"
 #define BUS_ERROR_START_TIMEOUT "org.nspawnctl.machined1.StartTimeout"
+#define BUS_ERROR_NOT_SUPPORTED "org.nspawnctl.machined1.NotSupported"
 /* images (machined-image.c) */
 #define MACHINED_IMAGE_PATH_PREFIX "/org/nspawnctl/machined1/image"
 #define MACHINED_IMAGE_INTERFACE "org.nspawnctl.machined1.Image"
