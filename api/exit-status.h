@@ -15,6 +15,7 @@ typedef enum ExitStatus {
         EXIT_STATE = 5,      /* wrong state (running / not running) */
         EXIT_NO_SERVICE = 6, /* machined not reachable */
         EXIT_PERMISSION = 7, /* not allowed */
+        EXIT_TIMEOUT = 8,    /* did not finish in time (poweroff --wait: terminated instead) */
 } ExitStatus;
 
 /* For a failed call: from the D-Bus error name when there is one, else from the errno. */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdint.h>
+
 /* machined's D-Bus API in names: the bus name, object paths, interfaces and every error
  * name it replies with. The layer under both the service (which sets the errors) and the CLI
  * (which maps them to exit codes, api/exit-status.h); neither includes the other's files. */
@@ -23,6 +25,12 @@
 #define BUS_ERROR_START_FAILED "org.nspawnctl.machined1.StartFailed"
 #define BUS_ERROR_START_TIMEOUT "org.nspawnctl.machined1.StartTimeout"
 #define BUS_ERROR_NOT_SUPPORTED "org.nspawnctl.machined1.NotSupported"
+/* StartMachine of a machine that runs (the name taken by another supervisor is MachineExists). */
+#define BUS_ERROR_MACHINE_NOT_STOPPED "org.nspawnctl.machined1.MachineNotStopped"
+
+/* StartMachineWithFlags() */
+#define START_MACHINE_NO_WAIT (UINT64_C(1) << 0) /* reply once it runs, not once it is ready */
+#define _START_MACHINE_FLAGS_ALL START_MACHINE_NO_WAIT
 /* images (machined-image.c) */
 #define MACHINED_IMAGE_PATH_PREFIX "/org/nspawnctl/machined1/image"
 #define MACHINED_IMAGE_INTERFACE "org.nspawnctl.machined1.Image"

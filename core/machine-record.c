@@ -24,6 +24,17 @@ static const char *const machine_state_table[_MACHINE_STATE_MAX] = {
 
 DEFINE_STRING_TABLE_LOOKUP(machine_state, MachineState, _MACHINE_STATE_MAX);
 
+static const char *const machine_init_table[_MACHINE_INIT_MAX] = {
+        [MACHINE_INIT_NONE] = "none",
+        [MACHINE_INIT_SYSTEMD] = "systemd",
+        [MACHINE_INIT_SYSVINIT] = "sysvinit",
+        [MACHINE_INIT_BUSYBOX] = "busybox",
+        [MACHINE_INIT_OPENRC] = "openrc",
+        [MACHINE_INIT_OTHER] = "other",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(machine_init, MachineInit, _MACHINE_INIT_MAX);
+
 void machine_record_done(MachineRecord *r) {
         if (!r)
                 return;
@@ -72,7 +83,8 @@ int machine_record_format(const MachineRecord *r, char **ret) {
         size_t size = 0;
         FILE *f;
 
-        if (!machine_name_is_valid(r->name) || r->supervisor == 0 || !machine_state_to_string(r->state))
+        if (!machine_name_is_valid(r->name) || r->supervisor == 0 || !machine_state_to_string(r->state) ||
+            !machine_init_to_string(r->init))
                 return -EINVAL;
         FOREACH_STRING(v, r->class ?: "", r->service ?: "", r->root ?: "", r->cgroup ?: "", r->console_socket ?: "",
                        r->console_log ?: "")
@@ -87,6 +99,7 @@ int machine_record_format(const MachineRecord *r, char **ret) {
         put_string(f, "SERVICE", r->service);
         put_string(f, "ROOT", r->root);
         put_string(f, "STATE", machine_state_to_string(r->state));
+        put_string(f, "INIT", machine_init_to_string(r->init));
         fprintf(f, "SUPERVISOR=%u\nSUPERVISOR_START=%llu\nLEADER=%u\nLEADER_START=%llu\n"
                    "TIMESTAMP=%llu\nTIMESTAMP_MONOTONIC=%llu\n",
                 r->supervisor, (unsigned long long) r->supervisor_start, r->leader,
@@ -245,6 +258,10 @@ int machine_record_parse(const char *text, MachineRecord *ret) {
                 else if (streq(key, "STATE")) {
                         rec.state = machine_state_from_string(v);
                         if (rec.state < 0)
+                                r = -EBADMSG;
+                } else if (streq(key, "INIT")) {
+                        rec.init = machine_init_from_string(v);
+                        if (rec.init < 0)
                                 r = -EBADMSG;
                 } else if (streq(key, "TIMESTAMP"))
                         r = safe_atou64(v, &rec.timestamp);

@@ -23,6 +23,21 @@ typedef enum MachineState {
 const char *machine_state_to_string(MachineState s);
 MachineState machine_state_from_string(const char *s);
 
+/* What runs as the machine's PID 1, which decides how it is asked to power off or reboot. */
+typedef enum MachineInit {
+        MACHINE_INIT_NONE,     /* a command, not a booted init */
+        MACHINE_INIT_SYSTEMD,
+        MACHINE_INIT_SYSVINIT,
+        MACHINE_INIT_BUSYBOX,
+        MACHINE_INIT_OPENRC,
+        MACHINE_INIT_OTHER,    /* an init we know nothing about: asked by its poweroff command */
+        _MACHINE_INIT_MAX,
+        _MACHINE_INIT_INVALID = -EINVAL,
+} MachineInit;
+
+const char *machine_init_to_string(MachineInit i);
+MachineInit machine_init_from_string(const char *s);
+
 typedef struct MachineRecord {
         char *name;
         char id[33];  /* 32 hex digits (also the container's container_uuid), or empty */
@@ -30,6 +45,7 @@ typedef struct MachineRecord {
         char *service; /* "nspawnctl" */
         char *root;    /* the tree, absolute */
         MachineState state;
+        MachineInit init;
         /* pids as uint32_t, so that machined's SD_BUS_PROPERTY("u") reads them in place. A pid
          * is only trusted together with its start time (field 22 of /proc/PID/stat). */
         uint32_t supervisor;

@@ -44,12 +44,60 @@ static const char *const init_paths[] = {
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static bool tree_has_executable(int root_fd, const char *path) {
+/* An O_PATH fd of the executable regular file at path in the tree, or -1. */
+static int tree_open_executable(int root_fd, const char *path) {
         struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
         _cleanup_close_ int fd = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof how);
         struct stat st;
 
-        return fd >= 0 && fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+                return -1;
+        return TAKE_FD(fd);
+}
+
+static bool tree_has_executable(int root_fd, const char *path) {
+        _cleanup_close_ int fd = tree_open_executable(root_fd, path);
+        return fd >= 0;
+}
+
+/* The kind of init by the name of the file the init path resolves to inside the tree
+ * (/sbin/init -> /lib/systemd/systemd, -> /bin/busybox, ...). */
+static MachineInit init_kind_of(int fd) {
+        char link[64], target[PATH_MAX];
+        const char *base;
+        ssize_t n;
+
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        n = readlink(link, target, sizeof target - 1);
+        if (n <= 0)
+                return MACHINE_INIT_OTHER;
+        target[n] = 0;
+        base = strrchr(target, '/');
+        base = base ? base + 1 : target;
+        if (streq(base, "systemd"))
+                return MACHINE_INIT_SYSTEMD;
+        if (streq(base, "busybox"))
+                return MACHINE_INIT_BUSYBOX;
+        if (streq(base, "openrc-init"))
+                return MACHINE_INIT_OPENRC;
+        if (streq(base, "init"))
+                return MACHINE_INIT_SYSVINIT;
+        return MACHINE_INIT_OTHER;
+}
+
+int spawn_detect_init(const char *directory, MachineInit *ret) {
+        _cleanup_close_ int root = open(directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        if (root < 0)
+                return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(init_paths); i++) {
+                _cleanup_close_ int fd = tree_open_executable(root, init_paths[i]);
+                if (fd >= 0) {
+                        *ret = init_kind_of(fd);
+                        return 0;
+                }
+        }
+        return -ENOEXEC;
 }
 
 int spawn_check(const SpawnConfig *c, Error *e) {

@@ -7,6 +7,7 @@
 
 #include "cgroup.h"
 #include "error.h"
+#include "machine-record.h"
 #include "settings.h"
 
 typedef enum ConsoleMode {
@@ -62,3 +63,7 @@ int spawn_check(const SpawnConfig *c, Error *e);
  * case e has the child's one-line reason and nothing is left running). The caller has
  * created c->cgroup_path already. */
 int container_spawn(const SpawnConfig *c, Container *ret, Error *e);
+
+/* Which init a boot of the tree runs (the first of the init list that is there), by the name
+ * of the file it resolves to. -ENOEXEC when there is none. */
+int spawn_detect_init(const char *directory, MachineInit *ret);

@@ -95,8 +95,10 @@ void machine_lock_release(const char *state_dir, const char *name, int fd) {
 void machine_state_remove(const char *state_dir, const char *name) {
         for (MachineFile k = 0; k < _MACHINE_FILE_MAX; k++) {
                 _cleanup_free_ char *p = NULL;
-                if (k == MACHINE_LOCK)
-                        continue; /* released by its holder, see machine_lock_release() */
+                /* The lock is released by its holder (machine_lock_release()); the console log
+                 * stays to tell why a machine ended (machined prunes old logs). */
+                if (k == MACHINE_LOCK || k == MACHINE_CONSOLE_LOG)
+                        continue;
                 p = machine_state_path(state_dir, name, k);
                 if (p)
                         (void) unlink(p);

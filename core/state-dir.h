@@ -28,6 +28,6 @@ int machine_lock_acquire(const char *state_dir, const char *name, int *ret_fd);
 /* Unlinks the lock file, then closes it (callers hold the lock). */
 void machine_lock_release(const char *state_dir, const char *name, int fd);
 
-/* Removes the record, console socket and console log of a machine (not the lock, which is
- * released by its holder). */
+/* Removes the record and console socket of a machine (not the lock, which is released by its
+ * holder, nor the console log, which outlives the machine for a while). */
 void machine_state_remove(const char *state_dir, const char *name);

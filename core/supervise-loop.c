@@ -53,6 +53,7 @@ void run_init(Run *run, const SuperviseConfig *c, int signal_fd) {
                 .listen_fd = -EBADF,
                 .client_fd = -EBADF,
                 .log_fd = -EBADF,
+                .report_fd = -EBADF,
                 .pty_peer = -EBADF,
                 .state = MACHINE_OPENING,
         };
@@ -84,6 +85,7 @@ static int run_record_init(Run *run) {
                 .console_log = machine_state_path(c->state_dir, c->spawn.machine, MACHINE_CONSOLE_LOG),
                 .supervisor = (uint32_t) getpid(),
                 .supervisor_start = start,
+                .init = c->init,
         };
         snprintf(r->id, sizeof r->id, "%s", c->spawn.machine_id ?: "");
         if (!r->name || !r->class || !r->service || !r->root || !r->cgroup || !r->console_socket ||
@@ -94,19 +96,18 @@ static int run_record_init(Run *run) {
         return 0;
 }
 
-int run_register_state(Run *run, MachineState state) {
+/* Tells machined how the start ended, once: the machine is ready, or it ended first. */
+static void run_report(Run *run, SupervisorReportType type, int status) {
+        if (run->report_fd < 0)
+                return;
+        (void) supervisor_report_send(run->report_fd, &(const SupervisorReport) { .type = type, .status = status });
+        run->report_fd = safe_close(run->report_fd);
+}
+
+static int run_record_save(Run *run, MachineState state) {
         const SuperviseConfig *c = run->config;
         MachineRecord *r = &run->record;
-        int k;
 
-        run->state = state;
-        if (!c->register_machine)
-                return 0;
-        if (!r->name) {
-                k = run_record_init(run);
-                if (k < 0)
-                        return k;
-        }
         if (r->leader != (uint32_t) run->container.pid) {
                 r->leader = (uint32_t) run->container.pid;
                 r->leader_start = 0;
@@ -117,6 +118,31 @@ int run_register_state(Run *run, MachineState state) {
         r->timestamp = run->timestamp_realtime;
         r->timestamp_monotonic = run->timestamp_monotonic;
         return machine_record_save(c->state_dir, r);
+}
+
+int run_register_state(Run *run, MachineState state) {
+        const SuperviseConfig *c = run->config;
+        MachineRecord *r = &run->record;
+        int k;
+
+        run->state = state;
+        if (c->register_machine && !r->name) {
+                k = run_record_init(run);
+                if (k < 0)
+                        return k;
+        }
+        k = c->register_machine ? run_record_save(run, state) : 0;
+        /* machined hears STARTED once the record is there to be read, then READY. */
+        if (run->report_fd >= 0 && !run->reported_started && run->container.pid > 0) {
+                (void) supervisor_report_send(run->report_fd, &(const SupervisorReport) {
+                        .type = SUPERVISOR_REPORT_STARTED,
+                        .leader = run->container.pid,
+                });
+                run->reported_started = true;
+        }
+        if (state == MACHINE_RUNNING)
+                run_report(run, SUPERVISOR_REPORT_READY, 0);
+        return k;
 }
 
 int run_console_listen(const SuperviseConfig *c, int *ret_fd) {
@@ -458,6 +484,11 @@ int run_container(Run *run) {
         }
 
         status = run_loop(run);
+        /* A machine that reboots before it was ready is still starting: the report fd is just
+         * closed, which machined takes as started. */
+        if (!(status == EXIT_REBOOT && c->restart_on_reboot))
+                run_report(run, SUPERVISOR_REPORT_EXITED, status >= 0 && status <= 255 ? status : 255);
+        run->report_fd = safe_close(run->report_fd);
 
         if (run->tty_raw) {
                 tty_restore(STDIN_FILENO, &run->saved_termios);

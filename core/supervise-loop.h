@@ -30,6 +30,8 @@ typedef struct Run {
         int in_fd, out_fd;        /* where console input comes from and output goes */
         int listen_fd, client_fd; /* console socket (registered machines) */
         int log_fd;
+        int report_fd;            /* machined's, until the machine is ready (or ended) */
+        bool reported_started;
         int pty_peer;             /* our own hold on the console's slave, once needed */
         off_t log_size;
         Buffer in, out;

@@ -80,6 +80,7 @@ static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd
                         [HANDOFF_FD_LOG] = run->log_fd,
                         [HANDOFF_FD_LOCK] = lock_fd,
                         [HANDOFF_FD_GUARD] = guard_fd,
+                        [HANDOFF_FD_REPORT] = run->report_fd,
                 },
                 .machine = c->spawn.machine,
                 .directory = c->spawn.directory,
@@ -98,6 +99,7 @@ static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd
                 .timestamp_realtime = run->timestamp_realtime,
                 .timestamp_monotonic = run->timestamp_monotonic,
                 .state = run->state,
+                .init = c->init,
         };
         char self[PATH_MAX];
         ssize_t n;
@@ -169,15 +171,14 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
         run.timestamp_monotonic = now_usec(CLOCK_MONOTONIC);
         if (c->spawn.notify && c->ready_timeout_usec)
                 run.ready_deadline = run.timestamp_monotonic + c->ready_timeout_usec;
+        /* The run's own copy of the report fd says STARTED once the record is written, and
+         * goes on to the light binary until the machine is ready. After a reboot machined has
+         * long closed its end: those reports go nowhere. */
+        if (c->report_fd >= 0)
+                run.report_fd = fcntl(c->report_fd, F_DUPFD_CLOEXEC, 3);
         r = run_register_state(&run, c->spawn.notify ? MACHINE_OPENING : MACHINE_RUNNING);
         if (r < 0)
                 log_warning_errno(r, "Failed to write the machine record: %m");
-        /* machined closes its end after the first report; one after a reboot goes nowhere.
-         * The fd is O_CLOEXEC: neither the light binary nor the container sees it. */
-        (void) supervisor_report_send(c->report_fd, &(const SupervisorReport) {
-                .type = SUPERVISOR_REPORT_STARTED,
-                .leader = run.container.pid,
-        });
 
         if (c->supervise_binary) {
                 r = handoff(c, &run, lock_fd, guard_fd);
@@ -186,14 +187,21 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
         return run_container(&run);
 }
 
-int supervise(const SuperviseConfig *c, Error *e) {
+int supervise(const SuperviseConfig *config, Error *e) {
         _cleanup_close_ int lock_fd = -EBADF, guard_fd = -EBADF, signal_fd = -EBADF;
+        SuperviseConfig copy = *config, *c = &copy;
         sigset_t mask, old;
         int r, status;
 
         r = spawn_check(&c->spawn, e);
         if (r < 0)
                 return r;
+        if (c->spawn.boot && spawn_detect_init(c->spawn.directory, &c->init) < 0)
+                c->init = MACHINE_INIT_OTHER;
+        /* Only systemd says READY=1: other inits count as ready once they run, instead of
+         * after the ready timeout. */
+        if (c->spawn.boot && c->init != MACHINE_INIT_SYSTEMD)
+                c->spawn.notify = false;
         r = machine_lock_acquire(c->state_dir, c->spawn.machine, &lock_fd);
         if (r == -EEXIST)
                 return error_set(e, r, "Machine %s is already running.", c->spawn.machine);

@@ -25,6 +25,8 @@ typedef struct SuperviseConfig {
          * once the container runs; a failure is reported by the caller. -EBADF for none:
          * every initializer must say so, 0 is stdin. */
         int report_fd;
+        /* Filled in by supervise() for a boot: how the machine is asked to power off. */
+        MachineInit init;
 } SuperviseConfig;
 
 /* Checks c (spawn_check()), then runs the container until it ends, forwarding the console

@@ -23,6 +23,8 @@ static const char *const supervisor_report_type_table[_SUPERVISOR_REPORT_TYPE_MA
         [SUPERVISOR_REPORT_STARTED] = "STARTED",
         [SUPERVISOR_REPORT_FAILED] = "FAILED",
         [SUPERVISOR_REPORT_WARNING] = "WARNING",
+        [SUPERVISOR_REPORT_READY] = "READY",
+        [SUPERVISOR_REPORT_EXITED] = "EXITED",
 };
 
 DEFINE_PRIVATE_STRING_TABLE_LOOKUP(supervisor_report_type, SupervisorReportType, _SUPERVISOR_REPORT_TYPE_MAX);
@@ -37,6 +39,7 @@ typedef enum FieldType {
         FIELD_CGROUP_MODE,
         FIELD_CONSOLE_MODE,
         FIELD_MACHINE_STATE,
+        FIELD_MACHINE_INIT,
 } FieldType;
 
 typedef struct Field {
@@ -79,6 +82,9 @@ static int field_to_arg(const Field *f, const void *base, char ***l) {
         case FIELD_MACHINE_STATE:
                 s = machine_state_to_string(*(const MachineState *) p);
                 break;
+        case FIELD_MACHINE_INIT:
+                s = machine_init_to_string(*(const MachineInit *) p);
+                break;
         }
         if (!s)
                 return -EINVAL;
@@ -109,6 +115,8 @@ static int field_parse(const Field *f, void *base, const char *v) {
                 return (*(ConsoleMode *) p = console_mode_from_string(v)) < 0 ? -EINVAL : 0;
         case FIELD_MACHINE_STATE:
                 return (*(MachineState *) p = machine_state_from_string(v)) < 0 ? -EINVAL : 0;
+        case FIELD_MACHINE_INIT:
+                return (*(MachineInit *) p = machine_init_from_string(v)) < 0 ? -EINVAL : 0;
         }
         return -EINVAL;
 }
@@ -208,6 +216,10 @@ int supervisor_report_format(const SupervisorReport *r, char *buf, size_t size) 
                         *p = ' ';
         if (r->type == SUPERVISOR_REPORT_STARTED)
                 n = snprintf(buf, size, "%s %d\n", type, (int) r->leader);
+        else if (r->type == SUPERVISOR_REPORT_READY)
+                n = snprintf(buf, size, "%s\n", type);
+        else if (r->type == SUPERVISOR_REPORT_EXITED)
+                n = snprintf(buf, size, "%s %d\n", type, r->status);
         else if (r->type == SUPERVISOR_REPORT_WARNING)
                 n = snprintf(buf, size, "%s %s\n", type, msg);
         else {
@@ -241,6 +253,12 @@ int supervisor_report_parse(const char *text, SupervisorReport *ret) {
                         return -EBADMSG;
                 snprintf(r.message, sizeof r.message, "%s", text + consumed + skip);
                 r.message[strcspn(r.message, "\n")] = 0;
+        } else if (r.type == SUPERVISOR_REPORT_READY) {
+                if (text[consumed + strspn(text + consumed, " \n")] != 0)
+                        return -EBADMSG;
+        } else if (r.type == SUPERVISOR_REPORT_EXITED) {
+                if (sscanf(text + consumed, " %d", &r.status) != 1 || r.status < 0 || r.status > 255)
+                        return -EBADMSG;
         } else if (r.type == SUPERVISOR_REPORT_WARNING) {
                 const char *m = text + consumed + strspn(text + consumed, " ");
                 snprintf(r.message, sizeof r.message, "%s", m);
@@ -277,6 +295,7 @@ static const Field handoff_fields[] = {
         H("fd-log", FIELD_INT, fds[HANDOFF_FD_LOG], true),
         H("fd-lock", FIELD_INT, fds[HANDOFF_FD_LOCK], true),
         H("fd-guard", FIELD_INT, fds[HANDOFF_FD_GUARD], true),
+        H("fd-report", FIELD_INT, fds[HANDOFF_FD_REPORT], true),
         H("machine", FIELD_STRING, machine, true),
         H("directory", FIELD_STRING, directory, true),
         H("machine-id", FIELD_STRING, machine_id, true),
@@ -294,6 +313,7 @@ static const Field handoff_fields[] = {
         H("timestamp", FIELD_U64, timestamp_realtime, true),
         H("timestamp-monotonic", FIELD_U64, timestamp_monotonic, true),
         H("state", FIELD_MACHINE_STATE, state, true),
+        H("init", FIELD_MACHINE_INIT, init, true),
 };
 #undef H
 

@@ -60,11 +60,15 @@ int supervisor_start_to_argv(const SupervisorStart *s, const char *binary, char 
 int supervisor_start_from_argv(int argc, char *const *argv, SupervisorStart *ret);
 
 /* supervisor -> machined, on the report fd: any number of warnings (settings that were
- * ignored), then once STARTED (the container runs) or FAILED (why it does not). */
+ * ignored), then STARTED (the container runs, its record is written) or FAILED (why it does
+ * not), and after STARTED either READY (the init said READY=1, or runs without a notify
+ * socket) or EXITED (the container ended before it was ready, with its exit status). */
 typedef enum SupervisorReportType {
         SUPERVISOR_REPORT_STARTED,
         SUPERVISOR_REPORT_FAILED,
         SUPERVISOR_REPORT_WARNING,
+        SUPERVISOR_REPORT_READY,
+        SUPERVISOR_REPORT_EXITED,
         _SUPERVISOR_REPORT_TYPE_MAX,
         _SUPERVISOR_REPORT_TYPE_INVALID = -EINVAL,
 } SupervisorReportType;
@@ -76,6 +80,7 @@ typedef struct SupervisorReport {
         SupervisorFailure failure; /* FAILED */
         int error;                 /* FAILED: positive errno */
         pid_t leader;              /* STARTED */
+        int status;                /* EXITED: as a shell has it, 128+N for signal N */
         char message[SUPERVISOR_REPORT_MESSAGE_MAX]; /* FAILED, WARNING: one line for the user */
 } SupervisorReport;
 
@@ -94,6 +99,7 @@ typedef enum HandoffFd {
         HANDOFF_FD_LOG,       /* console log */
         HANDOFF_FD_LOCK,      /* the machine name's lock */
         HANDOFF_FD_GUARD,     /* pipe to the cleanup guard */
+        HANDOFF_FD_REPORT,    /* machined's report fd, until the machine is ready */
         _HANDOFF_FD_MAX,
 } HandoffFd;
 
@@ -112,6 +118,7 @@ typedef struct SupervisorHandoff {
         uint64_t kill_timeout_usec, ready_timeout_usec;
         uint64_t timestamp_realtime, timestamp_monotonic;
         MachineState state;  /* the record's state so far */
+        MachineInit init;
         char **restart_argv; /* with restart_on_reboot: the command that starts it again */
 } SupervisorHandoff;
 

@@ -27,6 +27,7 @@ typedef enum ExecReply {
         REPLY_PTY,             /* (h pty_master, s pty_path) as machine1 */
         REPLY_PTY_WITH_STATUS, /* (h pty_master, s pty_path, h status) */
         REPLY_STATUS,          /* (h status) */
+        REPLY_NONE,            /* () once the command runs: PowerOff and Reboot */
 } ExecReply;
 
 typedef struct ExecRequest {
@@ -77,6 +78,8 @@ static int exec_request_reply(ExecRequest *req) {
                                                   req->exec.pty_path, req->exec.status_fd);
         case REPLY_STATUS:
                 return sd_bus_reply_method_return(req->message, "h", req->exec.status_fd);
+        case REPLY_NONE:
+                return sd_bus_reply_method_return(req->message, NULL);
         }
         return -EINVAL;
 }
@@ -164,7 +167,8 @@ static int exec_request_start(Manager *m, sd_bus_message *message, const char *n
         p->leader = (pid_t) machine->rec.leader;
         p->leader_start = machine->rec.leader_start;
         p->cgroup = machine->rec.cgroup;
-        p->hangup_without_reader = reply != REPLY_PTY;
+        /* A shutdown command must outlive the reply: nobody reads its status. */
+        p->hangup_without_reader = reply != REPLY_PTY && reply != REPLY_NONE;
 
         req = calloc(1, sizeof(ExecRequest));
         if (!req)
@@ -195,6 +199,21 @@ static int exec_request_start(Manager *m, sd_bus_message *message, const char *n
 kill:
         machine_exec_kill(&req->exec);
         return r;
+}
+
+int manager_run_in_machine_as_root(Manager *m, sd_bus_message *message, const char *name, const char *path,
+                                   sd_bus_error *error) {
+        _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        MachineExecParams p = {
+                .kind = MACHINE_EXEC_SHELL,
+                .path = path,
+                .stdio = { null, null, null },
+        };
+
+        if (null < 0)
+                return -errno;
+        /* The helper holds its own copies of the stdio fds once started. */
+        return exec_request_start(m, message, name, &p, REPLY_NONE, error);
 }
 
 static int read_strv(sd_bus_message *message, char ***ret) {

@@ -134,21 +134,58 @@ static int method_terminate_machine(sd_bus_message *message, void *userdata,
         return kill_by_name(message, userdata, name, "leader", SIGKILL, error);
 }
 
-/* What systemd as a container's init understands: SIGRTMIN+4 powers off, SIGINT reboots. */
-static int method_poweroff_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+/* How each init is asked to power off or reboot: the signal it understands, or (0) its own
+ * command run inside. A command that is PID 1 (no init) gets SIGTERM and cannot reboot. */
+static int shutdown_signal(MachineInit init, bool reboot) {
+        switch (init) {
+        case MACHINE_INIT_NONE:
+                return reboot ? -1 : SIGTERM;
+        case MACHINE_INIT_SYSTEMD:
+                return reboot ? SIGINT : SIGRTMIN + 4;
+        case MACHINE_INIT_BUSYBOX:
+                return reboot ? SIGTERM : SIGUSR2;
+        case MACHINE_INIT_OPENRC:
+                return reboot ? SIGINT : SIGUSR2;
+        default: /* sysvinit: SIGINT is ctrl-alt-del, whatever its inittab makes of it */
+                return 0;
+        }
+}
+
+static int shutdown_machine(sd_bus_message *message, Manager *m, bool reboot, sd_bus_error *error) {
+        Machine *machine;
         const char *name;
-        int r = sd_bus_message_read(message, "s", &name);
+        int sig, r;
+
+        r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
-        return kill_by_name(message, userdata, name, "leader", SIGRTMIN + 4, error);
+        r = find_machine_or_error(m, name, &machine, error);
+        if (r < 0)
+                return r;
+        sig = shutdown_signal(machine->rec.init, reboot);
+        if (sig < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_NOT_SUPPORTED,
+                                         "Machine '%s' runs a command, not an init: it cannot reboot.", name);
+        if (sig > 0 && machine->rec.state == MACHINE_OPENING && machine->rec.init == MACHINE_INIT_SYSTEMD) {
+                r = bus_check_root(message, error);
+                if (r < 0)
+                        return r;
+                machine->pending_signal = sig;
+                log_info("Machine %s is still starting: it is asked to %s once it runs.", name,
+                         reboot ? "reboot" : "power off");
+                return sd_bus_reply_method_return(message, NULL);
+        }
+        if (sig > 0)
+                return bus_machine_kill(machine, message, "leader", sig, error);
+        return manager_run_in_machine_as_root(m, message, name, reboot ? "/sbin/reboot" : "/sbin/poweroff", error);
+}
+
+static int method_poweroff_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return shutdown_machine(message, userdata, false, error);
 }
 
 static int method_reboot_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        const char *name;
-        int r = sd_bus_message_read(message, "s", &name);
-        if (r < 0)
-                return r;
-        return kill_by_name(message, userdata, name, "leader", SIGINT, error);
+        return shutdown_machine(message, userdata, true, error);
 }
 
 static int method_kill_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -161,16 +198,19 @@ static int method_kill_machine(sd_bus_message *message, void *userdata, sd_bus_e
 }
 
 static int method_start_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        uint64_t flags = 0;
         const char *name;
         int r;
 
         r = sd_bus_message_read(message, "s", &name);
+        if (r >= 0 && sd_bus_message_has_signature(message, "st"))
+                r = sd_bus_message_read(message, "t", &flags);
         if (r < 0)
                 return r;
         r = bus_check_root(message, error);
         if (r < 0)
                 return r;
-        return manager_start_machine(userdata, message, name, error);
+        return manager_start_machine(userdata, message, name, flags, error);
 }
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -187,6 +227,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("o", machine), method_get_machine_by_pid,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StartMachine", SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("o", machine), method_start_machine, 0),
+        SD_BUS_METHOD_WITH_ARGS("StartMachineWithFlags", SD_BUS_ARGS("s", name, "t", flags),
                                 SD_BUS_RESULT("o", machine), method_start_machine, 0),
         SD_BUS_METHOD_WITH_ARGS("PowerOffMachine", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
                                 method_poweroff_machine, 0),
@@ -216,6 +258,9 @@ int manager_attach_bus(Manager *m, sd_bus *bus, sd_bus_message_handler_t filter,
         if (r < 0)
                 return r;
         r = manager_add_login_bus_objects(m, bus);
+        if (r < 0)
+                return r;
+        r = manager_add_log_bus_objects(m, bus);
         if (r < 0)
                 return r;
         r = machine_add_bus_objects(m, bus);

@@ -5,9 +5,14 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
+#include "names.h"
 #include "machined.h"
 #include "util/process.h"
 #include "util/util.h"
@@ -21,6 +26,61 @@ void manager_drop_machine(Manager *m, Machine *machine, const char *why) {
         log_info("Machine %s is gone (%s).", machine->rec.name, why);
         manager_emit_signal(m, "MachineRemoved", machine);
         machine_free(machine);
+        manager_prune_logs(m);
+}
+
+/* The logs of a machine that is gone (its console, its supervisor's stderr) stay to say why
+ * it ended, but not for ever and not without bound: a day, and the newest LOGS_KEPT. */
+#define LOGS_MAX_AGE_SEC (24 * 3600)
+#define LOGS_KEPT 64
+
+typedef struct LogFile {
+        char *name;
+        time_t mtime;
+} LogFile;
+
+static int cmp_log_newest_first(const void *a, const void *b) {
+        const LogFile *x = a, *y = b;
+        return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : 0;
+}
+
+void manager_prune_logs(Manager *m) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        LogFile *files = NULL;
+        size_t n = 0;
+        time_t now = time(NULL);
+
+        d = opendir(m->logs_dir);
+        if (!d)
+                return;
+        FOREACH_DIRENT(de, d) {
+                char name[MACHINE_NAME_MAX + 1];
+                const char *dot = strrchr(de->d_name, '.');
+                struct stat st;
+                LogFile *nf;
+
+                if (!dot || (size_t) (dot - de->d_name) > MACHINE_NAME_MAX ||
+                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                snprintf(name, sizeof name, "%.*s", (int) (dot - de->d_name), de->d_name);
+                /* A running machine's, or one being started: in use. */
+                if (manager_find_machine(m, name) || manager_is_starting(m, name))
+                        continue;
+                nf = reallocarray(files, n + 1, sizeof(LogFile));
+                if (!nf)
+                        break;
+                files = nf;
+                files[n] = (LogFile) { .name = strdup(de->d_name), .mtime = st.st_mtime };
+                if (files[n].name)
+                        n++;
+        }
+        qsort(files, n, sizeof(LogFile), cmp_log_newest_first);
+        for (size_t i = 0; i < n; i++) {
+                if (i >= LOGS_KEPT || now - files[i].mtime > LOGS_MAX_AGE_SEC)
+                        (void) unlinkat(dirfd(d), files[i].name, 0);
+                free(files[i].name);
+        }
+        free(files);
 }
 
 static int on_supervisor_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -38,6 +98,7 @@ static bool record_changed(const MachineRecord *a, const MachineRecord *b) {
 
 static void machine_update(Manager *m, Machine *machine, MachineRecord *rec) {
         bool changed = record_changed(&machine->rec, rec);
+        bool now_running = machine->rec.state != MACHINE_RUNNING && rec->state == MACHINE_RUNNING;
         /* Only the fields a running supervisor may change; the identity stays. */
         machine->rec.state = rec->state;
         machine->rec.leader = rec->leader;
@@ -52,6 +113,12 @@ static void machine_update(Manager *m, Machine *machine, MachineRecord *rec) {
                 log_debug("Machine %s is now %s.", machine->rec.name,
                           machine_state_to_string(machine->rec.state));
                 manager_emit_properties_changed(m, machine);
+        }
+        if (now_running && machine->pending_signal > 0) {
+                int r = machine_send_signal(machine, "leader", machine->pending_signal);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to send the deferred signal to machine %s: %m", machine->rec.name);
+                machine->pending_signal = 0;
         }
 }
 

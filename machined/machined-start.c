@@ -2,11 +2,14 @@
 /* StartMachine: machined starts nspawnctl-supervisor with a SupervisorStart (the machine's
  * name and image, nothing else: the supervisor loads the settings itself) and follows the
  * start on a socket: first the supervisor's pidfd (from the short-lived process that
- * detaches it), then the supervisor's SupervisorReport. The supervisor is not machined's
- * child and never depends on machined again. */
+ * detaches it), then the supervisor's SupervisorReports. StartMachine replies once the
+ * machine is ready (its init said READY=1, or runs without a notify socket), or with the
+ * reason it is not; StartMachineWithFlags(NO_WAIT) once it runs. The supervisor is not
+ * machined's child and never depends on machined again. */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +21,17 @@
 #include "machined-api.h"
 #include "machined.h"
 #include "names.h"
+#include "state-dir.h"
 #include "supervisor-contract.h"
 #include "util/process.h"
 #include "util/strv.h"
 #include "util/util.h"
 
-/* How long a start may take before StartMachine gives up and stops the supervisor. */
-#define START_TIMEOUT_USEC (60ULL * 1000000ULL)
+/* How long a start may take before StartMachine gives up and stops the supervisor. A booted
+ * machine counts as ready 30 s after it runs at the latest (the supervisor's ready timeout). */
+#define START_TIMEOUT_USEC (90ULL * 1000000ULL)
+/* How much of the end of the console a failure message quotes. */
+#define FAILURE_LINES 3
 /* The report fd's number in the supervisor. */
 #define REPORT_FD 3
 
@@ -35,7 +42,8 @@ struct StartRequest {
         char *stderr_path;
         int fd;    /* our end of the socket to the supervisor */
         int pidfd; /* the supervisor, once known */
-        bool started;
+        uint64_t flags;
+        bool started, ready;
         sd_event_source *io_source;
         sd_event_source *timer_source;
         LIST_FIELDS(StartRequest);
@@ -70,12 +78,27 @@ static StartRequest *find_start_request(Manager *m, const char *name) {
         return NULL;
 }
 
-void manager_start_requests_complete(Manager *m, Machine *machine) {
-        StartRequest *req = find_start_request(m, machine->rec.name);
-        if (!req)
+/* Replies once the start is as far as the caller asked for and machined knows the machine. */
+static void start_request_try_complete(StartRequest *req) {
+        Machine *machine;
+
+        if (!(req->ready || (req->started && (req->flags & START_MACHINE_NO_WAIT))))
+                return;
+        machine = manager_find_machine(req->manager, req->name);
+        if (!machine)
                 return;
         (void) sd_bus_reply_method_return(req->message, "o", machine->path);
         start_request_free(req);
+}
+
+bool manager_is_starting(Manager *m, const char *name) {
+        return find_start_request(m, name) != NULL;
+}
+
+void manager_start_requests_complete(Manager *m, Machine *machine) {
+        StartRequest *req = find_start_request(m, machine->rec.name);
+        if (req)
+                start_request_try_complete(req);
 }
 
 /* The supervisor's last words, for an error message when it left without a report. */
@@ -145,16 +168,31 @@ static int on_start_io(sd_event_source *s, int fd, uint32_t revents, void *userd
                         TAKE_PTR(req);
                         return 0;
                 }
-                if (report.type == SUPERVISOR_REPORT_STARTED) {
+                if (report.type == SUPERVISOR_REPORT_STARTED || report.type == SUPERVISOR_REPORT_READY) {
                         Manager *m = req->manager;
                         char name[MACHINE_NAME_MAX + 1];
 
                         /* Its record is written by now: take it in at once rather than wait
-                         * for inotify; that completes (and frees) this request. */
+                         * for inotify; that may complete (and free) this request. */
                         req->started = true;
+                        req->ready = req->ready || report.type == SUPERVISOR_REPORT_READY;
                         snprintf(name, sizeof name, "%s", req->name);
                         TAKE_PTR(req);
                         manager_process_record(m, name);
+                        /* (Not req again: that one is freed on return.) */
+                        StartRequest *still = find_start_request(m, name);
+                        if (still)
+                                start_request_try_complete(still);
+                        return 0;
+                }
+                if (report.type == SUPERVISOR_REPORT_EXITED) {
+                        _cleanup_free_ char *tail = machine_log_summary(req->manager, req->name, FAILURE_LINES);
+                        int status = report.status;
+                        report = (SupervisorReport) { .type = SUPERVISOR_REPORT_FAILED,
+                                                      .failure = SUPERVISOR_FAILURE_GENERIC };
+                        snprintf(report.message, sizeof report.message, "it ended before it was ready, with status %d%s%s",
+                                 status, tail ? "; its console ends: " : "", strempty(tail));
+                        reply_failure(req, &report);
                         return 0;
                 }
                 if (report.message[0] == 0)
@@ -162,10 +200,19 @@ static int on_start_io(sd_event_source *s, int fd, uint32_t revents, void *userd
                 reply_failure(req, &report);
                 return 0;
         }
-        /* EOF: the supervisor is gone, or it closed the socket after STARTED by exec. */
+        /* EOF after STARTED: the supervisor closed the socket without saying READY (its
+         * machine rebooted while starting): it runs, and that is what we can tell. */
         if (req->started) {
+                Manager *m = req->manager;
+                char name[MACHINE_NAME_MAX + 1];
+
                 req->io_source = sd_event_source_disable_unref(req->io_source);
+                req->ready = true;
+                snprintf(name, sizeof name, "%s", req->name);
                 TAKE_PTR(req);
+                StartRequest *still = find_start_request(m, name);
+                if (still)
+                        start_request_try_complete(still);
                 return 0;
         }
         _cleanup_free_ char *why = last_line_of(req->stderr_path);
@@ -215,7 +262,8 @@ _noreturn_ static void start_detached(int sock, char **argv, const char *stderr_
         _exit(EXIT_SUCCESS);
 }
 
-int manager_start_machine(Manager *m, sd_bus_message *message, const char *name, sd_bus_error *error) {
+int manager_start_machine(Manager *m, sd_bus_message *message, const char *name, uint64_t flags,
+                          sd_bus_error *error) {
         _cleanup_(start_request_freep) StartRequest *req = NULL;
         _cleanup_strv_free_ char **argv = NULL;
         _cleanup_free_ char *image = NULL;
@@ -226,8 +274,10 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
         if (!machine_name_is_valid(name) || !image_name_is_valid(name))
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
                                          "Invalid machine name: a host name of at most 64 bytes made of [A-Za-z0-9-] labels joined by dots.");
+        if (flags & ~_START_MACHINE_FLAGS_ALL)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown flags 0x%" PRIx64 ".", flags);
         if (manager_find_machine(m, name) || find_start_request(m, name))
-                return sd_bus_error_setf(error, BUS_ERROR_MACHINE_EXISTS, "Machine '%s' is already running.", name);
+                return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_STOPPED, "Machine '%s' is already running.", name);
 
         pool_fd = open(m->pool, O_DIRECTORY | O_CLOEXEC | O_PATH);
         if (pool_fd < 0)
@@ -258,6 +308,7 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
         if (!req)
                 return -ENOMEM;
         req->fd = req->pidfd = -EBADF;
+        req->flags = flags;
         req->name = strdup(name);
         req->stderr_path = strjoin(m->logs_dir, "/", name, ".stderr");
         if (!req->name || !req->stderr_path)

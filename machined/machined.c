@@ -278,6 +278,7 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Failed to read %s: %m", m->machines_dir), EXIT_FAILURE;
 
+        manager_prune_logs(m);
         r = manager_listen_private(m);
         if (r == -EADDRINUSE)
                 return log_error_errno(r, "%s/private is in use: is machined running already?",

@@ -21,6 +21,9 @@ struct Machine {
          * parent is, so machines started by an earlier machined are watched too. */
         int pidfd;
         sd_event_source *pidfd_source;
+        /* A signal asked for before the init could take it (systemd, while still starting,
+         * ignores signals it has no handler for yet): sent once the machine is running. */
+        int pending_signal;
         LIST_FIELDS(Machine);
 };
 
@@ -77,6 +80,8 @@ int manager_load_records(Manager *m);
 int manager_watch_records(Manager *m);
 void manager_process_record(Manager *m, const char *name);
 void manager_drop_machine(Manager *m, Machine *machine, const char *why);
+/* Removes the logs of machines that are gone, once old or too many. */
+void manager_prune_logs(Manager *m);
 
 /* machined-manager.c */
 /* Serves the whole API on bus (the system bus or one private connection), with filter
@@ -87,9 +92,10 @@ void manager_emit_properties_changed(Manager *m, Machine *machine);
 int bus_check_root(sd_bus_message *message, sd_bus_error *error);
 
 /* machined-start.c */
-int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
+int manager_start_machine(Manager *m, sd_bus_message *message, const char *name, uint64_t flags,
                           sd_bus_error *error);
 void manager_start_requests_complete(Manager *m, Machine *machine);
+bool manager_is_starting(Manager *m, const char *name);
 void start_requests_free(Manager *m);
 
 /* machined-image.c */
@@ -98,6 +104,21 @@ void manager_free_image_state(Manager *m);
 
 /* machined-login.c */
 int manager_add_login_bus_objects(Manager *m, sd_bus *bus);
+/* Runs path (absolute, no arguments) as root in the running machine name, stdio on /dev/null;
+ * replies to message once it runs. */
+int manager_run_in_machine_as_root(Manager *m, sd_bus_message *message, const char *name, const char *path,
+                                   sd_bus_error *error);
+
+/* machined-log.c */
+typedef enum MachineLog {
+        MACHINE_LOG_CONSOLE,
+        MACHINE_LOG_SUPERVISOR,
+} MachineLog;
+/* The last n_lines of a machine's log, each escaped for a terminal. No log: an empty list. */
+int machine_log_tail(Manager *m, const char *name, MachineLog which, unsigned n_lines, char ***ret);
+/* The last n_lines of its console, joined by " | ", for an error message; NULL if none. */
+char *machine_log_summary(Manager *m, const char *name, unsigned n_lines);
+int manager_add_log_bus_objects(Manager *m, sd_bus *bus);
 
 /* machined-private.c */
 int manager_listen_private(Manager *m);

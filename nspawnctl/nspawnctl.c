@@ -19,6 +19,7 @@ static const Verb verbs[] = {
         { "enable", verb_enable, "Start a machine at host boot" },
         { "disable", verb_disable, "Do not start a machine at host boot" },
         { "console", verb_console, "Attach to a machine's console" },
+        { "log", verb_log, "Show a machine's console and supervisor log" },
         { "login", verb_login, "Get a login prompt in a running machine" },
         { "shell", verb_shell, "Open a shell or run a command in a running machine" },
         { "exec", verb_shell, "Run a command in a running machine (same as shell)" },
@@ -50,7 +51,8 @@ static void help(void) {
                "     --version     Show the version\n"
                "\nRun 'nspawnctl COMMAND --help' for a command's options.\n"
                "\nExit status: 0 success, 1 failure, 2 usage error, 3 no such machine or image,\n"
-               "4 name already taken, 5 wrong state, 6 machined not reachable, 7 not allowed;\n"
+               "4 name already taken, 5 wrong state, 6 machined not reachable, 7 not allowed,\n"
+               "8 timed out;\n"
                "'run' and 'shell' exit with the command's own status.\n");
 }
 

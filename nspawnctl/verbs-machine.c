@@ -458,25 +458,153 @@ static int simple_call(int argc, char *argv[], const char *usage, const char *me
         if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
                 return bus_last_exit_code();
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member,
-                              streq(member, "StartMachine") ? START_TIMEOUT_USEC : 0, what,
+                              0, what,
                               NULL, "s", name);
         return r < 0 ? bus_last_exit_code() : EXIT_OK;
 }
 
+/* start [--no-wait] and poweroff [--wait] [--timeout=SEC]: a machine verb with a flag and a
+ * time. Returns 1 to go on, 0 after --help, or a negated exit status. */
+static int parse_wait_options(int argc, char *argv[], const char *help, bool *wait, uint64_t *timeout_usec,
+                              const char **ret_name) {
+        enum { ARG_NO_WAIT = 0x100, ARG_WAIT, ARG_TIMEOUT };
+        static const struct option options[] = {
+                COMMON_OPTIONS,
+                { "no-wait", no_argument, NULL, ARG_NO_WAIT },
+                { "wait", no_argument, NULL, ARG_WAIT },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                {}
+        };
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        fputs(help, stdout);
+                        return 0;
+                case 'S':
+                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                                return -EXIT_USAGE;
+                        break;
+                case ARG_NO_WAIT:
+                case ARG_WAIT:
+                        *wait = c == ARG_WAIT;
+                        break;
+                case ARG_TIMEOUT:
+                        if (parse_sec_usec(optarg, timeout_usec) < 0 || *timeout_usec == 0)
+                                return -log_invalid("--timeout", optarg, ": expected a positive number of seconds.");
+                        *wait = true;
+                        break;
+                default:
+                        return -EXIT_USAGE;
+                }
+        if (optind + 1 != argc) {
+                log_error("%s: expected exactly one machine name. See 'nspawnctl %s --help'.", argv[0], argv[0]);
+                return -EXIT_USAGE;
+        }
+        if (!machine_name_is_valid(argv[optind]))
+                return -log_invalid("machine name", argv[optind], MACHINE_NAME_HINT);
+        *ret_name = argv[optind];
+        return 1;
+}
+
 int verb_start(int argc, char *argv[]) {
-        return simple_call(argc, argv,
-                           "Boot the image NAME from the pool as a machine; returns once the "
-                           "machine is registered.", "StartMachine", "start machine");
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        uint64_t timeout = 0;
+        bool wait = true;
+        const char *name;
+        int r;
+
+        r = parse_wait_options(argc, argv,
+                               "nspawnctl start NAME [--no-wait]\n\n"
+                               "Boot the image NAME from the pool as a machine. Returns once its init is\n"
+                               "up (systemd's READY=1, or any other init running), or fails with the reason\n"
+                               "(see 'nspawnctl log NAME').\n\n" COMMON_HELP
+                               "     --no-wait          Return once the machine runs, not once it is ready\n",
+                               &wait, &timeout, &name);
+        if (r <= 0)
+                return -r;
+        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
+                return bus_last_exit_code();
+        if (wait)
+                r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "StartMachine",
+                                      START_TIMEOUT_USEC, "start machine", NULL, "s", name);
+        else
+                r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "StartMachineWithFlags",
+                                      START_TIMEOUT_USEC, "start machine", NULL, "st", name, START_MACHINE_NO_WAIT);
+        return r < 0 ? bus_last_exit_code() : EXIT_OK;
+}
+
+#define POWEROFF_TIMEOUT_USEC (90ULL * 1000000ULL)
+
+/* Polls until machined no longer knows the machine, or the deadline passes. */
+static int wait_for_machine_gone(sd_bus *bus, const char *name, uint64_t timeout_usec) {
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
+
+        for (;;) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                int r;
+
+                r = sd_bus_call_method(bus, MACHINED_BUS_NAME, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
+                                       "GetMachine", &error, &m, "s", name);
+                if (r < 0 && sd_bus_error_has_name(&error, BUS_ERROR_NO_SUCH_MACHINE))
+                        return 0;
+                if (r < 0)
+                        return log_error_errno(r, "Failed to follow machine %s: %s", name,
+                                               error.message ?: strerror(-r));
+                if (now_usec(CLOCK_MONOTONIC) >= deadline)
+                        return -ETIMEDOUT;
+                usleep(100 * 1000);
+        }
 }
 
 int verb_poweroff(int argc, char *argv[]) {
-        return simple_call(argc, argv,
-                           "Ask the machine's init to power off (SIGRTMIN+4); returns at once.",
-                           "PowerOffMachine", "power off machine");
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        uint64_t timeout = POWEROFF_TIMEOUT_USEC;
+        bool wait = false;
+        const char *name;
+        int r;
+
+        r = parse_wait_options(argc, argv,
+                               "nspawnctl poweroff NAME [--wait] [--timeout=SEC]\n\n"
+                               "Ask the machine's init to power off, the way it understands (systemd:\n"
+                               "SIGRTMIN+4, busybox and openrc: SIGUSR2, sysvinit and others: its own\n"
+                               "/sbin/poweroff). Returns at once, or with --wait once it is gone; after\n"
+                               "--timeout (default 90 s, implies --wait) it is terminated and the exit\n"
+                               "status is 8.\n\n" COMMON_HELP
+                               "     --wait             Wait until the machine is gone\n"
+                               "     --timeout=SEC      Terminate it when it is not gone after SEC seconds\n",
+                               &wait, &timeout, &name);
+        if (r <= 0)
+                return -r;
+        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
+                return bus_last_exit_code();
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "PowerOffMachine", 0,
+                              "power off machine", NULL, "s", name);
+        if (r < 0)
+                return bus_last_exit_code();
+        if (!wait)
+                return EXIT_OK;
+        r = wait_for_machine_gone(bus, name, timeout);
+        if (r != -ETIMEDOUT)
+                return r < 0 ? EXIT_FAIL : EXIT_OK;
+        log_error("Machine %s did not power off within %llu s, terminating it.", name,
+                  (unsigned long long) (timeout / 1000000ULL));
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "TerminateMachine", 0,
+                              "terminate machine", NULL, "s", name);
+        if (r < 0)
+                return bus_last_exit_code();
+        (void) wait_for_machine_gone(bus, name, 10 * 1000000ULL);
+        return EXIT_TIMEOUT;
 }
 
 int verb_reboot(int argc, char *argv[]) {
-        return simple_call(argc, argv, "Ask the machine's init to reboot (SIGINT).",
+        return simple_call(argc, argv,
+                           "Ask the machine's init to reboot, the way it understands (systemd and openrc:\n"
+                           "SIGINT, busybox: SIGTERM, others: their /sbin/reboot); it boots again under\n"
+                           "the same supervisor.",
                            "RebootMachine", "reboot machine");
 }
 
@@ -656,5 +784,83 @@ int verb_console(int argc, char *argv[]) {
         tty_guard_restore(&tty);
         if (r < 0)
                 return log_error_errno(r, "Console forwarding failed: %m"), EXIT_FAIL;
+        return EXIT_OK;
+}
+
+/* log: what the machine printed on its console and what its supervisor said, also after it
+ * ended (a failed start); machined escapes the guest's text. */
+int verb_log(int argc, char *argv[]) {
+        enum { ARG_LINES = 0x100 };
+        static const struct option options[] = {
+                COMMON_OPTIONS,
+                { "lines", required_argument, NULL, 'n' },
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **console = NULL, **supervisor = NULL;
+        unsigned lines = 50;
+        const char *name;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "hn:", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        printf("nspawnctl log NAME [-n LINES] [--json]\n\n"
+                               "Show the end of a machine's console and of its supervisor's messages, also\n"
+                               "after the machine ended (they are kept for a day).\n\n" COMMON_HELP
+                               "  -n --lines=N           How many lines of each (default 50)\n"
+                               "     --json             One JSON object, for scripts\n");
+                        return EXIT_OK;
+                case 'S':
+                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case 'n': {
+                        int v;
+                        if (safe_atoi(optarg, &v) < 0 || v <= 0 || v > 10000)
+                                return log_invalid("--lines", optarg, ": expected 1 to 10000.");
+                        lines = (unsigned) v;
+                        break;
+                }
+                case 'j':
+                        arg_json = true;
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (optind + 1 != argc)
+                return log_error("log: expected exactly one machine name."), EXIT_USAGE;
+        name = argv[optind];
+        if (!machine_name_is_valid(name))
+                return log_invalid("machine name", name, MACHINE_NAME_HINT);
+        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
+                return bus_last_exit_code();
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "GetMachineLog", 0,
+                              "read the machine's log", &reply, "su", name, (uint32_t) lines);
+        if (r < 0)
+                return bus_last_exit_code();
+        if ((r = sd_bus_message_read_strv(reply, &console)) < 0 || (r = sd_bus_message_read_strv(reply, &supervisor)) < 0)
+                return log_error_errno(r, "Failed to read the log: %m"), EXIT_FAIL;
+        if (arg_json) {
+                printf("{\"console\":[");
+                STRV_FOREACH(l, console) {
+                        printf("%s", l == console ? "" : ",");
+                        json_print_string(*l);
+                }
+                printf("],\"supervisor\":[");
+                STRV_FOREACH(l, supervisor) {
+                        printf("%s", l == supervisor ? "" : ",");
+                        json_print_string(*l);
+                }
+                printf("]}\n");
+                return EXIT_OK;
+        }
+        STRV_FOREACH(l, console)
+                printf("%s\n", *l);
+        STRV_FOREACH(l, supervisor)
+                printf("supervisor: %s\n", *l);
         return EXIT_OK;
 }

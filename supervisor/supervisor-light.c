@@ -47,6 +47,7 @@ static int run_handoff(int argc, char *argv[]) {
                 .kill_timeout_usec = h.kill_timeout_usec,
                 .ready_timeout_usec = h.ready_timeout_usec,
                 .report_fd = -EBADF,
+                .init = h.init,
         };
 
         /* The mask was inherited blocked across exec, so no signal got lost meanwhile. */
@@ -67,6 +68,8 @@ static int run_handoff(int argc, char *argv[]) {
         run.container.notify_fd = h.fds[HANDOFF_FD_NOTIFY];
         run.listen_fd = h.fds[HANDOFF_FD_LISTEN];
         run.log_fd = h.fds[HANDOFF_FD_LOG];
+        run.report_fd = h.fds[HANDOFF_FD_REPORT];
+        run.reported_started = true; /* before the handoff */
         run.state = h.state;
         run.timestamp_realtime = h.timestamp_realtime;
         run.timestamp_monotonic = h.timestamp_monotonic;

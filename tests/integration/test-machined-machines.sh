@@ -50,8 +50,8 @@ tr '\0' '\n' <"/proc/$l1/environ" | grep -qx FOO=bar || fail "Environment= not a
 grep -q "$M2.nspawn:2: ignoring" "$WORK/machined.log" || { cat "$WORK/machined.log"; fail "no warning for the untrusted key"; }
 ok "settings: BindReadOnly=/Environment= from the trusted directory applied, privileged keys in the pool ignored with a warning"
 
-expect_rc 4 "$NSPAWNCTL" start "$M1"; expect_one_line_error
-ok "starting a running machine: MachineExists (exit 4)"
+expect_rc 5 "$NSPAWNCTL" start "$M1"; expect_one_line_error
+ok "starting a running machine: MachineNotStopped (exit 5, wrong state)"
 
 set +e; printf '\035\035\035' | timeout 10 "$NSPAWNCTL" console "$M2" >"$WORK/console.out" 2>&1; rc=$?; set -e
 [ $rc = 0 ] && grep -q "terminated" "$WORK/console.out" || { cat "$WORK/console.out"; fail "console escape (rc $rc)"; }
@@ -81,7 +81,7 @@ start_machined
 wait_until 10 all_running || { "$NSPAWNCTL" list; fail "not re-adopted"; }
 now=$(for m in $M1 $M2 $M3; do "$NSPAWNCTL" status --json "$m" | sed -n 's/.*"leader":\([0-9]*\).*/\1/p'; done)
 [ "$now" = "$leaders" ] || fail "leaders changed across the restart: $leaders / $now"
-expect_rc 4 "$NSPAWNCTL" start "$M2"
+expect_rc 5 "$NSPAWNCTL" start "$M2"
 ok "kill -9 of machined: machines keep running, a new machined lists the same three"
 
 grep "path=/org/nspawnctl/machined1/machine/$(echo "$M1" | sed 's/-/_2d/g'); interface=org.freedesktop.DBus.Properties; member=PropertiesChanged" -A6 "$WORK/monitor" \

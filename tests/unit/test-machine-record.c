@@ -160,6 +160,7 @@ static void assert_same_record(int *_failed_, const MachineRecord *a, const Mach
         ASSERT_TRUE(streq(strempty(a->console_socket), strempty(b->console_socket)));
         ASSERT_TRUE(streq(strempty(a->console_log), strempty(b->console_log)));
         ASSERT_EQ(a->state, b->state);
+        ASSERT_EQ(a->init, b->init);
         ASSERT_EQ(a->supervisor, b->supervisor);
         ASSERT_EQ(a->supervisor_start, b->supervisor_start);
         ASSERT_EQ(a->leader, b->leader);
@@ -173,12 +174,14 @@ TEST(round_trip) {
         const MachineRecord records[] = {
                 { .name = (char *) "foo", .id = "0123456789abcdef0123456789abcdef", .class = (char *) "container",
                   .service = (char *) "nspawnctl", .root = (char *) "/var/lib/machines/foo", .state = MACHINE_RUNNING,
+                  .init = MACHINE_INIT_SYSTEMD,
                   .supervisor = 100, .supervisor_start = 555, .leader = 101, .leader_start = 556,
                   .timestamp = 1700000000000000ULL, .timestamp_monotonic = 42, .cgroup = (char *) "/nspawnctl/foo",
                   .console_socket = (char *) "/run/nspawnctl/console/foo",
                   .console_log = (char *) "/run/nspawnctl/logs/foo.console" },
                 /* before the leader is known: no id, no cgroup */
-                { .name = (char *) "a.b-c", .state = MACHINE_OPENING, .supervisor = 7, .supervisor_start = 1 },
+                { .name = (char *) "a.b-c", .state = MACHINE_OPENING, .init = MACHINE_INIT_OTHER, .supervisor = 7,
+                  .supervisor_start = 1 },
                 /* paths that need quoting: spaces at the ends, quotes, backslashes, '=' and '#' */
                 { .name = (char *) "q", .root = (char *) "/srv/my pool/a\"b\\c=d#e ", .state = MACHINE_CLOSING,
                   .supervisor = 2147483647, .supervisor_start = UINT64_MAX, .cgroup = (char *) "/x y",

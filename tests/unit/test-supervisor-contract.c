@@ -52,7 +52,7 @@ TEST(handoff_round_trip) {
         char *restart[] = { "/usr/libexec/nspawnctl-supervisor", "--machine=b", "--image=/p/b:c", NULL };
         SupervisorHandoff back, h = {
                 .pid = 4242,
-                .fds = { 3, 4, -1, 6, 7, 8, 9 },
+                .fds = { 3, 4, -1, 6, 7, 8, 9, 10 },
                 .machine = "b",
                 .directory = "/p/b:c",
                 .machine_id = "0123456789abcdef0123456789abcdef",
@@ -69,6 +69,7 @@ TEST(handoff_round_trip) {
                 .timestamp_realtime = 1700000000000000ULL,
                 .timestamp_monotonic = 5,
                 .state = MACHINE_OPENING,
+                .init = MACHINE_INIT_BUSYBOX,
                 .restart_argv = restart,
         };
 
@@ -94,6 +95,7 @@ TEST(handoff_round_trip) {
         ASSERT_EQ(back.timestamp_realtime, h.timestamp_realtime);
         ASSERT_EQ(back.timestamp_monotonic, h.timestamp_monotonic);
         ASSERT_EQ(back.state, h.state);
+        ASSERT_EQ(back.init, h.init);
         ASSERT_EQ(strv_length(back.restart_argv), 3);
         for (size_t i = 0; restart[i]; i++)
                 ASSERT_STREQ(back.restart_argv[i], restart[i]);
@@ -148,6 +150,8 @@ TEST(report_round_trip) {
                   .message = "/etc/nspawnctl/x.nspawn:3: invalid boolean value \"maybe\" for Boot=" },
                 { .type = SUPERVISOR_REPORT_FAILED, .failure = SUPERVISOR_FAILURE_NAME_TAKEN, .error = 17, .message = "" },
                 { .type = SUPERVISOR_REPORT_WARNING, .message = "/p/x.nspawn:2: ignoring privileged setting Bind=" },
+                { .type = SUPERVISOR_REPORT_READY },
+                { .type = SUPERVISOR_REPORT_EXITED, .status = 133 },
         };
         for (size_t i = 0; i < ELEMENTSOF(reports); i++) {
                 char buf[SUPERVISOR_REPORT_MESSAGE_MAX + 64];
@@ -156,6 +160,7 @@ TEST(report_round_trip) {
                 ASSERT_OK(supervisor_report_parse(buf, &back));
                 ASSERT_EQ(back.type, reports[i].type);
                 ASSERT_EQ(back.leader, reports[i].leader);
+                ASSERT_EQ(back.status, reports[i].status);
                 ASSERT_EQ(back.failure, reports[i].failure);
                 ASSERT_EQ(back.error, reports[i].error);
                 ASSERT_STREQ(back.message, reports[i].message);
@@ -170,7 +175,7 @@ TEST(report_round_trip) {
         ASSERT_STREQ(back.message, "a STARTED 1 b");
 
         FOREACH_STRING(bad, "", "STARTED", "STARTED x", "STARTED 0", "FAILED", "FAILED no-init",
-                       "FAILED bogus 1 m", "FAILED no-init -1 m", "DONE 1", "WARNING", "WARNING  ")
+                       "FAILED bogus 1 m", "FAILED no-init -1 m", "DONE 1", "WARNING", "WARNING  ", "READY 1", "EXITED", "EXITED 256", "EXITED -1")
                 ASSERT_ERROR(supervisor_report_parse(bad, &back), EBADMSG);
 }
 
