@@ -21,6 +21,7 @@
 #include "machine-record.h"
 #include "pty.h"
 #include "supervise-loop.h"
+#include "userns.h"
 #include "util/util.h"
 
 #define LOG_MAX (1024 * 1024)
@@ -486,5 +487,7 @@ _noreturn_ void guard_run(const SuperviseConfig *c, int pipe_fd) {
                 machine_record_remove(c->state_dir, c->spawn.machine);
         if (lock_fd >= 0 && lock_path)
                 (void) unlink(lock_path);
+        /* Only now, with its processes gone, may another machine have the UID range. */
+        uid_range_release(c->state_dir, c->spawn.uid_shift, c->uid_range_lock_fd);
         _exit(EXIT_SUCCESS);
 }

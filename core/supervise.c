@@ -36,12 +36,17 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
                 return e;
         }
         if (pid == 0) {
+                SuperviseConfig g = *c;
                 (void) setsid();
-                /* Keep only the pipe: in particular not the supervisor's copy of the lock
-                 * or the console, which would keep them alive after it died. */
-                if (fd_move_to(p[0], 3) < 0)
+                /* Keep only the pipe: in particular not the supervisor's copy of the name lock
+                 * or the console, which would keep them alive after it died. The UID range
+                 * stays locked through us (fd 4) until the container's processes are gone. */
+                g.uid_range_lock_fd = c->uid_range_lock_fd >= 0 ? fcntl(c->uid_range_lock_fd, F_DUPFD_CLOEXEC, 10)
+                                                                : -EBADF;
+                if (fd_move_to(p[0], 3) < 0 || (g.uid_range_lock_fd >= 0 && fd_move_to(g.uid_range_lock_fd, 4) < 0))
                         _exit(EXIT_FAILURE);
-                (void) close_all_fds_except((int[]) { 3 }, 1);
+                g.uid_range_lock_fd = g.uid_range_lock_fd >= 0 ? 4 : -EBADF;
+                (void) close_all_fds_except((int[]) { 3, 4 }, g.uid_range_lock_fd >= 0 ? 2 : 1);
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 for (int i = 0; i < 3 && null >= 0; i++)
                         (void) dup2(null, i);
@@ -52,20 +57,22 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
                 /* It waits as long as the machine lives: as the small static binary, not as
                  * a copy of this one with all its libraries. */
                 if (c->supervise_binary) {
-                        char flags[4] = "", *argv[] = {
+                        char flags[4] = "", range[48], *argv[] = {
                                 (char *) "nspawnctl-guard", (char *) "--guard",
                                 strjoin("--machine=", c->spawn.machine), strjoin("--state-dir=", c->state_dir),
                                 strjoin("--cgroup-mode=", cgroup_mode_to_string(c->spawn.cgroup_mode)),
-                                strjoin("--cgroup=", c->spawn.cgroup_path), NULL, NULL,
+                                strjoin("--cgroup=", c->spawn.cgroup_path), NULL, range, NULL,
                         };
                         if (c->register_machine)
                                 strcpy(flags, "r");
                         argv[6] = strjoin("--flags=", flags);
+                        snprintf(range, sizeof range, "--uid-range=%u:%u:%d", (unsigned) c->spawn.uid_shift,
+                                 (unsigned) c->spawn.uid_range, g.uid_range_lock_fd);
                         /* A NULL from a failed allocation would cut the list short. */
                         if (argv[2] && argv[3] && argv[4] && argv[5] && argv[6])
                                 execv(c->supervise_binary, argv);
                 }
-                guard_run(c, 3);
+                guard_run(&g, 3);
         }
         safe_close(p[0]);
         *ret_fd = p[1];
@@ -80,7 +87,7 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
 static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd) {
         _cleanup_strv_free_ char **argv = NULL;
         const int fds[] = { run->container.pidfd, run->container.pty_master, run->container.notify_fd,
-                            run->listen_fd, run->log_fd, lock_fd, guard_fd };
+                            run->listen_fd, run->log_fd, lock_fd, guard_fd, c->uid_range_lock_fd };
         char self[PATH_MAX];
         ssize_t n;
         int r;
@@ -94,7 +101,8 @@ static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd
 
         ADD("%s", "nspawnctl-supervise");
         ADD("--pid=%d", (int) run->container.pid);
-        ADD("--fds=%d,%d,%d,%d,%d,%d,%d", fds[0], fds[1], fds[2], fds[3], fds[4], fds[5], fds[6]);
+        ADD("--fds=%d,%d,%d,%d,%d,%d,%d,%d", fds[0], fds[1], fds[2], fds[3], fds[4], fds[5], fds[6], fds[7]);
+        ADD("--uid-range=%u:%u:%d", (unsigned) c->spawn.uid_shift, (unsigned) c->spawn.uid_range, fds[7]);
         ADD("--machine=%s", c->spawn.machine);
         ADD("--directory=%s", c->spawn.directory);
         ADD("--id=%s", c->spawn.machine_id);
@@ -143,6 +151,14 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
                 return log_error_errno(r, "Machine %s is already running (its cgroup is in use).", c->spawn.machine);
         if (r < 0)
                 return log_error_errno(r, "Failed to create cgroup %s: %m", c->spawn.cgroup_path);
+        if (c->spawn.uid_range > 0) {
+                r = cgroup_delegate(c->spawn.cgroup_mode, c->spawn.cgroup_path, c->spawn.uid_shift, c->spawn.uid_shift);
+                if (r < 0) {
+                        (void) remove_cgroup_when_empty(c);
+                        return log_error_errno(r, "Failed to delegate cgroup %s to the container: %m",
+                                               c->spawn.cgroup_path);
+                }
+        }
 
         if (c->register_machine) {
                 r = run_console_listen(c, &run.listen_fd);
@@ -181,16 +197,74 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
         return run_container(&run);
 }
 
-int supervise(const SuperviseConfig *c) {
+/* --private-users= into the UID range the container gets (logs). */
+static int private_users_resolve(SuperviseConfig *c) {
+        const PrivateUsers *p = &c->private_users;
+        _cleanup_free_ char *passwd = NULL, *group = NULL;
+        struct stat st;
+        int r;
+
+        c->spawn.uid_shift = 0;
+        c->spawn.uid_range = 0;
+        switch (p->mode) {
+        case PRIVATE_USERS_NO:
+                return 0;
+        case PRIVATE_USERS_YES:
+                if (stat(c->spawn.directory, &st) < 0)
+                        return log_error_errno(-errno, "Failed to look at %s: %m", c->spawn.directory);
+                /* Like nspawn: the range that holds the owner. A tree owned by root would get
+                 * 0:65536, no isolation of UIDs at all: that is what identity says openly. */
+                c->spawn.uid_shift = st.st_uid & ~(USERNS_RANGE_DEFAULT - 1);
+                if (c->spawn.uid_shift == 0 || c->spawn.uid_shift != (st.st_gid & ~(USERNS_RANGE_DEFAULT - 1)))
+                        return log_error_errno(-EINVAL,
+                                               "--private-users=yes needs %s owned by a shifted UID and GID "
+                                               "(it is %u:%u); use pick (the image stays as it is) or identity.",
+                                               c->spawn.directory, (unsigned) st.st_uid, (unsigned) st.st_gid);
+                c->spawn.uid_range = USERNS_RANGE_DEFAULT;
+                return 0;
+        case PRIVATE_USERS_IDENTITY:
+        case PRIVATE_USERS_FIXED:
+                c->spawn.uid_shift = p->mode == PRIVATE_USERS_FIXED ? p->shift : 0;
+                c->spawn.uid_range = p->mode == PRIVATE_USERS_FIXED ? p->range : USERNS_RANGE_DEFAULT;
+                return 0;
+        case PRIVATE_USERS_PICK:
+                /* Parsed, never through NSS: it would load modules into this process. */
+                r = user_db_read("/etc/passwd", &passwd);
+                if (r >= 0)
+                        r = user_db_read("/etc/group", &group);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read the host's users and groups: %m");
+                r = uid_range_pick(c->state_dir, c->spawn.machine, passwd, group, &c->spawn.uid_shift,
+                                   &c->uid_range_lock_fd);
+                if (r == -EBUSY)
+                        return log_error_errno(r, "No free UID range left for machine %s.", c->spawn.machine);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to pick a UID range for machine %s: %m", c->spawn.machine);
+                c->spawn.uid_range = USERNS_RANGE_DEFAULT;
+                return 0;
+        default:
+                return log_error_errno(-EINVAL, "Invalid --private-users= mode.");
+        }
+}
+
+int supervise(const SuperviseConfig *config) {
         _cleanup_close_ int lock_fd = -EBADF, guard_fd = -EBADF, signal_fd = -EBADF;
+        SuperviseConfig resolved = *config;
+        const SuperviseConfig *c = &resolved;
         sigset_t mask, old;
         int r, status;
 
+        resolved.uid_range_lock_fd = -EBADF;
         r = machine_lock_acquire(c->state_dir, c->spawn.machine, &lock_fd);
         if (r == -EEXIST)
                 return log_error_errno(r, "Machine %s is already running.", c->spawn.machine);
         if (r < 0)
                 return log_error_errno(r, "Failed to lock machine name %s in %s: %m", c->spawn.machine, c->state_dir);
+        r = private_users_resolve(&resolved);
+        if (r < 0) {
+                machine_lock_release(c->state_dir, c->spawn.machine, TAKE_FD(lock_fd));
+                return r;
+        }
 
         supervise_signal_mask(&mask);
         sigprocmask(SIG_BLOCK, &mask, &old);
@@ -219,6 +293,7 @@ int supervise(const SuperviseConfig *c) {
 
 finish:
         guard_dismiss(&guard_fd);
+        uid_range_release(c->state_dir, c->spawn.uid_shift, TAKE_FD(resolved.uid_range_lock_fd));
         machine_lock_release(c->state_dir, c->spawn.machine, TAKE_FD(lock_fd));
         sigprocmask(SIG_SETMASK, &old, NULL);
         return r;

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "spawn.h"
+#include "userns.h"
 
 typedef struct SuperviseConfig {
         SpawnConfig spawn;
@@ -19,6 +20,11 @@ typedef struct SuperviseConfig {
          * for --restart-on-reboot. */
         const char *supervise_binary;
         char **original_argv;
+        /* --private-users=, resolved by supervise() into spawn.uid_shift and spawn.uid_range;
+         * for pick the range's lock (STATE_DIR/uidranges/SHIFT) is then held in
+         * uid_range_lock_fd until the machine is gone (-EBADF: no lock). */
+        PrivateUsers private_users;
+        int uid_range_lock_fd;
 } SuperviseConfig;
 
 /* Runs the container described by c until it ends, forwarding the console and signals.

@@ -53,19 +53,19 @@ int private_users_parse(const char *s, PrivateUsers *ret) {
 
         if (s[0] < '0' || s[0] > '9') {
                 if (streq(s, "pick")) {
-                        *ret = (PrivateUsers) { PRIVATE_USERS_PICK, 0, USERNS_RANGE_DEFAULT };
+                        *ret = (PrivateUsers){ PRIVATE_USERS_PICK, 0, USERNS_RANGE_DEFAULT };
                         return 0;
                 }
                 if (streq(s, "identity")) {
-                        *ret = (PrivateUsers) { PRIVATE_USERS_IDENTITY, 0, USERNS_RANGE_DEFAULT };
+                        *ret = (PrivateUsers){ PRIVATE_USERS_IDENTITY, 0, USERNS_RANGE_DEFAULT };
                         return 0;
                 }
                 /* Like nspawn, "1" and "0" are UIDs, so booleans are only ever words. */
                 b = parse_boolean(s);
                 if (b < 0)
                         return -EINVAL;
-                *ret = (PrivateUsers) { b ? PRIVATE_USERS_YES : PRIVATE_USERS_NO, 0,
-                                        b ? USERNS_RANGE_DEFAULT : 0 };
+                *ret = (PrivateUsers){ b ? PRIVATE_USERS_YES : PRIVATE_USERS_NO, 0,
+                        b ? USERNS_RANGE_DEFAULT : 0 };
                 return 0;
         }
 
@@ -77,7 +77,7 @@ int private_users_parse(const char *s, PrivateUsers *ret) {
                 return -EINVAL;
         if (range == 0 || (uint64_t) shift + range > UINT32_MAX)
                 return -EINVAL;
-        *ret = (PrivateUsers) { PRIVATE_USERS_FIXED, shift, range };
+        *ret = (PrivateUsers){ PRIVATE_USERS_FIXED, shift, range };
         return 0;
 }
 
@@ -115,7 +115,7 @@ bool user_db_has_id_in(const char *text, uid_t base, uint32_t n) {
                 if (f) {
                         const char *e = memchr(f, ':', (size_t) (end - f));
                         if (parse_u32(f, (size_t) ((e ?: end) - f), UINT32_MAX, &id) >= 0 && id >= base &&
-                            (uint64_t) id < (uint64_t) base + n)
+                                (uint64_t) id < (uint64_t) base + n)
                                 return true;
                 }
                 line = *end ? end + 1 : end;
@@ -163,7 +163,8 @@ char *uid_range_lock_path(const char *state_dir, uid_t base) {
 /* 0 and the locked fd, or -EEXIST while somebody else holds it. */
 static int uid_range_try_lock(const char *path, int *ret_fd) {
         for (;;) {
-                _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+                _cleanup_close_ int fd =
+                        open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
                 struct stat a, b;
 
                 if (fd < 0)
@@ -182,7 +183,7 @@ static int uid_range_try_lock(const char *path, int *ret_fd) {
 }
 
 int uid_range_pick(const char *state_dir, const char *machine, const char *passwd, const char *group,
-                   uid_t *ret_base, int *ret_lock_fd) {
+        uid_t *ret_base, int *ret_lock_fd) {
         _cleanup_free_ char *dir = strjoin(state_dir, "/uidranges");
         int r;
 
@@ -198,7 +199,7 @@ int uid_range_pick(const char *state_dir, const char *machine, const char *passw
                 /* A host user or group in the range could signal, trace or read what the
                  * container's users own. */
                 if (user_db_has_id_in(passwd, base, USERNS_RANGE_DEFAULT) ||
-                    user_db_has_id_in(group, base, USERNS_RANGE_DEFAULT))
+                        user_db_has_id_in(group, base, USERNS_RANGE_DEFAULT))
                         continue;
                 path = uid_range_lock_path(state_dir, base);
                 if (!path)
@@ -221,7 +222,8 @@ void uid_range_release(const char *state_dir, uid_t base, int fd) {
         if (fd < 0)
                 return;
         path = uid_range_lock_path(state_dir, base);
-        if (path && fstat(fd, &a) >= 0 && stat(path, &b) >= 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+        if (path && fstat(fd, &a) >= 0 && stat(path, &b) >= 0 && a.st_ino == b.st_ino &&
+                a.st_dev == b.st_dev)
                 (void) unlink(path);
         safe_close(fd);
 }
@@ -238,8 +240,8 @@ int userns_write_maps(int proc_pid_fd, uid_t shift, uint32_t range) {
         return r < 0 ? r : write_map(proc_pid_fd, "gid_map", 0, shift, range);
 }
 
-int userns_new_fd(uid_t uid_inside, uid_t uid_outside, gid_t gid_inside, gid_t gid_outside, uint32_t n,
-                  int *ret_fd) {
+int userns_new_fd(
+        uid_t uid_inside, uid_t uid_outside, gid_t gid_inside, gid_t gid_outside, uint32_t n, int *ret_fd) {
         _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
         _cleanup_close_ int dir = -EBADF, ns = -EBADF;
         struct clone_args args = { .flags = CLONE_NEWUSER, .exit_signal = SIGCHLD };
@@ -266,7 +268,7 @@ int userns_new_fd(uid_t uid_inside, uid_t uid_outside, gid_t gid_inside, gid_t g
         if (dir < 0)
                 r = -errno;
         else if ((r = write_map(dir, "uid_map", uid_inside, uid_outside, n)) >= 0 &&
-                 (r = write_map(dir, "gid_map", gid_inside, gid_outside, n)) >= 0) {
+                (r = write_map(dir, "gid_map", gid_inside, gid_outside, n)) >= 0) {
                 ns = openat(dir, "ns/user", O_RDONLY | O_CLOEXEC);
                 if (ns < 0)
                         r = -errno;
@@ -287,18 +289,51 @@ int mount_clone_idmapped(int source_fd, bool recursive, int userns_fd, uint64_t 
         };
         _cleanup_close_ int fd = -EBADF;
 
-        fd = (int) syscall(SYS_open_tree, source_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
+        fd = (int) syscall(
+                SYS_open_tree, source_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
         if (fd < 0)
                 return -errno;
-        if (attr.attr_set != 0 && syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0)
+        if (attr.attr_set != 0 &&
+                syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0)
                 /* EINVAL for IDMAP: some file system in the tree cannot be ID-mapped. */
                 return errno == EINVAL && userns_fd >= 0 ? -EOPNOTSUPP : -errno;
         *ret_fd = TAKE_FD(fd);
         return 0;
 }
 
+int mount_new_detached(const char *fstype, const char *options, uint64_t attr_set, int *ret_fd) {
+        _cleanup_close_ int fs = -EBADF, mnt = -EBADF;
+
+        fs = (int) syscall(SYS_fsopen, fstype, FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return -errno;
+        for (const char *p = options; p && *p;) {
+                size_t n = strcspn(p, ",");
+                _cleanup_free_ char *key = strndup(p, n);
+                char *value;
+
+                if (!key)
+                        return -ENOMEM;
+                value = strchr(key, '=');
+                if (value)
+                        *value++ = 0;
+                if (n > 0 && syscall(SYS_fsconfig, fs, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key, value,
+                                     0) < 0)
+                        return -errno;
+                p += n + (p[n] == ',');
+        }
+        if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        mnt = (int) syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attr_set);
+        if (mnt < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(mnt);
+        return 0;
+}
+
 int mount_move_onto(int tree_fd, int target_fd) {
-        if (syscall(SYS_move_mount, tree_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        if (syscall(SYS_move_mount, tree_fd, "", target_fd, "",
+                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
                 return -errno;
         return 0;
 }
@@ -330,7 +365,7 @@ int tmpfs_options_shift(const char *options, uid_t shift, uint32_t range, char *
                                 if (id >= range)
                                         return -ERANGE;
                                 len += (size_t) snprintf(out + len, size - len, "%s=%" PRIu32,
-                                                         is_uid ? "uid" : "gid", (uint32_t) (shift + id));
+                                        is_uid ? "uid" : "gid", (uint32_t) (shift + id));
                                 have_uid |= is_uid;
                                 have_gid |= is_gid;
                         } else {
@@ -344,9 +379,11 @@ int tmpfs_options_shift(const char *options, uid_t shift, uint32_t range, char *
                         p++;
         }
         if (!have_uid)
-                len += (size_t) snprintf(out + len, size - len, "%suid=%" PRIu32, len ? "," : "", (uint32_t) shift);
+                len += (size_t) snprintf(
+                        out + len, size - len, "%suid=%" PRIu32, len ? "," : "", (uint32_t) shift);
         if (!have_gid)
-                len += (size_t) snprintf(out + len, size - len, "%sgid=%" PRIu32, len ? "," : "", (uint32_t) shift);
+                len += (size_t) snprintf(
+                        out + len, size - len, "%sgid=%" PRIu32, len ? "," : "", (uint32_t) shift);
         *ret = TAKE_PTR(out);
         return 0;
 }

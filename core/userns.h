@@ -53,7 +53,7 @@ bool user_db_has_id_in(const char *text, uid_t base, uint32_t n);
  * nobody holds, and takes that lock (flock, held by *ret_lock_fd). -EBUSY when every slot
  * is taken. */
 int uid_range_pick(const char *state_dir, const char *machine, const char *passwd, const char *group,
-                   uid_t *ret_base, int *ret_lock_fd);
+        uid_t *ret_base, int *ret_lock_fd);
 /* Removes the lock file (when fd still is the file at its path) and closes fd. */
 void uid_range_release(const char *state_dir, uid_t base, int fd);
 char *uid_range_lock_path(const char *state_dir, uid_t base);
@@ -65,8 +65,8 @@ int user_db_read(const char *path, char **ret);
 /* A user namespace (an O_RDONLY fd of it) mapping n UIDs from uid_inside to uid_outside and n
  * GIDs from gid_inside to gid_outside, for an ID-mapped mount: a short-lived child is made
  * with CLONE_NEWUSER, its maps written, its namespace opened. */
-int userns_new_fd(uid_t uid_inside, uid_t uid_outside, gid_t gid_inside, gid_t gid_outside, uint32_t n,
-                  int *ret_fd);
+int userns_new_fd(
+        uid_t uid_inside, uid_t uid_outside, gid_t gid_inside, gid_t gid_outside, uint32_t n, int *ret_fd);
 /* Writes "0 shift range" to /proc/PID/uid_map and gid_map (dir_fd: /proc/PID). */
 int userns_write_maps(int proc_pid_fd, uid_t shift, uint32_t range);
 
@@ -74,6 +74,9 @@ int userns_write_maps(int proc_pid_fd, uid_t shift, uint32_t range);
  * with userns_fd (-EBADF: not mapped) and given attr_set (MOUNT_ATTR_*), to be attached with
  * move_mount(). -EOPNOTSUPP when a file system in it does not support ID-mapped mounts. */
 int mount_clone_idmapped(int source_fd, bool recursive, int userns_fd, uint64_t attr_set, int *ret_fd);
+/* A new, detached mount of fstype with options ("a=b,c", as for mount(8)) and MOUNT_ATTR_*
+ * attr_set, made through fsopen()/fsmount(): no path is looked up. */
+int mount_new_detached(const char *fstype, const char *options, uint64_t attr_set, int *ret_fd);
 /* Attaches a detached tree (mount_clone_idmapped()) on top of target_fd. */
 int mount_move_onto(int tree_fd, int target_fd);
 

@@ -14,12 +14,27 @@
 #include "log.h"
 #include "machine-record.h"
 #include "supervise-loop.h"
+#include "userns.h"
 #include "util/util.h"
 
-static int parse_fds(const char *s, int fds[7]) {
-        return sscanf(s, "%d,%d,%d,%d,%d,%d,%d", &fds[0], &fds[1], &fds[2], &fds[3], &fds[4], &fds[5], &fds[6]) == 7
+static int parse_fds(const char *s, int fds[8]) {
+        return sscanf(s, "%d,%d,%d,%d,%d,%d,%d,%d", &fds[0], &fds[1], &fds[2], &fds[3], &fds[4], &fds[5], &fds[6],
+                      &fds[7]) == 8
                        ? 0
                        : -EINVAL;
+}
+
+/* SHIFT:RANGE:LOCK_FD (-1: no lock held) */
+static int parse_uid_range(const char *s, SuperviseConfig *c) {
+        unsigned shift, range;
+        int fd;
+
+        if (sscanf(s, "%u:%u:%d", &shift, &range, &fd) != 3)
+                return -EINVAL;
+        c->spawn.uid_shift = shift;
+        c->spawn.uid_range = range;
+        c->uid_range_lock_fd = fd >= 0 ? fd : -EBADF;
+        return 0;
 }
 
 int main(int argc, char *argv[]) {
@@ -31,11 +46,11 @@ int main(int argc, char *argv[]) {
                 { "console", required_argument, NULL, 'C' },     { "flags", required_argument, NULL, 'F' },
                 { "kill-timeout", required_argument, NULL, 'k' }, { "ready-timeout", required_argument, NULL, 'r' },
                 { "timestamp", required_argument, NULL, 't' },   { "state", required_argument, NULL, 'S' },
-                { "guard", no_argument, NULL, 'g' },
+                { "guard", no_argument, NULL, 'g' },            { "uid-range", required_argument, NULL, 'U' },
                 {}
         };
-        SuperviseConfig c = {};
-        int fds[7] = { -1, -1, -1, -1, -1, -1, -1 }, pid = 0, opt, status;
+        SuperviseConfig c = { .uid_range_lock_fd = -EBADF };
+        int fds[8] = { -1, -1, -1, -1, -1, -1, -1, -1 }, pid = 0, opt, status;
         unsigned long long rt = 0, mono = 0;
         const char *state = "opening";
         bool guard = false;
@@ -66,6 +81,7 @@ int main(int argc, char *argv[]) {
                 case 't': if (sscanf(optarg, "%llu:%llu", &rt, &mono) != 2) return EXIT_FAILURE; break;
                 case 'S': state = optarg; break;
                 case 'g': guard = true; break;
+                case 'U': if (parse_uid_range(optarg, &c) < 0) return EXIT_FAILURE; break;
                 default: return EXIT_FAILURE;
                 }
         }
@@ -108,6 +124,8 @@ int main(int argc, char *argv[]) {
         status = run_container(&run);
 
         guard_dismiss(&fds[6]);
+        /* Released before a restart too: the new run picks (the same) range again. */
+        uid_range_release(c.state_dir, c.spawn.uid_shift, fds[7]);
         if (status == EXIT_REBOOT && c.restart_on_reboot && optind < argc && fds[5] >= 0) {
                 char buf[32];
                 if (!c.quiet)

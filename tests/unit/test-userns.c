@@ -79,12 +79,12 @@ TEST(private_users_parse_table) {
                 if (p.mode == PRIVATE_USERS_FIXED)
                         ASSERT_EQ(p.shift, parse_table[i].shift);
         }
-        ASSERT_EQ(private_users_parse(NULL, &(PrivateUsers) {}), -EINVAL);
+        ASSERT_EQ(private_users_parse(NULL, &(PrivateUsers){}), -EINVAL);
 }
 
 TEST(private_users_round_trip) {
         static const char *const forms[] = { "no", "yes", "pick", "identity", "0:65536", "524288:65536",
-                                             "1000:1", "4294967294:1" };
+                "1000:1", "4294967294:1" };
         for (size_t i = 0; i < ELEMENTSOF(forms); i++) {
                 PrivateUsers p, q;
                 char buf[PRIVATE_USERS_STRING_MAX];
@@ -96,7 +96,7 @@ TEST(private_users_round_trip) {
                 ASSERT_EQ(q.range, p.range);
         }
         char buf[PRIVATE_USERS_STRING_MAX];
-        ASSERT_TRUE(private_users_to_string(&(PrivateUsers) { _PRIVATE_USERS_MODE_INVALID }, buf) == NULL);
+        ASSERT_TRUE(private_users_to_string(&(PrivateUsers){ _PRIVATE_USERS_MODE_INVALID }, buf) == NULL);
 }
 
 TEST(uid_range_candidates) {
@@ -113,7 +113,7 @@ TEST(uid_range_candidates) {
                 }
                 uid_t next = uid_range_candidate(name, 1);
                 ASSERT_TRUE(next == first + USERNS_RANGE_DEFAULT ||
-                            (next == USERNS_PICK_MIN && first + 2 * USERNS_RANGE_DEFAULT > USERNS_PICK_MAX));
+                        (next == USERNS_PICK_MIN && first + 2 * USERNS_RANGE_DEFAULT > USERNS_PICK_MAX));
                 ASSERT_EQ(uid_range_candidate(name, USERNS_PICK_SLOTS), first);
         }
         ASSERT_TRUE(uid_range_candidate("box", 0) != uid_range_candidate("box2", 0));
@@ -137,7 +137,7 @@ TEST(user_db_ranges) {
         ASSERT_FALSE(user_db_has_id_in(passwd_text, 524288, 65536));
         ASSERT_FALSE(user_db_has_id_in(passwd_text, 655360, 65536));
         ASSERT_TRUE(user_db_has_id_in(passwd_text, 4294901760U, 65535)); /* the last line */
-        ASSERT_FALSE(user_db_has_id_in(passwd_text, 12, 1));              /* "12ab" is no number */
+        ASSERT_FALSE(user_db_has_id_in(passwd_text, 12, 1));             /* "12ab" is no number */
         ASSERT_FALSE(user_db_has_id_in("", 0, UINT32_MAX));
         ASSERT_FALSE(user_db_has_id_in(NULL, 0, UINT32_MAX));
         ASSERT_FALSE(user_db_has_id_in("x:y\n::\n:\n\n", 0, UINT32_MAX));
