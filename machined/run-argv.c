@@ -79,6 +79,13 @@ int run_argv_build(const char *runtime, const char *root, const char *name,
             (r = strv_extend(&l, "--register=yes")) < 0 ||
             (r = add_opt(&l, "--state-dir=", state_dir)) < 0)
                 return r;
+        /* Machines get a user namespace unless a trusted settings file says otherwise. */
+        char pu[PRIVATE_USERS_STRING_MAX];
+        PrivateUsers users = { PRIVATE_USERS_PICK };
+        if (settings && settings->private_users.mode >= 0)
+                users = settings->private_users;
+        if ((r = add_opt(&l, "--private-users=", private_users_to_string(&users, pu))) < 0)
+                return r;
 
         if (settings) {
                 for (size_t i = 0; i < settings->n_binds; i++) {
@@ -90,10 +97,9 @@ int run_argv_build(const char *runtime, const char *root, const char *name,
                                 *ret_error = "bind mount paths containing ':' are not supported";
                                 return -EINVAL;
                         }
-                        spec = strjoin(b->source, ":", b->destination,
-                                       b->recursive ? "" : ":norbind");
-                        if (!spec)
-                                return -ENOMEM;
+                        r = bind_mount_format(b, &spec);
+                        if (r < 0)
+                                return r;
                         r = add_opt(&l, b->read_only ? "--bind-ro=" : "--bind=", spec);
                         if (r < 0)
                                 return r;

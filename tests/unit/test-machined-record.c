@@ -201,7 +201,7 @@ TEST(run_argv_default) {
                                  &argv, NULL));
         const char *want[] = { "/usr/bin/nspawnctl", "run", "--boot", "--restart-on-reboot", "-D", "/pool/foo", "-M",
                                "foo", "--console=passive", "--register=yes",
-                               "--state-dir=/run/nspawnctl", "--", NULL };
+                               "--state-dir=/run/nspawnctl", "--private-users=pick", "--", NULL };
         ASSERT_EQ(strv_length(argv), ELEMENTSOF(want) - 1);
         for (size_t i = 0; want[i]; i++)
                 ASSERT_STREQ(argv[i], want[i]);
@@ -215,15 +215,18 @@ TEST(run_argv_settings) {
         BindMount binds[] = {
                 { (char *) "/srv/a", (char *) "/a", false, true },
                 { (char *) "/srv/b", (char *) "/b", true, false },
+                { (char *) "/srv/c", (char *) "/c", false, true, BIND_IDMAP_OWNER },
         };
         Settings s = {
                 .boot = -1, .parameters = params, .environment = env, .user = (char *) "u1",
-                .working_directory = (char *) "/w", .binds = binds, .n_binds = 2,
+                .working_directory = (char *) "/w", .binds = binds, .n_binds = 3,
                 .tmpfs = tmpfs, .read_only = 1, .private_network = 1,
+                .private_users = { PRIVATE_USERS_FIXED, 1000, 65536 },
         };
         const char *want[] = { "N", "run", "--boot", "--restart-on-reboot", "-D", "/p/x", "-M", "x",
                                "--console=passive", "--register=yes", "--state-dir=/s",
-                               "--bind=/srv/a:/a", "--bind-ro=/srv/b:/b:norbind",
+                               "--private-users=1000:65536",
+                               "--bind=/srv/a:/a", "--bind-ro=/srv/b:/b:norbind", "--bind=/srv/c:/c:owneridmap",
                                "--tmpfs=/tmp:size=10M", "--read-only", "--private-network",
                                "-E", "A=1", "-E", "B=two words", "--chdir=/w", "-u", "u1",
                                "--", "--log-level=debug", NULL };
