@@ -158,7 +158,7 @@ static const char *login_program(void) {
 }
 
 static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTargets *t,
-                                    bool private_network, int pidfd, int sock) {
+                                    bool private_network, bool userns, int pidfd, int sock) {
         struct passwd pw = {};
         _cleanup_free_ char *pwbuf = NULL;
         _cleanup_strv_free_ char **env = NULL, **argv = NULL;
@@ -179,10 +179,16 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
         if (r < 0 && r != -ENOENT && r != -EPERM)
                 CHECK(r, "Failed to reset the login uid: %m");
 
-        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP) < 0)
+        /* With the user namespace first, the others are entered with its capabilities. */
+        if (setns(pidfd, (userns ? CLONE_NEWUSER : 0) | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+                                 CLONE_NEWCGROUP) < 0)
                 child_fail(sock, -errno, errno == ESRCH ? MACHINE_EXEC_GONE : MACHINE_EXEC_FAILED,
                            EXIT_FAILURE, "Failed to enter the namespaces of machine %s: %m", p->machine);
         pidfd = safe_close(pidfd);
+        /* Host root has no UID in there: become the machine's root before making anything
+         * (the pty below must be the machine's root's to be handed on to the user). */
+        if (userns && (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0))
+                FAIL_ERRNO("Failed to become root in the user namespace of machine %s: %m", p->machine);
 
         if (p->pty || p->kind == MACHINE_EXEC_LOGIN) {
                 ExecMsg m = { .type = MSG_PTY };
@@ -300,7 +306,7 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
 }
 
 static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTargets *t,
-                                   bool private_network, int pidfd, int sock, int status_w) {
+                                   bool private_network, bool userns, int pidfd, int sock, int status_w) {
         struct sigaction sa = { .sa_handler = SIG_DFL };
         int keep[6] = { pidfd, sock, status_w }, n_keep = 3, st;
         sigset_t none;
@@ -333,7 +339,7 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
                            EXIT_FAILURE, "Failed to start a process in machine %s: %m", p->machine);
         if (pid == 0) {
                 status_w = safe_close(status_w);
-                payload_main(p, t, private_network, pidfd, sock);
+                payload_main(p, t, private_network, userns, pidfd, sock);
         }
         pidfd = safe_close(pidfd);
         for (int i = 3; i < n_keep; i++)
@@ -479,7 +485,7 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
         _cleanup_close_ int pidfd = -EBADF, helper_pidfd = -EBADF;
         _cleanup_(cgroup_targets_done) CGroupTargets t = {};
         uint64_t start = 0;
-        bool private_network;
+        bool private_network, userns;
         pid_t pid;
         int r;
 
@@ -498,6 +504,7 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
         if (r < 0)
                 return fail_msg(ret_error, r, "Failed to find the cgroup of machine %s: %m", p->machine);
         private_network = !same_ns(p->leader, "net");
+        userns = !same_ns(p->leader, "user");
         /* Again, now that /proc/PID was read: still the same process? */
         if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 ||
             proc_start_time(p->leader, &start) < 0 || start != p->leader_start)
@@ -519,7 +526,7 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
         if (pid == 0) {
                 sv[0] = safe_close(sv[0]);
                 status[0] = safe_close(status[0]);
-                helper_main(p, &t, private_network, pidfd, sv[1], status[1]);
+                helper_main(p, &t, private_network, userns, pidfd, sv[1], status[1]);
         }
 
         r = fd_nonblock(sv[0], true);
