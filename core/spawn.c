@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <linux/capability.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
@@ -147,6 +148,16 @@ static _noreturn_ void child_fail(int sock, int r, int exit_status, const char *
                         child_fail((sk), _r, EXIT_FAILURE, __VA_ARGS__);                   \
         } while (0)
 #define CHECK(expr, ...) CHECK_SOCK(sock, expr, __VA_ARGS__)
+
+/* A change of UID or fsuid clears the parent-death signal: arm it again, and leave if the
+ * supervisor (the peer of sock) died in between. */
+static void rearm_pdeathsig(int sock) {
+        struct pollfd p = { .fd = sock, .events = POLLRDHUP };
+
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP)))
+                _exit(EXIT_FAILURE);
+}
 
 static int reopen_dir(int path_fd) {
         int fd = openat(path_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -437,6 +448,7 @@ static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave)
                 if (setgroups(n_groups, groups) < 0 || setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) < 0 ||
                     setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) < 0)
                         child_fail(sock, -errno, EXIT_FAILURE, "Failed to become user %s: %m", c->user);
+                rearm_pdeathsig(sock);
         }
         if (c->working_directory && chdir(c->working_directory) < 0)
                 child_fail(sock, -errno, EXIT_FAILURE, "Failed to change to %s in the container: %m", c->working_directory);
@@ -501,6 +513,7 @@ static _noreturn_ void payload_main(const SpawnConfig *c, int sock, int go_fd) {
         /* Root of the user namespace (host UID uid_shift), with none of the host's groups. */
         if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
                 child_fail(sock, -errno, EXIT_FAILURE, "Failed to become root in the user namespace: %m");
+        rearm_pdeathsig(sock);
         /* The setup process attaches the last mounts now, into ours by propagation. */
         if (write(go_fd, "u", 1) != 1 || read(go_fd, &go, 1) != 1)
                 _exit(EXIT_FAILURE);
@@ -566,6 +579,7 @@ static void become_container_root_fs(const Setup *s) {
         d[1].effective = d[1].permitted;
         if (syscall(SYS_capset, &h, d) < 0)
                 child_fail(s->sock, -errno, EXIT_FAILURE, "capset: %m");
+        rearm_pdeathsig(s->sock);
 }
 
 /* The user namespace that makes the tree at fd look owned by the container's root: none
