@@ -180,8 +180,8 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
                 CHECK(r, "Failed to reset the login uid: %m");
 
         /* With the user namespace first, the others are entered with its capabilities. */
-        if (setns(pidfd, (userns ? CLONE_NEWUSER : 0) | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
-                                 CLONE_NEWCGROUP) < 0)
+        if (setns(pidfd, (userns ? CLONE_NEWUSER : 0) | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+                                 CLONE_NEWNET | CLONE_NEWCGROUP) < 0)
                 child_fail(sock, -errno, errno == ESRCH ? MACHINE_EXEC_GONE : MACHINE_EXEC_FAILED,
                            EXIT_FAILURE, "Failed to enter the namespaces of machine %s: %m", p->machine);
         pidfd = safe_close(pidfd);

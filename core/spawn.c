@@ -180,7 +180,8 @@ static void setup_proc(const Setup *s, int root_fd, int devnull_fd) {
                  * host's root, its masks and read-only parts are locked for the container. */
                 pidns = openat(s->proc_fd, "ns/pid", O_RDONLY | O_CLOEXEC);
                 if (pidns < 0)
-                        child_fail(sock, -errno, EXIT_FAILURE, "Failed to open the container's PID namespace: %m");
+                        child_fail(sock, -errno, EXIT_FAILURE,
+                                   "Failed to open the container's PID namespace: %m");
                 snprintf(opts, sizeof opts, "pidns=/proc/self/fd/%d", pidns);
         }
         CHECK(mount_in_root(root_fd, "/proc", IN_ROOT_NO_SYMLINKS, "proc", "proc",
@@ -219,8 +220,8 @@ static void tmpfs_options(const Setup *s, const char *options, char **ret) {
         int r = s->userns ? tmpfs_options_shift(options, s->c->uid_shift, s->c->uid_range, ret)
                           : (*ret = strdup(options)) ? 0 : -ENOMEM;
         if (r == -ERANGE)
-                child_fail(s->sock, r, EXIT_FAILURE, "Tmpfs options %s name a UID or GID outside the container's range.",
-                           options);
+                child_fail(s->sock, r, EXIT_FAILURE,
+                           "Tmpfs options %s name a UID or GID outside the container's range.", options);
         if (r < 0)
                 child_fail(s->sock, r, EXIT_FAILURE, "Invalid tmpfs options %s: %m", options);
 }
@@ -506,7 +507,8 @@ static _noreturn_ void payload_main(const SpawnConfig *c, int sock, int go_fd) {
                 _exit(EXIT_FAILURE); /* the setup failed and said why */
 
         if (unshare(CLONE_NEWNS) < 0)
-                child_fail(sock, -errno, EXIT_FAILURE, "Failed to create the container's mount namespace: %m");
+                child_fail(sock, -errno, EXIT_FAILURE,
+                           "Failed to create the container's mount namespace: %m");
         /* The setup process moved our root; the cwd still was the host's. */
         if (chdir("/") < 0)
                 child_fail(sock, -errno, EXIT_FAILURE, "Failed to change to the container's root: %m");
@@ -534,8 +536,8 @@ static void payload_start(Setup *s) {
         /* CLONE_PARENT: the supervisor gets it as its own child and waits for it, as for the
          * single process without a user namespace; its exit signal is ours (SIGCHLD). */
         struct clone_args args = {
-                .flags = CLONE_PARENT | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-                         CLONE_NEWCGROUP | (c->private_network ? CLONE_NEWNET : 0),
+                .flags = CLONE_PARENT | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWUTS |
+                         CLONE_NEWIPC | CLONE_NEWCGROUP | (c->private_network ? CLONE_NEWNET : 0),
                 .pidfd = (uint64_t) (uintptr_t) &pidfd,
         };
         pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
@@ -677,10 +679,12 @@ static void late_mount_bind(const Setup *s, int root_fd, const BindMount *b, Lat
                                  &ret->fd);
         if (r == -EOPNOTSUPP)
                 child_fail(sock, r, EXIT_FAILURE,
-                           "The file system of bind source %s does not support ID-mapped mounts; add :noidmap.",
-                           b->source);
+                           "The file system of bind source %s does not support ID-mapped mounts; "
+                           "add :noidmap.", b->source);
         CHECK(r, "Failed to bind %s to %s: %m", b->source, b->destination);
-        *ret = (LateMount) { .path = b->destination, .what = b->source, .is_dir = S_ISDIR(st.st_mode), .fd = ret->fd };
+        *ret = (LateMount) {
+                .path = b->destination, .what = b->source, .is_dir = S_ISDIR(st.st_mode), .fd = ret->fd
+        };
 }
 
 static void late_mount_tmpfs(const Setup *s, const char *path, const char *options, InRootFlags flags,
@@ -732,7 +736,8 @@ static LateMount *late_mounts_prepare(const Setup *s, int root_fd, char ***tmpfs
                 int r = open_in_root(root_fd, m[i].path,
                                      m[i].flags | (m[i].is_dir ? IN_ROOT_MKDIR : IN_ROOT_MKFILE), &target);
                 if (r == -ELOOP)
-                        child_fail(s->sock, r, EXIT_FAILURE, "%s target %s is a symlink in the tree, refusing.",
+                        child_fail(s->sock, r, EXIT_FAILURE,
+                                   "%s target %s is a symlink in the tree, refusing.",
                                    m[i].what ? "Bind" : "Tmpfs", m[i].path);
                 if (m[i].what)
                         CHECK_SOCK(s->sock, r, "Failed to bind %s to %s: %m", m[i].what, m[i].path);
@@ -748,8 +753,8 @@ static void late_mounts_attach(const Setup *s, int root_fd, LateMount *m) {
 
         for (; m->path; m++) {
                 _cleanup_close_ int target = -EBADF;
-                int r = open_in_root(root_fd, m->path, m->flags | (m->is_dir ? IN_ROOT_MKDIR : IN_ROOT_MKFILE),
-                                     &target);
+                int r = open_in_root(root_fd, m->path,
+                                     m->flags | (m->is_dir ? IN_ROOT_MKDIR : IN_ROOT_MKFILE), &target);
                 if (r == -ELOOP)
                         child_fail(sock, r, EXIT_FAILURE, "%s target %s is a symlink in the tree, refusing.",
                                    m->what ? "Bind" : "Tmpfs", m->path);
@@ -779,8 +784,8 @@ static int setup_root(const Setup *s) {
         r = mount_clone_idmapped(tree, true, userns, 0, &clone_fd);
         if (r == -EOPNOTSUPP)
                 child_fail(sock, r, EXIT_FAILURE,
-                           "The file system of %s does not support ID-mapped mounts, needed for a user namespace.",
-                           c->directory);
+                           "The file system of %s does not support ID-mapped mounts, needed for a user "
+                           "namespace.", c->directory);
         CHECK(r, "Failed to bind %s: %m", c->directory);
 
         if (c->ephemeral) {
@@ -802,11 +807,13 @@ static int setup_root(const Setup *s) {
                 upper = openat(top, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
                 work = openat(top, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
                 if (upper < 0 || work < 0 ||
-                    asprintf(&opts, "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d",
+                    asprintf(&opts,
+                             "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d",
                              clone_fd, upper, work) < 0 ||
                     !(root = strjoin(c->directory, "/root")))
                         child_fail(sock, -ENOMEM, EXIT_FAILURE, "Failed to prepare the ephemeral layer: %m");
-                CHECK(mount_nofollow("overlay", root, "overlay", 0, opts), "Failed to mount the ephemeral overlay: %m");
+                CHECK(mount_nofollow("overlay", root, "overlay", 0, opts),
+                      "Failed to mount the ephemeral overlay: %m");
                 r = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         } else {
                 target = open(c->directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -864,7 +871,8 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
         setup_proc(&s, root_fd, devnull_fd);
         /* sysfs shows the network devices of the namespace it is mounted from. */
         if (s.userns && c->private_network && setns(s.payload_pidfd, CLONE_NEWNET) < 0)
-                child_fail(sock, -errno, EXIT_FAILURE, "Failed to enter the container's network namespace: %m");
+                child_fail(sock, -errno, EXIT_FAILURE,
+                           "Failed to enter the container's network namespace: %m");
         CHECK(mount_in_root(root_fd, "/sys", IN_ROOT_NO_SYMLINKS, "sysfs", "sysfs",
                             MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
               "Failed to mount /sys: %m");
@@ -873,8 +881,8 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
         {
                 _cleanup_free_ char *run_opts = NULL;
                 tmpfs_options(&s, "mode=0755,size=20%", &run_opts);
-                CHECK(mount_in_root(root_fd, "/run", IN_ROOT_NO_SYMLINKS, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV,
-                                    run_opts),
+                CHECK(mount_in_root(root_fd, "/run", IN_ROOT_NO_SYMLINKS, "tmpfs", "tmpfs",
+                                    MS_NOSUID | MS_NODEV, run_opts),
                       "Failed to mount /run: %m");
         }
         if (c->notify)
@@ -900,7 +908,8 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
                 root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
                 if (root_fd < 0)
                         child_fail(sock, -errno, EXIT_FAILURE, "Failed to open the container's root: %m");
-                CHECK(mount_fd_propagation(root_fd, MS_SHARED), "Failed to share the container's mounts: %m");
+                CHECK(mount_fd_propagation(root_fd, MS_SHARED),
+                      "Failed to share the container's mounts: %m");
                 /* pivot_root() moved the payload's root along (same mount namespace): it may
                  * take its copy, then get the late mounts, then go. */
                 if (write(s.go_fd, "u", 1) != 1 || read(s.go_fd, &u, 1) != 1)

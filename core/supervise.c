@@ -41,11 +41,11 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
                 /* Keep only the pipe: in particular not the supervisor's copy of the name lock
                  * or the console, which would keep them alive after it died. The UID range
                  * stays locked through us (fd 4) until the container's processes are gone. */
-                g.uid_range_lock_fd = c->uid_range_lock_fd >= 0 ? fcntl(c->uid_range_lock_fd, F_DUPFD_CLOEXEC, 10)
-                                                                : -EBADF;
-                if (fd_move_to(p[0], 3) < 0 || (g.uid_range_lock_fd >= 0 && fd_move_to(g.uid_range_lock_fd, 4) < 0))
+                int lock = c->uid_range_lock_fd >= 0 ? fcntl(c->uid_range_lock_fd, F_DUPFD_CLOEXEC, 10)
+                                                     : -EBADF;
+                if (fd_move_to(p[0], 3) < 0 || (lock >= 0 && fd_move_to(lock, 4) < 0))
                         _exit(EXIT_FAILURE);
-                g.uid_range_lock_fd = g.uid_range_lock_fd >= 0 ? 4 : -EBADF;
+                g.uid_range_lock_fd = lock >= 0 ? 4 : -EBADF;
                 (void) close_all_fds_except((int[]) { 3, 4 }, g.uid_range_lock_fd >= 0 ? 2 : 1);
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 for (int i = 0; i < 3 && null >= 0; i++)
@@ -152,7 +152,8 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
         if (r < 0)
                 return log_error_errno(r, "Failed to create cgroup %s: %m", c->spawn.cgroup_path);
         if (c->spawn.uid_range > 0) {
-                r = cgroup_delegate(c->spawn.cgroup_mode, c->spawn.cgroup_path, c->spawn.uid_shift, c->spawn.uid_shift);
+                r = cgroup_delegate(c->spawn.cgroup_mode, c->spawn.cgroup_path, c->spawn.uid_shift,
+                                    c->spawn.uid_shift);
                 if (r < 0) {
                         (void) remove_cgroup_when_empty(c);
                         return log_error_errno(r, "Failed to delegate cgroup %s to the container: %m",
@@ -215,11 +216,14 @@ static int private_users_resolve(SuperviseConfig *c) {
                 /* Like nspawn: the range that holds the owner. A tree owned by root would get
                  * 0:65536, no isolation of UIDs at all: that is what identity says openly. */
                 c->spawn.uid_shift = st.st_uid & ~(USERNS_RANGE_DEFAULT - 1);
-                if (c->spawn.uid_shift == 0 || c->spawn.uid_shift != (st.st_gid & ~(USERNS_RANGE_DEFAULT - 1)))
+                if (c->spawn.uid_shift == 0 ||
+                    c->spawn.uid_shift != (st.st_gid & ~(USERNS_RANGE_DEFAULT - 1)))
                         return log_error_errno(-EINVAL,
-                                               "--private-users=yes needs %s owned by a shifted UID and GID "
-                                               "(it is %u:%u); use pick (the image stays as it is) or identity.",
-                                               c->spawn.directory, (unsigned) st.st_uid, (unsigned) st.st_gid);
+                                               "--private-users=yes needs %s owned by a shifted UID and "
+                                               "GID (it is %u:%u); use pick (the image stays as it is) or "
+                                               "identity.",
+                                               c->spawn.directory, (unsigned) st.st_uid,
+                                               (unsigned) st.st_gid);
                 c->spawn.uid_range = USERNS_RANGE_DEFAULT;
                 return 0;
         case PRIVATE_USERS_IDENTITY:
@@ -237,9 +241,11 @@ static int private_users_resolve(SuperviseConfig *c) {
                 r = uid_range_pick(c->state_dir, c->spawn.machine, passwd, group, &c->spawn.uid_shift,
                                    &c->uid_range_lock_fd);
                 if (r == -EBUSY)
-                        return log_error_errno(r, "No free UID range left for machine %s.", c->spawn.machine);
+                        return log_error_errno(r, "No free UID range left for machine %s.",
+                                               c->spawn.machine);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to pick a UID range for machine %s: %m", c->spawn.machine);
+                        return log_error_errno(r, "Failed to pick a UID range for machine %s: %m",
+                                               c->spawn.machine);
                 c->spawn.uid_range = USERNS_RANGE_DEFAULT;
                 return 0;
         default:

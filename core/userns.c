@@ -317,8 +317,8 @@ int mount_new_detached(const char *fstype, const char *options, uint64_t attr_se
                 value = strchr(key, '=');
                 if (value)
                         *value++ = 0;
-                if (n > 0 && syscall(SYS_fsconfig, fs, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key, value,
-                                     0) < 0)
+                unsigned cmd = value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG;
+                if (n > 0 && syscall(SYS_fsconfig, fs, cmd, key, value, 0) < 0)
                         return -errno;
                 p += n + (p[n] == ',');
         }

@@ -18,8 +18,8 @@
 #include "util/util.h"
 
 static int parse_fds(const char *s, int fds[8]) {
-        return sscanf(s, "%d,%d,%d,%d,%d,%d,%d,%d", &fds[0], &fds[1], &fds[2], &fds[3], &fds[4], &fds[5], &fds[6],
-                      &fds[7]) == 8
+        return sscanf(s, "%d,%d,%d,%d,%d,%d,%d,%d", &fds[0], &fds[1], &fds[2], &fds[3], &fds[4], &fds[5],
+                      &fds[6], &fds[7]) == 8
                        ? 0
                        : -EINVAL;
 }
@@ -46,7 +46,8 @@ int main(int argc, char *argv[]) {
                 { "console", required_argument, NULL, 'C' },     { "flags", required_argument, NULL, 'F' },
                 { "kill-timeout", required_argument, NULL, 'k' }, { "ready-timeout", required_argument, NULL, 'r' },
                 { "timestamp", required_argument, NULL, 't' },   { "state", required_argument, NULL, 'S' },
-                { "guard", no_argument, NULL, 'g' },            { "uid-range", required_argument, NULL, 'U' },
+                { "guard", no_argument, NULL, 'g' },
+                { "uid-range", required_argument, NULL, 'U' },
                 {}
         };
         SuperviseConfig c = { .uid_range_lock_fd = -EBADF };

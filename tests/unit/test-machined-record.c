@@ -226,7 +226,8 @@ TEST(run_argv_settings) {
         const char *want[] = { "N", "run", "--boot", "--restart-on-reboot", "-D", "/p/x", "-M", "x",
                                "--console=passive", "--register=yes", "--state-dir=/s",
                                "--private-users=1000:65536",
-                               "--bind=/srv/a:/a", "--bind-ro=/srv/b:/b:norbind", "--bind=/srv/c:/c:owneridmap",
+                               "--bind=/srv/a:/a", "--bind-ro=/srv/b:/b:norbind",
+                               "--bind=/srv/c:/c:owneridmap",
                                "--tmpfs=/tmp:size=10M", "--read-only", "--private-network",
                                "-E", "A=1", "-E", "B=two words", "--chdir=/w", "-u", "u1",
                                "--", "--log-level=debug", NULL };
