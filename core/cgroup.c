@@ -160,6 +160,30 @@ int cgroup_attach(CGroupMode mode, const char *path, pid_t pid) {
         return 0;
 }
 
+int cgroup_delegate(CGroupMode mode, const char *path, uid_t uid, gid_t gid) {
+        /* What a delegated subtree's owner needs (systemd's list): the directory to make
+         * children, and the files that move processes and enable controllers below. Limits
+         * of the cgroup itself stay the host's. */
+        static const char *const files[] = { ".", "cgroup.procs", "cgroup.threads", "cgroup.subtree_control",
+                                             "tasks", "cgroup.clone_children", "notify_on_release" };
+        const char *h[3];
+
+        tracking_hierarchies(mode, h);
+        for (int i = 0; h[i]; i++) {
+                _cleanup_free_ char *p = strjoin(h[i], path);
+                _cleanup_close_ int dir = -EBADF;
+                if (!p)
+                        return -ENOMEM;
+                dir = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (dir < 0)
+                        return -errno;
+                for (size_t k = 0; k < ELEMENTSOF(files); k++)
+                        if (fchownat(dir, files[k], uid, gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+                                return -errno;
+        }
+        return 0;
+}
+
 static int rmdir_tree_at(int dfd, const char *name) {
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         DIR *d;

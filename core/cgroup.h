@@ -27,6 +27,9 @@ int cgroup_mode_supported(CGroupMode mode);
  * that subtree is the root of its cgroup namespace and the only part it may write. */
 int cgroup_create(CGroupMode mode, const char *path);
 int cgroup_attach(CGroupMode mode, const char *path, pid_t pid);
+/* Hands PATH in the tracking hierarchies to uid:gid (a container's root in its user
+ * namespace), so that systemd inside can manage the subtree. */
+int cgroup_delegate(CGroupMode mode, const char *path, uid_t uid, gid_t gid);
 /* Removes PATH and everything the container created below it (depth first). Processes
  * must be gone: returns -EBUSY while some remain. */
 int cgroup_remove(CGroupMode mode, const char *path);

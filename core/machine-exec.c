@@ -150,7 +150,7 @@ static const char *login_program(void) {
 }
 
 static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTargets *t,
-                                    bool private_network, int pidfd, int sock) {
+                                    bool private_network, bool userns, int pidfd, int sock) {
         struct passwd pw = {};
         _cleanup_free_ char *pwbuf = NULL;
         _cleanup_strv_free_ char **env = NULL, **argv = NULL;
@@ -171,10 +171,16 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
         if (r < 0 && r != -ENOENT && r != -EPERM)
                 CHECK(r, "Failed to reset the login uid: %m");
 
-        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP) < 0)
+        /* With the user namespace first, the others are entered with its capabilities. */
+        if (setns(pidfd, (userns ? CLONE_NEWUSER : 0) | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+                                 CLONE_NEWNET | CLONE_NEWCGROUP) < 0)
                 child_fail(sock, -errno, errno == ESRCH ? MACHINE_EXEC_GONE : MACHINE_EXEC_FAILED,
                            EXIT_FAILURE, "Failed to enter the namespaces of machine %s: %m", p->machine);
         pidfd = safe_close(pidfd);
+        /* Host root has no UID in there: become the machine's root before making anything
+         * (the pty below must be the machine's root's to be handed on to the user). */
+        if (userns && (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0))
+                FAIL_ERRNO("Failed to become root in the user namespace of machine %s: %m", p->machine);
 
         if (p->pty || p->kind == MACHINE_EXEC_LOGIN) {
                 ExecMsg m = { .type = MSG_PTY };
@@ -296,7 +302,8 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
  * caller's connections, listeners or watches may outlive it in us): see the safe_fork()
  * in machine_exec_start(). keep[3..] are the payload's stdio. */
 static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTargets *t, bool private_network,
-                                   int pidfd, int sock, int status_w, const int *keep, size_t n_keep) {
+                                   bool userns, int pidfd, int sock, int status_w, const int *keep,
+                                   size_t n_keep) {
         char line[32];
         pid_t pid;
         int r, st;
@@ -315,7 +322,7 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
                            EXIT_FAILURE, "Failed to start a process in machine %s: %m", p->machine);
         if (r == 0) {
                 status_w = safe_close(status_w);
-                payload_main(p, t, private_network, pidfd, sock);
+                payload_main(p, t, private_network, userns, pidfd, sock);
         }
         pidfd = safe_close(pidfd);
         for (size_t i = 3; i < n_keep; i++)
@@ -458,7 +465,7 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
         _cleanup_close_ int pidfd = -EBADF, helper_pidfd = -EBADF;
         _cleanup_(cgroup_targets_done) CGroupTargets t = {};
         uint64_t start = 0;
-        bool private_network;
+        bool private_network, userns;
         pid_t pid;
         int r;
 
@@ -477,6 +484,7 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
         if (r < 0)
                 return fail_msg(ret_error, r, "Failed to find the cgroup of machine %s: %m", p->machine);
         private_network = !same_ns(p->leader, "net");
+        userns = !same_ns(p->leader, "user");
         /* Again, now that /proc/PID was read: still the same process? */
         if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 ||
             proc_start_time(p->leader, &start) < 0 || start != p->leader_start)
@@ -497,7 +505,7 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
         if (r < 0)
                 return fail_msg(ret_error, r, "Failed to fork: %m");
         if (r == 0)
-                helper_main(p, &t, private_network, pidfd, sv[1], status[1], keep, n_keep);
+                helper_main(p, &t, private_network, userns, pidfd, sv[1], status[1], keep, n_keep);
 
         r = fd_nonblock(sv[0], true);
         if (r < 0) {

@@ -101,10 +101,10 @@ int machine_record_format(const MachineRecord *r, char **ret) {
         put_string(f, "STATE", machine_state_to_string(r->state));
         put_string(f, "INIT", machine_init_to_string(r->init));
         fprintf(f, "SUPERVISOR=%u\nSUPERVISOR_START=%llu\nLEADER=%u\nLEADER_START=%llu\n"
-                   "TIMESTAMP=%llu\nTIMESTAMP_MONOTONIC=%llu\n",
+                   "TIMESTAMP=%llu\nTIMESTAMP_MONOTONIC=%llu\nUID_SHIFT=%u\nUID_RANGE=%u\n",
                 r->supervisor, (unsigned long long) r->supervisor_start, r->leader,
                 (unsigned long long) r->leader_start, (unsigned long long) r->timestamp,
-                (unsigned long long) r->timestamp_monotonic);
+                (unsigned long long) r->timestamp_monotonic, r->uid_shift, r->uid_range);
         put_string(f, "CGROUP", r->cgroup);
         put_string(f, "CONSOLE_SOCKET", r->console_socket);
         put_string(f, "CONSOLE_LOG", r->console_log);
@@ -175,6 +175,17 @@ static int parse_pid(const char *v, uint32_t *ret, bool zero_ok) {
         if (pid < 0 || (pid == 0 && !zero_ok))
                 return -ERANGE;
         *ret = (uint32_t) pid;
+        return 0;
+}
+
+static int parse_u32(const char *v, uint32_t *ret) {
+        uint64_t u;
+        int r = safe_atou64(v, &u);
+        if (r < 0)
+                return r;
+        if (u > UINT32_MAX)
+                return -ERANGE;
+        *ret = (uint32_t) u;
         return 0;
 }
 
@@ -273,6 +284,10 @@ int machine_record_parse(const char *text, MachineRecord *ret) {
                         r = set_string(&rec.console_log, v, true);
                 else if (streq(key, "CGROUP"))
                         r = set_string(&rec.cgroup, v, true);
+                else if (streq(key, "UID_SHIFT"))
+                        r = parse_u32(v, &rec.uid_shift);
+                else if (streq(key, "UID_RANGE"))
+                        r = parse_u32(v, &rec.uid_range);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)

@@ -57,6 +57,8 @@ typedef struct MachineRecord {
         char *console_socket;
         char *console_log;
         char *cgroup; /* relative to the hierarchy roots, e.g. /nspawnctl/NAME */
+        uint32_t uid_shift; /* the user namespace: host UID of the container's root... */
+        uint32_t uid_range; /* ... and how many; 0 without a user namespace */
 } MachineRecord;
 
 void machine_record_done(MachineRecord *r);

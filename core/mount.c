@@ -56,6 +56,14 @@ int mount_fd_setattr(int fd, bool recursive, uint64_t attr_set, uint64_t attr_cl
         return 0;
 }
 
+int mount_fd_propagation(int fd, unsigned long propagation) {
+        struct mount_attr attr = { .propagation = propagation };
+
+        if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+                return -errno;
+        return 0;
+}
+
 static int openat2_path(int dirfd, const char *path, uint64_t resolve, int flags) {
         struct open_how how = {
                 .flags = flags | O_CLOEXEC,

@@ -28,6 +28,8 @@ void settings_merge(Settings *dst, Settings *src) {
         TAKE_TRISTATE(dst->boot, src->boot);
         TAKE_TRISTATE(dst->read_only, src->read_only);
         TAKE_TRISTATE(dst->private_network, src->private_network);
+        if (dst->private_users.mode < 0)
+                dst->private_users = src->private_users;
         TAKE_IF_UNSET(dst->parameters, src->parameters);
         TAKE_IF_UNSET(dst->environment, src->environment);
         TAKE_IF_UNSET(dst->user, src->user);
@@ -41,7 +43,10 @@ void settings_merge(Settings *dst, Settings *src) {
         }
 }
 
-void settings_apply(const Settings *s, SpawnConfig *c) {
+void settings_apply(const Settings *s, SuperviseConfig *sc) {
+        SpawnConfig *c = &sc->spawn;
+
+        sc->private_users = s->private_users.mode >= 0 ? s->private_users : (PrivateUsers) { .mode = PRIVATE_USERS_NO };
         c->boot = s->boot > 0;
         c->read_only = s->read_only > 0;
         c->private_network = s->private_network > 0;

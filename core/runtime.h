@@ -14,8 +14,9 @@
  * up: the command line wins over a settings file, as with systemd-nspawn's --settings=yes. */
 void settings_merge(Settings *dst, Settings *src);
 
-/* Points the settings-derived fields of c at s (which must outlive c). */
-void settings_apply(const Settings *s, SpawnConfig *c);
+/* Points the settings-derived fields of c at s (which must outlive c). Unset tristates are
+ * "no", an unset PrivateUsers= is "no" (as for systemd-nspawn). */
+void settings_apply(const Settings *s, SuperviseConfig *c);
 
 /* The strings a SuperviseConfig points at that runtime_prepare() makes. */
 typedef struct RuntimeIds {

@@ -63,10 +63,52 @@ void bind_mounts_free(BindMount *b, size_t n) {
         free(b);
 }
 
+static const char *const bind_idmap_table[_BIND_IDMAP_MAX] = {
+        [BIND_IDMAP_DEFAULT] = "idmap",
+        [BIND_IDMAP_NONE] = "noidmap",
+        [BIND_IDMAP_ROOT] = "rootidmap",
+        [BIND_IDMAP_OWNER] = "owneridmap",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(bind_idmap, BindIdmap, _BIND_IDMAP_MAX)
+
+/* "rbind" or "norbind" and one ID mapping, each at most once, comma-separated. */
+static int bind_options_parse(const char *options, bool *recursive, BindIdmap *idmap) {
+        bool have_rec = false, have_idmap = false;
+
+        if (isempty(options))
+                return -EINVAL;
+        for (const char *p = options;;) {
+                size_t n = strcspn(p, ",");
+                _cleanup_free_ char *word = strndup(p, n);
+                BindIdmap i;
+
+                if (!word)
+                        return -ENOMEM;
+                if (streq(word, "rbind") || streq(word, "norbind")) {
+                        if (have_rec)
+                                return -EINVAL;
+                        have_rec = true;
+                        *recursive = streq(word, "rbind");
+                } else if ((i = bind_idmap_from_string(word)) >= 0) {
+                        if (have_idmap)
+                                return -EINVAL;
+                        have_idmap = true;
+                        *idmap = i;
+                } else
+                        return -EINVAL; /* also an empty word, and a fourth ':' field */
+                if (p[n] == 0)
+                        return 0;
+                p += n + 1;
+        }
+}
+
 int bind_mount_parse(const char *spec, bool read_only, BindMount *ret) {
         _cleanup_free_ char *source = NULL, *destination = NULL;
         const char *colon1, *colon2, *options = NULL;
         bool recursive = true;
+        BindIdmap idmap = BIND_IDMAP_DEFAULT;
+        int r;
 
         if (!spec || !ret)
                 return -EINVAL;
@@ -88,12 +130,9 @@ int bind_mount_parse(const char *spec, bool read_only, BindMount *ret) {
                 return -ENOMEM;
 
         if (options) {
-                if (streq(options, "rbind"))
-                        recursive = true;
-                else if (streq(options, "norbind"))
-                        recursive = false;
-                else
-                        return -EINVAL; /* also a fourth ':' field */
+                r = bind_options_parse(options, &recursive, &idmap);
+                if (r < 0)
+                        return r;
         }
 
         if (!path_is_safe_absolute(source) || !path_is_safe_absolute(destination))
@@ -104,7 +143,21 @@ int bind_mount_parse(const char *spec, bool read_only, BindMount *ret) {
                 .destination = TAKE_PTR(destination),
                 .read_only = read_only,
                 .recursive = recursive,
+                .idmap = idmap,
         };
+        return 0;
+}
+
+int bind_mount_format(const BindMount *b, char **ret) {
+        const char *rec = b->recursive ? NULL : "norbind";
+        const char *idmap = b->idmap != BIND_IDMAP_DEFAULT ? bind_idmap_to_string(b->idmap) : NULL;
+        char *s;
+
+        s = strjoin(b->source, ":", b->destination, rec || idmap ? ":" : "", rec ?: "",
+                    rec && idmap ? "," : "", idmap ?: "");
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
         return 0;
 }
 
@@ -132,6 +185,7 @@ int settings_new(Settings **ret) {
         s->boot = -1;
         s->read_only = -1;
         s->private_network = -1;
+        s->private_users.mode = _PRIVATE_USERS_MODE_INVALID;
         *ret = s;
         return 0;
 }
@@ -241,6 +295,20 @@ static int parse_private_network(ParseContext *c, const char *key, const char *v
         return parse_tristate(c, key, value, &c->settings->private_network);
 }
 
+static int parse_private_users(ParseContext *c, const char *key, const char *value) {
+        PrivateUsers p;
+
+        if (isempty(value)) {
+                c->settings->private_users = (PrivateUsers) { .mode = _PRIVATE_USERS_MODE_INVALID };
+                return 0;
+        }
+        if (private_users_parse(value, &p) < 0)
+                return syntax_error(c, "invalid value \"%s\" for %s= (expected no, yes, pick, identity or "
+                                    "UID[:COUNT])", value, key);
+        c->settings->private_users = p;
+        return 0;
+}
+
 static int parse_parameters(ParseContext *c, const char *key, const char *value) {
         char **l = NULL;
         int r;
@@ -299,7 +367,8 @@ static int parse_bind(ParseContext *c, const char *key, const char *value) {
         r = bind_mount_parse(value, streq(key, "BindReadOnly"), &b);
         if (r == -EINVAL)
                 return syntax_error(c, "invalid bind mount specification \"%s\" for %s= "
-                                    "(expected absolute SOURCE[:DESTINATION[:rbind|norbind]])",
+                                    "(expected absolute SOURCE[:DESTINATION[:OPTIONS]], OPTIONS "
+                                    "rbind|norbind and idmap|noidmap|rootidmap|owneridmap)",
                                     value, key);
         if (r < 0)
                 return r;
@@ -357,6 +426,8 @@ static const struct {
         { "Exec", "Environment", parse_environment, false },
         { "Exec", "User", parse_user, false },
         { "Exec", "WorkingDirectory", parse_working_directory, false },
+        /* Privileged: a file shipped with an image must not turn the user namespace off. */
+        { "Exec", "PrivateUsers", parse_private_users, true },
         { "Files", "ReadOnly", parse_read_only, false },
         { "Files", "Bind", parse_bind, true },
         { "Files", "BindReadOnly", parse_bind, true },

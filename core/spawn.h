@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
@@ -43,6 +44,10 @@ typedef struct SpawnConfig {
         ConsoleMode console;
         CGroupMode cgroup_mode;
         const char *cgroup_path;
+        /* User namespace (core/userns.h): container UID/GID 0 is host uid_shift, uid_range
+         * of them are mapped; uid_range 0: none, container root is host root. */
+        uid_t uid_shift;
+        uint32_t uid_range;
 } SpawnConfig;
 
 typedef struct Container {

@@ -23,6 +23,7 @@
 #include "state-dir.h"
 #include "supervise-loop.h"
 #include "util/process.h"
+#include "userns.h"
 #include "util/util.h"
 
 #define LOG_MAX (1024 * 1024)
@@ -86,6 +87,8 @@ static int run_record_init(Run *run) {
                 .supervisor = (uint32_t) getpid(),
                 .supervisor_start = start,
                 .init = c->init,
+                .uid_shift = c->spawn.uid_shift,
+                .uid_range = c->spawn.uid_range,
         };
         snprintf(r->id, sizeof r->id, "%s", c->spawn.machine_id ?: "");
         if (!r->name || !r->class || !r->service || !r->root || !r->cgroup || !r->console_socket ||
@@ -546,5 +549,7 @@ _noreturn_ void guard_run(const SupervisorGuard *g, int pipe_fd) {
                 machine_state_remove(g->state_dir, g->machine);
         if (lock_fd >= 0 && lock_path)
                 (void) unlink(lock_path);
+        /* Only now, with its processes gone, may another machine have the UID range. */
+        uid_range_release(g->state_dir, g->uid_shift, g->uid_lock_fd);
         _exit(EXIT_SUCCESS);
 }

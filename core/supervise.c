@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -27,12 +28,16 @@
 static int guard_start(const SuperviseConfig *c, int *ret_fd) {
         _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
         _cleanup_strv_free_ char **argv = NULL;
+        /* The UID range stays locked through the guard (its fd 4) until the container's
+         * processes are gone. */
         const SupervisorGuard g = {
                 .machine = c->spawn.machine,
                 .state_dir = c->state_dir,
                 .cgroup_mode = c->spawn.cgroup_mode,
                 .cgroup_path = c->spawn.cgroup_path,
                 .register_machine = c->register_machine,
+                .uid_shift = c->spawn.uid_shift,
+                .uid_lock_fd = c->uid_range_lock_fd >= 0 ? 4 : -1,
         };
         int r;
 
@@ -46,12 +51,15 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
                 return -errno;
         /* Keep only the pipe: in particular not the supervisor's copy of the lock or the
          * console, which would keep them alive after it died. */
-        r = safe_fork("nspawnctl-guard", (const int[]) { p[0] }, 1,
+        r = safe_fork("nspawnctl-guard", (const int[]) { p[0], c->uid_range_lock_fd }, 2,
                       FORK_RESET_SIGNALS | FORK_NEW_SESSION | FORK_NULL_STDIO | FORK_CLOSE_ALL_FDS, NULL);
         if (r < 0)
                 return r;
         if (r == 0) {
-                if (fd_move_to(p[0], 3) < 0)
+                /* Out of the way of 3 and 4 first: either may be the other's number now. */
+                int pipe_fd = fcntl(p[0], F_DUPFD, 10);
+                int lock = c->uid_range_lock_fd >= 0 ? fcntl(c->uid_range_lock_fd, F_DUPFD, 10) : -EBADF;
+                if (pipe_fd < 0 || fd_move_to(pipe_fd, 3) < 0 || (lock >= 0 && fd_move_to(lock, 4) < 0))
                         _exit(EXIT_FAILURE);
                 /* It waits as long as the machine lives: as the small static binary, not as
                  * a copy of this one with all its libraries. */
@@ -81,6 +89,7 @@ static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd
                         [HANDOFF_FD_LOCK] = lock_fd,
                         [HANDOFF_FD_GUARD] = guard_fd,
                         [HANDOFF_FD_REPORT] = run->report_fd,
+                        [HANDOFF_FD_UID_LOCK] = c->uid_range_lock_fd,
                 },
                 .machine = c->spawn.machine,
                 .directory = c->spawn.directory,
@@ -100,6 +109,8 @@ static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd
                 .timestamp_monotonic = run->timestamp_monotonic,
                 .state = run->state,
                 .init = c->init,
+                .uid_shift = c->spawn.uid_shift,
+                .uid_range = c->spawn.uid_range,
         };
         char self[PATH_MAX];
         ssize_t n;
@@ -141,6 +152,14 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
                 return error_set(e, r, "Machine %s is already running (its cgroup is in use).", c->spawn.machine);
         if (r < 0)
                 return error_set(e, r, "Failed to create cgroup %s: %m", c->spawn.cgroup_path);
+        if (c->spawn.uid_range > 0) {
+                /* systemd inside manages its own subtree: it must be its root's. */
+                r = cgroup_delegate(c->spawn.cgroup_mode, c->spawn.cgroup_path, c->spawn.uid_shift, c->spawn.uid_shift);
+                if (r < 0) {
+                        (void) remove_cgroup_when_empty(c->spawn.cgroup_mode, c->spawn.cgroup_path);
+                        return error_set(e, r, "Failed to delegate cgroup %s to the container: %m", c->spawn.cgroup_path);
+                }
+        }
 
         if (c->register_machine) {
                 r = run_console_listen(c, &run.listen_fd);
@@ -187,12 +206,63 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
         return run_container(&run);
 }
 
+/* --private-users= into the UID range the container gets. */
+static int private_users_resolve(SuperviseConfig *c, Error *e) {
+        const PrivateUsers *p = &c->private_users;
+        _cleanup_free_ char *passwd = NULL, *group = NULL;
+        struct stat st;
+        int r;
+
+        c->spawn.uid_shift = 0;
+        c->spawn.uid_range = 0;
+        switch (p->mode) {
+        case PRIVATE_USERS_NO:
+                return 0;
+        case PRIVATE_USERS_YES:
+                if (stat(c->spawn.directory, &st) < 0)
+                        return error_set(e, -errno, "Failed to look at %s: %m", c->spawn.directory);
+                /* Like nspawn: the range that holds the owner. A tree owned by root would get
+                 * 0:65536, no isolation of UIDs at all: that is what identity says openly. */
+                c->spawn.uid_shift = st.st_uid & ~(USERNS_RANGE_DEFAULT - 1);
+                if (c->spawn.uid_shift == 0 || c->spawn.uid_shift != (st.st_gid & ~(USERNS_RANGE_DEFAULT - 1)))
+                        return error_set(e, -EINVAL,
+                                         "--private-users=yes needs %s owned by a shifted UID and GID (it is %u:%u); "
+                                         "use pick (the image stays as it is) or identity.",
+                                         c->spawn.directory, (unsigned) st.st_uid, (unsigned) st.st_gid);
+                c->spawn.uid_range = USERNS_RANGE_DEFAULT;
+                return 0;
+        case PRIVATE_USERS_IDENTITY:
+        case PRIVATE_USERS_FIXED:
+                c->spawn.uid_shift = p->mode == PRIVATE_USERS_FIXED ? p->shift : 0;
+                c->spawn.uid_range = p->mode == PRIVATE_USERS_FIXED ? p->range : USERNS_RANGE_DEFAULT;
+                return 0;
+        case PRIVATE_USERS_PICK:
+                /* Parsed, never through NSS: it would load modules into this process. */
+                r = user_db_read("/etc/passwd", &passwd);
+                if (r >= 0)
+                        r = user_db_read("/etc/group", &group);
+                if (r < 0)
+                        return error_set(e, r, "Failed to read the host's users and groups: %m");
+                r = uid_range_pick(c->state_dir, c->spawn.machine, passwd, group, &c->spawn.uid_shift,
+                                   &c->uid_range_lock_fd);
+                if (r == -EBUSY)
+                        return error_set(e, r, "No free UID range left for machine %s.", c->spawn.machine);
+                if (r < 0)
+                        return error_set(e, r, "Failed to pick a UID range for machine %s: %m", c->spawn.machine);
+                c->spawn.uid_range = USERNS_RANGE_DEFAULT;
+                return 0;
+        default:
+                return error_set(e, -EINVAL, "Invalid --private-users= mode.");
+        }
+}
+
 int supervise(const SuperviseConfig *config, Error *e) {
         _cleanup_close_ int lock_fd = -EBADF, guard_fd = -EBADF, signal_fd = -EBADF;
         SuperviseConfig copy = *config, *c = &copy;
         sigset_t mask, old;
         int r, status;
 
+        copy.uid_range_lock_fd = -EBADF;
         r = spawn_check(&c->spawn, e);
         if (r < 0)
                 return r;
@@ -207,6 +277,11 @@ int supervise(const SuperviseConfig *config, Error *e) {
                 return error_set(e, r, "Machine %s is already running.", c->spawn.machine);
         if (r < 0)
                 return error_set(e, r, "Failed to lock machine name %s in %s: %m", c->spawn.machine, c->state_dir);
+        r = private_users_resolve(c, e);
+        if (r < 0) {
+                machine_lock_release(c->state_dir, c->spawn.machine, TAKE_FD(lock_fd));
+                return r;
+        }
 
         supervise_signal_mask(&mask);
         sigprocmask(SIG_BLOCK, &mask, &old);
@@ -235,6 +310,7 @@ int supervise(const SuperviseConfig *config, Error *e) {
 
 finish:
         guard_dismiss(&guard_fd);
+        uid_range_release(c->state_dir, c->spawn.uid_shift, TAKE_FD(copy.uid_range_lock_fd));
         machine_lock_release(c->state_dir, c->spawn.machine, TAKE_FD(lock_fd));
         sigprocmask(SIG_SETMASK, &old, NULL);
         return r;

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "spawn.h"
 #include "supervisor-contract.h"
+#include "userns.h"
 
 typedef struct SuperviseConfig {
         SpawnConfig spawn;
@@ -27,6 +28,11 @@ typedef struct SuperviseConfig {
         int report_fd;
         /* Filled in by supervise() for a boot: how the machine is asked to power off. */
         MachineInit init;
+        /* --private-users=, resolved by supervise() into spawn.uid_shift and spawn.uid_range;
+         * for pick the range's lock (STATE_DIR/uidranges/SHIFT) is then held in
+         * uid_range_lock_fd until the machine is gone (-EBADF: no lock). */
+        PrivateUsers private_users;
+        int uid_range_lock_fd;
 } SuperviseConfig;
 
 /* Checks c (spawn_check()), then runs the container until it ends, forwarding the console

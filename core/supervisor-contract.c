@@ -35,6 +35,7 @@ typedef enum FieldType {
         FIELD_STRING,
         FIELD_INT, /* also fds and pids: -1 means none */
         FIELD_U64,
+        FIELD_U32,
         FIELD_BOOL,
         FIELD_CGROUP_MODE,
         FIELD_CONSOLE_MODE,
@@ -70,6 +71,10 @@ static int field_to_arg(const Field *f, const void *base, char ***l) {
                 if (asprintf(&arg, "--%s=%llu", f->key, (unsigned long long) *(const uint64_t *) p) < 0)
                         return -ENOMEM;
                 return strv_consume(l, arg);
+        case FIELD_U32:
+                if (asprintf(&arg, "--%s=%u", f->key, *(const uint32_t *) p) < 0)
+                        return -ENOMEM;
+                return strv_consume(l, arg);
         case FIELD_BOOL:
                 s = *(const bool *) p ? "yes" : "no";
                 break;
@@ -103,6 +108,16 @@ static int field_parse(const Field *f, void *base, const char *v) {
                 return safe_atoi(v, (int *) p);
         case FIELD_U64:
                 return safe_atou64(v, (uint64_t *) p);
+        case FIELD_U32: {
+                uint64_t u;
+                r = safe_atou64(v, &u);
+                if (r < 0)
+                        return r;
+                if (u > UINT32_MAX)
+                        return -ERANGE;
+                *(uint32_t *) p = (uint32_t) u;
+                return 0;
+        }
         case FIELD_BOOL:
                 r = parse_boolean(v);
                 if (r < 0)
@@ -296,6 +311,7 @@ static const Field handoff_fields[] = {
         H("fd-lock", FIELD_INT, fds[HANDOFF_FD_LOCK], true),
         H("fd-guard", FIELD_INT, fds[HANDOFF_FD_GUARD], true),
         H("fd-report", FIELD_INT, fds[HANDOFF_FD_REPORT], true),
+        H("fd-uid-lock", FIELD_INT, fds[HANDOFF_FD_UID_LOCK], true),
         H("machine", FIELD_STRING, machine, true),
         H("directory", FIELD_STRING, directory, true),
         H("machine-id", FIELD_STRING, machine_id, true),
@@ -314,6 +330,8 @@ static const Field handoff_fields[] = {
         H("timestamp-monotonic", FIELD_U64, timestamp_monotonic, true),
         H("state", FIELD_MACHINE_STATE, state, true),
         H("init", FIELD_MACHINE_INIT, init, true),
+        H("uid-shift", FIELD_U32, uid_shift, true),
+        H("uid-range", FIELD_U32, uid_range, true),
 };
 #undef H
 
@@ -363,6 +381,8 @@ static const Field guard_fields[] = {
         G("cgroup-mode", FIELD_CGROUP_MODE, cgroup_mode, true),
         G("cgroup", FIELD_STRING, cgroup_path, true),
         G("register", FIELD_BOOL, register_machine, true),
+        G("uid-shift", FIELD_U32, uid_shift, true),
+        G("fd-uid-lock", FIELD_INT, uid_lock_fd, true),
 };
 #undef G
 

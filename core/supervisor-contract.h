@@ -100,6 +100,7 @@ typedef enum HandoffFd {
         HANDOFF_FD_LOCK,      /* the machine name's lock */
         HANDOFF_FD_GUARD,     /* pipe to the cleanup guard */
         HANDOFF_FD_REPORT,    /* machined's report fd, until the machine is ready */
+        HANDOFF_FD_UID_LOCK,  /* the lock of the machine's UID range (pick) */
         _HANDOFF_FD_MAX,
 } HandoffFd;
 
@@ -119,6 +120,7 @@ typedef struct SupervisorHandoff {
         uint64_t timestamp_realtime, timestamp_monotonic;
         MachineState state;  /* the record's state so far */
         MachineInit init;
+        uint32_t uid_shift, uid_range; /* the user namespace; range 0: none */
         char **restart_argv; /* with restart_on_reboot: the command that starts it again */
 } SupervisorHandoff;
 
@@ -132,6 +134,8 @@ typedef struct SupervisorGuard {
         CGroupMode cgroup_mode;
         const char *cgroup_path;
         bool register_machine;
+        uint32_t uid_shift;
+        int uid_lock_fd; /* the UID range's lock, released once the container is gone; -1 */
 } SupervisorGuard;
 
 int supervisor_guard_to_argv(const SupervisorGuard *g, char ***ret);

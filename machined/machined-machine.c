@@ -245,6 +245,8 @@ const sd_bus_vtable machine_vtable[] = {
         SD_BUS_PROPERTY("ConsoleSocket", "s", NULL, offsetof(Machine, rec.console_socket), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ConsoleLog", "s", NULL, offsetof(Machine, rec.console_log), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ControlGroup", "s", NULL, offsetof(Machine, rec.cgroup), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("UIDShift", "u", NULL, offsetof(Machine, rec.uid_shift), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("UIDRange", "u", NULL, offsetof(Machine, rec.uid_range), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_ARGS("Terminate", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_terminate, 0),
         SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("s", whom, "i", signal), SD_BUS_NO_RESULT,
                                 method_kill, 0),

@@ -61,8 +61,9 @@ static void help(void) {
                "  -M --machine=NAME         Machine and host name (default: the directory's name)\n"
                "  -b --boot                 Boot the tree's init (systemd) as PID 1\n"
                "  -a --as-pid2              Run COMMAND as PID 2 under a minimal init\n"
-               "     --bind=SRC[:DST[:OPT]] Bind mount a host path (OPT: rbind|norbind)\n"
-               "     --bind-ro=SRC[:DST]    Bind mount a host path read-only\n"
+               "     --bind=SRC[:DST[:OPTS]] Bind mount a host path (OPTS: rbind|norbind and\n"
+               "                            idmap|noidmap|rootidmap|owneridmap, comma-separated)\n"
+               "     --bind-ro=SRC[:DST[:OPTS]] Bind mount a host path read-only\n"
                "     --tmpfs=DST[:OPTIONS]  Mount a tmpfs on DST\n"
                "     --read-only            Mount the tree read-only\n"
                "  -x --ephemeral            Run in a throwaway overlay; the tree stays unchanged\n"
@@ -70,6 +71,8 @@ static void help(void) {
                "     --chdir=PATH           Working directory inside the container\n"
                "  -u --user=USER            Run COMMAND as USER (from the tree's /etc/passwd)\n"
                "     --private-network      Own network namespace with only lo\n"
+               "     --private-users=MODE   User namespace: no (default), pick, yes, identity or\n"
+               "                            UID[:COUNT]; the tree is ID-mapped, never chowned\n"
                "     --settings=MODE        Read NAME.nspawn: yes, no, trusted, override (default yes)\n"
                "     --console=MODE         interactive, read-only, passive or pipe\n"
                "  -P --pipe                 Same as --console=pipe\n"
@@ -100,6 +103,7 @@ enum {
         ARG_KILL_TIMEOUT,
         ARG_NOTIFY_READY,
         ARG_SETTINGS,
+        ARG_PRIVATE_USERS,
 };
 
 static int add_bind(Settings *s, const char *spec, bool ro) {
@@ -111,7 +115,7 @@ static int add_bind(Settings *s, const char *spec, bool ro) {
         s->binds = n;
         r = bind_mount_parse(spec, ro, &s->binds[s->n_binds]);
         if (r < 0)
-                return log_error_errno(r, "Invalid bind mount specification '%s': expected SRC[:DST[:rbind|norbind]] with absolute paths.", spec);
+                return log_error_errno(r, "Invalid bind mount specification '%s': expected SRC[:DST[:OPTIONS]] with absolute paths, OPTIONS rbind|norbind and idmap|noidmap|rootidmap|owneridmap.", spec);
         s->n_binds++;
         return 0;
 }
@@ -194,6 +198,7 @@ int verb_run(int argc, char *argv[]) {
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "kill-timeout", required_argument, NULL, ARG_KILL_TIMEOUT },
                 { "notify-ready", required_argument, NULL, ARG_NOTIFY_READY },
+                { "private-users", required_argument, NULL, ARG_PRIVATE_USERS },
                 {}
         };
         _cleanup_(run_args_done) RunArgs a = {};
@@ -318,6 +323,11 @@ int verb_run(int argc, char *argv[]) {
                         if (notify < 0)
                                 return log_error("Invalid --notify-ready= value '%s': expected yes or no.", optarg), EXIT_USAGE;
                         break;
+                case ARG_PRIVATE_USERS:
+                        if (private_users_parse(optarg, &s->private_users) < 0)
+                                return log_error("Invalid --private-users= value '%s': use no, yes, pick, identity or UID[:COUNT] (COUNT > 0, the range below 4294967295).", optarg),
+                                       EXIT_USAGE;
+                        break;
                 case ARG_STATE_DIR:
                         if (!path_is_safe_absolute(optarg))
                                 return log_error("Invalid --state-dir= path '%s': must be absolute.", optarg), EXIT_USAGE;
@@ -350,7 +360,7 @@ int verb_run(int argc, char *argv[]) {
         if (load_settings(&a, &c) < 0)
                 return EXIT_FAIL;
         s = a.settings;
-        settings_apply(s, &c.spawn);
+        settings_apply(s, &c);
         if (c.spawn.ephemeral && c.spawn.read_only)
                 return log_error("--ephemeral and --read-only do not go together: an ephemeral tree is already unchanged."), EXIT_USAGE;
         if (c.spawn.boot && c.spawn.as_pid2)

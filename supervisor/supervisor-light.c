@@ -16,6 +16,7 @@
 #include "state-dir.h"
 #include "supervise-loop.h"
 #include "supervisor-contract.h"
+#include "userns.h"
 #include "util/util.h"
 
 static int run_handoff(int argc, char *argv[]) {
@@ -39,6 +40,8 @@ static int run_handoff(int argc, char *argv[]) {
                         .console = h.console,
                         .cgroup_mode = h.cgroup_mode,
                         .cgroup_path = h.cgroup_path,
+                        .uid_shift = h.uid_shift,
+                        .uid_range = h.uid_range,
                 },
                 .quiet = h.quiet,
                 .restart_on_reboot = h.restart_on_reboot,
@@ -79,6 +82,8 @@ static int run_handoff(int argc, char *argv[]) {
         status = run_container(&run);
 
         guard_dismiss(&h.fds[HANDOFF_FD_GUARD]);
+        /* Released before a restart too: the new run picks (the same) range again. */
+        uid_range_release(h.state_dir, h.uid_shift, h.fds[HANDOFF_FD_UID_LOCK]);
         if (status == EXIT_REBOOT && h.restart_on_reboot && h.restart_argv && h.fds[HANDOFF_FD_LOCK] >= 0) {
                 char buf[32];
                 if (!h.quiet)

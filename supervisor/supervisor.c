@@ -100,7 +100,10 @@ int main(int argc, char *argv[]) {
                             error_set(&e, -EBADMSG, "Boot=no in the settings of %s needs Parameters= (the command to run).",
                                       start.machine),
                             &e);
-        settings_apply(settings, &c.spawn);
+        /* Unprivileged unless a trusted setting says otherwise (docs/security.md). */
+        if (settings->private_users.mode < 0)
+                settings->private_users = (PrivateUsers) { .mode = PRIVATE_USERS_PICK };
+        settings_apply(settings, &c);
         c.spawn.notify = c.spawn.boot;
         c.restart_on_reboot = c.spawn.boot;
 

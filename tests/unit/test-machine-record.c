@@ -161,6 +161,8 @@ static void assert_same_record(int *_failed_, const MachineRecord *a, const Mach
         ASSERT_TRUE(streq(strempty(a->console_log), strempty(b->console_log)));
         ASSERT_EQ(a->state, b->state);
         ASSERT_EQ(a->init, b->init);
+        ASSERT_EQ(a->uid_shift, b->uid_shift);
+        ASSERT_EQ(a->uid_range, b->uid_range);
         ASSERT_EQ(a->supervisor, b->supervisor);
         ASSERT_EQ(a->supervisor_start, b->supervisor_start);
         ASSERT_EQ(a->leader, b->leader);
@@ -174,7 +176,7 @@ TEST(round_trip) {
         const MachineRecord records[] = {
                 { .name = (char *) "foo", .id = "0123456789abcdef0123456789abcdef", .class = (char *) "container",
                   .service = (char *) "nspawnctl", .root = (char *) "/var/lib/machines/foo", .state = MACHINE_RUNNING,
-                  .init = MACHINE_INIT_SYSTEMD,
+                  .init = MACHINE_INIT_SYSTEMD, .uid_shift = 0x7ffe0000, .uid_range = 65536,
                   .supervisor = 100, .supervisor_start = 555, .leader = 101, .leader_start = 556,
                   .timestamp = 1700000000000000ULL, .timestamp_monotonic = 42, .cgroup = (char *) "/nspawnctl/foo",
                   .console_socket = (char *) "/run/nspawnctl/console/foo",

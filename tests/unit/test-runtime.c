@@ -142,12 +142,13 @@ TEST(settings_merge) {
         ASSERT_STREQ(cli->binds[0].destination, "/srv");
         ASSERT_EQ(file->n_binds, 0);
 
-        SpawnConfig c = {};
+        SuperviseConfig c = {};
         settings_apply(cli, &c);
-        ASSERT_FALSE(c.boot);
-        ASSERT_TRUE(c.read_only);
-        ASSERT_EQ(c.n_binds, 1);
-        ASSERT_STREQ(c.user, "u");
+        ASSERT_FALSE(c.spawn.boot);
+        ASSERT_TRUE(c.spawn.read_only);
+        ASSERT_EQ(c.spawn.n_binds, 1);
+        ASSERT_STREQ(c.spawn.user, "u");
+        ASSERT_EQ(c.private_users.mode, PRIVATE_USERS_NO);
 }
 
 static void write_settings(const char *path, const char *text) {

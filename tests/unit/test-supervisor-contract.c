@@ -52,7 +52,7 @@ TEST(handoff_round_trip) {
         char *restart[] = { "/usr/libexec/nspawnctl-supervisor", "--machine=b", "--image=/p/b:c", NULL };
         SupervisorHandoff back, h = {
                 .pid = 4242,
-                .fds = { 3, 4, -1, 6, 7, 8, 9, 10 },
+                .fds = { 3, 4, -1, 6, 7, 8, 9, 10, 11 },
                 .machine = "b",
                 .directory = "/p/b:c",
                 .machine_id = "0123456789abcdef0123456789abcdef",
@@ -70,6 +70,8 @@ TEST(handoff_round_trip) {
                 .timestamp_monotonic = 5,
                 .state = MACHINE_OPENING,
                 .init = MACHINE_INIT_BUSYBOX,
+                .uid_shift = 0x7FFF0000,
+                .uid_range = 65536,
                 .restart_argv = restart,
         };
 
@@ -96,6 +98,8 @@ TEST(handoff_round_trip) {
         ASSERT_EQ(back.timestamp_monotonic, h.timestamp_monotonic);
         ASSERT_EQ(back.state, h.state);
         ASSERT_EQ(back.init, h.init);
+        ASSERT_EQ(back.uid_shift, h.uid_shift);
+        ASSERT_EQ(back.uid_range, h.uid_range);
         ASSERT_EQ(strv_length(back.restart_argv), 3);
         for (size_t i = 0; restart[i]; i++)
                 ASSERT_STREQ(back.restart_argv[i], restart[i]);
@@ -129,6 +133,8 @@ TEST(guard_round_trip) {
                 .cgroup_mode = CGROUP_UNIFIED,
                 .cgroup_path = "/nspawnctl/m",
                 .register_machine = true,
+                .uid_shift = 524288,
+                .uid_lock_fd = 4,
         };
 
         ASSERT_OK(supervisor_guard_to_argv(&g, &argv));
@@ -139,6 +145,8 @@ TEST(guard_round_trip) {
         ASSERT_EQ(back.cgroup_mode, g.cgroup_mode);
         ASSERT_STREQ(back.cgroup_path, g.cgroup_path);
         ASSERT_EQ(back.register_machine, g.register_machine);
+        ASSERT_EQ(back.uid_shift, g.uid_shift);
+        ASSERT_EQ(back.uid_lock_fd, g.uid_lock_fd);
 }
 
 TEST(report_round_trip) {
