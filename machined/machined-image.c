@@ -57,6 +57,7 @@ static int reply_errno(sd_bus_error *error, int r, const char *name, const char 
         case -ENOSPC:
                 return sd_bus_error_set_errnof(error, r, "The image pool is full.");
         case -EPROTO: /* a tool failed; detail has its last words */
+        case -EBADFD: /* a special file refused; detail names it */
                 if (detail)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s", detail);
                 break;
@@ -325,10 +326,17 @@ static int job_copy(Manager *m, char **a, ImageWorker *w) {
         root = openat(ref.pool_fd, ref.file, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (root < 0)
                 return -errno;
-        r = streq(a[0], "to") ? copy_to_tree(root, a[2], a[3]) : copy_from_tree(root, a[2], a[3]);
-        if (r < 0 && r != -ENOENT && r != -EEXIST)
+        CopyRefusal refusal = {};
+        r = streq(a[0], "to") ? copy_to_tree(root, a[2], a[3], &refusal)
+                              : copy_from_tree(root, a[2], a[3], &refusal);
+        if (r == -EBADFD && refusal.what)
+                snprintf(w->result.detail, sizeof w->result.detail,
+                         "Refusing to copy %s: it is %s; only regular files, directories and symlinks are copied.",
+                         refusal.path, refusal.what);
+        else if (r < 0 && r != -ENOENT && r != -EEXIST)
                 snprintf(w->result.detail, sizeof w->result.detail, "Failed to copy %s %s", a[0],
                          streq(a[0], "to") ? a[3] : a[2]);
+        copy_refusal_done(&refusal);
         return r;
 }
 
