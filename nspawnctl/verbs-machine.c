@@ -20,6 +20,7 @@
 #include "machined-errors.h"
 #include "names.h"
 #include "terminal.h"
+#include "util/escape.h"
 #include "util/strv.h"
 #include "util/util.h"
 #include "verbs.h"
@@ -263,10 +264,14 @@ static int list_print(sd_bus *bus) {
                         w = MAX(w, (int) strlen(strna(props[i].name)));
                 printf("%-*s %-8s %-8s %-10s %s\n", w, "MACHINE", "STATE", "LEADER", "CLASS",
                        "ROOT");
-                for (size_t i = 0; i < n; i++)
-                        printf("%-*s %-8s %-8u %-10s %s\n", w, strna(props[i].name),
-                               strna(props[i].state), props[i].leader, strna(props[i].class),
-                               strna(props[i].root));
+                for (size_t i = 0; i < n; i++) {
+                        _cleanup_free_ char *name_e = escape_terminal(strna(props[i].name), ESCAPE_UNLIMITED, 0),
+                                            *state_e = escape_terminal(strna(props[i].state), ESCAPE_UNLIMITED, 0),
+                                            *class_e = escape_terminal(strna(props[i].class), ESCAPE_UNLIMITED, 0),
+                                            *root_e = escape_terminal(strna(props[i].root), ESCAPE_UNLIMITED, 0);
+                        printf("%-*s %-8s %-8u %-10s %s\n", w, strna(name_e), strna(state_e), props[i].leader,
+                               strna(class_e), strna(root_e));
+                }
                 printf("\n%zu machine%s listed.\n", n, n == 1 ? "" : "s");
         }
         for (size_t i = 0; i < n; i++)
@@ -303,26 +308,33 @@ static int cmp_pid(const void *a, const void *b) {
         return *(const pid_t *) a - *(const pid_t *) b;
 }
 
+/* Process titles are the guest's to choose (a process sets its own argv and comm): read
+ * only what is shown, and escaped. */
 static void print_process(pid_t pid, const char *prefix) {
-        _cleanup_free_ char *cmdline = NULL;
-        char path[64];
-        size_t n = 0;
+        _cleanup_free_ char *e = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char path[64], title[256];
+        ssize_t n;
 
         snprintf(path, sizeof path, "/proc/%d/cmdline", (int) pid);
-        if (read_full_file(path, &cmdline, &n) < 0 || n == 0) {
-                free(cmdline);
-                cmdline = NULL;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        n = fd >= 0 ? loop_read(fd, title, sizeof title - 1) : -1;
+        if (n <= 0) {
+                fd = safe_close(fd);
                 snprintf(path, sizeof path, "/proc/%d/comm", (int) pid);
-                if (read_one_line(path, &cmdline) < 0)
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                n = fd >= 0 ? loop_read(fd, title, sizeof title - 1) : -1;
+                if (n <= 0)
                         return;
-                n = strlen(cmdline);
         }
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char) cmdline[i] < ' ')
-                        cmdline[i] = ' ';
-        if (n > 100)
-                cmdline[100] = 0;
-        printf("%s%d %s\n", prefix, (int) pid, strstrip(cmdline));
+        /* the arguments, NUL-separated, become one line */
+        for (ssize_t i = 0; i < n; i++)
+                if (title[i] == 0)
+                        title[i] = ' ';
+        title[n] = 0;
+        e = escape_terminal(strstrip(title), 100, 0);
+        if (e)
+                printf("%s%d %s\n", prefix, (int) pid, e);
 }
 
 static void format_uptime(uint64_t since_usec, char *buf, size_t size) {
@@ -405,16 +417,25 @@ int verb_status(int argc, char *argv[]) {
         }
 
         format_uptime(p.timestamp, uptime, sizeof uptime);
-        printf("%s\n", strna(p.name));
-        printf("         State: %s\n", strna(p.state));
+        _cleanup_free_ char *name_e = escape_terminal(strna(p.name), ESCAPE_UNLIMITED, 0),
+                            *state_e = escape_terminal(strna(p.state), ESCAPE_UNLIMITED, 0),
+                            *root_e = escape_terminal(strna(p.root), ESCAPE_UNLIMITED, 0),
+                            *id_e = escape_terminal(isempty(p.id) ? "n/a" : p.id, ESCAPE_UNLIMITED, 0),
+                            *console_e = escape_terminal(isempty(p.console_socket) ? "n/a" : p.console_socket,
+                                                         ESCAPE_UNLIMITED, 0),
+                            *log_e = escape_terminal(isempty(p.console_log) ? "n/a" : p.console_log,
+                                                     ESCAPE_UNLIMITED, 0),
+                            *cgroup_e = escape_terminal(isempty(p.cgroup) ? "n/a" : p.cgroup, ESCAPE_UNLIMITED, 0);
+        printf("%s\n", strna(name_e));
+        printf("         State: %s\n", strna(state_e));
         printf("        Leader: %u\n", p.leader);
         printf("    Supervisor: %u\n", p.supervisor);
-        printf("          Root: %s\n", strna(p.root));
-        printf("            Id: %s\n", isempty(p.id) ? "n/a" : p.id);
+        printf("          Root: %s\n", strna(root_e));
+        printf("            Id: %s\n", strna(id_e));
         printf("         Since: %s\n", uptime);
-        printf("       Console: %s\n", isempty(p.console_socket) ? "n/a" : p.console_socket);
-        printf("   Console log: %s\n", isempty(p.console_log) ? "n/a" : p.console_log);
-        printf("        CGroup: %s\n", isempty(p.cgroup) ? "n/a" : p.cgroup);
+        printf("       Console: %s\n", strna(console_e));
+        printf("   Console log: %s\n", strna(log_e));
+        printf("        CGroup: %s\n", strna(cgroup_e));
         for (size_t i = 0; i < n; i++)
                 print_process(pids[i], i + 1 < n ? "                ├─" : "                └─");
         if (n == 0 && p.leader > 0)
