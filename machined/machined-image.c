@@ -27,6 +27,7 @@
 #include "names.h"
 #include "pool.h"
 #include "template.h"
+#include "util/escape.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -185,7 +186,9 @@ static int image_job_io(sd_event_source *s, int fd, uint32_t revents, void *user
         else if (msg.r >= 0)
                 (void) sd_bus_reply_method_return(j->message, NULL);
         else {
-                (void) reply_errno(&error, msg.r, j->name, msg.detail[0] ? msg.detail : NULL);
+                /* The detail may name a guest's file or an archive's member: any bytes. */
+                _cleanup_free_ char *detail = msg.detail[0] ? utf8_escape_invalid(msg.detail) : NULL;
+                (void) reply_errno(&error, msg.r, j->name, detail);
                 (void) sd_bus_reply_method_error(j->message, &error);
         }
         image_job_free(j);
@@ -810,9 +813,13 @@ static int property_get_image(sd_bus *bus, const char *path, const char *interfa
                 return sd_bus_message_append(reply, "s",
                                              i->type == IMAGE_SUBVOLUME ? "snapshot" : "reflink-or-copy");
         if (streq(property, "OSRelease")) {
-                _cleanup_free_ char *os = NULL;
+                /* The guest's text: bounded and a regular file (image_os_release()), made
+                 * well-formed UTF-8 for D-Bus; clients escape it for their terminal. */
+                _cleanup_free_ char *os = NULL, *valid = NULL;
                 (void) image_os_release(((Manager *) userdata)->pool, i->name, &os);
-                return sd_bus_message_append(reply, "s", strempty(os));
+                if (os && !(valid = utf8_escape_invalid(os)))
+                        return -ENOMEM;
+                return sd_bus_message_append(reply, "s", strempty(valid));
         }
         return -EINVAL;
 }

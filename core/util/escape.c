@@ -87,6 +87,27 @@ size_t escape_terminal_buf(const char *s, EscapeFlags flags, char *out, size_t s
         return escape_into(s, ESCAPE_UNLIMITED, flags, out, size);
 }
 
+char *utf8_escape_invalid(const char *s) {
+        size_t n = strlen(s), o = 0;
+        char *out = malloc(n * 4 + 1);
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n;) {
+                size_t k = utf8_decode(s + i, n - i, NULL);
+                if (k == 0) {
+                        o += (size_t) sprintf(out + o, "\\x%02x", (unsigned char) s[i]);
+                        i++;
+                        continue;
+                }
+                memcpy(out + o, s + i, k);
+                o += k;
+                i += k;
+        }
+        out[o] = 0;
+        return out;
+}
+
 void json_write_string(FILE *f, const char *s) {
         size_t n = strlen(s ?: "");
 

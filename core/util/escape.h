@@ -30,6 +30,11 @@ char *escape_terminal(const char *s, size_t max_len, EscapeFlags flags);
  * Returns the length written (without the NUL). */
 size_t escape_terminal_buf(const char *s, EscapeFlags flags, char *out, size_t size);
 
+/* A copy of s that is well-formed UTF-8, as D-Bus wants its strings: each byte that is not
+ * part of well-formed UTF-8 as \xNN, everything else (controls too: the client escapes
+ * them for its terminal) as it is. NULL on OOM. */
+char *utf8_escape_invalid(const char *s);
+
 /* Writes s to f as a JSON string, quotes included: '"' and '\' escaped, the C0 controls,
  * DEL and the C1 controls (U+0080-U+009F) as \u00XX, and each byte that is not part of
  * well-formed UTF-8 as \ufffd (JSON text must be UTF-8; the replacement character is what

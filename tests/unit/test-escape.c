@@ -97,6 +97,24 @@ TEST(escape_terminal_buf) {
         ASSERT_STREQ(out, "...");
 }
 
+TEST(utf8_escape_invalid) {
+        static const struct {
+                const char *in, *out;
+        } table[] = {
+                { "", "" },
+                { "plain \x1b[2J kept", "plain \x1b[2J kept" },
+                { "caf\xc3\xa9 \xc2\x9b", "caf\xc3\xa9 \xc2\x9b" },
+                { "8-bit \x9b" "31m", "8-bit \\x9b31m" },
+                { "\xff\xe2\x82", "\\xff\\xe2\\x82" },
+                { "a\\b", "a\\b" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                _cleanup_free_ char *e = utf8_escape_invalid(table[i].in);
+                ASSERT_STREQ(e, table[i].out);
+                ASSERT_TRUE(utf8_is_valid(e));
+        }
+}
+
 static char *json(const char *s) {
         char *buf = NULL;
         size_t size = 0;
