@@ -240,7 +240,7 @@ static int settings_find(Manager *m, const char *name, char **ret_path, Settings
                 }
                 if (!S_ISREG(st.st_mode))
                         return -EBADFD;
-                /* Privileged settings only from the admin's directories (SECURITY.md). */
+                /* Privileged settings only from the admin's directories (docs/security.md). */
                 *ret_trust = i < 2 ? SETTINGS_TRUSTED : SETTINGS_UNTRUSTED;
                 *ret_path = TAKE_PTR(p);
                 return 1;
