@@ -39,7 +39,8 @@ static _noreturn_ void child_exec(const char *binary, char *const argv[], char *
                 struct mount_attr attr = { .attr_clr = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID };
                 if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
                     mount(tree, tree, NULL, MS_BIND, NULL) < 0 ||
-                    syscall(SYS_mount_setattr, AT_FDCWD, tree, AT_SYMLINK_NOFOLLOW, &attr, sizeof attr) < 0) {
+                    syscall(SYS_mount_setattr, AT_FDCWD, tree, AT_SYMLINK_NOFOLLOW, &attr, sizeof attr) <
+                            0) {
                         e = errno;
                         goto fail;
                 }

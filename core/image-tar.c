@@ -281,7 +281,8 @@ static int parse_pax(TarWalk *w, const char *data, size_t size, bool global) {
                         if (safe_atou64(value, &w->pax_size) < 0)
                                 return -EBADMSG;
                         w->have_pax_size = true;
-                } else if (klen > STRLEN("GNU.sparse.") && strneq(key, "GNU.sparse.", STRLEN("GNU.sparse."))) {
+                } else if (klen > STRLEN("GNU.sparse.") &&
+                           strneq(key, "GNU.sparse.", STRLEN("GNU.sparse."))) {
                         _cleanup_free_ char *k = strndup(key, klen);
                         if (!k)
                                 return -ENOMEM;

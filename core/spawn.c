@@ -262,7 +262,8 @@ static void setup_machine_id(int sock, int root_fd, const SpawnConfig *c) {
         fd = open_guest_file(root_fd, "/etc/machine-id", 0, NULL);
         if (fd == -EBADFD)
                 child_fail(sock, fd, EXIT_FAILURE,
-                           "/etc/machine-id in %s is not a regular file (a fifo, socket, device node or directory), refusing.",
+                           "/etc/machine-id in %s is not a regular file (a fifo, socket, device node or "
+                           "directory), refusing.",
                            c->directory);
         if (fd < 0 && fd != -ENOENT)
                 child_fail(sock, fd, EXIT_FAILURE, "Failed to open /etc/machine-id: %m");
@@ -283,8 +284,8 @@ static void setup_machine_id(int sock, int root_fd, const SpawnConfig *c) {
                 CHECK(open_in_root(root_fd, "/etc/machine-id", IN_ROOT_MKFILE, &fd), "Failed to create /etc/machine-id: %m");
                 /* Opened through the O_PATH fd: the very inode checked here, a regular file. */
                 if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-                        child_fail(sock, -EBADFD, EXIT_FAILURE, "/etc/machine-id in %s is not a regular file, refusing.",
-                                   c->directory);
+                        child_fail(sock, -EBADFD, EXIT_FAILURE,
+                                   "/etc/machine-id in %s is not a regular file, refusing.", c->directory);
                 snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
                 w = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
                 if (w < 0)

@@ -160,7 +160,13 @@ int user_record_lookup_at(int root_fd, const char *user, struct passwd *ret, cha
                 ret->pw_shell = (char *) "/bin/sh";
         *ret_buf = b;
 
-        GroupScan s = { .user = ret->pw_name, .primary = ret->pw_gid, .groups = groups, .n = 1, .max = *n_groups };
+        GroupScan s = {
+                .user = ret->pw_name,
+                .primary = ret->pw_gid,
+                .groups = groups,
+                .n = 1,
+                .max = *n_groups,
+        };
         groups[0] = ret->pw_gid;
         if (read_guest_file(root_fd, "/etc/group", USER_DB_MAX_SIZE, 0, &gtext, &gsize) >= 0)
                 (void) for_each_line(gtext, gsize, group_line, &s);

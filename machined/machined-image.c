@@ -334,7 +334,8 @@ static int job_copy(Manager *m, char **a, ImageWorker *w) {
                               : copy_from_tree(root, a[2], a[3], &refusal);
         if (r == -EBADFD && refusal.what)
                 snprintf(w->result.detail, sizeof w->result.detail,
-                         "Refusing to copy %s: it is %s; only regular files, directories and symlinks are copied.",
+                         "Refusing to copy %s: it is %s; only regular files, directories and symlinks "
+                         "are copied.",
                          refusal.path, refusal.what);
         else if (r < 0 && r != -ENOENT && r != -EEXIST)
                 snprintf(w->result.detail, sizeof w->result.detail, "Failed to copy %s %s", a[0],

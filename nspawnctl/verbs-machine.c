@@ -201,6 +201,12 @@ static int get_machine_path(sd_bus *bus, const char *name, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* What machined tells about a machine may carry a guest's or a user's text: escaped for the
+ * terminal, "n/a" for nothing. NULL on OOM. */
+static char *escape_or_na(const char *s) {
+        return escape_terminal(isempty(s) ? "n/a" : s, ESCAPE_UNLIMITED, 0);
+}
+
 static int list_print(sd_bus *bus) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         MachineProps *props = NULL;
@@ -265,12 +271,12 @@ static int list_print(sd_bus *bus) {
                 printf("%-*s %-8s %-8s %-10s %s\n", w, "MACHINE", "STATE", "LEADER", "CLASS",
                        "ROOT");
                 for (size_t i = 0; i < n; i++) {
-                        _cleanup_free_ char *name_e = escape_terminal(strna(props[i].name), ESCAPE_UNLIMITED, 0),
-                                            *state_e = escape_terminal(strna(props[i].state), ESCAPE_UNLIMITED, 0),
-                                            *class_e = escape_terminal(strna(props[i].class), ESCAPE_UNLIMITED, 0),
-                                            *root_e = escape_terminal(strna(props[i].root), ESCAPE_UNLIMITED, 0);
-                        printf("%-*s %-8s %-8u %-10s %s\n", w, strna(name_e), strna(state_e), props[i].leader,
-                               strna(class_e), strna(root_e));
+                        _cleanup_free_ char *name_e = escape_or_na(props[i].name),
+                                            *state_e = escape_or_na(props[i].state),
+                                            *class_e = escape_or_na(props[i].class),
+                                            *root_e = escape_or_na(props[i].root);
+                        printf("%-*s %-8s %-8u %-10s %s\n", w, strna(name_e), strna(state_e),
+                               props[i].leader, strna(class_e), strna(root_e));
                 }
                 printf("\n%zu machine%s listed.\n", n, n == 1 ? "" : "s");
         }
@@ -417,15 +423,10 @@ int verb_status(int argc, char *argv[]) {
         }
 
         format_uptime(p.timestamp, uptime, sizeof uptime);
-        _cleanup_free_ char *name_e = escape_terminal(strna(p.name), ESCAPE_UNLIMITED, 0),
-                            *state_e = escape_terminal(strna(p.state), ESCAPE_UNLIMITED, 0),
-                            *root_e = escape_terminal(strna(p.root), ESCAPE_UNLIMITED, 0),
-                            *id_e = escape_terminal(isempty(p.id) ? "n/a" : p.id, ESCAPE_UNLIMITED, 0),
-                            *console_e = escape_terminal(isempty(p.console_socket) ? "n/a" : p.console_socket,
-                                                         ESCAPE_UNLIMITED, 0),
-                            *log_e = escape_terminal(isempty(p.console_log) ? "n/a" : p.console_log,
-                                                     ESCAPE_UNLIMITED, 0),
-                            *cgroup_e = escape_terminal(isempty(p.cgroup) ? "n/a" : p.cgroup, ESCAPE_UNLIMITED, 0);
+        _cleanup_free_ char *name_e = escape_or_na(p.name), *state_e = escape_or_na(p.state),
+                            *root_e = escape_or_na(p.root), *id_e = escape_or_na(p.id),
+                            *console_e = escape_or_na(p.console_socket),
+                            *log_e = escape_or_na(p.console_log), *cgroup_e = escape_or_na(p.cgroup);
         printf("%s\n", strna(name_e));
         printf("         State: %s\n", strna(state_e));
         printf("        Leader: %u\n", p.leader);

@@ -246,8 +246,9 @@ TEST(tar_pax_sparse_name) {
         /* what GNU tar writes for a sparse file in pax format 1.0 passes */
         a.size = 0;
         add_pax_records(&a, 'x',
-                        (const char *const[]) { "GNU.sparse.major", "1", "GNU.sparse.minor", "0", "GNU.sparse.name",
-                                                "./var/lib/sparse", "GNU.sparse.realsize", "1048576", NULL });
+                        (const char *const[]) { "GNU.sparse.major", "1", "GNU.sparse.minor", "0",
+                                                "GNU.sparse.name", "./var/lib/sparse",
+                                                "GNU.sparse.realsize", "1048576", NULL });
         add_file(&a, "./GNUSparseFile.0/sparse", "1\n0\n0\n");
         finish(&a);
         ASSERT_OK(walk(&a, &refusal));
