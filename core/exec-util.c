@@ -2,9 +2,12 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,9 +22,25 @@
 /* Runs in the child between fork() and exec(): async-signal-safe calls only, no logging,
  * the errno of a failure goes to the parent over err_fd. The fds to become 0, 1 and 2 are
  * first moved out of their way (one of them may be 0, 1 or 2 already). */
-static _noreturn_ void child_exec(const char *binary, char *const argv[], char **env, const int fds[3], int err_fd) {
+static _noreturn_ void child_exec(const char *binary, char *const argv[], char **env, const int fds[3],
+                                  const char *tree, int err_fd) {
         int moved[3];
         int e = 0;
+
+        if (tree) {
+                /* The pool is mounted nodev,nosuid; a tree being built (debootstrap chroots
+                 * into it and its scripts write to its /dev/null) gets a bind of its own
+                 * without them, in a mount namespace that dies with the child and takes
+                 * whatever the tool mounted below the tree along. */
+                struct mount_attr attr = { .attr_clr = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID };
+                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                    mount(tree, tree, NULL, MS_BIND, NULL) < 0 ||
+                    syscall(SYS_mount_setattr, AT_FDCWD, tree, AT_SYMLINK_NOFOLLOW, &attr, sizeof attr) <
+                            0) {
+                        e = errno;
+                        goto fail;
+                }
+        }
 
         for (int i = 0; i < 3; i++) {
                 int fd = fds[i];
@@ -79,7 +98,8 @@ static int find_binary(const char *name, char **ret) {
         return -ENOENT;
 }
 
-int exec_spawn(char *const argv[], char *const extra_env[], const int fds[3], pid_t *ret_pid) {
+static int spawn_internal(char *const argv[], char *const extra_env[], const int fds[3], const char *tree,
+                          pid_t *ret_pid) {
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *binary = NULL;
         _cleanup_close_pair_ int err_pipe[2] = { -EBADF, -EBADF };
@@ -113,7 +133,7 @@ int exec_spawn(char *const argv[], char *const extra_env[], const int fds[3], pi
         if (r < 0)
                 return r;
         if (r == 0)
-                child_exec(binary, argv, env, fds, err_pipe[1]);
+                child_exec(binary, argv, env, fds, tree, err_pipe[1]);
 
         err_pipe[1] = safe_close(err_pipe[1]);
         do
@@ -125,6 +145,16 @@ int exec_spawn(char *const argv[], char *const extra_env[], const int fds[3], pi
         }
         *ret_pid = pid;
         return 0;
+}
+
+int exec_spawn(char *const argv[], char *const extra_env[], const int fds[3], pid_t *ret_pid) {
+        return spawn_internal(argv, extra_env, fds, NULL, ret_pid);
+}
+
+int exec_spawn_in_tree(char *const argv[], char *const extra_env[], const int fds[3], const char *tree,
+                       pid_t *ret_pid) {
+        assert(tree);
+        return spawn_internal(argv, extra_env, fds, tree, ret_pid);
 }
 
 int exec_wait(pid_t pid, int *ret_status) {

@@ -35,6 +35,7 @@
 #include "spawn.h"
 #include "user-record.h"
 #include "userns.h"
+#include "util/guest-file.h"
 #include "util/strv.h"
 #include "util/process.h"
 #include "util/util.h"
@@ -352,36 +353,50 @@ static void setup_notify(int sock, int root_fd) {
 static void setup_machine_id(int sock, int root_fd, const SpawnConfig *c) {
         _cleanup_close_ int fd = -EBADF, w = -EBADF;
         char buf[64], p[32];
+        struct stat st;
         ssize_t n = 0;
-        int r;
+        bool exists;
 
         if (!c->machine_id)
                 return;
-        r = open_in_root(root_fd, "/etc/machine-id", 0, &fd);
-        if (r >= 0) {
-                snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-                _cleanup_close_ int rd = open(p, O_RDONLY | O_CLOEXEC);
-                if (rd >= 0)
-                        n = read(rd, buf, sizeof buf);
+        /* The file is the guest's: a fifo there would block this child forever, and the tree
+         * is not nodev yet, so a device node would be the host's device. open_guest_file()
+         * refuses both without opening them, and reads never block. */
+        fd = open_guest_file(root_fd, "/etc/machine-id", 0, NULL);
+        if (fd == -EBADFD)
+                child_fail(sock, fd, EXIT_FAILURE,
+                           "/etc/machine-id in %s is not a regular file (a fifo, socket, device node or "
+                           "directory), refusing.",
+                           c->directory);
+        if (fd < 0 && fd != -ENOENT)
+                child_fail(sock, fd, EXIT_FAILURE, "Failed to open /etc/machine-id: %m");
+        exists = fd >= 0;
+        if (exists) {
+                n = loop_read(fd, buf, sizeof buf);
+                if (n < 0)
+                        child_fail(sock, (int) n, EXIT_FAILURE, "Failed to read /etc/machine-id: %m");
                 if (n >= 32)
                         return; /* initialised already */
-        } else if (r != -ENOENT)
-                child_fail(sock, r, EXIT_FAILURE, "Failed to open /etc/machine-id: %m");
+        }
+        fd = safe_close(fd);
 
         snprintf(buf, sizeof buf, "%s\n", c->machine_id);
         if (c->boot && !c->read_only) {
                 /* A persistent box keeps the id it got on its first boot; a mere command
                  * run leaves the tree as it was. */
-                fd = safe_close(fd);
                 CHECK(open_in_root(root_fd, "/etc/machine-id", IN_ROOT_MKFILE, &fd), "Failed to create /etc/machine-id: %m");
+                /* Opened through the O_PATH fd: the very inode checked here, a regular file. */
+                if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                        child_fail(sock, -EBADFD, EXIT_FAILURE,
+                                   "/etc/machine-id in %s is not a regular file, refusing.", c->directory);
                 snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-                w = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+                w = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
                 if (w < 0)
                         child_fail(sock, -errno, EXIT_FAILURE, "Failed to write /etc/machine-id: %m");
                 CHECK(loop_write(w, buf, strlen(buf)), "Failed to write /etc/machine-id: %m");
                 return;
         }
-        if (fd < 0)
+        if (!exists)
                 return; /* no file at all: nothing expects one */
         /* Otherwise a transient id on /run, bound over the empty file. */
         _cleanup_close_ int runfd = -EBADF, id = -EBADF;
@@ -928,8 +943,12 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
         if (!s.userns)
                 late_mounts_attach(&s, root_fd, late);
 
-        /* The tree itself never provides device nodes: only /dev does. */
-        CHECK(mount_fd_setattr(root_fd, false, MOUNT_ATTR_NODEV | (c->read_only ? MOUNT_ATTR_RDONLY : 0), 0),
+        /* The tree itself never provides device nodes: only /dev does. Set-uid binaries work
+         * inside (su, sudo, ping), although the host mounts the pool nosuid: the bind (or
+         * ID-mapped clone) inherited that, this mount decides for itself - here, in the host's
+         * user namespace, before the container's copy locks the flags. */
+        CHECK(mount_fd_setattr(root_fd, false, MOUNT_ATTR_NODEV | (c->read_only ? MOUNT_ATTR_RDONLY : 0),
+                               MOUNT_ATTR_NOSUID),
               "Failed to set the root's mount flags: %m");
         if (fchdir(root_fd) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
                 child_fail(sock, -errno, EXIT_FAILURE, "Failed to pivot into %s: %m", c->directory);

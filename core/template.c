@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "names.h"
 #include "template.h"
+#include "util/guest-file.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -592,7 +593,6 @@ static int post_setup_machine_id(int root_fd, int etc_fd, MachineIdMode mode) {
 
 static int post_setup_securetty(int etc_fd, unsigned root_login) {
         _cleanup_free_ char *old = NULL, *new = NULL;
-        _cleanup_close_ int fd = -EBADF;
         _cleanup_strv_free_ char **add = NULL;
         size_t size = 0, n;
         struct stat st;
@@ -603,23 +603,13 @@ static int post_setup_securetty(int etc_fd, unsigned root_login) {
                 return 0;
 
         /* Newer Debian has no /etc/securetty: root may log in anywhere PAM allows. */
-        fd = openat(etc_fd, "securetty", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (fstat(fd, &st) < 0)
+        r = read_guest_file(etc_fd, "securetty", 1024 * 1024, GUEST_FILE_NO_SYMLINKS, &old, &size);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (fstatat(etc_fd, "securetty", &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if (st.st_size > 1024 * 1024)
-                return -EFBIG;
-        old = malloc(st.st_size + 1);
-        if (!old)
-                return -ENOMEM;
-        ssize_t k = loop_read(fd, old, st.st_size);
-        if (k < 0)
-                return (int) k;
-        size = (size_t) k;
-        old[size] = 0;
 
         add = calloc(1, sizeof(char *));
         if (!add)

@@ -32,6 +32,7 @@
 #include "pool.h"
 #include "template.h"
 #include "util/process.h"
+#include "util/escape.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -60,6 +61,7 @@ static int reply_errno(sd_bus_error *error, int r, const char *name, const char 
         case -ENOSPC:
                 return sd_bus_error_set_errnof(error, r, "The image pool is full.");
         case -EPROTO: /* a tool failed; detail has its last words */
+        case -EBADFD: /* a special file refused; detail names it */
                 if (detail)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s", detail);
                 break;
@@ -181,7 +183,9 @@ static int image_job_io(sd_event_source *s, int fd, uint32_t revents, void *user
         else if (msg.r >= 0)
                 (void) sd_bus_reply_method_return(j->message, NULL);
         else {
-                (void) reply_errno(&error, msg.r, j->name, msg.detail[0] ? msg.detail : NULL);
+                /* The detail may name a guest's file or an archive's member: any bytes. */
+                _cleanup_free_ char *detail = msg.detail[0] ? utf8_escape_invalid(msg.detail) : NULL;
+                (void) reply_errno(&error, msg.r, j->name, detail);
                 (void) sd_bus_reply_method_error(j->message, &error);
         }
         image_job_free(j);
@@ -595,8 +599,13 @@ static int copy_tree(Manager *m, const char *name, bool to, const char *from_pat
         root = openat(ref.pool_fd, ref.file, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (root < 0)
                 return -errno;
-        r = to ? copy_to_tree(root, from_path, to_path) : copy_from_tree(root, from_path, to_path);
-        if (r < 0 && r != -ENOENT && r != -EEXIST)
+        _cleanup_(copy_refusal_done) CopyRefusal refusal = {};
+        r = to ? copy_to_tree(root, from_path, to_path, &refusal) : copy_from_tree(root, from_path, to_path, &refusal);
+        if (r == -EBADFD && refusal.what)
+                snprintf(w->result.detail, sizeof w->result.detail,
+                         "Refusing to copy %s: it is %s; only regular files, directories and symlinks are copied.",
+                         refusal.path, refusal.what);
+        else if (r < 0 && r != -ENOENT && r != -EEXIST)
                 snprintf(w->result.detail, sizeof w->result.detail, "Failed to copy %s %s", to ? "to" : "from",
                          to ? to_path : from_path);
         return r;
@@ -926,9 +935,13 @@ static int property_get_image(sd_bus *bus, const char *path, const char *interfa
         if (streq(property, "Autostart"))
                 return sd_bus_message_append(reply, "b", image_autostart(userdata, i->name));
         if (streq(property, "OSRelease")) {
-                _cleanup_free_ char *os = NULL;
+                /* The guest's text: bounded and a regular file (image_os_release()), made
+                 * well-formed UTF-8 for D-Bus; clients escape it for their terminal. */
+                _cleanup_free_ char *os = NULL, *valid = NULL;
                 (void) image_os_release(((Manager *) userdata)->pool, i->name, &os);
-                return sd_bus_message_append(reply, "s", strempty(os));
+                if (os && !(valid = utf8_escape_invalid(os)))
+                        return -ENOMEM;
+                return sd_bus_message_append(reply, "s", strempty(valid));
         }
         return -EINVAL;
 }

@@ -13,6 +13,7 @@
 #include "names.h"
 #include "state-dir.h"
 #include "util/strv.h"
+#include "util/escape.h"
 #include "util/util.h"
 
 /* Logs are bounded (the console log starts over at 1 MiB), so reading one whole is fine. */
@@ -46,7 +47,7 @@ int machine_log_tail(Manager *m, const char *name, MachineLog which, unsigned n_
         if (!lines)
                 return -ENOMEM;
         for (size_t i = n > n_lines ? n - n_lines : 0; i < n; i++) {
-                r = strv_consume(&lines, escape_for_terminal(all[i], 1024));
+                r = strv_consume(&lines, escape_terminal(all[i], 1024, ESCAPE_BACKSLASH));
                 if (r < 0)
                         return r;
         }

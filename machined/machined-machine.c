@@ -17,6 +17,7 @@
 #include "names.h"
 #include "util/process.h"
 #include "util/strv.h"
+#include "util/escape.h"
 #include "util/util.h"
 
 int machine_new(Manager *m, MachineRecord *rec, int pidfd, Machine **ret) {
@@ -178,7 +179,7 @@ static char *process_title(pid_t pid) {
                 if (raw[i] == 0)
                         raw[i] = ' ';
         raw[MIN(n, (size_t) 200)] = 0;
-        return escape_for_terminal(raw, 400);
+        return escape_terminal(raw, 400, ESCAPE_BACKSLASH);
 }
 
 static int method_list_processes(sd_bus_message *message, void *userdata, sd_bus_error *error) {

@@ -9,6 +9,7 @@
 #include "bus-util.h"
 #include "log.h"
 #include "machined-api.h"
+#include "util/escape.h"
 #include "util/util.h"
 #include "verbs.h"
 
@@ -169,42 +170,11 @@ fail:
 }
 
 void json_print_string(const char *s) {
-        putchar('"');
-        for (const unsigned char *p = (const unsigned char *) (s ?: ""); *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        printf("\\%c", *p);
-                else if (*p == '\n')
-                        fputs("\\n", stdout);
-                else if (*p < 0x20 || *p == 0x7f)
-                        printf("\\u%04x", *p);
-                else
-                        putchar(*p);
-        }
-        putchar('"');
+        json_write_string(stdout, s);
 }
 
 char *cescape_for_message(const char *s) {
-        const size_t max = 80;
-        bool utf8 = utf8_is_valid(s);
-        size_t n = strlen(s);
-        char *r, *t;
-
-        r = malloc(MIN(n, max) * 4 + 4);
-        if (!r)
-                return NULL;
-        t = r;
-        for (size_t i = 0; i < n && i < max; i++) {
-                unsigned char c = s[i];
-                /* A hostile name must not reach the terminal as escape sequences. */
-                if (c < ' ' || c == 0x7f || c == '\\' || (c >= 0x80 && !utf8))
-                        t += sprintf(t, "\\x%02x", c);
-                else
-                        *t++ = c;
-        }
-        if (n > max)
-                t = stpcpy(t, "...");
-        *t = 0;
-        return r;
+        return escape_terminal(s, 80, ESCAPE_BACKSLASH);
 }
 
 int log_invalid(const char *what, const char *value, const char *hint) {

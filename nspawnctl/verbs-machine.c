@@ -19,6 +19,7 @@
 #include "machined-api.h"
 #include "names.h"
 #include "terminal.h"
+#include "util/escape.h"
 #include "util/strv.h"
 #include "util/util.h"
 #include "verbs.h"
@@ -199,6 +200,12 @@ static int get_machine_path(sd_bus *bus, const char *name, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* What machined tells about a machine may carry a guest's or a user's text: escaped for the
+ * terminal, "n/a" for nothing. NULL on OOM. */
+static char *escape_or_na(const char *s) {
+        return escape_terminal(isempty(s) ? "n/a" : s, ESCAPE_UNLIMITED, 0);
+}
+
 static int list_print(sd_bus *bus) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         MachineProps *props = NULL;
@@ -262,10 +269,14 @@ static int list_print(sd_bus *bus) {
                         w = MAX(w, (int) strlen(strna(props[i].name)));
                 printf("%-*s %-8s %-8s %-10s %s\n", w, "MACHINE", "STATE", "LEADER", "CLASS",
                        "ROOT");
-                for (size_t i = 0; i < n; i++)
-                        printf("%-*s %-8s %-8u %-10s %s\n", w, strna(props[i].name),
-                               strna(props[i].state), props[i].leader, strna(props[i].class),
-                               strna(props[i].root));
+                for (size_t i = 0; i < n; i++) {
+                        _cleanup_free_ char *name_e = escape_or_na(props[i].name),
+                                            *state_e = escape_or_na(props[i].state),
+                                            *class_e = escape_or_na(props[i].class),
+                                            *root_e = escape_or_na(props[i].root);
+                        printf("%-*s %-8s %-8u %-10s %s\n", w, strna(name_e), strna(state_e),
+                               props[i].leader, strna(class_e), strna(root_e));
+                }
                 printf("\n%zu machine%s listed.\n", n, n == 1 ? "" : "s");
         }
         for (size_t i = 0; i < n; i++)
@@ -430,16 +441,20 @@ int verb_status(int argc, char *argv[]) {
         }
 
         format_uptime(p.timestamp, uptime, sizeof uptime);
-        printf("%s\n", strna(p.name));
-        printf("         State: %s\n", strna(p.state));
+        _cleanup_free_ char *name_e = escape_or_na(p.name), *state_e = escape_or_na(p.state),
+                            *root_e = escape_or_na(p.root), *id_e = escape_or_na(p.id),
+                            *console_e = escape_or_na(p.console_socket),
+                            *log_e = escape_or_na(p.console_log), *cgroup_e = escape_or_na(p.cgroup);
+        printf("%s\n", strna(name_e));
+        printf("         State: %s\n", strna(state_e));
         printf("        Leader: %u\n", p.leader);
         printf("    Supervisor: %u\n", p.supervisor);
-        printf("          Root: %s\n", strna(p.root));
-        printf("            Id: %s\n", isempty(p.id) ? "n/a" : p.id);
+        printf("          Root: %s\n", strna(root_e));
+        printf("            Id: %s\n", strna(id_e));
         printf("         Since: %s\n", uptime);
-        printf("       Console: %s\n", isempty(p.console_socket) ? "n/a" : p.console_socket);
-        printf("   Console log: %s\n", isempty(p.console_log) ? "n/a" : p.console_log);
-        printf("        CGroup: %s\n", isempty(p.cgroup) ? "n/a" : p.cgroup);
+        printf("       Console: %s\n", strna(console_e));
+        printf("   Console log: %s\n", strna(log_e));
+        printf("        CGroup: %s\n", strna(cgroup_e));
         for (size_t i = 0; i < n; i++)
                 printf("%s%u %s\n", i + 1 < n ? "                ├─" : "                └─", procs[i].pid, procs[i].title);
         processes_free(procs, n);

@@ -330,75 +330,58 @@ char *strstrip(char *s) {
         return s;
 }
 
-bool utf8_is_valid(const char *s) {
+size_t utf8_decode(const char *s, size_t n, uint32_t *ret_cp) {
         const unsigned char *p = (const unsigned char *) s;
-        while (*p) {
-                int n;
-                if (*p < 0x80)
-                        n = 0;
-                else if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
-                        n = 1;
-                else if ((*p & 0xf0) == 0xe0)
-                        n = 2;
-                else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
-                        n = 3;
-                else
-                        return false;
-                p++;
-                for (int i = 0; i < n; i++, p++)
-                        if ((*p & 0xc0) != 0x80)
-                                return false;
-        }
-        return true;
-}
+        uint32_t cp, min;
+        size_t k;
 
-/* The length of the UTF-8 sequence at p (1..4), or 0 when it is not a valid one. */
-static size_t utf8_sequence_length(const unsigned char *p) {
-        size_t n;
-
-        if (*p < 0x80)
-                return 1;
-        if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
-                n = 2;
-        else if ((*p & 0xf0) == 0xe0)
-                n = 3;
-        else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
-                n = 4;
-        else
+        if (n == 0)
                 return 0;
-        for (size_t i = 1; i < n; i++)
+        if (p[0] < 0x80) {
+                k = 1;
+                cp = p[0];
+                min = 0;
+        } else if ((p[0] & 0xe0) == 0xc0) {
+                k = 2;
+                cp = p[0] & 0x1f;
+                min = 0x80;
+        } else if ((p[0] & 0xf0) == 0xe0) {
+                k = 3;
+                cp = p[0] & 0x0f;
+                min = 0x800;
+        } else if ((p[0] & 0xf8) == 0xf0) {
+                k = 4;
+                cp = p[0] & 0x07;
+                min = 0x10000;
+        } else
+                return 0;
+        if (k > n)
+                return 0;
+        for (size_t i = 1; i < k; i++) {
                 if ((p[i] & 0xc0) != 0x80)
                         return 0;
-        return n;
+                cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        /* Overlong forms would let a decoder that is less strict than ours see a control
+         * character (C0 80 is NUL, E0 80 9B is ESC) where we saw none. */
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        if (ret_cp)
+                *ret_cp = cp;
+        return k;
 }
 
-char *escape_for_terminal(const char *s, size_t max) {
-        const unsigned char *p = (const unsigned char *) s;
-        char *out, *t;
+bool utf8_is_valid(const char *s) {
+        size_t n = strlen(s);
 
-        /* Each input byte becomes at most 4 output bytes ("\xNN"), plus "..." and NUL. */
-        out = t = malloc(MIN(strlen(s), max) * 4 + 4);
-        if (!out)
-                return NULL;
-        while (*p && (size_t) (p - (const unsigned char *) s) < max) {
-                size_t n = utf8_sequence_length(p);
-                /* C0 and DEL; the backslash, so that an escape cannot be forged; C1 in its
-                 * UTF-8 form (U+0080..U+009F: ESC's 8-bit twin CSI is U+009B); and every
-                 * byte of invalid UTF-8 (an 8-bit C1 byte on a Latin-1 terminal). */
-                bool escape = n == 0 || *p < ' ' || *p == 0x7f || *p == '\\' || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
-                if (escape) {
-                        for (size_t i = 0; i < MAX(n, (size_t) 1); i++)
-                                t += sprintf(t, "\\x%02x", p[i]);
-                } else {
-                        memcpy(t, p, n);
-                        t += n;
-                }
-                p += MAX(n, (size_t) 1);
+        while (n > 0) {
+                size_t k = utf8_decode(s, n, NULL);
+                if (k == 0)
+                        return false;
+                s += k;
+                n -= k;
         }
-        if (*p)
-                t = stpcpy(t, "...");
-        *t = 0;
-        return out;
+        return true;
 }
 
 uint64_t now_usec(int clock) {

@@ -64,11 +64,11 @@ char *strjoin_real(const char *a, ...) _sentinel_;
 bool startswith(const char *s, const char *prefix);
 bool endswith(const char *s, const char *suffix);
 char *strstrip(char *s);
+/* The length (1-4) of the well-formed UTF-8 sequence at the start of s (n bytes), and its
+ * code point; 0 if there is none there: a stray byte, an overlong form, a surrogate, a code
+ * point beyond U+10FFFF or a sequence cut short. */
+size_t utf8_decode(const char *s, size_t n, uint32_t *ret_cp);
 bool utf8_is_valid(const char *s);
-/* A copy of s fit for a terminal, cut after max input bytes ("..." then): C0 controls, DEL,
- * backslashes, C1 controls in their UTF-8 form and every byte of invalid UTF-8 become \xNN.
- * Guest text (process titles, os-release, names) goes through this before it is printed. */
-char *escape_for_terminal(const char *s, size_t max);
 
 /* enum <-> name tables: NAME_table[] indexed by the enum, which has _MAX and an _INVALID
  * of -EINVAL */

@@ -19,7 +19,8 @@ cleanup_machined() {
     # Machines first (their supervisors clean up after themselves), then machined and bus.
     for f in "$STATE"/machines/*; do
         [ -f "$f" ] || continue
-        s=$(sed -n 's/^SUPERVISOR=//p' "$f")
+        # (a record may go away meanwhile: that must not end the cleanup under set -e)
+        s=$(sed -n 's/^SUPERVISOR=//p' "$f" 2>/dev/null || true)
         [ -n "$s" ] && kill -9 "$s" 2>/dev/null || true
     done
     for p in $MACHINED_PID $BUS_PID; do kill -9 "$p" 2>/dev/null || true; done

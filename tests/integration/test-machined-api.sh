@@ -76,7 +76,7 @@ expect_rc 0 env DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/none "$NSPAWNCTL" list  
 [ "$(state_snapshot)" = "$before" ] || fail "a refused start created something"
 ok "NoSuchImage, ImageHasNoInit (also through a host symlink), BadSettings with file:line, NoSuchMachine; nothing created"
 
-# Hostile names (SECURITY.md): refused by the CLI and by machined itself, nothing created.
+# Hostile names (docs/security.md): refused by the CLI and by machined itself, nothing created.
 long=$(printf 'a%.0s' $(seq 65))
 for n in "" "../etc" "a/b" "-x" "x-" "a..b" "$long" "$(printf 'a\tb')" "$(printf 'a\001b')" "$(printf '\xff\xfe')" ".#foo" "." \
          "$(printf 'a\033]0;owned\007b')"; do

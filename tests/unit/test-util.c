@@ -236,28 +236,3 @@ TEST(safe_fork) {
                 _exit(3);
         ASSERT_ERROR(r, EPROTO);
 }
-
-TEST(escape_for_terminal) {
-        static const struct {
-                const char *in, *out;
-        } table[] = {
-                { "", "" },
-                { "plain text", "plain text" },
-                { "caf\xc3\xa9 \xe2\x82\xac", "caf\xc3\xa9 \xe2\x82\xac" },   /* UTF-8 stays */
-                { "\x1b[31mred", "\\x1b[31mred" },                         /* ESC */
-                { "a\nb\tc\rd\x7f", "a\\x0ab\\x09c\\x0dd\\x7f" },
-                { "back\\slash", "back\\x5cslash" },
-                { "\xc2\x9b" "2J", "\\xc2\\x9b2J" },                       /* UTF-8 CSI */
-                { "\xc2\x85", "\\xc2\\x85" },                              /* NEL */
-                { "\xc2\xa0nbsp", "\xc2\xa0nbsp" },                        /* U+00A0 is text */
-                { "\x9b" "2J", "\\x9b2J" },                                /* 8-bit CSI */
-                { "\xff\xfe", "\\xff\\xfe" },
-                { "\xe2\x82", "\\xe2\\x82" },                              /* cut sequence */
-        };
-        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
-                _cleanup_free_ char *e = escape_for_terminal(table[i].in, 100);
-                ASSERT_STREQ(e, table[i].out);
-        }
-        _cleanup_free_ char *cut = escape_for_terminal("abcdef", 3);
-        ASSERT_STREQ(cut, "abc...");
-}
