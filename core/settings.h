@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cgroup-layout.h"
+#include "cgroup-limits.h"
 #include "macro.h"
 
 typedef struct BindMount {
@@ -24,6 +26,8 @@ typedef struct Settings {
         char **tmpfs;         /* TemporaryFileSystem= destinations (optionally "PATH:OPTIONS") */
         int read_only;        /* -1: not set */
         int private_network;  /* -1: not set */
+        CGroupLimits limits;  /* [Resources] MemoryMax= ... (docs/resources.md) */
+        CGroupLayout cgroup_layout; /* [Exec] CGroupLayout=, _CGROUP_LAYOUT_INVALID: not set */
 } Settings;
 
 typedef enum SettingsTrust {

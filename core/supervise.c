@@ -132,6 +132,29 @@ fail:
         return r;
 }
 
+/* The device allow-list and the limits, on the container's cgroup while nothing lives in
+ * it yet. Logs. */
+static int cgroup_apply_policy(const SuperviseConfig *c) {
+        CGroupLimitType failed = _CGROUP_LIMIT_TYPE_INVALID;
+        const char *reason = NULL;
+        int r;
+
+        r = cgroup_devices_apply(c->spawn.cgroup_path, c->device_policy, NULL);
+        if (r == -EOPNOTSUPP)
+                return log_error_errno(r, "Cannot restrict the devices of %s: the host has no %s.", c->spawn.machine,
+                                       c->device_policy == DEVICE_POLICY_V1    ? "v1 devices controller"
+                                       : c->device_policy == DEVICE_POLICY_BPF ? "cgroup2 device BPF support"
+                                                                               : "devices controller and no cgroup2");
+        if (r < 0)
+                return log_error_errno(r, "Failed to restrict the devices of %s: %m", c->spawn.machine);
+        r = cgroup_limits_apply(c->spawn.cgroup_path, &c->limits, &failed, &reason);
+        if (r < 0 && reason)
+                return log_error_errno(r, "Cannot apply %s=: %s.", cgroup_limit_type_to_string(failed), reason);
+        if (r < 0)
+                return log_error_errno(r, "Failed to apply %s=: %m", strna(cgroup_limit_type_to_string(failed)));
+        return 0;
+}
+
 static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int guard_fd) {
         Run run;
         _cleanup_free_ char *error = NULL;
@@ -143,6 +166,11 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
                 return log_error_errno(r, "Machine %s is already running (its cgroup is in use).", c->spawn.machine);
         if (r < 0)
                 return log_error_errno(r, "Failed to create cgroup %s: %m", c->spawn.cgroup_path);
+        r = cgroup_apply_policy(c);
+        if (r < 0) {
+                (void) remove_cgroup_when_empty(c);
+                return r;
+        }
 
         if (c->register_machine) {
                 r = run_console_listen(c, &run.listen_fd);

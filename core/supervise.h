@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cgroup-devices.h"
+#include "cgroup-limits.h"
 #include "spawn.h"
 
 typedef struct SuperviseConfig {
@@ -19,6 +21,9 @@ typedef struct SuperviseConfig {
          * for --restart-on-reboot. */
         const char *supervise_binary;
         char **original_argv;
+        /* Set on the container's cgroup before its init runs (docs/resources.md). */
+        CGroupLimits limits;
+        DevicePolicyBackend device_policy;
 } SuperviseConfig;
 
 /* Runs the container described by c until it ends, forwarding the console and signals.

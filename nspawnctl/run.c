@@ -25,6 +25,8 @@ typedef struct RunArgs {
         BindMount *binds;
         size_t n_binds;
         bool console_set;
+        CGroupLimits limits;
+        CGroupLayout cgroup_layout; /* _CGROUP_LAYOUT_INVALID: not given */
 } RunArgs;
 
 static void run_args_done(RunArgs *a) {
@@ -59,6 +61,9 @@ static void help(void) {
                "     --register=BOOL        Publish the machine for machined (default: no)\n"
                "     --state-dir=DIR        Where machine records live (default: " DEFAULT_STATE_DIR ")\n"
                "     --kill-timeout=SEC     Wait this long after asking the container to stop\n"
+               "     --property=NAME=VALUE  Resource limit: MemoryMax, MemoryHigh, MemorySwapMax,\n"
+               "                            CPUWeight, CPUQuota, TasksMax (default 16384), IOWeight\n"
+               "     --cgroup-layout=MODE   auto (by the tree's systemd), unified, hybrid or legacy\n"
                "\nThe exit status is COMMAND's; with --boot 0 after poweroff, 133 after reboot.\n"
                "Default console: interactive when stdin is a terminal; otherwise pipe for a\n"
                "command and read-only for --boot.\n");
@@ -77,6 +82,8 @@ enum {
         ARG_STATE_DIR,
         ARG_KILL_TIMEOUT,
         ARG_NOTIFY_READY,
+        ARG_PROPERTY,
+        ARG_CGROUP_LAYOUT,
 };
 
 static int add_bind(RunArgs *a, const char *spec, bool ro) {
@@ -120,23 +127,43 @@ static void format_uuid(const char *hex, char out[37]) {
         snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
-/* The cgroup layout the container gets: the host's, or NSPAWNCTL_CGROUP_MODE (like
- * SYSTEMD_NSPAWN_UNIFIED_HIERARCHY) where the host allows it. Logs. */
-static int container_cgroup_mode(CGroupMode *ret) {
-        const char *mode = getenv("NSPAWNCTL_CGROUP_MODE");
+/* The cgroup layout the container gets: --cgroup-layout=, else NSPAWNCTL_CGROUP_MODE (the
+ * default for every run of a process, e.g. machined's), else chosen by the guest's systemd
+ * version (core/cgroup-layout.h). Logs. */
+static int container_cgroup_mode(CGroupLayout requested, const char *directory, CGroupMode *ret) {
+        const char *env = getenv("NSPAWNCTL_CGROUP_MODE");
+        unsigned guest = 0;
         int r;
 
-        r = cgroup_detect_mode(ret);
+        if (requested < 0 && !isempty(env)) {
+                requested = cgroup_layout_from_string(env);
+                if (requested < 0)
+                        return log_error_errno(-EINVAL, "Invalid NSPAWNCTL_CGROUP_MODE=%s: use auto, unified, hybrid or legacy.", env);
+        }
+        if (requested < 0)
+                requested = CGROUP_LAYOUT_AUTO;
+        r = cgroup_layout_resolve(requested, directory, ret, &guest);
+        if (r == -EOPNOTSUPP && requested == CGROUP_LAYOUT_AUTO)
+                return log_error_errno(r, "The tree's systemd %u needs the unified cgroup layout, but this host has no cgroup2 hierarchy.", guest);
+        if (r == -EOPNOTSUPP)
+                return log_error_errno(r, "The %s cgroup layout is not possible on this host.", cgroup_layout_to_string(requested));
         if (r < 0)
                 return log_error_errno(r, "Failed to find out how cgroups are mounted on this host: %m");
-        if (isempty(mode))
-                return 0;
-        CGroupMode m = cgroup_mode_from_string(mode);
-        if (m < 0)
-                return log_error_errno(-EINVAL, "Invalid NSPAWNCTL_CGROUP_MODE=%s: use unified, hybrid or legacy.", mode);
-        if (cgroup_mode_supported(m) < 0)
-                return log_error_errno(-EOPNOTSUPP, "NSPAWNCTL_CGROUP_MODE=%s is not possible on this host.", mode);
-        *ret = m;
+        return 0;
+}
+
+/* --property=NAME=VALUE. Logs. */
+static int add_property(RunArgs *a, const char *assignment) {
+        int r = cgroup_limits_set_assignment(&a->limits, assignment);
+
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r == -ENOENT || (r == -EINVAL && !strchr(assignment, '=')))
+                return log_error_errno(-EINVAL, "Unknown --property= '%s': expected NAME=VALUE with NAME one of MemoryMax, MemoryHigh, MemorySwapMax, CPUWeight, CPUQuota, TasksMax, IOWeight.",
+                                       assignment);
+        if (r < 0)
+                return log_error_errno(r, "Invalid --property= value '%s' (sizes: N[K|M|G|T], N%% or infinity; CPUQuota: N%%; weights: 1..10000).",
+                                       assignment);
         return 0;
 }
 
@@ -185,9 +212,11 @@ int verb_run(int argc, char *argv[]) {
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "kill-timeout", required_argument, NULL, ARG_KILL_TIMEOUT },
                 { "notify-ready", required_argument, NULL, ARG_NOTIFY_READY },
+                { "property", required_argument, NULL, ARG_PROPERTY },
+                { "cgroup-layout", required_argument, NULL, ARG_CGROUP_LAYOUT },
                 {}
         };
-        _cleanup_(run_args_done) RunArgs a = {};
+        _cleanup_(run_args_done) RunArgs a = { .cgroup_layout = _CGROUP_LAYOUT_INVALID };
         SuperviseConfig c = {
                 .state_dir = DEFAULT_STATE_DIR,
                 .kill_timeout_usec = 10 * 1000000ULL,
@@ -300,6 +329,16 @@ int verb_run(int argc, char *argv[]) {
                         if (parse_sec_usec(optarg, &c.kill_timeout_usec) < 0)
                                 return log_error("Invalid --kill-timeout= value '%s': expected seconds.", optarg), EXIT_USAGE;
                         break;
+                case ARG_PROPERTY:
+                        if (add_property(&a, optarg) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case ARG_CGROUP_LAYOUT:
+                        a.cgroup_layout = cgroup_layout_from_string(optarg);
+                        if (a.cgroup_layout < 0)
+                                return log_error("Invalid --cgroup-layout= '%s': use auto, unified, hybrid or legacy.", optarg),
+                                       EXIT_USAGE;
+                        break;
                 case '?':
                 default:
                         return EXIT_USAGE;
@@ -355,9 +394,25 @@ int verb_run(int argc, char *argv[]) {
                 return EXIT_FAIL;
         }
 
-        r = container_cgroup_mode(&c.spawn.cgroup_mode);
+        r = container_cgroup_mode(a.cgroup_layout, a.directory, &c.spawn.cgroup_mode);
         if (r < 0)
                 return r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+        r = device_policy_backend_from_env(&c.device_policy);
+        if (r < 0)
+                return log_error("Invalid NSPAWNCTL_DEVICE_POLICY=%s: use auto, v1 or bpf.", getenv("NSPAWNCTL_DEVICE_POLICY")),
+                       EXIT_USAGE;
+        c.limits = a.limits;
+        cgroup_limits_fill_defaults(&c.limits);
+        {
+                CGroupLimitType failed = _CGROUP_LIMIT_TYPE_INVALID;
+                const char *reason = NULL;
+                /* Before anything exists: a limit this host cannot apply is refused. */
+                r = cgroup_limits_check(&c.limits, &failed, &reason);
+                if (r < 0)
+                        return log_error("Cannot apply %s=: %s.", strna(cgroup_limit_type_to_string(failed)),
+                                         strna(reason)),
+                               EXIT_FAIL;
+        }
         _cleanup_free_ char *cg = NULL;
         if (cgroup_path_for_container(a.machine, &cg) < 0)
                 return log_oom(), EXIT_FAIL;
