@@ -594,6 +594,14 @@ int cgroup_limits_apply(const char *path, const CGroupLimits *l, CGroupLimitType
         r = cgroup_hierarchies_load(&hs);
         if (r < 0)
                 return r;
+        /* A container that is gone has no cgroup: say so, not that a file is missing. */
+        if (hs.n > 0) {
+                _cleanup_free_ char *dir = strjoin(hs.h[0].mount_point, path);
+                if (!dir)
+                        return -ENOMEM;
+                if (access(dir, F_OK) < 0)
+                        return -errno;
+        }
 
         mem = hierarchy_for(&hs, CGROUP_LIMIT_MEMORY_MAX);
         if (mem && !mem->unified) {

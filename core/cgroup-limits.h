@@ -64,7 +64,7 @@ int cgroup_limits_check(const CGroupLimits *l, CGroupLimitType *ret_failed, cons
 /* Writes the set limits into the container's cgroup path ("/nspawnctl/NAME") - at start
  * before its init runs, or while it runs. On failure *ret_failed names the limit, and on
  * -EOPNOTSUPP (the host lacks the file, e.g. swap accounting) *ret_reason says what is
- * missing. Both may be NULL. */
+ * missing; -ENOENT when the cgroup does not exist. Both may be NULL. */
 int cgroup_limits_apply(const char *path, const CGroupLimits *l, CGroupLimitType *ret_failed,
                         const char **ret_reason);
 

@@ -51,6 +51,24 @@ static int add_opt(char ***l, const char *opt, const char *value) {
         return strv_consume(l, s);
 }
 
+/* [Resources] and CGroupLayout= (docs/resources.md): limits as --property=NAME=VALUE. */
+static int add_cgroup_options(char ***l, const Settings *settings) {
+        _cleanup_strv_free_ char **props = NULL;
+        int r;
+
+        r = cgroup_limits_to_strv(&settings->limits, &props);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(p, props)
+                if ((r = add_opt(l, "--property=", *p)) < 0)
+                        return r;
+        /* auto is what the runtime does unless told otherwise. */
+        if (settings->cgroup_layout > CGROUP_LAYOUT_AUTO &&
+            (r = add_opt(l, "--cgroup-layout=", cgroup_layout_to_string(settings->cgroup_layout))) < 0)
+                return r;
+        return 0;
+}
+
 int run_argv_build(const char *runtime, const char *root, const char *name,
                    const char *state_dir, const Settings *settings, char ***ret,
                    const char **ret_error) {
@@ -114,6 +132,8 @@ int run_argv_build(const char *runtime, const char *root, const char *name,
                         return r;
                 if (settings->user && ((r = strv_extend(&l, "-u")) < 0 ||
                                        (r = strv_extend(&l, settings->user)) < 0))
+                        return r;
+                if ((r = add_cgroup_options(&l, settings)) < 0)
                         return r;
         }
 

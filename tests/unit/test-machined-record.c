@@ -234,6 +234,25 @@ TEST(run_argv_settings) {
                 ASSERT_STREQ(argv[i], want[i]);
 }
 
+TEST(run_argv_resources) {
+        _cleanup_strv_free_ char **argv = NULL;
+        Settings s = { .boot = -1, .read_only = -1, .private_network = -1, .cgroup_layout = CGROUP_LAYOUT_UNIFIED };
+
+        ASSERT_OK(cgroup_limits_set_assignment(&s.limits, "MemoryMax=64M"));
+        ASSERT_OK(cgroup_limits_set_assignment(&s.limits, "CPUQuota=50%"));
+        ASSERT_OK(run_argv_build("N", "/p/x", "x", "/s", &s, &argv, NULL));
+        ASSERT_TRUE(strv_contains(argv, "--property=MemoryMax=67108864"));
+        ASSERT_TRUE(strv_contains(argv, "--property=CPUQuota=50%"));
+        ASSERT_TRUE(strv_contains(argv, "--cgroup-layout=unified"));
+        ASSERT_STREQ(argv[strv_length(argv) - 1], "--");
+
+        argv = strv_free(argv);
+        s.cgroup_layout = CGROUP_LAYOUT_AUTO;
+        ASSERT_OK(run_argv_build("N", "/p/x", "x", "/s", &s, &argv, NULL));
+        STRV_FOREACH(a, argv)
+                ASSERT_FALSE(startswith(*a, "--cgroup-layout"));
+}
+
 TEST(run_argv_errors) {
         _cleanup_strv_free_ char **argv = NULL;
         const char *why = NULL;
