@@ -203,7 +203,8 @@ int cgroup_path_for_container(const char *machine, char **ret) {
 }
 
 /* A new v1 cpuset cgroup has no cpus and no mems, and no process may join it until it
- * has: it gets its parent's. */
+ * has: it gets its parent's. Also for a shared parent that exists already, which another
+ * supervisor may have created a moment ago and not yet filled in. */
 static int cpuset_init(const char *dir) {
         _cleanup_free_ char *parent = strdup(dir);
         char *slash;
@@ -216,13 +217,18 @@ static int cpuset_init(const char *dir) {
                 return -EINVAL;
         *slash = 0;
         FOREACH_STRING(f, "cpuset.cpus", "cpuset.mems") {
-                _cleanup_free_ char *from = strjoin(parent, "/", f), *to = strjoin(dir, "/", f), *v = NULL;
+                _cleanup_free_ char *from = strjoin(parent, "/", f), *to = strjoin(dir, "/", f);
+                _cleanup_free_ char *have = NULL, *v = NULL;
                 if (!from || !to)
                         return -ENOMEM;
+                if (read_one_line(to, &have) >= 0 && !isempty(strstrip(have)))
+                        continue;
                 r = read_one_line(from, &v);
                 if (r < 0)
                         return r;
-                r = write_string_file(to, isempty(v) ? "\n" : v);
+                if (isempty(strstrip(v)))
+                        return -ENOSPC; /* the parent is not set up either */
+                r = write_string_file(to, v);
                 if (r < 0)
                         return r;
         }
@@ -267,11 +273,9 @@ static int cgroup_mkdir_one(const CGroupHierarchy *h, const char *dir, bool must
                         cgroup2_delegate(parent);
                 }
         }
-        if (mkdir(dir, 0755) < 0) {
-                if (errno != EEXIST || must_be_new)
-                        return -errno;
-                return 0; /* a shared parent that exists already */
-        }
+        if (mkdir(dir, 0755) < 0 && (errno != EEXIST || must_be_new))
+                return -errno;
+        /* (EEXIST: a shared parent that exists already) */
         if (hierarchy_is_cpuset(h)) {
                 r = cpuset_init(dir);
                 if (r < 0)
