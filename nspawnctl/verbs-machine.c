@@ -20,6 +20,7 @@
 #include "machined-errors.h"
 #include "names.h"
 #include "terminal.h"
+#include "usage-print.h"
 #include "util/strv.h"
 #include "util/util.h"
 #include "verbs.h"
@@ -400,7 +401,9 @@ int verb_status(int argc, char *argv[]) {
                 printf(",\"processes\":[");
                 for (size_t i = 0; i < n; i++)
                         printf("%s%d", i ? "," : "", (int) pids[i]);
-                printf("]}\n");
+                printf("]");
+                usage_print_json(p.cgroup);
+                printf("}\n");
                 return EXIT_OK;
         }
 
@@ -415,6 +418,7 @@ int verb_status(int argc, char *argv[]) {
         printf("       Console: %s\n", isempty(p.console_socket) ? "n/a" : p.console_socket);
         printf("   Console log: %s\n", isempty(p.console_log) ? "n/a" : p.console_log);
         printf("        CGroup: %s\n", isempty(p.cgroup) ? "n/a" : p.cgroup);
+        usage_print_table(p.cgroup);
         for (size_t i = 0; i < n; i++)
                 print_process(pids[i], i + 1 < n ? "                ├─" : "                └─");
         if (n == 0 && p.leader > 0)
