@@ -303,6 +303,18 @@ void cgroup_limits_merge(CGroupLimits *a, const CGroupLimits *b) {
                 }
 }
 
+uint64_t cgroup_limit_default(CGroupLimitType t) {
+        switch (t) {
+        case CGROUP_LIMIT_CPU_WEIGHT:
+        case CGROUP_LIMIT_IO_WEIGHT:
+                return CGROUP_WEIGHT_DEFAULT;
+        case CGROUP_LIMIT_TASKS_MAX:
+                return CGROUP_TASKS_MAX_DEFAULT;
+        default:
+                return CGROUP_LIMIT_INFINITY;
+        }
+}
+
 void cgroup_limits_fill_defaults(CGroupLimits *l) {
         if (!l->set[CGROUP_LIMIT_TASKS_MAX]) {
                 l->set[CGROUP_LIMIT_TASKS_MAX] = true;

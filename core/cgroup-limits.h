@@ -52,6 +52,8 @@ int cgroup_limit_format(CGroupLimitType t, uint64_t value, char *buf, size_t siz
 int cgroup_limits_to_strv(const CGroupLimits *l, char ***ret);
 /* Limits set in b override those of a. */
 void cgroup_limits_merge(CGroupLimits *a, const CGroupLimits *b);
+/* What a limit is when nothing sets it: infinity, weight 100, TasksMax 16384. */
+uint64_t cgroup_limit_default(CGroupLimitType t);
 /* TasksMax=16384 unless set. */
 void cgroup_limits_fill_defaults(CGroupLimits *l);
 

@@ -223,7 +223,7 @@ _noreturn_ static void watcher_run(int sock, char **argv, const char *stderr_pat
         _exit(EXIT_OK);
 }
 
-static int settings_find(Manager *m, const char *name, char **ret_path, SettingsTrust *ret_trust) {
+int manager_settings_find(Manager *m, const char *name, char **ret_path, SettingsTrust *ret_trust) {
         const char *dirs[] = { m->settings_dirs[0], m->settings_dirs[1], m->pool };
 
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
@@ -285,7 +285,7 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
         if (!root)
                 return -ENOMEM;
 
-        r = settings_find(m, name, &settings_path, &trust);
+        r = manager_settings_find(m, name, &settings_path, &trust);
         if (r == -EBADFD)
                 return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS,
                                          "The settings file %s.nspawn of '%s' is not a regular "

@@ -6,6 +6,7 @@
 
 #include "machine-info.h"
 #include "macro.h"
+#include "settings.h"
 
 typedef struct Manager Manager;
 typedef struct Machine Machine;
@@ -83,12 +84,19 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
                           sd_bus_error *error);
 void manager_start_requests_complete(Manager *m, Machine *machine);
 void start_requests_free(Manager *m);
+/* The settings file of machine name: 1 and its path and trust (the first of
+ * /etc/nspawnctl, STATEDIR, the pool that has NAME.nspawn), 0 when there is none, -EBADFD
+ * when it is not a regular file. */
+int manager_settings_find(Manager *m, const char *name, char **ret_path, SettingsTrust *ret_trust);
 
 /* machined-image.c */
 int manager_add_image_bus_objects(Manager *m, sd_bus *bus);
 
 /* machined-login.c */
 int manager_add_login_bus_objects(Manager *m, sd_bus *bus);
+
+/* machined-limits.c */
+int manager_add_limits_bus_objects(Manager *m, sd_bus *bus);
 
 /* machined-private.c */
 int manager_listen_private(Manager *m);

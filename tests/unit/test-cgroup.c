@@ -9,6 +9,7 @@
 #include "cgroup-layout.h"
 #include "cgroup-limits.h"
 #include "cgroup.h"
+#include "settings-resources.h"
 #include "settings.h"
 #include "tests.h"
 #include "util/strv.h"
@@ -346,4 +347,71 @@ TEST(settings_resources) {
         _cleanup_(settings_freep) Settings *e = NULL;
         ASSERT_OK(settings_new(&e));
         ASSERT_EQ(e->cgroup_layout, _CGROUP_LAYOUT_INVALID);
+}
+
+TEST(settings_text_set_resources_table) {
+        static const struct {
+                const char *in;
+                const char *set[3];
+                const char *out;
+        } cases[] = {
+                { "", { "MemoryMax=64M" }, "[Resources]\nMemoryMax=64M\n" },
+                { NULL, { "TasksMax=10", "CPUQuota=50%" }, "[Resources]\nTasksMax=10\nCPUQuota=50%\n" },
+                { "[Exec]\nBoot=yes\n", { "MemoryMax=64M" }, "[Exec]\nBoot=yes\n\n[Resources]\nMemoryMax=64M\n" },
+                { "[Exec]\nBoot=yes", { "MemoryMax=64M" }, "[Exec]\nBoot=yes\n\n[Resources]\nMemoryMax=64M\n" },
+                /* replaced in place of the section's end, comments and other keys kept */
+                { "# mine\n[Resources]\nMemoryMax=1G\n# keep\nCPUWeight=5\n\n[Files]\nBind=/a\n",
+                  { "MemoryMax=64M" },
+                  "# mine\n[Resources]\n# keep\nCPUWeight=5\nMemoryMax=64M\n\n[Files]\nBind=/a\n" },
+                /* spaces around the key; every old assignment goes */
+                { "[Resources]\n  MemoryMax = 1G\nMemoryMax=2G\n", { "MemoryMax=3G" }, "[Resources]\nMemoryMax=3G\n" },
+                /* only in [Resources]: the same key elsewhere stays */
+                { "[Other]\nMemoryMax=1G\n", { "MemoryMax=3G" }, "[Other]\nMemoryMax=1G\n\n[Resources]\nMemoryMax=3G\n" },
+                /* "NAME=" only drops */
+                { "[Resources]\nMemoryMax=1G\nTasksMax=5\n", { "MemoryMax=" }, "[Resources]\nTasksMax=5\n" },
+                { "[Exec]\nBoot=yes\n", { "MemoryMax=" }, "[Exec]\nBoot=yes\n" },
+                /* the last of two [Resources] sections gets the new line */
+                { "[Resources]\nCPUWeight=5\n[Exec]\nBoot=no\n[Resources]\nIOWeight=7\n", { "CPUWeight=6" },
+                  "[Resources]\n[Exec]\nBoot=no\n[Resources]\nIOWeight=7\nCPUWeight=6\n" },
+                /* a prefix of another key is not that key */
+                { "[Resources]\nMemoryMaxX=1\n", { "MemoryMax=2" }, "[Resources]\nMemoryMaxX=1\nMemoryMax=2\n" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *out = NULL;
+                ASSERT_OK(settings_text_set_resources(cases[i].in, (char *const *) cases[i].set, &out));
+                if (!streq(out, cases[i].out)) {
+                        fprintf(stderr, "case %zu:\n%s---\nwanted:\n%s---\n", i, out, cases[i].out);
+                        ASSERT_TRUE(false);
+                }
+        }
+        _cleanup_free_ char *x = NULL;
+        ASSERT_ERROR(settings_text_set_resources("", (char *const[]) { (char *) "MemoryMax", NULL }, &x), EINVAL);
+}
+
+TEST(settings_file_set_resources) {
+        char dir[] = "/tmp/test-cgroup-XXXXXX", path[64];
+        _cleanup_free_ char *text = NULL;
+
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        snprintf(path, sizeof path, "%s/box.nspawn", dir);
+        ASSERT_OK(settings_file_set_resources(path, (char *const[]) { (char *) "TasksMax=50", NULL }));
+        ASSERT_OK(read_full_file(path, &text, NULL));
+        ASSERT_STREQ(text, "[Resources]\nTasksMax=50\n");
+        ASSERT_EQ(chmod(path, 0600), 0);
+        ASSERT_OK(settings_file_set_resources(path, (char *const[]) { (char *) "TasksMax=60", NULL }));
+        struct stat st;
+        ASSERT_EQ(stat(path, &st), 0);
+        ASSERT_EQ(st.st_mode & 07777, 0600);
+        /* what the parser reads back */
+        _cleanup_(settings_freep) Settings *s = NULL;
+        ASSERT_OK(settings_load(path, SETTINGS_TRUSTED, &s, NULL, NULL));
+        ASSERT_EQ(s->limits.value[CGROUP_LIMIT_TASKS_MAX], 60);
+        /* not a regular file */
+        char fifo[80];
+        snprintf(fifo, sizeof fifo, "%s/fifo.nspawn", dir);
+        ASSERT_EQ(mkfifo(fifo, 0644), 0);
+        ASSERT_ERROR(settings_file_set_resources(fifo, (char *const[]) { (char *) "TasksMax=60", NULL }), EBADFD);
+        char cmd[64];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        ASSERT_EQ(system(cmd), 0);
 }

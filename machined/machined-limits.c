@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SetMachineLimits: resource limits of a machine changed while it runs and, unless only
+ * for this run, kept in its settings file so the next start has them too
+ * (docs/resources.md). */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cgroup-limits.h"
+#include "log.h"
+#include "machined-errors.h"
+#include "machined.h"
+#include "names.h"
+#include "settings-resources.h"
+#include "util/strv.h"
+#include "util/util.h"
+
+/* Where the limits are kept: the machine's settings file, or a new one in the trusted
+ * directory. A limit that the file's place would not honour is refused rather than
+ * written to be ignored. */
+static int limits_file(Manager *m, const char *name, const CGroupLimits *l, char **ret, sd_bus_error *error) {
+        _cleanup_free_ char *path = NULL;
+        SettingsTrust trust = SETTINGS_TRUSTED;
+        int r;
+
+        r = manager_settings_find(m, name, &path, &trust);
+        if (r == -EBADFD)
+                return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS,
+                                         "The settings file %s.nspawn of '%s' is not a regular file.", name, name);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot look for settings of %s: %m", name);
+        if (r == 0) {
+                if (mkdir(m->settings_dirs[0], 0755) < 0 && errno != EEXIST)
+                        return sd_bus_error_set_errnof(error, errno, "Cannot create %s: %m", m->settings_dirs[0]);
+                path = strjoin(m->settings_dirs[0], "/", name, ".nspawn");
+                if (!path)
+                        return -ENOMEM;
+        } else if (trust != SETTINGS_TRUSTED && l->set[CGROUP_LIMIT_TASKS_MAX] &&
+                   l->value[CGROUP_LIMIT_TASKS_MAX] > CGROUP_TASKS_MAX_DEFAULT)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "%s is next to the image, where TasksMax= above %d is ignored; "
+                                         "set it in %s/%s.nspawn, or with --runtime.",
+                                         path, CGROUP_TASKS_MAX_DEFAULT, m->settings_dirs[0], name);
+        *ret = TAKE_PTR(path);
+        return 0;
+}
+
+static int method_set_machine_limits(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_strv_free_ char **assignments = NULL;
+        _cleanup_free_ char *path = NULL;
+        CGroupLimits l = {}, live;
+        Manager *m = userdata;
+        Machine *machine;
+        const char *name;
+        int runtime, r;
+
+        r = bus_check_root(message, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "sb", &name, &runtime);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_strv(message, &assignments);
+        if (r < 0)
+                return r;
+        if (!machine_name_is_valid(name))
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME, "Invalid machine name.");
+        if (strv_length(assignments) == 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No limit given.");
+        STRV_FOREACH(a, assignments) {
+                r = cgroup_limits_set_assignment(&l, *a);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 r == -ENOENT ? "Unknown limit '%s'." : "Invalid limit '%s'.", *a);
+                if (!strchr(*a, '=')[1] && runtime)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "'%s' only unsets a kept limit: not with runtime.", *a);
+        }
+        /* "NAME=" unsets: the running machine goes back to the default. */
+        live = l;
+        STRV_FOREACH(a, assignments)
+                if (!strchr(*a, '=')[1]) {
+                        _cleanup_free_ char *n = strndup(*a, strlen(*a) - 1);
+                        CGroupLimitType t = n ? cgroup_limit_type_from_string(n) : _CGROUP_LIMIT_TYPE_INVALID;
+                        if (t >= 0) {
+                                live.set[t] = true;
+                                live.value[t] = cgroup_limit_default(t);
+                        }
+                }
+
+        machine = manager_find_machine(m, name);
+        if (!machine && runtime)
+                return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING, "Machine '%s' is not running.", name);
+        if (!runtime) {
+                r = limits_file(m, name, &l, &path, error);
+                if (r < 0)
+                        return r;
+        }
+        if (machine && !isempty(machine->rec.cgroup)) {
+                CGroupLimitType failed = _CGROUP_LIMIT_TYPE_INVALID;
+                const char *reason = NULL;
+
+                r = cgroup_limits_apply(machine->rec.cgroup, &live, &failed, &reason);
+                if (r == -ENOENT)
+                        return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING, "Machine '%s' is not running.", name);
+                if (r < 0 && reason)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "Cannot apply %s=: %s.",
+                                                 cgroup_limit_type_to_string(failed), reason);
+                if (r < 0)
+                        return sd_bus_error_set_errnof(error, r, "Failed to apply %s= to %s: %m",
+                                                       strna(cgroup_limit_type_to_string(failed)), name);
+        } else {
+                /* Not running: at least make sure this host could apply them at start. */
+                CGroupLimitType failed = _CGROUP_LIMIT_TYPE_INVALID;
+                const char *reason = NULL;
+                r = cgroup_limits_check(&l, &failed, &reason);
+                if (r < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "Cannot apply %s=: %s.",
+                                                 strna(cgroup_limit_type_to_string(failed)), strna(reason));
+        }
+        if (path) {
+                r = settings_file_set_resources(path, assignments);
+                if (r < 0)
+                        return sd_bus_error_set_errnof(error, r, "Failed to keep the limits in %s: %m", path);
+        }
+        log_info("%zu limit(s) of machine %s set%s.", strv_length(assignments), name, runtime ? " for this run" : "");
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static const sd_bus_vtable limits_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("SetMachineLimits", SD_BUS_ARGS("s", name, "b", runtime, "as", limits),
+                                SD_BUS_NO_RESULT, method_set_machine_limits, 0),
+        SD_BUS_VTABLE_END,
+};
+
+int manager_add_limits_bus_objects(Manager *m, sd_bus *bus) {
+        /* A further vtable for the Manager interface: sd-bus merges them. */
+        return sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, limits_vtable, m);
+}
