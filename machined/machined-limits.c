@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* SetMachineLimits: resource limits of a machine changed while it runs and, unless only
- * for this run, kept in its settings file so the next start has them too
- * (docs/resources.md). */
+ * for this run, kept in its settings file so the next start has them too; and the usage
+ * properties of a machine (docs/resources.md). */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -129,6 +129,43 @@ static int method_set_machine_limits(sd_bus_message *message, void *userdata, sd
         return sd_bus_reply_method_return(message, NULL);
 }
 
+/* The usage properties of a machine, read from its cgroup on each Get (UINT64_MAX where the
+ * host cannot tell, as systemd's unit properties). */
+static int property_get_usage(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Machine *machine = userdata;
+        CGroupUsage u = { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
+        uint64_t v;
+
+        if (!isempty(machine->rec.cgroup))
+                (void) cgroup_usage_read(machine->rec.cgroup, &u);
+        v = streq(property, "MemoryCurrent")  ? u.memory_current
+            : streq(property, "MemoryPeak")   ? u.memory_peak
+            : streq(property, "CPUUsageNSec") ? u.cpu_usage_nsec
+            : streq(property, "TasksCurrent") ? u.tasks_current
+                                              : u.oom_kills;
+        return sd_bus_message_append(reply, "t", v);
+}
+
+static const sd_bus_vtable machine_usage_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("MemoryCurrent", "t", property_get_usage, 0, 0),
+        SD_BUS_PROPERTY("MemoryPeak", "t", property_get_usage, 0, 0),
+        SD_BUS_PROPERTY("CPUUsageNSec", "t", property_get_usage, 0, 0),
+        SD_BUS_PROPERTY("TasksCurrent", "t", property_get_usage, 0, 0),
+        SD_BUS_PROPERTY("OOMKills", "t", property_get_usage, 0, 0),
+        SD_BUS_VTABLE_END,
+};
+
+static int machine_usage_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                              sd_bus_error *error) {
+        Machine *machine = manager_find_machine_by_path(userdata, path);
+        if (!machine)
+                return 0;
+        *found = machine;
+        return 1;
+}
+
 static const sd_bus_vtable limits_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("SetMachineLimits", SD_BUS_ARGS("s", name, "b", runtime, "as", limits),
@@ -137,6 +174,12 @@ static const sd_bus_vtable limits_vtable[] = {
 };
 
 int manager_add_limits_bus_objects(Manager *m, sd_bus *bus) {
-        /* A further vtable for the Manager interface: sd-bus merges them. */
-        return sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, limits_vtable, m);
+        int r;
+
+        /* Further vtables for the Manager and Machine interfaces: sd-bus merges them. */
+        r = sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, limits_vtable, m);
+        if (r < 0)
+                return r;
+        return sd_bus_add_fallback_vtable(bus, NULL, MACHINED_MACHINE_PATH_PREFIX, MACHINED_MACHINE_INTERFACE,
+                                          machine_usage_vtable, machine_usage_find, m);
 }

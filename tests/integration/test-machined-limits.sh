@@ -23,6 +23,13 @@ gone() { [ -z "$(state_of "$1")" ]; }
 expect_rc 0 "$NSPAWNCTL" start "$M1"
 wait_until 120 running "$M1" || fail "$M1 not running"
 [ "$(attr "$M1" pids pids.max pids.max)" = 16384 ] || fail "default TasksMax"
+obj=$(busctl --system call org.nspawnctl.machined1 /org/nspawnctl/machined1 org.nspawnctl.machined1.Manager GetMachine s "$M1" | cut -d'"' -f2)
+for p in MemoryCurrent MemoryPeak CPUUsageNSec TasksCurrent; do
+    v=$(busctl --system get-property org.nspawnctl.machined1 "$obj" org.nspawnctl.machined1.Machine $p | cut -d' ' -f2)
+    [ "$v" -gt 0 ] && [ "$v" != 18446744073709551615 ] || fail "$p=$v"
+done
+[ "$(busctl --system get-property org.nspawnctl.machined1 "$obj" org.nspawnctl.machined1.Machine OOMKills)" = "t 0" ] || fail OOMKills
+ok "the machine object has MemoryCurrent, MemoryPeak, CPUUsageNSec, TasksCurrent and OOMKills"
 
 expect_rc 0 "$NSPAWNCTL" set-limit "$M1" TasksMax=300 MemoryMax=256M CPUQuota=150%
 [ "$(attr "$M1" pids pids.max pids.max)" = 300 ] || fail "TasksMax live"
