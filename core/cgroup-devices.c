@@ -89,7 +89,8 @@ static int apply_v1(const CGroupHierarchy *h, const char *path) {
 
 /* --- cgroup2: a hand-written BPF_PROG_TYPE_CGROUP_DEVICE program -------------------- */
 
-#define INSN(c, dst, src, o, i) ((struct bpf_insn) { .code = (c), .dst_reg = (dst), .src_reg = (src), .off = (o), .imm = (i) })
+#define INSN(c, dst, src, o, i)                                                            \
+        ((struct bpf_insn) { .code = (c), .dst_reg = (dst), .src_reg = (src), .off = (o), .imm = (i) })
 #define LDX_W(dst, src, o) INSN(BPF_LDX | BPF_MEM | BPF_W, dst, src, o, 0)
 #define ALU32_K(op, dst, i) INSN(BPF_ALU | (op) | BPF_K, dst, 0, 0, i)
 #define MOV32_X(dst, src) INSN(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
@@ -100,7 +101,10 @@ static int apply_v1(const CGroupHierarchy *h, const char *path) {
 static unsigned access_bits(const char *access) {
         unsigned b = 0;
         for (const char *p = access; *p; p++)
-                b |= *p == 'r' ? BPF_DEVCG_ACC_READ : *p == 'w' ? BPF_DEVCG_ACC_WRITE : *p == 'm' ? BPF_DEVCG_ACC_MKNOD : 0;
+                b |= *p == 'r'   ? BPF_DEVCG_ACC_READ
+                     : *p == 'w' ? BPF_DEVCG_ACC_WRITE
+                     : *p == 'm' ? BPF_DEVCG_ACC_MKNOD
+                                 : 0;
         return b;
 }
 

@@ -100,7 +100,8 @@ int guest_systemd_version(const char *directory, unsigned *ret) {
                         char path[300];
                         if (!strstr(de->d_name, "-linux-") || (de->d_type != DT_DIR && de->d_type != DT_LNK))
                                 continue;
-                        if (snprintf(path, sizeof path, "usr/lib/%s/systemd", de->d_name) >= (int) sizeof path)
+                        int k = snprintf(path, sizeof path, "usr/lib/%s/systemd", de->d_name);
+                        if (k < 0 || (size_t) k >= sizeof path)
                                 continue;
                         scan_dir(root, path, &best);
                 }
@@ -111,8 +112,8 @@ int guest_systemd_version(const char *directory, unsigned *ret) {
         return 0;
 }
 
-int cgroup_layout_pick(CGroupLayout requested, CGroupMode host, bool unified_possible, unsigned guest_systemd,
-                       CGroupMode *ret) {
+int cgroup_layout_pick(CGroupLayout requested, CGroupMode host, bool unified_possible,
+                       unsigned guest_systemd, CGroupMode *ret) {
         CGroupMode m;
 
         switch (requested) {
@@ -136,7 +137,8 @@ int cgroup_layout_pick(CGroupLayout requested, CGroupMode host, bool unified_pos
                         if (!unified_possible)
                                 return -EOPNOTSUPP;
                         m = CGROUP_UNIFIED;
-                } else if (host == CGROUP_HYBRID && guest_systemd > 0 && guest_systemd < SYSTEMD_VERSION_HYBRID)
+                } else if (host == CGROUP_HYBRID && guest_systemd > 0 &&
+                           guest_systemd < SYSTEMD_VERSION_HYBRID)
                         m = CGROUP_LEGACY;
                 else
                         m = host;

@@ -36,7 +36,7 @@ int guest_systemd_version(const char *directory, unsigned *ret);
  * needs a cgroup2 hierarchy on the host: -EOPNOTSUPP without), legacy for a systemd older
  * than 232 on a hybrid host, else the host's own. unified_possible: the host has a cgroup2
  * hierarchy. Pure, for the unit test; cgroup_layout_resolve() asks the host. */
-int cgroup_layout_pick(CGroupLayout requested, CGroupMode host, bool unified_possible, unsigned guest_systemd,
-                       CGroupMode *ret);
+int cgroup_layout_pick(CGroupLayout requested, CGroupMode host, bool unified_possible,
+                       unsigned guest_systemd, CGroupMode *ret);
 int cgroup_layout_resolve(CGroupLayout requested, const char *directory, CGroupMode *ret,
                           unsigned *ret_guest_systemd);

@@ -124,7 +124,8 @@ static int parse_size(const char *value, uint64_t *ret) {
                 char suffix;
                 uint64_t factor;
         } suffixes[] = {
-                { 'B', 1ULL }, { 'K', 1ULL << 10 }, { 'M', 1ULL << 20 }, { 'G', 1ULL << 30 }, { 'T', 1ULL << 40 },
+                { 'B', 1ULL },       { 'K', 1ULL << 10 }, { 'M', 1ULL << 20 },
+                { 'G', 1ULL << 30 }, { 'T', 1ULL << 40 },
         };
         uint64_t i, frac, factor = 1;
         unsigned decimals;
@@ -399,13 +400,14 @@ int cgroup_limits_check(const CGroupLimits *l, CGroupLimitType *ret_failed, cons
                                 *ret_reason = missing_controller_reason(t);
                         return -EOPNOTSUPP;
                 }
-                if (t == CGROUP_LIMIT_MEMORY_SWAP_MAX && !h->unified &&
-                    l->value[t] != CGROUP_LIMIT_INFINITY &&
-                    (!l->set[CGROUP_LIMIT_MEMORY_MAX] || l->value[CGROUP_LIMIT_MEMORY_MAX] == CGROUP_LIMIT_INFINITY)) {
+                if (t == CGROUP_LIMIT_MEMORY_SWAP_MAX && !h->unified && l->value[t] != CGROUP_LIMIT_INFINITY &&
+                    (!l->set[CGROUP_LIMIT_MEMORY_MAX] ||
+                     l->value[CGROUP_LIMIT_MEMORY_MAX] == CGROUP_LIMIT_INFINITY)) {
                         if (ret_failed)
                                 *ret_failed = t;
                         if (ret_reason)
-                                *ret_reason = "on cgroup v1 memory and swap are limited together: it needs MemoryMax= too";
+                                *ret_reason = "on cgroup v1 memory and swap are limited together: "
+                                              "it needs MemoryMax= too";
                         return -EINVAL;
                 }
         }
@@ -478,12 +480,14 @@ static int apply_memory_v1(const CGroupHierarchy *h, const char *path, const CGr
                         return r;
         }
         if (l->set[CGROUP_LIMIT_MEMORY_SWAP_MAX]) {
-                uint64_t mem = l->set[CGROUP_LIMIT_MEMORY_MAX] ? l->value[CGROUP_LIMIT_MEMORY_MAX] : CGROUP_LIMIT_INFINITY;
+                uint64_t mem = l->set[CGROUP_LIMIT_MEMORY_MAX] ? l->value[CGROUP_LIMIT_MEMORY_MAX]
+                                                               : CGROUP_LIMIT_INFINITY;
                 uint64_t swap = l->value[CGROUP_LIMIT_MEMORY_SWAP_MAX];
 
                 *ret_failed = CGROUP_LIMIT_MEMORY_SWAP_MAX;
                 if (!has_attr(h, path, "memory.memsw.limit_in_bytes")) {
-                        *ret_reason = "the host has no swap accounting (memory.memsw.limit_in_bytes; boot with swapaccount=1)";
+                        *ret_reason = "the host has no swap accounting (memory.memsw.limit_in_bytes; "
+                                      "boot with swapaccount=1)";
                         return -EOPNOTSUPP;
                 }
                 format_u64(memsw, sizeof memsw,
@@ -549,7 +553,8 @@ static int apply_one(const CGroupHierarchy *h, const char *path, CGroupLimitType
                                 snprintf(buf, sizeof buf, "max %llu", CPU_PERIOD_USEC);
                         else
                                 snprintf(buf, sizeof buf, "%llu %llu",
-                                         (unsigned long long) (v * CPU_PERIOD_USEC / 1000000), CPU_PERIOD_USEC);
+                                         (unsigned long long) (v * CPU_PERIOD_USEC / 1000000),
+                                         CPU_PERIOD_USEC);
                         return write_attr(h, path, "cpu.max", buf);
                 }
                 snprintf(buf, sizeof buf, "%llu", CPU_PERIOD_USEC);
@@ -559,7 +564,8 @@ static int apply_one(const CGroupHierarchy *h, const char *path, CGroupLimitType
                 if (v == CGROUP_LIMIT_INFINITY)
                         snprintf(buf, sizeof buf, "-1");
                 else
-                        snprintf(buf, sizeof buf, "%llu", (unsigned long long) (v * CPU_PERIOD_USEC / 1000000));
+                        snprintf(buf, sizeof buf, "%llu",
+                                 (unsigned long long) (v * CPU_PERIOD_USEC / 1000000));
                 r = write_attr(h, path, "cpu.cfs_quota_us", buf);
                 if (r == -EOPNOTSUPP)
                         *ret_reason = "the host's kernel has no CPU bandwidth control (cpu.cfs_quota_us)";
@@ -579,7 +585,8 @@ static int apply_one(const CGroupHierarchy *h, const char *path, CGroupLimitType
                 format_u64(buf, sizeof buf, weight_to_bfq(v), "100");
                 r = write_attr(h, path, h->unified ? "io.bfq.weight" : "blkio.bfq.weight", buf);
                 if (r == -EOPNOTSUPP)
-                        *ret_reason = "the host has no IO weight (io.weight, blkio.weight or the BFQ scheduler's)";
+                        *ret_reason = "the host has no IO weight "
+                                      "(io.weight, blkio.weight or the BFQ scheduler's)";
                 return r;
         default:
                 return -EINVAL;
@@ -636,8 +643,9 @@ int cgroup_limits_apply(const char *path, const CGroupLimits *l, CGroupLimitType
                 if (r < 0) {
                         *ret_failed = t;
                         if (r == -EOPNOTSUPP && !*ret_reason)
-                                *ret_reason = h->unified ? "the controller is not delegated to the container's cgroup"
-                                                         : "the host's controller lacks the file";
+                                *ret_reason = h->unified
+                                                      ? "the controller is not delegated to the container's cgroup"
+                                                      : "the host's controller lacks the file";
                         return r;
                 }
         }
@@ -743,7 +751,8 @@ int cgroup_usage_read(const char *path, CGroupUsage *ret) {
                 (void) read_u64_attr(h, path, "pids.current", &u.tasks_current);
 
         /* A cgroup that does not exist (any more) has no usage to show. */
-        if (u.memory_current == UINT64_MAX && u.cpu_usage_nsec == UINT64_MAX && u.tasks_current == UINT64_MAX)
+        if (u.memory_current == UINT64_MAX && u.cpu_usage_nsec == UINT64_MAX &&
+            u.tasks_current == UINT64_MAX)
                 return -ENOENT;
         *ret = u;
         return 0;

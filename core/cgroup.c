@@ -102,11 +102,11 @@ static void v1_controllers_from_options(const char *opts, char *out, size_t size
         out[0] = 0;
         for (const char *p = opts; *p;) {
                 size_t len = strcspn(p, ",");
-                bool generic = (len == 2 && (strneq(p, "rw", 2) || strneq(p, "ro", 2))) ||
-                               (len == 5 && strneq(p, "xattr", 5)) || (len == 8 && strneq(p, "relatime", 8)) ||
-                               (len == 4 && strneq(p, "none", 4)) || (len == 13 && strneq(p, "clone_children", 13)) ||
-                               (len == 14 && strneq(p, "cpuset_v2_mode", 14)) || (len == 8 && strneq(p, "noprefix", 8)) ||
-                               (len > 14 && strneq(p, "release_agent=", 14));
+                bool generic = false;
+                FOREACH_STRING(g, "rw", "ro", "xattr", "relatime", "none", "clone_children", "cpuset_v2_mode",
+                               "noprefix")
+                        generic = generic || (len == strlen(g) && strneq(p, g, len));
+                generic = generic || (len > 14 && strneq(p, "release_agent=", 14));
                 if (!generic && len > 0 && n + len + 2 < size) {
                         if (n)
                                 out[n++] = ',';
@@ -343,7 +343,8 @@ int cgroup_attach(CGroupMode mode, const char *path, pid_t pid) {
         snprintf(buf, sizeof buf, "%d\n", (int) pid);
         for (size_t i = 0; i < hs.n; i++) {
                 _cleanup_free_ char *payload = strjoin(path, "/" CGROUP_PAYLOAD);
-                _cleanup_free_ char *procs = strjoin(hs.h[i].mount_point, path, "/" CGROUP_PAYLOAD "/cgroup.procs");
+                _cleanup_free_ char *procs = strjoin(hs.h[i].mount_point, path,
+                                                     "/" CGROUP_PAYLOAD "/cgroup.procs");
                 if (!payload || !procs)
                         return -ENOMEM;
                 r = cgroup_mkdir_path(&hs.h[i], payload);

@@ -85,7 +85,8 @@ int settings_text_set_resources(const char *text, char *const *assignments, char
         }
 
         /* Join: out[0..insert) + add + out[insert..), with a new section when needed. */
-        size_t n_out = strv_length(out), insert = last_resources_end >= 0 ? (size_t) last_resources_end : n_out;
+        size_t n_out = strv_length(out);
+        size_t insert = last_resources_end >= 0 ? (size_t) last_resources_end : n_out;
         size_t size = 1;
         bool new_section = last_resources_end < 0 && strv_length(add) > 0;
         STRV_FOREACH(l, out)
@@ -148,7 +149,8 @@ int settings_file_set_resources(const char *path, char *const *assignments) {
 
         /* ".#" marks a temporary file in the pool too (see pool.c), never an image. */
         const char *slash = strrchr(path, '/');
-        if (asprintf(&tmp, "%.*s.#%sXXXXXX", slash ? (int) (slash - path + 1) : 0, path, slash ? slash + 1 : path) < 0)
+        if (asprintf(&tmp, "%.*s.#%sXXXXXX", slash ? (int) (slash - path + 1) : 0, path,
+                     slash ? slash + 1 : path) < 0)
                 return -ENOMEM;
         _cleanup_close_ int out = mkostemp(tmp, O_CLOEXEC);
         if (out < 0)

@@ -141,17 +141,21 @@ static int cgroup_apply_policy(const SuperviseConfig *c) {
 
         r = cgroup_devices_apply(c->spawn.cgroup_path, c->device_policy, NULL);
         if (r == -EOPNOTSUPP)
-                return log_error_errno(r, "Cannot restrict the devices of %s: the host has no %s.", c->spawn.machine,
-                                       c->device_policy == DEVICE_POLICY_V1    ? "v1 devices controller"
-                                       : c->device_policy == DEVICE_POLICY_BPF ? "cgroup2 device BPF support"
-                                                                               : "devices controller and no cgroup2");
+                return log_error_errno(r, "Cannot restrict the devices of %s: the host has no %s.",
+                                       c->spawn.machine,
+                                       c->device_policy == DEVICE_POLICY_V1 ? "v1 devices controller"
+                                       : c->device_policy == DEVICE_POLICY_BPF
+                                               ? "cgroup2 hierarchy or device BPF support"
+                                               : "devices controller and no cgroup2 hierarchy");
         if (r < 0)
                 return log_error_errno(r, "Failed to restrict the devices of %s: %m", c->spawn.machine);
         r = cgroup_limits_apply(c->spawn.cgroup_path, &c->limits, &failed, &reason);
         if (r < 0 && reason)
-                return log_error_errno(r, "Cannot apply %s=: %s.", cgroup_limit_type_to_string(failed), reason);
+                return log_error_errno(r, "Cannot apply %s=: %s.", cgroup_limit_type_to_string(failed),
+                                       reason);
         if (r < 0)
-                return log_error_errno(r, "Failed to apply %s=: %m", strna(cgroup_limit_type_to_string(failed)));
+                return log_error_errno(r, "Failed to apply %s=: %m",
+                                       strna(cgroup_limit_type_to_string(failed)));
         return 0;
 }
 

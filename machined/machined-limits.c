@@ -18,7 +18,8 @@
 /* Where the limits are kept: the machine's settings file, or a new one in the trusted
  * directory. A limit that the file's place would not honour is refused rather than
  * written to be ignored. */
-static int limits_file(Manager *m, const char *name, const CGroupLimits *l, char **ret, sd_bus_error *error) {
+static int limits_file(Manager *m, const char *name, const CGroupLimits *l, char **ret,
+                       sd_bus_error *error) {
         _cleanup_free_ char *path = NULL;
         SettingsTrust trust = SETTINGS_TRUSTED;
         int r;
@@ -83,7 +84,7 @@ static int method_set_machine_limits(sd_bus_message *message, void *userdata, sd
         STRV_FOREACH(a, assignments)
                 if (!strchr(*a, '=')[1]) {
                         _cleanup_free_ char *n = strndup(*a, strlen(*a) - 1);
-                        CGroupLimitType t = n ? cgroup_limit_type_from_string(n) : _CGROUP_LIMIT_TYPE_INVALID;
+                        CGroupLimitType t = cgroup_limit_type_from_string(n);
                         if (t >= 0) {
                                 live.set[t] = true;
                                 live.value[t] = cgroup_limit_default(t);
@@ -125,7 +126,8 @@ static int method_set_machine_limits(sd_bus_message *message, void *userdata, sd
                 if (r < 0)
                         return sd_bus_error_set_errnof(error, r, "Failed to keep the limits in %s: %m", path);
         }
-        log_info("%zu limit(s) of machine %s set%s.", strv_length(assignments), name, runtime ? " for this run" : "");
+        log_info("%zu limit(s) of machine %s set%s.", strv_length(assignments), name,
+                 runtime ? " for this run" : "");
         return sd_bus_reply_method_return(message, NULL);
 }
 
@@ -157,8 +159,8 @@ static const sd_bus_vtable machine_usage_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-static int machine_usage_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                              sd_bus_error *error) {
+static int machine_usage_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                              void **found, sd_bus_error *error) {
         Machine *machine = manager_find_machine_by_path(userdata, path);
         if (!machine)
                 return 0;
@@ -177,9 +179,11 @@ int manager_add_limits_bus_objects(Manager *m, sd_bus *bus) {
         int r;
 
         /* Further vtables for the Manager and Machine interfaces: sd-bus merges them. */
-        r = sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, limits_vtable, m);
+        r = sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
+                                     limits_vtable, m);
         if (r < 0)
                 return r;
-        return sd_bus_add_fallback_vtable(bus, NULL, MACHINED_MACHINE_PATH_PREFIX, MACHINED_MACHINE_INTERFACE,
-                                          machine_usage_vtable, machine_usage_find, m);
+        return sd_bus_add_fallback_vtable(bus, NULL, MACHINED_MACHINE_PATH_PREFIX,
+                                          MACHINED_MACHINE_INTERFACE, machine_usage_vtable,
+                                          machine_usage_find, m);
 }

@@ -167,6 +167,18 @@ static int add_property(RunArgs *a, const char *assignment) {
         return 0;
 }
 
+/* Before anything exists: a limit this host cannot apply is refused. Logs. */
+static int check_limits(const CGroupLimits *l) {
+        CGroupLimitType failed = _CGROUP_LIMIT_TYPE_INVALID;
+        const char *reason = NULL;
+        int r = cgroup_limits_check(l, &failed, &reason);
+
+        if (r < 0)
+                return log_error_errno(r, "Cannot apply %s=: %s.", strna(cgroup_limit_type_to_string(failed)),
+                                       strna(reason));
+        return 0;
+}
+
 /* The small static supervisor to hand over to: next to us (build tree), or installed. */
 static char *find_supervise_binary(void) {
         char self[PATH_MAX], *slash;
@@ -403,16 +415,8 @@ int verb_run(int argc, char *argv[]) {
                        EXIT_USAGE;
         c.limits = a.limits;
         cgroup_limits_fill_defaults(&c.limits);
-        {
-                CGroupLimitType failed = _CGROUP_LIMIT_TYPE_INVALID;
-                const char *reason = NULL;
-                /* Before anything exists: a limit this host cannot apply is refused. */
-                r = cgroup_limits_check(&c.limits, &failed, &reason);
-                if (r < 0)
-                        return log_error("Cannot apply %s=: %s.", strna(cgroup_limit_type_to_string(failed)),
-                                         strna(reason)),
-                               EXIT_FAIL;
-        }
+        if (check_limits(&c.limits) < 0)
+                return EXIT_FAIL;
         _cleanup_free_ char *cg = NULL;
         if (cgroup_path_for_container(a.machine, &cg) < 0)
                 return log_oom(), EXIT_FAIL;

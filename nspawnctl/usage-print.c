@@ -41,7 +41,8 @@ void usage_print_table(const char *cgroup) {
                         printf("        Memory: %s\n", a);
         }
         if (u.cpu_usage_nsec != UINT64_MAX)
-                printf("           CPU: %llu.%03llus\n", (unsigned long long) (u.cpu_usage_nsec / 1000000000ULL),
+                printf("           CPU: %llu.%03llus\n",
+                       (unsigned long long) (u.cpu_usage_nsec / 1000000000ULL),
                        (unsigned long long) (u.cpu_usage_nsec / 1000000ULL % 1000ULL));
         if (u.tasks_current != UINT64_MAX)
                 printf("         Tasks: %llu\n", (unsigned long long) u.tasks_current);

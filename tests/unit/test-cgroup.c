@@ -165,6 +165,11 @@ TEST(cgroup_limits_assignments) {
                 ASSERT_OK(cgroup_limits_set_assignment(&o, *a));
         ASSERT_TRUE(memcmp(&o, &l, sizeof l) == 0);
 
+        ASSERT_EQ(cgroup_limit_default(CGROUP_LIMIT_MEMORY_MAX), INF);
+        ASSERT_EQ(cgroup_limit_default(CGROUP_LIMIT_CPU_QUOTA), INF);
+        ASSERT_EQ(cgroup_limit_default(CGROUP_LIMIT_CPU_WEIGHT), 100);
+        ASSERT_EQ(cgroup_limit_default(CGROUP_LIMIT_TASKS_MAX), CGROUP_TASKS_MAX_DEFAULT);
+
         CGroupLimits d = {};
         cgroup_limits_fill_defaults(&d);
         ASSERT_TRUE(d.set[CGROUP_LIMIT_TASKS_MAX]);
