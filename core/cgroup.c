@@ -357,6 +357,34 @@ int cgroup_attach(CGroupMode mode, const char *path, pid_t pid) {
         return 0;
 }
 
+int cgroup_delegate_payload(const char *path, uid_t uid, gid_t gid) {
+        CGroupHierarchies hs;
+        int r;
+
+        r = cgroup_hierarchies_load(&hs);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < hs.n; i++) {
+                const CGroupHierarchy *h = &hs.h[i];
+                _cleanup_free_ char *dir = strjoin(h->mount_point, path, "/" CGROUP_PAYLOAD);
+                _cleanup_close_ int fd = -EBADF;
+
+                if (!h->unified && !cgroup_controllers_have(h->controllers, "name=systemd"))
+                        continue;
+                if (!dir)
+                        return -ENOMEM;
+                fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0)
+                        return -errno;
+                if (fchown(fd, uid, gid) < 0)
+                        return -errno;
+                FOREACH_STRING(f, "cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "tasks")
+                        if (fchownat(fd, f, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOENT)
+                                return -errno;
+        }
+        return 0;
+}
+
 static int rmdir_tree_at(int dfd, const char *name) {
         _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         DIR *d;

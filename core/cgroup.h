@@ -69,6 +69,13 @@ int cgroup_create(CGroupMode mode, const char *path);
  * on PATH: a v1 devices cgroup can only be restricted while it has no children) and
  * moves pid there. */
 int cgroup_attach(CGroupMode mode, const char *path, pid_t pid);
+/* For a container in its own user namespace: its root (uid, gid as the host sees them) gets
+ * PATH/payload and the files that make a delegated subtree (cgroup.procs, cgroup.threads,
+ * cgroup.subtree_control, tasks) in the hierarchies it may write - cgroup2 and
+ * name=systemd, as systemd-nspawn does -, so a systemd inside can manage its cgroups.
+ * Never PATH itself, whose files hold the limits and the device policy; never a v1
+ * controller. Call it after cgroup_attach(), before the container runs. */
+int cgroup_delegate_payload(const char *path, uid_t uid, gid_t gid);
 /* Removes PATH and everything below it (depth first) in every hierarchy, and the shared
  * parent once the last container is gone. Processes must be gone: returns -EBUSY while
  * some remain. Also what the cleanup guard runs after a supervisor was killed. */

@@ -4,6 +4,7 @@
  * a limit changed while it runs.
  *   cgroup-tool usage MACHINE                 one NAME=VALUE line per figure
  *   cgroup-tool set MACHINE NAME=VALUE...     as SetLimit would
+ *   cgroup-tool delegate MACHINE UID          as the runtime does with a user namespace
  * Exit status: 0 ok, 1 failure, 2 usage. */
 #include <errno.h>
 #include <stdio.h>
@@ -52,6 +53,15 @@ int main(int argc, char *argv[]) {
                         return log_error("Cannot apply %s=: %s.", cgroup_limit_type_to_string(failed), reason), 1;
                 if (r < 0)
                         return log_error_errno(r, "Failed to apply %s=: %m", strna(cgroup_limit_type_to_string(failed))), 1;
+                return 0;
+        }
+        if (streq(argv[1], "delegate") && argc == 4) {
+                unsigned uid;
+                if (sscanf(argv[3], "%u", &uid) != 1)
+                        return 2;
+                r = cgroup_delegate_payload(path, (uid_t) uid, (gid_t) uid);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to delegate the cgroup of %s: %m", argv[2]), 1;
                 return 0;
         }
         fprintf(stderr, "usage: cgroup-tool usage|set MACHINE [NAME=VALUE...]\n");

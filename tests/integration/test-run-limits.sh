@@ -87,3 +87,19 @@ touch "$WORK/x/go"; wait "$SUP" || true; CLEANUP_PIDS=""
 assert_host_clean "$M"
 ok "TasksMax= lowered while the box runs takes effect"
 expect_rc 1 "$CGROUP_TOOL" set "$M" TasksMax=20; ok "no limit set on a box that is gone"
+
+# --- delegation to a container root that is not host root (user namespaces) -------------
+start_box -- sh -c "$hold"
+expect_rc 0 "$CGROUP_TOOL" delegate "$M" 123456
+for h in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd /sys/fs/cgroup; do
+    [ -d "$h/nspawnctl/$M/payload" ] || continue
+    [ "$(stat -c %u "$h/nspawnctl/$M/payload" "$h/nspawnctl/$M/payload/cgroup.procs" | sort -u)" = 123456 ] ||
+        fail "payload not delegated in $h"
+    [ "$(stat -c %u "$h/nspawnctl/$M")" = 0 ] || fail "the limits' level was given away in $h"
+done
+for c in pids memory devices; do
+    [ ! -d "/sys/fs/cgroup/$c/nspawnctl/$M/payload" ] || [ "$(stat -c %u "/sys/fs/cgroup/$c/nspawnctl/$M/payload")" = 0 ] ||
+        fail "v1 $c delegated"
+done
+stop_box
+ok "delegation gives the payload cgroup (cgroup2, name=systemd) to the container's root, never its limits or a v1 controller"
