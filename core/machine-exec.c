@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "child-report.h"
 #include "machine-exec.h"
 #include "pty.h"
@@ -51,9 +52,10 @@ typedef struct ExecMsg {
         char message[400];
 } ExecMsg;
 
-/* The cgroup.procs files the payload writes itself into (tracking hierarchies only). */
+/* The cgroup.procs files the payload writes itself into: one per hierarchy, so that it is
+ * under the machine's limits and device allow-list like the rest of the machine. */
 typedef struct CGroupTargets {
-        char *procs[2];
+        char *procs[CGROUP_HIERARCHIES_MAX];
 } CGroupTargets;
 
 static void cgroup_targets_done(CGroupTargets *t) {
@@ -397,29 +399,27 @@ static bool path_is_below(const char *path, const char *prefix) {
         return strneq(path, prefix, n) && (path[n] == 0 || path[n] == '/' || n == 1);
 }
 
-static bool is_fs(const char *path, long magic) {
-        struct statfs sfs;
-        return statfs(path, &sfs) >= 0 && sfs.f_type == magic;
-}
-
-/* Where the leader is in the tracking hierarchies (the cgroup2 one and name=systemd), as
- * long as that is inside the machine's cgroup: a systemd init sits in init.scope, which is
- * a leaf, where a new process may go, while the machine's own cgroup may have controllers
- * enabled and take no processes. */
+/* Where the leader is in every hierarchy, as long as that is inside the machine's cgroup: a
+ * systemd init sits in init.scope, which is a leaf, where a new process may go, while the
+ * machine's own cgroup may have controllers enabled and take no processes. */
 static int cgroup_targets_for(pid_t leader, const char *cgroup, CGroupTargets *ret) {
         _cleanup_free_ char *text = NULL;
+        CGroupHierarchies hs;
         char path[64];
         size_t n = 0;
         int r;
 
         if (isempty(cgroup) || cgroup[0] != '/')
                 return 0; /* nothing recorded: no cgroup to join */
+        r = cgroup_hierarchies_load(&hs);
+        if (r < 0)
+                return r;
         snprintf(path, sizeof path, "/proc/%d/cgroup", (int) leader);
         r = read_full_file(path, &text, NULL);
         if (r < 0)
                 return r;
         for (char *line = text, *next; line && *line; line = next) {
-                const char *root = NULL;
+                const CGroupHierarchy *h = NULL;
                 char *ctrl, *cg;
 
                 next = strchr(line, '\n');
@@ -433,17 +433,15 @@ static int cgroup_targets_for(pid_t leader, const char *cgroup, CGroupTargets *r
                 if (!cg)
                         continue;
                 *cg++ = 0;
-                if (streq(line, "0") && isempty(ctrl)) {
-                        if (is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC))
-                                root = "/sys/fs/cgroup";
-                        else if (is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC))
-                                root = "/sys/fs/cgroup/unified";
-                } else if (streq(ctrl, "name=systemd") &&
-                           is_fs("/sys/fs/cgroup/systemd", CGROUP_SUPER_MAGIC))
-                        root = "/sys/fs/cgroup/systemd";
-                if (!root || !path_is_below(cg, cgroup) || n >= ELEMENTSOF(ret->procs))
+                if (streq(line, "0") && isempty(ctrl))
+                        h = cgroup_hierarchies_unified(&hs);
+                else if (!isempty(ctrl)) {
+                        ctrl[strcspn(ctrl, ",")] = 0; /* "cpu,cpuacct": one names the hierarchy */
+                        h = cgroup_hierarchies_find_v1(&hs, ctrl);
+                }
+                if (!h || !path_is_below(cg, cgroup) || n >= ELEMENTSOF(ret->procs))
                         continue;
-                ret->procs[n] = strjoin(root, cg, "/cgroup.procs");
+                ret->procs[n] = strjoin(h->mount_point, cg, "/cgroup.procs");
                 if (!ret->procs[n])
                         return -ENOMEM;
                 n++;

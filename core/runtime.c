@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "cgroup-layout.h"
 #include "runtime.h"
 #include "util/strv.h"
 #include "util/util.h"
@@ -30,6 +31,12 @@ void settings_merge(Settings *dst, Settings *src) {
         TAKE_TRISTATE(dst->private_network, src->private_network);
         if (dst->private_users.mode < 0)
                 dst->private_users = src->private_users;
+        if (dst->cgroup_layout < 0)
+                dst->cgroup_layout = src->cgroup_layout;
+        /* Limits key by key: the command line's over the file's. */
+        CGroupLimits limits = src->limits;
+        cgroup_limits_merge(&limits, &dst->limits);
+        dst->limits = limits;
         TAKE_IF_UNSET(dst->parameters, src->parameters);
         TAKE_IF_UNSET(dst->environment, src->environment);
         TAKE_IF_UNSET(dst->user, src->user);
@@ -47,6 +54,8 @@ void settings_apply(const Settings *s, SuperviseConfig *sc) {
         SpawnConfig *c = &sc->spawn;
 
         sc->private_users = s->private_users.mode >= 0 ? s->private_users : (PrivateUsers) { .mode = PRIVATE_USERS_NO };
+        sc->limits = s->limits;
+        sc->cgroup_layout = s->cgroup_layout;
         c->boot = s->boot > 0;
         c->read_only = s->read_only > 0;
         c->private_network = s->private_network > 0;
@@ -64,24 +73,30 @@ void runtime_ids_done(RuntimeIds *ids) {
         ids->supervise_binary = mfree(ids->supervise_binary);
 }
 
-/* The layout the container gets: the host's, or NSPAWNCTL_CGROUP_MODE (like
- * SYSTEMD_NSPAWN_UNIFIED_HIERARCHY) where the host allows it. */
-static int container_cgroup_mode(CGroupMode *ret, Error *e) {
-        const char *mode = getenv("NSPAWNCTL_CGROUP_MODE");
-        CGroupMode m;
+/* The cgroup layout the container gets: --cgroup-layout= or CGroupLayout=, else
+ * NSPAWNCTL_CGROUP_MODE (the default for every run of a process, e.g. machined's), else
+ * chosen by the guest's systemd version (core/cgroup-layout.h). */
+static int container_cgroup_mode(CGroupLayout requested, const char *directory, CGroupMode *ret, Error *e) {
+        const char *env = getenv("NSPAWNCTL_CGROUP_MODE");
+        unsigned guest = 0;
         int r;
 
-        r = cgroup_detect_mode(ret);
+        if (requested < 0 && !isempty(env)) {
+                requested = cgroup_layout_from_string(env);
+                if (requested < 0)
+                        return error_set(e, -EINVAL, "Invalid NSPAWNCTL_CGROUP_MODE=%s: use auto, unified, hybrid or legacy.",
+                                         env);
+        }
+        if (requested < 0)
+                requested = CGROUP_LAYOUT_AUTO;
+        r = cgroup_layout_resolve(requested, directory, ret, &guest);
+        if (r == -EOPNOTSUPP && requested == CGROUP_LAYOUT_AUTO)
+                return error_set(e, r, "The tree's systemd %u needs the unified cgroup layout, but this host has no cgroup2 hierarchy.",
+                                 guest);
+        if (r == -EOPNOTSUPP)
+                return error_set(e, r, "The %s cgroup layout is not possible on this host.", cgroup_layout_to_string(requested));
         if (r < 0)
                 return error_set(e, r, "Failed to find out how cgroups are mounted on this host: %m");
-        if (isempty(mode))
-                return 0;
-        m = cgroup_mode_from_string(mode);
-        if (m < 0)
-                return error_set(e, -EINVAL, "Invalid NSPAWNCTL_CGROUP_MODE=%s: use unified, hybrid or legacy.", mode);
-        if (cgroup_mode_supported(m) < 0)
-                return error_set(e, -EOPNOTSUPP, "NSPAWNCTL_CGROUP_MODE=%s is not possible on this host.", mode);
-        *ret = m;
         return 0;
 }
 
@@ -92,9 +107,19 @@ int runtime_prepare(SuperviseConfig *c, RuntimeIds *ids, Error *e) {
         if (id128_random_hex(ids->machine_id) < 0)
                 return error_set(e, -EIO, "Failed to generate a machine id.");
         snprintf(ids->uuid, sizeof ids->uuid, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
-        r = container_cgroup_mode(&c->spawn.cgroup_mode, e);
+        r = container_cgroup_mode(c->cgroup_layout, c->spawn.directory, &c->spawn.cgroup_mode, e);
         if (r < 0)
                 return r;
+        if (device_policy_backend_from_env(&c->device_policy) < 0)
+                return error_set(e, -EINVAL, "Invalid NSPAWNCTL_DEVICE_POLICY=%s: use auto, v1 or bpf.",
+                                 getenv("NSPAWNCTL_DEVICE_POLICY"));
+        /* Before anything exists: a limit this host cannot apply is refused. */
+        CGroupLimitType failed = _CGROUP_LIMIT_TYPE_INVALID;
+        const char *reason = NULL;
+        cgroup_limits_fill_defaults(&c->limits);
+        r = cgroup_limits_check(&c->limits, &failed, &reason);
+        if (r < 0)
+                return error_set(e, r, "Cannot apply %s=: %s.", strna(cgroup_limit_type_to_string(failed)), strna(reason));
         r = cgroup_path_for_container(c->spawn.machine, &ids->cgroup_path);
         if (r < 0)
                 return error_set(e, r, "Out of memory.");

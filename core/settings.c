@@ -186,6 +186,7 @@ int settings_new(Settings **ret) {
         s->read_only = -1;
         s->private_network = -1;
         s->private_users.mode = _PRIVATE_USERS_MODE_INVALID;
+        s->cgroup_layout = _CGROUP_LAYOUT_INVALID;
         *ret = s;
         return 0;
 }
@@ -411,6 +412,41 @@ bool tmpfs_spec_is_valid(const char *spec) {
         return path && path_is_safe_absolute(path) && (!colon || mount_options_are_valid(colon + 1));
 }
 
+static int parse_cgroup_layout(ParseContext *c, const char *key, const char *value) {
+        CGroupLayout l = isempty(value) ? _CGROUP_LAYOUT_INVALID : cgroup_layout_from_string(value);
+
+        if (!isempty(value) && l < 0)
+                return syntax_error(c, "invalid %s= \"%s\" (expected auto, unified, hybrid or legacy)", key, value);
+        c->settings->cgroup_layout = l;
+        return 0;
+}
+
+/* [Resources]: limits only restrict the container, so an untrusted file may set them too,
+ * except that it may not lift the default pids limit, the fork-bomb defence. */
+static int parse_resource(ParseContext *c, const char *key, const char *value) {
+        CGroupLimitType t = cgroup_limit_type_from_string(key);
+        uint64_t v;
+        int r;
+
+        if (t < 0)
+                return INI_UNKNOWN_KEY;
+        if (isempty(value)) {
+                c->settings->limits.set[t] = false;
+                return 0;
+        }
+        r = cgroup_limit_parse(t, value, &v);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return syntax_error(c, "invalid value \"%s\" for %s=", value, key);
+        if (t == CGROUP_LIMIT_TASKS_MAX && v > CGROUP_TASKS_MAX_DEFAULT && c->trust != SETTINGS_TRUSTED)
+                return add_warning(c, "ignoring %s=%s above the default %d in untrusted file", key, value,
+                                   CGROUP_TASKS_MAX_DEFAULT);
+        c->settings->limits.value[t] = v;
+        c->settings->limits.set[t] = true;
+        return 0;
+}
+
 static int parse_unsupported(ParseContext *c, const char *key, const char *value) {
         return add_warning(c, "unsupported setting %s=, ignoring", key);
 }
@@ -428,6 +464,7 @@ static const struct {
         { "Exec", "WorkingDirectory", parse_working_directory, false },
         /* Privileged: a file shipped with an image must not turn the user namespace off. */
         { "Exec", "PrivateUsers", parse_private_users, true },
+        { "Exec", "CGroupLayout", parse_cgroup_layout, false },
         { "Files", "ReadOnly", parse_read_only, false },
         { "Files", "Bind", parse_bind, true },
         { "Files", "BindReadOnly", parse_bind, true },
@@ -436,7 +473,7 @@ static const struct {
         { "Network", "VirtualEthernet", parse_unsupported, false },
 };
 
-static const char *const known_sections[] = { "Exec", "Files", "Network", NULL };
+static const char *const known_sections[] = { "Exec", "Files", "Network", "Resources", NULL };
 
 static int settings_assignment(IniParser *p, const char *section, const char *key, const char *value,
                                void *userdata) {
@@ -454,6 +491,8 @@ static int settings_assignment(IniParser *p, const char *section, const char *ke
 
                 return setting_table[i].parse(c, key, value);
         }
+        if (streq(section, "Resources"))
+                return parse_resource(c, key, value);
         return INI_UNKNOWN_KEY;
 }
 

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cgroup-layout.h"
+#include "cgroup-limits.h"
 #include "macro.h"
 #include "userns.h"
 
@@ -41,6 +43,8 @@ typedef struct Settings {
         int read_only;        /* -1: not set */
         int private_network;  /* -1: not set */
         PrivateUsers private_users; /* PrivateUsers=; mode _PRIVATE_USERS_MODE_INVALID: not set */
+        CGroupLimits limits;  /* [Resources] MemoryMax= ... (docs/resources.md) */
+        CGroupLayout cgroup_layout; /* [Exec] CGroupLayout=, _CGROUP_LAYOUT_INVALID: not set */
 } Settings;
 
 typedef enum SettingsTrust {

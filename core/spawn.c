@@ -1027,6 +1027,14 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
                 kill_and_reap(pid, pidfd);
                 return error_set(e, r, "Failed to move the container into cgroup %s: %m", c->cgroup_path);
         }
+        if (userns) {
+                /* systemd inside manages its own subtree: that part must be its root's. */
+                r = cgroup_delegate_payload(c->cgroup_path, c->uid_shift, c->uid_shift);
+                if (r < 0) {
+                        kill_and_reap(pid, pidfd);
+                        return error_set(e, r, "Failed to delegate cgroup %s to the container: %m", c->cgroup_path);
+                }
+        }
         if (write(sv[0], "g", 1) != 1) {
                 r = -errno;
                 kill_and_reap(pid, pidfd);

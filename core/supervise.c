@@ -142,6 +142,33 @@ fail:
         return r;
 }
 
+/* The device allow-list and the limits, on the container's cgroup while nothing lives in
+ * it yet. */
+static int cgroup_apply_policy(const SuperviseConfig *c, Error *e) {
+        CGroupLimitType failed = _CGROUP_LIMIT_TYPE_INVALID;
+        const char *reason = NULL;
+        int r;
+
+        r = cgroup_devices_apply(c->spawn.cgroup_path, c->device_policy, NULL);
+        if (r == -EOPNOTSUPP)
+                return error_set(e, r, "Cannot restrict the devices of %s: the host has no %s.",
+                                       c->spawn.machine,
+                                       c->device_policy == DEVICE_POLICY_V1 ? "v1 devices controller"
+                                       : c->device_policy == DEVICE_POLICY_BPF
+                                               ? "cgroup2 hierarchy or device BPF support"
+                                               : "devices controller and no cgroup2 hierarchy");
+        if (r < 0)
+                return error_set(e, r, "Failed to restrict the devices of %s: %m", c->spawn.machine);
+        r = cgroup_limits_apply(c->spawn.cgroup_path, &c->limits, &failed, &reason);
+        if (r < 0 && reason)
+                return error_set(e, r, "Cannot apply %s=: %s.", cgroup_limit_type_to_string(failed),
+                                       reason);
+        if (r < 0)
+                return error_set(e, r, "Failed to apply %s=: %m",
+                                       strna(cgroup_limit_type_to_string(failed)));
+        return 0;
+}
+
 static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int guard_fd, Error *e) {
         Run run;
         int r, status;
@@ -152,13 +179,10 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
                 return error_set(e, r, "Machine %s is already running (its cgroup is in use).", c->spawn.machine);
         if (r < 0)
                 return error_set(e, r, "Failed to create cgroup %s: %m", c->spawn.cgroup_path);
-        if (c->spawn.uid_range > 0) {
-                /* systemd inside manages its own subtree: it must be its root's. */
-                r = cgroup_delegate(c->spawn.cgroup_mode, c->spawn.cgroup_path, c->spawn.uid_shift, c->spawn.uid_shift);
-                if (r < 0) {
-                        (void) remove_cgroup_when_empty(c->spawn.cgroup_mode, c->spawn.cgroup_path);
-                        return error_set(e, r, "Failed to delegate cgroup %s to the container: %m", c->spawn.cgroup_path);
-                }
+        r = cgroup_apply_policy(c, e);
+        if (r < 0) {
+                (void) remove_cgroup_when_empty(c->spawn.cgroup_mode, c->spawn.cgroup_path);
+                return r;
         }
 
         if (c->register_machine) {

@@ -5,6 +5,9 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "cgroup-devices.h"
+#include "cgroup-layout.h"
+#include "cgroup-limits.h"
 #include "spawn.h"
 #include "supervisor-contract.h"
 #include "userns.h"
@@ -33,6 +36,10 @@ typedef struct SuperviseConfig {
          * uid_range_lock_fd until the machine is gone (-EBADF: no lock). */
         PrivateUsers private_users;
         int uid_range_lock_fd;
+        /* Set on the container's cgroup before its init runs (docs/resources.md). */
+        CGroupLimits limits;
+        DevicePolicyBackend device_policy;
+        CGroupLayout cgroup_layout; /* asked for; _CGROUP_LAYOUT_INVALID: as the runtime picks */
 } SuperviseConfig;
 
 /* Checks c (spawn_check()), then runs the container until it ends, forwarding the console

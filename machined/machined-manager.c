@@ -263,6 +263,9 @@ int manager_attach_bus(Manager *m, sd_bus *bus, sd_bus_message_handler_t filter,
         r = manager_add_log_bus_objects(m, bus);
         if (r < 0)
                 return r;
+        r = manager_add_limits_bus_objects(m, bus);
+        if (r < 0)
+                return r;
         r = machine_add_bus_objects(m, bus);
         if (r < 0)
                 return r;

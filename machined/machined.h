@@ -6,6 +6,7 @@
 
 #include "machine-record.h"
 #include "macro.h"
+#include "settings.h"
 
 typedef struct Manager Manager;
 typedef struct Machine Machine;
@@ -119,6 +120,9 @@ int machine_log_tail(Manager *m, const char *name, MachineLog which, unsigned n_
 /* The last n_lines of its console, joined by " | ", for an error message; NULL if none. */
 char *machine_log_summary(Manager *m, const char *name, unsigned n_lines);
 int manager_add_log_bus_objects(Manager *m, sd_bus *bus);
+
+/* machined-limits.c */
+int manager_add_limits_bus_objects(Manager *m, sd_bus *bus);
 
 /* machined-private.c */
 int manager_listen_private(Manager *m);

@@ -16,6 +16,7 @@ static const Verb verbs[] = {
         { "reboot", verb_reboot, "Reboot a machine" },
         { "terminate", verb_terminate, "Kill a machine at once" },
         { "kill", verb_kill, "Send a signal to a machine's processes" },
+        { "set-limit", verb_set_limit, "Change a machine's resource limits (MemoryMax=, ...)" },
         { "enable", verb_enable, "Start a machine at host boot" },
         { "disable", verb_disable, "Do not start a machine at host boot" },
         { "console", verb_console, "Attach to a machine's console" },

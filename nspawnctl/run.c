@@ -81,6 +81,9 @@ static void help(void) {
                "     --register=BOOL        Publish the machine for machined (default: no)\n"
                "     --state-dir=DIR        Where machine records live (default: " DEFAULT_STATE_DIR ")\n"
                "     --kill-timeout=SEC     Wait this long after asking the container to stop\n"
+               "     --property=NAME=VALUE  Resource limit: MemoryMax, MemoryHigh, MemorySwapMax,\n"
+               "                            CPUWeight, CPUQuota, TasksMax (default 16384), IOWeight\n"
+               "     --cgroup-layout=MODE   auto (by the tree's systemd), unified, hybrid or legacy\n"
                "\nSettings: NAME.nspawn in /etc/nspawnctl, /etc/systemd/nspawn, the state directory,\n"
                "/run/systemd/nspawn, or next to DIR (there without privileged keys); the command\n"
                "line wins over it.\n"
@@ -104,6 +107,8 @@ enum {
         ARG_NOTIFY_READY,
         ARG_SETTINGS,
         ARG_PRIVATE_USERS,
+        ARG_PROPERTY,
+        ARG_CGROUP_LAYOUT,
 };
 
 static int add_bind(Settings *s, const char *spec, bool ro) {
@@ -140,6 +145,21 @@ static int default_machine_name(const char *dir, bool ephemeral, char **ret) {
         if (!machine_name_is_valid(n))
                 return log_error_errno(-EINVAL, "Directory name '%s' is not a valid machine name; pass -M NAME.", base);
         *ret = TAKE_PTR(n);
+        return 0;
+}
+
+/* --property=NAME=VALUE. Logs. */
+static int add_property(Settings *s, const char *assignment) {
+        int r = cgroup_limits_set_assignment(&s->limits, assignment);
+
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r == -ENOENT || (r == -EINVAL && !strchr(assignment, '=')))
+                return log_error_errno(-EINVAL, "Unknown --property= '%s': expected NAME=VALUE with NAME one of MemoryMax, MemoryHigh, MemorySwapMax, CPUWeight, CPUQuota, TasksMax, IOWeight.",
+                                       assignment);
+        if (r < 0)
+                return log_error_errno(r, "Invalid --property= value '%s' (sizes: N[K|M|G|T], N%% or infinity; CPUQuota: N%%; weights: 1..10000).",
+                                       assignment);
         return 0;
 }
 
@@ -199,6 +219,8 @@ int verb_run(int argc, char *argv[]) {
                 { "kill-timeout", required_argument, NULL, ARG_KILL_TIMEOUT },
                 { "notify-ready", required_argument, NULL, ARG_NOTIFY_READY },
                 { "private-users", required_argument, NULL, ARG_PRIVATE_USERS },
+                { "property", required_argument, NULL, ARG_PROPERTY },
+                { "cgroup-layout", required_argument, NULL, ARG_CGROUP_LAYOUT },
                 {}
         };
         _cleanup_(run_args_done) RunArgs a = {};
@@ -336,6 +358,16 @@ int verb_run(int argc, char *argv[]) {
                 case ARG_KILL_TIMEOUT:
                         if (parse_sec_usec(optarg, &c.kill_timeout_usec) < 0)
                                 return log_error("Invalid --kill-timeout= value '%s': expected seconds.", optarg), EXIT_USAGE;
+                        break;
+                case ARG_PROPERTY:
+                        if (add_property(s, optarg) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case ARG_CGROUP_LAYOUT:
+                        s->cgroup_layout = cgroup_layout_from_string(optarg);
+                        if (s->cgroup_layout < 0)
+                                return log_error("Invalid --cgroup-layout= '%s': use auto, unified, hybrid or legacy.", optarg),
+                                       EXIT_USAGE;
                         break;
                 case '?':
                 default:

@@ -20,6 +20,7 @@
 #include "names.h"
 #include "terminal.h"
 #include "util/escape.h"
+#include "usage-print.h"
 #include "util/strv.h"
 #include "util/util.h"
 #include "verbs.h"
@@ -33,6 +34,7 @@ typedef struct MachineProps {
         uint32_t leader, supervisor;
         uint64_t timestamp;
         char id[33];
+        CGroupUsage usage; /* UINT64_MAX: not known */
 } MachineProps;
 
 static void machine_props_done(MachineProps *p) {
@@ -66,6 +68,7 @@ static int machine_props_get(sd_bus *bus, const char *path, MachineProps *p, boo
                               MACHINED_MACHINE_INTERFACE);
         if (r < 0)
                 return r;
+        p->usage = (CGroupUsage) { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
         r = sd_bus_message_enter_container(reply, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -94,6 +97,16 @@ static int machine_props_get(sd_bus *bus, const char *path, MachineProps *p, boo
                         r = sd_bus_message_read(reply, "v", "u", &p->leader);
                 else if (streq(key, "Supervisor"))
                         r = sd_bus_message_read(reply, "v", "u", &p->supervisor);
+                else if (streq(key, "MemoryCurrent"))
+                        r = sd_bus_message_read(reply, "v", "t", &p->usage.memory_current);
+                else if (streq(key, "MemoryPeak"))
+                        r = sd_bus_message_read(reply, "v", "t", &p->usage.memory_peak);
+                else if (streq(key, "CPUUsageNSec"))
+                        r = sd_bus_message_read(reply, "v", "t", &p->usage.cpu_usage_nsec);
+                else if (streq(key, "TasksCurrent"))
+                        r = sd_bus_message_read(reply, "v", "t", &p->usage.tasks_current);
+                else if (streq(key, "OOMKills"))
+                        r = sd_bus_message_read(reply, "v", "t", &p->usage.oom_kills);
                 else if (streq(key, "Timestamp"))
                         r = sd_bus_message_read(reply, "v", "t", &p->timestamp);
                 else if (streq(key, "Id")) {
@@ -435,7 +448,9 @@ int verb_status(int argc, char *argv[]) {
                 printf(",\"processes\":[");
                 for (size_t i = 0; i < n; i++)
                         printf("%s%u", i ? "," : "", procs[i].pid);
-                printf("]}\n");
+                printf("]");
+                usage_print_json(&p.usage);
+                printf("}\n");
                 processes_free(procs, n);
                 return EXIT_OK;
         }
@@ -455,6 +470,7 @@ int verb_status(int argc, char *argv[]) {
         printf("       Console: %s\n", strna(console_e));
         printf("   Console log: %s\n", strna(log_e));
         printf("        CGroup: %s\n", strna(cgroup_e));
+        usage_print_table(&p.usage);
         for (size_t i = 0; i < n; i++)
                 printf("%s%u %s\n", i + 1 < n ? "                ├─" : "                └─", procs[i].pid, procs[i].title);
         processes_free(procs, n);

@@ -16,6 +16,9 @@ mkdir -p "$WORK/etc"
 echo trusted >"$WORK/hostfile"
 printf '[Exec]\nEnvironment=FOO=bar\n[Files]\nBindReadOnly=%s:/hostfile\n' "$WORK/hostfile" >"$WORK/etc/$M1.nspawn"
 printf '[Files]\nBindReadOnly=%s:/hostfile\n' "$WORK/hostfile" >"$POOL/$M2.nspawn"
+# Limits count from both; an untrusted file may not lift the default pids limit.
+printf '[Resources]\nTasksMax=500\nMemoryMax=1G\n' >>"$WORK/etc/$M1.nspawn"
+printf '[Resources]\nTasksMax=100000\nMemoryMax=512M\n' >>"$POOL/$M2.nspawn"
 
 start_bus policy
 start_machined
@@ -41,6 +44,19 @@ echo "$OUT" | grep -q "State: running" || fail "status state"
 echo "$OUT" | grep -q "systemd-journald" || fail "status shows no processes: $OUT"
 echo "$OUT" | grep -q "Console log: $STATE/logs/$M1.console" || fail "status console log"
 ok "status shows state, console log and the processes of the machine's cgroup"
+echo "$OUT" | grep -qE "Memory: [0-9.]+[BKMG] \(peak [0-9.]+[BKMG]\)" && echo "$OUT" | grep -qE "Tasks: [1-9]" &&
+    echo "$OUT" | grep -q "OOM kills: 0" && echo "$OUT" | grep -qE "CPU: [0-9]+\.[0-9]{3}s" || fail "status usage: $OUT"
+expect_rc 0 "$NSPAWNCTL" status --json "$M1"
+echo "$OUT" | grep -qE '"memory_current":[0-9]+,"memory_peak":[0-9]+,"cpu_usage_nsec":[0-9]+,"tasks_current":[0-9]+,"oom_kills":0\}' ||
+    fail "status --json usage: $OUT"
+ok "status and status --json show memory (current, peak), CPU time, tasks and OOM kills"
+cg_attr() { cat "/sys/fs/cgroup/$1/nspawnctl/$2/$3" 2>/dev/null || cat "/sys/fs/cgroup/nspawnctl/$2/$4"; }
+[ "$(cg_attr pids "$M1" pids.max pids.max)" = 500 ] || fail "TasksMax=500 from the trusted file"
+[ "$(cg_attr memory "$M1" memory.limit_in_bytes memory.max)" = $((1 << 30)) ] || fail "MemoryMax=1G"
+[ "$(cg_attr pids "$M2" pids.max pids.max)" = 16384 ] || fail "untrusted TasksMax=100000 applied"
+[ "$(cg_attr memory "$M2" memory.limit_in_bytes memory.max)" = $((512 << 20)) ] || fail "MemoryMax=512M from the pool"
+[ "$(cg_attr pids "$M3" pids.max pids.max)" = 16384 ] || fail "default TasksMax"
+ok "[Resources] limits reach the machines' cgroups; an untrusted file cannot lift TasksMax"
 
 l1=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M1")
 l2=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M2")
