@@ -14,6 +14,7 @@
 
 #include "btrfs.h"
 #include "copy.h"
+#include "util/chase.h"
 #include "macro.h"
 #include "util/util.h"
 
@@ -456,22 +457,6 @@ static int copy_whole(int src_fd, int dst_dir_fd, const char *dst_name, const ch
         return r;
 }
 
-int chase_in_root(int root_fd, const char *path, int open_flags, int *ret_fd) {
-        struct open_how how = {
-                .flags = (uint64_t) (open_flags | O_CLOEXEC),
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-        };
-        int fd;
-
-        assert(ret_fd);
-        if (isempty(path))
-                return -EINVAL;
-        fd = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof how);
-        if (fd < 0)
-                return -errno;
-        *ret_fd = fd;
-        return 0;
-}
 
 int path_dup_strip(const char *path, char **ret) {
         size_t l;
@@ -534,7 +519,7 @@ int copy_to_tree(int root_fd, const char *host_path, const char *container_path,
                 return -errno;
 
         /* An existing directory (symlinks followed, but only inside the tree): copy into it. */
-        r = chase_in_root(root_fd, container_path, O_PATH | O_DIRECTORY, &target_fd);
+        r = target_fd = chase_open(root_fd, container_path, O_PATH | O_DIRECTORY, CHASE_IN_ROOT | CHASE_NO_XDEV);
         if (r >= 0) {
                 if (name_is_special(host_name))
                         return -EINVAL;
@@ -545,7 +530,7 @@ int copy_to_tree(int root_fd, const char *host_path, const char *container_path,
                         return r;
                 if (name_is_special(name))
                         return -EINVAL;
-                r = chase_in_root(root_fd, dir, O_PATH | O_DIRECTORY, &target_fd);
+                r = target_fd = chase_open(root_fd, dir, O_PATH | O_DIRECTORY, CHASE_IN_ROOT | CHASE_NO_XDEV);
                 if (r < 0)
                         return r;
         } else
@@ -563,7 +548,7 @@ int copy_from_tree(int root_fd, const char *container_path, const char *host_pat
         r = path_split_last(container_path, &cdir, &cname);
         if (r < 0)
                 return r;
-        r = chase_in_root(root_fd, container_path, O_PATH, &src_fd);
+        r = src_fd = chase_open(root_fd, container_path, O_PATH, CHASE_IN_ROOT | CHASE_NO_XDEV);
         if (r < 0)
                 return r;
         if (fstat(src_fd, &st) < 0)

@@ -30,10 +30,6 @@ int copy_file_data(int in_fd, int out_fd, CopyFlags flags);
 int copy_tree_at(int src_dir_fd, const char *src_name, int dst_dir_fd, const char *dst_name,
                  CopyFlags flags);
 
-/* Resolves path relative to root_fd as if root_fd were "/", with openat2()
- * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV: ".." and absolute symlinks
- * in the tree stay inside it. */
-int chase_in_root(int root_fd, const char *path, int open_flags, int *ret_fd);
 
 /* copy-to: host_path (top-level symlink followed, it is the caller's file) is copied into
  * the tree below root_fd at container_path; if that is an existing directory the copy
