@@ -412,12 +412,17 @@ int verb_run(int argc, char *argv[]) {
         /* main()'s argv, which verb_run() sees shifted by one, for --restart-on-reboot. */
         c.original_argv = argv - 1;
 
+        /* Only what runtime_prepare() calls -EINVAL is a usage error: a bad NSPAWNCTL_*
+         * setting in the environment, part of how we were called. */
         r = runtime_prepare(&c, &ids, &e);
-        if (r >= 0)
-                r = supervise(&c, &e);
         if (r < 0) {
                 log_error("%s", error_message(&e));
-                return r == -EEXIST ? EXIT_EXISTS : r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+                return r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+        }
+        r = supervise(&c, &e);
+        if (r < 0) {
+                log_error("%s", error_message(&e));
+                return r == -EEXIST ? EXIT_EXISTS : EXIT_FAIL;
         }
         return r;
 }
