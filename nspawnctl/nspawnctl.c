@@ -38,6 +38,8 @@ static const Verb verbs[] = {
         { "copy-to", verb_image, "Copy files into an image" },
         { "copy-from", verb_image, "Copy files out of an image" },
         { "clean", verb_image, "Remove leftovers of interrupted image operations" },
+        { "test", verb_test, "Run a command in throwaway machines of several images at once" },
+        { "update", verb_update, "Upgrade an image's packages in a throwaway copy, then swap it in" },
 };
 
 static void help(void) {

@@ -78,6 +78,7 @@ static void help(void) {
                "     --register=BOOL        Publish the machine for machined (default: no)\n"
                "     --state-dir=DIR        Where machine records live (default: " DEFAULT_STATE_DIR ")\n"
                "     --kill-timeout=SEC     Wait this long after asking the container to stop\n"
+               "     --report-fd=FD         Write STARTED to FD once the container runs (for tools)\n"
                "\nSettings: NAME.nspawn in /etc/nspawnctl, /etc/systemd/nspawn, the state directory,\n"
                "/run/systemd/nspawn, or next to DIR (there without privileged keys); the command\n"
                "line wins over it.\n"
@@ -100,6 +101,7 @@ enum {
         ARG_KILL_TIMEOUT,
         ARG_NOTIFY_READY,
         ARG_SETTINGS,
+        ARG_REPORT_FD,
 };
 
 static int add_bind(Settings *s, const char *spec, bool ro) {
@@ -194,6 +196,7 @@ int verb_run(int argc, char *argv[]) {
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "kill-timeout", required_argument, NULL, ARG_KILL_TIMEOUT },
                 { "notify-ready", required_argument, NULL, ARG_NOTIFY_READY },
+                { "report-fd", required_argument, NULL, ARG_REPORT_FD },
                 {}
         };
         _cleanup_(run_args_done) RunArgs a = {};
@@ -327,6 +330,15 @@ int verb_run(int argc, char *argv[]) {
                         if (parse_sec_usec(optarg, &c.kill_timeout_usec) < 0)
                                 return log_error("Invalid --kill-timeout= value '%s': expected seconds.", optarg), EXIT_USAGE;
                         break;
+                case ARG_REPORT_FD: {
+                        /* nspawnctl test tells a container that ran (and whose command then
+                         * failed) from one that never started. Not inherited by it. */
+                        int fd;
+                        if (safe_atoi(optarg, &fd) < 0 || fd < 3 || fd_cloexec(fd, true) < 0)
+                                return log_error("Invalid --report-fd= '%s': expected an open fd above 2.", optarg), EXIT_USAGE;
+                        c.report_fd = fd;
+                        break;
+                }
                 case '?':
                 default:
                         return EXIT_USAGE;
