@@ -4,8 +4,10 @@
  * btrfs snapshot, else a reflink copy) named as a pool temporary (".#IMAGE.tmpXXXXXX"); only
  * when it succeeded is the snapshot swapped with the image in one renameat2(RENAME_EXCHANGE)
  * and the old tree removed. A failure, Ctrl-C or kill -9 leaves the image as it was (and at
- * worst a temporary that `nspawnctl clean` removes). The machine name lock of IMAGE is held
- * throughout, so the image cannot be started meanwhile, and a running image is refused. */
+ * worst a temporary that `nspawnctl clean` removes). The upgrade's machine has the image's
+ * name and the swap holds its name lock, so the image cannot be started meanwhile; a
+ * running image is refused. The image's own lock in the pool excludes other image
+ * operations throughout. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -53,15 +55,20 @@ enum {
         ARG_STATE_DIR,
 };
 
+/* Runs the upgrade in a machine named like the image (so that the image cannot be started
+ * meanwhile: the name is taken, and the runtime's guard frees it even after kill -9).
+ * Returns the command's exit status, or -ESRCH when the machine never ran (the runtime said
+ * why on stderr). */
 static int run_upgrade(const char *self, const char *tree, const char *machine, const char *state_dir,
                        char **command) {
         _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_free_ char *resolv = NULL;
-        char buf[PATH_MAX];
+        _cleanup_close_pair_ int rep[2] = { -EBADF, -EBADF };
+        char buf[PATH_MAX], report[256] = "";
+        ssize_t n;
         pid_t pid;
         int status, r;
 
-        FOREACH_STRING(s, self, "run", "-q", "--settings=no", "--console=pipe", "--as-pid2")
+        FOREACH_STRING(s, self, "run", "-q", "--settings=no", "--console=pipe", "--as-pid2", "--report-fd=3")
                 if (strv_extend(&argv, s) < 0)
                         return -ENOMEM;
         if (strv_consume(&argv, strjoin("--directory=", tree)) < 0 ||
@@ -90,28 +97,35 @@ static int run_upgrade(const char *self, const char *tree, const char *machine, 
         if (r < 0)
                 return r;
 
-        r = run_child_start(argv, STDOUT_FILENO, -EBADF, &pid);
+        if (pipe2(rep, O_CLOEXEC) < 0)
+                return -errno;
+        r = run_child_start(argv, STDOUT_FILENO, rep[1], &pid);
         if (r < 0)
                 return r;
+        rep[1] = safe_close(rep[1]);
         r = wait_for_terminate(pid, &status);
         if (r < 0)
                 return r;
+        n = read(rep[0], report, sizeof report - 1);
+        if (n <= 0 || !startswith(report, "STARTED "))
+                return -ESRCH;
         return status;
 }
 
-/* The name of the update's machine: IMAGE-update when that is a valid name, else
- * update-RANDOM. */
-static int update_machine_name(const char *image, char ret[static MACHINE_NAME_MAX + 1]) {
-        char id[33];
+/* Whether the image's machine runs: its name lock is held. Taken and released at once
+ * (the runtime takes it for the upgrade); for the swap it is taken again and kept. */
+static int machine_running(const char *state_dir, const char *name, int *ret_lock) {
+        int fd = -EBADF, r;
 
-        if (strlen(image) + strlen("-update") <= MACHINE_NAME_MAX) {
-                snprintf(ret, MACHINE_NAME_MAX + 1, "%s-update", image);
-                if (machine_name_is_valid(ret))
-                        return 0;
-        }
-        if (id128_random_hex(id) < 0)
-                return -EIO;
-        snprintf(ret, MACHINE_NAME_MAX + 1, "update-%.12s", id);
+        r = machine_lock_acquire(state_dir, name, &fd);
+        if (r == -EEXIST)
+                return 1;
+        if (r < 0)
+                return r;
+        if (ret_lock)
+                *ret_lock = fd;
+        else
+                machine_lock_release(state_dir, name, fd);
         return 0;
 }
 
@@ -127,7 +141,6 @@ int verb_update(int argc, char *argv[]) {
         _cleanup_(image_tmp_done) ImageTmp tmp = { .dir_fd = -EBADF };
         _cleanup_(image_freep) Image *img = NULL;
         const char *state_dir = NULL, *name;
-        char machine[MACHINE_NAME_MAX + 1];
         bool machined, btrfs;
         ImageType type;
         int opt, r, status;
@@ -187,12 +200,11 @@ int verb_update(int argc, char *argv[]) {
                 return log_error("Image %s is a raw disk image; update works on directory and subvolume images.", name),
                        EXIT_USAGE;
 
-        /* Nobody may start the image while we work on it: its machine name lock is ours. */
         r = state_dir_create(state_dir);
         if (r < 0)
                 return log_error_errno(r, "Failed to create %s: %m", state_dir), EXIT_FAIL;
-        r = machine_lock_acquire(state_dir, name, &machine_lock);
-        if (r == -EEXIST)
+        r = machine_running(state_dir, name, NULL);
+        if (r > 0)
                 return log_error("Machine %s is running; power it off before updating its image.", name), EXIT_STATE;
         if (r < 0)
                 return log_error_errno(r, "Failed to lock machine name %s: %m", name), EXIT_FAIL;
@@ -227,15 +239,18 @@ int verb_update(int argc, char *argv[]) {
                 goto finish;
         }
         tree = strjoin(pool, "/", tmp.name);
-        if (!tree || update_machine_name(name, machine) < 0) {
+        if (!tree) {
                 r = log_oom();
                 goto finish;
         }
 
-        status = run_upgrade(self, tree, machine, state_dir, argv + optind);
+        status = run_upgrade(self, tree, name, state_dir, argv + optind);
+        if (status == -ESRCH) {
+                log_error("The upgrade machine for %s did not start; the image is unchanged.", name);
+                goto finish;
+        }
         if (status < 0) {
                 log_error_errno(status, "Failed to run the upgrade: %m");
-                r = status;
                 goto finish;
         }
         if (status != 0) {
@@ -244,6 +259,16 @@ int verb_update(int argc, char *argv[]) {
                 goto finish_code;
         }
 
+        /* Nobody may start the old tree while it is swapped out and removed. */
+        r = machine_running(state_dir, name, &machine_lock);
+        if (r != 0) {
+                if (r > 0)
+                        log_error("Machine %s was started meanwhile; the image is unchanged.", name);
+                else
+                        log_error_errno(r, "Failed to lock machine name %s: %m", name);
+                r = r > 0 ? EXIT_STATE : EXIT_FAIL;
+                goto finish_code;
+        }
         /* The swap: one rename exchanges both names. An immutable directory cannot be
          * renamed, so a read-only image loses the flag for that moment (a read-only
          * subvolume can). */
@@ -281,6 +306,7 @@ int verb_update(int argc, char *argv[]) {
 finish:
         r = EXIT_FAIL;
 finish_code:
-        machine_lock_release(state_dir, name, TAKE_FD(machine_lock));
+        if (machine_lock >= 0)
+                machine_lock_release(state_dir, name, TAKE_FD(machine_lock));
         return r;
 }
