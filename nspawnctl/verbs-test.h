@@ -13,7 +13,8 @@ int pool_resolve(const char *arg, const char *state_dir, char **ret_pool, bool *
 /* The running nspawnctl binary, by its real path, for the machines it starts. */
 int self_exe(char **ret);
 
-/* Starts `nspawnctl run ARGS...` as a child whose death follows ours (PR_SET_PDEATHSIG)
- * and that has a session of its own (a Ctrl-C on our terminal is ours to handle): stdin
- * /dev/null, stdout and stderr on out_fd, and report_fd (if >= 0) as fd 3. */
+/* Starts the runtime of a machine, `nspawnctl run ARGS...` (argv: { self, "run", ARGS...
+ * }), as a forked child that runs verb_run() without exec'ing, whose death follows ours
+ * (PR_SET_PDEATHSIG) and that has a session of its own (a Ctrl-C on our terminal is ours
+ * to handle): stdin /dev/null, stdout and stderr on out_fd, report_fd (if >= 0) as fd 3. */
 int run_child_start(char **argv, int out_fd, int report_fd, pid_t *ret_pid);
