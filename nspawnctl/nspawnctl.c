@@ -54,7 +54,8 @@ static void help(void) {
                "\nRun 'nspawnctl COMMAND --help' for a command's options.\n"
                "\nExit status: 0 success, 1 failure, 2 usage error, 3 no such machine or image,\n"
                "4 name already taken, 5 wrong state, 6 machined not reachable, 7 not allowed;\n"
-               "'run' and 'shell' exit with the command's own status.\n");
+               "'run', 'shell' and 'enter' exit with the command's own status; 'test' exits 1 when\n"
+               "an image did not pass and 130 when interrupted.\n");
 }
 
 int main(int argc, char *argv[]) {

@@ -127,3 +127,10 @@ bad 2 --image="$A" --no-such-option -- true
 bad 3 --image="$A,t$$-nosuch" -- true
 bad 3 --template=no-such-template -- true
 assert_nothing_left "t$$-" "$before"; ok "bad input: one-line errors, exit 2 or 3, nothing made"
+
+# nspawnctl enter (used by the autopkgtest backend): a clear error for what is not there.
+expect_rc 3 "$NSPAWNCTL" enter --state-dir="$STATE" "t$$-nosuch" -- true; expect_one_line_error
+expect_rc 2 "$NSPAWNCTL" enter --state-dir="$STATE" "../x" -- true; expect_one_line_error
+expect_rc 2 "$NSPAWNCTL" enter --state-dir="$STATE"; expect_one_line_error
+expect_rc 2 "$NSPAWNCTL" enter --state-dir="$STATE" "$A" -- ''; expect_one_line_error
+ok "enter: no such machine (3), bad names and commands (2)"
