@@ -361,87 +361,6 @@ static int parse_args(int argc, char *argv[], TestArgs *a) {
         return 1;
 }
 
-int self_exe(char **ret) {
-        char buf[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-
-        if (n < 0)
-                return -errno;
-        buf[n] = 0;
-        *ret = strdup(buf);
-        return *ret ? 0 : -ENOMEM;
-}
-
-int pool_resolve(const char *arg, const char *state_dir, char **ret_pool, bool *ret_machined) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        char buf[PATH_MAX], *p = NULL;
-        int r;
-
-        *ret_machined = false;
-        if (arg) {
-                if (!realpath(arg, buf))
-                        return log_error_errno(-errno, "Pool %s: %m", arg);
-                p = strdup(buf);
-                if (!p)
-                        return log_oom();
-                *ret_pool = p;
-                return 0;
-        }
-        /* machined's pool when it runs; quietly the default when it does not. */
-        log_set_max_level(LOG_CRIT);
-        r = bus_connect_machined(state_dir, &bus);
-        log_set_max_level(LOG_INFO);
-        if (r >= 0) {
-                r = sd_bus_get_property_string(bus, MACHINED_BUS_NAME, MACHINED_OBJECT_PATH,
-                                               MACHINED_MANAGER_INTERFACE, "PoolPath", &error, &p);
-                if (r >= 0 && !isempty(p) && p[0] == '/') {
-                        *ret_pool = p;
-                        *ret_machined = true;
-                        return 0;
-                }
-                p = mfree(p);
-        }
-        p = strdup(POOL_DEFAULT_PATH);
-        if (!p)
-                return log_oom();
-        *ret_pool = p;
-        return 0;
-}
-
-int run_child_start(char **argv, int out_fd, int report_fd, pid_t *ret_pid) {
-        _cleanup_close_ int null = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        int keep[3] = { out_fd, report_fd, null }, r;
-
-        if (null < 0)
-                return -errno;
-        assert(strv_length(argv) >= 2 && streq(argv[1], "run"));
-        /* Nothing buffered may be written twice, by us and by the child. */
-        fflush(stdout);
-        fflush(stderr);
-        r = safe_fork("nspawnctl-test", keep, 3,
-                      FORK_RESET_SIGNALS | FORK_DEATHSIG | FORK_NEW_SESSION | FORK_CLOSE_ALL_FDS, ret_pid);
-        if (r < 0)
-                return r;
-        if (r == 0) {
-                if (dup2(null, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
-                    dup2(out_fd, STDERR_FILENO) < 0)
-                        _exit(EXIT_FAILURE);
-                if (report_fd >= 0 && report_fd != 3 && dup2(report_fd, 3) < 0)
-                        _exit(EXIT_FAILURE);
-                if (report_fd == 3 && fd_cloexec(3, false) < 0)
-                        _exit(EXIT_FAILURE);
-                /* The child becomes the machine's runtime, `nspawnctl run` with these
-                 * arguments, without an exec: this program and its libraries are loaded
-                 * already, which is most of what starting `nspawnctl run` costs. (argv[0] is
-                 * still our binary: the runtime hands over to its light supervisor by path.) */
-                r = verb_run((int) strv_length(argv) - 1, argv + 1);
-                fflush(NULL);
-                _exit(r);
-        }
-        return 0;
-}
-
 /* --- output ------------------------------------------------------------------------ */
 
 typedef struct LineTarget {
@@ -1209,7 +1128,7 @@ static int open_logs(Matrix *m) {
         return 0;
 }
 
-static int write_reports(Matrix *m, uint64_t started_realtime) {
+static int write_reports(Matrix *m, FILE *junit, uint64_t started_realtime) {
         _cleanup_free_ TestOutcome *o = calloc(m->n_jobs, sizeof(TestOutcome));
         _cleanup_strv_free_ char **texts = NULL;
         int r = 0;
@@ -1239,12 +1158,9 @@ static int write_reports(Matrix *m, uint64_t started_realtime) {
         else
                 (void) test_report_table(stdout, o, m->n_jobs);
         fflush(stdout);
-        if (m->args->junit) {
-                _cleanup_fclose_ FILE *f = fopen(m->args->junit, "we");
-                if (!f)
-                        return log_error_errno(-errno, "Failed to write %s: %m", m->args->junit);
-                r = test_report_junit(f, "nspawnctl-test", o, m->n_jobs, started_realtime);
-                if (r >= 0 && fflush(f) != 0)
+        if (junit) {
+                r = test_report_junit(junit, "nspawnctl-test", o, m->n_jobs, started_realtime);
+                if (r >= 0 && fflush(junit) != 0)
                         r = -errno;
                 if (r < 0)
                         return log_error_errno(r, "Failed to write %s: %m", m->args->junit);
@@ -1257,6 +1173,7 @@ int verb_test(int argc, char *argv[]) {
         _cleanup_(matrix_done) Matrix m = { .devnull = -EBADF, .records_fd = -EBADF, .inotify_fd = -EBADF };
         _cleanup_free_ char *pool = NULL;
         _cleanup_close_ int signal_fd = -EBADF;
+        _cleanup_fclose_ FILE *junit = NULL;
         uint64_t started_realtime = now_usec(CLOCK_REALTIME);
         bool machined = false, interrupted;
         sigset_t mask;
@@ -1305,6 +1222,13 @@ int verb_test(int argc, char *argv[]) {
         r = open_logs(&m);
         if (r < 0)
                 return EXIT_FAIL;
+        /* Opened before the first machine starts: a long run must not end in a report that
+         * cannot be written. */
+        if (a.junit) {
+                junit = fopen(a.junit, "we");
+                if (!junit)
+                        return log_error_errno(-errno, "Failed to open %s: %m", a.junit), EXIT_FAIL;
+        }
 
         m.devnull = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (m.devnull < 0)
@@ -1340,7 +1264,7 @@ int verb_test(int argc, char *argv[]) {
         wait_for_descendants();
         if (r < 0)
                 return EXIT_FAIL;
-        if (write_reports(&m, started_realtime) < 0)
+        if (write_reports(&m, junit, started_realtime) < 0)
                 return EXIT_FAIL;
         if (interrupted)
                 return EXIT_INTERRUPTED;
