@@ -24,6 +24,7 @@ static const Verb verbs[] = {
         { "login", verb_login, "Get a login prompt in a running machine" },
         { "shell", verb_shell, "Open a shell or run a command in a running machine" },
         { "exec", verb_shell, "Run a command in a running machine (same as shell)" },
+        { "enter", verb_enter, "Run a command in a running machine without machined (no pty)" },
         { "create", verb_image, "Create an image from a template" },
         { "list-images", verb_image, "List the images of the pool" },
         { "image-status", verb_image, "Show an image's properties" },
@@ -40,6 +41,8 @@ static const Verb verbs[] = {
         { "copy-to", verb_image, "Copy files into an image" },
         { "copy-from", verb_image, "Copy files out of an image" },
         { "clean", verb_image, "Remove leftovers of interrupted image operations" },
+        { "test", verb_test, "Run a command in throwaway machines of several images at once" },
+        { "update", verb_update, "Upgrade an image's packages in a throwaway copy, then swap it in" },
 };
 
 static void help(void) {
@@ -53,8 +56,8 @@ static void help(void) {
                "\nRun 'nspawnctl COMMAND --help' for a command's options.\n"
                "\nExit status: 0 success, 1 failure, 2 usage error, 3 no such machine or image,\n"
                "4 name already taken, 5 wrong state, 6 machined not reachable, 7 not allowed,\n"
-               "8 timed out;\n"
-               "'run' and 'shell' exit with the command's own status.\n");
+               "8 timed out; 'run', 'shell' and 'enter' exit with the command's own status; 'test'\n"
+               "exits 1 when an image did not pass and 130 when interrupted.\n");
 }
 
 int main(int argc, char *argv[]) {
