@@ -354,9 +354,14 @@ int copy_tree_at(int src_dir_fd, const char *src_name, int dst_dir_fd, const cha
 }
 
 int chase_in_root(int root_fd, const char *path, int open_flags, int *ret_fd) {
+        return chase_in_root_full(root_fd, path, open_flags, 0, ret_fd);
+}
+
+int chase_in_root_full(int root_fd, const char *path, int open_flags, CopyFlags flags, int *ret_fd) {
         struct open_how how = {
                 .flags = (uint64_t) (open_flags | O_CLOEXEC),
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+                           ((flags & COPY_CROSS_MOUNTS) ? 0 : RESOLVE_NO_XDEV),
         };
         int fd;
 
@@ -419,6 +424,10 @@ static bool name_is_special(const char *name) {
 }
 
 int copy_to_tree(int root_fd, const char *host_path, const char *container_path) {
+        return copy_to_tree_full(root_fd, host_path, container_path, 0);
+}
+
+int copy_to_tree_full(int root_fd, const char *host_path, const char *container_path, CopyFlags flags) {
         _cleanup_free_ char *host_dir = NULL, *host_name = NULL, *dir = NULL, *name = NULL;
         _cleanup_close_ int src_fd = -EBADF, target_fd = -EBADF;
         int r;
@@ -431,7 +440,7 @@ int copy_to_tree(int root_fd, const char *host_path, const char *container_path)
                 return -errno;
 
         /* An existing directory (symlinks followed, but only inside the tree): copy into it. */
-        r = chase_in_root(root_fd, container_path, O_PATH | O_DIRECTORY, &target_fd);
+        r = chase_in_root_full(root_fd, container_path, O_PATH | O_DIRECTORY, flags, &target_fd);
         if (r >= 0) {
                 if (name_is_special(host_name))
                         return -EINVAL;
@@ -442,16 +451,20 @@ int copy_to_tree(int root_fd, const char *host_path, const char *container_path)
                         return r;
                 if (name_is_special(name))
                         return -EINVAL;
-                r = chase_in_root(root_fd, dir, O_PATH | O_DIRECTORY, &target_fd);
+                r = chase_in_root_full(root_fd, dir, O_PATH | O_DIRECTORY, flags, &target_fd);
                 if (r < 0)
                         return r;
         } else
                 return r;
 
-        return copy_tree_at(src_fd, NULL, target_fd, name, 0);
+        return copy_tree_at(src_fd, NULL, target_fd, name, flags & ~COPY_CROSS_MOUNTS);
 }
 
 int copy_from_tree(int root_fd, const char *container_path, const char *host_path) {
+        return copy_from_tree_full(root_fd, container_path, host_path, 0);
+}
+
+int copy_from_tree_full(int root_fd, const char *container_path, const char *host_path, CopyFlags flags) {
         _cleanup_free_ char *cdir = NULL, *cname = NULL, *dir = NULL, *name = NULL;
         _cleanup_close_ int src_fd = -EBADF, target_fd = -EBADF;
         struct stat st;
@@ -460,7 +473,7 @@ int copy_from_tree(int root_fd, const char *container_path, const char *host_pat
         r = path_split_last(container_path, &cdir, &cname);
         if (r < 0)
                 return r;
-        r = chase_in_root(root_fd, container_path, O_PATH, &src_fd);
+        r = chase_in_root_full(root_fd, container_path, O_PATH, flags, &src_fd);
         if (r < 0)
                 return r;
         if (fstat(src_fd, &st) < 0)
@@ -486,5 +499,5 @@ int copy_from_tree(int root_fd, const char *container_path, const char *host_pat
         } else
                 return -errno;
 
-        return copy_tree_at(src_fd, NULL, target_fd, name, 0);
+        return copy_tree_at(src_fd, NULL, target_fd, name, flags & ~COPY_CROSS_MOUNTS);
 }

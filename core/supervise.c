@@ -178,6 +178,8 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
                 .type = SUPERVISOR_REPORT_STARTED,
                 .leader = run.container.pid,
         });
+        if (c->on_started)
+                c->on_started(c, run.container.pid);
 
         if (c->supervise_binary) {
                 r = handoff(c, &run, lock_fd, guard_fd);

@@ -8,6 +8,8 @@
 #include "spawn.h"
 #include "supervisor-contract.h"
 
+#include <sys/types.h>
+
 typedef struct SuperviseConfig {
         SpawnConfig spawn;
         bool quiet;
@@ -25,6 +27,11 @@ typedef struct SuperviseConfig {
          * once the container runs; a failure is reported by the caller. -EBADF for none:
          * every initializer must say so, 0 is stdin. */
         int report_fd;
+        /* Called once the container runs (after STARTED, before the handoff), with its init's
+         * pid: nspawnctl-supervisor registers the box with systemd-machined there
+         * (supervisor/supervisor-register.c), which needs libsystemd - the core does not
+         * link it. NULL: nothing. */
+        void (*on_started)(const struct SuperviseConfig *c, pid_t leader);
 } SuperviseConfig;
 
 /* Checks c (spawn_check()), then runs the container until it ends, forwarding the console

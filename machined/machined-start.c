@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bus-path.h"
 #include "log.h"
 #include "machined-api.h"
 #include "machined.h"
@@ -74,7 +75,11 @@ void manager_start_requests_complete(Manager *m, Machine *machine) {
         StartRequest *req = find_start_request(m, machine->rec.name);
         if (!req)
                 return;
-        (void) sd_bus_reply_method_return(req->message, "o", machine->path);
+        _cleanup_free_ char *path = NULL;
+        if (machine_bus_path_full(bus_message_is_machine1(req->message), machine->rec.name, &path) >= 0)
+                (void) sd_bus_reply_method_return(req->message, "o", path);
+        else
+                (void) sd_bus_reply_method_errnof(req->message, -ENOMEM, "Out of memory.");
         start_request_free(req);
 }
 
@@ -113,7 +118,7 @@ static void reply_failure(StartRequest *req, const SupervisorReport *report) {
                                   req->name, report->message, req->stderr_path);
         else
                 sd_bus_error_setf(&error, error_names[report->failure], "%s", report->message);
-        (void) sd_bus_reply_method_error(req->message, &error);
+        (void) bus_reply_method_error(req->message, &error);
 }
 
 static int on_start_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

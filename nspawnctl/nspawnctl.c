@@ -22,6 +22,7 @@ static const Verb verbs[] = {
         { "login", verb_login, "Get a login prompt in a running machine" },
         { "shell", verb_shell, "Open a shell or run a command in a running machine" },
         { "exec", verb_shell, "Run a command in a running machine (same as shell)" },
+        { "bind", verb_bind, "Bind mount a host path into a running machine" },
         { "create", verb_image, "Create an image from a template" },
         { "list-images", verb_image, "List the images of the pool" },
         { "image-status", verb_image, "Show an image's properties" },

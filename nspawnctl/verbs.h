@@ -31,3 +31,5 @@ int verb_console(int argc, char *argv[]);
 /* verbs-shell.c: sessions in a running machine, through machined */
 int verb_login(int argc, char *argv[]);
 int verb_shell(int argc, char *argv[]);
+/* verbs-bind.c: a live bind mount into a running machine */
+int verb_bind(int argc, char *argv[]);
