@@ -58,6 +58,8 @@ const char *bus_error_name_to_machine1(const char *name) {
                 { BUS_ERROR_NO_SUCH_IMAGE, BUS_ERROR_MACHINE1_NO_SUCH_IMAGE },
                 { BUS_ERROR_NO_MACHINE_FOR_PID, BUS_ERROR_MACHINE1_NO_MACHINE_FOR_PID },
                 { BUS_ERROR_MACHINE_EXISTS, BUS_ERROR_MACHINE1_MACHINE_EXISTS },
+                { BUS_ERROR_NO_SUCH_USER_MAPPING, BUS_ERROR_MACHINE1_NO_SUCH_USER_MAPPING },
+                { BUS_ERROR_NO_SUCH_GROUP_MAPPING, BUS_ERROR_MACHINE1_NO_SUCH_GROUP_MAPPING },
         };
         if (!name)
                 return NULL;

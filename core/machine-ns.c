@@ -48,6 +48,10 @@ int machine_open_root(pid_t leader, uint64_t leader_start, int *ret_fd) {
         return open_verified(leader, leader_start, "root", O_PATH | O_DIRECTORY, ret_fd);
 }
 
+int machine_open_root_directory(pid_t leader, uint64_t leader_start, int *ret_fd) {
+        return open_verified(leader, leader_start, "root", O_RDONLY | O_DIRECTORY, ret_fd);
+}
+
 int machine_open_ns(pid_t leader, uint64_t leader_start, const char *name, int *ret_fd) {
         char what[32];
 
@@ -107,6 +111,52 @@ int machine_uid_shift(pid_t leader, uint64_t leader_start, uint32_t *ret) {
         if (uid_shift != gid_shift)
                 return -EBADR;
         *ret = uid_shift;
+        return 0;
+}
+
+int id_map_translate(const char *text, uint32_t id, bool to_host, uint32_t *ret) {
+        const char *p = text;
+
+        assert(text);
+        assert(ret);
+        for (;;) {
+                unsigned long inner, outer, count, from, to;
+                int n = 0;
+
+                if (sscanf(p, " %lu %lu %lu%n", &inner, &outer, &count, &n) != 3)
+                        return -ESRCH;
+                p += n;
+                if (inner > UINT32_MAX || outer > UINT32_MAX || count > UINT32_MAX)
+                        continue;
+                from = to_host ? inner : outer;
+                to = to_host ? outer : inner;
+                if (id >= from && (unsigned long) id - from < count) {
+                        unsigned long r = to + ((unsigned long) id - from);
+                        if (r > UINT32_MAX)
+                                return -ESRCH;
+                        *ret = (uint32_t) r;
+                        return 0;
+                }
+        }
+}
+
+int machine_read_id_map(pid_t leader, uint64_t leader_start, bool gid, char **ret) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int pidfd = -EBADF;
+        char path[64];
+        int r;
+
+        pidfd = pidfd_open_verified(leader, leader_start);
+        if (pidfd < 0)
+                return pidfd;
+        snprintf(path, sizeof path, "/proc/%d/%s", (int) leader, gid ? "gid_map" : "uid_map");
+        r = read_full_file(path, &text, NULL);
+        if (r < 0)
+                return r;
+        r = pidfd_send_signal_safe(pidfd, 0);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(text);
         return 0;
 }
 

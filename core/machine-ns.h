@@ -15,6 +15,8 @@
 /* O_PATH fd of /proc/LEADER/root: paths resolved below it walk the machine's own mount
  * namespace. Checked after opening that the leader is still the one meant (-ESRCH). */
 int machine_open_root(pid_t leader, uint64_t leader_start, int *ret_fd);
+/* The same, as a directory fd one can read (O_RDONLY): for a client that asked for it. */
+int machine_open_root_directory(pid_t leader, uint64_t leader_start, int *ret_fd);
 /* The same for /proc/LEADER/ns/NAME ("net", "mnt", "user"). */
 int machine_open_ns(pid_t leader, uint64_t leader_start, const char *name, int *ret_fd);
 
@@ -24,6 +26,12 @@ int machine_open_ns(pid_t leader, uint64_t leader_start, const char *name, int *
 int machine_uid_shift(pid_t leader, uint64_t leader_start, uint32_t *ret);
 /* Parses a uid_map/gid_map text into the shift it means (see above); exported for tests. */
 int uid_map_parse_shift(const char *text, uint32_t *ret);
+
+/* Translates id through a uid_map/gid_map text: from inside the namespace to the host
+ * (to_host), or back. -ESRCH when no range of the map holds it. */
+int id_map_translate(const char *text, uint32_t id, bool to_host, uint32_t *ret);
+/* Reads /proc/LEADER/uid_map (gid: gid_map), checking the leader as machine_open_root(). */
+int machine_read_id_map(pid_t leader, uint64_t leader_start, bool gid, char **ret);
 
 typedef enum MachineBindFlags {
         MACHINE_BIND_READ_ONLY = 1 << 0,

@@ -7,6 +7,7 @@
  * non-blocking, and every value is escaped (core/guest-file.h) before it goes on the bus. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "bus-path.h"
 #include "copy.h"
 #include "guest-file.h"
 #include "log.h"
@@ -215,6 +217,98 @@ static int machine_open_pty(sd_bus_message *message, Machine *machine, sd_bus_er
         return sd_bus_reply_method_return(message, "hs", master, path);
 }
 
+/* ---- root directory ---- */
+
+static int machine_open_root_dir(sd_bus_message *message, Machine *machine, sd_bus_error *error) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        r = bus_check_root(message, error);
+        if (r < 0)
+                return r;
+        if (machine_is_host(machine)) {
+                fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                r = fd < 0 ? -errno : 0;
+        } else
+                r = machine_open_root_directory((pid_t) machine->rec.leader, machine->rec.leader_start, &fd);
+        if (r < 0)
+                return reply_gone(error, machine, r, "open the root directory");
+        return sd_bus_reply_method_return(message, "h", fd);
+}
+
+/* ---- uid/gid mappings ---- */
+
+static int map_from_machine(sd_bus_message *message, Manager *m, bool gid, sd_bus_error *error) {
+        _cleanup_free_ char *map = NULL;
+        Machine *machine;
+        const char *name;
+        uint32_t inner, outer;
+        int r;
+
+        r = sd_bus_message_read(message, "su", &name, &inner);
+        if (r < 0)
+                return r;
+        r = bus_find_running_machine(m, message, name, false, &machine, error);
+        if (r < 0)
+                return r;
+        if (machine_is_host(machine))
+                return sd_bus_error_setf(error, BUS_ERROR_NOT_SUPPORTED, "Not supported for the host.");
+        r = machine_read_id_map((pid_t) machine->rec.leader, machine->rec.leader_start, gid, &map);
+        if (r < 0)
+                return reply_gone(error, machine, r, gid ? "read the GID mapping" : "read the UID mapping");
+        r = id_map_translate(map, inner, true, &outer);
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, gid ? BUS_ERROR_NO_SUCH_GROUP_MAPPING : BUS_ERROR_NO_SUCH_USER_MAPPING,
+                                         "Machine '%s' has no matching %s mappings.", name, gid ? "group" : "user");
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, "u", outer);
+}
+
+static int method_map_from_machine_user(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return map_from_machine(message, userdata, false, error);
+}
+
+static int method_map_from_machine_group(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return map_from_machine(message, userdata, true, error);
+}
+
+/* Which machine a host uid (gid) belongs to: only machines with a user namespace of their
+ * own have any (without one every id is the host's). */
+static int map_to_machine(sd_bus_message *message, Manager *m, bool gid, sd_bus_error *error) {
+        uint32_t outer;
+        int r;
+
+        r = sd_bus_message_read(message, "u", &outer);
+        if (r < 0)
+                return r;
+        LIST_FOREACH(i, m->machines) {
+                _cleanup_free_ char *map = NULL, *path = NULL;
+                uint32_t shift, inner;
+
+                if (i->rec.leader == 0 ||
+                    machine_uid_shift((pid_t) i->rec.leader, i->rec.leader_start, &shift) < 0 || shift == 0)
+                        continue;
+                if (machine_read_id_map((pid_t) i->rec.leader, i->rec.leader_start, gid, &map) < 0 ||
+                    id_map_translate(map, outer, false, &inner) < 0)
+                        continue;
+                r = machine_bus_path_full(bus_message_is_machine1(message), i->rec.name, &path);
+                if (r < 0)
+                        return r;
+                return sd_bus_reply_method_return(message, "sou", i->rec.name, path, inner);
+        }
+        return sd_bus_error_setf(error, gid ? BUS_ERROR_NO_SUCH_GROUP_MAPPING : BUS_ERROR_NO_SUCH_USER_MAPPING,
+                                 "No machine maps host %s %" PRIu32 ".", gid ? "GID" : "UID", outer);
+}
+
+static int method_map_to_machine_user(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return map_to_machine(message, userdata, false, error);
+}
+
+static int method_map_to_machine_group(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return map_to_machine(message, userdata, true, error);
+}
+
 /* ---- Manager methods (by name) ---- */
 
 typedef int (*MachineOp)(sd_bus_message *message, Machine *machine, sd_bus_error *error);
@@ -249,6 +343,10 @@ static int method_open_machine_pty(sd_bus_message *message, void *userdata, sd_b
         return by_name(message, userdata, machine_open_pty, error);
 }
 
+static int method_open_machine_root_directory(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return by_name(message, userdata, machine_open_root_dir, error);
+}
+
 /* ---- Machine object methods ---- */
 
 static int object_running(Machine *machine, sd_bus_error *error) {
@@ -277,6 +375,10 @@ static int method_get_uid_shift(sd_bus_message *message, void *userdata, sd_bus_
 
 static int method_open_pty(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         return object_op(message, userdata, machine_open_pty, error);
+}
+
+static int method_open_root_directory(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return object_op(message, userdata, machine_open_root_dir, error);
 }
 
 static int method_open_login(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -327,6 +429,20 @@ static const sd_bus_vtable manager_machine_info_vtable[] = {
                                 method_get_machine_uid_shift, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("OpenMachinePTY", SD_BUS_ARGS("s", name),
                                 SD_BUS_RESULT("h", pty, "s", pty_path), method_open_machine_pty, 0),
+        SD_BUS_METHOD_WITH_ARGS("OpenMachineRootDirectory", SD_BUS_ARGS("s", name), SD_BUS_RESULT("h", fd),
+                                method_open_machine_root_directory, 0),
+        SD_BUS_METHOD_WITH_ARGS("MapFromMachineUser", SD_BUS_ARGS("s", name, "u", uid_inner),
+                                SD_BUS_RESULT("u", uid_outer), method_map_from_machine_user,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("MapToMachineUser", SD_BUS_ARGS("u", uid_outer),
+                                SD_BUS_RESULT("s", machine_name, "o", machine_path, "u", uid_inner),
+                                method_map_to_machine_user, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("MapFromMachineGroup", SD_BUS_ARGS("s", name, "u", gid_inner),
+                                SD_BUS_RESULT("u", gid_outer), method_map_from_machine_group,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("MapToMachineGroup", SD_BUS_ARGS("u", gid_outer),
+                                SD_BUS_RESULT("s", machine_name, "o", machine_path, "u", gid_inner),
+                                method_map_to_machine_group, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 
@@ -342,6 +458,8 @@ static const sd_bus_vtable machine_info_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("OpenPTY", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", pty, "s", pty_path),
                                 method_open_pty, 0),
+        SD_BUS_METHOD_WITH_ARGS("OpenRootDirectory", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", fd),
+                                method_open_root_directory, 0),
         SD_BUS_METHOD_WITH_ARGS("OpenLogin", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", pty, "s", pty_path),
                                 method_open_login, 0),
         SD_BUS_METHOD_WITH_ARGS("OpenShell",

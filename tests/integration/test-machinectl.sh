@@ -132,7 +132,14 @@ echo "$ERR" | grep -q "symlink" || fail "bind onto a symlink: $ERR"
 expect_rc 0 "$NSPAWNCTL" bind "$M" "$WORK/bindsrc" /srv/nb --mkdir --read-only
 [ "$("$NSPAWNCTL" shell "$M" -- cat /srv/nb/f)" = bound ] || fail "nspawnctl bind"
 grep -q "$WORK/bindsrc" /proc/self/mountinfo && fail "bind left a mount on the host"
-ok "machinectl bind (--mkdir, --read-only) and nspawnctl bind mount live into the box; a symlink destination is refused; nothing on the host"
+expect_rc 2 "$NSPAWNCTL" bind "$M" relative /srv/x; expect_one_line_error
+expect_rc 2 "$NSPAWNCTL" bind "$M" "$WORK/bindsrc" ""; expect_one_line_error
+expect_rc 2 "$NSPAWNCTL" bind "../etc" "$WORK/bindsrc"; expect_one_line_error
+expect_rc 2 "$NSPAWNCTL" bind "$M"; expect_one_line_error
+expect_rc 3 "$NSPAWNCTL" bind "nosuch-$$" "$WORK/bindsrc"; expect_one_line_error
+expect_rc 1 "$NSPAWNCTL" bind "$M" "$WORK/no-such-source" /srv/y --mkdir; expect_one_line_error
+"$NSPAWNCTL" shell "$M" -- test ! -e /srv/y || fail "a failed bind created its destination"
+ok "machinectl bind (--mkdir, --read-only) and nspawnctl bind mount live into the box; a symlink destination, bad names and paths are refused; nothing on the host"
 
 # --- set-limit, clean --------------------------------------------------------------------
 if [ "$POOL_BTRFS" = yes ]; then
@@ -180,6 +187,12 @@ expect_rc 0 m1 GetMachineAddresses s "$M"
 echo "$OUT" | grep -q "^a(iay) [0-9]" || fail "GetMachineAddresses: $OUT"
 expect_rc 0 m1 OpenMachinePTY s "$M"
 echo "$OUT" | grep -q '^hs [0-9]* "/dev/pts/[0-9]*"' || fail "OpenMachinePTY: $OUT"
+expect_rc 0 m1 OpenMachineRootDirectory s "$M"
+echo "$OUT" | grep -q '^h [0-9]' || fail "OpenMachineRootDirectory: $OUT"
+expect_rc 0 m1 MapFromMachineUser su "$M" 1000
+[ "$OUT" = "u 1000" ] || fail "MapFromMachineUser without a user namespace: $OUT"
+expect_rc 1 m1 MapToMachineUser u 1000
+echo "$ERR" | grep -q "No machine maps host UID 1000" || fail "MapToMachineUser: $ERR"
 expect_rc 1 m1 GetMachine s "../etc"
 expect_rc 1 m1 CopyToMachine sss "$M" relative /tmp/x
 echo "$ERR" | grep -q "must be absolute" || fail "relative copy path: $ERR"
@@ -188,7 +201,7 @@ expect_rc 1 m1 KillMachine ssi .host leader 15
 expect_rc 1 as_nobody busctl --system call org.freedesktop.machine1 /org/freedesktop/machine1 org.freedesktop.machine1.Manager CopyToMachine sss "$M" /etc/passwd /tmp/p
 echo "$ERR" | grep -q "Access denied\|Only root" || fail "a non-root CopyToMachine: $ERR"
 expect_rc 0 as_nobody busctl --system call org.freedesktop.machine1 /org/freedesktop/machine1 org.freedesktop.machine1.Manager GetMachineOSRelease s "$M"
-ok "GetMachineUIDShift (0 without a user namespace), GetMachineAddresses, OpenMachinePTY; bad names and paths, .host and non-root callers refused"
+ok "GetMachineUIDShift (0 without a user namespace), GetMachineAddresses, OpenMachinePTY, OpenMachineRootDirectory, Map*User; bad names and paths, .host and non-root callers refused"
 
 # --- reboot, kill, terminate, poweroff -------------------------------------------------
 old=$LEADER

@@ -106,6 +106,10 @@ TEST(machine1_error_names) {
         ASSERT_STREQ(bus_error_name_to_machine1(BUS_ERROR_NO_MACHINE_FOR_PID),
                      "org.freedesktop.machine1.NoMachineForPID");
         ASSERT_STREQ(bus_error_name_to_machine1(BUS_ERROR_MACHINE_EXISTS), "org.freedesktop.machine1.MachineExists");
+        ASSERT_STREQ(bus_error_name_to_machine1(BUS_ERROR_NO_SUCH_USER_MAPPING),
+                     "org.freedesktop.machine1.NoSuchUserMapping");
+        ASSERT_STREQ(bus_error_name_to_machine1(BUS_ERROR_NO_SUCH_GROUP_MAPPING),
+                     "org.freedesktop.machine1.NoSuchGroupMapping");
         ASSERT_TRUE(bus_error_name_to_machine1(BUS_ERROR_IMAGE_BUSY) == NULL);
         ASSERT_TRUE(bus_error_name_to_machine1("org.freedesktop.DBus.Error.Failed") == NULL);
         ASSERT_TRUE(bus_error_name_to_machine1(NULL) == NULL);

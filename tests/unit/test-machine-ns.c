@@ -42,6 +42,43 @@ TEST(uid_map_parse_shift) {
         }
 }
 
+TEST(id_map_translate) {
+        static const char *const identity = "         0          0 4294967295\n";
+        static const char *const shifted = "         0     524288      65536\n";
+        static const char *const two = "0 100000 1000\n1000 5000 10\n";
+        static const struct {
+                const char *map;
+                uint32_t id;
+                bool to_host;
+                int r;
+                uint32_t want;
+        } table[] = {
+                { identity, 0, true, 0, 0 },
+                { identity, 1000, false, 0, 1000 },
+                { identity, 4294967294u, true, 0, 4294967294u },
+                { shifted, 0, true, 0, 524288 },
+                { shifted, 65535, true, 0, 589823 },
+                { shifted, 65536, true, -ESRCH, 0 },
+                { shifted, 524288 + 1000, false, 0, 1000 },
+                { shifted, 1000, false, -ESRCH, 0 },
+                { two, 1005, true, 0, 5005 },
+                { two, 999, true, 0, 100999 },
+                { two, 5009, false, 0, 1009 },
+                { two, 1010, true, -ESRCH, 0 },
+                { "", 0, true, -ESRCH, 0 },
+                { "garbage", 0, true, -ESRCH, 0 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                uint32_t got = 0;
+                int r = id_map_translate(table[i].map, table[i].id, table[i].to_host, &got);
+                if (r != table[i].r)
+                        fprintf(stderr, "case %zu: %d\n", i, r);
+                ASSERT_EQ(r, table[i].r);
+                if (r == 0)
+                        ASSERT_EQ(got, table[i].want);
+        }
+}
+
 /* Appends one RTM_NEWADDR message to buf at *off. */
 static void add_addr(char *buf, size_t *off, int family, unsigned char scope, uint32_t flags, int index,
                      const void *local, const void *address, size_t alen) {
