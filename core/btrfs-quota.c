@@ -46,18 +46,19 @@ int btrfs_quota_enable_fd(int fd) {
 
 int btrfs_qgroup_get_fd(int fd, uint64_t qgroupid, BtrfsQuotaInfo *ret) {
         struct btrfs_ioctl_search_args args = {
-                .key = {
-                        .tree_id = BTRFS_QUOTA_TREE_OBJECTID,
-                        .min_objectid = 0,
-                        .max_objectid = 0,
-                        .min_type = BTRFS_QGROUP_INFO_KEY,
-                        .max_type = BTRFS_QGROUP_LIMIT_KEY,
-                        .min_offset = qgroupid,
-                        .max_offset = qgroupid,
-                        .min_transid = 0,
-                        .max_transid = UINT64_MAX,
-                        .nr_items = 16,
-                },
+                .key =
+                        {
+                                .tree_id = BTRFS_QUOTA_TREE_OBJECTID,
+                                .min_objectid = 0,
+                                .max_objectid = 0,
+                                .min_type = BTRFS_QGROUP_INFO_KEY,
+                                .max_type = BTRFS_QGROUP_LIMIT_KEY,
+                                .min_offset = qgroupid,
+                                .max_offset = qgroupid,
+                                .min_transid = 0,
+                                .max_transid = UINT64_MAX,
+                                .nr_items = 16,
+                        },
         };
         BtrfsQuotaInfo info = BTRFS_QUOTA_INFO_NULL;
         bool found = false;
@@ -76,7 +77,8 @@ int btrfs_qgroup_get_fd(int fd, uint64_t qgroupid, BtrfsQuotaInfo *ret) {
                 if (off + h.len > sizeof args.buf)
                         break;
                 if (h.objectid == 0 && h.offset == qgroupid) {
-                        if (h.type == BTRFS_QGROUP_INFO_KEY && h.len >= sizeof(struct btrfs_qgroup_info_item)) {
+                        if (h.type == BTRFS_QGROUP_INFO_KEY &&
+                            h.len >= sizeof(struct btrfs_qgroup_info_item)) {
                                 struct btrfs_qgroup_info_item item;
                                 memcpy(&item, args.buf + off, sizeof item);
                                 info.referenced = le64toh(item.rfer);
@@ -126,10 +128,11 @@ int btrfs_qgroup_assign_fd(int fd, uint64_t child, uint64_t parent) {
 int btrfs_qgroup_set_limit_fd(int fd, uint64_t qgroupid, uint64_t referenced_max) {
         struct btrfs_ioctl_qgroup_limit_args args = {
                 .qgroupid = qgroupid,
-                .lim = {
-                        .flags = BTRFS_QGROUP_LIMIT_MAX_RFER,
-                        .max_rfer = referenced_max,
-                },
+                .lim =
+                        {
+                                .flags = BTRFS_QGROUP_LIMIT_MAX_RFER,
+                                .max_rfer = referenced_max,
+                        },
         };
 
         if (ioctl(fd, BTRFS_IOC_QGROUP_LIMIT, &args) < 0)

@@ -13,14 +13,13 @@
 #define BTRFS_QGROUP_ID(level, id) (((uint64_t) (level) << BTRFS_QGROUP_LEVEL_SHIFT) | (uint64_t) (id))
 
 typedef struct BtrfsQuotaInfo {
-        uint64_t referenced;     /* bytes, UINT64_MAX if not known */
+        uint64_t referenced; /* bytes, UINT64_MAX if not known */
         uint64_t exclusive;
         uint64_t referenced_max; /* UINT64_MAX: no limit */
         uint64_t exclusive_max;
 } BtrfsQuotaInfo;
 
-#define BTRFS_QUOTA_INFO_NULL \
-        ((BtrfsQuotaInfo) { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX })
+#define BTRFS_QUOTA_INFO_NULL ((BtrfsQuotaInfo){ UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX })
 
 /* The id of the subvolume fd lives in (5 for the top level). */
 int btrfs_subvol_get_id_fd(int fd, uint64_t *ret);

@@ -77,7 +77,8 @@ int guest_read_first_at(int root_fd, const char *const *paths, size_t max, Guest
 }
 
 static bool key_char(char c, bool first) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || (!first && c >= '0' && c <= '9');
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
+               (!first && c >= '0' && c <= '9');
 }
 
 /* Unquotes v (up to the end of the line) into a new string; NULL for a malformed value. */

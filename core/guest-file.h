@@ -29,8 +29,7 @@ typedef enum GuestReadFlags {
 int guest_read_file_at(int root_fd, const char *path, size_t max, GuestReadFlags flags, char **ret,
                        size_t *ret_size);
 /* The first of paths (NULL-terminated) that exists, read as above. */
-int guest_read_first_at(int root_fd, const char *const *paths, size_t max, GuestReadFlags flags,
-                        char **ret);
+int guest_read_first_at(int root_fd, const char *const *paths, size_t max, GuestReadFlags flags, char **ret);
 
 /* Parses an env-style file (os-release, machine-info): KEY=VALUE lines, values unquoted or
  * in '' or "" (backslash escapes inside ""), '#' comments, blank lines; lines that are none

@@ -219,15 +219,16 @@ static int make_destination(int root_fd, const char *path, bool dir) {
                         return -errno;
                 return 0;
         }
-        fd = openat(root_fd, path + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0644);
+        fd = openat(root_fd, path + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+                    0644);
         if (fd < 0)
                 return errno == EEXIST ? 0 : -errno;
         close(fd);
         return 0;
 }
 
-static _noreturn_ void bind_child(int report_fd, int pidfd, int tree_fd, bool src_dir, const char *destination,
-                                  MachineBindFlags flags) {
+static _noreturn_ void bind_child(int report_fd, int pidfd, int tree_fd, bool src_dir,
+                                  const char *destination, MachineBindFlags flags) {
         _cleanup_close_ int root = -EBADF, target = -EBADF;
         struct stat st;
         int r;
@@ -251,15 +252,17 @@ static _noreturn_ void bind_child(int report_fd, int pidfd, int tree_fd, bool sr
         if (fstat(target, &st) < 0)
                 bind_child_fail(report_fd, -errno, "Cannot stat %s in the machine: %m", destination);
         if (S_ISLNK(st.st_mode))
-                bind_child_fail(report_fd, -ELOOP, "%s in the machine is a symlink, refusing to mount on it.",
-                                destination);
+                bind_child_fail(report_fd, -ELOOP,
+                                "%s in the machine is a symlink, refusing to mount on it.", destination);
         if (src_dir && !S_ISDIR(st.st_mode))
                 bind_child_fail(report_fd, -ENOTDIR, "%s in the machine is not a directory.", destination);
         if (!src_dir && S_ISDIR(st.st_mode))
                 bind_child_fail(report_fd, -EISDIR, "%s in the machine is a directory, the source is not.",
                                 destination);
-        if (syscall(SYS_move_mount, tree_fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-                bind_child_fail(report_fd, -errno, "Failed to mount onto %s in the machine: %m", destination);
+        if (syscall(SYS_move_mount, tree_fd, "", target, "",
+                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                bind_child_fail(report_fd, -errno, "Failed to mount onto %s in the machine: %m",
+                                destination);
         _exit(EXIT_SUCCESS);
 }
 
@@ -273,21 +276,29 @@ int machine_bind_mount(pid_t leader, uint64_t leader_start, const char *source, 
         pid_t pid;
         int r;
 
-#define FAIL(r, ...) ({ if (error) snprintf(error, error_size, __VA_ARGS__); (r); })
+#define FAIL(r, ...)                                                                                        \
+        ({                                                                                                  \
+                if (error)                                                                                  \
+                        snprintf(error, error_size, __VA_ARGS__);                                           \
+                (r);                                                                                        \
+        })
         if (isempty(source) || source[0] != '/' || isempty(destination) || destination[0] != '/')
                 return FAIL(-EINVAL, "Source and destination must be absolute paths.");
         pidfd = pidfd_open_verified(leader, leader_start);
         if (pidfd < 0)
                 return FAIL(pidfd, "The machine is not running.");
         /* The source is the caller's, on the host: symlinks in it are followed. */
-        tree = (int) syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        tree = (int) syscall(SYS_open_tree, AT_FDCWD, source,
+                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
         if (tree < 0)
                 return FAIL(-errno, "Failed to clone the mount tree of %s: %s", source, strerror(errno));
         if (fstat(tree, &st) < 0)
                 return FAIL(-errno, "Cannot stat %s: %s", source, strerror(errno));
         if (flags & MACHINE_BIND_READ_ONLY) {
                 struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-                if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+                r = (int) syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+                                  sizeof attr);
+                if (r < 0)
                         return FAIL(-errno, "Failed to make %s read-only: %s", source, strerror(errno));
         }
         if (pipe2(p, O_CLOEXEC) < 0)

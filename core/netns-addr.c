@@ -106,8 +106,10 @@ static int dump_addresses(NetnsAddress **ret, size_t *ret_n) {
                 struct nlmsghdr h;
                 struct ifaddrmsg m;
         } req = {
-                .h = { .nlmsg_len = sizeof req, .nlmsg_type = RTM_GETADDR,
-                       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+                .h = { .nlmsg_len = sizeof req,
+                       .nlmsg_type = RTM_GETADDR,
+                       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+                       .nlmsg_seq = 1 },
                 .m = { .ifa_family = AF_UNSPEC },
         };
         _cleanup_free_ NetnsAddress *list = NULL;
@@ -214,7 +216,9 @@ static int netns_get_nsid(int fd_nl, int netns_fd, int32_t *ret) {
                 struct rtattr a;
                 uint32_t fd;
         } req = {
-                .h = { .nlmsg_len = sizeof req, .nlmsg_type = RTM_GETNSID, .nlmsg_flags = NLM_F_REQUEST,
+                .h = { .nlmsg_len = sizeof req,
+                       .nlmsg_type = RTM_GETNSID,
+                       .nlmsg_flags = NLM_F_REQUEST,
                        .nlmsg_seq = 1 },
                 .g = { .rtgen_family = AF_UNSPEC },
                 .a = { .rta_len = RTA_LENGTH(sizeof(uint32_t)), .rta_type = NETNSA_FD },
@@ -239,8 +243,8 @@ static int netns_get_nsid(int fd_nl, int netns_fd, int32_t *ret) {
                         continue;
                 struct rtgenmsg *g = NLMSG_DATA(h);
                 int len = (int) (h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof *g)));
-                for (struct rtattr *a = (struct rtattr *) ((char *) g + NLMSG_ALIGN(sizeof *g)); RTA_OK(a, len);
-                     a = RTA_NEXT(a, len))
+                for (struct rtattr *a = (struct rtattr *) ((char *) g + NLMSG_ALIGN(sizeof *g));
+                     RTA_OK(a, len); a = RTA_NEXT(a, len))
                         if (a->rta_type == NETNSA_NSID && RTA_PAYLOAD(a) == sizeof(int32_t)) {
                                 memcpy(ret, RTA_DATA(a), sizeof *ret);
                                 return *ret < 0 ? -ENOENT : 0;
@@ -254,8 +258,10 @@ int netns_host_peer_ifindices(int netns_fd, int **ret) {
                 struct nlmsghdr h;
                 struct ifinfomsg m;
         } req = {
-                .h = { .nlmsg_len = sizeof req, .nlmsg_type = RTM_GETLINK,
-                       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 2 },
+                .h = { .nlmsg_len = sizeof req,
+                       .nlmsg_type = RTM_GETLINK,
+                       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+                       .nlmsg_seq = 2 },
                 .m = { .ifi_family = AF_UNSPEC },
         };
         _cleanup_free_ int *list = NULL;
@@ -296,7 +302,8 @@ int netns_host_peer_ifindices(int netns_fd, int **ret) {
                                 continue;
                         return -errno;
                 }
-                for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, (size_t) k); h = NLMSG_NEXT(h, k)) {
+                for (struct nlmsghdr *h = (struct nlmsghdr *) buf; NLMSG_OK(h, (size_t) k);
+                     h = NLMSG_NEXT(h, k)) {
                         if (h->nlmsg_type == NLMSG_DONE) {
                                 *ret = TAKE_PTR(list);
                                 return (int) n;
@@ -305,7 +312,8 @@ int netns_host_peer_ifindices(int netns_fd, int **ret) {
                                 struct nlmsgerr *e = NLMSG_DATA(h);
                                 return e->error < 0 ? e->error : -EBADMSG;
                         }
-                        if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+                        if (h->nlmsg_type != RTM_NEWLINK ||
+                            h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
                                 continue;
                         struct ifinfomsg *ifi = NLMSG_DATA(h);
                         int len = (int) IFLA_PAYLOAD(h);

@@ -63,11 +63,12 @@ static int on_operation_done(sd_event_source *s, int fd, uint32_t revents, void 
                 if (!o->reply)
                         (void) sd_bus_reply_method_return(o->message, NULL);
                 else if (o->reply(o->message, fd) < 0)
-                        (void) sd_bus_reply_method_errorf(o->message, SD_BUS_ERROR_FAILED, "The worker's result was garbled.");
+                        (void) sd_bus_reply_method_errorf(o->message, SD_BUS_ERROR_FAILED,
+                                                          "The worker's result was garbled.");
                 return 0;
         }
         if (n != (ssize_t) sizeof rep || rep.error < 0)
-                rep = (OperationReport) { .error = EIO, .message = "The worker died." };
+                rep = (OperationReport){ .error = EIO, .message = "The worker died." };
         rep.message[sizeof rep.message - 1] = 0;
         (void) sd_bus_error_set_errnof(&error, -rep.error, "%s", rep.message);
         (void) bus_reply_method_error(o->message, &error);
@@ -78,8 +79,8 @@ int machine_operation_fork(Manager *m, sd_bus_message *message, const char *name
         return machine_operation_fork_full(m, message, name, NULL, ret_fd);
 }
 
-int machine_operation_fork_full(Manager *m, sd_bus_message *message, const char *name, MachineOperationReply reply,
-                                int *ret_fd) {
+int machine_operation_fork_full(Manager *m, sd_bus_message *message, const char *name,
+                                MachineOperationReply reply, int *ret_fd) {
         _cleanup_(machine_operation_freep) MachineOperation *o = NULL;
         _cleanup_close_ int child_fd = -EBADF;
         int p[2], r;
@@ -128,12 +129,13 @@ void machine_operation_exit(int fd, int r, const char *message) {
 
 static int check_path(const char *path, const char *what, sd_bus_error *error) {
         if (isempty(path) || path[0] != '/' || !utf8_is_valid(path) || strlen(path) >= 4096)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "The %s path must be absolute.", what);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "The %s path must be absolute.",
+                                         what);
         return 0;
 }
 
-static int copy_machine(sd_bus_message *message, Manager *m, const char *name, const char *src, const char *dst,
-                        uint64_t flags, bool to, sd_bus_error *error) {
+static int copy_machine(sd_bus_message *message, Manager *m, const char *name, const char *src,
+                        const char *dst, uint64_t flags, bool to, sd_bus_error *error) {
         _cleanup_close_ int root = -EBADF;
         Machine *machine;
         uint32_t shift = 0;
@@ -146,24 +148,30 @@ static int copy_machine(sd_bus_message *message, Manager *m, const char *name, c
         if ((r = check_path(src, "source", error)) < 0 || (r = check_path(dst, "destination", error)) < 0)
                 return r;
         if (machine_is_host(machine))
-                return sd_bus_error_setf(error, BUS_ERROR_NOT_SUPPORTED, "Copying to or from the host is cp's job.");
-        if (flags & MACHINE1_COPY_REPLACE)
                 return sd_bus_error_setf(error, BUS_ERROR_NOT_SUPPORTED,
-                                         "Replacing files at the destination is not supported: remove them first.");
+                                         "Copying to or from the host is cp's job.");
+        if (flags & MACHINE1_COPY_REPLACE)
+                return sd_bus_error_setf(
+                        error, BUS_ERROR_NOT_SUPPORTED,
+                        "Replacing files at the destination is not supported: remove them first.");
         if (flags != 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown copy flags 0x%" PRIx64 ".", flags);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Unknown copy flags 0x%" PRIx64 ".", flags);
         /* Files copied in keep their owners: with a user namespace they would have to be
          * shifted, which is not done yet, so such machines are refused rather than given
          * files that belong to nobody inside. */
         r = machine_uid_shift((pid_t) machine->rec.leader, machine->rec.leader_start, &shift);
         if (r >= 0 && shift != 0)
-                return sd_bus_error_setf(error, BUS_ERROR_NOT_SUPPORTED,
-                                         "Copying into or out of a machine with a user namespace is not supported yet.");
+                return sd_bus_error_setf(
+                        error, BUS_ERROR_NOT_SUPPORTED,
+                        "Copying into or out of a machine with a user namespace is not supported yet.");
         r = machine_open_root((pid_t) machine->rec.leader, machine->rec.leader_start, &root);
         if (r == -ESRCH)
-                return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING, "Machine '%s' is not running.", name);
+                return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING,
+                                         "Machine '%s' is not running.", name);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Failed to open the root of machine '%s': %m", name);
+                return sd_bus_error_set_errnof(error, r, "Failed to open the root of machine '%s': %m",
+                                               name);
 
         r = machine_operation_fork(m, message, "nspawnctl-copy", &fd);
         if (r != 0)
@@ -203,11 +211,13 @@ static int method_copy_to_machine_with_flags(sd_bus_message *message, void *user
         return method_copy(message, userdata, true, true, error);
 }
 
-static int method_copy_from_machine_with_flags(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+static int method_copy_from_machine_with_flags(sd_bus_message *message, void *userdata,
+                                               sd_bus_error *error) {
         return method_copy(message, userdata, false, true, error);
 }
 
-static int object_copy(sd_bus_message *message, Machine *machine, bool to, bool with_flags, sd_bus_error *error) {
+static int object_copy(sd_bus_message *message, Machine *machine, bool to, bool with_flags,
+                       sd_bus_error *error) {
         const char *src, *dst;
         uint64_t flags = 0;
         int r;
@@ -243,11 +253,11 @@ static const sd_bus_vtable manager_copy_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("CopyToMachine", SD_BUS_ARGS("s", name, "s", source, "s", destination),
                                 SD_BUS_NO_RESULT, method_copy_to_machine, 0),
         SD_BUS_METHOD_WITH_ARGS("CopyFromMachineWithFlags",
-                                SD_BUS_ARGS("s", name, "s", source, "s", destination, "t", flags), SD_BUS_NO_RESULT,
-                                method_copy_from_machine_with_flags, 0),
+                                SD_BUS_ARGS("s", name, "s", source, "s", destination, "t", flags),
+                                SD_BUS_NO_RESULT, method_copy_from_machine_with_flags, 0),
         SD_BUS_METHOD_WITH_ARGS("CopyToMachineWithFlags",
-                                SD_BUS_ARGS("s", name, "s", source, "s", destination, "t", flags), SD_BUS_NO_RESULT,
-                                method_copy_to_machine_with_flags, 0),
+                                SD_BUS_ARGS("s", name, "s", source, "s", destination, "t", flags),
+                                SD_BUS_NO_RESULT, method_copy_to_machine_with_flags, 0),
         SD_BUS_VTABLE_END,
 };
 
@@ -270,5 +280,6 @@ int manager_add_copy_bus_objects(Manager *m, sd_bus *bus, bool machine1) {
         r = manager_add_vtable(m, bus, machine1, BUS_OBJECT_MANAGER, manager_copy_vtable, NULL, m);
         if (r < 0)
                 return r;
-        return manager_add_vtable(m, bus, machine1, BUS_OBJECT_MACHINE, machine_copy_vtable, bus_machine_object_find, m);
+        return manager_add_vtable(m, bus, machine1, BUS_OBJECT_MACHINE, machine_copy_vtable,
+                                  bus_machine_object_find, m);
 }

@@ -65,10 +65,11 @@ static int read_image_file(Manager *m, const char *name, const char *const *path
                 return 0;
         if (r == -EBADFD || r == -EFBIG || r == -EBADMSG)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
-                                         "%s of image '%s' is no regular text file of at most %u bytes.", paths[0],
-                                         name, GUEST_FILE_MAX);
+                                         "%s of image '%s' is no regular text file of at most %u bytes.",
+                                         paths[0], name, GUEST_FILE_MAX);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Failed to read %s of image '%s': %m", paths[0], name);
+                return sd_bus_error_set_errnof(error, r, "Failed to read %s of image '%s': %m", paths[0],
+                                               name);
         return 1;
 }
 
@@ -115,8 +116,8 @@ static int reply_image_file(sd_bus_message *message, Manager *m, const char *nam
         case IMAGE_FILE_MACHINE_INFO:
         case IMAGE_FILE_OS_RELEASE:
                 if (!found && what == IMAGE_FILE_OS_RELEASE)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Image '%s' has no os-release file.",
-                                                 name);
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                                 "Image '%s' has no os-release file.", name);
                 r = env_text_parse(found ? text : "", &pairs);
                 if (r >= 0)
                         r = sd_bus_message_new_method_return(message, &reply);
@@ -213,11 +214,13 @@ static int pool_adopt_all(Manager *m, int pool_fd, uint64_t qgroup) {
                 r = adopt_subvol(pool_fd, list[i]->name, qgroup);
                 if (r > 0)
                         changed = 1;
-                if (list[i]->name[0] != '.' && image_list_snapshots(m->pool, list[i]->name, &snaps, &k) >= 0) {
+                if (list[i]->name[0] != '.' &&
+                    image_list_snapshots(m->pool, list[i]->name, &snaps, &k) >= 0) {
                         for (size_t j = 0; j < k; j++) {
                                 _cleanup_free_ char *dir = NULL, *base = NULL;
                                 if (path_split_last(snaps[j]->path, &dir, &base) >= 0) {
-                                        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                                        _cleanup_close_ int dfd =
+                                                open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                                         if (dfd >= 0 && adopt_subvol(dfd, base, qgroup) > 0)
                                                 changed = 1;
                                 }
@@ -302,7 +305,8 @@ static const char *limit_error(int r) {
         return r == -EOPNOTSUPP ? "Quota is only supported on btrfs subvolumes (a pool on btrfs)." : NULL;
 }
 
-static int limit_start(sd_bus_message *message, Manager *m, const char *name, uint64_t limit, sd_bus_error *error) {
+static int limit_start(sd_bus_message *message, Manager *m, const char *name, uint64_t limit,
+                       sd_bus_error *error) {
         char msg[256];
         int fd, r;
 
@@ -311,18 +315,21 @@ static int limit_start(sd_bus_message *message, Manager *m, const char *name, ui
                 return r;
         /* machine1: at least 4 KiB, or UINT64_MAX for no limit; a smaller limit is a typo. */
         if (limit < 4096)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "New limit is too small (at least 4K).");
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "New limit is too small (at least 4K).");
         if (name) {
                 _cleanup_(image_freep) Image *i = NULL;
                 if (!image_name_is_valid(name))
-                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME, "Invalid image name '%s'.", name);
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME, "Invalid image name '%s'.",
+                                                 name);
                 r = image_get(m->pool, name, 0, &i);
                 if (r == -ENOENT)
                         return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "No image '%s'.", name);
                 if (r < 0)
                         return sd_bus_error_set_errnof(error, r, "Failed to read image '%s': %m", name);
                 if (i->type != IMAGE_SUBVOLUME)
-                        return sd_bus_error_setf(error, BUS_ERROR_NOT_SUPPORTED, "%s", limit_error(-EOPNOTSUPP));
+                        return sd_bus_error_setf(error, BUS_ERROR_NOT_SUPPORTED, "%s",
+                                                 limit_error(-EOPNOTSUPP));
         }
         /* Enabling quota waits for a rescan of the whole pool: in a worker. */
         r = machine_operation_fork(m, message, "nspawnctl-quota", &fd);
@@ -366,7 +373,8 @@ static int property_get_pool(sd_bus *bus, const char *path, const char *interfac
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         BtrfsQuotaInfo info = pool_quota(userdata);
         /* Like systemd-machined: UINT64_MAX while the pool has no quota group. */
-        return sd_bus_message_append(reply, "t", streq(property, "PoolUsage") ? info.referenced : info.referenced_max);
+        return sd_bus_message_append(reply, "t",
+                                     streq(property, "PoolUsage") ? info.referenced : info.referenced_max);
 }
 
 static BtrfsQuotaInfo image_quota(Manager *m, const char *name) {
@@ -475,12 +483,14 @@ static int method_clean_pool(sd_bus_message *message, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
         if (!streq(mode, "all") && !streq(mode, "hidden"))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown mode '%s' (all or hidden).", mode);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Unknown mode '%s' (all or hidden).", mode);
         r = machine_operation_fork_full(m, message, "nspawnctl-clean", clean_pool_reply, &fd);
         if (r != 0)
                 return r;
         r = clean_pool(m, streq(mode, "all"), &recs, &n);
-        machine_operation_exit_full(fd, r, r < 0 ? "Failed to clean the pool" : NULL, recs, n * sizeof *recs);
+        machine_operation_exit_full(fd, r, r < 0 ? "Failed to clean the pool" : NULL, recs,
+                                    n * sizeof *recs);
         return 0;
 }
 
@@ -490,12 +500,12 @@ static int image_object_name(sd_bus_message *message, char **ret) {
         return image_name_from_bus_path_any(sd_bus_message_get_path(message), ret);
 }
 
-#define WITH_IMAGE_NAME(message, name)                                   \
-        _cleanup_free_ char *name = NULL;                                \
-        do {                                                             \
-                int _r = image_object_name(message, &name);              \
-                if (_r < 0)                                              \
-                        return _r;                                       \
+#define WITH_IMAGE_NAME(message, name)                                                                      \
+        _cleanup_free_ char *name = NULL;                                                                   \
+        do {                                                                                                \
+                int _r = image_object_name(message, &name);                                                 \
+                if (_r < 0)                                                                                 \
+                        return _r;                                                                          \
         } while (0)
 
 static int method_image_remove(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -563,8 +573,9 @@ static int method_image_get_os_release(sd_bus_message *message, void *userdata, 
         return image_file_method(message, userdata, IMAGE_FILE_OS_RELEASE, error);
 }
 
-static int property_get_image_limit(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_image_limit(sd_bus *bus, const char *path, const char *interface,
+                                    const char *property, sd_bus_message *reply, void *userdata,
+                                    sd_bus_error *error) {
         _cleanup_free_ char *name = NULL;
         BtrfsQuotaInfo info = BTRFS_QUOTA_INFO_NULL;
 
@@ -585,11 +596,14 @@ static const sd_bus_vtable manager_image_info_vtable[] = {
                                 method_get_image_hostname, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetImageMachineID", SD_BUS_ARGS("s", name), SD_BUS_RESULT("ay", id),
                                 method_get_image_machine_id, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetImageMachineInfo", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a{ss}", machine_info),
-                                method_get_image_machine_info, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetImageOSRelease", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a{ss}", os_release),
-                                method_get_image_os_release, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("SetPoolLimit", SD_BUS_ARGS("t", size), SD_BUS_NO_RESULT, method_set_pool_limit, 0),
+        SD_BUS_METHOD_WITH_ARGS("GetImageMachineInfo", SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("a{ss}", machine_info), method_get_image_machine_info,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetImageOSRelease", SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("a{ss}", os_release), method_get_image_os_release,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetPoolLimit", SD_BUS_ARGS("t", size), SD_BUS_NO_RESULT,
+                                method_set_pool_limit, 0),
         SD_BUS_METHOD_WITH_ARGS("SetImageLimit", SD_BUS_ARGS("s", name, "t", size), SD_BUS_NO_RESULT,
                                 method_set_image_limit, 0),
         SD_BUS_METHOD_WITH_ARGS("CleanPool", SD_BUS_ARGS("s", mode), SD_BUS_RESULT("a(st)", images),
@@ -603,16 +617,18 @@ static const sd_bus_vtable image_info_vtable[] = {
         SD_BUS_PROPERTY("UsageExclusive", "t", property_get_image_limit, 0, 0),
         SD_BUS_PROPERTY("LimitExclusive", "t", property_get_image_limit, 0, 0),
         SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_image_remove, 0),
-        SD_BUS_METHOD_WITH_ARGS("Rename", SD_BUS_ARGS("s", new_name), SD_BUS_NO_RESULT, method_image_rename, 0),
+        SD_BUS_METHOD_WITH_ARGS("Rename", SD_BUS_ARGS("s", new_name), SD_BUS_NO_RESULT, method_image_rename,
+                                0),
         SD_BUS_METHOD_WITH_ARGS("Clone", SD_BUS_ARGS("s", new_name, "b", read_only), SD_BUS_NO_RESULT,
                                 method_image_clone, 0),
         SD_BUS_METHOD_WITH_ARGS("MarkReadOnly", SD_BUS_ARGS("b", read_only), SD_BUS_NO_RESULT,
                                 method_image_mark_read_only, 0),
-        SD_BUS_METHOD_WITH_ARGS("SetLimit", SD_BUS_ARGS("t", limit), SD_BUS_NO_RESULT, method_image_set_limit, 0),
+        SD_BUS_METHOD_WITH_ARGS("SetLimit", SD_BUS_ARGS("t", limit), SD_BUS_NO_RESULT,
+                                method_image_set_limit, 0),
         SD_BUS_METHOD_WITH_ARGS("GetHostname", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", hostname),
                                 method_image_get_hostname, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetMachineID", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", id), method_image_get_machine_id,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetMachineID", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", id),
+                                method_image_get_machine_id, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetMachineInfo", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{ss}", machine_info),
                                 method_image_get_machine_info, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetOSRelease", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{ss}", os_release),
@@ -620,8 +636,8 @@ static const sd_bus_vtable image_info_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-static int image_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                             sd_bus_error *error) {
+static int image_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                             void **found, sd_bus_error *error) {
         _cleanup_(image_freep) Image *i = NULL;
         _cleanup_free_ char *name = NULL;
         Manager *m = userdata;
@@ -639,5 +655,6 @@ int manager_add_image_info_bus_objects(Manager *m, sd_bus *bus, bool machine1) {
         r = manager_add_vtable(m, bus, machine1, BUS_OBJECT_MANAGER, manager_image_info_vtable, NULL, m);
         if (r < 0)
                 return r;
-        return manager_add_vtable(m, bus, machine1, BUS_OBJECT_IMAGE, image_info_vtable, image_object_find, m);
+        return manager_add_vtable(m, bus, machine1, BUS_OBJECT_IMAGE, image_info_vtable, image_object_find,
+                                  m);
 }

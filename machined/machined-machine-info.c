@@ -60,9 +60,10 @@ int bus_find_running_machine(Manager *m, sd_bus_message *message, const char *na
 
 static int reply_gone(sd_bus_error *error, Machine *machine, int r, const char *what) {
         if (r == -ESRCH)
-                return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING, "Machine '%s' is not running.",
-                                         machine->rec.name);
-        return sd_bus_error_set_errnof(error, r, "Failed to %s of machine '%s': %m", what, machine->rec.name);
+                return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING,
+                                         "Machine '%s' is not running.", machine->rec.name);
+        return sd_bus_error_set_errnof(error, r, "Failed to %s of machine '%s': %m", what,
+                                       machine->rec.name);
 }
 
 /* The machine's root: for the host, ours. */
@@ -111,11 +112,13 @@ static int machine_os_release(sd_bus_message *message, Machine *machine, sd_bus_
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Machine '%s' has no os-release file.",
                                          machine->rec.name);
         if (r == -EBADFD || r == -EFBIG || r == -EBADMSG)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
-                                         "The os-release file of machine '%s' is no regular text file of at most %u bytes.",
-                                         machine->rec.name, GUEST_FILE_MAX);
+                return sd_bus_error_setf(
+                        error, SD_BUS_ERROR_FAILED,
+                        "The os-release file of machine '%s' is no regular text file of at most %u bytes.",
+                        machine->rec.name, GUEST_FILE_MAX);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Failed to read the os-release file of machine '%s': %m",
+                return sd_bus_error_set_errnof(error, r,
+                                               "Failed to read the os-release file of machine '%s': %m",
                                                machine->rec.name);
         r = env_text_parse(text, &pairs);
         if (r < 0)
@@ -175,9 +178,10 @@ static int machine_uid_shift_reply(sd_bus_message *message, Machine *machine, sd
          * the map is the identity and the shift is 0. */
         r = machine_uid_shift((pid_t) machine->rec.leader, machine->rec.leader_start, &shift);
         if (r == -EBADR)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED,
-                                         "Machine '%s' uses a complex UID/GID mapping, cannot determine shift.",
-                                         machine->rec.name);
+                return sd_bus_error_setf(
+                        error, SD_BUS_ERROR_NOT_SUPPORTED,
+                        "Machine '%s' uses a complex UID/GID mapping, cannot determine shift.",
+                        machine->rec.name);
         if (r < 0)
                 return reply_gone(error, machine, r, "read the UID mapping");
         return sd_bus_reply_method_return(message, "u", shift);
@@ -258,8 +262,9 @@ static int map_from_machine(sd_bus_message *message, Manager *m, bool gid, sd_bu
                 return reply_gone(error, machine, r, gid ? "read the GID mapping" : "read the UID mapping");
         r = id_map_translate(map, inner, true, &outer);
         if (r == -ESRCH)
-                return sd_bus_error_setf(error, gid ? BUS_ERROR_NO_SUCH_GROUP_MAPPING : BUS_ERROR_NO_SUCH_USER_MAPPING,
-                                         "Machine '%s' has no matching %s mappings.", name, gid ? "group" : "user");
+                return sd_bus_error_setf(
+                        error, gid ? BUS_ERROR_NO_SUCH_GROUP_MAPPING : BUS_ERROR_NO_SUCH_USER_MAPPING,
+                        "Machine '%s' has no matching %s mappings.", name, gid ? "group" : "user");
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(message, "u", outer);
@@ -297,7 +302,8 @@ static int map_to_machine(sd_bus_message *message, Manager *m, bool gid, sd_bus_
                         return r;
                 return sd_bus_reply_method_return(message, "sou", i->rec.name, path, inner);
         }
-        return sd_bus_error_setf(error, gid ? BUS_ERROR_NO_SUCH_GROUP_MAPPING : BUS_ERROR_NO_SUCH_USER_MAPPING,
+        return sd_bus_error_setf(error,
+                                 gid ? BUS_ERROR_NO_SUCH_GROUP_MAPPING : BUS_ERROR_NO_SUCH_USER_MAPPING,
                                  "No machine maps host %s %" PRIu32 ".", gid ? "GID" : "UID", outer);
 }
 
@@ -421,10 +427,12 @@ static int property_get_network_interfaces(sd_bus *bus, const char *path, const 
 
 static const sd_bus_vtable manager_machine_info_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD_WITH_ARGS("GetMachineAddresses", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a(iay)", addresses),
-                                method_get_machine_addresses, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetMachineOSRelease", SD_BUS_ARGS("s", name), SD_BUS_RESULT("a{ss}", fields),
-                                method_get_machine_os_release, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetMachineAddresses", SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("a(iay)", addresses), method_get_machine_addresses,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetMachineOSRelease", SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("a{ss}", fields), method_get_machine_os_release,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetMachineUIDShift", SD_BUS_ARGS("s", name), SD_BUS_RESULT("u", shift),
                                 method_get_machine_uid_shift, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("OpenMachinePTY", SD_BUS_ARGS("s", name),
@@ -454,8 +462,8 @@ static const sd_bus_vtable machine_info_vtable[] = {
                                 method_get_addresses, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetOSRelease", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{ss}", fields),
                                 method_get_os_release, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetUIDShift", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", shift), method_get_uid_shift,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetUIDShift", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", shift),
+                                method_get_uid_shift, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("OpenPTY", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", pty, "s", pty_path),
                                 method_open_pty, 0),
         SD_BUS_METHOD_WITH_ARGS("OpenRootDirectory", SD_BUS_NO_ARGS, SD_BUS_RESULT("h", fd),
@@ -474,5 +482,6 @@ int manager_add_machine_info_bus_objects(Manager *m, sd_bus *bus, bool machine1)
         r = manager_add_vtable(m, bus, machine1, BUS_OBJECT_MANAGER, manager_machine_info_vtable, NULL, m);
         if (r < 0)
                 return r;
-        return manager_add_vtable(m, bus, machine1, BUS_OBJECT_MACHINE, machine_info_vtable, bus_machine_object_find, m);
+        return manager_add_vtable(m, bus, machine1, BUS_OBJECT_MACHINE, machine_info_vtable,
+                                  bus_machine_object_find, m);
 }

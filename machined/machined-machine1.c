@@ -113,7 +113,8 @@ static int machine1_trampoline(sd_bus_message *message, void *userdata, sd_bus_e
 }
 
 /* The machine1 twin of vtable: the same entries, methods through the trampoline. */
-static int machine1_vtable(Manager *m, const sd_bus_vtable *vtable, BusObjectKind kind, const sd_bus_vtable **ret) {
+static int machine1_vtable(Manager *m, const sd_bus_vtable *vtable, BusObjectKind kind,
+                           const sd_bus_vtable **ret) {
         Machine1State *s = m->machine1;
         Machine1Vtable *vt;
         sd_bus_vtable *copy;
@@ -139,7 +140,7 @@ static int machine1_vtable(Manager *m, const sd_bus_vtable *vtable, BusObjectKin
                 return -ENOMEM;
         }
         s->vtables = vt;
-        s->vtables[s->n_vtables++] = (Machine1Vtable) { .orig = vtable, .copy = copy };
+        s->vtables[s->n_vtables++] = (Machine1Vtable){ .orig = vtable, .copy = copy };
 
         Machine1Handler *h = reallocarray(s->handlers, s->n_handlers + methods, sizeof *h);
         if (!h)
@@ -148,7 +149,7 @@ static int machine1_vtable(Manager *m, const sd_bus_vtable *vtable, BusObjectKin
         for (size_t i = 0; i < n; i++) {
                 if (copy[i].type != _SD_BUS_VTABLE_METHOD || !copy[i].x.method.handler)
                         continue;
-                s->handlers[s->n_handlers++] = (Machine1Handler) {
+                s->handlers[s->n_handlers++] = (Machine1Handler){
                         .kind = kind,
                         .member = copy[i].x.method.member,
                         .handler = copy[i].x.method.handler,
@@ -159,8 +160,8 @@ static int machine1_vtable(Manager *m, const sd_bus_vtable *vtable, BusObjectKin
         return 0;
 }
 
-int manager_add_vtable(Manager *m, sd_bus *bus, bool machine1, BusObjectKind kind, const sd_bus_vtable *vtable,
-                       sd_bus_object_find_t find, void *userdata) {
+int manager_add_vtable(Manager *m, sd_bus *bus, bool machine1, BusObjectKind kind,
+                       const sd_bus_vtable *vtable, sd_bus_object_find_t find, void *userdata) {
         static const char *const names[2][3][2] = {
                 { { MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE },
                   { MACHINED_MACHINE_PATH_PREFIX, MACHINED_MACHINE_INTERFACE },
@@ -206,7 +207,7 @@ static int host_machine_new(Manager *m, Machine **ret) {
         /* Never in m->machines: nothing lists, drops or frees it but machine1's code. */
         h->manager = m;
         h->pidfd = -EBADF;
-        h->rec = (MachineRecord) {
+        h->rec = (MachineRecord){
                 .name = strdup(".host"),
                 .class = strdup("host"),
                 .service = strdup(""),
@@ -267,7 +268,8 @@ int manager_machine1_request_name(Manager *m, sd_bus *bus) {
                 }
         }
         /* "yes" waits in the queue behind whoever has it; "auto" only takes a free name. */
-        r = sd_bus_request_name(bus, MACHINE1_BUS_NAME, m->machine1_mode == MACHINE1_YES ? SD_BUS_NAME_QUEUE : 0);
+        r = sd_bus_request_name(bus, MACHINE1_BUS_NAME,
+                                m->machine1_mode == MACHINE1_YES ? SD_BUS_NAME_QUEUE : 0);
         if (r == -EEXIST || r == -EALREADY) {
                 log_info("%s was taken meanwhile; not serving it.", MACHINE1_BUS_NAME);
                 return 0;
@@ -303,5 +305,6 @@ int manager_emit_machine1_changed(Manager *m, sd_bus *bus, Machine *machine) {
         r = machine_bus_path_full(true, machine->rec.name, &path);
         if (r < 0)
                 return r;
-        return sd_bus_emit_properties_changed(bus, path, MACHINE1_MACHINE_INTERFACE, "State", "Leader", NULL);
+        return sd_bus_emit_properties_changed(bus, path, MACHINE1_MACHINE_INTERFACE, "State", "Leader",
+                                              NULL);
 }

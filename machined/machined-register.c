@@ -26,19 +26,19 @@ static int registered_by_us(sd_bus *bus, const Machine *machine) {
         uint32_t leader = 0;
         int r;
 
-        r = sd_bus_call_method(bus, MACHINE1_BUS_NAME, MACHINE1_OBJECT_PATH, MACHINE1_MANAGER_INTERFACE, "GetMachine",
-                               &error, &reply, "s", machine->rec.name);
+        r = sd_bus_call_method(bus, MACHINE1_BUS_NAME, MACHINE1_OBJECT_PATH, MACHINE1_MANAGER_INTERFACE,
+                               "GetMachine", &error, &reply, "s", machine->rec.name);
         if (r < 0)
                 return 0;
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
                 return r;
-        r = sd_bus_get_property_string(bus, MACHINE1_BUS_NAME, path, MACHINE1_MACHINE_INTERFACE, "Service", NULL,
-                                       &service);
+        r = sd_bus_get_property_string(bus, MACHINE1_BUS_NAME, path, MACHINE1_MACHINE_INTERFACE, "Service",
+                                       NULL, &service);
         if (r < 0)
                 return 0;
-        r = sd_bus_get_property_trivial(bus, MACHINE1_BUS_NAME, path, MACHINE1_MACHINE_INTERFACE, "Leader", NULL,
-                                        'u', &leader);
+        r = sd_bus_get_property_trivial(bus, MACHINE1_BUS_NAME, path, MACHINE1_MACHINE_INTERFACE, "Leader",
+                                        NULL, 'u', &leader);
         if (r < 0)
                 return 0;
         return streq(service, MACHINE1_SERVICE_NSPAWNCTL) && leader == machine->rec.leader;

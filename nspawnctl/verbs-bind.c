@@ -21,13 +21,11 @@ static int check_absolute(const char *what, const char *p) {
 
 int verb_bind(int argc, char *argv[]) {
         enum { ARG_READ_ONLY = 0x100, ARG_MKDIR };
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "state-dir", required_argument, NULL, 'S' },
-                { "read-only", no_argument, NULL, ARG_READ_ONLY },
-                { "mkdir", no_argument, NULL, ARG_MKDIR },
-                {}
-        };
+        static const struct option options[] = { { "help", no_argument, NULL, 'h' },
+                                                 { "state-dir", required_argument, NULL, 'S' },
+                                                 { "read-only", no_argument, NULL, ARG_READ_ONLY },
+                                                 { "mkdir", no_argument, NULL, ARG_MKDIR },
+                                                 {} };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         const char *state_dir = NULL, *name, *source, *destination;
         bool read_only = false, make_dir = false;
@@ -42,10 +40,13 @@ int verb_bind(int argc, char *argv[]) {
                                "path) inside the running machine NAME, at once. The mount lasts until the\n"
                                "machine stops.\n\n"
                                "  -h --help             Show this help\n"
-                               "     --state-dir=DIR    Where machined's private socket is, when there is no\n"
-                               "                        system bus (default $NSPAWNCTL_STATE_DIR or /run/nspawnctl)\n"
+                               "     --state-dir=DIR    Where machined's private socket is, when there is "
+                               "no\n"
+                               "                        system bus (default $NSPAWNCTL_STATE_DIR or "
+                               "/run/nspawnctl)\n"
                                "     --read-only        Mount it read-only\n"
-                               "     --mkdir            Create the destination (and its parents) if missing\n");
+                               "     --mkdir            Create the destination (and its parents) if "
+                               "missing\n");
                         return EXIT_OK;
                 case 'S':
                         if (bus_parse_state_dir(optarg, &state_dir) < 0)
@@ -61,18 +62,20 @@ int verb_bind(int argc, char *argv[]) {
                         return EXIT_USAGE;
                 }
         if (argc - optind < 2 || argc - optind > 3)
-                return log_error("bind: expected a machine name, a source and an optional destination."), EXIT_USAGE;
+                return log_error("bind: expected a machine name, a source and an optional destination."),
+                       EXIT_USAGE;
         name = argv[optind];
         source = argv[optind + 1];
         destination = argc - optind == 3 ? argv[optind + 2] : source;
         if (!machine_name_is_valid(name))
                 return log_invalid("machine name", name, MACHINE_NAME_HINT);
-        if ((r = check_absolute("source", source)) != 0 || (r = check_absolute("destination", destination)) != 0)
+        if ((r = check_absolute("source", source)) != 0 ||
+            (r = check_absolute("destination", destination)) != 0)
                 return r;
         if (bus_connect_machined(bus_state_dir(state_dir), &bus) < 0)
                 return bus_last_exit_code();
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "BindMountMachine",
-                              BIND_TIMEOUT_USEC, "bind mount", NULL, "sssbb", name, source, destination, read_only,
-                              make_dir);
+                              BIND_TIMEOUT_USEC, "bind mount", NULL, "sssbb", name, source, destination,
+                              read_only, make_dir);
         return r < 0 ? bus_last_exit_code() : EXIT_OK;
 }

@@ -34,8 +34,8 @@ static int call_register(sd_bus *bus, const SuperviseConfig *c, pid_t leader, co
         if (r >= 0)
                 r = sd_bus_message_append_array(m, 'y', id.bytes, sd_id128_is_null(id) ? 0 : 16);
         if (r >= 0)
-                r = sd_bus_message_append(m, "ssus", MACHINE1_SERVICE_NSPAWNCTL, "container", (uint32_t) leader,
-                                          strempty(c->spawn.directory));
+                r = sd_bus_message_append(m, "ssus", MACHINE1_SERVICE_NSPAWNCTL, "container",
+                                          (uint32_t) leader, strempty(c->spawn.directory));
         if (r >= 0)
                 r = sd_bus_message_append_array(m, 'i', ifindices, n * sizeof(int));
         if (r < 0)
@@ -51,15 +51,15 @@ static int drop_stale(sd_bus *bus, const char *name) {
         const char *path;
         int r;
 
-        r = sd_bus_call_method(bus, MACHINE1_BUS_NAME, MACHINE1_OBJECT_PATH, MACHINE1_MANAGER_INTERFACE, "GetMachine",
-                               NULL, &reply, "s", name);
+        r = sd_bus_call_method(bus, MACHINE1_BUS_NAME, MACHINE1_OBJECT_PATH, MACHINE1_MANAGER_INTERFACE,
+                               "GetMachine", NULL, &reply, "s", name);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
                 return r;
-        r = sd_bus_get_property_string(bus, MACHINE1_BUS_NAME, path, MACHINE1_MACHINE_INTERFACE, "Service", NULL,
-                                       &service);
+        r = sd_bus_get_property_string(bus, MACHINE1_BUS_NAME, path, MACHINE1_MACHINE_INTERFACE, "Service",
+                                       NULL, &service);
         if (r < 0)
                 return r;
         if (!streq(service, MACHINE1_SERVICE_NSPAWNCTL))
