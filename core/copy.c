@@ -32,6 +32,8 @@ typedef struct CopyContext {
         HardlinkEntry *links;
         size_t n_links, n_allocated;
         bool privileged;
+        /* UID_INVALID: each copy keeps its source's owner; else every copy gets owner:owner. */
+        uid_t owner;
         /* For refusals: the source as the caller named it, and how much of a relative path
          * (which starts with the destination's top name) stands for it. */
         const char *src_display;
@@ -170,8 +172,16 @@ static int copy_xattrs_fd(int in_fd, int out_fd) {
 
 /* Ownership, mode and times, in this order: chown clears set-uid bits and anything
  * written changes mtime. */
+static uid_t copy_uid(const CopyContext *c, const struct stat *st) {
+        return c->owner != UID_INVALID ? c->owner : st->st_uid;
+}
+
+static gid_t copy_gid(const CopyContext *c, const struct stat *st) {
+        return c->owner != UID_INVALID ? (gid_t) c->owner : st->st_gid;
+}
+
 static int copy_attributes_fd(CopyContext *c, int fd, const struct stat *st) {
-        if (fchown(fd, st->st_uid, st->st_gid) < 0 && (c->privileged || errno != EPERM))
+        if (fchown(fd, copy_uid(c, st), copy_gid(c, st)) < 0 && (c->privileged || errno != EPERM))
                 return -errno;
         if (fchmod(fd, st->st_mode & 07777) < 0)
                 return -errno;
@@ -182,7 +192,7 @@ static int copy_attributes_fd(CopyContext *c, int fd, const struct stat *st) {
 }
 
 static int copy_attributes_at(CopyContext *c, int dir_fd, const char *name, const struct stat *st) {
-        if (fchownat(dir_fd, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0 &&
+        if (fchownat(dir_fd, name, copy_uid(c, st), copy_gid(c, st), AT_SYMLINK_NOFOLLOW) < 0 &&
             (c->privileged || errno != EPERM))
                 return -errno;
         if (!S_ISLNK(st->st_mode) && fchmodat(dir_fd, name, st->st_mode & 07777, 0) < 0)
@@ -347,11 +357,12 @@ static int copy_object(CopyContext *c, int src_dfd, const char *src_name, int ds
 }
 
 static int copy_tree_full(int src_dir_fd, const char *src_name, int dst_dir_fd, const char *dst_name,
-                          CopyFlags flags, const char *src_display, CopyRefusal *refusal) {
+                          CopyFlags flags, uid_t owner, const char *src_display, CopyRefusal *refusal) {
         CopyContext c = {
                 .flags = flags,
                 .top_fd = dst_dir_fd,
                 .privileged = geteuid() == 0,
+                .owner = owner,
                 .src_display = src_display,
                 .top_len = strlen(dst_name),
                 .refusal = refusal,
@@ -393,7 +404,7 @@ static int copy_tree_full(int src_dir_fd, const char *src_name, int dst_dir_fd, 
 
 int copy_tree_at(int src_dir_fd, const char *src_name, int dst_dir_fd, const char *dst_name,
                  CopyFlags flags) {
-        return copy_tree_full(src_dir_fd, src_name, dst_dir_fd, dst_name, flags, NULL, NULL);
+        return copy_tree_full(src_dir_fd, src_name, dst_dir_fd, dst_name, flags, UID_INVALID, NULL, NULL);
 }
 
 /* Removes what a failed copy made below dir_fd: never following a symlink, whatever was
@@ -427,8 +438,8 @@ static int remove_tree_at(int dir_fd, const char *name) {
 /* copy-to and copy-from: the copy is made under a temporary name next to its target and
  * renamed into place when complete, so a refused special file, a full disk or any other
  * failure half way leaves nothing behind. */
-static int copy_whole(int src_fd, int dst_dir_fd, const char *dst_name, const char *src_display,
-                      CopyRefusal *refusal) {
+static int copy_whole(int src_fd, int dst_dir_fd, const char *dst_name, uid_t owner,
+                      const char *src_display, CopyRefusal *refusal) {
         char tmp[64], id[33];
         int r;
 
@@ -441,7 +452,7 @@ static int copy_whole(int src_fd, int dst_dir_fd, const char *dst_name, const ch
                 return r;
         snprintf(tmp, sizeof tmp, ".#nspawnctl-copy-%.16s", id);
 
-        r = copy_tree_full(src_fd, NULL, dst_dir_fd, tmp, COPY_REFUSE_SPECIAL, src_display, refusal);
+        r = copy_tree_full(src_fd, NULL, dst_dir_fd, tmp, COPY_REFUSE_SPECIAL, owner, src_display, refusal);
         if (r >= 0) {
                 r = RET_NERRNO(renameat2(dst_dir_fd, tmp, dst_dir_fd, dst_name, RENAME_NOREPLACE));
                 if (r == -EINVAL || r == -ENOSYS) {
@@ -513,7 +524,7 @@ static ChaseFlags copy_chase_flags(CopyFlags flags) {
 }
 
 int copy_to_tree(int root_fd, const char *host_path, const char *container_path, CopyFlags flags,
-                 CopyRefusal *refusal) {
+                 uid_t owner, CopyRefusal *refusal) {
         _cleanup_free_ char *host_dir = NULL, *host_name = NULL, *dir = NULL, *name = NULL;
         _cleanup_close_ int src_fd = -EBADF, target_fd = -EBADF;
         int r;
@@ -543,11 +554,11 @@ int copy_to_tree(int root_fd, const char *host_path, const char *container_path,
         } else
                 return r;
 
-        return copy_whole(src_fd, target_fd, name, host_path, refusal);
+        return copy_whole(src_fd, target_fd, name, owner, host_path, refusal);
 }
 
 int copy_from_tree(int root_fd, const char *container_path, const char *host_path, CopyFlags flags,
-                   CopyRefusal *refusal) {
+                   uid_t owner, CopyRefusal *refusal) {
         _cleanup_free_ char *cdir = NULL, *cname = NULL, *dir = NULL, *name = NULL;
         _cleanup_close_ int src_fd = -EBADF, target_fd = -EBADF;
         struct stat st;
@@ -585,5 +596,5 @@ int copy_from_tree(int root_fd, const char *container_path, const char *host_pat
         } else
                 return -errno;
 
-        return copy_whole(src_fd, target_fd, name, container_path, refusal);
+        return copy_whole(src_fd, target_fd, name, owner, container_path, refusal);
 }

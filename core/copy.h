@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <sys/types.h>
 
 typedef enum CopyFlags {
         COPY_REFLINK = 1 << 0,   /* share extents (FICLONE) where the file system can */
@@ -42,11 +43,14 @@ int copy_tree_at(int src_dir_fd, const char *src_name, int dst_dir_fd, const cha
  * at the top or at any depth, is refused with -EBADFD and named in *refusal (if given).
  * The copy is built under a temporary name (".#nspawnctl-copy-*") beside its target and
  * renamed into place when complete; on any failure it is removed, so nothing half-copied
- * is left behind. COPY_CROSS_MOUNTS in flags for a running machine's root. */
+ * is left behind. COPY_CROSS_MOUNTS in flags for a running machine's root.
+ * owner: UID_INVALID keeps every file's owner and group; any other value makes owner:owner
+ * the owner of everything copied (a machine with a user namespace: its root's host UID for
+ * copy-to, 0 for copy-from, as machinectl does). */
 int copy_to_tree(int root_fd, const char *host_path, const char *container_path, CopyFlags flags,
-                 CopyRefusal *refusal);
+                 uid_t owner, CopyRefusal *refusal);
 int copy_from_tree(int root_fd, const char *container_path, const char *host_path, CopyFlags flags,
-                   CopyRefusal *refusal);
+                   uid_t owner, CopyRefusal *refusal);
 
 /* A copy of path without trailing slashes ("/" stays "/"); -EINVAL for an empty one. */
 int path_dup_strip(const char *path, char **ret);

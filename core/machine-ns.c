@@ -17,6 +17,7 @@
 
 #include "copy.h"
 #include "machine-ns.h"
+#include "userns.h"
 #include "util/process.h"
 #include "util/util.h"
 
@@ -227,12 +228,15 @@ static int make_destination(int root_fd, const char *path, bool dir) {
         return 0;
 }
 
-static _noreturn_ void bind_child(int report_fd, int pidfd, int tree_fd, bool src_dir,
+static _noreturn_ void bind_child(int report_fd, int pidfd, int tree_fd, bool src_dir, uint32_t shift,
                                   const char *destination, MachineBindFlags flags) {
         _cleanup_close_ int root = -EBADF, target = -EBADF;
         struct stat st;
         int r;
 
+        /* Directories made for the mount are the machine root's, as if it had made them. */
+        if (shift != 0 && (r = fs_become_uid(shift)) < 0)
+                bind_child_fail(report_fd, r, "Failed to create files as the machine's root: %m");
         if (setns(pidfd, CLONE_NEWNS) < 0)
                 bind_child_fail(report_fd, -errno, "Failed to enter the machine's mount namespace: %m");
         /* setns() put our root and cwd at the namespace's root: the machine's. */
@@ -268,9 +272,11 @@ static _noreturn_ void bind_child(int report_fd, int pidfd, int tree_fd, bool sr
 
 int machine_bind_mount(pid_t leader, uint64_t leader_start, const char *source, const char *destination,
                        MachineBindFlags flags, char *error, size_t error_size) {
-        _cleanup_close_ int pidfd = -EBADF, tree = -EBADF;
+        _cleanup_close_ int pidfd = -EBADF, tree = -EBADF, userns = -EBADF, src = -EBADF;
         _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
         BindReport rep = {};
+        uint32_t shift = 0;
+        char path[64];
         struct stat st;
         ssize_t n;
         pid_t pid;
@@ -287,20 +293,33 @@ int machine_bind_mount(pid_t leader, uint64_t leader_start, const char *source, 
         pidfd = pidfd_open_verified(leader, leader_start);
         if (pidfd < 0)
                 return FAIL(pidfd, "The machine is not running.");
+        /* A machine with a user namespace sees the source through an ID-mapped mount made
+         * with its namespace: host UID N is its UID N, as for --bind= (its "idmap"). */
+        r = machine_uid_shift(leader, leader_start, &shift);
+        if (r < 0)
+                return FAIL(r, "Failed to read the machine's user namespace: %s", strerror(-r));
+        if (shift != 0) {
+                snprintf(path, sizeof path, "/proc/%d/ns/user", (int) leader);
+                userns = open(path, O_RDONLY | O_CLOEXEC);
+                if (userns < 0)
+                        return FAIL(-errno, "Failed to open the machine's user namespace: %s", strerror(errno));
+                r = pidfd_send_signal_safe(pidfd, 0); /* still the leader we opened it of */
+                if (r < 0)
+                        return FAIL(r, "The machine is not running.");
+        }
         /* The source is the caller's, on the host: symlinks in it are followed. */
-        tree = (int) syscall(SYS_open_tree, AT_FDCWD, source,
-                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-        if (tree < 0)
-                return FAIL(-errno, "Failed to clone the mount tree of %s: %s", source, strerror(errno));
+        src = open(source, O_PATH | O_CLOEXEC);
+        if (src < 0)
+                return FAIL(-errno, "Cannot open %s: %s", source, strerror(errno));
+        r = mount_clone_idmapped(src, true, userns, (flags & MACHINE_BIND_READ_ONLY) ? MOUNT_ATTR_RDONLY : 0,
+                                 &tree);
+        if (r == -EOPNOTSUPP)
+                return FAIL(r, "The file system of %s cannot be ID-mapped for the machine's user namespace.",
+                            source);
+        if (r < 0)
+                return FAIL(r, "Failed to clone the mount tree of %s: %s", source, strerror(-r));
         if (fstat(tree, &st) < 0)
                 return FAIL(-errno, "Cannot stat %s: %s", source, strerror(errno));
-        if (flags & MACHINE_BIND_READ_ONLY) {
-                struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-                r = (int) syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-                                  sizeof attr);
-                if (r < 0)
-                        return FAIL(-errno, "Failed to make %s read-only: %s", source, strerror(errno));
-        }
         if (pipe2(p, O_CLOEXEC) < 0)
                 return FAIL(-errno, "pipe: %s", strerror(errno));
         r = safe_fork("nspawnctl-bind", NULL, 0, FORK_DEATHSIG, &pid);
@@ -308,7 +327,7 @@ int machine_bind_mount(pid_t leader, uint64_t leader_start, const char *source, 
                 return FAIL(r, "fork: %s", strerror(-r));
         if (r == 0) {
                 p[0] = safe_close(p[0]);
-                bind_child(p[1], pidfd, tree, S_ISDIR(st.st_mode), destination, flags);
+                bind_child(p[1], pidfd, tree, S_ISDIR(st.st_mode), shift, destination, flags);
         }
         p[1] = safe_close(p[1]);
         n = loop_read(p[0], &rep, sizeof rep);

@@ -76,6 +76,9 @@ static inline void close_pairp(int (*p)[2]) {
 #define strna(s) ((s) ?: "n/a")
 #define strempty(s) ((s) ?: "")
 
+/* "No UID" (and "no GID"): what chown() leaves alone, never a real owner. */
+#define UID_INVALID ((uid_t) -1)
+
 /* errno as a negative value that is never 0, for code paths where a libc call failed but
  * might not have set errno. */
 static inline int negative_errno(void) {

@@ -4,7 +4,6 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
-#include <linux/capability.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
@@ -14,7 +13,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -619,19 +617,11 @@ static void payload_start(Setup *s) {
  * the container's root: with fsuid and fsgid set to it. Changing fsuid away from 0 drops
  * the file capabilities from the effective set, so they are raised again. */
 static void become_container_root_fs(const Setup *s) {
-        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-        struct __user_cap_data_struct d[2];
+        int r;
 
-        (void) setfsgid(s->c->uid_shift);
-        (void) setfsuid(s->c->uid_shift);
-        if ((uid_t) setfsuid((uid_t) -1) != s->c->uid_shift)
-                child_fail(s->sock, -EPERM, EXIT_FAILURE, "Failed to change the file system UID.");
-        if (syscall(SYS_capget, &h, d) < 0)
-                child_fail(s->sock, -errno, EXIT_FAILURE, "capget: %m");
-        d[0].effective = d[0].permitted;
-        d[1].effective = d[1].permitted;
-        if (syscall(SYS_capset, &h, d) < 0)
-                child_fail(s->sock, -errno, EXIT_FAILURE, "capset: %m");
+        r = fs_become_uid(s->c->uid_shift);
+        if (r < 0)
+                child_fail(s->sock, r, EXIT_FAILURE, "Failed to create files as the container's root: %m");
         rearm_pdeathsig(s->sock);
 }
 

@@ -2,12 +2,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/capability.h>
 #include <linux/mount.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -361,5 +363,23 @@ int tmpfs_options_shift(const char *options, uid_t shift, uint32_t range, char *
                 len += (size_t) snprintf(
                         out + len, size - len, "%sgid=%" PRIu32, len ? "," : "", (uint32_t) shift);
         *ret = TAKE_PTR(out);
+        return 0;
+}
+
+int fs_become_uid(uid_t uid) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2];
+
+        (void) setfsgid(uid);
+        (void) setfsuid(uid);
+        /* Both calls answer with the previous value, never an error: ask again to know. */
+        if ((uid_t) setfsuid((uid_t) -1) != uid || (gid_t) setfsgid((gid_t) -1) != (gid_t) uid)
+                return -EPERM;
+        if (syscall(SYS_capget, &h, d) < 0)
+                return -errno;
+        d[0].effective = d[0].permitted;
+        d[1].effective = d[1].permitted;
+        if (syscall(SYS_capset, &h, d) < 0)
+                return -errno;
         return 0;
 }

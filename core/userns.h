@@ -67,6 +67,13 @@ int user_db_read(const char *path, char **ret);
  * with CLONE_NEWUSER, its maps written, its namespace opened. */
 int userns_new_fd(
         uid_t uid_inside, uid_t uid_outside, gid_t gid_inside, gid_t gid_outside, uint32_t n, int *ret_fd);
+/* Makes the calling process create files as host UID and GID uid (setfsuid/setfsgid) with
+ * its capabilities kept effective: the kernel drops the file capabilities when the file
+ * system UID leaves 0. For writing into a container's tree as its root: an ID-mapped root
+ * or a file system of the container's user namespace refuses files owned by host root
+ * (EOVERFLOW), and on a shifted tree they would belong to nobody inside. */
+int fs_become_uid(uid_t uid);
+
 /* Writes "0 shift range" to /proc/PID/uid_map and gid_map (dir_fd: /proc/PID). */
 int userns_write_maps(int proc_pid_fd, uid_t shift, uint32_t range);
 

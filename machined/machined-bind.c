@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* BindMountMachine (and machine1's Machine.BindMount): a live bind mount of a host path into
  * a running machine (core/machine-ns.c: open_tree on the host, move_mount inside the
- * machine's mount namespace). The mount belongs to the machine's namespace and goes away with
+ * machine's mount namespace, ID-mapped with the machine's user namespace if it has one). The mount belongs to the machine's namespace and goes away with
  * it; nothing on the host needs cleaning up. */
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +23,6 @@ static int bind_machine(sd_bus_message *message, Manager *m, const char *name, c
                         const char *destination, bool read_only, bool make_dir, sd_bus_error *error) {
         Machine *machine;
         char msg[400] = "";
-        uint32_t shift = 0;
         int fd, r;
 
         r = bus_find_running_machine(m, message, name, true, &machine, error);
@@ -38,13 +37,6 @@ static int bind_machine(sd_bus_message *message, Manager *m, const char *name, c
         if (machine_is_host(machine))
                 return sd_bus_error_setf(error, BUS_ERROR_NOT_SUPPORTED,
                                          "Bind mounts on the host are mount's job.");
-        /* With a user namespace the mount would have to be idmapped; not done yet. */
-        r = machine_uid_shift((pid_t) machine->rec.leader, machine->rec.leader_start, &shift);
-        if (r >= 0 && shift != 0)
-                return sd_bus_error_setf(
-                        error, BUS_ERROR_NOT_SUPPORTED,
-                        "Bind mounts into a machine with a user namespace are not supported yet.");
-
         r = machine_operation_fork(m, message, "nspawnctl-bind", &fd);
         if (r != 0)
                 return r;

@@ -20,6 +20,7 @@
 #include "machine-ns.h"
 #include "machined-api.h"
 #include "machined.h"
+#include "userns.h"
 #include "util/process.h"
 #include "util/util.h"
 
@@ -157,14 +158,17 @@ static int copy_machine(sd_bus_message *message, Manager *m, const char *name, c
         if (flags != 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Unknown copy flags 0x%" PRIx64 ".", flags);
-        /* Files copied in keep their owners: with a user namespace they would have to be
-         * shifted, which is not done yet, so such machines are refused rather than given
-         * files that belong to nobody inside. */
+        /* With a user namespace, copies in belong to the machine's root and copies out to
+         * the host's root, as with machinectl: the owners on one side mean nothing on the
+         * other. The worker creates files in the machine as its root's host UID, since an
+         * ID-mapped root or the machine's own tmpfs refuses files owned by host root. */
         r = machine_uid_shift((pid_t) machine->rec.leader, machine->rec.leader_start, &shift);
-        if (r >= 0 && shift != 0)
-                return sd_bus_error_setf(
-                        error, BUS_ERROR_NOT_SUPPORTED,
-                        "Copying into or out of a machine with a user namespace is not supported yet.");
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING,
+                                         "Machine '%s' is not running.", name);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Failed to read the user namespace of machine '%s': %m",
+                                               name);
         r = machine_open_root((pid_t) machine->rec.leader, machine->rec.leader_start, &root);
         if (r == -ESRCH)
                 return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING,
@@ -177,8 +181,13 @@ static int copy_machine(sd_bus_message *message, Manager *m, const char *name, c
         if (r != 0)
                 return r;
         _cleanup_(copy_refusal_done) CopyRefusal refusal = {};
-        r = to ? copy_to_tree(root, src, dst, COPY_CROSS_MOUNTS, &refusal)
-               : copy_from_tree(root, src, dst, COPY_CROSS_MOUNTS, &refusal);
+        r = to && shift != 0 ? fs_become_uid(shift) : 0;
+        if (r < 0) {
+                snprintf(msg, sizeof msg, "Failed to become the root of machine '%s': %s", name, strerror(-r));
+                machine_operation_exit(fd, r, msg);
+        }
+        r = to ? copy_to_tree(root, src, dst, COPY_CROSS_MOUNTS, shift != 0 ? shift : UID_INVALID, &refusal)
+               : copy_from_tree(root, src, dst, COPY_CROSS_MOUNTS, shift != 0 ? 0 : UID_INVALID, &refusal);
         if (r == -EBADFD && refusal.what)
                 snprintf(msg, sizeof msg, "Refusing to copy %s: it is %s; only regular files, directories and symlinks are copied.",
                          refusal.path, refusal.what);

@@ -622,7 +622,8 @@ static int copy_tree(Manager *m, const char *name, bool to, const char *from_pat
         if (root < 0)
                 return -errno;
         _cleanup_(copy_refusal_done) CopyRefusal refusal = {};
-        r = to ? copy_to_tree(root, from_path, to_path, 0, &refusal) : copy_from_tree(root, from_path, to_path, 0, &refusal);
+        r = to ? copy_to_tree(root, from_path, to_path, 0, UID_INVALID, &refusal)
+               : copy_from_tree(root, from_path, to_path, 0, UID_INVALID, &refusal);
         if (r == -EBADFD && refusal.what)
                 snprintf(w->result.detail, sizeof w->result.detail,
                          "Refusing to copy %s: it is %s; only regular files, directories and symlinks are copied.",

@@ -100,12 +100,19 @@ ok "machinectl login shows the box's getty prompt and leaves on ^]^]^]"
 
 # --- copy-to, copy-from: inside the box's mount namespace ---------------------------------
 head -c 100000 /dev/urandom >"$WORK/blob"
+# A host user's private file: in the box (it has a user namespace) it is root's, as with
+# machinectl; and what comes out of the box is the host root's.
+chown 1000:1000 "$WORK/blob"
+chmod 0600 "$WORK/blob"
 expect_rc 0 mctl copy-to "$M" "$WORK/blob" /tmp/blob
+[ "$("$NSPAWNCTL" shell "$M" -- stat -c %u:%g:%a /tmp/blob | tr -d '\r')" = 0:0:600 ] ||
+        fail "copy-to into a box with a user namespace: not root's inside"
 [ ! -e "$POOL/$M/tmp/blob" ] || fail "copy-to wrote into the image tree, not the box's /tmp (a tmpfs)"
 [ "$("$NSPAWNCTL" shell "$M" -- sha256sum /tmp/blob | cut -d' ' -f1)" = "$(sha256sum <"$WORK/blob" | cut -d' ' -f1)" ] || fail "copy-to content"
 "$NSPAWNCTL" shell "$M" -- sh -c 'echo from-guest-tmpfs >/tmp/g; ln -sfn /etc /root/etc-link'
 expect_rc 0 mctl copy-from "$M" /tmp/g "$WORK/g"
 [ "$(cat "$WORK/g")" = from-guest-tmpfs ] || fail "copy-from content"
+[ "$(stat -c %u:%g "$WORK/g")" = 0:0 ] || fail "copy-from out of a box with a user namespace: not host root's"
 # An absolute symlink in the box resolves inside the box, never on the host.
 echo marker >"$WORK/marker-$$"
 expect_rc 0 mctl copy-to "$M" "$WORK/marker-$$" "/root/etc-link/marker-$$"
@@ -116,7 +123,7 @@ echo "$ERR" | grep -q "File exists" || fail "copy-to onto an existing file: $ERR
 "$NSPAWNCTL" shell "$M" -- sh -c 'mkfifo /tmp/fifo'
 expect_rc 1 mctl copy-from "$M" /tmp/fifo "$WORK/fifo"
 [ ! -e "$WORK/fifo" ] || fail "copy-from made something of a fifo"
-ok "machinectl copy-to/copy-from go through the box's mount namespace (its tmpfs /tmp), guest symlinks stay inside, existing files and fifos are refused"
+ok "machinectl copy-to/copy-from go through the box's mount namespace (its tmpfs /tmp) of a box with a user namespace (root's inside, host root's outside), guest symlinks stay inside, existing files and fifos are refused"
 
 # --- bind ------------------------------------------------------------------------------------
 mkdir -p "$WORK/bindsrc"; echo bound >"$WORK/bindsrc/f"
@@ -124,6 +131,12 @@ expect_rc 0 mctl bind --mkdir "$M" "$WORK/bindsrc" /mnt/b
 [ "$("$NSPAWNCTL" shell "$M" -- cat /mnt/b/f)" = bound ] || fail "bind: not visible in the box"
 "$NSPAWNCTL" shell "$M" -- sh -c 'echo from-box >/mnt/b/w'
 [ "$(cat "$WORK/bindsrc/w")" = from-box ] || fail "bind: not writable"
+# The box has a user namespace: the mount is ID-mapped with it, so host root's files are the
+# box root's, what the box's root writes is host root's, and the mkdir'd mount point is the
+# box root's too.
+[ "$(stat -c %u "$WORK/bindsrc/w")" = 0 ] || fail "bind: the box root's file is not host root's"
+[ "$("$NSPAWNCTL" shell "$M" -- stat -c %u:%u /mnt/b/f /mnt | tr -d '\r' | paste -sd' ')" = "0:0 0:0" ] ||
+        fail "bind: owners inside the box"
 expect_rc 0 mctl bind --read-only --mkdir "$M" "$WORK/bindsrc" /mnt/ro
 expect_rc 1 "$NSPAWNCTL" shell "$M" -- touch /mnt/ro/x
 "$NSPAWNCTL" shell "$M" -- sh -c 'ln -s /etc /root/bind-link'
@@ -139,7 +152,7 @@ expect_rc 2 "$NSPAWNCTL" bind "$M"; expect_one_line_error
 expect_rc 3 "$NSPAWNCTL" bind "nosuch-$$" "$WORK/bindsrc"; expect_one_line_error
 expect_rc 1 "$NSPAWNCTL" bind "$M" "$WORK/no-such-source" /srv/y --mkdir; expect_one_line_error
 "$NSPAWNCTL" shell "$M" -- test ! -e /srv/y || fail "a failed bind created its destination"
-ok "machinectl bind (--mkdir, --read-only) and nspawnctl bind mount live into the box; a symlink destination, bad names and paths are refused; nothing on the host"
+ok "machinectl bind (--mkdir, --read-only) and nspawnctl bind mount live into the box with a user namespace (ID-mapped); a symlink destination, bad names and paths are refused; nothing on the host"
 
 # --- set-limit, clean --------------------------------------------------------------------
 if [ "$POOL_BTRFS" = yes ]; then
@@ -166,7 +179,7 @@ m1() { busctl --system call org.freedesktop.machine1 /org/freedesktop/machine1 o
     printf "ID=evil\nPRETTY_NAME=\"a\033]0;pwned\007\302\233""2Jb\"\nNAME=\"\377\376\"\n" >/etc/os-release.new &&
     mv -f /etc/os-release.new /etc/os-release'
 expect_rc 0 m1 GetMachineOSRelease s "$M"
-echo "$OUT" | grep -qF '"PRETTY_NAME" "a\\x1b]0;pwned\\x07\\xc2\\x9b2Jb"' || fail "escape sequences not escaped: $OUT"
+echo "$OUT" | grep -qF '"PRETTY_NAME" "a\\x1b]0;pwned\\x07\\u009b2Jb"' || fail "escape sequences not escaped: $OUT"
 echo "$OUT" | grep -qF '"NAME" "\\xff\\xfe"' || fail "invalid UTF-8 not escaped: $OUT"
 expect_rc 0 mctl status "$M" --no-pager
 echo "$OUT" | grep -q "$(printf '\033')" && fail "machinectl status printed a raw ESC"
@@ -181,8 +194,10 @@ expect_rc 0 m1 GetMachineOSRelease s "$M"
 echo "$OUT" | grep -q '"ID" "debian"' || fail "os-release not restored: $OUT"
 ok "guest os-release: escape sequences and invalid UTF-8 escaped before the bus, a FIFO and a 600 MB file refused at once"
 
+# The box has a picked user namespace (machined's default): a 65536-aligned range.
 expect_rc 0 m1 GetMachineUIDShift s "$M"
-[ "$OUT" = "u 0" ] || fail "UID shift without a user namespace: $OUT"
+SHIFT=${OUT#u }
+[ "$SHIFT" -ge 524288 ] && [ $((SHIFT % 65536)) = 0 ] || fail "UID shift of a picked user namespace: $OUT"
 expect_rc 0 m1 GetMachineAddresses s "$M"
 echo "$OUT" | grep -q "^a(iay) [0-9]" || fail "GetMachineAddresses: $OUT"
 expect_rc 0 m1 OpenMachinePTY s "$M"
@@ -190,7 +205,9 @@ echo "$OUT" | grep -q '^hs [0-9]* "/dev/pts/[0-9]*"' || fail "OpenMachinePTY: $O
 expect_rc 0 m1 OpenMachineRootDirectory s "$M"
 echo "$OUT" | grep -q '^h [0-9]' || fail "OpenMachineRootDirectory: $OUT"
 expect_rc 0 m1 MapFromMachineUser su "$M" 1000
-[ "$OUT" = "u 1000" ] || fail "MapFromMachineUser without a user namespace: $OUT"
+[ "$OUT" = "u $((SHIFT + 1000))" ] || fail "MapFromMachineUser: $OUT"
+expect_rc 0 m1 MapToMachineUser u $((SHIFT + 1000))
+echo "$OUT" | grep -q "^sou \"$M\" .* 1000$" || fail "MapToMachineUser of a shifted UID: $OUT"
 expect_rc 1 m1 MapToMachineUser u 1000
 echo "$ERR" | grep -q "No machine maps host UID 1000" || fail "MapToMachineUser: $ERR"
 expect_rc 1 m1 GetMachine s "../etc"
@@ -201,7 +218,7 @@ expect_rc 1 m1 KillMachine ssi .host leader 15
 expect_rc 1 as_nobody busctl --system call org.freedesktop.machine1 /org/freedesktop/machine1 org.freedesktop.machine1.Manager CopyToMachine sss "$M" /etc/passwd /tmp/p
 echo "$ERR" | grep -q "Access denied\|Only root" || fail "a non-root CopyToMachine: $ERR"
 expect_rc 0 as_nobody busctl --system call org.freedesktop.machine1 /org/freedesktop/machine1 org.freedesktop.machine1.Manager GetMachineOSRelease s "$M"
-ok "GetMachineUIDShift (0 without a user namespace), GetMachineAddresses, OpenMachinePTY, OpenMachineRootDirectory, Map*User; bad names and paths, .host and non-root callers refused"
+ok "GetMachineUIDShift (the picked range), GetMachineAddresses, OpenMachinePTY, OpenMachineRootDirectory, Map*User; bad names and paths, .host and non-root callers refused"
 
 # --- reboot, kill, terminate, poweroff -------------------------------------------------
 old=$LEADER
