@@ -302,7 +302,8 @@ int machine_bind_mount(pid_t leader, uint64_t leader_start, const char *source, 
                 snprintf(path, sizeof path, "/proc/%d/ns/user", (int) leader);
                 userns = open(path, O_RDONLY | O_CLOEXEC);
                 if (userns < 0)
-                        return FAIL(-errno, "Failed to open the machine's user namespace: %s", strerror(errno));
+                        return FAIL(-errno, "Failed to open the machine's user namespace: %s",
+                                    strerror(errno));
                 r = pidfd_send_signal_safe(pidfd, 0); /* still the leader we opened it of */
                 if (r < 0)
                         return FAIL(r, "The machine is not running.");

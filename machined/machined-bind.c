@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* BindMountMachine (and machine1's Machine.BindMount): a live bind mount of a host path into
- * a running machine (core/machine-ns.c: open_tree on the host, move_mount inside the
- * machine's mount namespace, ID-mapped with the machine's user namespace if it has one). The mount belongs to the machine's namespace and goes away with
- * it; nothing on the host needs cleaning up. */
+ * a running machine (core/machine-ns.c: open_tree on the host, ID-mapped with the machine's
+ * user namespace if it has one, move_mount inside the machine's mount namespace). The mount
+ * belongs to the machine's namespace and goes away with it; nothing on the host needs
+ * cleaning up. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -167,8 +167,8 @@ static int copy_machine(sd_bus_message *message, Manager *m, const char *name, c
                 return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING,
                                          "Machine '%s' is not running.", name);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Failed to read the user namespace of machine '%s': %m",
-                                               name);
+                return sd_bus_error_set_errnof(
+                        error, r, "Failed to read the user namespace of machine '%s': %m", name);
         r = machine_open_root((pid_t) machine->rec.leader, machine->rec.leader_start, &root);
         if (r == -ESRCH)
                 return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING,
@@ -183,7 +183,8 @@ static int copy_machine(sd_bus_message *message, Manager *m, const char *name, c
         _cleanup_(copy_refusal_done) CopyRefusal refusal = {};
         r = to && shift != 0 ? fs_become_uid(shift) : 0;
         if (r < 0) {
-                snprintf(msg, sizeof msg, "Failed to become the root of machine '%s': %s", name, strerror(-r));
+                snprintf(msg, sizeof msg, "Failed to become the root of machine '%s': %s", name,
+                         strerror(-r));
                 machine_operation_exit(fd, r, msg);
         }
         r = to ? copy_to_tree(root, src, dst, COPY_CROSS_MOUNTS, shift != 0 ? shift : UID_INVALID, &refusal)
