@@ -22,9 +22,13 @@
 /* Imports, exports and copies of big trees take a while; machined serves others meanwhile. */
 #define IMAGE_LONG_TIMEOUT_USEC (3600ULL * 1000000ULL)
 
-static const char *arg_state_dir;
-static bool arg_json, arg_read_only, arg_refresh;
-static const char *arg_template = "debian-bookworm", *arg_mirror;
+/* The options of the image verbs, parsed once and passed down. */
+typedef struct ImageOptions {
+        const char *state_dir;
+        bool json, read_only, refresh;
+        const char *template_name, *mirror;
+} ImageOptions;
+#define IMAGE_OPTIONS_DEFAULT { .template_name = "debian-bookworm" }
 
 enum { ARG_STATE_DIR = 0x100, ARG_JSON, ARG_READ_ONLY, ARG_TEMPLATE, ARG_MIRROR, ARG_REFRESH };
 
@@ -66,10 +70,6 @@ static const ImageVerb *find_verb(const char *name) {
         return NULL;
 }
 
-static int image_exit_code(void) {
-        return bus_last_exit_code();
-}
-
 static void print_help(const ImageVerb *v) {
         printf("nspawnctl %s %s\n\n%s\n\n"
                "  -h --help             Show this help\n"
@@ -87,7 +87,7 @@ static void print_help(const ImageVerb *v) {
 }
 
 /* Returns 1 to go on, 0 after --help, or an exit code (negated) on a usage error. */
-static int parse_options(const ImageVerb *v, int argc, char *argv[]) {
+static int parse_options(const ImageVerb *v, int argc, char *argv[], ImageOptions *o) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
@@ -117,28 +117,28 @@ static int parse_options(const ImageVerb *v, int argc, char *argv[]) {
                         print_help(v);
                         return 0;
                 case ARG_STATE_DIR:
-                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                        if (bus_parse_state_dir(optarg, &o->state_dir) < 0)
                                 return -EXIT_USAGE;
                         break;
                 case ARG_JSON:
-                        arg_json = true;
+                        o->json = true;
                         break;
                 case ARG_READ_ONLY:
-                        arg_read_only = true;
+                        o->read_only = true;
                         break;
                 case ARG_TEMPLATE:
                         if (!image_name_is_valid(optarg))
                                 return log_error("Invalid template name '%s'.", optarg), -EXIT_USAGE;
-                        arg_template = optarg;
+                        o->template_name = optarg;
                         break;
                 case ARG_MIRROR:
                         if (!mirror_url_is_valid(optarg))
                                 return log_error("--mirror= needs an http, https, ftp or file URL."),
                                        -EXIT_USAGE;
-                        arg_mirror = optarg;
+                        o->mirror = optarg;
                         break;
                 case ARG_REFRESH:
-                        arg_refresh = true;
+                        o->refresh = true;
                         break;
                 default:
                         return -EXIT_USAGE;
@@ -184,7 +184,7 @@ static void format_bytes(uint64_t b, char *buf, size_t size) {
         snprintf(buf, size, u == 0 ? "%.0f%c" : "%.1f%c", d, units[u]);
 }
 
-static int list_images(sd_bus *bus) {
+static int list_images(sd_bus *bus, const ImageOptions *o) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *name, *type, *path;
         uint64_t crtime, mtime, usage;
@@ -193,12 +193,12 @@ static int list_images(sd_bus *bus) {
 
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "ListImages", 0,
                               "list images", &reply, NULL);
-        if (r < 0)
-                return image_exit_code();
+        if (r > 0)
+                return r;
         r = sd_bus_message_enter_container(reply, 'a', "(ssbttto)");
         if (r < 0)
                 return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
-        if (arg_json)
+        if (o->json)
                 printf("[");
         else
                 printf("%-24s %-10s %-3s %-19s %-19s %8s\n", "NAME", "TYPE", "RO", "CREATED",
@@ -206,7 +206,7 @@ static int list_images(sd_bus *bus) {
         while ((r = sd_bus_message_read(reply, "(ssbttto)", &name, &type, &ro, &crtime, &mtime,
                                         &usage, &path)) > 0) {
                 char c[32], m[32], u[32];
-                if (arg_json) {
+                if (o->json) {
                         printf("%s{\"name\":", n ? "," : "");
                         json_print_string(name);
                         printf(",\"type\":");
@@ -231,7 +231,7 @@ static int list_images(sd_bus *bus) {
         }
         if (r < 0)
                 return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
-        if (arg_json)
+        if (o->json)
                 printf("]\n");
         else
                 printf("\n%u image(s).\n", n);
@@ -245,15 +245,15 @@ static int image_status(sd_bus *bus, const char *name) {
 
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "GetImage", 0,
                               "get image", &reply, "s", name);
-        if (r < 0)
-                return image_exit_code();
+        if (r > 0)
+                return r;
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
                 return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
         r = bus_call_machined(bus, path, "org.freedesktop.DBus.Properties", "GetAll", 0,
                               "get image properties", &props, "s", MACHINED_IMAGE_INTERFACE);
-        if (r < 0)
-                return image_exit_code();
+        if (r > 0)
+                return r;
         r = sd_bus_message_enter_container(props, 'a', "{sv}");
         while (r >= 0 && (r = sd_bus_message_enter_container(props, 'e', "sv")) > 0) {
                 const char *key, *contents, *s;
@@ -296,7 +296,7 @@ static int image_status(sd_bus *bus, const char *name) {
         return EXIT_OK;
 }
 
-static int list_snapshots(sd_bus *bus, const char *name) {
+static int list_snapshots(sd_bus *bus, const char *name, const ImageOptions *o) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *snap, *type;
         uint64_t crtime, mtime;
@@ -305,18 +305,18 @@ static int list_snapshots(sd_bus *bus, const char *name) {
 
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
                               "ListImageSnapshots", 0, "list snapshots", &reply, "s", name);
-        if (r < 0)
-                return image_exit_code();
+        if (r > 0)
+                return r;
         r = sd_bus_message_enter_container(reply, 'a', "(sstt)");
         if (r < 0)
                 return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
-        if (arg_json)
+        if (o->json)
                 printf("[");
         else
                 printf("%-24s %-10s %-19s\n", "SNAPSHOT", "TYPE", "CREATED");
         while ((r = sd_bus_message_read(reply, "(sstt)", &snap, &type, &crtime, &mtime)) > 0) {
                 char c[32];
-                if (arg_json) {
+                if (o->json) {
                         printf("%s{\"name\":", n ? "," : "");
                         json_print_string(snap);
                         printf(",\"type\":");
@@ -332,7 +332,7 @@ static int list_snapshots(sd_bus *bus, const char *name) {
         }
         if (r < 0)
                 return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
-        if (arg_json)
+        if (o->json)
                 printf("]\n");
         return EXIT_OK;
 }
@@ -419,7 +419,7 @@ static int on_create_reply(sd_bus_message *m, void *userdata, sd_bus_error *erro
         return 0;
 }
 
-static int verb_create(sd_bus *bus, const char *name) {
+static int verb_create(sd_bus *bus, const char *name, const ImageOptions *o) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *match = NULL, *call = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(create_call_done) CreateCall c = {
@@ -428,7 +428,7 @@ static int verb_create(sd_bus *bus, const char *name) {
                 .phase = _CREATE_PHASE_INVALID,
         };
         const sd_bus_error *e;
-        const char *mirror = arg_mirror ?: getenv("NSPAWNCTL_MIRROR");
+        const char *mirror = o->mirror ?: getenv("NSPAWNCTL_MIRROR");
         int r;
 
         if (!isempty(mirror) && !mirror_url_is_valid(mirror))
@@ -442,8 +442,8 @@ static int verb_create(sd_bus *bus, const char *name) {
                 r = sd_bus_message_new_method_call(bus, &m, MACHINED_BUS_NAME, MACHINED_OBJECT_PATH,
                                                    MACHINED_MANAGER_INTERFACE, "CreateImage");
         if (r >= 0)
-                r = sd_bus_message_append(m, "sssbb", name, arg_template, mirror ?: "",
-                                          (int) arg_refresh, (int) arg_read_only);
+                r = sd_bus_message_append(m, "sssbb", name, o->template_name, mirror ?: "",
+                                          (int) o->refresh, (int) o->read_only);
         if (r >= 0)
                 r = sd_bus_call_async(bus, &call, m, on_create_reply, &c, IMAGE_LONG_TIMEOUT_USEC);
         if (r < 0)
@@ -468,19 +468,20 @@ static int verb_create(sd_bus *bus, const char *name) {
                 log_error("Failed to create %s: %s", name, e->message ?: e->name);
                 return exit_status_from_bus_error(e, -EIO);
         }
-        printf("Created image %s from template %s.\n", name, arg_template);
+        printf("Created image %s from template %s.\n", name, o->template_name);
         return EXIT_OK;
 }
 
 int verb_image(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         const ImageVerb *v = find_verb(argv[0]);
+        ImageOptions o = IMAGE_OPTIONS_DEFAULT;
         char **a;
         int n, r;
 
         if (!v)
                 return EXIT_USAGE;
-        r = parse_options(v, argc, argv);
+        r = parse_options(v, argc, argv, &o);
         if (r <= 0)
                 return -r;
         a = argv + optind;
@@ -503,26 +504,25 @@ int verb_image(int argc, char *argv[]) {
         if (streq(v->name, "read-only") && n == 2 && parse_boolean(a[1]) < 0)
                 return log_error("read-only takes yes or no, not '%s'.", a[1]), EXIT_USAGE;
 
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
         if (streq(v->name, "create"))
-                return verb_create(bus, a[0]);
+                return verb_create(bus, a[0], &o);
 
 #define CALL(member, what, timeout, types, ...)                                             \
-        (bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member,   \
-                           timeout, what, NULL, types, __VA_ARGS__) < 0                     \
-                 ? image_exit_code()                                                        \
-                 : EXIT_OK)
+        bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member, timeout, \
+                          what, NULL, types, __VA_ARGS__)
 
         if (streq(v->name, "list-images"))
-                return list_images(bus);
+                return list_images(bus, &o);
         if (streq(v->name, "image-status"))
                 return image_status(bus, a[0]);
         if (streq(v->name, "list-snapshots"))
-                return list_snapshots(bus, a[0]);
+                return list_snapshots(bus, a[0], &o);
         if (streq(v->name, "clone"))
                 return CALL("CloneImage", "clone image", IMAGE_LONG_TIMEOUT_USEC, "ssb", a[0], a[1],
-                            (int) arg_read_only);
+                            (int) o.read_only);
         if (streq(v->name, "rename"))
                 return CALL("RenameImage", "rename image", 0, "ss", a[0], a[1]);
         if (streq(v->name, "remove")) {
@@ -548,8 +548,8 @@ int verb_image(int argc, char *argv[]) {
                 uint32_t removed = 0;
                 r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
                                       "CleanImages", 0, "clean the pool", &reply, NULL);
-                if (r < 0)
-                        return image_exit_code();
+                if (r > 0)
+                        return r;
                 (void) sd_bus_message_read(reply, "u", &removed);
                 printf("Removed %u leftover(s).\n", removed);
                 return EXIT_OK;
@@ -568,7 +568,7 @@ int verb_image(int argc, char *argv[]) {
                 return CALL("ExportImageTar", "export image", IMAGE_LONG_TIMEOUT_USEC, "ss", a[0], host);
         if (streq(v->name, "import-tar"))
                 return CALL("ImportImageTar", "import image", IMAGE_LONG_TIMEOUT_USEC, "ssb", host, a[1],
-                            (int) arg_read_only);
+                            (int) o.read_only);
         if (streq(v->name, "copy-to"))
                 return CALL("CopyToImage", "copy into the image", IMAGE_LONG_TIMEOUT_USEC, "sss", a[0],
                             host, a[2]);

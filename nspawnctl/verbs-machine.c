@@ -59,14 +59,26 @@ static int read_string_variant(sd_bus_message *m, char **field) {
         return *field ? 0 : -ENOMEM;
 }
 
+static int machine_props_read(sd_bus *bus, const char *path, MachineProps *p, bool quiet);
+
+/* Returns 0 or the ExitStatus of the failure (logged unless quiet). */
 static int machine_props_get(sd_bus *bus, const char *path, MachineProps *p, bool quiet) {
+        int r;
+
+        r = machine_props_read(bus, path, p, quiet);
+        if (r < 0 && !quiet)
+                log_error_errno(r, "Failed to parse the machine's properties: %m");
+        return r < 0 ? EXIT_FAIL : r;
+}
+
+static int machine_props_read(sd_bus *bus, const char *path, MachineProps *p, bool quiet) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
         r = bus_call_machined(bus, path, "org.freedesktop.DBus.Properties", "GetAll", 0,
                               quiet ? NULL : "get machine properties", &reply, "s",
                               MACHINED_MACHINE_INTERFACE);
-        if (r < 0)
+        if (r > 0)
                 return r;
         p->usage = (CGroupUsage) { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
         r = sd_bus_message_enter_container(reply, 'a', "{sv}");
@@ -128,12 +140,14 @@ static int machine_props_get(sd_bus *bus, const char *path, MachineProps *p, boo
                 if (r < 0)
                         return r;
         }
-        return r;
+        return r < 0 ? r : 0;
 }
 
-/* Options every machine verb takes. */
-static const char *arg_state_dir;
-static bool arg_json;
+/* The options of the machine verbs, parsed once and passed down. */
+typedef struct MachineOptions {
+        const char *state_dir;
+        bool json;
+} MachineOptions;
 
 #define COMMON_OPTIONS                                                                     \
         { "help", no_argument, NULL, 'h' }, { "state-dir", required_argument, NULL, 'S' }
@@ -146,7 +160,7 @@ static bool arg_json;
 /* Parses --help (printing help), --state-dir and, when with_json, --json: the options of
  * every machine verb but kill. Returns 1 to go on, 0 after --help, or an exit code (negated)
  * on a usage error. */
-static int parse_common_options(int argc, char *argv[], bool with_json, const char *help) {
+static int parse_common_options(int argc, char *argv[], bool with_json, const char *help, MachineOptions *o) {
         static const struct option options[] = { COMMON_OPTIONS, {} };
         static const struct option options_json[] = {
                 COMMON_OPTIONS,
@@ -162,11 +176,11 @@ static int parse_common_options(int argc, char *argv[], bool with_json, const ch
                         fputs(help, stdout);
                         return 0;
                 case 'S':
-                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                        if (bus_parse_state_dir(optarg, &o->state_dir) < 0)
                                 return -EXIT_USAGE;
                         break;
                 case 'j':
-                        arg_json = true;
+                        o->json = true;
                         break;
                 default:
                         return -EXIT_USAGE;
@@ -176,14 +190,14 @@ static int parse_common_options(int argc, char *argv[], bool with_json, const ch
 
 /* Parses the options of a verb that takes exactly one machine name. Returns 1 to go on, 0
  * after --help, or an exit code (negated) on a usage error. */
-static int parse_name_verb(int argc, char *argv[], const char *usage, const char **ret_name) {
+static int parse_name_verb(int argc, char *argv[], const char *usage, MachineOptions *o, const char **ret_name) {
         _cleanup_free_ char *help = strjoin("nspawnctl ", argv[0], " NAME\n\n", usage,
                                             "\n\n" COMMON_HELP);
         int r;
 
         if (!help)
                 return log_oom(), -EXIT_FAIL;
-        r = parse_common_options(argc, argv, /* with_json= */ false, help);
+        r = parse_common_options(argc, argv, /* with_json= */ false, help, o);
         if (r <= 0)
                 return r;
         if (optind + 1 != argc) {
@@ -204,13 +218,13 @@ static int get_machine_path(sd_bus *bus, const char *name, char **ret) {
 
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
                               "GetMachine", 0, "look up machine", &reply, "s", name);
-        if (r < 0)
+        if (r > 0)
                 return r;
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
         *ret = strdup(path);
-        return *ret ? 0 : -ENOMEM;
+        return *ret ? EXIT_OK : (log_oom(), EXIT_FAIL);
 }
 
 /* What machined tells about a machine may carry a guest's or a user's text: escaped for the
@@ -219,7 +233,7 @@ static char *escape_or_na(const char *s) {
         return escape_terminal(isempty(s) ? "n/a" : s, ESCAPE_UNLIMITED, 0);
 }
 
-static int list_print(sd_bus *bus) {
+static int list_print(sd_bus *bus, const MachineOptions *o) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         MachineProps *props = NULL;
         size_t n = 0;
@@ -228,8 +242,8 @@ static int list_print(sd_bus *bus) {
 
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
                               "ListMachines", 0, "list machines", &reply, NULL);
-        if (r < 0)
-                return bus_last_exit_code();
+        if (r > 0)
+                return r;
         r = sd_bus_message_enter_container(reply, 'a', "(ssso)");
         if (r < 0)
                 goto parse_fail;
@@ -242,7 +256,7 @@ static int list_print(sd_bus *bus) {
                 props = np;
                 props[n] = (MachineProps) {};
                 /* A machine that went away since ListMachines is simply not listed. */
-                if (machine_props_get(bus, path, &props[n], true) < 0) {
+                if (machine_props_get(bus, path, &props[n], true) != 0) {
                         machine_props_done(&props[n]);
                         continue;
                 }
@@ -257,7 +271,7 @@ static int list_print(sd_bus *bus) {
         if (r < 0)
                 goto parse_fail;
 
-        if (arg_json) {
+        if (o->json) {
                 printf("[");
                 for (size_t i = 0; i < n; i++) {
                         printf("%s{\"name\":", i ? "," : "");
@@ -307,19 +321,21 @@ parse_fail:
 
 int verb_list(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        MachineOptions o = {};
         int r;
 
         r = parse_common_options(argc, argv, /* with_json= */ true,
                                  "nspawnctl list [--json]\n\nList the running machines.\n\n"
                                  COMMON_HELP
-                                 "     --json             One JSON array, for scripts\n");
+                                 "     --json             One JSON array, for scripts\n", &o);
         if (r <= 0)
                 return -r;
         if (optind != argc)
                 return log_error("list takes no arguments."), EXIT_USAGE;
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
-        return list_print(bus);
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
+        return list_print(bus, &o);
 }
 
 /* The machine's processes as machined lists them: pid and command line, escaped already. */
@@ -349,7 +365,7 @@ static int processes_get(sd_bus *bus, const char *path, Process **ret, size_t *r
 
         r = bus_call_machined(bus, path, MACHINED_MACHINE_INTERFACE, "ListProcesses", 0, "list the processes", &reply,
                               NULL);
-        if (r < 0)
+        if (r > 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "(us)");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(us)", &pid, &title)) > 0) {
@@ -365,7 +381,7 @@ static int processes_get(sd_bus *bus, const char *path, Process **ret, size_t *r
         }
         if (r < 0) {
                 processes_free(list, n);
-                return log_error_errno(r, "Failed to read the process list: %m");
+                return log_error_errno(r, "Failed to read the process list: %m"), EXIT_FAIL;
         }
         qsort(list, n, sizeof(Process), cmp_process);
         *ret = list;
@@ -406,13 +422,14 @@ int verb_status(int argc, char *argv[]) {
         Process *procs = NULL;
         size_t n = 0;
         char uptime[128];
+        MachineOptions o = {};
         const char *name;
         int r;
 
         r = parse_common_options(argc, argv, /* with_json= */ true,
                                  "nspawnctl status NAME [--json]\n\nShow a machine: state, "
                                  "leader, root, uptime, console and processes.\n\n" COMMON_HELP
-                                 "     --json             One JSON object, for scripts\n");
+                                 "     --json             One JSON object, for scripts\n", &o);
         if (r <= 0)
                 return -r;
         if (optind + 1 != argc)
@@ -421,15 +438,18 @@ int verb_status(int argc, char *argv[]) {
         if (!machine_name_is_valid(name))
                 return log_invalid("machine name", name, MACHINE_NAME_HINT);
 
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
-        if (get_machine_path(bus, name, &path) < 0 || machine_props_get(bus, path, &p, false) < 0)
-                return bus_last_exit_code();
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
+        r = get_machine_path(bus, name, &path);
+        if (r == 0)
+                r = machine_props_get(bus, path, &p, false);
+        if (r == 0)
+                r = processes_get(bus, path, &procs, &n);
+        if (r > 0)
+                return r;
 
-        if (processes_get(bus, path, &procs, &n) < 0)
-                return bus_last_exit_code();
-
-        if (arg_json) {
+        if (o.json) {
                 printf("{\"name\":");
                 json_print_string(p.name);
                 printf(",\"state\":");
@@ -480,24 +500,24 @@ int verb_status(int argc, char *argv[]) {
 static int simple_call(int argc, char *argv[], const char *usage, const char *member,
                        const char *what) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        MachineOptions o = {};
         const char *name;
         int r;
 
-        r = parse_name_verb(argc, argv, usage, &name);
+        r = parse_name_verb(argc, argv, usage, &o, &name);
         if (r <= 0)
                 return -r;
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
-        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member,
-                              0, what,
-                              NULL, "s", name);
-        return r < 0 ? bus_last_exit_code() : EXIT_OK;
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
+        return bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member, 0, what, NULL, "s",
+                                 name);
 }
 
 /* start [--no-wait] and poweroff [--wait] [--timeout=SEC]: a machine verb with a flag and a
  * time. Returns 1 to go on, 0 after --help, or a negated exit status. */
-static int parse_wait_options(int argc, char *argv[], const char *help, bool *wait, uint64_t *timeout_usec,
-                              const char **ret_name) {
+static int parse_wait_options(int argc, char *argv[], const char *help, MachineOptions *o, bool *wait,
+                              uint64_t *timeout_usec, const char **ret_name) {
         enum { ARG_NO_WAIT = 0x100, ARG_WAIT, ARG_TIMEOUT };
         static const struct option options[] = {
                 COMMON_OPTIONS,
@@ -515,7 +535,7 @@ static int parse_wait_options(int argc, char *argv[], const char *help, bool *wa
                         fputs(help, stdout);
                         return 0;
                 case 'S':
-                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                        if (bus_parse_state_dir(optarg, &o->state_dir) < 0)
                                 return -EXIT_USAGE;
                         break;
                 case ARG_NO_WAIT:
@@ -542,6 +562,7 @@ static int parse_wait_options(int argc, char *argv[], const char *help, bool *wa
 
 int verb_start(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        MachineOptions o = {};
         uint64_t timeout = 0;
         bool wait = true;
         const char *name;
@@ -553,18 +574,19 @@ int verb_start(int argc, char *argv[]) {
                                "up (systemd's READY=1, or any other init running), or fails with the reason\n"
                                "(see 'nspawnctl log NAME').\n\n" COMMON_HELP
                                "     --no-wait          Return once the machine runs, not once it is ready\n",
-                               &wait, &timeout, &name);
+                               &o, &wait, &timeout, &name);
         if (r <= 0)
                 return -r;
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
         if (wait)
                 r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "StartMachine",
                                       START_TIMEOUT_USEC, "start machine", NULL, "s", name);
         else
                 r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "StartMachineWithFlags",
                                       START_TIMEOUT_USEC, "start machine", NULL, "st", name, START_MACHINE_NO_WAIT);
-        return r < 0 ? bus_last_exit_code() : EXIT_OK;
+        return r;
 }
 
 #define POWEROFF_TIMEOUT_USEC (90ULL * 1000000ULL)
@@ -593,6 +615,7 @@ static int wait_for_machine_gone(sd_bus *bus, const char *name, uint64_t timeout
 
 int verb_poweroff(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        MachineOptions o = {};
         uint64_t timeout = POWEROFF_TIMEOUT_USEC;
         bool wait = false;
         const char *name;
@@ -607,15 +630,16 @@ int verb_poweroff(int argc, char *argv[]) {
                                "status is 8.\n\n" COMMON_HELP
                                "     --wait             Wait until the machine is gone\n"
                                "     --timeout=SEC      Terminate it when it is not gone after SEC seconds\n",
-                               &wait, &timeout, &name);
+                               &o, &wait, &timeout, &name);
         if (r <= 0)
                 return -r;
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "PowerOffMachine", 0,
                               "power off machine", NULL, "s", name);
-        if (r < 0)
-                return bus_last_exit_code();
+        if (r > 0)
+                return r;
         if (!wait)
                 return EXIT_OK;
         r = wait_for_machine_gone(bus, name, timeout);
@@ -625,8 +649,8 @@ int verb_poweroff(int argc, char *argv[]) {
                   (unsigned long long) (timeout / 1000000ULL));
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "TerminateMachine", 0,
                               "terminate machine", NULL, "s", name);
-        if (r < 0)
-                return bus_last_exit_code();
+        if (r > 0)
+                return r;
         (void) wait_for_machine_gone(bus, name, 10 * 1000000ULL);
         return EXIT_TIMEOUT;
 }
@@ -653,6 +677,7 @@ int verb_kill(int argc, char *argv[]) {
                 {}
         };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        MachineOptions o = {};
         const char *whom = "all", *name;
         int sig = SIGTERM, c, r;
 
@@ -666,7 +691,7 @@ int verb_kill(int argc, char *argv[]) {
                                "     --kill-whom=WHO     leader (the init) or all (default)\n");
                         return EXIT_OK;
                 case 'S':
-                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                        if (bus_parse_state_dir(optarg, &o.state_dir) < 0)
                                 return EXIT_USAGE;
                         break;
                 case 's':
@@ -688,30 +713,31 @@ int verb_kill(int argc, char *argv[]) {
         name = argv[optind];
         if (!machine_name_is_valid(name))
                 return log_invalid("machine name", name, MACHINE_NAME_HINT);
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
-        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
-                              "KillMachine", 0, "kill machine", NULL, "ssi", name, whom, sig);
-        return r < 0 ? bus_last_exit_code() : EXIT_OK;
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
+        return bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "KillMachine", 0,
+                                 "kill machine", NULL, "ssi", name, whom, sig);
 }
 
 /* enable/disable: machined records it (SetImageAutostart) where the host's boot looks for it. */
 static int enable_disable(int argc, char *argv[], bool enable) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        MachineOptions o = {};
         const char *name;
         int r;
 
         r = parse_name_verb(argc, argv,
                             enable ? "Start the machine NAME at host boot (the image must exist)."
                                    : "Do not start the machine NAME at host boot.",
-                            &name);
+                            &o, &name);
         if (r <= 0)
                 return -r;
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
-        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "SetImageAutostart", 0,
-                              enable ? "enable the machine" : "disable the machine", NULL, "sb", name, enable);
-        return r < 0 ? bus_last_exit_code() : EXIT_OK;
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
+        return bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "SetImageAutostart", 0,
+                                 enable ? "enable the machine" : "disable the machine", NULL, "sb", name, enable);
 }
 
 int verb_enable(int argc, char *argv[]) {
@@ -776,18 +802,23 @@ int verb_console(int argc, char *argv[]) {
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int sock = -EBADF, sfd = -EBADF;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        MachineOptions o = {};
         const char *name;
         int r;
 
         r = parse_name_verb(argc, argv,
                             "Attach to the console of machine NAME. Press ^] three times "
-                            "within a second to leave.", &name);
+                            "within a second to leave.", &o, &name);
         if (r <= 0)
                 return -r;
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
-        if (get_machine_path(bus, name, &path) < 0 || machine_props_get(bus, path, &p, false) < 0)
-                return bus_last_exit_code();
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
+        r = get_machine_path(bus, name, &path);
+        if (r == 0)
+                r = machine_props_get(bus, path, &p, false);
+        if (r > 0)
+                return r;
         if (isempty(p.console_socket))
                 return log_error("Machine %s has no console socket.", name), EXIT_STATE;
         if (strlen(p.console_socket) >= sizeof sa.sun_path)
@@ -831,6 +862,7 @@ int verb_log(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_strv_free_ char **console = NULL, **supervisor = NULL;
+        MachineOptions o = {};
         unsigned lines = 50;
         const char *name;
         int c, r;
@@ -846,7 +878,7 @@ int verb_log(int argc, char *argv[]) {
                                "     --json             One JSON object, for scripts\n");
                         return EXIT_OK;
                 case 'S':
-                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                        if (bus_parse_state_dir(optarg, &o.state_dir) < 0)
                                 return EXIT_USAGE;
                         break;
                 case 'n': {
@@ -857,7 +889,7 @@ int verb_log(int argc, char *argv[]) {
                         break;
                 }
                 case 'j':
-                        arg_json = true;
+                        o.json = true;
                         break;
                 default:
                         return EXIT_USAGE;
@@ -867,15 +899,16 @@ int verb_log(int argc, char *argv[]) {
         name = argv[optind];
         if (!machine_name_is_valid(name))
                 return log_invalid("machine name", name, MACHINE_NAME_HINT);
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "GetMachineLog", 0,
                               "read the machine's log", &reply, "su", name, (uint32_t) lines);
-        if (r < 0)
-                return bus_last_exit_code();
+        if (r > 0)
+                return r;
         if ((r = sd_bus_message_read_strv(reply, &console)) < 0 || (r = sd_bus_message_read_strv(reply, &supervisor)) < 0)
                 return log_error_errno(r, "Failed to read the log: %m"), EXIT_FAIL;
-        if (arg_json) {
+        if (o.json) {
                 printf("{\"console\":[");
                 STRV_FOREACH(l, console) {
                         printf("%s", l == console ? "" : ",");
