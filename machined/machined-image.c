@@ -48,9 +48,15 @@ static int reply_errno(sd_bus_error *error, int r, const char *name, const char 
                         return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "%s", detail);
                 return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "No image '%s'.", strna(name));
         case -EEXIST:
+                /* detail names what exists when it is not the image name: a destination
+                 * path, a snapshot, a new name */
+                if (detail)
+                        return sd_bus_error_setf(error, BUS_ERROR_IMAGE_EXISTS, "%s", detail);
                 return sd_bus_error_setf(error, BUS_ERROR_IMAGE_EXISTS, "An image '%s' exists already.",
                                          strna(name));
         case -EBUSY:
+                if (detail)
+                        return sd_bus_error_setf(error, BUS_ERROR_IMAGE_BUSY, "%s", detail);
                 return sd_bus_error_setf(error, BUS_ERROR_IMAGE_BUSY,
                                          "Image '%s' is in use by a running machine or another operation.",
                                          strna(name));
@@ -73,8 +79,28 @@ static int reply_errno(sd_bus_error *error, int r, const char *name, const char 
         return sd_bus_error_set_errno(error, r);
 }
 
+/* Called under the image's lock, also in a worker whose copy of the manager is as old as
+ * the fork: a machine whose start completed meanwhile has its record by then (a start holds
+ * the lock until machined has read the record). */
 static bool image_in_use(const char *name, void *userdata) {
-        return manager_find_machine(userdata, name) != NULL;
+        Manager *m = userdata;
+
+        if (manager_find_machine(m, name))
+                return true;
+        return m->machines_dir_fd >= 0 && faccessat(m->machines_dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) >= 0;
+}
+
+static bool image_present(Manager *m, const char *name) {
+        _cleanup_(image_freep) Image *i = NULL;
+        return image_get(m->pool, name, 0, &i) >= 0;
+}
+
+/* Which of the two a -EBUSY of name was, in words. */
+static void busy_detail(Manager *m, const char *name, char *buf, size_t size) {
+        if (image_in_use(name, m))
+                snprintf(buf, size, "Image '%s' is in use by its running machine.", name);
+        else
+                snprintf(buf, size, "Image '%s' is busy: another operation on it is under way.", name);
 }
 
 /* ---- workers ---- */
@@ -94,6 +120,7 @@ typedef struct ImageJobMessage {
         unsigned done, total;  /* PROGRESS */
         ImageUsageKey key;     /* USAGE */
         uint64_t usage;        /* USAGE */
+        uint32_t value;        /* RESULT: the reply's "u", for methods that have one */
         char detail[512];      /* RESULT */
 } ImageJobMessage;
 
@@ -116,6 +143,7 @@ typedef struct ImageJob {
         ImageJobDoneFunc done;
         sd_event_source *source;
         char *name; /* for error messages and progress signals */
+        bool reply_u; /* the reply carries the result's value */
         pid_t pid;
         int fd;     /* the parent's end of the worker's pipe */
         int child_fd;
@@ -180,6 +208,8 @@ static int image_job_io(sd_event_source *s, int fd, uint32_t revents, void *user
 
         if (j->done)
                 j->done(j->manager, msg.r);
+        else if (msg.r >= 0 && j->reply_u)
+                (void) sd_bus_reply_method_return(j->message, "u", msg.value);
         else if (msg.r >= 0)
                 (void) sd_bus_reply_method_return(j->message, NULL);
         else {
@@ -202,6 +232,26 @@ static void worker_send_pending(ImageWorker *w) {
         (void) loop_write(w->fd, &w->pending, sizeof w->pending);
         w->pending.type = IMAGE_JOB_RESULT;
         w->last_sent_usec = now_usec(CLOCK_MONOTONIC);
+}
+
+static void worker_progress(const CreateProgress *p, void *userdata);
+
+/* import-tar and export-tar: KiB, so that the signal's u32 counts up to 4 TiB. */
+static void worker_tar_progress(uint64_t bytes, uint64_t total, void *userdata, CreatePhase phase) {
+        worker_progress(&(const CreateProgress) {
+                                .phase = phase,
+                                .current = (unsigned) MIN(bytes / 1024, (uint64_t) UINT32_MAX),
+                                .total = (unsigned) MIN(total / 1024, (uint64_t) UINT32_MAX),
+                        },
+                        userdata);
+}
+
+static void worker_import_progress(uint64_t bytes, uint64_t total, void *userdata) {
+        worker_tar_progress(bytes, total, userdata, CREATE_PHASE_IMPORTING);
+}
+
+static void worker_export_progress(uint64_t bytes, uint64_t total, void *userdata) {
+        worker_tar_progress(bytes, total, userdata, CREATE_PHASE_EXPORTING);
 }
 
 static void worker_progress(const CreateProgress *p, void *userdata) {
@@ -267,6 +317,7 @@ static int image_job_fork(ImageJob **jp, ImageWorker *ret_worker) {
                 /* The worker waits for tar and friends itself. */
                 (void) signal(SIGCHLD, SIG_DFL);
                 (void) signal(SIGPIPE, SIG_DFL);
+                start_requests_forget_locks(j->manager);
                 /* A loop-backed pool grows before it fills: when under a third is free. */
                 (void) pool_grow_if_needed(j->manager->pool, 0);
                 return 0;
@@ -446,14 +497,20 @@ static int method_get_image(sd_bus_message *message, void *userdata, sd_bus_erro
 /* The end of every long image method, once its arguments are read and checked: a job for
  * message about name. In the worker returns 0 (the caller computes and calls worker_exit()),
  * in machined 1 (replied to when the worker is done), or an error before any fork. */
-static int image_method_fork(sd_bus_message *message, Manager *m, const char *name, ImageWorker *ret_worker) {
+static int image_method_fork_full(sd_bus_message *message, Manager *m, const char *name, bool reply_u,
+                                  ImageWorker *ret_worker) {
         _cleanup_(image_job_freep) ImageJob *j = NULL;
         int r;
 
         r = image_job_new(m, message, name, NULL, &j);
         if (r < 0)
                 return r;
+        j->reply_u = reply_u;
         return image_job_fork(&j, ret_worker);
+}
+
+static int image_method_fork(sd_bus_message *message, Manager *m, const char *name, ImageWorker *ret_worker) {
+        return image_method_fork_full(message, m, name, false, ret_worker);
 }
 
 static int method_clone_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -469,8 +526,17 @@ static int method_clone_image(sd_bus_message *message, void *userdata, sd_bus_er
             (r = check_name(new_name, error)) < 0)
                 return r;
         r = image_method_fork(message, m, name, &w);
-        if (r == 0)
-                worker_exit(&w, image_clone(m->pool, name, new_name, read_only ? IMAGE_READ_ONLY : 0));
+        if (r == 0) {
+                /* The source's lock is waited for: of clones racing for one new name, the
+                 * later ones find it taken, and are told so. */
+                r = image_clone(m->pool, name, new_name, read_only ? IMAGE_READ_ONLY : 0);
+                if (r == -EEXIST)
+                        snprintf(w.result.detail, sizeof w.result.detail, "An image '%s' exists already.", new_name);
+                else if (r == -EBUSY)
+                        snprintf(w.result.detail, sizeof w.result.detail,
+                                 "Image '%s' is busy: another operation on it is under way.", new_name);
+                worker_exit(&w, r);
+        }
         return r;
 }
 
@@ -484,8 +550,12 @@ static int method_remove_image(sd_bus_message *message, void *userdata, sd_bus_e
         if (r < 0 || (r = bus_check_root(message, error)) < 0)
                 return r;
         r = image_method_fork(message, m, name, &w);
-        if (r == 0)
-                worker_exit(&w, image_remove(m->pool, name, image_in_use, m));
+        if (r == 0) {
+                r = image_remove(m->pool, name, image_in_use, m);
+                if (r == -EBUSY)
+                        busy_detail(m, name, w.result.detail, sizeof w.result.detail);
+                worker_exit(&w, r);
+        }
         return r;
 }
 
@@ -496,16 +566,29 @@ typedef enum SnapshotOp {
         SNAPSHOT_REMOVE,
 } SnapshotOp;
 
-static int snapshot_op(Manager *m, SnapshotOp op, const char *name, const char *snapshot) {
+static int snapshot_op(Manager *m, SnapshotOp op, const char *name, const char *snapshot, ImageWorker *w) {
+        char *d = w->result.detail;
+        size_t n = sizeof w->result.detail;
+        int r = -EINVAL;
+
         switch (op) {
         case SNAPSHOT_TAKE:
-                return image_snapshot(m->pool, name, snapshot);
+                r = image_snapshot(m->pool, name, snapshot);
+                break;
         case SNAPSHOT_RESTORE:
-                return image_restore(m->pool, name, snapshot, image_in_use, m);
+                r = image_restore(m->pool, name, snapshot, image_in_use, m);
+                break;
         case SNAPSHOT_REMOVE:
-                return image_remove_snapshot(m->pool, name, snapshot);
+                r = image_remove_snapshot(m->pool, name, snapshot);
+                break;
         }
-        return -EINVAL;
+        if (r == -EEXIST)
+                snprintf(d, n, "Image '%s' has a snapshot '%s' already.", name, snapshot);
+        else if (r == -EBUSY)
+                busy_detail(m, name, d, n);
+        else if (r == -ENOENT && image_present(m, name))
+                snprintf(d, n, "Image '%s' has no snapshot '%s'.", name, snapshot);
+        return r;
 }
 
 static int method_snapshot_op(sd_bus_message *message, Manager *m, SnapshotOp op, sd_bus_error *error) {
@@ -521,7 +604,7 @@ static int method_snapshot_op(sd_bus_message *message, Manager *m, SnapshotOp op
                 return r;
         r = image_method_fork(message, m, name, &w);
         if (r == 0)
-                worker_exit(&w, snapshot_op(m, op, name, snapshot));
+                worker_exit(&w, snapshot_op(m, op, name, snapshot, &w));
         return r;
 }
 
@@ -550,16 +633,25 @@ static int method_export_image_tar(sd_bus_message *message, void *userdata, sd_b
             (r = check_path(path, error)) < 0)
                 return r;
         r = image_method_fork(message, m, name, &w);
-        if (r == 0)
-                worker_exit(&w, image_export_tar(m->pool, name, path));
+        if (r == 0) {
+                r = image_export_tar(m->pool, name, path, worker_export_progress, &w);
+                if (r == -EEXIST)
+                        snprintf(w.result.detail, sizeof w.result.detail, "'%s' exists already.", path);
+                else if (r == -EBUSY)
+                        busy_detail(m, name, w.result.detail, sizeof w.result.detail);
+                worker_exit(&w, r);
+        }
         return r;
 }
 
 static int import_tar(Manager *m, const char *path, const char *name, bool read_only, ImageWorker *w) {
         TarRefusal refusal = {};
+        unsigned skipped = 0;
         int r;
 
-        r = image_import_tar(m->pool, path, name, read_only ? IMAGE_READ_ONLY : 0, &refusal);
+        r = image_import_tar(m->pool, path, name, read_only ? IMAGE_READ_ONLY : 0, worker_import_progress, w,
+                             &skipped, &refusal);
+        w->result.value = skipped;
         if (r == -EPERM && refusal.reason)
                 snprintf(w->result.detail, sizeof w->result.detail, "Refused archive member '%s': %s.",
                          refusal.path, refusal.reason);
@@ -579,7 +671,7 @@ static int method_import_image_tar(sd_bus_message *message, void *userdata, sd_b
         if ((r = bus_check_root(message, error)) < 0 || (r = check_path(path, error)) < 0 ||
             (r = check_name(name, error)) < 0)
                 return r;
-        r = image_method_fork(message, m, name, &w);
+        r = image_method_fork_full(message, m, name, /* reply_u= */ true, &w);
         if (r == 0)
                 worker_exit(&w, import_tar(m, path, name, read_only, &w));
         return r;
@@ -592,6 +684,8 @@ static int copy_tree(Manager *m, const char *name, bool to, const char *from_pat
         int r;
 
         r = image_ref_open(m->pool, name, NULL, &ref);
+        if (r == -EBUSY)
+                busy_detail(m, name, w->result.detail, sizeof w->result.detail);
         if (r < 0)
                 return r;
         if (ref.type == IMAGE_RAW)
@@ -605,7 +699,16 @@ static int copy_tree(Manager *m, const char *name, bool to, const char *from_pat
                 snprintf(w->result.detail, sizeof w->result.detail,
                          "Refusing to copy %s: it is %s; only regular files, directories and symlinks are copied.",
                          refusal.path, refusal.what);
-        else if (r < 0 && r != -ENOENT && r != -EEXIST)
+        else if (r == -EEXIST)
+                snprintf(w->result.detail, sizeof w->result.detail, to ? "'%s' exists already in image '%s'." : "'%s' exists already.",
+                         to_path, name);
+        else if (r == -ENOENT) {
+                /* The image is there (its lock is held): a path is missing, which is no
+                 * missing image. */
+                snprintf(w->result.detail, sizeof w->result.detail, "Failed to copy %s %s: %s", to ? "to" : "from",
+                         to ? to_path : from_path, strerror(ENOENT));
+                r = -EPROTO;
+        } else if (r < 0)
                 snprintf(w->result.detail, sizeof w->result.detail, "Failed to copy %s %s", to ? "to" : "from",
                          to ? to_path : from_path);
         return r;
@@ -676,9 +779,14 @@ static int method_create_image(sd_bus_message *message, void *userdata, sd_bus_e
                                          "The mirror must be an http, https, ftp or file URL.");
         /* A missing or broken template is told at once, not after a fork. */
         r = template_load(template_name, template_default_search_dirs(), &t, &why);
-        if (r == -ENOENT)
-                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "No template '%s'.",
-                                         template_name);
+        if (r == -ENOENT) {
+                _cleanup_strv_free_ char **names = NULL;
+                _cleanup_free_ char *available = NULL;
+                if (template_list(template_default_search_dirs(), &names) >= 0 && names)
+                        available = strv_join(names, ", ");
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "No template '%s'; available: %s.",
+                                         template_name, available ?: "none");
+        }
         if (r < 0)
                 return reply_errno(error, r, name, why ?: "Failed to load the template");
 
@@ -773,6 +881,11 @@ static int method_rename_image(sd_bus_message *message, void *userdata, sd_bus_e
                 return -EINVAL;
         /* A rename is one renameat2() (and one for the snapshots): quick enough inline. */
         r = image_rename(m->pool, old_name, new_name, image_in_use, m);
+        if (r == -EBUSY) {
+                char detail[256];
+                busy_detail(m, old_name, detail, sizeof detail);
+                return reply_errno(error, r, old_name, detail);
+        }
         if (r < 0)
                 return reply_errno(error, r, r == -EEXIST ? new_name : old_name, NULL);
         return sd_bus_reply_method_return(message, NULL);
@@ -869,7 +982,7 @@ static const sd_bus_vtable manager_image_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ExportImageTar", SD_BUS_ARGS("s", name, "s", path),
                                 SD_BUS_NO_RESULT, method_export_image_tar, 0),
         SD_BUS_METHOD_WITH_ARGS("ImportImageTar", SD_BUS_ARGS("s", path, "s", name, "b", read_only),
-                                SD_BUS_NO_RESULT, method_import_image_tar, 0),
+                                SD_BUS_RESULT("u", skipped_devices), method_import_image_tar, 0),
         SD_BUS_METHOD_WITH_ARGS("CopyToImage",
                                 SD_BUS_ARGS("s", name, "s", host_path, "s", container_path),
                                 SD_BUS_NO_RESULT, method_copy_to_image, 0),
