@@ -511,8 +511,14 @@ static int image_make(int dir_fd, const char *dir_path, const char *file, ImageF
                         i->crtime = timespec_usec(&sx.stx_btime);
                 i->mtime = timespec_usec(&sx.stx_mtime);
         }
-        if (i->type == IMAGE_SUBVOLUME)
+        if (i->type == IMAGE_SUBVOLUME) {
+                uint64_t changed;
                 (void) btrfs_subvol_get_crtime_fd(fd, &i->crtime);
+                /* A snapshot's top directory keeps the base's mtime however much the box
+                 * changes below it. */
+                if (btrfs_subvol_get_ctime_fd(fd, &changed) >= 0)
+                        i->mtime = MAX(i->mtime, changed);
+        }
 
         i->usage = UINT64_MAX;
         if (flags & IMAGE_USAGE) {

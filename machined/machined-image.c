@@ -31,6 +31,8 @@
 #include "names.h"
 #include "pool.h"
 #include "template.h"
+#include "settings-load.h"
+#include "util/guest-file.h"
 #include "util/process.h"
 #include "util/escape.h"
 #include "util/strv.h"
@@ -942,6 +944,40 @@ static int method_list_image_snapshots(sd_bus_message *message, void *userdata,
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int method_list_templates(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        r = template_list(template_default_search_dirs(), &names);
+        if (r < 0)
+                return reply_errno(error, r, NULL, "Failed to list the templates");
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        STRV_FOREACH(n, names) {
+                _cleanup_(template_freep) Template *t = NULL;
+                _cleanup_free_ char *d = NULL;
+
+                if (r < 0)
+                        break;
+                /* A broken template is listed too, with what is wrong; create says the same. */
+                if (template_load(*n, template_default_search_dirs(), &t, NULL) < 0) {
+                        r = sd_bus_message_append(reply, "(sss)", *n, "(cannot be parsed)", "");
+                        continue;
+                }
+                d = utf8_escape_invalid(strempty(t->description));
+                if (!d)
+                        return -ENOMEM;
+                r = sd_bus_message_append(reply, "(sss)", *n, d, t->path);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int method_clean_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         int r;
@@ -991,6 +1027,8 @@ static const sd_bus_vtable manager_image_vtable[] = {
                                 SD_BUS_NO_RESULT, method_copy_from_image, 0),
         SD_BUS_METHOD_WITH_ARGS("CleanImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", removed),
                                 method_clean_images, 0),
+        SD_BUS_METHOD_WITH_ARGS("ListTemplates", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sss)", templates),
+                                method_list_templates, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetImageAutostart", SD_BUS_ARGS("s", name, "b", autostart), SD_BUS_NO_RESULT,
                                 method_set_image_autostart, 0),
         SD_BUS_METHOD_WITH_ARGS("CreateImage",
@@ -1015,6 +1053,56 @@ static int image_from_path(Manager *m, const char *path, ImageFlags flags, Image
         if (!image_name_is_valid(name))
                 return -ENOENT;
         return image_get(m->pool, name, flags, ret);
+}
+
+/* The settings file a start of image i would read (settings_find(), as the supervisor looks),
+ * and its assignments: what `status` of a stopped machine shows. Read as a guest's file
+ * (bounded, regular, no symlink): the one next to the image is the guest's. */
+#define SETTINGS_SHOWN_MAX_SIZE (64U * 1024U)
+#define SETTINGS_SHOWN_MAX_LINES 64
+
+static int image_settings(Manager *m, const Image *i, char **ret_path, char ***ret_lines) {
+        _cleanup_free_ char *path = NULL, *dir = NULL, *base = NULL, *text = NULL, *rel = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        _cleanup_close_ int dir_fd = -EBADF;
+        SettingsTrust trust;
+        size_t n = 0;
+        int r;
+
+        r = settings_find(i->name, &(const SettingsSearch) { .config_dir = m->config_dir, .state_dir = m->state_dir,
+                                                             .image = i->path },
+                          &path, &trust);
+        if (r <= 0) {
+                *ret_path = NULL;
+                *ret_lines = NULL;
+                return r;
+        }
+        r = path_split_last(path, &dir, &base);
+        if (r < 0)
+                return r;
+        rel = strjoin("/", base);
+        if (!rel)
+                return -ENOMEM;
+        dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        r = read_guest_file(dir_fd, rel, SETTINGS_SHOWN_MAX_SIZE, GUEST_FILE_NO_SYMLINKS, &text, NULL);
+        if (r >= 0)
+                for (char *l = text, *e; l && *l && n < SETTINGS_SHOWN_MAX_LINES; l = e ? e + 1 : NULL) {
+                        e = strchr(l, '\n');
+                        if (e)
+                                *e = 0;
+                        l += strspn(l, " \t");
+                        if (isempty(l) || l[0] == '#' || l[0] == ';')
+                                continue;
+                        r = strv_consume(&lines, utf8_escape_invalid(l));
+                        if (r < 0)
+                                return r;
+                        n++;
+                }
+        *ret_path = TAKE_PTR(path);
+        *ret_lines = TAKE_PTR(lines);
+        return 1;
 }
 
 static int property_get_image(sd_bus *bus, const char *path, const char *interface,
@@ -1047,6 +1135,16 @@ static int property_get_image(sd_bus *bus, const char *path, const char *interfa
                                              i->type == IMAGE_SUBVOLUME ? "snapshot" : "reflink-or-copy");
         if (streq(property, "Autostart"))
                 return sd_bus_message_append(reply, "b", image_autostart(userdata, i->name));
+        if (streq(property, "SettingsFile") || streq(property, "Settings")) {
+                _cleanup_free_ char *file = NULL, *valid = NULL;
+                _cleanup_strv_free_ char **lines = NULL;
+                (void) image_settings(userdata, i, &file, &lines);
+                if (streq(property, "Settings"))
+                        return sd_bus_message_append_strv(reply, lines);
+                if (file && !(valid = utf8_escape_invalid(file)))
+                        return -ENOMEM;
+                return sd_bus_message_append(reply, "s", strempty(valid));
+        }
         if (streq(property, "OSRelease")) {
                 /* The guest's text: bounded and a regular file (image_os_release()), made
                  * well-formed UTF-8 for D-Bus; clients escape it for their terminal. */
@@ -1071,6 +1169,8 @@ static const sd_bus_vtable image_vtable[] = {
         SD_BUS_PROPERTY("OSRelease", "s", property_get_image, 0, 0), /* PRETTY_NAME */
         SD_BUS_PROPERTY("CloneMode", "s", property_get_image, 0, 0),
         SD_BUS_PROPERTY("Autostart", "b", property_get_image, 0, 0),
+        SD_BUS_PROPERTY("SettingsFile", "s", property_get_image, 0, 0), /* "" when none */
+        SD_BUS_PROPERTY("Settings", "as", property_get_image, 0, 0),    /* its assignments */
         SD_BUS_VTABLE_END,
 };
 

@@ -26,6 +26,7 @@ static const Verb verbs[] = {
         { "exec", verb_shell, "Run a command in a running machine (same as shell)" },
         { "create", verb_image, "Create an image from a template" },
         { "list-images", verb_image, "List the images of the pool" },
+        { "list-templates", verb_image, "List the templates images are created from" },
         { "image-status", verb_image, "Show an image's properties" },
         { "clone", verb_image, "Clone an image (O(1) on btrfs)" },
         { "rename", verb_image, "Rename an image" },

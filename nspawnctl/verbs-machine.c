@@ -415,6 +415,120 @@ static void format_uptime(uint64_t since_usec, char *buf, size_t size) {
                 snprintf(buf, size, "%s; %llus ago", when, (unsigned long long) d);
 }
 
+/* What status shows of a box that is not running: its image. */
+typedef struct StoppedImage {
+        char *path, *type, *os, *settings_file;
+        char **settings;
+        int read_only, autostart;
+} StoppedImage;
+
+static void stopped_image_done(StoppedImage *i) {
+        free(i->path);
+        free(i->type);
+        free(i->os);
+        free(i->settings_file);
+        strv_free(i->settings);
+        *i = (StoppedImage) {};
+}
+
+/* Returns 0, or the ExitStatus of the failure (logged). */
+static int stopped_image_get(sd_bus *bus, const char *name, StoppedImage *i) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *props = NULL;
+        const char *path;
+        int r;
+
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "GetImage", 0, NULL, &reply,
+                              "s", name);
+        if (r == EXIT_NOT_FOUND)
+                return log_error("No machine or image '%s'.", name), EXIT_NOT_FOUND;
+        if (r == 0)
+                r = sd_bus_message_read(reply, "o", &path) < 0 ? EXIT_FAIL : 0;
+        if (r == 0)
+                r = bus_call_machined(bus, path, "org.freedesktop.DBus.Properties", "GetAll", 0, "get image properties",
+                                      &props, "s", MACHINED_IMAGE_INTERFACE);
+        if (r > 0)
+                return r;
+        r = sd_bus_message_enter_container(props, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(props, 'e', "sv")) > 0) {
+                const char *key;
+                r = sd_bus_message_read(props, "s", &key);
+                if (r < 0)
+                        break;
+                if (streq(key, "Path"))
+                        r = read_string_variant(props, &i->path);
+                else if (streq(key, "Type"))
+                        r = read_string_variant(props, &i->type);
+                else if (streq(key, "OSRelease"))
+                        r = read_string_variant(props, &i->os);
+                else if (streq(key, "SettingsFile"))
+                        r = read_string_variant(props, &i->settings_file);
+                else if (streq(key, "ReadOnly"))
+                        r = sd_bus_message_read(props, "v", "b", &i->read_only);
+                else if (streq(key, "Autostart"))
+                        r = sd_bus_message_read(props, "v", "b", &i->autostart);
+                else if (streq(key, "Settings")) {
+                        r = sd_bus_message_enter_container(props, 'v', "as");
+                        if (r >= 0)
+                                r = sd_bus_message_read_strv(props, &i->settings);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(props);
+                } else
+                        r = sd_bus_message_skip(props, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(props);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
+        return 0;
+}
+
+/* status of a box that exists but does not run: "stopped", its image and its settings. */
+static int status_stopped(sd_bus *bus, const char *name, const MachineOptions *o) {
+        _cleanup_(stopped_image_done) StoppedImage i = {};
+        int r;
+
+        r = stopped_image_get(bus, name, &i);
+        if (r > 0)
+                return r;
+        if (o->json) {
+                printf("{\"name\":");
+                json_print_string(name);
+                printf(",\"state\":\"stopped\",\"image\":");
+                json_print_string(i.path);
+                printf(",\"type\":");
+                json_print_string(i.type);
+                printf(",\"read_only\":%s,\"os\":", i.read_only ? "true" : "false");
+                json_print_string(i.os);
+                printf(",\"autostart\":%s,\"settings_file\":", i.autostart ? "true" : "false");
+                if (isempty(i.settings_file))
+                        printf("null");
+                else
+                        json_print_string(i.settings_file);
+                printf(",\"settings\":[");
+                STRV_FOREACH(l, i.settings) {
+                        printf("%s", l == i.settings ? "" : ",");
+                        json_print_string(*l);
+                }
+                printf("]}\n");
+                return EXIT_OK;
+        }
+        _cleanup_free_ char *path_e = escape_or_na(i.path), *type_e = escape_or_na(i.type),
+                            *os_e = escape_or_na(i.os),
+                            *file_e = escape_terminal(isempty(i.settings_file) ? "none" : i.settings_file,
+                                                      ESCAPE_UNLIMITED, 0);
+        printf("%s\n", name);
+        printf("         State: stopped\n");
+        printf("         Image: %s (%s%s)\n", strna(path_e), strna(type_e), i.read_only ? ", read-only" : "");
+        printf("            OS: %s\n", strna(os_e));
+        printf("     Autostart: %s\n", i.autostart ? "yes" : "no");
+        printf("      Settings: %s\n", strna(file_e));
+        STRV_FOREACH(l, i.settings) {
+                _cleanup_free_ char *e = escape_terminal(*l, 1024, 0);
+                printf("                %s\n", strna(e));
+        }
+        return EXIT_OK;
+}
+
 int verb_status(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(machine_props_done) MachineProps p = {};
@@ -428,7 +542,8 @@ int verb_status(int argc, char *argv[]) {
 
         r = parse_common_options(argc, argv, /* with_json= */ true,
                                  "nspawnctl status NAME [--json]\n\nShow a machine: state, "
-                                 "leader, root, uptime, console and processes.\n\n" COMMON_HELP
+                                 "leader, root, uptime, console and processes; of a box that is\n"
+                                 "not running its image, \"stopped\", and its settings.\n\n" COMMON_HELP
                                  "     --json             One JSON object, for scripts\n", &o);
         if (r <= 0)
                 return -r;
@@ -441,9 +556,20 @@ int verb_status(int argc, char *argv[]) {
         r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
         if (r > 0)
                 return r;
-        r = get_machine_path(bus, name, &path);
-        if (r == 0)
-                r = machine_props_get(bus, path, &p, false);
+        /* Not running: the image, if there is one. */
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                const char *mpath;
+                r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "GetMachine", 0, NULL,
+                                      &reply, "s", name);
+                if (r == EXIT_NOT_FOUND)
+                        return status_stopped(bus, name, &o);
+                if (r > 0)
+                        return log_error("Failed to look up machine %s.", name), r;
+                if (sd_bus_message_read(reply, "o", &mpath) < 0 || !(path = strdup(mpath)))
+                        return log_error("Bad reply from machined."), EXIT_FAIL;
+        }
+        r = machine_props_get(bus, path, &p, false);
         if (r == 0)
                 r = processes_get(bus, path, &procs, &n);
         if (r > 0)
