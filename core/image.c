@@ -166,8 +166,9 @@ void image_lock_release(int pool_fd, const char *name, int *fd) {
 
         if (*fd < 0)
                 return;
-        if (pool_fd >= 0 && name && image_exists_at(pool_fd, name) == 0 &&
-            (file = strjoin(".#", name, ".lck")))
+        /* Unlinked while still held, as image_clean() does: a waiter on this file notices
+         * and takes a new one, so the pool keeps lock files only while they are held. */
+        if (pool_fd >= 0 && name && (file = strjoin(".#", name, ".lck")))
                 (void) unlinkat(pool_fd, file, 0);
         *fd = safe_close(*fd);
 }
@@ -518,6 +519,8 @@ static int image_make(int dir_fd, const char *dir_path, const char *file, ImageF
                  * changes below it. */
                 if (btrfs_subvol_get_ctime_fd(fd, &changed) >= 0)
                         i->mtime = MAX(i->mtime, changed);
+                /* ... and a snapshot's ctime is its source's until it is changed itself. */
+                i->mtime = MAX(i->mtime, i->crtime);
         }
 
         i->usage = UINT64_MAX;

@@ -145,6 +145,14 @@ static void reply_failure(StartRequest *req, const SupervisorReport *report) {
         };
 
         log_warning("Machine %s failed to start: %s", req->name, report->message);
+        /* The caller is told at once; the supervisor's cleanup may still be on its way. What
+         * the caller could look at next must be gone already: its console socket. (Not when
+         * the name is another machine's.) */
+        if (report->failure != SUPERVISOR_FAILURE_NAME_TAKEN) {
+                _cleanup_free_ char *sock = machine_state_path(req->manager->state_dir, req->name, MACHINE_CONSOLE);
+                if (sock)
+                        (void) unlink(sock);
+        }
         if (report->failure == SUPERVISOR_FAILURE_GENERIC)
                 sd_bus_error_setf(&error, BUS_ERROR_START_FAILED, "Machine '%s' failed to start: %s (full output in %s).",
                                   req->name, report->message, req->stderr_path);
