@@ -199,12 +199,14 @@ grep -q "fifo" <<<"$ERR" || fail "a fifo is still refused: $ERR"
 ok "import-tar skips device nodes with a warning naming how many; a fifo is still refused, leaving nothing"
 
 # Piped: quiet. On a terminal (script gives one): bytes and rate.
-dd if=/dev/urandom of="$POOL/$BOX/var/tmp/big" bs=1M count=24 status=none
-expect_rc 0 nc export-tar "$BOX" "$WORK/quiet.tar"
+PROG=$(machine_name prog)
+btrfs subvolume snapshot "$POOL/.mini" "$POOL/$PROG" >/dev/null
+dd if=/dev/urandom of="$POOL/$PROG/usr/big" bs=1M count=24 status=none
+expect_rc 0 nc export-tar "$PROG" "$WORK/quiet.tar"
 [ -z "$OUT$ERR" ] || fail "export-tar piped is not quiet: $OUT$ERR"
-script -qec "\"$NSPAWNCTL\" export-tar $BOX $WORK/tty.tar" /dev/null >"$WORK/tty.out" 2>&1 || { cat "$WORK/tty.out"; fail "export-tar on a terminal"; }
-grep -aEq "exporting +[0-9.]+[KMG], [0-9.]+[BKMG]/s" "$WORK/tty.out" || fail "no export progress on a terminal: $(cat -v "$WORK/tty.out")"
-script -qec "\"$NSPAWNCTL\" import-tar $WORK/tty.tar $BOX-tty" /dev/null >"$WORK/tty2.out" 2>&1 || { cat "$WORK/tty2.out"; fail "import-tar on a terminal"; }
+script -qec "\"$NSPAWNCTL\" export-tar $PROG $WORK/tty.tar" /dev/null >"$WORK/tty.out" 2>&1 || { cat "$WORK/tty.out"; fail "export-tar on a terminal"; }
+grep -aEq "exporting +[0-9.]+[KMG]" "$WORK/tty.out" || fail "no export progress on a terminal: $(cat -v "$WORK/tty.out")"
+script -qec "\"$NSPAWNCTL\" import-tar $WORK/tty.tar $PROG-tty" /dev/null >"$WORK/tty2.out" 2>&1 || { cat "$WORK/tty2.out"; fail "import-tar on a terminal"; }
 grep -aEq "importing +[0-9.]+[KMG] of [0-9.]+[KMG]" "$WORK/tty2.out" || fail "no import progress on a terminal: $(cat -v "$WORK/tty2.out")"
 ok "import-tar and export-tar show bytes and rate on a terminal, nothing when piped"
 
