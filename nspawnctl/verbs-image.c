@@ -62,7 +62,7 @@ static const ImageVerb image_verbs[] = {
         { "import-tar", 2, 2, "FILE NAME", "Make an image from a tar archive, after checking every member.", OPT_READ_ONLY },
         { "copy-to", 3, 3, "NAME HOST-PATH PATH", "Copy a host file or directory into an image.", 0 },
         { "copy-from", 3, 3, "NAME PATH HOST-PATH", "Copy a file or directory out of an image.", 0 },
-        { "clean", 0, 0, "", "Remove leftovers of interrupted image operations.", 0 },
+        { "clean", 0, 0, "", "Remove leftovers of interrupted image operations.", OPT_JSON },
         { "create", 1, 1, "NAME", "Create an image from a template (debootstrap once, then snapshots).", OPT_CREATE | OPT_READ_ONLY },
 };
 
@@ -81,7 +81,7 @@ static void print_help(const ImageVerb *v) {
                v->name, v->usage, v->help);
         if (v->options & OPT_JSON)
                 printf("     --json             %s, for scripts\n",
-                       streq(v->name, "image-status") ? "One JSON object" : "One JSON array");
+                       streq(v->name, "image-status") || streq(v->name, "clean") ? "One JSON object" : "One JSON array");
         if (v->options & OPT_NO_LEGEND)
                 printf("     --no-legend        No header and footer lines\n");
         if (v->options & OPT_READ_ONLY)
@@ -740,7 +740,10 @@ int verb_image(int argc, char *argv[]) {
                 if (r > 0)
                         return r;
                 (void) sd_bus_message_read(reply, "u", &removed);
-                printf("Removed %u leftover(s).\n", removed);
+                if (o.json)
+                        printf("{\"removed\":%u}\n", removed);
+                else
+                        printf("Removed %u leftover(s).\n", removed);
                 return EXIT_OK;
         }
 

@@ -116,9 +116,10 @@ for v in list list-images; do
     expect_rc 0 nc $v --json; json_ok "$OUT"
     [ "$(nc $v --json | tail -c1 | od -An -c | tr -d ' ')" = '\n' ] || fail "$v --json does not end with a newline"
 done
+expect_rc 0 nc clean --json; json_ok "$OUT"
 expect_rc 0 nc list-snapshots --json "$BOX"; json_ok "$OUT"
 grep -q '"name":"snap"' <<<"$OUT" || fail "list-snapshots --json: $OUT"
-ok "status of a stopped box: 'stopped', its settings file and assignments (exit 0; 3 only when nothing exists); --json on status, image-status, list, list-images, list-snapshots, list-templates"
+ok "status of a stopped box: 'stopped', its settings file and assignments (exit 0; 3 only when nothing exists); --json on status, image-status, list, list-images, list-snapshots, list-templates, clean"
 
 # --- the start/remove race, 100 times
 RACE=$(machine_name race)
