@@ -134,9 +134,10 @@ int image_lock_full(int pool_fd, const char *name, bool wait, int *ret_fd) {
         if (!file)
                 return -ENOMEM;
 
-        /* image_clean() unlinks lock files nobody holds; if that happened between our open
-         * and flock, we hold a lock on a deleted file and must try again. */
-        for (unsigned attempt = 0; attempt < 16; attempt++) {
+        /* The holder before us (image_lock_release()) and image_clean() unlink the file
+         * while holding it; if that happened between our open and flock, we hold a lock on a
+         * deleted file and must try again - once per holder before us when waiting. */
+        for (unsigned attempt = 0; attempt < (wait ? 4096U : 16U); attempt++) {
                 _cleanup_close_ int fd = -EBADF;
                 struct stat a, b;
 

@@ -53,8 +53,8 @@ static void help(void) {
                "     --version     Show the version\n"
                "\nRun 'nspawnctl COMMAND --help' for a command's options.\n"
                "\nExit status: 0 success, 1 failure, 2 usage error, 3 no such machine or image,\n"
-               "4 name already taken, 5 wrong state, 6 machined not reachable, 7 not allowed,\n"
-               "8 timed out;\n"
+               "4 name or destination exists, 5 wrong state or busy, 6 machined not reachable,\n"
+               "7 not allowed, 8 timed out (see nspawnctl(1));\n"
                "'run' and 'shell' exit with the command's own status.\n");
 }
 

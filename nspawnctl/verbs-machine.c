@@ -415,6 +415,29 @@ static void format_uptime(uint64_t since_usec, char *buf, size_t size) {
                 snprintf(buf, size, "%s; %llus ago", when, (unsigned long long) d);
 }
 
+/* GetMachine or GetImage of name: 0 with its path, EXIT_NOT_FOUND without a word (the
+ * caller knows what that means), or the ExitStatus of another failure, logged. */
+static int lookup_quiet(sd_bus *bus, const char *member, const char *name, char **ret_path) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *path;
+        int r;
+
+        r = sd_bus_call_method(bus, MACHINED_BUS_NAME, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member,
+                               &error, &reply, "s", name);
+        if (r < 0) {
+                r = exit_status_from_bus_error(&error, r);
+                if (r == EXIT_NOT_FOUND)
+                        return r;
+                log_error("Failed to look up %s: %s", name, error.message ?: strerror(-r));
+                return r;
+        }
+        if (sd_bus_message_read(reply, "o", &path) < 0)
+                return log_error("Bad reply from machined."), EXIT_FAIL;
+        *ret_path = strdup(path);
+        return *ret_path ? 0 : (log_oom(), EXIT_FAIL);
+}
+
 /* What status shows of a box that is not running: its image. */
 typedef struct StoppedImage {
         char *path, *type, *os, *settings_file;
@@ -433,16 +456,13 @@ static void stopped_image_done(StoppedImage *i) {
 
 /* Returns 0, or the ExitStatus of the failure (logged). */
 static int stopped_image_get(sd_bus *bus, const char *name, StoppedImage *i) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *props = NULL;
-        const char *path;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
+        _cleanup_free_ char *path = NULL;
         int r;
 
-        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "GetImage", 0, NULL, &reply,
-                              "s", name);
+        r = lookup_quiet(bus, "GetImage", name, &path);
         if (r == EXIT_NOT_FOUND)
                 return log_error("No machine or image '%s'.", name), EXIT_NOT_FOUND;
-        if (r == 0)
-                r = sd_bus_message_read(reply, "o", &path) < 0 ? EXIT_FAIL : 0;
         if (r == 0)
                 r = bus_call_machined(bus, path, "org.freedesktop.DBus.Properties", "GetAll", 0, "get image properties",
                                       &props, "s", MACHINED_IMAGE_INTERFACE);
@@ -556,20 +576,11 @@ int verb_status(int argc, char *argv[]) {
         r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
         if (r > 0)
                 return r;
-        /* Not running: the image, if there is one. */
-        {
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-                const char *mpath;
-                r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "GetMachine", 0, NULL,
-                                      &reply, "s", name);
-                if (r == EXIT_NOT_FOUND)
-                        return status_stopped(bus, name, &o);
-                if (r > 0)
-                        return log_error("Failed to look up machine %s.", name), r;
-                if (sd_bus_message_read(reply, "o", &mpath) < 0 || !(path = strdup(mpath)))
-                        return log_error("Bad reply from machined."), EXIT_FAIL;
-        }
-        r = machine_props_get(bus, path, &p, false);
+        r = lookup_quiet(bus, "GetMachine", name, &path);
+        if (r == EXIT_NOT_FOUND) /* not running: the image, if there is one */
+                return status_stopped(bus, name, &o);
+        if (r == 0)
+                r = machine_props_get(bus, path, &p, false);
         if (r == 0)
                 r = processes_get(bus, path, &procs, &n);
         if (r > 0)
