@@ -231,7 +231,8 @@ static int post_setup_failed(int r, char **ret_error) {
         if (ret_error) {
                 free(*ret_error);
                 *ret_error = strjoin("the template's post-setup failed: ",
-                                     r == -ENOENT ? "the tree lacks what the template sets up (systemd-networkd, systemd-resolved)"
+                                     r == -ENOENT ? "the tree lacks what the template sets up "
+                                                    "(systemd-networkd, systemd-resolved)"
                                                   : strerror(-r));
         }
         return -EPROTO;

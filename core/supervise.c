@@ -202,7 +202,8 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
                 safe_close(run.log_fd);
                 if (c->register_machine) {
                         /* No machine, no console: the socket must not stay. */
-                        _cleanup_free_ char *sock = machine_state_path(c->state_dir, c->spawn.machine, MACHINE_CONSOLE);
+                        _cleanup_free_ char *sock =
+                                machine_state_path(c->state_dir, c->spawn.machine, MACHINE_CONSOLE);
                         if (sock)
                                 (void) unlink(sock);
                 }

@@ -533,7 +533,8 @@ static int method_clone_image(sd_bus_message *message, void *userdata, sd_bus_er
                  * later ones find it taken, and are told so. */
                 r = image_clone(m->pool, name, new_name, read_only ? IMAGE_READ_ONLY : 0);
                 if (r == -EEXIST)
-                        snprintf(w.result.detail, sizeof w.result.detail, "An image '%s' exists already.", new_name);
+                        snprintf(w.result.detail, sizeof w.result.detail, "An image '%s' exists already.",
+                                 new_name);
                 else if (r == -EBUSY)
                         snprintf(w.result.detail, sizeof w.result.detail,
                                  "Image '%s' is busy: another operation on it is under way.", new_name);
@@ -702,8 +703,8 @@ static int copy_tree(Manager *m, const char *name, bool to, const char *from_pat
                          "Refusing to copy %s: it is %s; only regular files, directories and symlinks are copied.",
                          refusal.path, refusal.what);
         else if (r == -EEXIST)
-                snprintf(w->result.detail, sizeof w->result.detail, to ? "'%s' exists already in image '%s'." : "'%s' exists already.",
-                         to_path, name);
+                snprintf(w->result.detail, sizeof w->result.detail,
+                         to ? "'%s' exists already in image '%s'." : "'%s' exists already.", to_path, name);
         else if (r == -ENOENT) {
                 /* The image is there (its lock is held): a path is missing, which is no
                  * missing image. */
@@ -1069,8 +1070,12 @@ static int image_settings(Manager *m, const Image *i, char **ret_path, char ***r
         size_t n = 0;
         int r;
 
-        r = settings_find(i->name, &(const SettingsSearch) { .config_dir = m->config_dir, .state_dir = m->state_dir,
-                                                             .image = i->path },
+        r = settings_find(i->name,
+                          &(const SettingsSearch) {
+                                  .config_dir = m->config_dir,
+                                  .state_dir = m->state_dir,
+                                  .image = i->path,
+                          },
                           &path, &trust);
         if (r <= 0) {
                 *ret_path = NULL;

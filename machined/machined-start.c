@@ -149,7 +149,8 @@ static void reply_failure(StartRequest *req, const SupervisorReport *report) {
          * the caller could look at next must be gone already: its console socket. (Not when
          * the name is another machine's.) */
         if (report->failure != SUPERVISOR_FAILURE_NAME_TAKEN) {
-                _cleanup_free_ char *sock = machine_state_path(req->manager->state_dir, req->name, MACHINE_CONSOLE);
+                _cleanup_free_ char *sock =
+                        machine_state_path(req->manager->state_dir, req->name, MACHINE_CONSOLE);
                 if (sock)
                         (void) unlink(sock);
         }

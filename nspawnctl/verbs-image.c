@@ -48,7 +48,8 @@ typedef struct ImageVerb {
 
 static const ImageVerb image_verbs[] = {
         { "list-images", 0, 0, "", "List the images of the pool.", OPT_JSON | OPT_NO_LEGEND },
-        { "list-templates", 0, 0, "", "List the templates images can be created from.", OPT_JSON | OPT_NO_LEGEND },
+        { "list-templates", 0, 0, "", "List the templates images can be created from.",
+          OPT_JSON | OPT_NO_LEGEND },
         { "image-status", 1, 1, "NAME", "Show an image's properties and its OS.", OPT_JSON },
         { "clone", 2, 2, "NAME NEW-NAME", "Clone an image (a snapshot on btrfs).", OPT_READ_ONLY },
         { "rename", 2, 2, "NAME NEW-NAME", "Rename an image (not while a machine runs it).", 0 },
@@ -81,7 +82,8 @@ static void print_help(const ImageVerb *v) {
                v->name, v->usage, v->help);
         if (v->options & OPT_JSON)
                 printf("     --json             %s, for scripts\n",
-                       streq(v->name, "image-status") || streq(v->name, "clean") ? "One JSON object" : "One JSON array");
+                       streq(v->name, "image-status") || streq(v->name, "clean") ? "One JSON object"
+                                                                                  : "One JSON array");
         if (v->options & OPT_NO_LEGEND)
                 printf("     --no-legend        No header and footer lines\n");
         if (v->options & OPT_READ_ONLY)
@@ -254,8 +256,9 @@ static void print_json_key(const char *key) {
         putchar('"');
         for (const char *c = key; *c; c++) {
                 bool upper = *c >= 'A' && *c <= 'Z';
-                if (upper && c != key &&
-                    ((c[-1] >= 'a' && c[-1] <= 'z') || (c[1] >= 'a' && c[1] <= 'z' && c[-1] >= 'A' && c[-1] <= 'Z')))
+                bool after_lower = c != key && c[-1] >= 'a' && c[-1] <= 'z';
+                bool acronym_end = c != key && c[-1] >= 'A' && c[-1] <= 'Z' && c[1] >= 'a' && c[1] <= 'z';
+                if (upper && (after_lower || acronym_end))
                         putchar('_');
                 putchar(upper ? *c - 'A' + 'a' : *c);
         }
@@ -462,7 +465,8 @@ static void print_tar_progress(const ProgressCall *c) {
                 printf(" of %s", total);
         }
         if (elapsed >= 100000) {
-                format_bytes((uint64_t) ((double) c->done * 1024 * 1000000.0 / (double) elapsed), rate, sizeof rate);
+                format_bytes((uint64_t) ((double) c->done * 1024 * 1000000.0 / (double) elapsed), rate,
+                             sizeof rate);
                 printf(", %s/s", rate);
         }
         fputs("\033[K", stdout);
@@ -583,7 +587,10 @@ static int verb_create(sd_bus *bus, const char *name, const ImageOptions *o) {
 /* export-tar and import-tar: bytes and rate on a terminal, nothing when piped. */
 static int tar_call(sd_bus *bus, bool import, const char *name, const char *host_path, const ImageOptions *o) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        _cleanup_(progress_call_done) ProgressCall c = { .name = name, .tty = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO) };
+        _cleanup_(progress_call_done) ProgressCall c = {
+                .name = name,
+                .tty = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO),
+        };
         uint32_t skipped = 0;
         int r;
 
