@@ -59,6 +59,8 @@ static int read_string_variant(sd_bus_message *m, char **field) {
         return *field ? 0 : -ENOMEM;
 }
 
+/* 0, the positive ExitStatus of a failed call (logged unless quiet), or a negative errno for
+ * a reply it cannot read. */
 static int machine_props_read(sd_bus *bus, const char *path, MachineProps *p, bool quiet);
 
 /* Returns 0 or the ExitStatus of the failure (logged unless quiet). */
