@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cgroup-layout.h"
+#include "util/chase.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -34,12 +35,7 @@ CGroupLayout cgroup_layout_from_string(const char *s) {
 #define DIR_ENTRIES_MAX 20000
 
 static int open_in_tree(int root, const char *path) {
-        struct open_how how = {
-                .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-        };
-        int fd = (int) syscall(SYS_openat2, root, path, &how, sizeof how);
-        return fd < 0 ? -errno : fd;
+        return chase_open(root, path, O_RDONLY | O_DIRECTORY, CHASE_IN_ROOT | CHASE_NO_XDEV);
 }
 
 /* "libsystemd-shared-257.so", "libsystemd-shared-255.4-1.fc40.so" -> 257, 255. */

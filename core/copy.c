@@ -14,6 +14,7 @@
 
 #include "btrfs.h"
 #include "copy.h"
+#include "util/chase.h"
 #include "macro.h"
 #include "util/util.h"
 
@@ -456,22 +457,6 @@ static int copy_whole(int src_fd, int dst_dir_fd, const char *dst_name, const ch
         return r;
 }
 
-int chase_in_root(int root_fd, const char *path, int open_flags, int *ret_fd) {
-        struct open_how how = {
-                .flags = (uint64_t) (open_flags | O_CLOEXEC),
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-        };
-        int fd;
-
-        assert(ret_fd);
-        if (isempty(path))
-                return -EINVAL;
-        fd = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof how);
-        if (fd < 0)
-                return -errno;
-        *ret_fd = fd;
-        return 0;
-}
 
 int path_dup_strip(const char *path, char **ret) {
         size_t l;
@@ -521,7 +506,14 @@ static bool name_is_special(const char *name) {
         return isempty(name) || dot_or_dot_dot(name);
 }
 
-int copy_to_tree(int root_fd, const char *host_path, const char *container_path, CopyRefusal *refusal) {
+/* Paths in the tree stay inside it, and on its file system unless the tree is a running
+ * machine's root, which has mounts of its own. */
+static ChaseFlags copy_chase_flags(CopyFlags flags) {
+        return CHASE_IN_ROOT | ((flags & COPY_CROSS_MOUNTS) ? 0 : CHASE_NO_XDEV);
+}
+
+int copy_to_tree(int root_fd, const char *host_path, const char *container_path, CopyFlags flags,
+                 CopyRefusal *refusal) {
         _cleanup_free_ char *host_dir = NULL, *host_name = NULL, *dir = NULL, *name = NULL;
         _cleanup_close_ int src_fd = -EBADF, target_fd = -EBADF;
         int r;
@@ -534,7 +526,7 @@ int copy_to_tree(int root_fd, const char *host_path, const char *container_path,
                 return -errno;
 
         /* An existing directory (symlinks followed, but only inside the tree): copy into it. */
-        r = chase_in_root(root_fd, container_path, O_PATH | O_DIRECTORY, &target_fd);
+        r = target_fd = chase_open(root_fd, container_path, O_PATH | O_DIRECTORY, copy_chase_flags(flags));
         if (r >= 0) {
                 if (name_is_special(host_name))
                         return -EINVAL;
@@ -545,7 +537,7 @@ int copy_to_tree(int root_fd, const char *host_path, const char *container_path,
                         return r;
                 if (name_is_special(name))
                         return -EINVAL;
-                r = chase_in_root(root_fd, dir, O_PATH | O_DIRECTORY, &target_fd);
+                r = target_fd = chase_open(root_fd, dir, O_PATH | O_DIRECTORY, copy_chase_flags(flags));
                 if (r < 0)
                         return r;
         } else
@@ -554,7 +546,8 @@ int copy_to_tree(int root_fd, const char *host_path, const char *container_path,
         return copy_whole(src_fd, target_fd, name, host_path, refusal);
 }
 
-int copy_from_tree(int root_fd, const char *container_path, const char *host_path, CopyRefusal *refusal) {
+int copy_from_tree(int root_fd, const char *container_path, const char *host_path, CopyFlags flags,
+                   CopyRefusal *refusal) {
         _cleanup_free_ char *cdir = NULL, *cname = NULL, *dir = NULL, *name = NULL;
         _cleanup_close_ int src_fd = -EBADF, target_fd = -EBADF;
         struct stat st;
@@ -563,7 +556,7 @@ int copy_from_tree(int root_fd, const char *container_path, const char *host_pat
         r = path_split_last(container_path, &cdir, &cname);
         if (r < 0)
                 return r;
-        r = chase_in_root(root_fd, container_path, O_PATH, &src_fd);
+        r = src_fd = chase_open(root_fd, container_path, O_PATH, copy_chase_flags(flags));
         if (r < 0)
                 return r;
         if (fstat(src_fd, &st) < 0)

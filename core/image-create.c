@@ -12,6 +12,7 @@
 #include "copy.h"
 #include "exec-util.h"
 #include "image-create.h"
+#include "util/chase.h"
 #include "names.h"
 #include "template.h"
 #include "util/strv.h"
@@ -166,7 +167,7 @@ static int clean_apt_archives(int root_fd) {
         _cleanup_(closedirp) DIR *d = NULL;
         int r;
 
-        r = chase_in_root(root_fd, "/var/cache/apt/archives", O_RDONLY | O_DIRECTORY, &fd);
+        r = fd = chase_open(root_fd, "/var/cache/apt/archives", O_RDONLY | O_DIRECTORY, CHASE_IN_ROOT | CHASE_NO_XDEV);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)

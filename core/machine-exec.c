@@ -30,6 +30,7 @@
 #include "seccomp-policy.h"
 #include "user-record.h"
 #include "util/strv.h"
+#include "util/chase.h"
 #include "util/process.h"
 #include "util/util.h"
 
@@ -116,16 +117,14 @@ static int write_file_fd_safe(const char *path, const char *s) {
 /* The machine's own devpts: after setns() the path is the guest's, which its root may have
  * replaced; only a devpts file system reached without symlinks is accepted. */
 static int open_guest_pty(int *ret_master, int *ret_slave, int *ret_number) {
-        struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
         _cleanup_close_ int pts = -EBADF, master = -EBADF, slave = -EBADF;
         struct statfs sfs;
         unsigned n;
         int r;
 
-        pts = (int) syscall(SYS_openat2, AT_FDCWD, "/dev/pts", &how, sizeof how);
+        pts = chase_open(AT_FDCWD, "/dev/pts", O_PATH | O_DIRECTORY, CHASE_NO_SYMLINKS);
         if (pts < 0)
-                return -errno;
+                return pts;
         if (fstatfs(pts, &sfs) < 0)
                 return -errno;
         if (sfs.f_type != DEVPTS_SUPER_MAGIC)

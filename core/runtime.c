@@ -118,8 +118,8 @@ int runtime_prepare(SuperviseConfig *c, RuntimeIds *ids, Error *e) {
         const char *reason = NULL;
         cgroup_limits_fill_defaults(&c->limits);
         r = cgroup_limits_check(&c->limits, &failed, &reason);
-        if (r < 0)
-                return error_set(e, r, "Cannot apply %s=: %s.", strna(cgroup_limit_type_to_string(failed)), strna(reason));
+        if (r < 0) /* not the caller's usage error: this host cannot do it */
+                return error_set(e, r == -EINVAL ? -EOPNOTSUPP : r, "Cannot apply %s=: %s.", strna(cgroup_limit_type_to_string(failed)), strna(reason));
         r = cgroup_path_for_container(c->spawn.machine, &ids->cgroup_path);
         if (r < 0)
                 return error_set(e, r, "Out of memory.");

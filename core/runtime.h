@@ -28,8 +28,10 @@ typedef struct RuntimeIds {
 
 void runtime_ids_done(RuntimeIds *ids);
 
-/* Fills in a fresh machine id and container UUID, the cgroup layout and path, and the light
- * supervisor binary to hand over to (NULL when there is none: supervising in-process). */
+/* Fills in a fresh machine id and container UUID, the cgroup layout and path, the device
+ * policy, the limits with their defaults, and the light supervisor binary to hand over to
+ * (NULL when there is none: supervising in-process). -EINVAL only for a bad NSPAWNCTL_*
+ * environment setting. */
 int runtime_prepare(SuperviseConfig *c, RuntimeIds *ids, Error *e);
 
 /* One of the project's helper programs: from the build tree when we run from it (so that a

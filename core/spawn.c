@@ -35,6 +35,7 @@
 #include "spawn.h"
 #include "user-record.h"
 #include "userns.h"
+#include "util/chase.h"
 #include "util/guest-file.h"
 #include "util/strv.h"
 #include "util/process.h"
@@ -52,8 +53,7 @@ static const char *const init_paths[] = {
 
 /* An O_PATH fd of the executable regular file at path in the tree, or -1. */
 static int tree_open_executable(int root_fd, const char *path) {
-        struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-        _cleanup_close_ int fd = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+        _cleanup_close_ int fd = chase_open(root_fd, path, O_PATH, CHASE_IN_ROOT);
         struct stat st;
 
         if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))

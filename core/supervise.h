@@ -12,6 +12,8 @@
 #include "supervisor-contract.h"
 #include "userns.h"
 
+#include <sys/types.h>
+
 typedef struct SuperviseConfig {
         SpawnConfig spawn;
         bool quiet;
@@ -40,6 +42,11 @@ typedef struct SuperviseConfig {
         CGroupLimits limits;
         DevicePolicyBackend device_policy;
         CGroupLayout cgroup_layout; /* asked for; _CGROUP_LAYOUT_INVALID: as the runtime picks */
+        /* Called once the container runs (after STARTED, before the handoff), with its init's
+         * pid: nspawnctl-supervisor registers the box with systemd-machined there
+         * (supervisor/supervisor-register.c), which needs libsystemd - the core does not
+         * link it. NULL: nothing. */
+        void (*on_started)(const struct SuperviseConfig *c, pid_t leader);
 } SuperviseConfig;
 
 /* Checks c (spawn_check()), then runs the container until it ends, forwarding the console

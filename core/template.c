@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "names.h"
 #include "template.h"
+#include "util/chase.h"
 #include "util/guest-file.h"
 #include "util/strv.h"
 #include "util/util.h"
@@ -423,22 +424,17 @@ void template_set_openat2_enabled(bool b) {
 }
 
 static int open_in_root(int root_fd, const char *path, int flags) {
-        struct open_how how = {
-                /* openat2() refuses O_NOCTTY next to O_PATH. */
-                .flags = (uint64_t) (flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY)),
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-        };
+        /* openat2() refuses O_NOCTTY next to O_PATH. */
+        int open_flags = flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY);
         _cleanup_free_ char *copy = NULL;
         _cleanup_close_ int fd = -EBADF;
         char *state = NULL, *c, *next;
         int r;
 
         if (openat2_enabled) {
-                r = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof how);
-                if (r >= 0)
+                r = chase_open(root_fd, path, open_flags, CHASE_IN_ROOT);
+                if (r != -ENOSYS)
                         return r;
-                if (errno != ENOSYS)
-                        return -errno;
         }
 
         copy = strdup(path);

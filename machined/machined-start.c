@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bus-path.h"
 #include "image.h"
 #include "log.h"
 #include "machined-api.h"
@@ -101,7 +102,11 @@ static void start_request_try_complete(StartRequest *req) {
                 return;
         /* Known now: whoever looks at the image next sees the machine running. */
         image_lock_release(req->pool_fd, req->name, &req->lock_fd);
-        (void) sd_bus_reply_method_return(req->message, "o", machine->path);
+        _cleanup_free_ char *path = NULL;
+        if (machine_bus_path_full(bus_message_is_machine1(req->message), machine->rec.name, &path) >= 0)
+                (void) sd_bus_reply_method_return(req->message, "o", path);
+        else
+                (void) sd_bus_reply_method_errnof(req->message, -ENOMEM, "Out of memory.");
         start_request_free(req);
 }
 
@@ -159,7 +164,7 @@ static void reply_failure(StartRequest *req, const SupervisorReport *report) {
                                   req->name, report->message, req->stderr_path);
         else
                 sd_bus_error_setf(&error, error_names[report->failure], "%s", report->message);
-        (void) sd_bus_reply_method_error(req->message, &error);
+        (void) bus_reply_method_error(req->message, &error);
 }
 
 static int on_start_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

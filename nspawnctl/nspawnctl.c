@@ -24,6 +24,8 @@ static const Verb verbs[] = {
         { "login", verb_login, "Get a login prompt in a running machine" },
         { "shell", verb_shell, "Open a shell or run a command in a running machine" },
         { "exec", verb_shell, "Run a command in a running machine (same as shell)" },
+        { "enter", verb_enter, "Run a command in a running machine without machined (no pty)" },
+        { "bind", verb_bind, "Bind mount a host path into a running machine" },
         { "create", verb_image, "Create an image from a template" },
         { "list-images", verb_image, "List the images of the pool" },
         { "list-templates", verb_image, "List the templates images are created from" },
@@ -41,6 +43,8 @@ static const Verb verbs[] = {
         { "copy-to", verb_image, "Copy files into an image" },
         { "copy-from", verb_image, "Copy files out of an image" },
         { "clean", verb_image, "Remove leftovers of interrupted image operations" },
+        { "test", verb_test, "Run a command in throwaway machines of several images at once" },
+        { "update", verb_update, "Upgrade an image's packages in a throwaway copy, then swap it in" },
 };
 
 static void help(void) {
@@ -54,8 +58,9 @@ static void help(void) {
                "\nRun 'nspawnctl COMMAND --help' for a command's options.\n"
                "\nExit status: 0 success, 1 failure, 2 usage error, 3 no such machine or image,\n"
                "4 name or destination exists, 5 wrong state or busy, 6 machined not reachable,\n"
-               "7 not allowed, 8 timed out (see nspawnctl(1));\n"
-               "'run' and 'shell' exit with the command's own status.\n");
+               "7 not allowed, 8 timed out (see nspawnctl(1)); 'run', 'shell' and 'enter' exit with\n"
+               "the command's own status; 'test' exits 1 when an image did not pass and 130 when\n"
+               "interrupted.\n");
 }
 
 int main(int argc, char *argv[]) {

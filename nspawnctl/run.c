@@ -84,6 +84,7 @@ static void help(void) {
                "     --property=NAME=VALUE  Resource limit: MemoryMax, MemoryHigh, MemorySwapMax,\n"
                "                            CPUWeight, CPUQuota, TasksMax (default 16384), IOWeight\n"
                "     --cgroup-layout=MODE   auto (by the tree's systemd), unified, hybrid or legacy\n"
+               "     --report-fd=FD         Write STARTED to FD once the container runs (for tools)\n"
                "\nSettings: NAME.nspawn in /etc/nspawnctl, /etc/systemd/nspawn, the state directory,\n"
                "/run/systemd/nspawn, or next to DIR (there without privileged keys); the command\n"
                "line wins over it.\n"
@@ -109,6 +110,7 @@ enum {
         ARG_PRIVATE_USERS,
         ARG_PROPERTY,
         ARG_CGROUP_LAYOUT,
+        ARG_REPORT_FD,
 };
 
 static int add_bind(Settings *s, const char *spec, bool ro) {
@@ -221,6 +223,7 @@ int verb_run(int argc, char *argv[]) {
                 { "private-users", required_argument, NULL, ARG_PRIVATE_USERS },
                 { "property", required_argument, NULL, ARG_PROPERTY },
                 { "cgroup-layout", required_argument, NULL, ARG_CGROUP_LAYOUT },
+                { "report-fd", required_argument, NULL, ARG_REPORT_FD },
                 {}
         };
         _cleanup_(run_args_done) RunArgs a = {};
@@ -369,6 +372,15 @@ int verb_run(int argc, char *argv[]) {
                                 return log_error("Invalid --cgroup-layout= '%s': use auto, unified, hybrid or legacy.", optarg),
                                        EXIT_USAGE;
                         break;
+                case ARG_REPORT_FD: {
+                        /* nspawnctl test tells a container that ran (and whose command then
+                         * failed) from one that never started. Not inherited by it. */
+                        int fd;
+                        if (safe_atoi(optarg, &fd) < 0 || fd < 3 || fd_cloexec(fd, true) < 0)
+                                return log_error("Invalid --report-fd= '%s': expected an open fd above 2.", optarg), EXIT_USAGE;
+                        c.report_fd = fd;
+                        break;
+                }
                 case '?':
                 default:
                         return EXIT_USAGE;
@@ -412,12 +424,17 @@ int verb_run(int argc, char *argv[]) {
         /* main()'s argv, which verb_run() sees shifted by one, for --restart-on-reboot. */
         c.original_argv = argv - 1;
 
+        /* Only what runtime_prepare() calls -EINVAL is a usage error: a bad NSPAWNCTL_*
+         * setting in the environment, part of how we were called. */
         r = runtime_prepare(&c, &ids, &e);
-        if (r >= 0)
-                r = supervise(&c, &e);
         if (r < 0) {
                 log_error("%s", error_message(&e));
-                return r == -EEXIST ? EXIT_EXISTS : r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+                return r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+        }
+        r = supervise(&c, &e);
+        if (r < 0) {
+                log_error("%s", error_message(&e));
+                return r == -EEXIST ? EXIT_EXISTS : EXIT_FAIL;
         }
         return r;
 }

@@ -34,3 +34,10 @@ int verb_set_limit(int argc, char *argv[]);
 /* verbs-shell.c: sessions in a running machine, through machined */
 int verb_login(int argc, char *argv[]);
 int verb_shell(int argc, char *argv[]);
+/* verbs-test.c, verbs-update.c: daemonless verbs on images of the pool */
+int verb_test(int argc, char *argv[]);
+int verb_update(int argc, char *argv[]);
+/* verbs-enter.c: a command in a running machine without machined */
+int verb_enter(int argc, char *argv[]);
+/* verbs-bind.c: a live bind mount into a running machine */
+int verb_bind(int argc, char *argv[]);

@@ -2,27 +2,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
 #include "guest-file.h"
+#include "chase.h"
 #include "macro.h"
 #include "util.h"
 
 #define READ_FLAGS (O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
 
-static int openat2_in_root(int root_fd, const char *path, GuestFileFlags flags, int open_flags) {
-        struct open_how how = {
-                .flags = (uint64_t) open_flags,
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
-                           ((flags & GUEST_FILE_NO_SYMLINKS) ? RESOLVE_NO_SYMLINKS : 0),
-        };
-        int fd = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof how);
-        return fd < 0 ? -errno : fd;
+
+static ChaseFlags guest_chase_flags(GuestFileFlags flags) {
+        return CHASE_IN_ROOT | ((flags & GUEST_FILE_NO_SYMLINKS) ? CHASE_NO_SYMLINKS : 0);
 }
 
 /* Opens the inode behind an O_PATH fd for reading; -ENOMEDIUM if there is no procfs to do
@@ -58,7 +52,7 @@ int open_guest_file(int root_fd, const char *path, GuestFileFlags flags, struct 
         if (root_fd < 0 || isempty(path))
                 return -EINVAL;
 
-        path_fd = openat2_in_root(root_fd, path, flags, O_PATH | O_CLOEXEC);
+        path_fd = chase_open(root_fd, path, O_PATH, guest_chase_flags(flags));
         if (path_fd < 0)
                 return path_fd;
         if (fstat(path_fd, &st) < 0)
@@ -69,7 +63,7 @@ int open_guest_file(int root_fd, const char *path, GuestFileFlags flags, struct 
 
         fd = reopen_through_proc(path_fd);
         if (fd == -ENOMEDIUM)
-                fd = openat2_in_root(root_fd, path, flags, READ_FLAGS);
+                fd = chase_open(root_fd, path, READ_FLAGS, guest_chase_flags(flags));
         if (fd < 0)
                 return fd;
         /* The same inode, still a regular file: anything else was swapped in. */
