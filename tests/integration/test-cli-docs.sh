@@ -59,7 +59,7 @@ got=$(complete_words nspawnctl list 2>/dev/null)
 for v in list list-images list-snapshots list-templates; do grep -qx "$v" <<<"$got" || fail "verbs for 'list': $got"; done
 got=$(complete_words nspawnctl list-images --j 2>/dev/null)
 [ "$got" = "--json" ] || fail "options of list-images: $got"
-got=$(complete_words nspawnctl create x --template=debian-b 2>/dev/null)
+got=$(complete_words nspawnctl create x --template=debian-bo 2>/dev/null)
 [ "$got" = "debian-bookworm" ] || fail "--template= completes to: $got"
 # And the way bash itself calls it: compgen with the function.
 got=$(PATH=$(dirname "$NSPAWNCTL"):$PATH bash --norc --noprofile -c '. "$1"; COMP_WORDS=(nspawnctl sta); COMP_CWORD=1; compgen -F _nspawnctl 2>/dev/null' x "$comp" | LC_ALL=C sort)
