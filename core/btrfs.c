@@ -109,6 +109,15 @@ int btrfs_subvol_get_crtime_fd(int fd, uint64_t *ret_usec) {
         return 0;
 }
 
+int btrfs_subvol_get_ctime_fd(int fd, uint64_t *ret_usec) {
+        struct btrfs_ioctl_get_subvol_info_args info = {};
+
+        if (ioctl(fd, BTRFS_IOC_GET_SUBVOL_INFO, &info) < 0)
+                return -errno;
+        *ret_usec = info.ctime.sec * 1000000 + info.ctime.nsec / 1000;
+        return 0;
+}
+
 int btrfs_subvol_get_generation_fd(int fd, uint64_t *ret) {
         struct btrfs_ioctl_get_subvol_info_args info = {};
 

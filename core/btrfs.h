@@ -31,6 +31,10 @@ int btrfs_subvol_get_read_only_fd(int fd);
 /* When the subvolume was created, in µs (a snapshot keeps its source root directory's
  * inode, so statx() would give the source's birth time). */
 int btrfs_subvol_get_crtime_fd(int fd, uint64_t *ret_usec);
+/* When anything in the subvolume last changed (its root item's ctime, moved by every
+ * transaction that touches it, so a change shows with the next commit at the latest); the
+ * mtime of its top directory says nothing of changes further down. */
+int btrfs_subvol_get_ctime_fd(int fd, uint64_t *ret_usec);
 /* The transaction id that last changed the subvolume: it moves with every commit that
  * touched anything in it, so an unchanged generation means unchanged content. */
 int btrfs_subvol_get_generation_fd(int fd, uint64_t *ret);

@@ -26,6 +26,8 @@ static const char *const create_phase_table[_CREATE_PHASE_MAX] = {
         [CREATE_PHASE_CONFIGURING] = "configuring",
         [CREATE_PHASE_POST_SETUP] = "post-setup",
         [CREATE_PHASE_SNAPSHOT] = "snapshot",
+        [CREATE_PHASE_IMPORTING] = "importing",
+        [CREATE_PHASE_EXPORTING] = "exporting",
 };
 
 DEFINE_STRING_TABLE_LOOKUP(create_phase, CreatePhase, _CREATE_PHASE_MAX);
@@ -97,7 +99,10 @@ int create_progress_parse_line(CreateProgressParser *p, const char *line, Create
         *ret = (CreateProgress){
                 .phase = phase,
                 .current = *counter,
-                .total = phase == CREATE_PHASE_RETRIEVING ? 0 : p->retrieved,
+                /* debootstrap unpacks and configures a few packages it did not retrieve
+                 * (dpkg and friends once more in the second round): the count must not run
+                 * past the total ("111/110"), so the total grows with it. */
+                .total = phase == CREATE_PHASE_RETRIEVING ? 0 : MAX(p->retrieved, *counter),
                 .package = p->package,
         };
         return 1;
@@ -221,6 +226,19 @@ static int umount_below(const char *path) {
         return 0;
 }
 
+/* A failed post-setup is a failed tool, whatever errno it had (-ENOENT for a tree without
+ * systemd-networkd is no missing image): -EPROTO, with the reason in one line. */
+static int post_setup_failed(int r, char **ret_error) {
+        if (ret_error) {
+                free(*ret_error);
+                *ret_error = strjoin("the template's post-setup failed: ",
+                                     r == -ENOENT ? "the tree lacks what the template sets up "
+                                                    "(systemd-networkd, systemd-resolved)"
+                                                  : strerror(-r));
+        }
+        return -EPROTO;
+}
+
 /* Builds the base of template t into a temporary and puts it in place as base: renamed, or
  * swapped with the previous base which is then removed (a refresh). */
 static int base_build(int pool_fd, const char *pool, bool btrfs, const Template *t,
@@ -258,11 +276,8 @@ static int base_build(int pool_fd, const char *pool, bool btrfs, const Template 
         if (root < 0)
                 return -errno;
         r = template_post_setup(t, root, t->name);
-        if (r < 0) {
-                if (ret_error)
-                        *ret_error = strdup("the template's post-setup failed");
-                return r;
-        }
+        if (r < 0)
+                return post_setup_failed(r, ret_error);
         r = clean_apt_archives(root);
         if (r < 0)
                 return r;
@@ -289,15 +304,53 @@ static int base_build(int pool_fd, const char *pool, bool btrfs, const Template 
         return 0;
 }
 
+/* The create itself, with the pool open and the new name locked: everything it makes is a
+ * temporary removed on failure, before the caller drops the locks and closes the pool. */
+static int create_locked(int fd, bool btrfs, const char *pool, const char *name, const Template *t,
+                         const char *base, const char *mirror, ImageCreateFlags flags,
+                         CreateProgressFunc progress, void *userdata, char **ret_error) {
+        _cleanup_(image_tmp_done) ImageTmp tmp = { .dir_fd = fd };
+        _cleanup_close_ int root = -EBADF;
+        _cleanup_free_ char *base_file = NULL;
+        ImageType base_type;
+        int base_lock = -EBADF, r;
+
+        /* A second create of the same template waits for the first one's base. */
+        r = image_lock_full(fd, base, true, &base_lock);
+        if (r < 0)
+                return r;
+        r = image_exists_at(fd, base);
+        if (r == 0 || (r > 0 && (flags & IMAGE_CREATE_REFRESH)))
+                r = base_build(fd, pool, btrfs, t, base, mirror, progress, userdata, ret_error);
+        if (r >= 0) {
+                report(progress, userdata, CREATE_PHASE_SNAPSHOT);
+                r = image_find_at(fd, base, &base_file, &base_type);
+        }
+        if (r >= 0)
+                r = image_tree_duplicate(fd, base_file, base_type, fd, name, btrfs, false, &tmp);
+        image_lock_release(fd, base, &base_lock);
+        if (r < 0)
+                return r;
+
+        /* The base was set up for the template's name; this image gets its own. */
+        root = openat(fd, tmp.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (root < 0)
+                return -errno;
+        r = template_post_setup(t, root, name);
+        if (r < 0)
+                return post_setup_failed(r, ret_error);
+        root = safe_close(root);
+        return image_tmp_finish(fd, &tmp, name, flags & IMAGE_CREATE_READ_ONLY);
+}
+
 int image_create_from_template(const char *pool, const char *name, const char *template_name,
                                const char *const *search_dirs, const char *mirror,
                                ImageCreateFlags flags, CreateProgressFunc progress,
                                void *userdata, char **ret_error) {
         _cleanup_(template_freep) Template *t = NULL;
-        _cleanup_(image_tmp_done) ImageTmp tmp = { .dir_fd = -EBADF };
-        _cleanup_close_ int fd = -EBADF, lock = -EBADF, base_lock = -EBADF, root = -EBADF;
-        _cleanup_free_ char *base = NULL, *base_file = NULL;
-        ImageType base_type;
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *base = NULL;
+        int lock = -EBADF;
         bool btrfs;
         int r;
 
@@ -314,40 +367,7 @@ int image_create_from_template(const char *pool, const char *name, const char *t
         r = image_pool_open_new(pool, name, &fd, &btrfs, &lock);
         if (r < 0)
                 return r;
-        tmp.dir_fd = fd;
-
-        /* A second create of the same template waits for the first one's base. */
-        r = image_lock_full(fd, base, true, &base_lock);
-        if (r < 0)
-                return r;
-        r = image_exists_at(fd, base);
-        if (r < 0)
-                return r;
-        if (r == 0 || (flags & IMAGE_CREATE_REFRESH)) {
-                r = base_build(fd, pool, btrfs, t, base, mirror, progress, userdata, ret_error);
-                if (r < 0)
-                        return r;
-        }
-
-        report(progress, userdata, CREATE_PHASE_SNAPSHOT);
-        r = image_find_at(fd, base, &base_file, &base_type);
-        if (r < 0)
-                return r;
-        r = image_tree_duplicate(fd, base_file, base_type, fd, name, btrfs, false, &tmp);
-        if (r < 0)
-                return r;
-        base_lock = safe_close(base_lock);
-
-        /* The base was set up for the template's name; this image gets its own. */
-        root = openat(fd, tmp.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (root < 0)
-                return -errno;
-        r = template_post_setup(t, root, name);
-        if (r < 0) {
-                if (ret_error)
-                        *ret_error = strdup("the template's post-setup failed");
-                return r;
-        }
-        root = safe_close(root);
-        return image_tmp_finish(fd, &tmp, name, flags & IMAGE_CREATE_READ_ONLY);
+        r = create_locked(fd, btrfs, pool, name, t, base, mirror, flags, progress, userdata, ret_error);
+        image_lock_release(fd, name, &lock);
+        return r;
 }

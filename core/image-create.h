@@ -20,6 +20,10 @@ typedef enum CreatePhase {
         CREATE_PHASE_CONFIGURING,
         CREATE_PHASE_POST_SETUP,
         CREATE_PHASE_SNAPSHOT, /* the base exists: taking the image from it */
+        /* Not create's, but told the same way (machined's ImageProgress): import-tar and
+         * export-tar, counts in KiB of the tar stream, the total 0 when not known. */
+        CREATE_PHASE_IMPORTING,
+        CREATE_PHASE_EXPORTING,
         _CREATE_PHASE_MAX,
         _CREATE_PHASE_INVALID = -EINVAL,
 } CreatePhase;

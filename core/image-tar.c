@@ -85,9 +85,17 @@ _Static_assert(sizeof(TarHeader) == TAR_BLOCK, "tar header is one block");
 
 typedef struct TarWalk {
         int fd;
+        TarWalkFlags flags;
         TarForwardFunc forward;
         void *userdata;
         TarRefusal *refusal;
+        /* With TAR_WALK_SKIP_DEVICES the headers before a member (long names, pax records)
+         * are held back until the member is known, so that a skipped member takes its own
+         * along and never renames the next one. */
+        char *held;
+        size_t n_held;
+        bool holding;
+        unsigned skipped;
         char *long_name; /* from a GNU 'L' member or a pax "path" record */
         char *sparse_name; /* from a pax "GNU.sparse.name": GNU tar prefers it to "path" */
         char *long_link; /* from a GNU 'K' member or a pax "linkpath" record */
@@ -185,8 +193,37 @@ static int read_block(TarWalk *w, void *buf) {
         return 1;
 }
 
+/* At most this much of held-back headers before one member. */
+#define TAR_HELD_MAX (4 * (TAR_META_MAX + TAR_BLOCK))
+
 static int forward(TarWalk *w, const void *buf, size_t n) {
-        return w->forward ? w->forward(buf, n, w->userdata) : 0;
+        if (!w->forward)
+                return 0;
+        if (w->holding) {
+                char *h;
+                if (w->n_held + n > TAR_HELD_MAX)
+                        return -EBADMSG;
+                h = realloc(w->held, w->n_held + n);
+                if (!h)
+                        return -ENOMEM;
+                memcpy(h + w->n_held, buf, n);
+                w->held = h;
+                w->n_held += n;
+                return 0;
+        }
+        return w->forward(buf, n, w->userdata);
+}
+
+/* The member after the held headers is taken (forward them) or skipped (drop them). */
+static int held_release(TarWalk *w, bool take) {
+        int r = 0;
+
+        w->holding = false;
+        if (take && w->n_held > 0)
+                r = forward(w, w->held, w->n_held);
+        w->held = mfree(w->held);
+        w->n_held = 0;
+        return r;
 }
 
 /* Reads (and forwards) the data of a member; into *ret (NUL-terminated) if asked. */
@@ -305,7 +342,12 @@ static void walk_reset_pending(TarWalk *w) {
 }
 
 int tar_walk(int fd, TarForwardFunc forward_cb, void *userdata, TarRefusal *refusal) {
-        TarWalk w = { .fd = fd, .forward = forward_cb, .userdata = userdata, .refusal = refusal };
+        return tar_walk_full(fd, 0, forward_cb, userdata, refusal, NULL);
+}
+
+int tar_walk_full(int fd, TarWalkFlags flags, TarForwardFunc forward_cb, void *userdata, TarRefusal *refusal,
+                  unsigned *ret_skipped) {
+        TarWalk w = { .fd = fd, .flags = flags, .forward = forward_cb, .userdata = userdata, .refusal = refusal };
         char block[TAR_BLOCK];
         int r;
 
@@ -324,7 +366,9 @@ int tar_walk(int fd, TarForwardFunc forward_cb, void *userdata, TarRefusal *refu
                 }
                 if (block_is_zero(block)) {
                         /* End of archive; pass on the marker and whatever padding follows. */
-                        r = forward(&w, block, TAR_BLOCK);
+                        r = held_release(&w, true);
+                        if (r >= 0)
+                                r = forward(&w, block, TAR_BLOCK);
                         while (r >= 0 && (r = read_block(&w, block)) > 0)
                                 r = forward(&w, block, TAR_BLOCK);
                         goto finish;
@@ -342,6 +386,8 @@ int tar_walk(int fd, TarForwardFunc forward_cb, void *userdata, TarRefusal *refu
                 case 'K':
                 case 'x':
                 case 'g':
+                        if ((flags & TAR_WALK_SKIP_DEVICES) && h->typeflag != 'g')
+                                w.holding = true;
                         r = forward(&w, block, TAR_BLOCK);
                         if (r < 0)
                                 goto finish;
@@ -411,15 +457,27 @@ int tar_walk(int fd, TarForwardFunc forward_cb, void *userdata, TarRefusal *refu
                         break;
                 case '3':
                 case '4':
-                        r = refuse(&w, name, "device node");
-                        goto finish;
+                        if (!(flags & TAR_WALK_SKIP_DEVICES)) {
+                                r = refuse(&w, name, "device node");
+                                goto finish;
+                        }
+                        /* No data, and nothing of it goes on. */
+                        r = held_release(&w, false);
+                        if (r >= 0)
+                                r = read_data(&w, size, NULL);
+                        if (r < 0)
+                                goto finish;
+                        w.skipped++;
+                        continue;
                 case '6':
                         r = refuse(&w, name, "fifo");
                         goto finish;
                 case 'S': {
                         /* Old GNU sparse file: the sparse map may continue in extra blocks. */
                         bool extended = ((const unsigned char *) block)[482] != 0;
-                        r = forward(&w, block, TAR_BLOCK);
+                        r = held_release(&w, true);
+                        if (r >= 0)
+                                r = forward(&w, block, TAR_BLOCK);
                         if (r < 0)
                                 goto finish;
                         while (extended) {
@@ -443,7 +501,9 @@ int tar_walk(int fd, TarForwardFunc forward_cb, void *userdata, TarRefusal *refu
                         goto finish;
                 }
 
-                r = forward(&w, block, TAR_BLOCK);
+                r = held_release(&w, true);
+                if (r >= 0)
+                        r = forward(&w, block, TAR_BLOCK);
                 if (r < 0)
                         goto finish;
                 r = read_data(&w, size, NULL);
@@ -452,7 +512,13 @@ int tar_walk(int fd, TarForwardFunc forward_cb, void *userdata, TarRefusal *refu
         }
 
 finish:
+        if (r >= 0)
+                r = held_release(&w, true); /* headers at the end: tar makes nothing of them */
+        else
+                (void) held_release(&w, false);
         walk_reset_pending(&w);
+        if (r >= 0 && ret_skipped)
+                *ret_skipped = w.skipped;
         return r < 0 ? r : 0;
 }
 
@@ -545,6 +611,35 @@ static int send_all(const void *buf, size_t n, void *userdata) {
         return 0;
 }
 
+/* Progress is told at most every this many bytes. */
+#define TAR_PROGRESS_STEP (4U << 20)
+
+typedef struct TarSend {
+        int fd;
+        uint64_t bytes, total, told;
+        TarProgressFunc progress;
+        void *userdata;
+} TarSend;
+
+static void tar_send_tell(TarSend *t, bool final) {
+        if (!t->progress || (!final && t->bytes - t->told < TAR_PROGRESS_STEP))
+                return;
+        t->told = t->bytes;
+        t->progress(t->bytes, t->total, t->userdata);
+}
+
+static int send_counted(const void *buf, size_t n, void *userdata) {
+        TarSend *t = userdata;
+        int r;
+
+        r = send_all(buf, n, &t->fd);
+        if (r < 0)
+                return r;
+        t->bytes += n;
+        tar_send_tell(t, false);
+        return 0;
+}
+
 static int check_archive(int archive_fd, TarCompression c, TarRefusal *refusal) {
         _cleanup_close_ int fd = -EBADF;
         pid_t pid;
@@ -553,7 +648,7 @@ static int check_archive(int archive_fd, TarCompression c, TarRefusal *refusal) 
         r = open_tar_stream(archive_fd, c, &fd, &pid);
         if (r < 0)
                 return r;
-        r = tar_walk(fd, NULL, NULL, refusal);
+        r = tar_walk_full(fd, TAR_WALK_SKIP_DEVICES, NULL, NULL, refusal, NULL);
         k = finish_tar_stream(&fd, pid, r >= 0);
         return r < 0 ? r : k;
 }
@@ -567,8 +662,8 @@ static int tar_failure_errno(int dir_fd) {
         return -EPROTO;
 }
 
-static int extract_archive(int archive_fd, TarCompression c, const char *target, int pool_fd,
-                           TarRefusal *refusal) {
+static int extract_archive(int archive_fd, TarCompression c, const char *target, int pool_fd, TarSend *send,
+                           unsigned *ret_skipped, TarRefusal *refusal) {
         _cleanup_close_pair_ int sv[2] = { -EBADF, -EBADF };
         _cleanup_close_ int in = -EBADF;
         pid_t tar_pid, pid;
@@ -584,10 +679,11 @@ static int extract_archive(int archive_fd, TarCompression c, const char *target,
         if (r < 0)
                 return r;
         sv[1] = safe_close(sv[1]);
+        send->fd = sv[0];
 
         r = open_tar_stream(archive_fd, c, &in, &pid);
         if (r >= 0) {
-                r = tar_walk(in, send_all, &sv[0], refusal);
+                r = tar_walk_full(in, TAR_WALK_SKIP_DEVICES, send_counted, send, refusal, ret_skipped);
                 k = finish_tar_stream(&in, pid, r >= 0);
                 if (r >= 0)
                         r = k;
@@ -602,16 +698,42 @@ static int extract_archive(int archive_fd, TarCompression c, const char *target,
         r = exec_wait(tar_pid, NULL);
         if (r < 0)
                 return tar_failure_errno(pool_fd);
+        tar_send_tell(send, true);
         return 0;
 }
 
-int image_import_tar(const char *pool, const char *path, const char *name, ImageFlags flags,
-                     TarRefusal *refusal) {
-        _cleanup_close_ int archive = -EBADF, fd = -EBADF, lock = -EBADF;
-        _cleanup_(image_tmp_done) ImageTmp tmp = { .dir_fd = -EBADF };
+/* The import itself, with the pool open and the name locked: what it makes is a temporary,
+ * removed on failure before the caller drops the lock. */
+static int import_locked(int fd, bool btrfs, const char *pool, int archive, TarCompression c, const char *name,
+                         ImageFlags flags, TarSend *send, unsigned *ret_skipped, TarRefusal *refusal) {
+        _cleanup_(image_tmp_done) ImageTmp tmp = { .dir_fd = fd };
         _cleanup_free_ char *target = NULL;
+        int r;
+
+        /* A refused archive creates nothing at all, not even a temporary. */
+        r = check_archive(archive, c, refusal);
+        if (r < 0)
+                return r;
+
+        r = image_tmp_make(fd, name, btrfs, &tmp.name);
+        if (r < 0)
+                return r;
+        target = strjoin(pool, "/", tmp.name);
+        if (!target)
+                return -ENOMEM;
+        r = extract_archive(archive, c, target, fd, send, ret_skipped, refusal);
+        if (r < 0)
+                return r;
+        return image_tmp_finish(fd, &tmp, name, flags & IMAGE_READ_ONLY);
+}
+
+int image_import_tar(const char *pool, const char *path, const char *name, ImageFlags flags,
+                     TarProgressFunc progress, void *userdata, unsigned *ret_skipped_devices,
+                     TarRefusal *refusal) {
+        _cleanup_close_ int archive = -EBADF, fd = -EBADF;
         TarCompression c;
         struct stat st;
+        int lock = -EBADF;
         bool btrfs;
         int r;
 
@@ -631,23 +753,14 @@ int image_import_tar(const char *pool, const char *path, const char *name, Image
         r = image_pool_open_new(pool, name, &fd, &btrfs, &lock);
         if (r < 0)
                 return r;
-        tmp.dir_fd = fd;
-
-        /* A refused archive creates nothing at all, not even a temporary. */
-        r = check_archive(archive, c, refusal);
-        if (r < 0)
-                return r;
-
-        r = image_tmp_make(fd, name, btrfs, &tmp.name);
-        if (r < 0)
-                return r;
-        target = strjoin(pool, "/", tmp.name);
-        if (!target)
-                return -ENOMEM;
-        r = extract_archive(archive, c, target, fd, refusal);
-        if (r < 0)
-                return r;
-        return image_tmp_finish(fd, &tmp, name, flags & IMAGE_READ_ONLY);
+        TarSend send = {
+                .total = c == TAR_COMPRESSION_NONE ? (uint64_t) st.st_size : 0,
+                .progress = progress,
+                .userdata = userdata,
+        };
+        r = import_locked(fd, btrfs, pool, archive, c, name, flags, &send, ret_skipped_devices, refusal);
+        image_lock_release(fd, name, &lock);
+        return r;
 }
 
 /* Writes "./PATH\n" for every device node, fifo and socket below fd to out. */
@@ -719,10 +832,35 @@ static int make_exclude_list(int pool_fd, const char *name, int *ret_fd) {
         return 0;
 }
 
-int image_export_tar(const char *pool, const char *name, const char *path) {
+/* Copies what tar (or its compressor) writes into out, telling the progress on the way. */
+static int export_relay(int from, int out, TarProgressFunc progress, void *userdata) {
+        TarSend t = { .progress = progress, .userdata = userdata };
+        char buf[65536];
+        int r;
+
+        for (;;) {
+                ssize_t n = read(from, buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                r = loop_write(out, buf, n);
+                if (r < 0)
+                        return r;
+                t.bytes += n;
+                tar_send_tell(&t, false);
+        }
+        tar_send_tell(&t, true);
+        return 0;
+}
+
+int image_export_tar(const char *pool, const char *name, const char *path, TarProgressFunc progress,
+                     void *userdata) {
         _cleanup_(image_ref_done) ImageRef ref = IMAGE_REF_NULL;
         _cleanup_close_ int dir_fd = -EBADF, out = -EBADF, exclude = -EBADF;
-        _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
+        _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF }, rp[2] = { -EBADF, -EBADF };
         _cleanup_free_ char *dir = NULL, *base = NULL, *source = NULL;
         TarCompression c;
         pid_t tar_pid, comp_pid = 0;
@@ -766,8 +904,11 @@ int image_export_tar(const char *pool, const char *name, const char *path) {
                          (char *) "--anchored", (char *) "--no-wildcards",
                          (char *) "--exclude-from=/dev/stdin", (char *) "-cpf", (char *) "-",
                          (char *) "-C", source, (char *) ".", NULL };
+        /* The archive passes through us on its way to out, counted for the progress. */
+        if (pipe2(rp, O_CLOEXEC) < 0)
+                return -errno;
         if (c == TAR_COMPRESSION_NONE) {
-                const int fds[3] = { exclude, out, EXEC_FD_INHERIT };
+                const int fds[3] = { exclude, rp[1], EXEC_FD_INHERIT };
                 r = exec_spawn(argv, NULL, fds, &tar_pid);
                 if (r < 0)
                         return r;
@@ -778,7 +919,7 @@ int image_export_tar(const char *pool, const char *name, const char *path) {
                 r = exec_spawn(argv, NULL, tar_fds, &tar_pid);
                 if (r < 0)
                         return r;
-                const int comp_fds[3] = { p[0], out, EXEC_FD_INHERIT };
+                const int comp_fds[3] = { p[0], rp[1], EXEC_FD_INHERIT };
                 r = exec_spawn((char *const *) compress_argv[c], NULL, comp_fds, &comp_pid);
                 if (r < 0) {
                         (void) kill(tar_pid, SIGKILL);
@@ -788,8 +929,18 @@ int image_export_tar(const char *pool, const char *name, const char *path) {
                 p[0] = safe_close(p[0]);
                 p[1] = safe_close(p[1]);
         }
+        rp[1] = safe_close(rp[1]);
+        int relay = export_relay(rp[0], out, progress, userdata);
+        rp[0] = safe_close(rp[0]);
+        if (relay < 0) {
+                (void) kill(tar_pid, SIGKILL);
+                if (comp_pid > 0)
+                        (void) kill(comp_pid, SIGKILL);
+        }
         r = exec_wait(tar_pid, NULL);
         k = comp_pid > 0 ? exec_wait(comp_pid, NULL) : 0;
+        if (relay < 0)
+                return relay;
         if (r < 0 || k < 0)
                 return tar_failure_errno(dir_fd);
         if (fsync(out) < 0)

@@ -42,14 +42,32 @@ typedef int (*TarForwardFunc)(const void *buf, size_t n, void *userdata);
  * does not follow them out of the target directory. */
 int tar_walk(int fd, TarForwardFunc forward, void *userdata, TarRefusal *refusal);
 
+typedef enum TarWalkFlags {
+        /* Block and character devices (as in a debootstrap tarball's /dev) are left out of
+         * what is forwarded, with the headers before them (long names, pax records), and
+         * counted, rather than refused. Everything else is refused as before. */
+        TAR_WALK_SKIP_DEVICES = 1 << 0,
+} TarWalkFlags;
+/* tar_walk() with flags; *ret_skipped (if given) counts the members left out. */
+int tar_walk_full(int fd, TarWalkFlags flags, TarForwardFunc forward, void *userdata, TarRefusal *refusal,
+                  unsigned *ret_skipped);
+
+/* Progress of an import or export: bytes of the tar stream so far, and the total when known
+ * (0 when not: a compressed archive, an export). */
+typedef void (*TarProgressFunc)(uint64_t bytes, uint64_t total, void *userdata);
+
 /* Exports image name as a tar archive (compressed by the file name's suffix) to path, which
  * must not exist; written under a nameless temporary file and linked into place when
  * complete. */
-int image_export_tar(const char *pool, const char *name, const char *path);
+int image_export_tar(const char *pool, const char *name, const char *path, TarProgressFunc progress,
+                     void *userdata);
 
 /* Imports the archive at path as the new image name: checked first (nothing is created for
  * a refused archive), then extracted with GNU tar as root (ownership, modes, xattrs kept)
  * into a temporary subvolume - through the same checks again, so an archive changed
- * meanwhile cannot slip by - and renamed into place when complete. flags: IMAGE_READ_ONLY. */
+ * meanwhile cannot slip by - and renamed into place when complete. flags: IMAGE_READ_ONLY.
+ * Device nodes are left out (the runtime makes /dev itself); *ret_skipped_devices (if given)
+ * says how many. A failure leaves nothing in the pool, not even the name's lock file. */
 int image_import_tar(const char *pool, const char *path, const char *name, ImageFlags flags,
+                     TarProgressFunc progress, void *userdata, unsigned *ret_skipped_devices,
                      TarRefusal *refusal);

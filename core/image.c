@@ -134,9 +134,10 @@ int image_lock_full(int pool_fd, const char *name, bool wait, int *ret_fd) {
         if (!file)
                 return -ENOMEM;
 
-        /* image_clean() unlinks lock files nobody holds; if that happened between our open
-         * and flock, we hold a lock on a deleted file and must try again. */
-        for (unsigned attempt = 0; attempt < 16; attempt++) {
+        /* The holder before us (image_lock_release()) and image_clean() unlink the file
+         * while holding it; if that happened between our open and flock, we hold a lock on a
+         * deleted file and must try again - once per holder before us when waiting. */
+        for (unsigned attempt = 0; attempt < (wait ? 4096U : 16U); attempt++) {
                 _cleanup_close_ int fd = -EBADF;
                 struct stat a, b;
 
@@ -159,6 +160,18 @@ int image_lock_full(int pool_fd, const char *name, bool wait, int *ret_fd) {
                 return 0;
         }
         return -EBUSY;
+}
+
+void image_lock_release(int pool_fd, const char *name, int *fd) {
+        _cleanup_free_ char *file = NULL;
+
+        if (*fd < 0)
+                return;
+        /* Unlinked while still held, as image_clean() does: a waiter on this file notices
+         * and takes a new one, so the pool keeps lock files only while they are held. */
+        if (pool_fd >= 0 && name && (file = strjoin(".#", name, ".lck")))
+                (void) unlinkat(pool_fd, file, 0);
+        *fd = safe_close(*fd);
 }
 
 int image_tmp_make(int dir_fd, const char *file, bool btrfs, char **ret_tmp) {
@@ -384,13 +397,18 @@ int image_exists_at(int pool_fd, const char *name) {
 }
 
 void image_ref_done(ImageRef *ref) {
+        image_lock_release(ref->pool_fd, ref->new_name, &ref->new_lock_fd);
+        image_lock_release(ref->pool_fd, ref->name, &ref->lock_fd);
         ref->pool_fd = safe_close(ref->pool_fd);
-        ref->lock_fd = safe_close(ref->lock_fd);
-        ref->new_lock_fd = safe_close(ref->new_lock_fd);
         ref->file = mfree(ref->file);
 }
 
 int image_ref_open(const char *pool, const char *name, const char *new_name, ImageRef *ref) {
+        return image_ref_open_full(pool, name, new_name, false, ref);
+}
+
+int image_ref_open_full(const char *pool, const char *name, const char *new_name, bool wait_lock,
+                        ImageRef *ref) {
         int r;
 
         if (!image_name_is_valid(name) || (new_name && !image_name_is_valid(new_name)))
@@ -400,13 +418,15 @@ int image_ref_open(const char *pool, const char *name, const char *new_name, Ima
         r = image_pool_open(pool, &ref->pool_fd, &ref->btrfs);
         if (r < 0)
                 return r;
-        r = image_lock(ref->pool_fd, name, &ref->lock_fd);
+        r = image_lock_full(ref->pool_fd, name, wait_lock, &ref->lock_fd);
         if (r < 0)
                 return r;
+        ref->name = name;
         if (new_name) {
                 r = image_lock(ref->pool_fd, new_name, &ref->new_lock_fd);
                 if (r < 0)
                         return r;
+                ref->new_name = new_name;
         }
         r = image_find_at(ref->pool_fd, name, &ref->file, &ref->type);
         if (r < 0)
@@ -493,8 +513,16 @@ static int image_make(int dir_fd, const char *dir_path, const char *file, ImageF
                         i->crtime = timespec_usec(&sx.stx_btime);
                 i->mtime = timespec_usec(&sx.stx_mtime);
         }
-        if (i->type == IMAGE_SUBVOLUME)
+        if (i->type == IMAGE_SUBVOLUME) {
+                uint64_t changed;
                 (void) btrfs_subvol_get_crtime_fd(fd, &i->crtime);
+                /* A snapshot's top directory keeps the base's mtime however much the box
+                 * changes below it. */
+                if (btrfs_subvol_get_ctime_fd(fd, &changed) >= 0)
+                        i->mtime = MAX(i->mtime, changed);
+                /* ... and a snapshot's ctime is its source's until it is changed itself. */
+                i->mtime = MAX(i->mtime, i->crtime);
+        }
 
         i->usage = UINT64_MAX;
         if (flags & IMAGE_USAGE) {
@@ -685,7 +713,7 @@ int image_clone(const char *pool, const char *src, const char *dst, ImageFlags f
         _cleanup_free_ char *dst_file = NULL;
         int r;
 
-        r = image_ref_open(pool, src, dst, &ref);
+        r = image_ref_open_full(pool, src, dst, /* wait_lock= */ true, &ref);
         if (r < 0)
                 return r;
         tmp.dir_fd = ref.pool_fd;
@@ -850,7 +878,7 @@ int image_snapshot(const char *pool, const char *name, const char *snap) {
 
         if (!image_name_is_valid(snap))
                 return -EINVAL;
-        r = image_ref_open(pool, name, NULL, &ref);
+        r = image_ref_open_full(pool, name, NULL, /* wait_lock= */ true, &ref);
         if (r < 0)
                 return r;
         if (ref.type == IMAGE_RAW)
@@ -957,12 +985,12 @@ int image_remove_snapshot(const char *pool, const char *name, const char *snap) 
         if (r < 0)
                 return r;
         r = snapshots_dir_open(fd, name, false, &snaps);
-        if (r < 0)
-                return r;
-        r = image_find_at(snaps, snap, NULL, NULL);
-        if (r < 0)
-                return r;
-        return tree_remove_via_tmp(snaps, snap);
+        if (r >= 0)
+                r = image_find_at(snaps, snap, NULL, NULL);
+        if (r >= 0)
+                r = tree_remove_via_tmp(snaps, snap);
+        image_lock_release(fd, name, &lock);
+        return r;
 }
 
 /* ---- clean ---- */

@@ -19,8 +19,9 @@
  *                          deleted; renamed to FILE only when complete, so a failure, a crash
  *                          or a full disk never leaves a half image under a real name
  *   .#NAME.lck             flock()ed by every operation on image NAME (and its temporaries
- *                          and snapshots); image_clean() removes temporaries whose lock is
- *                          free
+ *                          and snapshots), and by a start of it; removed by whoever drops
+ *                          it (image_lock_release()); image_clean() removes temporaries
+ *                          whose lock is free
  * Names given by users are checked with image_name_is_valid(), so they can never name a
  * hidden entry or leave the pool. Read-only is the btrfs subvolume flag for subvolumes and
  * the immutable inode flag (chattr +i) for directories and raw files, as systemd does. */
@@ -98,6 +99,11 @@ int image_pool_open(const char *pool, int *ret_fd, bool *ret_btrfs);
 int image_lock(int pool_fd, const char *name, int *ret_fd);
 /* The same, waiting for the holder if wait is true. */
 int image_lock_full(int pool_fd, const char *name, bool wait, int *ret_fd);
+/* Drops a lock taken by image_lock() (closes *fd), removing its file first while still
+ * held, so that the pool keeps no ".#NAME.lck" after an operation (a failed create or
+ * import, a removed or renamed image included); a waiter on the old file notices and takes
+ * a new one (image_lock_full()). */
+void image_lock_release(int pool_fd, const char *name, int *fd);
 /* Creates an empty ".#FILE.tmpXXXXXX" (a subvolume if btrfs, else a directory) in dir_fd. */
 int image_tmp_make(int dir_fd, const char *file, bool btrfs, char **ret_tmp);
 /* Makes the name ".#FILE.tmpXXXXXX" (nothing created). */
@@ -129,11 +135,18 @@ typedef struct ImageRef {
         int pool_fd;
         bool btrfs;
         int lock_fd, new_lock_fd;
+        const char *name, *new_name; /* the caller's, for image_lock_release() */
         char *file;
         ImageType type;
 } ImageRef;
 #define IMAGE_REF_NULL { .pool_fd = -EBADF, .lock_fd = -EBADF, .new_lock_fd = -EBADF }
 int image_ref_open(const char *pool, const char *name, const char *new_name, ImageRef *ref);
+/* The same, waiting for an operation that holds the image's lock to finish (wait_lock) rather
+ * than failing with -EBUSY: for operations that change nothing the others check under the
+ * lock (clone, snapshot), so that of two racing for one new name the second is told the
+ * truth, that the name exists. The lock of new_name is never waited for (no lock order). */
+int image_ref_open_full(const char *pool, const char *name, const char *new_name, bool wait_lock,
+                        ImageRef *ref);
 void image_ref_done(ImageRef *ref);
 /* What making a new image starts with (create, import): the pool opened and the lock of
  * name (validated by the caller: it may be a hidden base) taken; -EEXIST if it exists. */

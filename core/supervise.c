@@ -200,6 +200,13 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
                 (void) remove_cgroup_when_empty(c->spawn.cgroup_mode, c->spawn.cgroup_path);
                 safe_close(run.listen_fd);
                 safe_close(run.log_fd);
+                if (c->register_machine) {
+                        /* No machine, no console: the socket must not stay. */
+                        _cleanup_free_ char *sock =
+                                machine_state_path(c->state_dir, c->spawn.machine, MACHINE_CONSOLE);
+                        if (sock)
+                                (void) unlink(sock);
+                }
                 if (status == 127 || status == 126) {
                         /* The command could not be executed: like a shell, say so and exit
                          * with its status. */

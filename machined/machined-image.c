@@ -31,6 +31,8 @@
 #include "names.h"
 #include "pool.h"
 #include "template.h"
+#include "settings-load.h"
+#include "util/guest-file.h"
 #include "util/process.h"
 #include "util/escape.h"
 #include "util/strv.h"
@@ -48,9 +50,15 @@ static int reply_errno(sd_bus_error *error, int r, const char *name, const char 
                         return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "%s", detail);
                 return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "No image '%s'.", strna(name));
         case -EEXIST:
+                /* detail names what exists when it is not the image name: a destination
+                 * path, a snapshot, a new name */
+                if (detail)
+                        return sd_bus_error_setf(error, BUS_ERROR_IMAGE_EXISTS, "%s", detail);
                 return sd_bus_error_setf(error, BUS_ERROR_IMAGE_EXISTS, "An image '%s' exists already.",
                                          strna(name));
         case -EBUSY:
+                if (detail)
+                        return sd_bus_error_setf(error, BUS_ERROR_IMAGE_BUSY, "%s", detail);
                 return sd_bus_error_setf(error, BUS_ERROR_IMAGE_BUSY,
                                          "Image '%s' is in use by a running machine or another operation.",
                                          strna(name));
@@ -73,8 +81,28 @@ static int reply_errno(sd_bus_error *error, int r, const char *name, const char 
         return sd_bus_error_set_errno(error, r);
 }
 
+/* Called under the image's lock, also in a worker whose copy of the manager is as old as
+ * the fork: a machine whose start completed meanwhile has its record by then (a start holds
+ * the lock until machined has read the record). */
 static bool image_in_use(const char *name, void *userdata) {
-        return manager_find_machine(userdata, name) != NULL;
+        Manager *m = userdata;
+
+        if (manager_find_machine(m, name))
+                return true;
+        return m->machines_dir_fd >= 0 && faccessat(m->machines_dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) >= 0;
+}
+
+static bool image_present(Manager *m, const char *name) {
+        _cleanup_(image_freep) Image *i = NULL;
+        return image_get(m->pool, name, 0, &i) >= 0;
+}
+
+/* Which of the two a -EBUSY of name was, in words. */
+static void busy_detail(Manager *m, const char *name, char *buf, size_t size) {
+        if (image_in_use(name, m))
+                snprintf(buf, size, "Image '%s' is in use by its running machine.", name);
+        else
+                snprintf(buf, size, "Image '%s' is busy: another operation on it is under way.", name);
 }
 
 /* ---- workers ---- */
@@ -94,6 +122,7 @@ typedef struct ImageJobMessage {
         unsigned done, total;  /* PROGRESS */
         ImageUsageKey key;     /* USAGE */
         uint64_t usage;        /* USAGE */
+        uint32_t value;        /* RESULT: the reply's "u", for methods that have one */
         char detail[512];      /* RESULT */
 } ImageJobMessage;
 
@@ -116,6 +145,7 @@ typedef struct ImageJob {
         ImageJobDoneFunc done;
         sd_event_source *source;
         char *name; /* for error messages and progress signals */
+        bool reply_u; /* the reply carries the result's value */
         pid_t pid;
         int fd;     /* the parent's end of the worker's pipe */
         int child_fd;
@@ -180,6 +210,8 @@ static int image_job_io(sd_event_source *s, int fd, uint32_t revents, void *user
 
         if (j->done)
                 j->done(j->manager, msg.r);
+        else if (msg.r >= 0 && j->reply_u)
+                (void) sd_bus_reply_method_return(j->message, "u", msg.value);
         else if (msg.r >= 0)
                 (void) sd_bus_reply_method_return(j->message, NULL);
         else {
@@ -202,6 +234,26 @@ static void worker_send_pending(ImageWorker *w) {
         (void) loop_write(w->fd, &w->pending, sizeof w->pending);
         w->pending.type = IMAGE_JOB_RESULT;
         w->last_sent_usec = now_usec(CLOCK_MONOTONIC);
+}
+
+static void worker_progress(const CreateProgress *p, void *userdata);
+
+/* import-tar and export-tar: KiB, so that the signal's u32 counts up to 4 TiB. */
+static void worker_tar_progress(uint64_t bytes, uint64_t total, void *userdata, CreatePhase phase) {
+        worker_progress(&(const CreateProgress) {
+                                .phase = phase,
+                                .current = (unsigned) MIN(bytes / 1024, (uint64_t) UINT32_MAX),
+                                .total = (unsigned) MIN(total / 1024, (uint64_t) UINT32_MAX),
+                        },
+                        userdata);
+}
+
+static void worker_import_progress(uint64_t bytes, uint64_t total, void *userdata) {
+        worker_tar_progress(bytes, total, userdata, CREATE_PHASE_IMPORTING);
+}
+
+static void worker_export_progress(uint64_t bytes, uint64_t total, void *userdata) {
+        worker_tar_progress(bytes, total, userdata, CREATE_PHASE_EXPORTING);
 }
 
 static void worker_progress(const CreateProgress *p, void *userdata) {
@@ -267,6 +319,7 @@ static int image_job_fork(ImageJob **jp, ImageWorker *ret_worker) {
                 /* The worker waits for tar and friends itself. */
                 (void) signal(SIGCHLD, SIG_DFL);
                 (void) signal(SIGPIPE, SIG_DFL);
+                start_requests_forget_locks(j->manager);
                 /* A loop-backed pool grows before it fills: when under a third is free. */
                 (void) pool_grow_if_needed(j->manager->pool, 0);
                 return 0;
@@ -454,14 +507,20 @@ static int method_get_image(sd_bus_message *message, void *userdata, sd_bus_erro
 /* The end of every long image method, once its arguments are read and checked: a job for
  * message about name. In the worker returns 0 (the caller computes and calls worker_exit()),
  * in machined 1 (replied to when the worker is done), or an error before any fork. */
-static int image_method_fork(sd_bus_message *message, Manager *m, const char *name, ImageWorker *ret_worker) {
+static int image_method_fork_full(sd_bus_message *message, Manager *m, const char *name, bool reply_u,
+                                  ImageWorker *ret_worker) {
         _cleanup_(image_job_freep) ImageJob *j = NULL;
         int r;
 
         r = image_job_new(m, message, name, NULL, &j);
         if (r < 0)
                 return r;
+        j->reply_u = reply_u;
         return image_job_fork(&j, ret_worker);
+}
+
+static int image_method_fork(sd_bus_message *message, Manager *m, const char *name, ImageWorker *ret_worker) {
+        return image_method_fork_full(message, m, name, false, ret_worker);
 }
 
 static int method_clone_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -483,8 +542,18 @@ int bus_image_clone(sd_bus_message *message, Manager *m, const char *name, const
             (r = check_name(new_name, error)) < 0)
                 return r;
         r = image_method_fork(message, m, name, &w);
-        if (r == 0)
-                worker_exit(&w, adopt(m, new_name, image_clone(m->pool, name, new_name, read_only ? IMAGE_READ_ONLY : 0)));
+        if (r == 0) {
+                /* The source's lock is waited for: of clones racing for one new name, the
+                 * later ones find it taken, and are told so. */
+                r = adopt(m, new_name, image_clone(m->pool, name, new_name, read_only ? IMAGE_READ_ONLY : 0));
+                if (r == -EEXIST)
+                        snprintf(w.result.detail, sizeof w.result.detail, "An image '%s' exists already.",
+                                 new_name);
+                else if (r == -EBUSY)
+                        snprintf(w.result.detail, sizeof w.result.detail,
+                                 "Image '%s' is busy: another operation on it is under way.", new_name);
+                worker_exit(&w, r);
+        }
         return r;
 }
 
@@ -506,8 +575,12 @@ int bus_image_remove(sd_bus_message *message, Manager *m, const char *name, sd_b
         if (r < 0 || (r = bus_check_root(message, error)) < 0)
                 return r;
         r = image_method_fork(message, m, name, &w);
-        if (r == 0)
-                worker_exit(&w, image_remove(m->pool, name, image_in_use, m));
+        if (r == 0) {
+                r = image_remove(m->pool, name, image_in_use, m);
+                if (r == -EBUSY)
+                        busy_detail(m, name, w.result.detail, sizeof w.result.detail);
+                worker_exit(&w, r);
+        }
         return r;
 }
 
@@ -518,16 +591,29 @@ typedef enum SnapshotOp {
         SNAPSHOT_REMOVE,
 } SnapshotOp;
 
-static int snapshot_op(Manager *m, SnapshotOp op, const char *name, const char *snapshot) {
+static int snapshot_op(Manager *m, SnapshotOp op, const char *name, const char *snapshot, ImageWorker *w) {
+        char *d = w->result.detail;
+        size_t n = sizeof w->result.detail;
+        int r = -EINVAL;
+
         switch (op) {
         case SNAPSHOT_TAKE:
-                return image_snapshot(m->pool, name, snapshot);
+                r = image_snapshot(m->pool, name, snapshot);
+                break;
         case SNAPSHOT_RESTORE:
-                return image_restore(m->pool, name, snapshot, image_in_use, m);
+                r = image_restore(m->pool, name, snapshot, image_in_use, m);
+                break;
         case SNAPSHOT_REMOVE:
-                return image_remove_snapshot(m->pool, name, snapshot);
+                r = image_remove_snapshot(m->pool, name, snapshot);
+                break;
         }
-        return -EINVAL;
+        if (r == -EEXIST)
+                snprintf(d, n, "Image '%s' has a snapshot '%s' already.", name, snapshot);
+        else if (r == -EBUSY)
+                busy_detail(m, name, d, n);
+        else if (r == -ENOENT && image_present(m, name))
+                snprintf(d, n, "Image '%s' has no snapshot '%s'.", name, snapshot);
+        return r;
 }
 
 static int method_snapshot_op(sd_bus_message *message, Manager *m, SnapshotOp op, sd_bus_error *error) {
@@ -543,7 +629,7 @@ static int method_snapshot_op(sd_bus_message *message, Manager *m, SnapshotOp op
                 return r;
         r = image_method_fork(message, m, name, &w);
         if (r == 0)
-                worker_exit(&w, snapshot_op(m, op, name, snapshot));
+                worker_exit(&w, snapshot_op(m, op, name, snapshot, &w));
         return r;
 }
 
@@ -572,16 +658,25 @@ static int method_export_image_tar(sd_bus_message *message, void *userdata, sd_b
             (r = check_path(path, error)) < 0)
                 return r;
         r = image_method_fork(message, m, name, &w);
-        if (r == 0)
-                worker_exit(&w, image_export_tar(m->pool, name, path));
+        if (r == 0) {
+                r = image_export_tar(m->pool, name, path, worker_export_progress, &w);
+                if (r == -EEXIST)
+                        snprintf(w.result.detail, sizeof w.result.detail, "'%s' exists already.", path);
+                else if (r == -EBUSY)
+                        busy_detail(m, name, w.result.detail, sizeof w.result.detail);
+                worker_exit(&w, r);
+        }
         return r;
 }
 
 static int import_tar(Manager *m, const char *path, const char *name, bool read_only, ImageWorker *w) {
         TarRefusal refusal = {};
+        unsigned skipped = 0;
         int r;
 
-        r = image_import_tar(m->pool, path, name, read_only ? IMAGE_READ_ONLY : 0, &refusal);
+        r = image_import_tar(m->pool, path, name, read_only ? IMAGE_READ_ONLY : 0, worker_import_progress, w,
+                             &skipped, &refusal);
+        w->result.value = skipped;
         if (r == -EPERM && refusal.reason)
                 snprintf(w->result.detail, sizeof w->result.detail, "Refused archive member '%s': %s.",
                          refusal.path, refusal.reason);
@@ -601,7 +696,7 @@ static int method_import_image_tar(sd_bus_message *message, void *userdata, sd_b
         if ((r = bus_check_root(message, error)) < 0 || (r = check_path(path, error)) < 0 ||
             (r = check_name(name, error)) < 0)
                 return r;
-        r = image_method_fork(message, m, name, &w);
+        r = image_method_fork_full(message, m, name, /* reply_u= */ true, &w);
         if (r == 0)
                 worker_exit(&w, adopt(m, name, import_tar(m, path, name, read_only, &w)));
         return r;
@@ -614,6 +709,8 @@ static int copy_tree(Manager *m, const char *name, bool to, const char *from_pat
         int r;
 
         r = image_ref_open(m->pool, name, NULL, &ref);
+        if (r == -EBUSY)
+                busy_detail(m, name, w->result.detail, sizeof w->result.detail);
         if (r < 0)
                 return r;
         if (ref.type == IMAGE_RAW)
@@ -628,7 +725,16 @@ static int copy_tree(Manager *m, const char *name, bool to, const char *from_pat
                 snprintf(w->result.detail, sizeof w->result.detail,
                          "Refusing to copy %s: it is %s; only regular files, directories and symlinks are copied.",
                          refusal.path, refusal.what);
-        else if (r < 0 && r != -ENOENT && r != -EEXIST)
+        else if (r == -EEXIST)
+                snprintf(w->result.detail, sizeof w->result.detail,
+                         to ? "'%s' exists already in image '%s'." : "'%s' exists already.", to_path, name);
+        else if (r == -ENOENT) {
+                /* The image is there (its lock is held): a path is missing, which is no
+                 * missing image. */
+                snprintf(w->result.detail, sizeof w->result.detail, "Failed to copy %s %s: %s", to ? "to" : "from",
+                         to ? to_path : from_path, strerror(ENOENT));
+                r = -EPROTO;
+        } else if (r < 0)
                 snprintf(w->result.detail, sizeof w->result.detail, "Failed to copy %s %s", to ? "to" : "from",
                          to ? to_path : from_path);
         return r;
@@ -699,9 +805,14 @@ static int method_create_image(sd_bus_message *message, void *userdata, sd_bus_e
                                          "The mirror must be an http, https, ftp or file URL.");
         /* A missing or broken template is told at once, not after a fork. */
         r = template_load(template_name, template_default_search_dirs(), &t, &why);
-        if (r == -ENOENT)
-                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "No template '%s'.",
-                                         template_name);
+        if (r == -ENOENT) {
+                _cleanup_strv_free_ char **names = NULL;
+                _cleanup_free_ char *available = NULL;
+                if (template_list(template_default_search_dirs(), &names) >= 0 && names)
+                        available = strv_join(names, ", ");
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "No template '%s'; available: %s.",
+                                         template_name, available ?: "none");
+        }
         if (r < 0)
                 return reply_errno(error, r, name, why ?: "Failed to load the template");
 
@@ -802,6 +913,11 @@ int bus_image_rename(sd_bus_message *message, Manager *m, const char *old_name, 
                 return -EINVAL;
         /* A rename is one renameat2() (and one for the snapshots): quick enough inline. */
         r = image_rename(m->pool, old_name, new_name, image_in_use, m);
+        if (r == -EBUSY) {
+                char detail[256];
+                busy_detail(m, old_name, detail, sizeof detail);
+                return reply_errno(error, r, old_name, detail);
+        }
         if (r < 0)
                 return reply_errno(error, r, r == -EEXIST ? new_name : old_name, NULL);
         return sd_bus_reply_method_return(message, NULL);
@@ -864,6 +980,40 @@ static int method_list_image_snapshots(sd_bus_message *message, void *userdata,
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int method_list_templates(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        r = template_list(template_default_search_dirs(), &names);
+        if (r < 0)
+                return reply_errno(error, r, NULL, "Failed to list the templates");
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        STRV_FOREACH(n, names) {
+                _cleanup_(template_freep) Template *t = NULL;
+                _cleanup_free_ char *d = NULL;
+
+                if (r < 0)
+                        break;
+                /* A broken template is listed too, with what is wrong; create says the same. */
+                if (template_load(*n, template_default_search_dirs(), &t, NULL) < 0) {
+                        r = sd_bus_message_append(reply, "(sss)", *n, "(cannot be parsed)", "");
+                        continue;
+                }
+                d = utf8_escape_invalid(strempty(t->description));
+                if (!d)
+                        return -ENOMEM;
+                r = sd_bus_message_append(reply, "(sss)", *n, d, t->path);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int method_clean_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         int r;
@@ -904,7 +1054,7 @@ static const sd_bus_vtable manager_image_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ExportImageTar", SD_BUS_ARGS("s", name, "s", path),
                                 SD_BUS_NO_RESULT, method_export_image_tar, 0),
         SD_BUS_METHOD_WITH_ARGS("ImportImageTar", SD_BUS_ARGS("s", path, "s", name, "b", read_only),
-                                SD_BUS_NO_RESULT, method_import_image_tar, 0),
+                                SD_BUS_RESULT("u", skipped_devices), method_import_image_tar, 0),
         SD_BUS_METHOD_WITH_ARGS("CopyToImage",
                                 SD_BUS_ARGS("s", name, "s", host_path, "s", container_path),
                                 SD_BUS_NO_RESULT, method_copy_to_image, 0),
@@ -913,6 +1063,8 @@ static const sd_bus_vtable manager_image_vtable[] = {
                                 SD_BUS_NO_RESULT, method_copy_from_image, 0),
         SD_BUS_METHOD_WITH_ARGS("CleanImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", removed),
                                 method_clean_images, 0),
+        SD_BUS_METHOD_WITH_ARGS("ListTemplates", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sss)", templates),
+                                method_list_templates, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetImageAutostart", SD_BUS_ARGS("s", name, "b", autostart), SD_BUS_NO_RESULT,
                                 method_set_image_autostart, 0),
         SD_BUS_METHOD_WITH_ARGS("CreateImage",
@@ -937,6 +1089,60 @@ static int image_from_path(Manager *m, const char *path, ImageFlags flags, Image
         if (!image_name_is_valid(name))
                 return -ENOENT;
         return image_get(m->pool, name, flags, ret);
+}
+
+/* The settings file a start of image i would read (settings_find(), as the supervisor looks),
+ * and its assignments: what `status` of a stopped machine shows. Read as a guest's file
+ * (bounded, regular, no symlink): the one next to the image is the guest's. */
+#define SETTINGS_SHOWN_MAX_SIZE (64U * 1024U)
+#define SETTINGS_SHOWN_MAX_LINES 64
+
+static int image_settings(Manager *m, const Image *i, char **ret_path, char ***ret_lines) {
+        _cleanup_free_ char *path = NULL, *dir = NULL, *base = NULL, *text = NULL, *rel = NULL;
+        _cleanup_strv_free_ char **lines = NULL;
+        _cleanup_close_ int dir_fd = -EBADF;
+        SettingsTrust trust;
+        size_t n = 0;
+        int r;
+
+        r = settings_find(i->name,
+                          &(const SettingsSearch) {
+                                  .config_dir = m->config_dir,
+                                  .state_dir = m->state_dir,
+                                  .image = i->path,
+                          },
+                          &path, &trust);
+        if (r <= 0) {
+                *ret_path = NULL;
+                *ret_lines = NULL;
+                return r;
+        }
+        r = path_split_last(path, &dir, &base);
+        if (r < 0)
+                return r;
+        rel = strjoin("/", base);
+        if (!rel)
+                return -ENOMEM;
+        dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return -errno;
+        r = read_guest_file(dir_fd, rel, SETTINGS_SHOWN_MAX_SIZE, GUEST_FILE_NO_SYMLINKS, &text, NULL);
+        if (r >= 0)
+                for (char *l = text, *e; l && *l && n < SETTINGS_SHOWN_MAX_LINES; l = e ? e + 1 : NULL) {
+                        e = strchr(l, '\n');
+                        if (e)
+                                *e = 0;
+                        l += strspn(l, " \t");
+                        if (isempty(l) || l[0] == '#' || l[0] == ';')
+                                continue;
+                        r = strv_consume(&lines, utf8_escape_invalid(l));
+                        if (r < 0)
+                                return r;
+                        n++;
+                }
+        *ret_path = TAKE_PTR(path);
+        *ret_lines = TAKE_PTR(lines);
+        return 1;
 }
 
 static int property_get_image(sd_bus *bus, const char *path, const char *interface,
@@ -969,6 +1175,16 @@ static int property_get_image(sd_bus *bus, const char *path, const char *interfa
                                              i->type == IMAGE_SUBVOLUME ? "snapshot" : "reflink-or-copy");
         if (streq(property, "Autostart"))
                 return sd_bus_message_append(reply, "b", image_autostart(userdata, i->name));
+        if (streq(property, "SettingsFile") || streq(property, "Settings")) {
+                _cleanup_free_ char *file = NULL, *valid = NULL;
+                _cleanup_strv_free_ char **lines = NULL;
+                (void) image_settings(userdata, i, &file, &lines);
+                if (streq(property, "Settings"))
+                        return sd_bus_message_append_strv(reply, lines);
+                if (file && !(valid = utf8_escape_invalid(file)))
+                        return -ENOMEM;
+                return sd_bus_message_append(reply, "s", strempty(valid));
+        }
         if (streq(property, "OSRelease")) {
                 /* The guest's text: bounded and a regular file (image_os_release()), made
                  * well-formed UTF-8 for D-Bus; clients escape it for their terminal. */
@@ -993,6 +1209,8 @@ static const sd_bus_vtable image_vtable[] = {
         SD_BUS_PROPERTY("OSRelease", "s", property_get_image, 0, 0), /* PRETTY_NAME */
         SD_BUS_PROPERTY("CloneMode", "s", property_get_image, 0, 0),
         SD_BUS_PROPERTY("Autostart", "b", property_get_image, 0, 0),
+        SD_BUS_PROPERTY("SettingsFile", "s", property_get_image, 0, 0), /* "" when none */
+        SD_BUS_PROPERTY("Settings", "as", property_get_image, 0, 0),    /* its assignments */
         SD_BUS_VTABLE_END,
 };
 

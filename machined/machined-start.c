@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bus-path.h"
+#include "image.h"
 #include "log.h"
 #include "machined-api.h"
 #include "machined.h"
@@ -43,6 +44,10 @@ struct StartRequest {
         char *stderr_path;
         int fd;    /* our end of the socket to the supervisor */
         int pidfd; /* the supervisor, once known */
+        /* The image's lock (image_lock()), held until machined knows the machine: remove,
+         * rename, restore and clone of the image are refused meanwhile, and after it they
+         * see the machine running. */
+        int pool_fd, lock_fd;
         uint64_t flags;
         bool started, ready;
         sd_event_source *io_source;
@@ -59,6 +64,8 @@ static StartRequest *start_request_free(StartRequest *req) {
         sd_event_source_disable_unref(req->timer_source);
         safe_close(req->fd);
         safe_close(req->pidfd);
+        image_lock_release(req->pool_fd, req->name, &req->lock_fd);
+        safe_close(req->pool_fd);
         sd_bus_message_unref(req->message);
         free(req->stderr_path);
         free(req->name);
@@ -70,6 +77,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(StartRequest *, start_request_free);
 void start_requests_free(Manager *m) {
         while (m->starts)
                 start_request_free(m->starts);
+}
+
+void start_requests_forget_locks(Manager *m) {
+        LIST_FOREACH(req, m->starts)
+                req->lock_fd = safe_close(req->lock_fd);
 }
 
 static StartRequest *find_start_request(Manager *m, const char *name) {
@@ -88,6 +100,8 @@ static void start_request_try_complete(StartRequest *req) {
         machine = manager_find_machine(req->manager, req->name);
         if (!machine)
                 return;
+        /* Known now: whoever looks at the image next sees the machine running. */
+        image_lock_release(req->pool_fd, req->name, &req->lock_fd);
         _cleanup_free_ char *path = NULL;
         if (machine_bus_path_full(bus_message_is_machine1(req->message), machine->rec.name, &path) >= 0)
                 (void) sd_bus_reply_method_return(req->message, "o", path);
@@ -136,6 +150,15 @@ static void reply_failure(StartRequest *req, const SupervisorReport *report) {
         };
 
         log_warning("Machine %s failed to start: %s", req->name, report->message);
+        /* The caller is told at once; the supervisor's cleanup may still be on its way. What
+         * the caller could look at next must be gone already: its console socket. (Not when
+         * the name is another machine's.) */
+        if (report->failure != SUPERVISOR_FAILURE_NAME_TAKEN) {
+                _cleanup_free_ char *sock =
+                        machine_state_path(req->manager->state_dir, req->name, MACHINE_CONSOLE);
+                if (sock)
+                        (void) unlink(sock);
+        }
         if (report->failure == SUPERVISOR_FAILURE_GENERIC)
                 sd_bus_error_setf(&error, BUS_ERROR_START_FAILED, "Machine '%s' failed to start: %s (full output in %s).",
                                   req->name, report->message, req->stderr_path);
@@ -273,7 +296,7 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
         _cleanup_strv_free_ char **argv = NULL;
         _cleanup_free_ char *image = NULL;
         _cleanup_close_pair_ int pair[2] = { -EBADF, -EBADF };
-        _cleanup_close_ int pool_fd = -EBADF, root_fd = -EBADF;
+        _cleanup_close_ int pool_fd = -EBADF, root_fd = -EBADF, lock_fd = -EBADF;
         int r;
 
         if (!machine_name_is_valid(name) || !image_name_is_valid(name))
@@ -287,12 +310,22 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
         pool_fd = open(m->pool, O_DIRECTORY | O_CLOEXEC | O_PATH);
         if (pool_fd < 0)
                 return sd_bus_error_set_errnof(error, errno, "Cannot open the pool %s: %m", m->pool);
+        /* The image's lock, as every image operation takes it: a start never races a remove,
+         * rename, restore or clone of its image. */
+        r = image_lock(pool_fd, name, &lock_fd);
+        if (r == -EBUSY)
+                return sd_bus_error_setf(error, BUS_ERROR_IMAGE_BUSY,
+                                         "Image '%s' is busy: another operation on it is under way.", name);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Cannot lock image %s: %m", name);
         /* No symlink at the top: the image is what lies in the pool, not what it points to. */
         root_fd = openat(pool_fd, name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_PATH);
         if (root_fd < 0) {
-                if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+                r = -errno;
+                image_lock_release(pool_fd, name, &lock_fd);
+                if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP)
                         return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "No image '%s' in %s.", name, m->pool);
-                return sd_bus_error_set_errnof(error, errno, "Cannot open image %s: %m", name);
+                return sd_bus_error_set_errnof(error, -r, "Cannot open image %s: %m", name);
         }
         image = strjoin(m->pool, "/", name);
         if (!image)
@@ -312,7 +345,7 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
         req = calloc(1, sizeof(StartRequest));
         if (!req)
                 return -ENOMEM;
-        req->fd = req->pidfd = -EBADF;
+        req->fd = req->pidfd = req->pool_fd = req->lock_fd = -EBADF;
         req->flags = flags;
         req->name = strdup(name);
         req->stderr_path = strjoin(m->logs_dir, "/", name, ".stderr");
@@ -338,6 +371,8 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
         if (r == 0)
                 start_detached(pair[1], argv, req->stderr_path);
         TAKE_FD(pair[0]);
+        req->pool_fd = TAKE_FD(pool_fd);
+        req->lock_fd = TAKE_FD(lock_fd);
 
         log_info("Starting machine %s from %s.", name, image);
         req->message = sd_bus_message_ref(message);

@@ -117,6 +117,9 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
 void manager_start_requests_complete(Manager *m, Machine *machine);
 bool manager_is_starting(Manager *m, const char *name);
 void start_requests_free(Manager *m);
+/* In a forked worker: closes its copies of the image locks of starts under way, so that
+ * they end with machined's own. */
+void start_requests_forget_locks(Manager *m);
 
 /* machined-image.c */
 int manager_add_image_bus_objects(Manager *m, sd_bus *bus, bool machine1);

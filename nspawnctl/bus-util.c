@@ -13,10 +13,6 @@
 #include "util/util.h"
 #include "verbs.h"
 
-/* A CLI process makes one call at a time; remembering how the last one failed keeps every
- * verb's error path to one line. */
-static int last_exit_code = EXIT_FAIL;
-
 const char *bus_state_dir(const char *arg) {
         const char *e;
 
@@ -119,18 +115,13 @@ int bus_connect_machined(const char *state_dir, sd_bus **ret) {
                 return 0;
         }
         if (r == -EACCES || r == -EPERM) {
-                last_exit_code = EXIT_PERMISSION;
-                return log_error_errno(r, "machined is not on the system bus, and its private "
-                                       "socket %s/private is for root only.", state_dir);
+                log_error_errno(r, "machined is not on the system bus, and its private socket %s/private "
+                                "is for root only.", state_dir);
+                return EXIT_PERMISSION;
         }
-        last_exit_code = EXIT_NO_SERVICE;
         log_error("machined is not running (no %s on the system bus, no %s/private).",
                   MACHINED_BUS_NAME, state_dir);
-        return -EHOSTDOWN;
-}
-
-int bus_last_exit_code(void) {
-        return last_exit_code;
+        return EXIT_NO_SERVICE;
 }
 
 int bus_call_machined(sd_bus *bus, const char *path, const char *interface, const char *member,
@@ -159,14 +150,13 @@ int bus_call_machined(sd_bus *bus, const char *path, const char *interface, cons
         return 0;
 
 fail:
-        last_exit_code = exit_status_from_bus_error(&error, r);
         if (!what)
                 ; /* the caller copes with the failure itself */
         else if (sd_bus_error_is_set(&error))
                 log_error("Failed to %s: %s", what, error.message ?: error.name);
         else
                 log_error_errno(r, "Failed to %s: %m", what);
-        return r < 0 ? r : -EIO;
+        return exit_status_from_bus_error(&error, r < 0 ? r : -EIO);
 }
 
 void json_print_string(const char *s) {

@@ -13,20 +13,20 @@ const char *bus_state_dir(const char *arg);
 /* Takes --state-dir=DIR into *ret; logs and returns -EINVAL when DIR is empty. */
 int bus_parse_state_dir(const char *arg, const char **ret);
 
+/* The CLI's currency is the exit status (api/exit-status.h): the helpers below return 0 or
+ * the positive ExitStatus of the failure, after logging its one line, so that a verb's error
+ * path is "return r;". */
+
 /* Connects to machined: on the system bus when machined owns (or can be activated for) its
- * name there, else on STATEDIR/private. Logs and returns EXIT_NO_SERVICE-worthy -EHOSTDOWN
- * (or -EACCES for a non-root caller that only has the private socket) when it is not
- * reachable. */
+ * name there, else on STATEDIR/private. Logs and returns EXIT_NO_SERVICE when it is not
+ * reachable (EXIT_PERMISSION for a non-root caller that only has the private socket). */
 int bus_connect_machined(const char *state_dir, sd_bus **ret);
 
-/* Calls a machined method; logs "Failed to <what>: <message>" on failure (nothing when what
- * is NULL). */
+/* Calls a machined method; on failure logs "Failed to <what>: <message>" (nothing when what
+ * is NULL) and returns the ExitStatus the error means. */
 int bus_call_machined(sd_bus *bus, const char *path, const char *interface, const char *member,
                       uint64_t timeout_usec, const char *what, sd_bus_message **ret_reply,
                       const char *types, ...);
-
-/* The exit code of the last failure logged by bus_call_machined(). */
-int bus_last_exit_code(void);
 
 /* Writes s as a JSON string, with quotes, to stdout: json_write_string() (core/util/escape.h). */
 void json_print_string(const char *s);

@@ -28,6 +28,7 @@ static const Verb verbs[] = {
         { "bind", verb_bind, "Bind mount a host path into a running machine" },
         { "create", verb_image, "Create an image from a template" },
         { "list-images", verb_image, "List the images of the pool" },
+        { "list-templates", verb_image, "List the templates images are created from" },
         { "image-status", verb_image, "Show an image's properties" },
         { "clone", verb_image, "Clone an image (O(1) on btrfs)" },
         { "rename", verb_image, "Rename an image" },
@@ -56,9 +57,10 @@ static void help(void) {
                "     --version     Show the version\n"
                "\nRun 'nspawnctl COMMAND --help' for a command's options.\n"
                "\nExit status: 0 success, 1 failure, 2 usage error, 3 no such machine or image,\n"
-               "4 name already taken, 5 wrong state, 6 machined not reachable, 7 not allowed,\n"
-               "8 timed out; 'run', 'shell' and 'enter' exit with the command's own status; 'test'\n"
-               "exits 1 when an image did not pass and 130 when interrupted.\n");
+               "4 name or destination exists, 5 wrong state or busy, 6 machined not reachable,\n"
+               "7 not allowed, 8 timed out (see nspawnctl(1)); 'run', 'shell' and 'enter' exit with\n"
+               "the command's own status; 'test' exits 1 when an image did not pass and 130 when\n"
+               "interrupted.\n");
 }
 
 int main(int argc, char *argv[]) {

@@ -51,7 +51,7 @@ int pool_resolve(const char *arg, const char *state_dir, char **ret_pool, bool *
         log_set_max_level(LOG_CRIT);
         r = bus_connect_machined(state_dir, &bus);
         log_set_max_level(LOG_INFO);
-        if (r >= 0) {
+        if (r == 0) {
                 r = sd_bus_get_property_string(bus, MACHINED_BUS_NAME, MACHINED_OBJECT_PATH,
                                                MACHINED_MANAGER_INTERFACE, "PoolPath", &error, &p);
                 if (r >= 0 && !isempty(p) && p[0] == '/') {

@@ -72,10 +72,10 @@ int verb_bind(int argc, char *argv[]) {
         if ((r = check_absolute("source", source)) != 0 ||
             (r = check_absolute("destination", destination)) != 0)
                 return r;
-        if (bus_connect_machined(bus_state_dir(state_dir), &bus) < 0)
-                return bus_last_exit_code();
-        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "BindMountMachine",
-                              BIND_TIMEOUT_USEC, "bind mount", NULL, "sssbb", name, source, destination,
-                              read_only, make_dir);
-        return r < 0 ? bus_last_exit_code() : EXIT_OK;
+        r = bus_connect_machined(bus_state_dir(state_dir), &bus);
+        if (r > 0)
+                return r;
+        return bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "BindMountMachine",
+                                 BIND_TIMEOUT_USEC, "bind mount", NULL, "sssbb", name, source, destination,
+                                 read_only, make_dir);
 }

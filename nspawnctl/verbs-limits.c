@@ -78,8 +78,9 @@ int verb_set_limit(int argc, char *argv[]) {
                                EXIT_USAGE;
         }
 
-        if (bus_connect_machined(bus_state_dir(state_dir), &bus) < 0)
-                return bus_last_exit_code();
+        r = bus_connect_machined(bus_state_dir(state_dir), &bus);
+        if (r > 0)
+                return r;
         r = sd_bus_message_new_method_call(bus, &m, MACHINED_BUS_NAME, MACHINED_OBJECT_PATH,
                                            MACHINED_MANAGER_INTERFACE, "SetMachineLimits");
         if (r >= 0)

@@ -59,14 +59,28 @@ static int read_string_variant(sd_bus_message *m, char **field) {
         return *field ? 0 : -ENOMEM;
 }
 
+/* 0, the positive ExitStatus of a failed call (logged unless quiet), or a negative errno for
+ * a reply it cannot read. */
+static int machine_props_read(sd_bus *bus, const char *path, MachineProps *p, bool quiet);
+
+/* Returns 0 or the ExitStatus of the failure (logged unless quiet). */
 static int machine_props_get(sd_bus *bus, const char *path, MachineProps *p, bool quiet) {
+        int r;
+
+        r = machine_props_read(bus, path, p, quiet);
+        if (r < 0 && !quiet)
+                log_error_errno(r, "Failed to parse the machine's properties: %m");
+        return r < 0 ? EXIT_FAIL : r;
+}
+
+static int machine_props_read(sd_bus *bus, const char *path, MachineProps *p, bool quiet) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
         r = bus_call_machined(bus, path, "org.freedesktop.DBus.Properties", "GetAll", 0,
                               quiet ? NULL : "get machine properties", &reply, "s",
                               MACHINED_MACHINE_INTERFACE);
-        if (r < 0)
+        if (r > 0)
                 return r;
         p->usage = (CGroupUsage) { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
         r = sd_bus_message_enter_container(reply, 'a', "{sv}");
@@ -128,12 +142,14 @@ static int machine_props_get(sd_bus *bus, const char *path, MachineProps *p, boo
                 if (r < 0)
                         return r;
         }
-        return r;
+        return r < 0 ? r : 0;
 }
 
-/* Options every machine verb takes. */
-static const char *arg_state_dir;
-static bool arg_json;
+/* The options of the machine verbs, parsed once and passed down. */
+typedef struct MachineOptions {
+        const char *state_dir;
+        bool json;
+} MachineOptions;
 
 #define COMMON_OPTIONS                                                                     \
         { "help", no_argument, NULL, 'h' }, { "state-dir", required_argument, NULL, 'S' }
@@ -146,7 +162,7 @@ static bool arg_json;
 /* Parses --help (printing help), --state-dir and, when with_json, --json: the options of
  * every machine verb but kill. Returns 1 to go on, 0 after --help, or an exit code (negated)
  * on a usage error. */
-static int parse_common_options(int argc, char *argv[], bool with_json, const char *help) {
+static int parse_common_options(int argc, char *argv[], bool with_json, const char *help, MachineOptions *o) {
         static const struct option options[] = { COMMON_OPTIONS, {} };
         static const struct option options_json[] = {
                 COMMON_OPTIONS,
@@ -162,11 +178,11 @@ static int parse_common_options(int argc, char *argv[], bool with_json, const ch
                         fputs(help, stdout);
                         return 0;
                 case 'S':
-                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                        if (bus_parse_state_dir(optarg, &o->state_dir) < 0)
                                 return -EXIT_USAGE;
                         break;
                 case 'j':
-                        arg_json = true;
+                        o->json = true;
                         break;
                 default:
                         return -EXIT_USAGE;
@@ -176,14 +192,14 @@ static int parse_common_options(int argc, char *argv[], bool with_json, const ch
 
 /* Parses the options of a verb that takes exactly one machine name. Returns 1 to go on, 0
  * after --help, or an exit code (negated) on a usage error. */
-static int parse_name_verb(int argc, char *argv[], const char *usage, const char **ret_name) {
+static int parse_name_verb(int argc, char *argv[], const char *usage, MachineOptions *o, const char **ret_name) {
         _cleanup_free_ char *help = strjoin("nspawnctl ", argv[0], " NAME\n\n", usage,
                                             "\n\n" COMMON_HELP);
         int r;
 
         if (!help)
                 return log_oom(), -EXIT_FAIL;
-        r = parse_common_options(argc, argv, /* with_json= */ false, help);
+        r = parse_common_options(argc, argv, /* with_json= */ false, help, o);
         if (r <= 0)
                 return r;
         if (optind + 1 != argc) {
@@ -204,13 +220,13 @@ static int get_machine_path(sd_bus *bus, const char *name, char **ret) {
 
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
                               "GetMachine", 0, "look up machine", &reply, "s", name);
-        if (r < 0)
+        if (r > 0)
                 return r;
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
         *ret = strdup(path);
-        return *ret ? 0 : -ENOMEM;
+        return *ret ? EXIT_OK : (log_oom(), EXIT_FAIL);
 }
 
 /* What machined tells about a machine may carry a guest's or a user's text: escaped for the
@@ -219,7 +235,7 @@ static char *escape_or_na(const char *s) {
         return escape_terminal(isempty(s) ? "n/a" : s, ESCAPE_UNLIMITED, 0);
 }
 
-static int list_print(sd_bus *bus) {
+static int list_print(sd_bus *bus, const MachineOptions *o) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         MachineProps *props = NULL;
         size_t n = 0;
@@ -228,8 +244,8 @@ static int list_print(sd_bus *bus) {
 
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
                               "ListMachines", 0, "list machines", &reply, NULL);
-        if (r < 0)
-                return bus_last_exit_code();
+        if (r > 0)
+                return r;
         r = sd_bus_message_enter_container(reply, 'a', "(ssso)");
         if (r < 0)
                 goto parse_fail;
@@ -242,7 +258,7 @@ static int list_print(sd_bus *bus) {
                 props = np;
                 props[n] = (MachineProps) {};
                 /* A machine that went away since ListMachines is simply not listed. */
-                if (machine_props_get(bus, path, &props[n], true) < 0) {
+                if (machine_props_get(bus, path, &props[n], true) != 0) {
                         machine_props_done(&props[n]);
                         continue;
                 }
@@ -257,7 +273,7 @@ static int list_print(sd_bus *bus) {
         if (r < 0)
                 goto parse_fail;
 
-        if (arg_json) {
+        if (o->json) {
                 printf("[");
                 for (size_t i = 0; i < n; i++) {
                         printf("%s{\"name\":", i ? "," : "");
@@ -307,19 +323,21 @@ parse_fail:
 
 int verb_list(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        MachineOptions o = {};
         int r;
 
         r = parse_common_options(argc, argv, /* with_json= */ true,
                                  "nspawnctl list [--json]\n\nList the running machines.\n\n"
                                  COMMON_HELP
-                                 "     --json             One JSON array, for scripts\n");
+                                 "     --json             One JSON array, for scripts\n", &o);
         if (r <= 0)
                 return -r;
         if (optind != argc)
                 return log_error("list takes no arguments."), EXIT_USAGE;
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
-        return list_print(bus);
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
+        return list_print(bus, &o);
 }
 
 /* The machine's processes as machined lists them: pid and command line, escaped already. */
@@ -349,7 +367,7 @@ static int processes_get(sd_bus *bus, const char *path, Process **ret, size_t *r
 
         r = bus_call_machined(bus, path, MACHINED_MACHINE_INTERFACE, "ListProcesses", 0, "list the processes", &reply,
                               NULL);
-        if (r < 0)
+        if (r > 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "(us)");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(us)", &pid, &title)) > 0) {
@@ -365,7 +383,7 @@ static int processes_get(sd_bus *bus, const char *path, Process **ret, size_t *r
         }
         if (r < 0) {
                 processes_free(list, n);
-                return log_error_errno(r, "Failed to read the process list: %m");
+                return log_error_errno(r, "Failed to read the process list: %m"), EXIT_FAIL;
         }
         qsort(list, n, sizeof(Process), cmp_process);
         *ret = list;
@@ -399,6 +417,140 @@ static void format_uptime(uint64_t since_usec, char *buf, size_t size) {
                 snprintf(buf, size, "%s; %llus ago", when, (unsigned long long) d);
 }
 
+/* GetMachine or GetImage of name: 0 with its path, EXIT_NOT_FOUND without a word (the
+ * caller knows what that means), or the ExitStatus of another failure, logged. */
+static int lookup_quiet(sd_bus *bus, const char *member, const char *name, char **ret_path) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *path;
+        int r;
+
+        r = sd_bus_call_method(bus, MACHINED_BUS_NAME, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member,
+                               &error, &reply, "s", name);
+        if (r < 0) {
+                r = exit_status_from_bus_error(&error, r);
+                if (r == EXIT_NOT_FOUND)
+                        return r;
+                log_error("Failed to look up %s: %s", name, error.message ?: strerror(-r));
+                return r;
+        }
+        if (sd_bus_message_read(reply, "o", &path) < 0)
+                return log_error("Bad reply from machined."), EXIT_FAIL;
+        *ret_path = strdup(path);
+        return *ret_path ? 0 : (log_oom(), EXIT_FAIL);
+}
+
+/* What status shows of a box that is not running: its image. */
+typedef struct StoppedImage {
+        char *path, *type, *os, *settings_file;
+        char **settings;
+        int read_only, autostart;
+} StoppedImage;
+
+static void stopped_image_done(StoppedImage *i) {
+        free(i->path);
+        free(i->type);
+        free(i->os);
+        free(i->settings_file);
+        strv_free(i->settings);
+        *i = (StoppedImage) {};
+}
+
+/* Returns 0, or the ExitStatus of the failure (logged). */
+static int stopped_image_get(sd_bus *bus, const char *name, StoppedImage *i) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = lookup_quiet(bus, "GetImage", name, &path);
+        if (r == EXIT_NOT_FOUND)
+                return log_error("No machine or image '%s'.", name), EXIT_NOT_FOUND;
+        if (r == 0)
+                r = bus_call_machined(bus, path, "org.freedesktop.DBus.Properties", "GetAll", 0, "get image properties",
+                                      &props, "s", MACHINED_IMAGE_INTERFACE);
+        if (r > 0)
+                return r;
+        r = sd_bus_message_enter_container(props, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(props, 'e', "sv")) > 0) {
+                const char *key;
+                r = sd_bus_message_read(props, "s", &key);
+                if (r < 0)
+                        break;
+                if (streq(key, "Path"))
+                        r = read_string_variant(props, &i->path);
+                else if (streq(key, "Type"))
+                        r = read_string_variant(props, &i->type);
+                else if (streq(key, "OSRelease"))
+                        r = read_string_variant(props, &i->os);
+                else if (streq(key, "SettingsFile"))
+                        r = read_string_variant(props, &i->settings_file);
+                else if (streq(key, "ReadOnly"))
+                        r = sd_bus_message_read(props, "v", "b", &i->read_only);
+                else if (streq(key, "Autostart"))
+                        r = sd_bus_message_read(props, "v", "b", &i->autostart);
+                else if (streq(key, "Settings")) {
+                        r = sd_bus_message_enter_container(props, 'v', "as");
+                        if (r >= 0)
+                                r = sd_bus_message_read_strv(props, &i->settings);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(props);
+                } else
+                        r = sd_bus_message_skip(props, "v");
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(props);
+        }
+        if (r < 0)
+                return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
+        return 0;
+}
+
+/* status of a box that exists but does not run: "stopped", its image and its settings. */
+static int status_stopped(sd_bus *bus, const char *name, const MachineOptions *o) {
+        _cleanup_(stopped_image_done) StoppedImage i = {};
+        int r;
+
+        r = stopped_image_get(bus, name, &i);
+        if (r > 0)
+                return r;
+        if (o->json) {
+                printf("{\"name\":");
+                json_print_string(name);
+                printf(",\"state\":\"stopped\",\"image\":");
+                json_print_string(i.path);
+                printf(",\"type\":");
+                json_print_string(i.type);
+                printf(",\"read_only\":%s,\"os\":", i.read_only ? "true" : "false");
+                json_print_string(i.os);
+                printf(",\"autostart\":%s,\"settings_file\":", i.autostart ? "true" : "false");
+                if (isempty(i.settings_file))
+                        printf("null");
+                else
+                        json_print_string(i.settings_file);
+                printf(",\"settings\":[");
+                STRV_FOREACH(l, i.settings) {
+                        printf("%s", l == i.settings ? "" : ",");
+                        json_print_string(*l);
+                }
+                printf("]}\n");
+                return EXIT_OK;
+        }
+        _cleanup_free_ char *path_e = escape_or_na(i.path), *type_e = escape_or_na(i.type),
+                            *os_e = escape_or_na(i.os),
+                            *file_e = escape_terminal(isempty(i.settings_file) ? "none" : i.settings_file,
+                                                      ESCAPE_UNLIMITED, 0);
+        printf("%s\n", name);
+        printf("         State: stopped\n");
+        printf("         Image: %s (%s%s)\n", strna(path_e), strna(type_e), i.read_only ? ", read-only" : "");
+        printf("            OS: %s\n", strna(os_e));
+        printf("     Autostart: %s\n", i.autostart ? "yes" : "no");
+        printf("      Settings: %s\n", strna(file_e));
+        STRV_FOREACH(l, i.settings) {
+                _cleanup_free_ char *e = escape_terminal(*l, 1024, 0);
+                printf("                %s\n", strna(e));
+        }
+        return EXIT_OK;
+}
+
 int verb_status(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(machine_props_done) MachineProps p = {};
@@ -406,13 +558,15 @@ int verb_status(int argc, char *argv[]) {
         Process *procs = NULL;
         size_t n = 0;
         char uptime[128];
+        MachineOptions o = {};
         const char *name;
         int r;
 
         r = parse_common_options(argc, argv, /* with_json= */ true,
                                  "nspawnctl status NAME [--json]\n\nShow a machine: state, "
-                                 "leader, root, uptime, console and processes.\n\n" COMMON_HELP
-                                 "     --json             One JSON object, for scripts\n");
+                                 "leader, root, uptime, console and processes; of a box that is\n"
+                                 "not running its image, \"stopped\", and its settings.\n\n" COMMON_HELP
+                                 "     --json             One JSON object, for scripts\n", &o);
         if (r <= 0)
                 return -r;
         if (optind + 1 != argc)
@@ -421,15 +575,20 @@ int verb_status(int argc, char *argv[]) {
         if (!machine_name_is_valid(name))
                 return log_invalid("machine name", name, MACHINE_NAME_HINT);
 
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
-        if (get_machine_path(bus, name, &path) < 0 || machine_props_get(bus, path, &p, false) < 0)
-                return bus_last_exit_code();
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
+        r = lookup_quiet(bus, "GetMachine", name, &path);
+        if (r == EXIT_NOT_FOUND) /* not running: the image, if there is one */
+                return status_stopped(bus, name, &o);
+        if (r == 0)
+                r = machine_props_get(bus, path, &p, false);
+        if (r == 0)
+                r = processes_get(bus, path, &procs, &n);
+        if (r > 0)
+                return r;
 
-        if (processes_get(bus, path, &procs, &n) < 0)
-                return bus_last_exit_code();
-
-        if (arg_json) {
+        if (o.json) {
                 printf("{\"name\":");
                 json_print_string(p.name);
                 printf(",\"state\":");
@@ -480,24 +639,24 @@ int verb_status(int argc, char *argv[]) {
 static int simple_call(int argc, char *argv[], const char *usage, const char *member,
                        const char *what) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        MachineOptions o = {};
         const char *name;
         int r;
 
-        r = parse_name_verb(argc, argv, usage, &name);
+        r = parse_name_verb(argc, argv, usage, &o, &name);
         if (r <= 0)
                 return -r;
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
-        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member,
-                              0, what,
-                              NULL, "s", name);
-        return r < 0 ? bus_last_exit_code() : EXIT_OK;
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
+        return bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member, 0, what, NULL, "s",
+                                 name);
 }
 
 /* start [--no-wait] and poweroff [--wait] [--timeout=SEC]: a machine verb with a flag and a
  * time. Returns 1 to go on, 0 after --help, or a negated exit status. */
-static int parse_wait_options(int argc, char *argv[], const char *help, bool *wait, uint64_t *timeout_usec,
-                              const char **ret_name) {
+static int parse_wait_options(int argc, char *argv[], const char *help, MachineOptions *o, bool *wait,
+                              uint64_t *timeout_usec, const char **ret_name) {
         enum { ARG_NO_WAIT = 0x100, ARG_WAIT, ARG_TIMEOUT };
         static const struct option options[] = {
                 COMMON_OPTIONS,
@@ -515,7 +674,7 @@ static int parse_wait_options(int argc, char *argv[], const char *help, bool *wa
                         fputs(help, stdout);
                         return 0;
                 case 'S':
-                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                        if (bus_parse_state_dir(optarg, &o->state_dir) < 0)
                                 return -EXIT_USAGE;
                         break;
                 case ARG_NO_WAIT:
@@ -542,6 +701,7 @@ static int parse_wait_options(int argc, char *argv[], const char *help, bool *wa
 
 int verb_start(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        MachineOptions o = {};
         uint64_t timeout = 0;
         bool wait = true;
         const char *name;
@@ -553,18 +713,19 @@ int verb_start(int argc, char *argv[]) {
                                "up (systemd's READY=1, or any other init running), or fails with the reason\n"
                                "(see 'nspawnctl log NAME').\n\n" COMMON_HELP
                                "     --no-wait          Return once the machine runs, not once it is ready\n",
-                               &wait, &timeout, &name);
+                               &o, &wait, &timeout, &name);
         if (r <= 0)
                 return -r;
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
         if (wait)
                 r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "StartMachine",
                                       START_TIMEOUT_USEC, "start machine", NULL, "s", name);
         else
                 r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "StartMachineWithFlags",
                                       START_TIMEOUT_USEC, "start machine", NULL, "st", name, START_MACHINE_NO_WAIT);
-        return r < 0 ? bus_last_exit_code() : EXIT_OK;
+        return r;
 }
 
 #define POWEROFF_TIMEOUT_USEC (90ULL * 1000000ULL)
@@ -593,6 +754,7 @@ static int wait_for_machine_gone(sd_bus *bus, const char *name, uint64_t timeout
 
 int verb_poweroff(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        MachineOptions o = {};
         uint64_t timeout = POWEROFF_TIMEOUT_USEC;
         bool wait = false;
         const char *name;
@@ -607,15 +769,16 @@ int verb_poweroff(int argc, char *argv[]) {
                                "status is 8.\n\n" COMMON_HELP
                                "     --wait             Wait until the machine is gone\n"
                                "     --timeout=SEC      Terminate it when it is not gone after SEC seconds\n",
-                               &wait, &timeout, &name);
+                               &o, &wait, &timeout, &name);
         if (r <= 0)
                 return -r;
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "PowerOffMachine", 0,
                               "power off machine", NULL, "s", name);
-        if (r < 0)
-                return bus_last_exit_code();
+        if (r > 0)
+                return r;
         if (!wait)
                 return EXIT_OK;
         r = wait_for_machine_gone(bus, name, timeout);
@@ -625,8 +788,8 @@ int verb_poweroff(int argc, char *argv[]) {
                   (unsigned long long) (timeout / 1000000ULL));
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "TerminateMachine", 0,
                               "terminate machine", NULL, "s", name);
-        if (r < 0)
-                return bus_last_exit_code();
+        if (r > 0)
+                return r;
         (void) wait_for_machine_gone(bus, name, 10 * 1000000ULL);
         return EXIT_TIMEOUT;
 }
@@ -653,6 +816,7 @@ int verb_kill(int argc, char *argv[]) {
                 {}
         };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        MachineOptions o = {};
         const char *whom = "all", *name;
         int sig = SIGTERM, c, r;
 
@@ -666,7 +830,7 @@ int verb_kill(int argc, char *argv[]) {
                                "     --kill-whom=WHO     leader (the init) or all (default)\n");
                         return EXIT_OK;
                 case 'S':
-                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                        if (bus_parse_state_dir(optarg, &o.state_dir) < 0)
                                 return EXIT_USAGE;
                         break;
                 case 's':
@@ -688,30 +852,31 @@ int verb_kill(int argc, char *argv[]) {
         name = argv[optind];
         if (!machine_name_is_valid(name))
                 return log_invalid("machine name", name, MACHINE_NAME_HINT);
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
-        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
-                              "KillMachine", 0, "kill machine", NULL, "ssi", name, whom, sig);
-        return r < 0 ? bus_last_exit_code() : EXIT_OK;
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
+        return bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "KillMachine", 0,
+                                 "kill machine", NULL, "ssi", name, whom, sig);
 }
 
 /* enable/disable: machined records it (SetImageAutostart) where the host's boot looks for it. */
 static int enable_disable(int argc, char *argv[], bool enable) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        MachineOptions o = {};
         const char *name;
         int r;
 
         r = parse_name_verb(argc, argv,
                             enable ? "Start the machine NAME at host boot (the image must exist)."
                                    : "Do not start the machine NAME at host boot.",
-                            &name);
+                            &o, &name);
         if (r <= 0)
                 return -r;
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
-        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "SetImageAutostart", 0,
-                              enable ? "enable the machine" : "disable the machine", NULL, "sb", name, enable);
-        return r < 0 ? bus_last_exit_code() : EXIT_OK;
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
+        return bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "SetImageAutostart", 0,
+                                 enable ? "enable the machine" : "disable the machine", NULL, "sb", name, enable);
 }
 
 int verb_enable(int argc, char *argv[]) {
@@ -776,18 +941,23 @@ int verb_console(int argc, char *argv[]) {
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int sock = -EBADF, sfd = -EBADF;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        MachineOptions o = {};
         const char *name;
         int r;
 
         r = parse_name_verb(argc, argv,
                             "Attach to the console of machine NAME. Press ^] three times "
-                            "within a second to leave.", &name);
+                            "within a second to leave.", &o, &name);
         if (r <= 0)
                 return -r;
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
-        if (get_machine_path(bus, name, &path) < 0 || machine_props_get(bus, path, &p, false) < 0)
-                return bus_last_exit_code();
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
+        r = get_machine_path(bus, name, &path);
+        if (r == 0)
+                r = machine_props_get(bus, path, &p, false);
+        if (r > 0)
+                return r;
         if (isempty(p.console_socket))
                 return log_error("Machine %s has no console socket.", name), EXIT_STATE;
         if (strlen(p.console_socket) >= sizeof sa.sun_path)
@@ -831,6 +1001,7 @@ int verb_log(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_strv_free_ char **console = NULL, **supervisor = NULL;
+        MachineOptions o = {};
         unsigned lines = 50;
         const char *name;
         int c, r;
@@ -846,7 +1017,7 @@ int verb_log(int argc, char *argv[]) {
                                "     --json             One JSON object, for scripts\n");
                         return EXIT_OK;
                 case 'S':
-                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                        if (bus_parse_state_dir(optarg, &o.state_dir) < 0)
                                 return EXIT_USAGE;
                         break;
                 case 'n': {
@@ -857,7 +1028,7 @@ int verb_log(int argc, char *argv[]) {
                         break;
                 }
                 case 'j':
-                        arg_json = true;
+                        o.json = true;
                         break;
                 default:
                         return EXIT_USAGE;
@@ -867,15 +1038,16 @@ int verb_log(int argc, char *argv[]) {
         name = argv[optind];
         if (!machine_name_is_valid(name))
                 return log_invalid("machine name", name, MACHINE_NAME_HINT);
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "GetMachineLog", 0,
                               "read the machine's log", &reply, "su", name, (uint32_t) lines);
-        if (r < 0)
-                return bus_last_exit_code();
+        if (r > 0)
+                return r;
         if ((r = sd_bus_message_read_strv(reply, &console)) < 0 || (r = sd_bus_message_read_strv(reply, &supervisor)) < 0)
                 return log_error_errno(r, "Failed to read the log: %m"), EXIT_FAIL;
-        if (arg_json) {
+        if (o.json) {
                 printf("{\"console\":[");
                 STRV_FOREACH(l, console) {
                         printf("%s", l == console ? "" : ",");

@@ -31,10 +31,17 @@
  * the cause, arrives rather than a bare D-Bus timeout. */
 #define CALL_TIMEOUT_USEC (45ULL * 1000000ULL)
 
-static const char *arg_state_dir;
-static char **arg_setenv;
-static const char *arg_chdir;
-static int arg_pty = -1; /* -1: when stdin and stdout are terminals */
+/* The options of shell and exec, parsed once. */
+typedef struct ShellOptions {
+        const char *state_dir;
+        char **setenv;
+        const char *chdir;
+        int pty; /* -1: when stdin and stdout are terminals */
+} ShellOptions;
+
+static void shell_options_done(ShellOptions *o) {
+        o->setenv = strv_free(o->setenv);
+}
 
 /* Messages from machined quote what the caller passed (a command, a directory): control
  * characters are shown as \xNN, never sent to the terminal. */
@@ -375,6 +382,7 @@ int verb_shell(int argc, char *argv[]) {
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *user = NULL;
         _cleanup_close_ int master = -EBADF, status_fd = -EBADF;
+        _cleanup_(shell_options_done) ShellOptions o = { .pty = -1 };
         const char *name, *at, *path = "", *term;
         char **cmd;
         bool pty;
@@ -392,22 +400,22 @@ int verb_shell(int argc, char *argv[]) {
                                 return log_error("Invalid environment assignment '%s': use VAR=VALUE.",
                                                  strna(e)), EXIT_USAGE;
                         }
-                        if (strv_extend(&arg_setenv, optarg) < 0)
+                        if (strv_extend(&o.setenv, optarg) < 0)
                                 return log_oom(), EXIT_FAIL;
                         break;
                 case ARG_CHDIR:
                         if (isempty(optarg) || optarg[0] != '/' || strlen(optarg) > 4096)
                                 return log_error("--chdir= needs an absolute directory."), EXIT_USAGE;
-                        arg_chdir = optarg;
+                        o.chdir = optarg;
                         break;
                 case ARG_PTY:
-                        arg_pty = 1;
+                        o.pty = 1;
                         break;
                 case ARG_PIPE:
-                        arg_pty = 0;
+                        o.pty = 0;
                         break;
                 case ARG_STATE_DIR:
-                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                        if (bus_parse_state_dir(optarg, &o.state_dir) < 0)
                                 return EXIT_USAGE;
                         break;
                 default:
@@ -438,15 +446,16 @@ int verb_shell(int argc, char *argv[]) {
         if (*cmd && isempty(path))
                 return log_error("Empty command."), EXIT_USAGE;
 
-        pty = arg_pty >= 0 ? arg_pty : isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+        pty = o.pty >= 0 ? o.pty : isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
         term = getenv("TERM");
         if (pty && !isempty(term) && strv_consume(&env, strjoin("TERM=", term)) < 0)
                 return log_oom(), EXIT_FAIL;
-        if (strv_extend_strv(&env, arg_setenv) < 0)
+        if (strv_extend_strv(&env, o.setenv) < 0)
                 return log_oom(), EXIT_FAIL;
 
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
+        r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
+        if (r > 0)
+                return r;
         r = new_call(bus, pty ? "OpenMachineShellWithStatus" : "RunInMachine", &m);
         if (r >= 0)
                 r = sd_bus_message_append(m, "sss", name, user ?: "", path);
@@ -455,7 +464,7 @@ int verb_shell(int argc, char *argv[]) {
         if (r >= 0)
                 r = append_strv(m, env);
         if (r >= 0)
-                r = sd_bus_message_append(m, "s", arg_chdir ?: "");
+                r = sd_bus_message_append(m, "s", o.chdir ?: "");
         if (r < 0)
                 return log_error_errno(r, "Failed to build the call: %m"), EXIT_FAIL;
         if (!pty)
@@ -488,7 +497,7 @@ int verb_login(int argc, char *argv[]) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_close_ int master = -EBADF;
-        const char *name, *pty_path;
+        const char *name, *pty_path, *state_dir = NULL;
         int c, r, fd;
 
         optind = 0;
@@ -504,7 +513,7 @@ int verb_login(int argc, char *argv[]) {
                                "                         or /run/nspawnctl)\n");
                         return EXIT_OK;
                 case 'S':
-                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                        if (bus_parse_state_dir(optarg, &state_dir) < 0)
                                 return EXIT_USAGE;
                         break;
                 default:
@@ -517,8 +526,9 @@ int verb_login(int argc, char *argv[]) {
         if (!machine_name_is_valid(name))
                 return log_invalid("machine name", name, MACHINE_NAME_HINT);
 
-        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
-                return bus_last_exit_code();
+        r = bus_connect_machined(bus_state_dir(state_dir), &bus);
+        if (r > 0)
+                return r;
         r = new_call(bus, "OpenMachineLogin", &m);
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", name);

@@ -94,3 +94,21 @@ const char *strv_env_get(char *const *env, const char *name) {
         char **slot = env_find(env, name, len);
         return slot ? *slot + len + 1 : NULL;
 }
+
+char *strv_join(char *const *l, const char *separator) {
+        size_t n = 1, k = strlen(separator);
+        char *r, *p;
+
+        STRV_FOREACH(s, l)
+                n += strlen(*s) + k;
+        r = p = malloc(n);
+        if (!r)
+                return NULL;
+        *p = 0;
+        STRV_FOREACH(s, l) {
+                if (s != l)
+                        p = stpcpy(p, separator);
+                p = stpcpy(p, *s);
+        }
+        return r;
+}

@@ -18,6 +18,8 @@ int strv_consume(char ***l, char *value);
 int strv_extend_strv(char ***l, char *const *other);
 char **strv_copy(char *const *l);
 bool strv_contains(char *const *l, const char *s);
+/* The strings joined by separator ("" for an empty or NULL list); NULL on OOM. */
+char *strv_join(char *const *l, const char *separator);
 /* Sets or replaces "NAME=value" in an environment block. */
 int strv_env_set(char ***env, const char *assignment);
 const char *strv_env_get(char *const *env, const char *name);

@@ -283,12 +283,12 @@ int main(int argc, char *argv[]) {
                 return r < 0 ? fail(r, "remove-snapshot") : 0;
         }
         if (streq(verb, "export-tar") && n == 2) {
-                r = image_export_tar(pool, a[0], a[1]);
+                r = image_export_tar(pool, a[0], a[1], NULL, NULL);
                 return r < 0 ? fail(r, "export-tar") : 0;
         }
         if (streq(verb, "import-tar") && n == 2) {
                 TarRefusal refusal = {};
-                r = image_import_tar(pool, a[0], a[1], arg_read_only ? IMAGE_READ_ONLY : 0,
+                r = image_import_tar(pool, a[0], a[1], arg_read_only ? IMAGE_READ_ONLY : 0, NULL, NULL, NULL,
                                      &refusal);
                 if (r == -EPERM && refusal.reason)
                         log_error("Refused archive member '%s': %s", refusal.path, refusal.reason);

@@ -65,7 +65,7 @@ expect_rc 0 "$NSPAWNCTL" start libinit
 expect_rc 0 "$NSPAWNCTL" status libinit
 echo "$OUT" | grep -q "Root: $POOL/libinit" || fail "status of libinit: $OUT"
 expect_rc 0 "$NSPAWNCTL" poweroff libinit
-wait_until 30 sh -c "! \"$NSPAWNCTL\" status libinit >/dev/null 2>&1" || fail "libinit did not power off"
+wait_until 30 sh -c "\"$NSPAWNCTL\" status libinit | grep -q 'State: stopped'" || fail "libinit did not power off"
 rm -rf "$POOL/libinit"
 ok "a tree whose only init is /lib/systemd/systemd starts through machined"
 before=$(state_snapshot)

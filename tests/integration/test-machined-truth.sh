@@ -55,7 +55,8 @@ start_machined
 expect_rc 1 "$NSPAWNCTL" start "$FAIL"; expect_one_line_error
 echo "$ERR" | grep -q "ended before it was ready, with status 1" || fail "failed boot, reason: $ERR"
 echo "$ERR" | grep -q "cannot find the root file system" || fail "failed boot, console: $ERR"
-expect_rc 3 "$NSPAWNCTL" status "$FAIL"
+expect_rc 0 "$NSPAWNCTL" status "$FAIL"
+echo "$OUT" | grep -q "State: stopped" || fail "status of a box whose boot failed: $OUT"
 expect_rc 0 "$NSPAWNCTL" log "$FAIL"
 echo "$OUT" | grep -q "NSPAWNCTL-TEST: cannot find the root file system" || fail "log: $OUT"
 expect_rc 0 "$NSPAWNCTL" log --json "$FAIL"
@@ -68,14 +69,16 @@ for m in "$BB" "$SV"; do
     expect_rc 0 "$NSPAWNCTL" status "$m"
     echo "$OUT" | grep -q "State: running" || fail "$m not running once start returned: $OUT"
     expect_rc 0 "$NSPAWNCTL" poweroff --wait "$m"
-    expect_rc 3 "$NSPAWNCTL" status "$m"
+    expect_rc 0 "$NSPAWNCTL" status "$m"
+    echo "$OUT" | grep -q "State: stopped" || fail "$m not stopped after poweroff --wait: $OUT"
 done
 ok "busybox and sysvinit guests: start returns them running, poweroff --wait stops them"
 
 expect_rc 0 "$NSPAWNCTL" start "$SLOW"
 expect_rc 8 "$NSPAWNCTL" poweroff --timeout=3 "$SLOW"
 echo "$ERR" | grep -q "did not power off within 3 s" || fail "timeout message: $ERR"
-expect_rc 3 "$NSPAWNCTL" status "$SLOW"
+expect_rc 0 "$NSPAWNCTL" status "$SLOW"
+echo "$OUT" | grep -q "State: stopped" || fail "$SLOW not stopped after the timeout: $OUT"
 ok "poweroff --timeout terminates a guest that does not stop, exit 8"
 
 expect_rc 0 "$NSPAWNCTL" start "$SD"

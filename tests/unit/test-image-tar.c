@@ -82,6 +82,11 @@ static void add_gnu_long(Archive *a, char type, const char *value) {
         add_data(a, value, strlen(value) + 1);
 }
 
+/* A device node: major/minor left 0, no data. */
+static void add_device(Archive *a, const char *name, char type) {
+        add_header(a, name, type, 0, NULL, NULL);
+}
+
 static void finish(Archive *a) {
         memset(a->data + a->size, 0, 1024);
         a->size += 1024;
@@ -371,4 +376,75 @@ TEST(tar_compression_table) {
         for (int c = 0; c < _TAR_COMPRESSION_MAX; c++)
                 ASSERT_TRUE(tar_compression_to_string(c) != NULL);
         ASSERT_TRUE(tar_compression_to_string(_TAR_COMPRESSION_MAX) == NULL);
+}
+
+typedef struct Collected {
+        unsigned char data[64 * 512];
+        size_t size;
+} Collected;
+
+static int collect(const void *buf, size_t n, void *userdata) {
+        Collected *c = userdata;
+        if (c->size + n > sizeof c->data)
+                return -ENOSPC;
+        memcpy(c->data + c->size, buf, n);
+        c->size += n;
+        return 0;
+}
+
+/* A rootfs tarball with /dev nodes (debootstrap's): the nodes are left out and counted, with
+ * the long names and pax records that belong to them, so that what tar gets is exactly the
+ * archive without them - no member inherits a skipped node's name. Fifos are still refused. */
+TEST(tar_skip_devices) {
+        static Archive a, expected;
+        static Collected got;
+        TarRefusal refusal = {};
+        unsigned skipped = 0;
+        char longname[200];
+        int fd;
+
+        memset(longname, 'd', sizeof longname);
+        memcpy(longname, "./dev/", 6);
+        longname[sizeof longname - 1] = 0;
+
+        a.size = expected.size = got.size = 0;
+        add_file(&a, "./etc/hostname", "box\n");
+        add_device(&a, "./dev/null", '3');
+        add_gnu_long(&a, 'L', longname);
+        add_device(&a, "./dev/dddd", '3');
+        add_file(&a, "./etc/motd", "hello\n");
+        add_pax(&a, "path", "./dev/sda with pax name");
+        add_device(&a, "./dev/sda", '4');
+        add_file(&a, "./etc/issue", "Debian\n");
+        finish(&a);
+
+        add_file(&expected, "./etc/hostname", "box\n");
+        add_file(&expected, "./etc/motd", "hello\n");
+        add_file(&expected, "./etc/issue", "Debian\n");
+        finish(&expected);
+
+        fd = memfd_create("tar", MFD_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(write(fd, a.data, a.size), (ssize_t) a.size);
+        ASSERT_EQ(lseek(fd, 0, SEEK_SET), 0);
+        ASSERT_OK(tar_walk_full(fd, TAR_WALK_SKIP_DEVICES, collect, &got, &refusal, &skipped));
+        close(fd);
+        ASSERT_EQ(skipped, 3);
+        ASSERT_EQ(got.size, expected.size);
+        ASSERT_TRUE(memcmp(got.data, expected.data, got.size) == 0);
+
+        /* Without the flag, the same archive is refused at the first node. */
+        expect_refused(_failed_, &a, "./dev/null");
+
+        /* A fifo is no device: refused either way. */
+        a.size = 0;
+        add_header(&a, "./run/fifo", '6', 0, NULL, NULL);
+        finish(&a);
+        fd = memfd_create("tar", MFD_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(write(fd, a.data, a.size), (ssize_t) a.size);
+        ASSERT_EQ(lseek(fd, 0, SEEK_SET), 0);
+        ASSERT_ERROR(tar_walk_full(fd, TAR_WALK_SKIP_DEVICES, NULL, NULL, &refusal, &skipped), EPERM);
+        close(fd);
+        tar_refusal_done(&refusal);
 }

@@ -209,6 +209,29 @@ TEST(create_progress_parser) {
         ASSERT_TRUE(create_phase_to_string(_CREATE_PHASE_MAX) == NULL);
 }
 
+/* debootstrap unpacks and configures more packages than it retrieved (dpkg and friends
+ * twice): the count never runs past the total. */
+TEST(create_progress_never_overshoots) {
+        CreateProgressParser p = {};
+        CreateProgress cp;
+        const char *const log[] = {
+                "I: Retrieving dpkg 1.21.22",
+                "I: Retrieving libc6 2.36-9",
+                "I: Unpacking dpkg...",
+                "I: Unpacking libc6:amd64...",
+                "I: Unpacking dpkg...",
+                "I: Configuring dpkg...",
+                "I: Configuring libc6:amd64...",
+                "I: Configuring dpkg...",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(log); i++)
+                if (create_progress_parse_line(&p, log[i], &cp) > 0 && cp.phase != CREATE_PHASE_RETRIEVING)
+                        ASSERT_TRUE(cp.current <= cp.total);
+        ASSERT_EQ(cp.current, 3);
+        ASSERT_EQ(cp.total, 3);
+}
+
 TEST(create_phase_table) {
         for (int p = 0; p < _CREATE_PHASE_MAX; p++) {
                 const char *s = create_phase_to_string(p);

@@ -236,3 +236,12 @@ TEST(safe_fork) {
                 _exit(3);
         ASSERT_ERROR(r, EPROTO);
 }
+
+TEST(strv_join) {
+        _cleanup_free_ char *a = strv_join((char *[]) { (char *) "debian-bookworm", (char *) "debian-trixie", NULL }, ", ");
+        _cleanup_free_ char *b = strv_join((char *[]) { (char *) "one", NULL }, ", ");
+        _cleanup_free_ char *c = strv_join(NULL, ", ");
+        ASSERT_STREQ(a, "debian-bookworm, debian-trixie");
+        ASSERT_STREQ(b, "one");
+        ASSERT_STREQ(c, "");
+}
