@@ -146,7 +146,7 @@ int netns_loopback_up(int netns_fd) {
         LinkInfo li;
         int r;
 
-        r = rtnl_open_in_netns(netns_fd, &fd);
+        r = rtnl_open_in_netns(netns_fd, 0, &fd);
         if (r < 0)
                 return r;
         r = rtnl_link_get(fd, "lo", &li);

@@ -121,11 +121,11 @@ void nl_msg_nest_end(NlMsg *m) {
         a->nla_len = m->len - m->nest[m->n_nest];
 }
 
-int nl_open(int protocol, int *ret_fd) {
-        struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+int nl_open_groups(int protocol, uint32_t groups, int *ret_fd) {
+        struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
         int fd, one = 1;
 
-        fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+        fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | (groups ? SOCK_NONBLOCK : 0), protocol);
         if (fd < 0)
                 return -errno;
         /* Errors come back as the short header only; extended ACKs are of no use to us. */
@@ -137,6 +137,10 @@ int nl_open(int protocol, int *ret_fd) {
         }
         *ret_fd = fd;
         return 0;
+}
+
+int nl_open(int protocol, int *ret_fd) {
+        return nl_open_groups(protocol, 0, ret_fd);
 }
 
 static int nl_send(int fd, NlMsg *m) {

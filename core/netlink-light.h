@@ -45,6 +45,8 @@ void nl_msg_nest_end(NlMsg *m);
 
 /* A NETLINK_ROUTE or NETLINK_NETFILTER socket, O_CLOEXEC. */
 int nl_open(int protocol, int *ret_fd);
+/* The same, subscribed to the multicast groups (RTMGRP_*), non-blocking. */
+int nl_open_groups(int protocol, uint32_t groups, int *ret_fd);
 /* Sends the messages of m and waits for the answer to each that has NLM_F_ACK. Returns 0 or
  * the first negative errno the kernel answered. */
 int nl_request(int fd, NlMsg *m);

@@ -269,7 +269,7 @@ int netns_open_pid(pid_t pid, int *ret_fd) {
         return 0;
 }
 
-int rtnl_open_in_netns(int netns_fd, int *ret_fd) {
+int rtnl_open_in_netns(int netns_fd, uint32_t groups, int *ret_fd) {
         _cleanup_close_pair_ int pair[2] = { -EBADF, -EBADF };
         int fd = -EBADF, r, err = 0;
         ssize_t n;
@@ -287,7 +287,7 @@ int rtnl_open_in_netns(int netns_fd, int *ret_fd) {
                 pair[0] = safe_close(pair[0]);
                 if (setns(netns_fd, CLONE_NEWNET) < 0)
                         e = errno;
-                else if (nl_open(NETLINK_ROUTE, &s) < 0)
+                else if (nl_open_groups(NETLINK_ROUTE, groups, &s) < 0)
                         e = errno ?: EIO;
                 if (e != 0)
                         (void) send(pair[1], &e, sizeof e, MSG_NOSIGNAL);

@@ -59,7 +59,8 @@ typedef struct RouteEntry {
 int rtnl_route_list(int fd, int family, RouteEntry **ret, size_t *ret_n);
 
 /* An rtnetlink socket inside the network namespace netns_fd (created by a short-lived child
- * that joins it; the socket stays bound to that namespace). */
-int rtnl_open_in_netns(int netns_fd, int *ret_fd);
+ * that joins it; the socket stays bound to that namespace), subscribed to groups (RTMGRP_*,
+ * 0 for none; then non-blocking). */
+int rtnl_open_in_netns(int netns_fd, uint32_t groups, int *ret_fd);
 /* Opens /proc/PID/ns/net. */
 int netns_open_pid(pid_t pid, int *ret_fd);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "macro.h"
+#include "net-port.h"
 
 typedef struct BindMount {
         char *source;      /* absolute host path */
@@ -24,6 +25,12 @@ typedef struct Settings {
         char **tmpfs;         /* TemporaryFileSystem= destinations (optionally "PATH:OPTIONS") */
         int read_only;        /* -1: not set */
         int private_network;  /* -1: not set */
+        int virtual_ethernet; /* -1: not set */
+        char *bridge;         /* Bridge= */
+        char *zone;           /* Zone= */
+        PortForward *ports;   /* Port=, accumulating */
+        size_t n_ports;
+        int resolv_conf;      /* ResolvConf= (a ResolvConfMode), -1: not set */
 } Settings;
 
 typedef enum SettingsTrust {
@@ -38,7 +45,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Settings *, settings_free);
 
 /* Parses a systemd.nspawn-style file. On a syntax error returns -EBADMSG and sets
  * *ret_error to "FILE:LINE: what is wrong". Keys that are privileged (Bind, BindReadOnly,
- * TemporaryFileSystem, PrivateNetwork) are skipped in an untrusted file, and a
+ * TemporaryFileSystem, and the [Network] section: Private, VirtualEthernet, Bridge, Zone,
+ * Port) are skipped in an untrusted file, and a
  * "FILE:LINE: ignoring ..." line is appended to *ret_warnings for each; unknown sections
  * and keys get a warning line too, as in systemd. ret_error and ret_warnings may be NULL;
  * both are set only when the function says so (error on -EBADMSG, warnings on success).

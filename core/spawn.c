@@ -425,6 +425,13 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
                 CHECK(r, "Failed to mount tmpfs on %s: %m", path);
         }
 
+        if (c->resolv_conf) {
+                r = resolv_conf_apply(root_fd, c->resolv_conf, c->read_only);
+                if (r == -ELOOP)
+                        child_fail(sock, r, EXIT_FAILURE, "/etc/resolv.conf in the tree is a symlink, cannot bind over it.");
+                CHECK(r, "Failed to set up /etc/resolv.conf: %m");
+        }
+
         /* The tree itself never provides device nodes: only /dev does. */
         CHECK(mount_fd_setattr(root_fd, false, MOUNT_ATTR_NODEV | (c->read_only ? MOUNT_ATTR_RDONLY : 0), 0),
               "Failed to set the root's mount flags: %m");
@@ -556,6 +563,19 @@ int container_spawn(const SpawnConfig *c, Container *ret, char **ret_error) {
                 (void) kill(pid, SIGKILL);
                 (void) wait_for_terminate(pid, NULL);
                 return fail_msg(ret_error, r, "Failed to move the container into cgroup %s: %m", c->cgroup_path);
+        }
+        if (c->on_namespaces) {
+                char *e = NULL;
+                r = c->on_namespaces(pid, c->on_namespaces_userdata, &e);
+                if (r < 0) {
+                        (void) kill(pid, SIGKILL);
+                        (void) wait_for_terminate(pid, NULL);
+                        if (e) {
+                                *ret_error = e;
+                                return r;
+                        }
+                        return fail_msg(ret_error, r, "Failed to set up the container's namespaces: %m");
+                }
         }
         if (write(sv[0], "g", 1) != 1) {
                 r = -errno;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "resolv-conf.h"
 #include "settings.h"
 
 typedef enum ConsoleMode {
@@ -41,6 +42,12 @@ typedef struct SpawnConfig {
         ConsoleMode console;
         CGroupMode cgroup_mode;
         const char *cgroup_path;
+        const ResolvConfPlan *resolv_conf; /* NULL: /etc/resolv.conf left alone */
+        /* Runs in the supervisor once the namespaces exist and before the container's setup
+         * begins (the child waits): e.g. the veth into its network namespace. A negative
+         * return stops the start; *ret_error says why in one line. */
+        int (*on_namespaces)(pid_t pid, void *userdata, char **ret_error);
+        void *on_namespaces_userdata;
 } SpawnConfig;
 
 typedef struct Container {

@@ -19,6 +19,7 @@
 #include "cgroup.h"
 #include "log.h"
 #include "machine-record.h"
+#include "net-cleanup.h"
 #include "pty.h"
 #include "supervise-loop.h"
 #include "util/util.h"
@@ -62,6 +63,7 @@ void run_init(Run *run, const SuperviseConfig *c, int signal_fd) {
                 .log_fd = -EBADF,
                 .pty_peer = -EBADF,
                 .state = "opening",
+                .extra_fd = -EBADF,
         };
 }
 
@@ -242,8 +244,8 @@ static int run_loop(Run *run) {
         int master = run->container.pty_master;
 
         while (!run->exited) {
-                struct pollfd p[6];
-                int n = 0, i_sig, i_in = -1, i_master = -1, i_out = -1, i_notify = -1, i_listen = -1;
+                struct pollfd p[7];
+                int n = 0, i_sig, i_in = -1, i_master = -1, i_out = -1, i_notify = -1, i_listen = -1, i_extra = -1;
                 uint64_t now = now_usec(CLOCK_MONOTONIC), deadline = UINT64_MAX;
                 int timeout = -1;
 
@@ -261,6 +263,8 @@ static int run_loop(Run *run) {
                         p[i_notify = n++] = (struct pollfd) { run->container.notify_fd, POLLIN };
                 if (run->listen_fd >= 0)
                         p[i_listen = n++] = (struct pollfd) { run->listen_fd, POLLIN };
+                if (run->extra_fd >= 0)
+                        p[i_extra = n++] = (struct pollfd) { run->extra_fd, POLLIN };
 
                 if (run->kill_deadline)
                         deadline = MIN(deadline, run->kill_deadline);
@@ -310,6 +314,8 @@ static int run_loop(Run *run) {
                 }
                 if (i_notify >= 0 && (p[i_notify].revents & POLLIN))
                         handle_notify(run);
+                if (i_extra >= 0 && (p[i_extra].revents & (POLLIN | POLLERR)) && run->extra_handler)
+                        run->extra_handler(run, run->extra_userdata);
                 if (i_listen >= 0 && (p[i_listen].revents & POLLIN)) {
                         int fd = accept4(run->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
                         if (fd >= 0) {
@@ -398,6 +404,40 @@ int remove_cgroup_when_empty(const SuperviseConfig *c) {
         return r;
 }
 
+void run_network_cleanup(const SuperviseConfig *c) {
+        _cleanup_free_ char *lock = network_lock_path(c->state_dir);
+        int r;
+
+        r = network_cleanup_run(&c->net_cleanup, c->spawn.machine, lock);
+        if (r < 0)
+                log_warning_errno(r, "Failed to remove the network of %s: %m", c->spawn.machine);
+}
+
+int net_cleanup_to_arg(const NetworkCleanup *nc, char **ret) {
+        return asprintf(ret, "%s,%s,%s", nc->link, nc->zone_bridge, nc->nft_table) < 0 ? -ENOMEM : 0;
+}
+
+int net_cleanup_from_arg(const char *s, NetworkCleanup *ret) {
+        NetworkCleanup nc = {};
+        const char *a = strchr(s, ','), *b = a ? strchr(a + 1, ',') : NULL;
+        size_t n1, n2, n3;
+
+        if (!a || !b || strchr(b + 1, ','))
+                return -EINVAL;
+        n1 = (size_t) (a - s);
+        n2 = (size_t) (b - a - 1);
+        n3 = strlen(b + 1);
+        if (n1 >= sizeof nc.link || n2 >= sizeof nc.zone_bridge || n3 >= sizeof nc.nft_table)
+                return -EINVAL;
+        memcpy(nc.link, s, n1);
+        memcpy(nc.zone_bridge, a + 1, n2);
+        memcpy(nc.nft_table, b + 1, n3);
+        if (nc.nft_table[0] && !nft_table_name_is_valid(nc.nft_table))
+                return -EINVAL;
+        *ret = nc;
+        return 0;
+}
+
 void guard_dismiss(int *fd) {
         if (*fd >= 0)
                 (void) write(*fd, "d", 1);
@@ -444,6 +484,7 @@ int run_container(Run *run) {
         r = remove_cgroup_when_empty(c);
         if (r < 0)
                 log_warning_errno(r, "Failed to remove cgroup %s: %m", c->spawn.cgroup_path);
+        run_network_cleanup(c);
         if (c->register_machine) {
                 if (status == EXIT_REBOOT && c->restart_on_reboot) {
                         /* The machine comes back under the same supervisor: keep it listed
@@ -481,6 +522,11 @@ _noreturn_ void guard_run(const SuperviseConfig *c, int pipe_fd) {
                 if (cgroup_remove(c->spawn.cgroup_mode, c->spawn.cgroup_path) >= 0)
                         break;
                 usleep(50 * 1000);
+        }
+        /* Before the record goes: whoever starts the machine next must find nothing of ours. */
+        {
+                _cleanup_free_ char *net_lock = network_lock_path(c->state_dir);
+                (void) network_cleanup_run(&c->net_cleanup, c->spawn.machine, net_lock);
         }
         if (c->register_machine)
                 machine_record_remove(c->state_dir, c->spawn.machine);

@@ -21,7 +21,8 @@ typedef struct Buffer {
         size_t len;
 } Buffer;
 
-typedef struct Run {
+typedef struct Run Run;
+struct Run {
         const SuperviseConfig *config;
         Container container;
         int signal_fd;
@@ -43,7 +44,12 @@ typedef struct Run {
         uint64_t escape_first;
         bool exited;
         int exit_code;
-} Run;
+        /* One more fd for the loop to watch, and what to do when it is readable: the
+         * in-process supervisor's port forwards follow the container's addresses. */
+        int extra_fd;
+        void (*extra_handler)(Run *run, void *userdata);
+        void *extra_userdata;
+};
 
 void run_init(Run *run, const SuperviseConfig *c, int signal_fd);
 int run_register_state(Run *run, const char *state);
@@ -61,6 +67,11 @@ void supervise_signal_mask(sigset_t *ret);
  * waits for EOF on pipe_fd; on a normal exit the supervisor sends 'd' first (see
  * guard_dismiss()) and the guard just leaves. Never returns. */
 _noreturn_ void guard_run(const SuperviseConfig *c, int pipe_fd);
+/* Removes what the container's network left on the host (see net-cleanup.h); logs. */
+void run_network_cleanup(const SuperviseConfig *c);
+/* "LINK,ZONE_BRIDGE,TABLE" for the handoff and the guard, and back. */
+int net_cleanup_to_arg(const NetworkCleanup *nc, char **ret);
+int net_cleanup_from_arg(const char *s, NetworkCleanup *ret);
 /* Tell the cleanup guard that we cleaned up ourselves. */
 void guard_dismiss(int *fd);
 int remove_cgroup_when_empty(const SuperviseConfig *c);

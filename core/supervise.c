@@ -15,6 +15,7 @@
 #include "cgroup.h"
 #include "log.h"
 #include "machine-record.h"
+#include "net-setup.h"
 #include "supervise-loop.h"
 #include "supervise.h"
 #include "util/strv.h"
@@ -52,17 +53,19 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
                 /* It waits as long as the machine lives: as the small static binary, not as
                  * a copy of this one with all its libraries. */
                 if (c->supervise_binary) {
-                        char flags[4] = "", *argv[] = {
+                        char flags[4] = "", *net = NULL, *argv[] = {
                                 (char *) "nspawnctl-guard", (char *) "--guard",
                                 strjoin("--machine=", c->spawn.machine), strjoin("--state-dir=", c->state_dir),
                                 strjoin("--cgroup-mode=", cgroup_mode_to_string(c->spawn.cgroup_mode)),
-                                strjoin("--cgroup=", c->spawn.cgroup_path), NULL, NULL,
+                                strjoin("--cgroup=", c->spawn.cgroup_path), NULL, NULL, NULL,
                         };
                         if (c->register_machine)
                                 strcpy(flags, "r");
                         argv[6] = strjoin("--flags=", flags);
+                        if (net_cleanup_to_arg(&c->net_cleanup, &net) >= 0)
+                                argv[7] = strjoin("--net-cleanup=", net);
                         /* A NULL from a failed allocation would cut the list short. */
-                        if (argv[2] && argv[3] && argv[4] && argv[5] && argv[6])
+                        if (argv[2] && argv[3] && argv[4] && argv[5] && argv[6] && argv[7])
                                 execv(c->supervise_binary, argv);
                 }
                 guard_run(c, 3);
@@ -109,6 +112,7 @@ static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd
         ADD("--timestamp=%llu:%llu", (unsigned long long) run->timestamp_realtime,
             (unsigned long long) run->timestamp_monotonic);
         ADD("--state=%s", run->state);
+        ADD("--net-cleanup=%s,%s,%s", c->net_cleanup.link, c->net_cleanup.zone_bridge, c->net_cleanup.nft_table);
 #undef ADD
         if (c->restart_on_reboot && c->original_argv) {
                 n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -132,12 +136,36 @@ fail:
         return r;
 }
 
+typedef struct NetworkHook {
+        const SuperviseConfig *config;
+        NetworkRuntime *runtime;
+} NetworkHook;
+
+static int network_hook(pid_t pid, void *userdata, char **ret_error) {
+        NetworkHook *h = userdata;
+        return network_setup(h->config->network, h->config->spawn.machine, h->config->state_dir, pid, &h->runtime,
+                             ret_error);
+}
+
+static void network_follow_addresses(Run *run, void *userdata) {
+        int r = network_runtime_update(userdata);
+        if (r < 0)
+                log_warning_errno(r, "Failed to point the port forwards of %s at its addresses: %m",
+                                  run->config->spawn.machine);
+}
+
 static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int guard_fd) {
         Run run;
         _cleanup_free_ char *error = NULL;
+        NetworkHook net = { .config = c };
+        SpawnConfig spawn = c->spawn;
         int r, status;
 
         run_init(&run, c, signal_fd);
+        if (c->network) {
+                spawn.on_namespaces = network_hook;
+                spawn.on_namespaces_userdata = &net;
+        }
         r = cgroup_create(c->spawn.cgroup_mode, c->spawn.cgroup_path);
         if (r == -EEXIST)
                 return log_error_errno(r, "Machine %s is already running (its cgroup is in use).", c->spawn.machine);
@@ -153,7 +181,7 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
                 run_console_log_open(&run);
         }
 
-        r = container_spawn(&c->spawn, &run.container, &error);
+        r = container_spawn(&spawn, &run.container, &error);
         if (r < 0) {
                 if (error)
                         log_error("%s", error);
@@ -161,6 +189,9 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
                         log_error_errno(r, "Failed to start the container: %m");
                 status = run.container.pid > 0 && run.container.exit_status > 0 ? run.container.exit_status : -r;
                 (void) remove_cgroup_when_empty(c);
+                network_runtime_free(net.runtime);
+                if (run.container.pid > 0)
+                        run_network_cleanup(c); /* the network was set up, the container failed */
                 safe_close(run.listen_fd);
                 safe_close(run.log_fd);
                 return status == 127 || status == 126 ? status : r;
@@ -174,11 +205,20 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
         if (r < 0)
                 log_warning_errno(r, "Failed to write the machine record: %m");
 
-        if (c->supervise_binary) {
+        if (net.runtime) {
+                /* Forwards that follow the container's addresses need libnftables: this
+                 * supervisor stays as it is instead of handing over to the static one. */
+                run.extra_fd = network_runtime_fd(net.runtime);
+                run.extra_handler = network_follow_addresses;
+                run.extra_userdata = net.runtime;
+                network_follow_addresses(&run, net.runtime);
+        } else if (c->supervise_binary) {
                 r = handoff(c, &run, lock_fd, guard_fd);
                 log_debug_errno(r, "Supervising in-process, could not run %s: %m", c->supervise_binary);
         }
-        return run_container(&run);
+        status = run_container(&run);
+        network_runtime_free(net.runtime);
+        return status;
 }
 
 int supervise(const SuperviseConfig *c) {

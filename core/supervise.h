@@ -4,7 +4,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "net-cleanup.h"
 #include "spawn.h"
+
+typedef struct NetworkConfig NetworkConfig;
 
 typedef struct SuperviseConfig {
         SpawnConfig spawn;
@@ -19,6 +22,10 @@ typedef struct SuperviseConfig {
          * for --restart-on-reboot. */
         const char *supervise_binary;
         char **original_argv;
+        /* The container's network (NULL: the host's), and what of it to remove on the host
+         * when the container ends (see net-cleanup.h; also known to the cleanup guard). */
+        const NetworkConfig *network;
+        NetworkCleanup net_cleanup;
 } SuperviseConfig;
 
 /* Runs the container described by c until it ends, forwarding the console and signals.

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "machine-record.h"
 #include "names.h"
+#include "run-network.h"
 #include "settings.h"
 #include "supervise.h"
 #include "util/strv.h"
@@ -52,6 +53,7 @@ static void help(void) {
                "     --chdir=PATH           Working directory inside the container\n"
                "  -u --user=USER            Run COMMAND as USER (from the tree's /etc/passwd)\n"
                "     --private-network      Own network namespace with only lo\n"
+               RUN_NETWORK_HELP
                "     --console=MODE         interactive, read-only, passive or pipe\n"
                "  -P --pipe                 Same as --console=pipe\n"
                "     --restart-on-reboot    Boot again when the container reboots\n"
@@ -185,9 +187,11 @@ int verb_run(int argc, char *argv[]) {
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "kill-timeout", required_argument, NULL, ARG_KILL_TIMEOUT },
                 { "notify-ready", required_argument, NULL, ARG_NOTIFY_READY },
+                RUN_NETWORK_OPTIONS,
                 {}
         };
         _cleanup_(run_args_done) RunArgs a = {};
+        _cleanup_(run_network_done) RunNetwork net;
         SuperviseConfig c = {
                 .state_dir = DEFAULT_STATE_DIR,
                 .kill_timeout_usec = 10 * 1000000ULL,
@@ -197,8 +201,9 @@ int verb_run(int argc, char *argv[]) {
         char machine_id[33], uuid[37];
         int notify = -1, opt, r;
 
+        run_network_init(&net);
         optind = 0;
-        while ((opt = getopt_long(argc, argv, "+hD:M:baxE:u:Pq", options, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, "+hD:M:baxE:u:Pq" RUN_NETWORK_SHORT_OPTIONS, options, NULL)) >= 0) {
                 switch (opt) {
                 case 'h':
                         help();
@@ -263,7 +268,7 @@ int verb_run(int argc, char *argv[]) {
                         c.spawn.user = optarg;
                         break;
                 case ARG_PRIVATE_NETWORK:
-                        c.spawn.private_network = true;
+                        net.private_network = true;
                         break;
                 case ARG_CONSOLE:
                         c.spawn.console = console_mode_from_string(optarg);
@@ -301,8 +306,12 @@ int verb_run(int argc, char *argv[]) {
                                 return log_error("Invalid --kill-timeout= value '%s': expected seconds.", optarg), EXIT_USAGE;
                         break;
                 case '?':
-                default:
                         return EXIT_USAGE;
+                default:
+                        r = run_network_option(&net, opt, optarg);
+                        if (r <= 0)
+                                return EXIT_USAGE;
+                        break;
                 }
         }
 
@@ -347,6 +356,9 @@ int verb_run(int argc, char *argv[]) {
         c.spawn.n_binds = a.n_binds;
         c.spawn.tmpfs = a.tmpfs;
         c.spawn.notify = notify >= 0 ? notify : c.spawn.boot;
+        r = run_network_finish(&net, &c);
+        if (r < 0)
+                return r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 
         _cleanup_free_ char *error = NULL;
         r = spawn_check(&c.spawn, &error);

@@ -32,6 +32,7 @@ int main(int argc, char *argv[]) {
                 { "kill-timeout", required_argument, NULL, 'k' }, { "ready-timeout", required_argument, NULL, 'r' },
                 { "timestamp", required_argument, NULL, 't' },   { "state", required_argument, NULL, 'S' },
                 { "guard", no_argument, NULL, 'g' },
+                { "net-cleanup", required_argument, NULL, 'N' },
                 {}
         };
         SuperviseConfig c = {};
@@ -66,6 +67,7 @@ int main(int argc, char *argv[]) {
                 case 't': if (sscanf(optarg, "%llu:%llu", &rt, &mono) != 2) return EXIT_FAILURE; break;
                 case 'S': state = optarg; break;
                 case 'g': guard = true; break;
+                case 'N': if (net_cleanup_from_arg(optarg, &c.net_cleanup) < 0) return EXIT_FAILURE; break;
                 default: return EXIT_FAILURE;
                 }
         }
