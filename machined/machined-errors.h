@@ -21,6 +21,10 @@
 #define BUS_ERROR_NOT_PERMITTED "org.nspawnctl.machined1.NotPermitted"
 #define BUS_ERROR_START_FAILED "org.nspawnctl.machined1.StartFailed"
 #define BUS_ERROR_START_TIMEOUT "org.nspawnctl.machined1.StartTimeout"
+/* networking (machined-network.c) */
+#define BUS_ERROR_NETWORK_FAILED "org.nspawnctl.machined1.NetworkFailed"
+#define BUS_ERROR_PORT_IN_USE "org.nspawnctl.machined1.PortInUse"
+#define BUS_ERROR_NO_SUCH_PORT_FORWARD "org.nspawnctl.machined1.NoSuchPortForward"
 /* images (machined-image.c) */
 #define MACHINED_IMAGE_PATH_PREFIX "/org/nspawnctl/machined1/image"
 #define MACHINED_IMAGE_INTERFACE "org.nspawnctl.machined1.Image"

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "machined-errors.h"
+#include "machined-network.h"
 #include "machined.h"
 #include "names.h"
 #include "util/strv.h"
@@ -204,6 +205,8 @@ const sd_bus_vtable machine_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Terminate", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_terminate, 0),
         SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("s", whom, "i", signal), SD_BUS_NO_RESULT,
                                 method_kill, 0),
+        SD_BUS_METHOD_WITH_ARGS("GetAddresses", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(iay)", addresses),
+                                method_machine_get_addresses, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "machined-errors.h"
+#include "machined-network.h"
 #include "machined.h"
 #include "names.h"
 #include "util/util.h"
@@ -195,6 +196,16 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_terminate_machine, 0),
         SD_BUS_METHOD_WITH_ARGS("KillMachine", SD_BUS_ARGS("s", name, "s", whom, "i", signal),
                                 SD_BUS_NO_RESULT, method_kill_machine, 0),
+        SD_BUS_METHOD_WITH_ARGS("GetMachineAddresses", SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("a(iay)", addresses), method_get_machine_addresses,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("AddMachinePortForward", SD_BUS_ARGS("s", name, "s", forward),
+                                SD_BUS_NO_RESULT, method_add_machine_port_forward, 0),
+        SD_BUS_METHOD_WITH_ARGS("RemoveMachinePortForward", SD_BUS_ARGS("s", name, "s", forward),
+                                SD_BUS_NO_RESULT, method_remove_machine_port_forward, 0),
+        SD_BUS_METHOD_WITH_ARGS("ListMachinePortForwards", SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("a(sqq)", forwards), method_list_machine_port_forwards,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("MachineNew", SD_BUS_ARGS("s", machine, "o", path), 0),
         SD_BUS_SIGNAL_WITH_ARGS("MachineRemoved", SD_BUS_ARGS("s", machine, "o", path), 0),
         SD_BUS_VTABLE_END,

@@ -8,6 +8,7 @@
 #include <sys/inotify.h>
 
 #include "log.h"
+#include "machined-network.h"
 #include "machined.h"
 #include "util/util.h"
 
@@ -19,9 +20,13 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(DIR *, closedir, closedirp_);
 
 void manager_drop_machine(Manager *m, Machine *machine, const char *why) {
+        _cleanup_free_ char *name = strdup(machine->rec.name);
+
         log_info("Machine %s is gone (%s).", machine->rec.name, why);
         manager_emit_signal(m, "MachineRemoved", machine);
         machine_free(machine);
+        if (name)
+                manager_network_machine_gone(m, name);
 }
 
 static int on_supervisor_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "machined-errors.h"
+#include "machined-network.h"
 #include "machined.h"
 #include "names.h"
 #include "run-argv.h"
@@ -134,6 +135,7 @@ static int on_watcher_report(sd_event_source *s, int fd, uint32_t revents, void 
                                   "Machine '%s' failed to start: lost track of its supervisor.",
                                   req->name);
         (void) sd_bus_reply_method_error(req->message, &error);
+        manager_network_machine_gone(req->manager, req->name);
         return 0;
 }
 
@@ -223,7 +225,7 @@ _noreturn_ static void watcher_run(int sock, char **argv, const char *stderr_pat
         _exit(EXIT_OK);
 }
 
-static int settings_find(Manager *m, const char *name, char **ret_path, SettingsTrust *ret_trust) {
+int manager_settings_find(Manager *m, const char *name, char **ret_path, SettingsTrust *ret_trust) {
         const char *dirs[] = { m->settings_dirs[0], m->settings_dirs[1], m->pool };
 
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
@@ -246,6 +248,17 @@ static int settings_find(Manager *m, const char *name, char **ret_path, Settings
                 return 1;
         }
         return 0;
+}
+
+/* Undoes the network of a start that fails after it was set up. */
+typedef struct NetworkUndo {
+        Manager *manager;
+        const char *name;
+} NetworkUndo;
+
+static void network_undo(NetworkUndo *u) {
+        if (u->name)
+                manager_network_machine_gone(u->manager, u->name);
 }
 
 int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
@@ -285,7 +298,7 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
         if (!root)
                 return -ENOMEM;
 
-        r = settings_find(m, name, &settings_path, &trust);
+        r = manager_settings_find(m, name, &settings_path, &trust);
         if (r == -EBADFD)
                 return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS,
                                          "The settings file %s.nspawn of '%s' is not a regular "
@@ -323,6 +336,11 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
                                          strna(settings_path), argv_error);
         if (r < 0)
                 return r;
+
+        r = manager_network_start_args(m, name, settings, &argv, error);
+        if (r < 0)
+                return r;
+        _cleanup_(network_undo) NetworkUndo undo = { m, name };
 
         req = calloc(1, sizeof(StartRequest));
         if (!req)
@@ -362,5 +380,6 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
         if (m->starts)
                 m->starts->prev = req;
         m->starts = TAKE_PTR(req);
+        undo.name = NULL;
         return 1;
 }

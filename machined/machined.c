@@ -15,6 +15,7 @@
 #include "config.h"
 #include "log.h"
 #include "machined-errors.h"
+#include "machined-network.h"
 #include "machined.h"
 #include "pool.h"
 #include "util/util.h"
@@ -32,6 +33,7 @@ static void help(void) {
                "                         (default: $NSPAWNCTL_RUNTIME, the build tree's, or\n"
                "                         %s/nspawnctl)\n"
                "     --no-bus            Serve only the private socket\n"
+               MACHINED_NETWORK_HELP
                "  -v --verbose           Log debug messages\n",
                MACHINED_BUS_NAME, BINDIR);
 }
@@ -40,6 +42,7 @@ static Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         start_requests_free(m);
+        manager_network_free(m);
         while (m->machines)
                 machine_free(m->machines);
         manager_close_private(m);
@@ -109,6 +112,7 @@ static int parse_argv(int argc, char *argv[], Manager *m, bool *no_bus) {
                 { "runtime", required_argument, NULL, ARG_RUNTIME },
                 { "no-bus", no_argument, NULL, ARG_NO_BUS },
                 { "verbose", no_argument, NULL, 'v' },
+                MACHINED_NETWORK_OPTIONS,
                 {}
         };
         int c, r;
@@ -144,7 +148,10 @@ static int parse_argv(int argc, char *argv[], Manager *m, bool *no_bus) {
                         log_set_max_level(LOG_DEBUG);
                         break;
                 default:
-                        return -EINVAL;
+                        r = manager_network_option(m, c, optarg);
+                        if (r <= 0)
+                                return -EINVAL;
+                        break;
                 }
         if (optind < argc)
                 return log_error_errno(-EINVAL, "machined takes no arguments.");
@@ -300,6 +307,9 @@ int main(int argc, char *argv[]) {
         r = manager_load_records(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to read %s: %m", m->machines_dir), EXIT_FAILURE;
+
+        /* After the records: the machines that run are known, the reservations of others go. */
+        (void) manager_network_init(m);
 
         r = manager_listen_private(m);
         if (r == -EADDRINUSE)

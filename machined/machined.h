@@ -6,11 +6,13 @@
 
 #include "machine-info.h"
 #include "macro.h"
+#include "settings.h"
 
 typedef struct Manager Manager;
 typedef struct Machine Machine;
 typedef struct StartRequest StartRequest;
 typedef struct PrivateConnection PrivateConnection;
+typedef struct MachinedNetwork MachinedNetwork;
 
 struct Machine {
         Manager *manager;
@@ -51,6 +53,8 @@ struct Manager {
         int private_fd;
         sd_event_source *private_source;
         PrivateConnection *connections;
+
+        MachinedNetwork *network; /* machined-network.c */
 };
 
 /* machined-machine.c */
@@ -83,6 +87,8 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
                           sd_bus_error *error);
 void manager_start_requests_complete(Manager *m, Machine *machine);
 void start_requests_free(Manager *m);
+/* The first settings file of name: the trusted directories, then the pool. 0 when none. */
+int manager_settings_find(Manager *m, const char *name, char **ret_path, SettingsTrust *ret_trust);
 
 /* machined-image.c */
 int manager_add_image_bus_objects(Manager *m, sd_bus *bus);

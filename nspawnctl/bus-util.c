@@ -141,6 +141,8 @@ int bus_error_exit_code(const sd_bus_error *error, int r) {
                 { BUS_ERROR_IMAGE_BUSY, EXIT_STATE },
                 { BUS_ERROR_MACHINE_NOT_RUNNING, EXIT_STATE },
                 { BUS_ERROR_INVALID_NAME, EXIT_USAGE },
+                { BUS_ERROR_PORT_IN_USE, EXIT_EXISTS },
+                { BUS_ERROR_NO_SUCH_PORT_FORWARD, EXIT_NOT_FOUND },
                 { BUS_ERROR_NOT_PERMITTED, EXIT_PERMISSION },
                 { SD_BUS_ERROR_ACCESS_DENIED, EXIT_PERMISSION },
                 { SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED, EXIT_PERMISSION },

@@ -17,8 +17,11 @@
 #include "bus-util.h"
 #include "log.h"
 #include "machine-info.h"
+#include "machine-network.h"
 #include "machined-errors.h"
+#include "in-addr.h"
 #include "names.h"
+#include "net-port.h"
 #include "terminal.h"
 #include "util/strv.h"
 #include "util/util.h"
@@ -30,6 +33,7 @@
 
 typedef struct MachineProps {
         char *name, *class, *service, *root, *state, *console_socket, *console_log, *cgroup;
+        char **addresses;
         uint32_t leader, supervisor;
         uint64_t timestamp;
         char id[33];
@@ -44,6 +48,7 @@ static void machine_props_done(MachineProps *p) {
         free(p->console_socket);
         free(p->console_log);
         free(p->cgroup);
+        strv_free(p->addresses);
         *p = (MachineProps) {};
 }
 
@@ -233,6 +238,7 @@ static int list_print(sd_bus *bus) {
                         props[n].class = strdup(class);
                 if (!props[n].service)
                         props[n].service = strdup(service);
+                (void) machine_addresses_get(bus, name, &props[n].addresses);
                 n++;
         }
         if (r < 0)
@@ -254,19 +260,31 @@ static int list_print(sd_bus *bus) {
                         json_print_string(props[i].root);
                         printf(",\"id\":");
                         json_print_string(props[i].id);
-                        printf(",\"timestamp\":%llu}", (unsigned long long) props[i].timestamp);
+                        printf(",\"timestamp\":%llu,\"addresses\":", (unsigned long long) props[i].timestamp);
+                        json_print_strv(props[i].addresses);
+                        printf("}");
                 }
                 printf("]\n");
         } else {
                 int w = 7;
                 for (size_t i = 0; i < n; i++)
                         w = MAX(w, (int) strlen(strna(props[i].name)));
-                printf("%-*s %-8s %-8s %-10s %s\n", w, "MACHINE", "STATE", "LEADER", "CLASS",
-                       "ROOT");
+                int wa = 7;
                 for (size_t i = 0; i < n; i++)
-                        printf("%-*s %-8s %-8u %-10s %s\n", w, strna(props[i].name),
-                               strna(props[i].state), props[i].leader, strna(props[i].class),
+                        wa = MAX(wa, (int) strlen(strv_length(props[i].addresses) > 0 ? props[i].addresses[0] : "-") +
+                                             (strv_length(props[i].addresses) > 1 ? 3 : 0));
+                printf("%-*s %-8s %-8s %-10s %-*s %s\n", w, "MACHINE", "STATE", "LEADER", "CLASS", wa,
+                       "ADDRESS", "ROOT");
+                for (size_t i = 0; i < n; i++) {
+                        /* The first address, as machinectl does; "..." when there are more. */
+                        char a[INET6_ADDRSTRLEN + 4];
+                        snprintf(a, sizeof a, "%s%s",
+                                 strv_length(props[i].addresses) > 0 ? props[i].addresses[0] : "-",
+                                 strv_length(props[i].addresses) > 1 ? "..." : "");
+                        printf("%-*s %-8s %-8u %-10s %-*s %s\n", w, strna(props[i].name),
+                               strna(props[i].state), props[i].leader, strna(props[i].class), wa, a,
                                strna(props[i].root));
+                }
                 printf("\n%zu machine%s listed.\n", n, n == 1 ? "" : "s");
         }
         for (size_t i = 0; i < n; i++)
@@ -380,6 +398,9 @@ int verb_status(int argc, char *argv[]) {
 
         if (p.cgroup && cgroup_list_pids(p.cgroup, &pids, &n) >= 0)
                 qsort(pids, n, sizeof(pid_t), cmp_pid);
+        _cleanup_strv_free_ char **addresses = NULL, **forwards = NULL;
+        (void) machine_addresses_get(bus, name, &addresses);
+        (void) machine_forwards_get(bus, name, &forwards);
 
         if (arg_json) {
                 printf("{\"name\":");
@@ -397,6 +418,10 @@ int verb_status(int argc, char *argv[]) {
                 json_print_string(p.console_log);
                 printf(",\"cgroup\":");
                 json_print_string(p.cgroup);
+                printf(",\"addresses\":");
+                json_print_strv(addresses);
+                printf(",\"ports\":");
+                json_print_forwards(forwards);
                 printf(",\"processes\":[");
                 for (size_t i = 0; i < n; i++)
                         printf("%s%d", i ? "," : "", (int) pids[i]);
@@ -414,6 +439,14 @@ int verb_status(int argc, char *argv[]) {
         printf("         Since: %s\n", uptime);
         printf("       Console: %s\n", isempty(p.console_socket) ? "n/a" : p.console_socket);
         printf("   Console log: %s\n", isempty(p.console_log) ? "n/a" : p.console_log);
+        STRV_FOREACH(a, addresses)
+                printf("%s%s\n", a == addresses ? "       Address: " : "                ", *a);
+        STRV_FOREACH(f, forwards) {
+                PortForward pf;
+                if (port_forward_parse(*f, &pf) >= 0)
+                        printf("%s%s %u -> %u\n", f == forwards ? "      Forwards: " : "                ",
+                               port_protocol_to_string(pf.protocol), pf.host_port, pf.container_port);
+        }
         printf("        CGroup: %s\n", isempty(p.cgroup) ? "n/a" : p.cgroup);
         for (size_t i = 0; i < n; i++)
                 print_process(pids[i], i + 1 < n ? "                ├─" : "                └─");

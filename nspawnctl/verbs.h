@@ -37,6 +37,8 @@ int verb_kill(int argc, char *argv[]);
 int verb_enable(int argc, char *argv[]);
 int verb_disable(int argc, char *argv[]);
 int verb_console(int argc, char *argv[]);
+/* verbs-network.c: port forwards, through machined */
+int verb_port(int argc, char *argv[]);
 /* verbs-shell.c: sessions in a running machine, through machined */
 int verb_login(int argc, char *argv[]);
 int verb_shell(int argc, char *argv[]);

@@ -6,6 +6,7 @@
 #include "macro.h"
 #include "resolv-conf.h"
 #include "settings.h"
+#include "settings-ports.h"
 #include "tests.h"
 #include "util/strv.h"
 #include "util/util.h"
@@ -599,5 +600,36 @@ TEST(settings_network) {
                 _cleanup_free_ char *e = NULL;
                 ASSERT_EQ(parse_string(bad[i], SETTINGS_TRUSTED, &x, &e, NULL), -EBADMSG);
                 ASSERT_TRUE(e && strstr(e, "test.nspawn:"));
+        }
+}
+
+TEST(settings_ports_edit) {
+        PortForward p[2];
+        ASSERT_OK(port_forward_parse("8080:80", &p[0]));
+        ASSERT_OK(port_forward_parse("udp:53", &p[1]));
+        static const struct {
+                const char *in;
+                size_t n;
+                const char *out;
+        } t[] = {
+                { NULL, 2, "[Network]\nPort=tcp:8080:80\nPort=udp:53:53\n" },
+                { "", 1, "[Network]\nPort=tcp:8080:80\n" },
+                { "[Exec]\nBoot=yes\n", 1, "[Exec]\nBoot=yes\n\n[Network]\nPort=tcp:8080:80\n" },
+                { "# comment\n[Network]\nPort=1\nZone=lab\n  Port = 2\n[Files]\nBind=/a\n", 2,
+                  "# comment\n[Network]\nZone=lab\nPort=tcp:8080:80\nPort=udp:53:53\n[Files]\nBind=/a\n" },
+                { "[Network]\nPort=1\n[Exec]\nPort=keep\n[Network]\nPort=3\n", 1,
+                  "[Network]\nPort=tcp:8080:80\n[Exec]\nPort=keep\n[Network]\n" },
+                { "[Network]\nPort=1\nPorts=x\n", 0, "[Network]\nPorts=x\n" },
+                { "[Network]\nPort=1", 0, "[Network]\n" },
+                { "[Exec]\nBoot=yes\n", 0, "[Exec]\nBoot=yes\n" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                _cleanup_free_ char *out = NULL;
+                ASSERT_OK(settings_text_set_ports(t[i].in, p, t[i].n, &out));
+                ASSERT_STREQ(out, t[i].out);
+                /* and it parses back with exactly those forwards */
+                _cleanup_(settings_freep) Settings *s = NULL;
+                ASSERT_OK(parse_string(out, SETTINGS_TRUSTED, &s, NULL, NULL));
+                ASSERT_EQ(s->n_ports, t[i].n);
         }
 }

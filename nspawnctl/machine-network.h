@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* A machine's addresses and port forwards, asked from machined, for list, status and port. */
+
+#include <systemd/sd-bus.h>
+
+/* The machine's addresses as text, global ones first (empty list when it has none or is
+ * not running). */
+int machine_addresses_get(sd_bus *bus, const char *name, char ***ret);
+/* Its forwards as "tcp:8080:80" (empty list when it has none). */
+int machine_forwards_get(sd_bus *bus, const char *name, char ***ret);
+/* ["a","b"] */
+void json_print_strv(char **l);
+/* [{"protocol":"tcp","host":8080,"container":80},...] from machine_forwards_get()'s list. */
+void json_print_forwards(char **l);
