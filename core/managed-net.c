@@ -209,8 +209,12 @@ static int mkdir_if_missing(const char *p) {
         return 0;
 }
 
-static int write_file_atomic(const char *path, const char *text) {
-        _cleanup_free_ char *tmp = strjoin(path, ".tmp");
+/* Written next to path, or in tmp_dir: dnsmasq watches the host directories and would read
+ * (and, for dhcp-hostsdir, keep) a temporary file there. */
+static int write_file_atomic_via(const char *tmp_dir, const char *path, const char *text) {
+        const char *base = strrchr(path, '/');
+        _cleanup_free_ char *tmp = tmp_dir ? strjoin(tmp_dir, "/.#", base ? base + 1 : path, ".tmp")
+                                           : strjoin(path, ".tmp");
         _cleanup_close_ int fd = -EBADF;
         int r;
 
@@ -226,6 +230,10 @@ static int write_file_atomic(const char *path, const char *text) {
                 return r;
         }
         return 0;
+}
+
+static int write_file_atomic(const char *path, const char *text) {
+        return write_file_atomic_via(NULL, path, text);
 }
 
 static void compute_addresses(ManagedNet *n) {
@@ -716,9 +724,9 @@ int managed_net_box_add(ManagedNet *n, const char *name, ManagedBox *ret, char *
                 if (r < 0)
                         return r;
                 /* The reservation first: dnsmasq must know the MAC before the box asks. */
-                r = write_file_atomic(dhcp_path, dhcp);
+                r = write_file_atomic_via(n->dnsmasq_dir, dhcp_path, dhcp);
                 if (r >= 0)
-                        r = write_file_atomic(hosts_path, hosts);
+                        r = write_file_atomic_via(n->dnsmasq_dir, hosts_path, hosts);
                 if (r < 0) {
                         (void) unlink(dhcp_path);
                         (void) unlink(hosts_path);

@@ -18,7 +18,12 @@ static const char *const box_chain_suffix[_BOX_CHAIN_MAX] = {
         [BOX_CHAIN_OUTPUT] = "-out",
         [BOX_CHAIN_POSTROUTING] = "-post",
         [BOX_CHAIN_GUARD] = "-guard",
+        [BOX_CHAIN_LOOPBACK6] = "-lo6",
 };
+
+int box_chain_family(BoxChain c) {
+        return c == BOX_CHAIN_LOOPBACK6 ? NFPROTO_NETDEV : NFPROTO_INET;
+}
 
 char *box_chain_name(const char *machine, BoxChain c) {
         if (c < 0 || c >= _BOX_CHAIN_MAX)
@@ -31,7 +36,7 @@ int box_chains_delete(int fd, const char *table, const char *machine) {
 
         for (int c = 0; c < _BOX_CHAIN_MAX; c++) {
                 _cleanup_free_ char *chain = box_chain_name(machine, c);
-                int k = chain ? nft_chain_delete(fd, NFPROTO_INET, table, chain) : -ENOMEM;
+                int k = chain ? nft_chain_delete(fd, box_chain_family(c), table, chain) : -ENOMEM;
                 if (k < 0 && r == 0)
                         r = k;
         }

@@ -15,6 +15,7 @@ typedef enum BoxChain {
         BOX_CHAIN_OUTPUT,      /* dnat, traffic the host itself sends (127.0.0.1, ::1) */
         BOX_CHAIN_POSTROUTING, /* snat for the loopback and hairpin cases */
         BOX_CHAIN_GUARD,       /* filter: what route_localnet must never let in */
+        BOX_CHAIN_LOOPBACK6,   /* netdev ingress of the box's link: answers to ::1 (nft.c) */
         _BOX_CHAIN_MAX,
 } BoxChain;
 
@@ -23,7 +24,9 @@ typedef enum BoxChain {
 
 /* "box-NAME-pre" and so on; NULL on allocation failure. */
 char *box_chain_name(const char *machine, BoxChain c);
-/* Deletes the box's chains (and so its rules) in table inet TABLE; fd is NETLINK_NETFILTER.
+/* The family of a box chain: NFPROTO_INET, or NFPROTO_NETDEV for BOX_CHAIN_LOOPBACK6. */
+int box_chain_family(BoxChain c);
+/* Deletes the box's chains (and so its rules) in the tables called TABLE; fd is NETLINK_NETFILTER.
  * Returns the first error, 0 when they are gone or never existed. */
 int box_chains_delete(int fd, const char *table, const char *machine);
 /* A table name we create and own: [A-Za-z0-9_-], starting with a letter, at most 63 bytes. */

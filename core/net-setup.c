@@ -42,7 +42,7 @@ void network_config_cleanup(const NetworkConfig *c, const char *machine, Network
                 (void) veth_host_ifname(machine, c->mode != NETWORK_VETH, ret->link);
         if (c->mode == NETWORK_ZONE)
                 snprintf(ret->zone_bridge, sizeof ret->zone_bridge, "%s", c->bridge);
-        if (c->n_ports > 0)
+        if (c->n_ports > 0 || c->have_loopback6)
                 snprintf(ret->nft_table, sizeof ret->nft_table, "%s", table_of(c));
 }
 
@@ -249,6 +249,17 @@ int network_setup(const NetworkConfig *c, const char *machine, const char *state
         if (r < 0) {
                 set_error(ret_error, r, "Failed to bring up lo in the container: %m");
                 goto fail;
+        }
+        if (c->have_loopback6) {
+                _cleanup_free_ char *text = NULL;
+                r = nft_box_loopback6_text(table_of(c), machine, ifname, &c->loopback6, &text);
+                if (r >= 0)
+                        r = nft_run(text, ret_error);
+                if (r < 0) {
+                        if (!*ret_error)
+                                set_error(ret_error, r, "Failed to set up the ::1 forwards of %s: %m", machine);
+                        goto fail;
+                }
         }
 
         if (c->n_ports > 0) {

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "in-addr.h"
 #include "net-cleanup.h"
 #include "net-port.h"
 
@@ -34,6 +35,10 @@ typedef struct NetworkConfig {
         PortForward *ports;
         size_t n_ports;
         char nft_table[NFT_TABLE_NAME_MAX]; /* where the forwards go; "" = nspawnctl */
+        /* The managed network's source address for forwarded connections from ::1: the box's
+         * link gets the chain that lets their answers back to ::1 (nft.c). */
+        bool have_loopback6;
+        union in_addr_union loopback6;
 } NetworkConfig;
 
 void network_config_done(NetworkConfig *c);

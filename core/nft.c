@@ -34,7 +34,7 @@ static int finish(FILE **f, char **buf, char **ret) {
         return 0;
 }
 
-static const char *const chain_hooks[_BOX_CHAIN_MAX] = {
+static const char *const chain_hooks[BOX_CHAIN_LOOPBACK6] = {
         [BOX_CHAIN_PREROUTING] = "type nat hook prerouting priority dstnat",
         [BOX_CHAIN_OUTPUT] = "type nat hook output priority -100",
         [BOX_CHAIN_POSTROUTING] = "type nat hook postrouting priority srcnat",
@@ -57,7 +57,7 @@ int nft_box_rules_text(const NftBoxRules *b, char **ret) {
                 return -ENOMEM;
 
         fprintf(f, "add table inet %s\n", b->table);
-        for (int c = 0; c < _BOX_CHAIN_MAX; c++)
+        for (int c = 0; c < BOX_CHAIN_LOOPBACK6; c++)
                 fprintf(f, "add chain inet %s %s { %s; policy accept; }\nflush chain inet %s %s\n",
                         b->table, chains[c], chain_hooks[c], b->table, chains[c]);
 
@@ -149,20 +149,41 @@ int nft_managed_rules_text(const NftManagedRules *m, char **ret) {
         fprintf(f, "add rule inet %s guard iifname \"%s\" ip daddr 127.0.0.0/8 drop\n", t, br);
         fprintf(f, "add rule inet %s guard iifname \"%s\" ip saddr 127.0.0.0/8 drop\n", t, br);
 
+        return finish(&f, &buf, ret);
+}
+
+int nft_box_loopback6_text(const char *table, const char *machine, const char *link,
+                           const union in_addr_union *loopback6, char **ret) {
+        _cleanup_free_ char *buf = NULL, *chain = NULL;
+        _cleanup_(close_memstream) FILE *f = NULL;
+        char lb6[INET6_ADDRSTRLEN];
+        size_t size = 0;
+
+        if (!table || !machine || !link || !loopback6)
+                return -EINVAL;
+        chain = box_chain_name(machine, BOX_CHAIN_LOOPBACK6);
+        if (!chain)
+                return -ENOMEM;
+        in_addr_to_string(AF_INET6, loopback6, lb6);
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
         /* The kernel never routes a packet to ::1 that arrived on another interface (RFC
          * 4291), and there is no route_localnet for IPv6: the answers to connections from
-         * ::1, whose source we made loopback6, would be dropped once translated back. So they
-         * are handed to lo before the IP layer sees them: as if received on lo, they are
-         * translated back to ::1 and delivered. ICMPv6 (neighbour discovery) stays on the
-         * bridge. */
-        fprintf(f, "add table netdev %s\n", t);
-        fprintf(f, "add chain netdev %s loopback6 { type filter hook ingress device \"%s\" priority 0; policy accept; }\n",
-                t, br);
-        fprintf(f, "flush chain netdev %s loopback6\n", t);
+         * ::1, whose source became loopback6, would be dropped once translated back to ::1.
+         * So they are handed to lo before the IP layer (and a bridge, and br_netfilter) sees
+         * them, addressed to lo and marked for this host: as if received on lo they are
+         * translated back and delivered. Hooked on the box's own link, the bridge port,
+         * because with br_netfilter the bridge's own ingress never sees them. ICMPv6
+         * (neighbour discovery) stays where it is. */
+        fprintf(f, "add table netdev %s\n", table);
+        fprintf(f, "add chain netdev %s %s { type filter hook ingress device \"%s\" priority 0; policy accept; }\n",
+                table, chain, link);
+        fprintf(f, "flush chain netdev %s %s\n", table, chain);
         fprintf(f,
-                "add rule netdev %s loopback6 ip6 daddr %s meta l4proto { tcp, udp } "
-                "ether daddr set 00:00:00:00:00:00 fwd to \"lo\"\n",
-                t, lb6);
+                "add rule netdev %s %s ip6 daddr %s meta l4proto { tcp, udp } "
+                "ether daddr set 00:00:00:00:00:00 meta pkttype set host fwd to \"lo\"\n",
+                table, chain, lb6);
         return finish(&f, &buf, ret);
 }
 

@@ -9,9 +9,9 @@
  * Layout:
  *   chains postrouting, forward, guard       the managed network (machined): masquerade,
  *                                            forward accept, route_localnet's guard
- *   netdev chain loopback6                   the ::1 forwards' return path (see nft.c)
  *   chains box-NAME-pre/-out/-post/-guard    one box's port forwards; deleting them (also
- *                                            libc-only, net-cleanup.c) removes the box's rules */
+ *                                            libc-only, net-cleanup.c) removes the box's rules
+ *   netdev chain box-NAME-lo6                the return path of its forwards from ::1 */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,6 +46,10 @@ typedef struct NftManagedRules {
 } NftManagedRules;
 
 int nft_managed_rules_text(const NftManagedRules *m, char **ret);
+/* The netdev chain on a box's link that lets answers to forwarded connections from ::1 reach
+ * ::1 (see nft.c): loopback6 is the managed network's source address for them. */
+int nft_box_loopback6_text(const char *table, const char *machine, const char *link,
+                           const union in_addr_union *loopback6, char **ret);
 
 /* The comment each DNAT rule carries, so forwards can be read back from the kernel. */
 #define NFT_PORT_COMMENT "nspawnctl-port "

@@ -68,6 +68,11 @@ int run_network_option(RunNetwork *n, int opt, const char *arg) {
                                                arg);
                 snprintf(n->config.nft_table, sizeof n->config.nft_table, "%s", arg);
                 return 1;
+        case ARG_NETWORK_LOOPBACK6:
+                if (in_addr_from_string(AF_INET6, arg, NULL, &n->config.loopback6) < 0)
+                        return log_error_errno(-EINVAL, "Invalid --network-loopback6= '%s': an IPv6 address.", arg);
+                n->config.have_loopback6 = true;
+                return 1;
         case ARG_DNS_STUB:
                 if (isempty(arg) || arg[0] != '/')
                         return log_error_errno(-EINVAL, "Invalid --dns-stub= '%s': must be an absolute path.", arg);
@@ -97,6 +102,8 @@ int run_network_finish(RunNetwork *n, SuperviseConfig *c) {
                 return log_error_errno(-EINVAL, "--network-veth, --network-bridge= and --network-zone= exclude each other.");
         if (n->config.mode == NETWORK_HOST && n->private_network)
                 n->config.mode = NETWORK_PRIVATE;
+        if (n->config.have_loopback6 && n->config.mode != NETWORK_BRIDGE)
+                return log_error_errno(-EINVAL, "--network-loopback6= needs --network-bridge=.");
         if (n->config.n_ports > 0 && n->config.mode != NETWORK_VETH && n->config.mode != NETWORK_BRIDGE &&
             n->config.mode != NETWORK_ZONE)
                 return log_error_errno(-EINVAL, "--port= needs a private network with a link to the host: --network-veth, --network-bridge= or --network-zone=.");

@@ -16,6 +16,7 @@ enum {
         ARG_RESOLV_CONF,
         ARG_NFT_TABLE,
         ARG_DNS_STUB,
+        ARG_NETWORK_LOOPBACK6,
 };
 
 #define RUN_NETWORK_OPTIONS                                                                \
@@ -25,7 +26,8 @@ enum {
         { "port", required_argument, NULL, 'p' },                                          \
         { "resolv-conf", required_argument, NULL, ARG_RESOLV_CONF },                       \
         { "nft-table", required_argument, NULL, ARG_NFT_TABLE },                           \
-        { "dns-stub", required_argument, NULL, ARG_DNS_STUB }
+        { "dns-stub", required_argument, NULL, ARG_DNS_STUB },                             \
+        { "network-loopback6", required_argument, NULL, ARG_NETWORK_LOOPBACK6 }
 
 #define RUN_NETWORK_SHORT_OPTIONS "np:"
 
@@ -40,7 +42,9 @@ enum {
         "                            copy-|replace-|bind- + host|static|uplink|stub\n"       \
         "     --nft-table=NAME       nft table for the forwards (default: nspawnctl)\n"      \
         "     --dns-stub=FILE        resolv.conf of the local resolver meant for the\n"      \
-        "                            container (machined's managed network)\n"
+        "                            container (machined's managed network)\n"               \
+        "     --network-loopback6=ADDR  Source of forwarded connections from ::1 on the\n"  \
+        "                            bridge (machined's managed network)\n"
 
 typedef struct RunNetwork {
         NetworkConfig config;

@@ -184,7 +184,7 @@ int verb_port(int argc, char *argv[]) {
                         printf("\n");
                         return EXIT_OK;
                 }
-                printf("%-6s %-6s %s\n", "PROTO", "HOST", "MACHINE");
+                printf("%-6s %-6s %s\n", "PROTO", "HOST", "CONTAINER");
                 STRV_FOREACH(s, l) {
                         PortForward f;
                         if (port_forward_parse(*s, &f) >= 0)
