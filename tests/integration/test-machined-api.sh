@@ -60,7 +60,7 @@ ln -s /etc/passwd "$POOL/linksettings.nspawn"
 expect_rc 1 "$NSPAWNCTL" start linksettings; echo "$ERR" | grep -q "not a regular file" || fail "symlinked settings: $ERR"
 before=$(state_snapshot)
 # A second machined on the same state dir must not take the private socket over.
-set +e; "$MACHINED" --pool="$POOL" --state-dir="$STATE" --runtime="$NSPAWNCTL" --no-bus >"$WORK/second.log" 2>&1; rc=$?; set -e
+set +e; "$MACHINED" --pool="$POOL" --state-dir="$STATE" --runtime="$NSPAWNCTL" $NET_OPTS --no-bus >"$WORK/second.log" 2>&1; rc=$?; set -e
 [ $rc != 0 ] && grep -q "already" "$WORK/second.log" || { cat "$WORK/second.log"; fail "second machined on the same state dir"; }
 expect_rc 0 env DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/none "$NSPAWNCTL" list  # the first one still answers privately
 [ "$(state_snapshot)" = "$before" ] || fail "a refused start created something"
@@ -191,15 +191,15 @@ kill9_machined
 mkdir -p "$POOL/okimg/sbin"; cp /bin/true "$POOL/okimg/sbin/init"
 printf '#!/bin/sh\necho "fake-runtime: boom $*" >&2\nexit ${FAKE_RC:-3}\n' >"$WORK/fake-runtime"
 chmod +x "$WORK/fake-runtime"
-"$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" --runtime="$WORK/fake-runtime" \
+"$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" --runtime="$WORK/fake-runtime" $NET_OPTS \
     >>"$WORK/machined.log" 2>&1 &
 MACHINED_PID=$!
 wait_until 10 test -S "$STATE/private" || fail "machined did not start"
 expect_rc 1 "$NSPAWNCTL" start okimg; expect_one_line_error
-echo "$ERR" | grep -q "status 3: fake-runtime: boom run --boot --restart-on-reboot -D $POOL/okimg -M okimg --console=passive --register=yes --state-dir=$STATE --" \
+echo "$ERR" | grep -q "status 3: fake-runtime: boom run --boot --restart-on-reboot -D $POOL/okimg -M okimg --console=passive --register=yes --state-dir=$STATE --network-bridge=$NET_BRIDGE --nft-table=$NET_TABLE .*--" \
     || fail "early supervisor death: $ERR"
 kill9_machined
-FAKE_RC=4 "$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" --runtime="$WORK/fake-runtime" \
+FAKE_RC=4 "$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" --runtime="$WORK/fake-runtime" $NET_OPTS \
     >>"$WORK/machined.log" 2>&1 &
 MACHINED_PID=$!
 wait_until 10 test -S "$STATE/private" || fail "machined did not start"
@@ -213,7 +213,7 @@ expect_rc 6 "$NSPAWNCTL" start --state-dir=/nonexistent foo; expect_one_line_err
 ok "machined not running: one clear line, exit 6"
 
 # D-Bus activation: the installed activation file, pointed at the build tree.
-sed -e "s|^Exec=.*|Exec=$MACHINED --pool=$POOL --state-dir=$STATE --config-dir=$WORK/etc --runtime=$NSPAWNCTL|" \
+sed -e "s|^Exec=.*|Exec=$MACHINED --pool=$POOL --state-dir=$STATE --config-dir=$WORK/etc --runtime=$NSPAWNCTL $NET_OPTS|" \
     "$BUILD_ROOT/units/org.nspawnctl.machined1.service" >"$WORK/services/org.nspawnctl.machined1.service"
 start_bus policy
 expect_rc 0 "$NSPAWNCTL" list

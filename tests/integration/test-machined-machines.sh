@@ -148,7 +148,7 @@ export NSPAWNCTL_CONFIG_DIR=$WORK/etc
 expect_rc 0 "$NSPAWNCTL" enable "$M1"
 init() {
     MACHINED=$MACHINED NSPAWNCTL=$NSPAWNCTL STATE_DIR=$STATE AUTOSTART=$WORK/etc/autostart \
-        LOGFILE=$WORK/init.log MACHINED_OPTS="--pool=$POOL --config-dir=$WORK/etc --runtime=$NSPAWNCTL" \
+        LOGFILE=$WORK/init.log MACHINED_OPTS="--pool=$POOL --config-dir=$WORK/etc --runtime=$NSPAWNCTL $NET_OPTS" \
         sh "$BUILD_ROOT/units/nspawnctl-machined.init" "$@"
 }
 init start >"$WORK/init.out" 2>&1 || { cat "$WORK/init.out" "$WORK/init.log" >&2; fail "init start"; }
