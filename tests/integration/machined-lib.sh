@@ -31,6 +31,7 @@ network_teardown() {
     ip link del "$br" 2>/dev/null || true
     nft delete table inet "$tb" 2>/dev/null || true
     nft delete table netdev "$tb" 2>/dev/null || true
+    rm -rf "$st/network"
 }
 
 cleanup_machined() {
