@@ -834,6 +834,14 @@ int managed_net_forwards_set(ManagedNet *n, const ManagedBox *b, const PortForwa
         r = network_lock_take(lock_path, &lock);
         if (r < 0)
                 return set_error(ret_error, r, "Failed to take %s: %m", lock_path);
+        if (n_ports == 0) {
+                /* No forwards, no chains: a start without Port= costs no nft transaction. */
+                _cleanup_close_ int nf = -EBADF;
+                r = nl_open(NETLINK_NETFILTER, &nf);
+                if (r >= 0)
+                        r = box_chains_delete(nf, n->table, b->name);
+                return r < 0 ? set_error(ret_error, r, "Failed to remove the forwards of %s: %m", b->name) : 0;
+        }
         r = nft_list_forwards(n->table, NULL, &all, &n_all);
         if (r < 0)
                 return set_error(ret_error, r, "Failed to read the forwards of table inet %s: %m", n->table);
@@ -854,6 +862,21 @@ int managed_net_forwards_set(ManagedNet *n, const ManagedBox *b, const PortForwa
         r = nft_box_rules_text(&rules, &text);
         if (r < 0)
                 return set_error(ret_error, r, "Failed to generate the rules of %s: %m", b->name);
+        /* A running box's port gets the ::1 return path here; a box about to start gets it
+         * from its supervisor, which makes the port (--network-loopback6). */
+        char port[IFNAMSIZ];
+        LinkInfo li;
+        _cleanup_close_ int rtnl = -EBADF;
+        (void) veth_host_ifname(b->name, true, port);
+        if (nl_open(NETLINK_ROUTE, &rtnl) >= 0 && rtnl_link_get(rtnl, port, &li) >= 0) {
+                _cleanup_free_ char *lo6 = NULL, *both = NULL;
+                r = nft_box_loopback6_text(n->table, b->name, port, &n->loopback6, &lo6);
+                if (r < 0 || !(both = strjoin(text, lo6)))
+                        return set_error(ret_error, r < 0 ? r : -ENOMEM, "Failed to generate the rules of %s: %m",
+                                         b->name);
+                free(text);
+                text = TAKE_PTR(both);
+        }
         r = nft_run(text, &nft_error);
         if (r < 0)
                 return set_error(ret_error, r, "Failed to apply the forwards of %s: %s", b->name,

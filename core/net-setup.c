@@ -42,7 +42,8 @@ void network_config_cleanup(const NetworkConfig *c, const char *machine, Network
                 (void) veth_host_ifname(machine, c->mode != NETWORK_VETH, ret->link);
         if (c->mode == NETWORK_ZONE)
                 snprintf(ret->zone_bridge, sizeof ret->zone_bridge, "%s", c->bridge);
-        if (c->n_ports > 0 || c->have_loopback6)
+        /* A table named explicitly (machined's) may get the box's forwards later, live. */
+        if (c->n_ports > 0 || c->have_loopback6 || !isempty(c->nft_table))
                 snprintf(ret->nft_table, sizeof ret->nft_table, "%s", table_of(c));
 }
 

@@ -311,9 +311,12 @@ int manager_network_start_args(Manager *m, const char *name, const Settings *s, 
                 }
                 char lb6[INET6_ADDRSTRLEN];
                 stub = managed_net_resolv_conf_path(n->net);
+                /* The ::1 return path only for a box with forwards (a later `port add`
+                 * makes it for a running box). */
                 if (!stub || add_opt(&opts, "--network-bridge=", n->net->bridge) < 0 ||
                     add_opt(&opts, "--nft-table=", n->net->table) < 0 || add_opt(&opts, "--dns-stub=", stub) < 0 ||
-                    add_opt(&opts, "--network-loopback6=", in_addr_to_string(AF_INET6, &n->net->loopback6, lb6)) < 0) {
+                    (n_ports > 0 &&
+                     add_opt(&opts, "--network-loopback6=", in_addr_to_string(AF_INET6, &n->net->loopback6, lb6)) < 0)) {
                         (void) managed_net_box_remove(n->net, name);
                         return -ENOMEM;
                 }

@@ -129,6 +129,11 @@ expect_rc 0 "$NSPAWNCTL" port "$M2" remove "udp:$((HP + 2))"
 grep -q "^Port=" "$WORK/etc/$M2.nspawn" && fail "Port= not removed"
 nft list chain inet "$NET_TABLE" "box-$M2-pre" | grep -q "dport" && fail "rule not removed"
 expect_rc 3 "$NSPAWNCTL" port "$M2" remove "udp:$((HP + 2))"; expect_one_line_error
+# A live forward to a box started without any answers on ::1 too.
+expect_rc 0 "$NSPAWNCTL" port "$M2" add "$((HP + 3)):80"
+got=$(fetch "http://[::1]:$((HP + 3))/") || true
+echo "$got" | grep -q "^hello from" || fail "live forward at [::1]: '$got'"
+expect_rc 0 "$NSPAWNCTL" port "$M2" remove "$((HP + 3))"
 for bad in 0 65536 tcp: 80:80:80 sctp:80 -1 abc ""; do
     expect_rc 2 "$NSPAWNCTL" port "$M2" add "$bad"; expect_one_line_error
 done
