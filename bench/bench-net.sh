@@ -6,8 +6,10 @@
 #    through a port forward at 127.0.0.1 and at the bridge's address, against the host's own
 #    loopback. The iperf3 server runs in the box's network namespace (nsenter -n), so the
 #    tree needs no iperf3. Median of ROUNDS (default 3) runs of 5 s each.
-#  - start until running (READY=1) of a booted box on the managed network, against the same
-#    box in the host's namespace (Private=no) and in a namespace with lo only (Private=yes);
+#  - start until running (READY=1) of a booted box on the managed network (without and with a
+#    forward), against the same box in the host's namespace (Private=no, where networkd is
+#    masked: fewer units) and in a namespace with lo only (Private=yes, the fair baseline);
+#    and until registered (what machined and the supervisor do before the init runs);
 #    median of ROUNDS starts each, the network already up.
 # Targets (issue 10): a forward carries at least 0.8x the direct path; the network adds at
 # most 50 ms to start-until-running.
@@ -37,13 +39,13 @@ if [ -x "$image_tool" ] && command -v mkfs.btrfs >/dev/null && [ "$("$image_tool
     btrfs subvolume create "$pool/.base" >/dev/null
     cp -a "$tree/." "$pool/.base/"
     setup_tree "$pool/.base"
-    for b in box hostbox lobox; do btrfs subvolume snapshot "$pool/.base" "$pool/$b" >/dev/null; done
+    for b in box fwdbox hostbox lobox; do btrfs subvolume snapshot "$pool/.base" "$pool/$b" >/dev/null; done
 else
-    for b in box hostbox lobox; do cp -a "$tree" "$pool/$b"; setup_tree "$pool/$b"; done
+    for b in box fwdbox hostbox lobox; do cp -a "$tree" "$pool/$b"; setup_tree "$pool/$b"; done
 fi
 hp=$(( 30000 + $$ % 10000 )) lp=$(( 40000 + $$ % 10000 ))
 mkdir -p "$work/etc"
-printf '[Network]\nPort=tcp:%s:5201\n' "$hp" >"$work/etc/box.nspawn"
+printf '[Network]\nPort=tcp:%s:5201\n' "$hp" >"$work/etc/fwdbox.nspawn"
 printf '[Network]\nPrivate=no\n' >"$work/etc/hostbox.nspawn"
 printf '[Network]\nPrivate=yes\n' >"$work/etc/lobox.nspawn"
 
@@ -52,10 +54,12 @@ state_of() {
     busctl --system get-property org.nspawnctl.machined1 "/org/nspawnctl/machined1/machine/$1" \
         org.nspawnctl.machined1.Machine State 2>/dev/null | sed 's/^s "\(.*\)"$/\1/'
 }
-start_ms() { # NAME: ms from `start` until running
-    local a b
+start_ms() { # NAME [REGFILE]: ms from `start` until running; until registered into REGFILE
+    local a b c
     a=$(date +%s%N)
     "$nspawnctl" start "$1"
+    c=$(date +%s%N)
+    [ -n "${2:-}" ] && echo $(( (c - a) / 1000000 )) >>"$2"
     for _ in $(seq 3000); do [ "$(state_of "$1")" = running ] && break; sleep 0.005; done
     [ "$(state_of "$1")" = running ] || { echo "bench: $1 never reached running" >&2; exit 1; }
     b=$(date +%s%N)
@@ -68,15 +72,18 @@ stop() {
 
 # The first start sets the managed network up (bridge, dnsmasq): not counted.
 start_ms box >/dev/null; stop box
+# Neither is the first start of each kind (page cache).
+for b in fwdbox hostbox lobox; do start_ms "$b" >/dev/null; stop "$b"; done
 for _ in $(seq "$rounds"); do
-    start_ms box >>"$work/managed.ms"; stop box
-    start_ms hostbox >>"$work/host.ms"; stop hostbox
-    start_ms lobox >>"$work/lo.ms"; stop lobox
+    start_ms box "$work/managed.reg" >>"$work/managed.ms"; stop box
+    start_ms fwdbox "$work/fwd.reg" >>"$work/fwd.ms"; stop fwdbox
+    start_ms hostbox "$work/host.reg" >>"$work/host.ms"; stop hostbox
+    start_ms lobox "$work/lo.reg" >>"$work/lo.ms"; stop lobox
 done
 
-start_ms box >/dev/null
-leader=$(sed -n 's/^LEADER=//p' "$state/machines/box")
-addr=$(cut -d, -f2 "$state/network/dnsmasq/dhcp-hosts/box")
+start_ms fwdbox >/dev/null
+leader=$(sed -n 's/^LEADER=//p' "$state/machines/fwdbox")
+addr=$(cut -d, -f2 "$state/network/dnsmasq/dhcp-hosts/fwdbox")
 gw=$(ip -4 -o addr show dev "$net_bridge" | awk '{print $4}' | cut -d/ -f1)
 has_addr() { nsenter -t "$leader" -n ip -4 -o addr show dev host0 | grep -q "$addr/"; }
 for _ in $(seq 600); do has_addr && break; sleep 0.1; done
@@ -95,15 +102,18 @@ direct=$(run_mbits "$addr" 5201)
 fwd_lo=$(run_mbits 127.0.0.1 "$hp")
 fwd_br=$(run_mbits "$gw" "$hp")
 loop=$(run_mbits 127.0.0.1 "$lp")
-stop box
+stop fwdbox
 
-m=$(median <"$work/managed.ms") h=$(median <"$work/host.ms") l=$(median <"$work/lo.ms")
+m=$(median <"$work/managed.ms") f=$(median <"$work/fwd.ms") h=$(median <"$work/host.ms") l=$(median <"$work/lo.ms")
 printf '%-58s %s Mbit/s\n' "iperf3 host -> box address (bridge + veth)" "$direct"
-printf '%-58s %s Mbit/s (%.2fx direct)\n' "iperf3 host -> 127.0.0.1:$hp (forward)" "$fwd_lo" "$(echo "$fwd_lo / $direct" | bc -l)"
-printf '%-58s %s Mbit/s (%.2fx direct)\n' "iperf3 host -> $gw:$hp (forward, bridge address)" "$fwd_br" "$(echo "$fwd_br / $direct" | bc -l)"
+printf '%-58s %s Mbit/s (%.2fx direct)\n' "iperf3 host -> 127.0.0.1:$hp (forward)" "$fwd_lo" "$(awk -v a="$fwd_lo" -v b="$direct" 'BEGIN { print a / b }')"
+printf '%-58s %s Mbit/s (%.2fx direct)\n' "iperf3 host -> $gw:$hp (forward, bridge address)" "$fwd_br" "$(awk -v a="$fwd_br" -v b="$direct" 'BEGIN { print a / b }')"
 printf '%-58s %s Mbit/s\n' "iperf3 host loopback (no box)" "$loop"
 printf '%-58s %s ms\n' "start until running, managed network (median of $rounds)" "$m"
+printf '%-58s %s ms\n' "start until running, managed network + 1 forward" "$f"
 printf '%-58s %s ms\n' "start until running, host network (Private=no)" "$h"
 printf '%-58s %s ms\n' "start until running, lo only (Private=yes)" "$l"
+printf '%-58s %s / %s / %s / %s ms\n' "start until registered: managed / +forward / host / lo" \
+    "$(median <"$work/managed.reg")" "$(median <"$work/fwd.reg")" "$(median <"$work/host.reg")" "$(median <"$work/lo.reg")"
 printf '%-58s %+d ms\n' "the managed network adds (vs host network)" $(( m - h ))
 printf '%-58s %+d ms\n' "the managed network adds (vs lo only)" $(( m - l ))

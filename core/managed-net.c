@@ -545,54 +545,6 @@ int managed_net_restart_dnsmasq(ManagedNet *n, char **ret_error) {
         return write_state(n);
 }
 
-static int rm_rf_files(const char *dir) {
-        DIR *d = opendir(dir);
-        if (!d)
-                return errno == ENOENT ? 0 : -errno;
-        FOREACH_DIRENT(de, d) {
-                _cleanup_free_ char *p = strjoin(dir, "/", de->d_name);
-                if (p)
-                        (void) unlink(p);
-        }
-        closedir(d);
-        return rmdir(dir) < 0 && errno != ENOENT ? -errno : 0;
-}
-
-int managed_net_down(ManagedNet *n) {
-        _cleanup_free_ char *spath = state_path(n), *dropin = networkd_dropin_path(n), *resolv = NULL;
-        _cleanup_close_ int rtnl = -EBADF;
-        ManagedNetState s;
-        pid_t pid;
-        uint64_t start;
-
-        if (!spath)
-                return -ENOMEM;
-        if (managed_net_state_read(spath, &s) >= 0 && s.dnsmasq_pid > 0)
-                (void) dnsmasq_stop(s.dnsmasq_pid, s.dnsmasq_start);
-        if (n->dnsmasq_pid > 0)
-                (void) dnsmasq_stop(n->dnsmasq_pid, n->dnsmasq_start);
-        if (dnsmasq_read_pid(n->dnsmasq_dir, &pid, &start) >= 0)
-                (void) dnsmasq_stop(pid, start);
-        (void) nft_delete_tables(n->table);
-        if (nl_open(NETLINK_ROUTE, &rtnl) >= 0)
-                (void) rtnl_link_delete(rtnl, n->bridge);
-        if (dropin)
-                (void) unlink(dropin);
-        FOREACH_STRING(sub, "/hosts", "/dhcp-hosts") {
-                _cleanup_free_ char *p = strjoin(n->dnsmasq_dir, sub);
-                if (p)
-                        (void) rm_rf_files(p);
-        }
-        (void) rm_rf_files(n->dnsmasq_dir);
-        resolv = managed_net_resolv_conf_path(n);
-        if (resolv)
-                (void) unlink(resolv);
-        (void) unlink(spath);
-        n->up = false;
-        n->dnsmasq_pid = 0;
-        return 0;
-}
-
 /* ---- boxes ------------------------------------------------------------------------- */
 
 static char *box_file(const ManagedNet *n, const char *sub, const char *name) {

@@ -75,8 +75,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ManagedNet *, managed_net_free);
 int managed_net_up(ManagedNet *n, char **ret_error);
 /* Starts dnsmasq again when it is gone (machined watches its pidfd). */
 int managed_net_restart_dnsmasq(ManagedNet *n, char **ret_error);
-/* Removes everything: dnsmasq, the tables, the bridge, the drop-in, the files. */
-int managed_net_down(ManagedNet *n);
 
 typedef struct ManagedBox {
         char name[65];
