@@ -97,12 +97,21 @@ sleep 0.5
 mbits() { # HOST PORT: receiver Mbit/s of one 5 s run
     iperf3 -c "$1" -p "$2" -t 5 -f m 2>/dev/null | awk '/receiver/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") print $(i - 1) }'
 }
-run_mbits() { for _ in $(seq "$rounds"); do mbits "$@"; done | median; }
-direct=$(run_mbits "$addr" 5201)
-fwd_lo=$(run_mbits 127.0.0.1 "$hp")
-fwd_br=$(run_mbits "$gw" "$hp")
-loop=$(run_mbits 127.0.0.1 "$lp")
+# Interleaved, so that a busy host slows all four alike.
+for _ in $(seq "$rounds"); do
+    mbits "$addr" 5201 >>"$work/direct"
+    mbits 127.0.0.1 "$hp" >>"$work/fwd_lo"
+    mbits "$gw" "$hp" >>"$work/fwd_br"
+    mbits 127.0.0.1 "$lp" >>"$work/loop"
+done
+direct=$(median <"$work/direct") fwd_lo=$(median <"$work/fwd_lo") fwd_br=$(median <"$work/fwd_br") loop=$(median <"$work/loop")
 stop fwdbox
+
+# The runtime alone: `run /bin/true` with a veth on the bridge against loopback only.
+for _ in $(seq $(( rounds * 3 ))); do
+    time_us "$nspawnctl" run -q -D "$tree" -x -M "bench-$$" --network-bridge="$net_bridge" /bin/true >>"$work/rt_br"
+    time_us "$nspawnctl" run -q -D "$tree" -x -M "bench-$$" --private-network /bin/true >>"$work/rt_lo"
+done
 
 m=$(median <"$work/managed.ms") f=$(median <"$work/fwd.ms") h=$(median <"$work/host.ms") l=$(median <"$work/lo.ms")
 printf '%-58s %s Mbit/s\n' "iperf3 host -> box address (bridge + veth)" "$direct"
@@ -115,5 +124,7 @@ printf '%-58s %s ms\n' "start until running, host network (Private=no)" "$h"
 printf '%-58s %s ms\n' "start until running, lo only (Private=yes)" "$l"
 printf '%-58s %s / %s / %s / %s ms\n' "start until registered: managed / +forward / host / lo" \
     "$(median <"$work/managed.reg")" "$(median <"$work/fwd.reg")" "$(median <"$work/host.reg")" "$(median <"$work/lo.reg")"
+printf '%-58s %s / %s ms\n' "run /bin/true: veth on the bridge / lo only" \
+    "$(median <"$work/rt_br" | awk '{printf "%.1f", $1/1000}')" "$(median <"$work/rt_lo" | awk '{printf "%.1f", $1/1000}')"
 printf '%-58s %+d ms\n' "the managed network adds (vs host network)" $(( m - h ))
 printf '%-58s %+d ms\n' "the managed network adds (vs lo only)" $(( m - l ))
