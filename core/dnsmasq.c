@@ -71,6 +71,9 @@ int dnsmasq_config_text(const DnsmasqConfig *c, char **ret) {
                 fprintf(f, "user=%s\n", c->user);
         fprintf(f, "no-hosts\nhostsdir=%s/hosts\ndhcp-hostsdir=%s/dhcp-hosts\n", c->dir, c->dir);
         fprintf(f, "dhcp-leasefile=%s/leases\ndhcp-authoritative\n", c->dir);
+        /* A box's name is the one it was started as: the name a client asks for is never
+         * put in DNS, or a box could take over another's (or any) name. */
+        fprintf(f, "dhcp-ignore-names\n");
         /* Names of boxes: NAME and NAME.DOMAIN, never forwarded upstream. */
         fprintf(f, "domain=%s\nlocal=/%s/\nexpand-hosts\ndomain-needed\n", c->domain, c->domain);
         if (strv_length(c->servers) > 0) {

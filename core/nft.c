@@ -136,7 +136,9 @@ int nft_managed_rules_text(const NftManagedRules *m, char **ret) {
         fprintf(f, "add chain inet %s postrouting { type nat hook postrouting priority srcnat; policy accept; }\n", t);
         fprintf(f, "add chain inet %s forward { type filter hook forward priority filter; policy accept; }\n", t);
         fprintf(f, "add chain inet %s guard { type filter hook prerouting priority raw; policy accept; }\n", t);
+        fprintf(f, "add chain inet %s input { type filter hook input priority filter; policy accept; }\n", t);
         fprintf(f, "flush chain inet %s postrouting\nflush chain inet %s forward\nflush chain inet %s guard\n", t, t, t);
+        fprintf(f, "flush chain inet %s input\n", t);
         /* What leaves the host from the boxes carries the host's address. */
         fprintf(f, "add rule inet %s postrouting ip saddr %s oifname != \"%s\" masquerade\n", t, s4, br);
         fprintf(f, "add rule inet %s postrouting ip6 saddr %s oifname != \"%s\" masquerade\n", t, s6, br);
@@ -148,6 +150,10 @@ int nft_managed_rules_text(const NftManagedRules *m, char **ret) {
         fprintf(f, "add rule inet %s forward oifname \"%s\" accept\n", t, br);
         fprintf(f, "add rule inet %s guard iifname \"%s\" ip daddr 127.0.0.0/8 drop\n", t, br);
         fprintf(f, "add rule inet %s guard iifname \"%s\" ip saddr 127.0.0.0/8 drop\n", t, br);
+        /* What the boxes' ports hand to lo (box-NAME-lo6) must be answers to our forwards
+         * from ::1, nothing else: arriving "from lo", a packet a box made up would pass a
+         * host firewall that trusts lo. */
+        fprintf(f, "add rule inet %s input iifname \"lo\" ip6 saddr %s ct status & dnat == 0 drop\n", t, s6);
 
         return finish(&f, &buf, ret);
 }

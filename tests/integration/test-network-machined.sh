@@ -73,7 +73,9 @@ echo "$OUT" | grep -q "$M2" && echo "$OUT" | grep -q "$M1" || fail "box names: $
 echo "$OUT" | grep -q "^10.11.12.13 *upstream.test" || fail "upstream name: $OUT"
 grep -q "query\[A\] upstream.test" "$WORK/upstream.log" || fail "the upstream was not asked"
 expect_rc 0 "$NSPAWNCTL" shell "$M2" -- getent hosts "$M1.nspawnctl.internal"
-ok "a box resolves its own name, the other box's (bare and with the domain) and the upstream's name"
+# The boxes ask DHCP for the tree's host name: a name a box asks for never gets into DNS.
+expect_rc 2 "$NSPAWNCTL" shell "$M2" -- getent hosts "$(cat "$POOL/$M1/etc/hostname")"
+ok "a box resolves its own name, the other box's (bare and with the domain) and the upstream's name, not the one it asks for"
 
 # --- forwards -----------------------------------------------------------------------------
 srv_up() { "$NSPAWNCTL" shell "$M1" -- systemctl is-active -q srv; }
@@ -88,6 +90,20 @@ expect_rc 0 "$NSPAWNCTL" shell "$M2" -- perl -MIO::Socket::IP -e \
     "$GW4" "$GW6"
 [ "$(echo "$OUT" | grep -c 'hello from')" = 2 ] || fail "from the other box: $OUT"
 ok "the forward answers at 127.0.0.1, [::1], both bridge addresses, and from the other box"
+
+# What the box's port hands to lo is only ever an answer to a forward: a connection the box
+# opens to the ::1 path's address never arrives "from lo" (a host firewall may trust lo).
+LB6=${GW6%::1}::ffff
+perl -MIO::Socket::IP -e '$s = IO::Socket::IP->new(LocalHost => "::", LocalPort => $ARGV[0], Listen => 5, V6Only => 1) or die;
+    while ($c = $s->accept) { print $c "host\n"; close $c }' "$((HP + 5))" &
+HS_PID=$!; CLEANUP_PIDS="$CLEANUP_PIDS $HS_PID"
+wait_until 10 sh -c "ss -ltn | grep -q ':$((HP + 5)) '" || fail "host listener"
+probe() { "$NSPAWNCTL" shell "$M1" -- perl -MIO::Socket::IP -e \
+    '$s = IO::Socket::IP->new(PeerHost => $ARGV[0], PeerPort => $ARGV[1], Timeout => 3) or exit 1; print scalar <$s>' "$1" "$((HP + 5))"; }
+expect_rc 0 probe "$GW6"; [ "$OUT" = host ] || fail "the host's bridge address: $OUT"
+expect_rc 1 probe "$LB6"
+kill "$HS_PID"
+ok "a box cannot reach the host through the ::1 return path (it would look like lo)"
 
 expect_rc 0 "$NSPAWNCTL" port "$M1" list --json
 [ "$OUT" = "[{\"protocol\":\"tcp\",\"host\":$HP,\"container\":80}]" ] || fail "port list: $OUT"

@@ -337,7 +337,8 @@ TEST(nft_managed_rules) {
                        "add rule inet nspawnctl postrouting iifname \"nspawnctl0\" oifname \"nspawnctl0\" ct status dnat masquerade\n",
                        "add rule inet nspawnctl forward iifname \"nspawnctl0\" accept\n",
                        "add rule inet nspawnctl guard iifname \"nspawnctl0\" ip daddr 127.0.0.0/8 drop\n",
-                       "add rule inet nspawnctl forward oifname \"nspawnctl0\" accept\n") {
+                       "add rule inet nspawnctl forward oifname \"nspawnctl0\" accept\n",
+                       "add rule inet nspawnctl input iifname \"lo\" ip6 saddr fd01:2:3:4::/64 ct status & dnat == 0 drop\n") {
                 if (!strstr(text, line))
                         fprintf(stderr, "missing: %s---\n%s", line, text);
                 ASSERT_TRUE(strstr(text, line));
@@ -420,7 +421,7 @@ TEST(dnsmasq_config) {
         FOREACH_STRING(line, "\ninterface=nspawnctl0\n", "\nexcept-interface=lo\n", "\nbind-dynamic\n",
                        "\npid-file=/run/x/network/dnsmasq/dnsmasq.pid\n", "\nuser=dnsmasq\n", "\nno-hosts\n",
                        "\nhostsdir=/run/x/network/dnsmasq/hosts\n", "\ndhcp-hostsdir=/run/x/network/dnsmasq/dhcp-hosts\n",
-                       "\ndhcp-leasefile=/run/x/network/dnsmasq/leases\n", "\ndomain=nspawnctl.internal\n",
+                       "\ndhcp-leasefile=/run/x/network/dnsmasq/leases\n", "\ndhcp-ignore-names\n", "\ndomain=nspawnctl.internal\n",
                        "\nlocal=/nspawnctl.internal/\n", "\nno-resolv\nserver=127.0.0.9\nserver=::1\n",
                        "\ndhcp-range=10.1.2.2,10.1.2.254,1h\n", "\ndhcp-option=option:router,10.1.2.1\n",
                        "\ndhcp-option=option:dns-server,10.1.2.1\n", "\nenable-ra\ndhcp-range=fd01:2:3:4::2,fd01:2:3:4::fffe,64,1h\n",
