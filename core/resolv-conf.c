@@ -257,8 +257,7 @@ static int write_replace(int dfd, const char *name, const char *content) {
         return r;
 }
 
-/* "/etc/" + a symlink's text, normalized; only a path below /run/ is returned. */
-static int run_target(const char *link, char ret[static PATH_MAX]) {
+int resolv_conf_run_target(const char *link, char ret[static PATH_MAX]) {
         char in[PATH_MAX * 2], out[PATH_MAX];
         size_t n = 0;
 
@@ -311,7 +310,7 @@ static int write_into_run(int root_fd, int etc, const ResolvConfPlan *p) {
         if (n < 0)
                 return -errno;
         link[n] = 0;
-        r = run_target(link, target);
+        r = resolv_conf_run_target(link, target);
         if (r < 0)
                 return r;
         strcpy(dir, target);

@@ -75,6 +75,10 @@ int resolv_conf_plan(ResolvConfMode mode, bool private_network, bool read_only, 
 /* Whether a resolv.conf names only loopback servers (a local resolver: no uplink list). */
 bool resolv_conf_is_local_only(const char *content);
 
+/* Where /etc/resolv.conf's symlink text link points, normalized as an absolute path in the
+ * tree: only a path below /run/SOMETHING/ is returned (-EPERM otherwise). */
+int resolv_conf_run_target(const char *link, char ret[static 4096]);
+
 /* In the container's setup child, before pivot_root, with /run mounted: applies the plan to
  * the tree at root_fd. Never follows the tree's symlinks out of the tree. */
 int resolv_conf_apply(int root_fd, const ResolvConfPlan *p, bool read_only);

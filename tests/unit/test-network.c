@@ -10,6 +10,10 @@
 #include "in-addr.h"
 #include "managed-net.h"
 #include "net-cleanup.h"
+#include "net-setup.h"
+#include "netlink-light.h"
+#include "resolv-conf.h"
+#include "supervise-loop.h"
 #include "net-port.h"
 #include "net-subnet.h"
 #include "net-veth.h"
@@ -527,4 +531,220 @@ TEST(managed_net_state) {
         }
         unlink(path);
         rmdir(dir);
+}
+
+TEST(resolv_conf_modes) {
+        static const char *const names[] = { "off", "copy-host", "copy-static", "copy-uplink", "copy-stub",
+                                             "replace-host", "replace-static", "replace-uplink", "replace-stub",
+                                             "bind-host", "bind-static", "bind-uplink", "bind-stub", "delete", "auto" };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                ResolvConfMode m = resolv_conf_mode_from_string(names[i]);
+                ASSERT_EQ(m, (int) i);
+                ASSERT_STREQ(resolv_conf_mode_to_string(m), names[i]);
+        }
+        FOREACH_STRING(bad, "", "copy", "bind-", "Auto", "copy-host ")
+                ASSERT_EQ(resolv_conf_mode_from_string(bad), -EINVAL);
+        ASSERT_TRUE(resolv_conf_mode_to_string(_RESOLV_CONF_MODE_MAX) == NULL);
+
+        ASSERT_TRUE(resolv_conf_is_local_only("nameserver 127.0.0.53\noptions edns0\n"));
+        ASSERT_TRUE(resolv_conf_is_local_only("# x\nnameserver 127.0.0.1\n nameserver\t::1\n"));
+        ASSERT_FALSE(resolv_conf_is_local_only("nameserver 127.0.0.53\nnameserver 192.0.2.1\n"));
+        ASSERT_FALSE(resolv_conf_is_local_only("nameserver 10.255.255.53\n"));
+        ASSERT_FALSE(resolv_conf_is_local_only(""));
+        ASSERT_FALSE(resolv_conf_is_local_only("search example.com\n"));
+        ASSERT_FALSE(resolv_conf_is_local_only("nameservers 127.0.0.1\n"));
+
+        static const struct {
+                const char *link, *target; /* NULL: refused */
+        } t[] = {
+                { "../run/systemd/resolve/stub-resolv.conf", "/run/systemd/resolve/stub-resolv.conf" },
+                { "/run/systemd/resolve/resolv.conf", "/run/systemd/resolve/resolv.conf" },
+                { "../run/./resolvconf//resolv.conf", "/run/resolvconf/resolv.conf" },
+                { "/run/x/../y/resolv.conf", "/run/y/resolv.conf" },
+                { "../../../../run/a/b", "/run/a/b" },
+                { "/run/resolv.conf", NULL },       /* not below a directory of /run */
+                { "../run", NULL },
+                { "/etc/shadow", NULL },
+                { "../run/../etc/shadow", NULL },
+                { "resolv.conf.real", NULL },
+                { "/proc/self/root/etc/x", NULL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                char out[4096];
+                int r = resolv_conf_run_target(t[i].link, out);
+                if (!t[i].target) {
+                        ASSERT_EQ(r, -EPERM);
+                        continue;
+                }
+                ASSERT_OK(r);
+                ASSERT_STREQ(out, t[i].target);
+        }
+}
+
+TEST(resolv_conf_plan) {
+        char dir[] = "/tmp/test-resolv.XXXXXX";
+        ASSERT_TRUE(mkdtemp(dir));
+        _cleanup_free_ char *host = strjoin(dir, "/host"), *local = strjoin(dir, "/local"),
+                            *stat = strjoin(dir, "/static"), *managed = strjoin(dir, "/managed"),
+                            *missing = strjoin(dir, "/missing");
+        FILE *f;
+        ASSERT_TRUE((f = fopen(host, "we")));
+        fputs("nameserver 192.0.2.53\n", f);
+        fclose(f);
+        ASSERT_TRUE((f = fopen(local, "we")));
+        fputs("nameserver 127.0.0.53\n", f);
+        fclose(f);
+        ASSERT_TRUE((f = fopen(stat, "we")));
+        fputs("nameserver 127.0.0.53\n# static\n", f);
+        fclose(f);
+        ASSERT_TRUE((f = fopen(managed, "we")));
+        fputs("nameserver 10.1.2.1\nsearch nspawnctl.internal\n", f);
+        fclose(f);
+
+        ResolvConfPaths p = { .host = host, .stat = stat, .uplink = missing, .stub = missing };
+        ResolvConfPlan plan;
+        _cleanup_free_ char *e = NULL;
+
+        /* host network, auto: the host's file, copied (bound on a read-only tree), the stub
+         * symlink followed into /run */
+        ASSERT_OK(resolv_conf_plan(RESOLV_CONF_AUTO, false, false, &p, &plan, &e));
+        ASSERT_EQ(plan.action, RESOLV_ACTION_COPY);
+        ASSERT_STREQ(plan.content, "nameserver 192.0.2.53\n");
+        ASSERT_TRUE(plan.follow_run_symlink && plan.bind_if_read_only);
+        resolv_conf_plan_done(&plan);
+        /* private network, auto: the guest's business ... */
+        ASSERT_OK(resolv_conf_plan(RESOLV_CONF_AUTO, true, false, &p, &plan, &e));
+        ASSERT_EQ(plan.action, RESOLV_ACTION_NONE);
+        /* ... unless it is on the managed network */
+        p.managed = managed;
+        ASSERT_OK(resolv_conf_plan(RESOLV_CONF_AUTO, true, false, &p, &plan, &e));
+        ASSERT_EQ(plan.action, RESOLV_ACTION_COPY);
+        ASSERT_STREQ(plan.source, managed);
+        ASSERT_FALSE(plan.follow_run_symlink);
+        resolv_conf_plan_done(&plan);
+        ASSERT_OK(resolv_conf_plan(RESOLV_CONF_BIND_STUB, true, true, &p, &plan, &e));
+        ASSERT_EQ(plan.action, RESOLV_ACTION_BIND);
+        ASSERT_STREQ(plan.source, managed);
+        resolv_conf_plan_done(&plan);
+        p.managed = NULL;
+        /* stub without resolved or the managed network: refused */
+        ASSERT_EQ(resolv_conf_plan(RESOLV_CONF_COPY_STUB, true, false, &p, &plan, &e), -ENOENT);
+        ASSERT_TRUE(e && strstr(e, "copy-stub"));
+        /* uplink without resolved: the host's file, unless it names a local resolver only */
+        ASSERT_OK(resolv_conf_plan(RESOLV_CONF_REPLACE_UPLINK, true, false, &p, &plan, &e));
+        ASSERT_EQ(plan.action, RESOLV_ACTION_REPLACE);
+        ASSERT_STREQ(plan.source, host);
+        resolv_conf_plan_done(&plan);
+        p.host = local;
+        ASSERT_EQ(resolv_conf_plan(RESOLV_CONF_COPY_UPLINK, true, false, &p, &plan, &e), -ENOENT);
+        p.host = host;
+        ASSERT_OK(resolv_conf_plan(RESOLV_CONF_COPY_STATIC, true, false, &p, &plan, &e));
+        ASSERT_STREQ(plan.content, "nameserver 127.0.0.53\n# static\n");
+        resolv_conf_plan_done(&plan);
+        p.stat = missing;
+        ASSERT_EQ(resolv_conf_plan(RESOLV_CONF_BIND_STATIC, true, false, &p, &plan, &e), -ENOENT);
+        /* copy and replace need a writable tree; bind and off do not */
+        ASSERT_EQ(resolv_conf_plan(RESOLV_CONF_COPY_HOST, false, true, &p, &plan, &e), -EROFS);
+        ASSERT_TRUE(e && strstr(e, "bind-host"));
+        ASSERT_EQ(resolv_conf_plan(RESOLV_CONF_REPLACE_HOST, false, true, &p, &plan, &e), -EROFS);
+        ASSERT_EQ(resolv_conf_plan(RESOLV_CONF_DELETE, false, true, &p, &plan, &e), -EROFS);
+        ASSERT_OK(resolv_conf_plan(RESOLV_CONF_BIND_HOST, false, true, &p, &plan, &e));
+        resolv_conf_plan_done(&plan);
+        ASSERT_OK(resolv_conf_plan(RESOLV_CONF_OFF, false, true, &p, &plan, &e));
+        ASSERT_EQ(plan.action, RESOLV_ACTION_NONE);
+        ASSERT_OK(resolv_conf_plan(RESOLV_CONF_DELETE, false, false, &p, &plan, &e));
+        ASSERT_EQ(plan.action, RESOLV_ACTION_DELETE);
+        /* A source that is not a regular file is refused. */
+        p.host = dir;
+        ASSERT_EQ(resolv_conf_plan(RESOLV_CONF_COPY_HOST, false, false, &p, &plan, &e), -EBADFD);
+
+        FOREACH_STRING(x, host, local, stat, managed)
+                unlink(x);
+        rmdir(dir);
+}
+
+TEST(net_cleanup_arg) {
+        NetworkCleanup a = { .link = "vb-web", .zone_bridge = "vz-lab", .nft_table = "nspawnctl" }, b;
+        _cleanup_free_ char *s = NULL;
+
+        ASSERT_OK(net_cleanup_to_arg(&a, &s));
+        ASSERT_STREQ(s, "vb-web,vz-lab,nspawnctl");
+        ASSERT_OK(net_cleanup_from_arg(s, &b));
+        ASSERT_STREQ(b.link, "vb-web");
+        ASSERT_STREQ(b.zone_bridge, "vz-lab");
+        ASSERT_STREQ(b.nft_table, "nspawnctl");
+        ASSERT_OK(net_cleanup_from_arg(",,", &b));
+        ASSERT_TRUE(!b.link[0] && !b.zone_bridge[0] && !b.nft_table[0]);
+        FOREACH_STRING(bad, "", "a,b", "a,b,c,d", "0123456789abcdef,,", ",,1table", ",,a b")
+                ASSERT_EQ(net_cleanup_from_arg(bad, &b), -EINVAL);
+}
+
+TEST(network_config_cleanup) {
+        NetworkConfig c = { .mode = NETWORK_ZONE, .bridge = "vz-lab" };
+        NetworkCleanup nc;
+        PortForward p;
+
+        network_config_cleanup(&c, "web", &nc);
+        ASSERT_STREQ(nc.link, "vb-web");
+        ASSERT_STREQ(nc.zone_bridge, "vz-lab");
+        ASSERT_STREQ(nc.nft_table, "");
+        ASSERT_OK(port_forward_parse("80", &p));
+        c = (NetworkConfig) { .mode = NETWORK_VETH, .ports = &p, .n_ports = 1 };
+        network_config_cleanup(&c, "a-very-long-machine-name", &nc);
+        ASSERT_TRUE(strneq(nc.link, "ve-a-very-l", 11) && strlen(nc.link) == 15);
+        ASSERT_STREQ(nc.zone_bridge, "");
+        ASSERT_STREQ(nc.nft_table, "nspawnctl");
+        c = (NetworkConfig) { .mode = NETWORK_BRIDGE, .bridge = "br0", .nft_table = "t1" };
+        network_config_cleanup(&c, "web", &nc);
+        ASSERT_STREQ(nc.link, "vb-web");
+        ASSERT_STREQ(nc.zone_bridge, "");
+        ASSERT_STREQ(nc.nft_table, "t1");
+        c = (NetworkConfig) { .mode = NETWORK_PRIVATE };
+        network_config_cleanup(&c, "web", &nc);
+        ASSERT_TRUE(!nc.link[0] && !nc.zone_bridge[0] && !nc.nft_table[0]);
+        ASSERT_STREQ(network_mode_to_string(NETWORK_ZONE), "zone");
+}
+
+TEST(netlink_message) {
+        NlMsg m = {};
+        const NlAttr *tb[8];
+        struct nlmsghdr *h = (struct nlmsghdr *) m.buf.data;
+
+        nl_msg_begin(&m, 16, NLM_F_ACK, "\1\2\3\4", 4);
+        nl_msg_put_string(&m, 1, "veth0");
+        nl_msg_nest_begin(&m, 2);
+        nl_msg_put_u32(&m, 3, 42);
+        nl_msg_nest_end(&m);
+        nl_msg_put_u8(&m, 4, 7);
+        ASSERT_FALSE(m.overflow);
+        ASSERT_EQ(h->nlmsg_len, m.len);
+        ASSERT_EQ(m.n_msgs, 1);
+        ASSERT_EQ(m.n_acks, 1);
+        nl_attr_parse(m.buf.data + NLMSG_HDRLEN + 4, m.len - NLMSG_HDRLEN - 4, tb, 7);
+        ASSERT_STREQ(nl_attr_string(tb[1]), "veth0");
+        ASSERT_TRUE(tb[2] && (tb[2]->nla_type & NLA_F_NESTED));
+        const NlAttr *inner[4];
+        nl_attr_parse(nl_attr_data(tb[2]), nl_attr_len(tb[2]), inner, 3);
+        ASSERT_TRUE(inner[3] && nl_attr_len(inner[3]) == 4 && *(const uint32_t *) nl_attr_data(inner[3]) == 42);
+        ASSERT_TRUE(tb[4] && *(const uint8_t *) nl_attr_data(tb[4]) == 7);
+        ASSERT_TRUE(!tb[0] && !tb[5]);
+        /* A second message in the same buffer (an nftables batch). */
+        size_t first = m.len;
+        nl_msg_begin(&m, 17, 0, NULL, 0);
+        ASSERT_EQ(m.n_msgs, 2);
+        ASSERT_EQ(m.n_acks, 1);
+        ASSERT_EQ(((struct nlmsghdr *) (m.buf.data + first))->nlmsg_seq, h->nlmsg_seq + 1);
+        /* Too much does not fit: refused when sent, never written past the buffer. */
+        char big[1000];
+        memset(big, 'x', sizeof big);
+        for (int i = 0; i < 20; i++)
+                nl_msg_put(&m, 5, big, sizeof big);
+        ASSERT_TRUE(m.overflow);
+        ASSERT_TRUE(m.len <= sizeof m.buf.data);
+        /* A string attribute without its NUL is not a string. */
+        NlMsg n = {};
+        nl_msg_begin(&n, 16, 0, NULL, 0);
+        nl_msg_put(&n, 1, "abc", 3);
+        nl_attr_parse(n.buf.data + NLMSG_HDRLEN, n.len - NLMSG_HDRLEN, tb, 7);
+        ASSERT_TRUE(tb[1] && nl_attr_string(tb[1]) == NULL);
 }
