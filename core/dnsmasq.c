@@ -48,21 +48,22 @@ int dnsmasq_config_text(const DnsmasqConfig *c, char **ret) {
         size_t size = 0;
         int r;
 
-        if (!c->dir || !c->bridge || !c->domain || c->subnet4.family != AF_INET || c->subnet6.family != AF_INET6 ||
-            c->subnet4.prefixlen > 30 || c->subnet6.prefixlen != 64)
+        if (!c->dir || !c->bridge || !c->domain || c->subnet4.family != AF_INET ||
+                c->subnet6.family != AF_INET6 || c->subnet4.prefixlen > 30 || c->subnet6.prefixlen != 64)
                 return -EINVAL;
         /* Everything but the network address, the bridge's .1 and the broadcast address. */
         hosts4 = (1ULL << (32 - c->subnet4.prefixlen)) - 1;
         if ((r = in_addr_prefix_nth(&c->subnet4, 2, &first4)) < 0 ||
-            (r = in_addr_prefix_nth(&c->subnet4, hosts4 - 1, &last4)) < 0 ||
-            (r = in_addr_prefix_nth(&c->subnet6, 2, &first6)) < 0 ||
-            (r = in_addr_prefix_nth(&c->subnet6, 0xfffe, &last6)) < 0)
+                (r = in_addr_prefix_nth(&c->subnet4, hosts4 - 1, &last4)) < 0 ||
+                (r = in_addr_prefix_nth(&c->subnet6, 2, &first6)) < 0 ||
+                (r = in_addr_prefix_nth(&c->subnet6, 0xfffe, &last6)) < 0)
                 return r;
 
         f = open_memstream(&buf, &size);
         if (!f)
                 return -ENOMEM;
-        fprintf(f, "# Written by nspawnctl for the managed network on %s; regenerated on every start.\n", c->bridge);
+        fprintf(f, "# Written by nspawnctl for the managed network on %s; regenerated on every start.\n",
+                c->bridge);
         /* Only the bridge: never the host's other interfaces, never lo (the host may run
          * its own resolver on 127.0.0.1:53), and bound to the addresses themselves. */
         fprintf(f, "interface=%s\nexcept-interface=lo\nbind-dynamic\n", c->bridge);
@@ -79,7 +80,7 @@ int dnsmasq_config_text(const DnsmasqConfig *c, char **ret) {
         if (strv_length(c->servers) > 0) {
                 fprintf(f, "no-resolv\n");
                 STRV_FOREACH(s, c->servers)
-                        fprintf(f, "server=%s\n", *s);
+                fprintf(f, "server=%s\n", *s);
         } else
                 fprintf(f, "resolv-file=/etc/resolv.conf\n");
         fprintf(f, "dhcp-range=%s,%s,%s\n", in_addr_to_string(AF_INET, &first4, a),
@@ -96,7 +97,7 @@ int dnsmasq_config_text(const DnsmasqConfig *c, char **ret) {
 }
 
 int dnsmasq_host_entries(const char *name, const EtherAddr *mac, const union in_addr_union *a4,
-                         const union in_addr_union *a6, char **ret_dhcp_host, char **ret_hosts) {
+        const union in_addr_union *a6, char **ret_dhcp_host, char **ret_hosts) {
         char m[ETHER_ADDR_STRLEN], s4[INET6_ADDRSTRLEN], s6[INET6_ADDRSTRLEN];
         _cleanup_free_ char *d = NULL, *h = NULL;
 
@@ -112,31 +113,31 @@ int dnsmasq_host_entries(const char *name, const EtherAddr *mac, const union in_
         return 0;
 }
 
-int dnsmasq_dhcp_host_parse(const char *line, EtherAddr *ret_mac, union in_addr_union *ret_a4,
-                            union in_addr_union *ret_a6) {
+int dnsmasq_dhcp_host_parse(
+        const char *line, EtherAddr *ret_mac, union in_addr_union *ret_a4, union in_addr_union *ret_a6) {
         char mac[32], a4[INET6_ADDRSTRLEN], a6[INET6_ADDRSTRLEN + 2];
         const char *p = line, *q;
         size_t n;
 
         /* MAC,IPV4,[IPV6],NAME */
         q = strchr(p, ',');
-        if (!q || (n = (size_t) (q - p)) >= sizeof mac)
+        if (!q || (n = (size_t)(q - p)) >= sizeof mac)
                 return -EINVAL;
         memcpy(mac, p, n);
         mac[n] = 0;
         p = q + 1;
         q = strchr(p, ',');
-        if (!q || (n = (size_t) (q - p)) >= sizeof a4)
+        if (!q || (n = (size_t)(q - p)) >= sizeof a4)
                 return -EINVAL;
         memcpy(a4, p, n);
         a4[n] = 0;
         p = q + 1;
-        if (*p != '[' || !(q = strchr(p, ']')) || (n = (size_t) (q - p - 1)) >= sizeof a6)
+        if (*p != '[' || !(q = strchr(p, ']')) || (n = (size_t)(q - p - 1)) >= sizeof a6)
                 return -EINVAL;
         memcpy(a6, p + 1, n);
         a6[n] = 0;
         if (ether_addr_from_string(mac, ret_mac) < 0 || in_addr_from_string(AF_INET, a4, NULL, ret_a4) < 0 ||
-            in_addr_from_string(AF_INET6, a6, NULL, ret_a6) < 0)
+                in_addr_from_string(AF_INET6, a6, NULL, ret_a6) < 0)
                 return -EINVAL;
         return 0;
 }
@@ -182,12 +183,12 @@ int dnsmasq_leases_parse(const char *text, DnsmasqLease **ret, size_t *ret_n, ch
                 } else if (ok) {
                         uint64_t iaid;
                         if (!v6 && ether_addr_from_string(f[1], &x.mac) >= 0 &&
-                            in_addr_from_string(AF_INET, f[2], NULL, &x.addr) >= 0)
+                                in_addr_from_string(AF_INET, f[2], NULL, &x.addr) >= 0)
                                 x.family = AF_INET;
                         else if (v6 && safe_atou64(f[1], &iaid) >= 0 && iaid <= UINT32_MAX &&
                                  in_addr_from_string(AF_INET6, f[2], NULL, &x.addr) >= 0) {
                                 x.family = AF_INET6;
-                                x.iaid = (uint32_t) iaid;
+                                x.iaid = (uint32_t)iaid;
                         }
                         if (x.family != 0) {
                                 DnsmasqLease *k = reallocarray(l, n + 1, sizeof *l);
@@ -242,7 +243,7 @@ int dnsmasq_find(char **ret) {
 int dnsmasq_release_lease(const char *bridge, const DnsmasqLease *l, const char *server_duid) {
         _cleanup_free_ char *binary = NULL;
         char a[INET6_ADDRSTRLEN], m[ETHER_ADDR_STRLEN], iaid[16];
-        const int fds[3] = { EXEC_FD_NULL, EXEC_FD_NULL, EXEC_FD_NULL };
+        const int fds[3] = {EXEC_FD_NULL, EXEC_FD_NULL, EXEC_FD_NULL};
         int r;
 
         in_addr_to_string(l->family, &l->addr, a);
@@ -251,9 +252,9 @@ int dnsmasq_release_lease(const char *bridge, const DnsmasqLease *l, const char 
                 if (r < 0)
                         return r;
                 ether_addr_to_string(&l->mac, m);
-                char *argv[] = { binary, (char *) bridge, a, m, NULL, NULL };
+                char *argv[] = {binary, (char *)bridge, a, m, NULL, NULL};
                 if (!streq(l->client_id, "*"))
-                        argv[4] = (char *) l->client_id;
+                        argv[4] = (char *)l->client_id;
                 return exec_run(argv, NULL, fds, NULL);
         }
         if (!server_duid || streq(l->client_id, "*"))
@@ -262,9 +263,9 @@ int dnsmasq_release_lease(const char *bridge, const DnsmasqLease *l, const char 
         if (r < 0)
                 return r;
         snprintf(iaid, sizeof iaid, "%u", l->iaid);
-        char *argv[] = { binary, (char *) "--iface", (char *) bridge, (char *) "--ip", a, (char *) "--client-id",
-                         (char *) l->client_id, (char *) "--server-id", (char *) server_duid, (char *) "--iaid",
-                         iaid, NULL };
+        char *argv[] = {binary, (char *)"--iface", (char *)bridge, (char *)"--ip", a, (char *)"--client-id",
+                (char *)l->client_id, (char *)"--server-id", (char *)server_duid, (char *)"--iaid", iaid,
+                NULL};
         return exec_run(argv, NULL, fds, NULL);
 }
 
@@ -279,32 +280,32 @@ typedef struct LaunchReport {
  * launcher's exit status), dnsmasq as its child with stderr on a pipe. dnsmasq exits 0 only
  * once the daemon it forked is serving, or prints why not. */
 static _noreturn_ void launch_helper(int sock, const char *binary, const char *conf) {
-        _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
+        _cleanup_close_pair_ int p[2] = {-EBADF, -EBADF};
         LaunchReport rep = {};
-        char *argv[] = { (char *) "dnsmasq", NULL, NULL };
+        char *argv[] = {(char *)"dnsmasq", NULL, NULL};
         char arg[4200];
         pid_t pid;
         ssize_t n;
 
-        (void) signal(SIGCHLD, SIG_DFL);
+        (void)signal(SIGCHLD, SIG_DFL);
         snprintf(arg, sizeof arg, "--conf-file=%s", conf);
         argv[1] = arg;
         if (pipe2(p, O_CLOEXEC) < 0) {
                 rep.error = errno;
                 goto out;
         }
-        const int fds[3] = { EXEC_FD_NULL, EXEC_FD_NULL, p[1] };
-        argv[0] = (char *) binary;
+        const int fds[3] = {EXEC_FD_NULL, EXEC_FD_NULL, p[1]};
+        argv[0] = (char *)binary;
         rep.error = -exec_spawn(argv, NULL, fds, &pid);
         p[1] = safe_close(p[1]);
         if (rep.error != 0)
                 goto out;
-        (void) exec_wait(pid, &rep.status);
-        (void) fd_nonblock(p[0], true);
+        (void)exec_wait(pid, &rep.status);
+        (void)fd_nonblock(p[0], true);
         n = read(p[0], rep.message, sizeof rep.message - 1);
         rep.message[n > 0 ? n : 0] = 0;
 out:
-        (void) send(sock, &rep, sizeof rep, MSG_NOSIGNAL);
+        (void)send(sock, &rep, sizeof rep, MSG_NOSIGNAL);
         _exit(EXIT_SUCCESS);
 }
 
@@ -334,9 +335,9 @@ int dnsmasq_read_pid(const char *dir, pid_t *ret_pid, uint64_t *ret_start_time) 
         return 0;
 }
 
-int dnsmasq_start(const char *binary, const char *dir, pid_t *ret_pid, uint64_t *ret_start_time,
-                  char **ret_error) {
-        _cleanup_close_pair_ int sv[2] = { -EBADF, -EBADF };
+int dnsmasq_start(
+        const char *binary, const char *dir, pid_t *ret_pid, uint64_t *ret_start_time, char **ret_error) {
+        _cleanup_close_pair_ int sv[2] = {-EBADF, -EBADF};
         _cleanup_free_ char *conf = strjoin(dir, "/dnsmasq.conf");
         LaunchReport rep = {};
         pid_t helper;
@@ -356,7 +357,7 @@ int dnsmasq_start(const char *binary, const char *dir, pid_t *ret_pid, uint64_t 
         }
         sv[1] = safe_close(sv[1]);
         n = recv(sv[0], &rep, sizeof rep, 0);
-        (void) waitpid(helper, NULL, 0);
+        (void)waitpid(helper, NULL, 0);
         if (n != sizeof rep)
                 return -EIO;
         if (rep.error != 0) {
@@ -398,10 +399,10 @@ int dnsmasq_stop(pid_t pid, uint64_t start_time) {
                 return 0;
         if (syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0) < 0)
                 return errno == ESRCH ? 0 : -errno;
-        p = (struct pollfd) { .fd = fd, .events = POLLIN };
+        p = (struct pollfd){.fd = fd, .events = POLLIN};
         if (poll(&p, 1, 5000) == 1)
                 return 0;
-        (void) syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
-        (void) poll(&p, 1, 5000);
+        (void)syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+        (void)poll(&p, 1, 5000);
         return 0;
 }

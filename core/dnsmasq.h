@@ -35,10 +35,10 @@ int dnsmasq_config_text(const DnsmasqConfig *c, char **ret);
 
 /* The two per-box entries. */
 int dnsmasq_host_entries(const char *name, const EtherAddr *mac, const union in_addr_union *a4,
-                         const union in_addr_union *a6, char **ret_dhcp_host, char **ret_hosts);
+        const union in_addr_union *a6, char **ret_dhcp_host, char **ret_hosts);
 /* Parses a dhcp-hosts/NAME file back (what dnsmasq_host_entries() wrote). */
-int dnsmasq_dhcp_host_parse(const char *line, EtherAddr *ret_mac, union in_addr_union *ret_a4,
-                            union in_addr_union *ret_a6);
+int dnsmasq_dhcp_host_parse(
+        const char *line, EtherAddr *ret_mac, union in_addr_union *ret_a4, union in_addr_union *ret_a6);
 
 typedef struct DnsmasqLease {
         int family;
@@ -59,8 +59,8 @@ int dnsmasq_release_lease(const char *bridge, const DnsmasqLease *l, const char 
 int dnsmasq_find(char **ret);
 /* Starts dnsmasq detached with DIR/dnsmasq.conf and waits until it is serving (dnsmasq
  * forks only once it is). On failure *ret_error gets dnsmasq's own one-line reason. */
-int dnsmasq_start(const char *binary, const char *dir, pid_t *ret_pid, uint64_t *ret_start_time,
-                  char **ret_error);
+int dnsmasq_start(
+        const char *binary, const char *dir, pid_t *ret_pid, uint64_t *ret_start_time, char **ret_error);
 /* Whether pid (with start time, from /proc) is still our dnsmasq. */
 bool dnsmasq_is_running(pid_t pid, uint64_t start_time);
 /* Reads DIR/dnsmasq.pid and checks the process is a dnsmasq. */

@@ -45,9 +45,9 @@ int in_addr_prefix_from_string(const char *s, InAddrPrefix *ret) {
                 int n;
                 /* Digits only: no sign, no space, no empty length. */
                 if (slash[1] == 0 || strspn(slash + 1, "0123456789") != strlen(slash + 1) ||
-                    strlen(slash + 1) > 3 || safe_atoi(slash + 1, &n) < 0 || n > p.prefixlen)
+                        strlen(slash + 1) > 3 || safe_atoi(slash + 1, &n) < 0 || n > p.prefixlen)
                         return -EINVAL;
-                p.prefixlen = (uint8_t) n;
+                p.prefixlen = (uint8_t)n;
         }
         *ret = p;
         return 0;
@@ -61,7 +61,8 @@ const char *in_addr_to_string(int family, const union in_addr_union *a, char buf
 
 const char *in_addr_prefix_to_string(const InAddrPrefix *p, char buf[static IN_ADDR_PREFIX_STRLEN]) {
         char a[INET6_ADDRSTRLEN];
-        snprintf(buf, IN_ADDR_PREFIX_STRLEN, "%s/%u", in_addr_to_string(p->family, &p->addr, a), p->prefixlen);
+        snprintf(buf, IN_ADDR_PREFIX_STRLEN, "%s/%u", in_addr_to_string(p->family, &p->addr, a),
+                p->prefixlen);
         return buf;
 }
 
@@ -72,7 +73,7 @@ bool in_addr_equal(int family, const union in_addr_union *a, const union in_addr
 static void mask_bytes(uint8_t *b, size_t size, unsigned prefixlen) {
         for (size_t i = 0; i < size; i++) {
                 unsigned bits = prefixlen >= (i + 1) * 8 ? 8 : prefixlen > i * 8 ? prefixlen - i * 8 : 0;
-                b[i] &= (uint8_t) (0xff00 >> bits);
+                b[i] &= (uint8_t)(0xff00 >> bits);
         }
 }
 
@@ -81,7 +82,7 @@ void in_addr_prefix_mask(InAddrPrefix *p) {
 }
 
 bool in_addr_prefix_contains(const InAddrPrefix *p, int family, const union in_addr_union *a) {
-        InAddrPrefix x = { .family = family, .addr = *a, .prefixlen = p->prefixlen }, y = *p;
+        InAddrPrefix x = {.family = family, .addr = *a, .prefixlen = p->prefixlen}, y = *p;
 
         if (family != p->family)
                 return false;
@@ -114,7 +115,7 @@ int in_addr_prefix_nth(const InAddrPrefix *p, uint64_t n, union in_addr_union *r
         in_addr_prefix_mask(&net);
         for (size_t i = size; i > 0 && carry; i--) {
                 uint64_t v = net.addr.bytes[i - 1] + (carry & 0xff);
-                net.addr.bytes[i - 1] = (uint8_t) v;
+                net.addr.bytes[i - 1] = (uint8_t)v;
                 carry = (carry >> 8) + (v >> 8);
         }
         *ret = net.addr;
@@ -122,13 +123,15 @@ int in_addr_prefix_nth(const InAddrPrefix *p, uint64_t n, union in_addr_union *r
 }
 
 uint64_t in_addr_prefix_offset(const InAddrPrefix *p, const union in_addr_union *a) {
-        InAddrPrefix host = { .family = p->family, .addr = *a, .prefixlen = p->prefixlen };
+        InAddrPrefix host = {.family = p->family, .addr = *a, .prefixlen = p->prefixlen};
         size_t size = in_addr_size(p->family);
         uint64_t v = 0;
 
         /* Keep only the host bits: a with the network part cleared. */
         for (size_t i = 0; i < size; i++) {
-                unsigned bits = p->prefixlen >= (i + 1) * 8 ? 8 : p->prefixlen > i * 8 ? p->prefixlen - i * 8 : 0;
+                unsigned bits = p->prefixlen >= (i + 1) * 8 ? 8
+                                : p->prefixlen > i * 8      ? p->prefixlen - i * 8
+                                                            : 0;
                 host.addr.bytes[i] &= (uint8_t) ~(0xff00 >> bits);
         }
         for (size_t i = size > 8 ? size - 8 : 0; i < size; i++)

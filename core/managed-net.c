@@ -47,15 +47,15 @@ int managed_net_state_write(const char *path, const ManagedNetState *s) {
                 "# nspawnctl managed network, written by machined (core/managed-net.c)\n"
                 "BRIDGE=%s\nTABLE=%s\nIPV4=%s\nIPV6=%s\nDNSMASQ_PID=%d\nDNSMASQ_START=%llu\n",
                 s->bridge, s->table, in_addr_prefix_to_string(&s->subnet4, a),
-                in_addr_prefix_to_string(&s->subnet6, b), (int) s->dnsmasq_pid,
-                (unsigned long long) s->dnsmasq_start);
+                in_addr_prefix_to_string(&s->subnet6, b), (int)s->dnsmasq_pid,
+                (unsigned long long)s->dnsmasq_start);
         if (fflush(f) != 0 || ferror(f)) {
-                (void) unlink(tmp);
+                (void)unlink(tmp);
                 return -EIO;
         }
         if (rename(tmp, path) < 0) {
                 int r = -errno;
-                (void) unlink(tmp);
+                (void)unlink(tmp);
                 return r;
         }
         return 0;
@@ -163,8 +163,8 @@ int managed_net_new(const ManagedNetConfig *c, ManagedNet **ret) {
         if (c->table && !nft_table_name_is_valid(c->table))
                 return -EINVAL;
         if ((c->have_subnet4 && (c->subnet4.family != AF_INET || c->subnet4.prefixlen < 16 ||
-                                 c->subnet4.prefixlen > 30)) ||
-            (c->have_subnet6 && (c->subnet6.family != AF_INET6 || c->subnet6.prefixlen != 64)))
+                                        c->subnet4.prefixlen > 30)) ||
+                (c->have_subnet6 && (c->subnet6.family != AF_INET6 || c->subnet6.prefixlen != 64)))
                 return -EINVAL;
         n = calloc(1, sizeof *n);
         if (!n)
@@ -213,8 +213,8 @@ static int mkdir_if_missing(const char *p) {
  * (and, for dhcp-hostsdir, keep) a temporary file there. */
 static int write_file_atomic_via(const char *tmp_dir, const char *path, const char *text) {
         const char *base = strrchr(path, '/');
-        _cleanup_free_ char *tmp = tmp_dir ? strjoin(tmp_dir, "/.#", base ? base + 1 : path, ".tmp")
-                                           : strjoin(path, ".tmp");
+        _cleanup_free_ char *tmp =
+                tmp_dir ? strjoin(tmp_dir, "/.#", base ? base + 1 : path, ".tmp") : strjoin(path, ".tmp");
         _cleanup_close_ int fd = -EBADF;
         int r;
 
@@ -226,7 +226,7 @@ static int write_file_atomic_via(const char *tmp_dir, const char *path, const ch
         r = loop_write(fd, text, strlen(text));
         if (r < 0 || rename(tmp, path) < 0) {
                 r = r < 0 ? r : -errno;
-                (void) unlink(tmp);
+                (void)unlink(tmp);
                 return r;
         }
         return 0;
@@ -237,10 +237,10 @@ static int write_file_atomic(const char *path, const char *text) {
 }
 
 static void compute_addresses(ManagedNet *n) {
-        (void) in_addr_prefix_nth(&n->subnet4, 1, &n->gateway4);
-        (void) in_addr_prefix_nth(&n->subnet6, 1, &n->gateway6);
+        (void)in_addr_prefix_nth(&n->subnet4, 1, &n->gateway4);
+        (void)in_addr_prefix_nth(&n->subnet6, 1, &n->gateway6);
         /* Outside the DHCPv6 range (::2 - ::fffe): the source of forwarded ::1 traffic. */
-        (void) in_addr_prefix_nth(&n->subnet6, 0xffff, &n->loopback6);
+        (void)in_addr_prefix_nth(&n->subnet6, 0xffff, &n->loopback6);
 }
 
 static int sysctl_write(const char *path, const char *value) {
@@ -268,7 +268,7 @@ static int enable_forwarding(ManagedNet *n, int rtnl_fd) {
                 return r;
         snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/force_forwarding", n->bridge);
         if (access(path, F_OK) >= 0)
-                (void) sysctl_write(path, "1");
+                (void)sysctl_write(path, "1");
 
         FOREACH_STRING(fam, "4", "6") {
                 int family = fam[0] == '4' ? AF_INET : AF_INET6;
@@ -277,15 +277,17 @@ static int enable_forwarding(ManagedNet *n, int rtnl_fd) {
                 if (rtnl_route_list(rtnl_fd, family, &routes, &n_routes) < 0)
                         continue;
                 for (size_t i = 0; i < n_routes; i++) {
-                        if (routes[i].dst.prefixlen != 0 || routes[i].type != RTN_UNICAST || routes[i].oif <= 0 ||
-                            routes[i].table != RT_TABLE_MAIN || !if_indextoname((unsigned) routes[i].oif, name))
+                        if (routes[i].dst.prefixlen != 0 || routes[i].type != RTN_UNICAST ||
+                                routes[i].oif <= 0 || routes[i].table != RT_TABLE_MAIN ||
+                                !if_indextoname((unsigned)routes[i].oif, name))
                                 continue;
                         if (family == AF_INET)
                                 snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/forwarding", name);
                         else
-                                snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/force_forwarding", name);
+                                snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/force_forwarding",
+                                        name);
                         if (access(path, F_OK) >= 0)
-                                (void) sysctl_write(path, "1");
+                                (void)sysctl_write(path, "1");
                 }
         }
         return 0;
@@ -304,12 +306,12 @@ static int write_networkd_dropin(const ManagedNet *n) {
         if (!path)
                 return 0;
         if (asprintf(&text,
-                     "# Written by nspawnctl: the managed network's bridge and the boxes' links are\n"
-                     "# configured by nspawnctl, not by networkd.\n"
-                     "[Match]\nName=%s vb-* ve-* vz-*\n\n[Link]\nUnmanaged=yes\n",
-                     n->bridge) < 0)
+                    "# Written by nspawnctl: the managed network's bridge and the boxes' links are\n"
+                    "# configured by nspawnctl, not by networkd.\n"
+                    "[Match]\nName=%s vb-* ve-* vz-*\n\n[Link]\nUnmanaged=yes\n",
+                    n->bridge) < 0)
                 return -ENOMEM;
-        (void) mkdir_if_missing(n->networkd_dir);
+        (void)mkdir_if_missing(n->networkd_dir);
         return write_file_atomic(path, text);
 }
 
@@ -362,28 +364,30 @@ static int dnsmasq_ensure(ManagedNet *n, pid_t old_pid, uint64_t old_start, char
         if (!path || !hosts || !dhcp_hosts)
                 return -ENOMEM;
         if ((r = mkdir_if_missing(n->dnsmasq_dir)) < 0 || (r = mkdir_if_missing(hosts)) < 0 ||
-            (r = mkdir_if_missing(dhcp_hosts)) < 0)
+                (r = mkdir_if_missing(dhcp_hosts)) < 0)
                 return set_error(ret_error, r, "Failed to create %s: %m", n->dnsmasq_dir);
 
-        if (old_pid > 0 && dnsmasq_is_running(old_pid, old_start) && read_full_file(path, &old, &size) >= 0 &&
-            streq(old, conf)) {
+        if (old_pid > 0 && dnsmasq_is_running(old_pid, old_start) &&
+                read_full_file(path, &old, &size) >= 0 && streq(old, conf)) {
                 n->dnsmasq_pid = old_pid;
                 n->dnsmasq_start = old_start;
                 return 0;
         }
         if (old_pid > 0)
-                (void) dnsmasq_stop(old_pid, old_start);
+                (void)dnsmasq_stop(old_pid, old_start);
 
         r = dnsmasq_find(&binary);
         if (r < 0)
-                return set_error(ret_error, r, "dnsmasq not found in PATH: the managed network needs it (Debian package dnsmasq-base).");
+                return set_error(ret_error, r,
+                        "dnsmasq not found in PATH: the managed network needs it (Debian package "
+                        "dnsmasq-base).");
         r = write_file_atomic(path, conf);
         if (r < 0)
                 return set_error(ret_error, r, "Failed to write %s: %m", path);
         r = dnsmasq_start(binary, n->dnsmasq_dir, &n->dnsmasq_pid, &n->dnsmasq_start, &error);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to start dnsmasq on %s: %s", n->bridge,
-                                 error ?: strerror(-r));
+                return set_error(
+                        ret_error, r, "Failed to start dnsmasq on %s: %s", n->bridge, error ?: strerror(-r));
         return 0;
 }
 
@@ -405,15 +409,16 @@ static int choose_subnets(ManagedNet *n, int rtnl_fd, int own_ifindex, char **re
                         char s[IN_ADDR_PREFIX_STRLEN];
                         if (!subnet_is_free(target, used, n_used))
                                 return set_error(ret_error, -EADDRINUSE,
-                                                 "Subnet %s is already in use on this host.",
-                                                 in_addr_prefix_to_string(target, s));
+                                        "Subnet %s is already in use on this host.",
+                                        in_addr_prefix_to_string(target, s));
                         continue;
                 }
                 if (getrandom(&seed, sizeof seed, 0) != sizeof seed)
                         return set_error(ret_error, -EIO, "Failed to get random bytes: %m");
                 r = subnet_choose(family, used, n_used, seed, target);
                 if (r < 0)
-                        return set_error(ret_error, r, "No free IPv%s subnet left for the managed network.", fam);
+                        return set_error(
+                                ret_error, r, "No free IPv%s subnet left for the managed network.", fam);
         }
         return 0;
 }
@@ -441,8 +446,10 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
                 return set_error(ret_error, r, "Failed to open rtnetlink: %m");
         r = bridge_lookup(rtnl, n->bridge, &n->bridge_ifindex);
         if (r == -EMEDIUMTYPE)
-                return set_error(ret_error, r, "Cannot use %s for the managed network: a link of that name exists and is not a bridge.",
-                                 n->bridge);
+                return set_error(ret_error, r,
+                        "Cannot use %s for the managed network: a link of that name exists and is not a "
+                        "bridge.",
+                        n->bridge);
         if (r < 0 && r != -ENODEV)
                 return set_error(ret_error, r, "Failed to look up %s: %m", n->bridge);
 
@@ -463,12 +470,12 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
         if (r < 0)
                 return set_error(ret_error, r, "Failed to create bridge %s: %m", n->bridge);
 
-        InAddrPrefix a4 = { .family = AF_INET, .addr = n->gateway4, .prefixlen = n->subnet4.prefixlen };
-        InAddrPrefix a6 = { .family = AF_INET6, .addr = n->gateway6, .prefixlen = 64 };
-        InAddrPrefix lb6 = { .family = AF_INET6, .addr = n->loopback6, .prefixlen = 128 };
+        InAddrPrefix a4 = {.family = AF_INET, .addr = n->gateway4, .prefixlen = n->subnet4.prefixlen};
+        InAddrPrefix a6 = {.family = AF_INET6, .addr = n->gateway6, .prefixlen = 64};
+        InAddrPrefix lb6 = {.family = AF_INET6, .addr = n->loopback6, .prefixlen = 128};
         if ((r = rtnl_addr_add(rtnl, n->bridge_ifindex, &a4, false)) < 0 ||
-            (r = rtnl_addr_add(rtnl, n->bridge_ifindex, &a6, true)) < 0 ||
-            (r = rtnl_addr_add(rtnl, n->bridge_ifindex, &lb6, true)) < 0) {
+                (r = rtnl_addr_add(rtnl, n->bridge_ifindex, &a6, true)) < 0 ||
+                (r = rtnl_addr_add(rtnl, n->bridge_ifindex, &lb6, true)) < 0) {
                 set_error(ret_error, r, "Failed to add addresses to %s: %m", n->bridge);
                 goto fail;
         }
@@ -479,13 +486,17 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
         }
 
         created_table = nft_list_table(n->table, &listing) == -ENOENT;
-        NftManagedRules mr = { .table = n->table, .bridge = n->bridge, .subnet4 = n->subnet4,
-                               .subnet6 = n->subnet6, .loopback6 = n->loopback6 };
+        NftManagedRules mr = {.table = n->table,
+                .bridge = n->bridge,
+                .subnet4 = n->subnet4,
+                .subnet6 = n->subnet6,
+                .loopback6 = n->loopback6};
         r = nft_managed_rules_text(&mr, &rules);
         if (r >= 0)
                 r = nft_run(rules, &nft_error);
         if (r < 0) {
-                set_error(ret_error, r, "Failed to set up table inet %s: %s", n->table, nft_error ?: strerror(-r));
+                set_error(ret_error, r, "Failed to set up table inet %s: %s", n->table,
+                        nft_error ?: strerror(-r));
                 goto fail;
         }
         r = write_networkd_dropin(n);
@@ -495,10 +506,11 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
         }
 
         resolv_path = managed_net_resolv_conf_path(n);
-        if (!resolv_path ||
-            asprintf(&resolv, "# Written by nspawnctl: the managed network's DNS.\nnameserver %s\nnameserver %s\nsearch %s\n",
-                     in_addr_to_string(AF_INET, &n->gateway4, g4), in_addr_to_string(AF_INET6, &n->gateway6, g6),
-                     n->domain) < 0) {
+        if (!resolv_path || asprintf(&resolv,
+                                    "# Written by nspawnctl: the managed network's DNS.\nnameserver "
+                                    "%s\nnameserver %s\nsearch %s\n",
+                                    in_addr_to_string(AF_INET, &n->gateway4, g4),
+                                    in_addr_to_string(AF_INET6, &n->gateway6, g6), n->domain) < 0) {
                 r = set_error(ret_error, -ENOMEM, "Out of memory.");
                 goto fail;
         }
@@ -514,7 +526,7 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
         r = write_state(n);
         if (r < 0) {
                 set_error(ret_error, r, "Failed to write %s: %m", spath);
-                (void) dnsmasq_stop(n->dnsmasq_pid, n->dnsmasq_start);
+                (void)dnsmasq_stop(n->dnsmasq_pid, n->dnsmasq_start);
                 goto fail;
         }
         n->up = true;
@@ -523,12 +535,12 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
 fail:
         /* Nothing half-configured: what this call made goes again. */
         if (created_table)
-                (void) nft_delete_tables(n->table);
+                (void)nft_delete_tables(n->table);
         if (created_bridge) {
                 _cleanup_free_ char *dropin = networkd_dropin_path(n);
-                (void) rtnl_link_delete(rtnl, n->bridge);
+                (void)rtnl_link_delete(rtnl, n->bridge);
                 if (dropin)
-                        (void) unlink(dropin);
+                        (void)unlink(dropin);
         }
         n->dnsmasq_pid = 0;
         return r;
@@ -609,7 +621,7 @@ static void used_offsets(ManagedNet *n, const char *except, uint8_t *used, uint6
                 STRV_FOREACH(name, names) {
                         ManagedBox b;
                         if (streq(*name, except) || managed_net_box_get(n, *name, &b) < 0 ||
-                            !in_addr_prefix_contains(&n->subnet4, AF_INET, &b.addr4))
+                                !in_addr_prefix_contains(&n->subnet4, AF_INET, &b.addr4))
                                 continue;
                         uint64_t o = in_addr_prefix_offset(&n->subnet4, &b.addr4);
                         if (o < size)
@@ -618,12 +630,12 @@ static void used_offsets(ManagedNet *n, const char *except, uint8_t *used, uint6
         /* An address still leased to someone else (a client that joined the bridge without
          * a reservation) is not free either. */
         if (leases_path && read_full_file(leases_path, &text, &len) >= 0 &&
-            dnsmasq_leases_parse(text, &leases, &n_leases, NULL) >= 0) {
+                dnsmasq_leases_parse(text, &leases, &n_leases, NULL) >= 0) {
                 EtherAddr mine;
                 mac_derive(except, CONTAINER_IFNAME, &mine);
                 for (size_t i = 0; i < n_leases; i++) {
                         if (leases[i].family != AF_INET || memcmp(&leases[i].mac, &mine, sizeof mine) == 0 ||
-                            !in_addr_prefix_contains(&n->subnet4, AF_INET, &leases[i].addr))
+                                !in_addr_prefix_contains(&n->subnet4, AF_INET, &leases[i].addr))
                                 continue;
                         uint64_t o = in_addr_prefix_offset(&n->subnet4, &leases[i].addr);
                         if (o < size)
@@ -633,7 +645,8 @@ static void used_offsets(ManagedNet *n, const char *except, uint8_t *used, uint6
 }
 
 int managed_net_box_add(ManagedNet *n, const char *name, ManagedBox *ret, char **ret_error) {
-        _cleanup_free_ char *dhcp_path = box_file(n, "dhcp-hosts", name), *hosts_path = box_file(n, "hosts", name);
+        _cleanup_free_ char *dhcp_path = box_file(n, "dhcp-hosts", name),
+                            *hosts_path = box_file(n, "hosts", name);
         _cleanup_free_ char *dhcp = NULL, *hosts = NULL, *lock_path = network_lock_path(n->state_dir);
         _cleanup_free_ uint8_t *used = NULL;
         _cleanup_close_ int lock = -EBADF;
@@ -661,8 +674,9 @@ int managed_net_box_add(ManagedNet *n, const char *name, ManagedBox *ret, char *
 
         /* An earlier reservation of the name is kept if it is still valid and free. */
         ManagedBox old;
-        if (managed_net_box_get(n, name, &old) >= 0 && in_addr_prefix_contains(&n->subnet4, AF_INET, &old.addr4) &&
-            !used[in_addr_prefix_offset(&n->subnet4, &old.addr4)])
+        if (managed_net_box_get(n, name, &old) >= 0 &&
+                in_addr_prefix_contains(&n->subnet4, AF_INET, &old.addr4) &&
+                !used[in_addr_prefix_offset(&n->subnet4, &old.addr4)])
                 start = in_addr_prefix_offset(&n->subnet4, &old.addr4);
         else
                 start = 2 + net_hash64(name, strlen(name), 0x6970) % (size - 3);
@@ -670,8 +684,8 @@ int managed_net_box_add(ManagedNet *n, const char *name, ManagedBox *ret, char *
                 uint64_t o = 2 + (start - 2 + i) % (size - 3);
                 if (used[o])
                         continue;
-                (void) in_addr_prefix_nth(&n->subnet4, o, &b.addr4);
-                (void) in_addr_prefix_nth(&n->subnet6, o, &b.addr6);
+                (void)in_addr_prefix_nth(&n->subnet4, o, &b.addr4);
+                (void)in_addr_prefix_nth(&n->subnet6, o, &b.addr6);
                 r = dnsmasq_host_entries(name, &b.mac, &b.addr4, &b.addr6, &dhcp, &hosts);
                 if (r < 0)
                         return r;
@@ -680,8 +694,8 @@ int managed_net_box_add(ManagedNet *n, const char *name, ManagedBox *ret, char *
                 if (r >= 0)
                         r = write_file_atomic_via(n->dnsmasq_dir, hosts_path, hosts);
                 if (r < 0) {
-                        (void) unlink(dhcp_path);
-                        (void) unlink(hosts_path);
+                        (void)unlink(dhcp_path);
+                        (void)unlink(hosts_path);
                         return set_error(ret_error, r, "Failed to write the host entries of %s: %m", name);
                 }
                 *ret = b;
@@ -689,8 +703,9 @@ int managed_net_box_add(ManagedNet *n, const char *name, ManagedBox *ret, char *
         }
         {
                 char s[IN_ADDR_PREFIX_STRLEN];
-                return set_error(ret_error, -ENOSPC, "No free address left for %s in %s: the managed network's range is exhausted.",
-                                 name, in_addr_prefix_to_string(&n->subnet4, s));
+                return set_error(ret_error, -ENOSPC,
+                        "No free address left for %s in %s: the managed network's range is exhausted.", name,
+                        in_addr_prefix_to_string(&n->subnet4, s));
         }
 }
 
@@ -699,19 +714,21 @@ static void release_leases(ManagedNet *n, const ManagedBox *b) {
         _cleanup_free_ DnsmasqLease *l = NULL;
         size_t n_l = 0, len;
 
-        if (!path || read_full_file(path, &text, &len) < 0 || dnsmasq_leases_parse(text, &l, &n_l, &duid) < 0)
+        if (!path || read_full_file(path, &text, &len) < 0 ||
+                dnsmasq_leases_parse(text, &l, &n_l, &duid) < 0)
                 return;
         for (size_t i = 0; i < n_l; i++) {
                 bool mine = l[i].family == AF_INET ? memcmp(&l[i].mac, &b->mac, sizeof b->mac) == 0 ||
                                                              in_addr_equal(AF_INET, &l[i].addr, &b->addr4)
                                                    : in_addr_equal(AF_INET6, &l[i].addr, &b->addr6);
                 if (mine)
-                        (void) dnsmasq_release_lease(n->bridge, &l[i], duid);
+                        (void)dnsmasq_release_lease(n->bridge, &l[i], duid);
         }
 }
 
 int managed_net_box_remove(ManagedNet *n, const char *name) {
-        _cleanup_free_ char *dhcp_path = box_file(n, "dhcp-hosts", name), *hosts_path = box_file(n, "hosts", name);
+        _cleanup_free_ char *dhcp_path = box_file(n, "dhcp-hosts", name),
+                            *hosts_path = box_file(n, "hosts", name);
         _cleanup_free_ char *lock_path = network_lock_path(n->state_dir);
         _cleanup_close_ int lock = -EBADF, nf = -EBADF;
         ManagedBox b;
@@ -719,18 +736,18 @@ int managed_net_box_remove(ManagedNet *n, const char *name) {
 
         if (!dhcp_path || !hosts_path || !lock_path)
                 return -ENOMEM;
-        (void) network_lock_take(lock_path, &lock);
+        (void)network_lock_take(lock_path, &lock);
         had = managed_net_box_get(n, name, &b) >= 0;
         if (nl_open(NETLINK_NETFILTER, &nf) >= 0)
-                (void) box_chains_delete(nf, n->table, name);
-        (void) unlink(hosts_path);
-        (void) unlink(dhcp_path);
+                (void)box_chains_delete(nf, n->table, name);
+        (void)unlink(hosts_path);
+        (void)unlink(dhcp_path);
         if (had) {
                 if (n->up)
                         release_leases(n, &b);
                 /* dhcp-hostsdir only ever adds: a removed reservation needs a reread. */
                 if (dnsmasq_is_running(n->dnsmasq_pid, n->dnsmasq_start))
-                        (void) kill(n->dnsmasq_pid, SIGHUP);
+                        (void)kill(n->dnsmasq_pid, SIGHUP);
         }
         return 0;
 }
@@ -738,7 +755,7 @@ int managed_net_box_remove(ManagedNet *n, const char *name) {
 /* ---- forwards ---------------------------------------------------------------------- */
 
 static int forward_check_locked(ManagedNet *n, const char *name, const PortForward *p, const NftForward *all,
-                                size_t n_all, char **ret_error) {
+        size_t n_all, char **ret_error) {
         char s[PORT_FORWARD_STRLEN];
         bool ours = false;
         int r;
@@ -747,8 +764,9 @@ static int forward_check_locked(ManagedNet *n, const char *name, const PortForwa
                 if (!port_forward_conflicts(&all[i].port, p))
                         continue;
                 if (!streq(all[i].machine, name))
-                        return set_error(ret_error, -EADDRINUSE, "Host port %s/%u is already forwarded to machine %s.",
-                                         port_protocol_to_string(p->protocol), p->host_port, all[i].machine);
+                        return set_error(ret_error, -EADDRINUSE,
+                                "Host port %s/%u is already forwarded to machine %s.",
+                                port_protocol_to_string(p->protocol), p->host_port, all[i].machine);
                 ours = true;
         }
         if (ours)
@@ -756,9 +774,10 @@ static int forward_check_locked(ManagedNet *n, const char *name, const PortForwa
         r = port_host_check_free(p);
         if (r == -EADDRINUSE)
                 return set_error(ret_error, r, "Host port %s/%u is in use by a program on the host.",
-                                 port_protocol_to_string(p->protocol), p->host_port);
+                        port_protocol_to_string(p->protocol), p->host_port);
         if (r < 0)
-                return set_error(ret_error, r, "Cannot check host port %s: %m", port_forward_to_string(p, s));
+                return set_error(
+                        ret_error, r, "Cannot check host port %s: %m", port_forward_to_string(p, s));
         return 0;
 }
 
@@ -773,8 +792,8 @@ int managed_net_forward_check(ManagedNet *n, const char *name, const PortForward
         return forward_check_locked(n, name, p, all, n_all, ret_error);
 }
 
-int managed_net_forwards_set(ManagedNet *n, const ManagedBox *b, const PortForward *ports, size_t n_ports,
-                             char **ret_error) {
+int managed_net_forwards_set(
+        ManagedNet *n, const ManagedBox *b, const PortForward *ports, size_t n_ports, char **ret_error) {
         _cleanup_free_ char *lock_path = network_lock_path(n->state_dir), *text = NULL, *nft_error = NULL;
         _cleanup_free_ NftForward *all = NULL;
         _cleanup_close_ int lock = -EBADF;
@@ -792,7 +811,8 @@ int managed_net_forwards_set(ManagedNet *n, const ManagedBox *b, const PortForwa
                 r = nl_open(NETLINK_NETFILTER, &nf);
                 if (r >= 0)
                         r = box_chains_delete(nf, n->table, b->name);
-                return r < 0 ? set_error(ret_error, r, "Failed to remove the forwards of %s: %m", b->name) : 0;
+                return r < 0 ? set_error(ret_error, r, "Failed to remove the forwards of %s: %m", b->name)
+                             : 0;
         }
         r = nft_list_forwards(n->table, NULL, &all, &n_all);
         if (r < 0)
@@ -801,15 +821,21 @@ int managed_net_forwards_set(ManagedNet *n, const ManagedBox *b, const PortForwa
                 for (size_t j = 0; j < i; j++)
                         if (port_forward_conflicts(&ports[i], &ports[j]))
                                 return set_error(ret_error, -EEXIST, "Host port %s/%u is given twice.",
-                                                 port_protocol_to_string(ports[i].protocol), ports[i].host_port);
+                                        port_protocol_to_string(ports[i].protocol), ports[i].host_port);
                 r = forward_check_locked(n, b->name, &ports[i], all, n_all, ret_error);
                 if (r < 0)
                         return r;
         }
         NftBoxRules rules = {
-                .table = n->table, .machine = b->name, .link = n->bridge,
-                .have4 = true, .have6 = true, .addr4 = b->addr4, .addr6 = b->addr6,
-                .ports = ports, .n_ports = n_ports,
+                .table = n->table,
+                .machine = b->name,
+                .link = n->bridge,
+                .have4 = true,
+                .have6 = true,
+                .addr4 = b->addr4,
+                .addr6 = b->addr6,
+                .ports = ports,
+                .n_ports = n_ports,
         };
         r = nft_box_rules_text(&rules, &text);
         if (r < 0)
@@ -819,20 +845,20 @@ int managed_net_forwards_set(ManagedNet *n, const ManagedBox *b, const PortForwa
         char port[IFNAMSIZ];
         LinkInfo li;
         _cleanup_close_ int rtnl = -EBADF;
-        (void) veth_host_ifname(b->name, true, port);
+        (void)veth_host_ifname(b->name, true, port);
         if (nl_open(NETLINK_ROUTE, &rtnl) >= 0 && rtnl_link_get(rtnl, port, &li) >= 0) {
                 _cleanup_free_ char *lo6 = NULL, *both = NULL;
                 r = nft_box_loopback6_text(n->table, b->name, port, &n->loopback6, &lo6);
                 if (r < 0 || !(both = strjoin(text, lo6)))
-                        return set_error(ret_error, r < 0 ? r : -ENOMEM, "Failed to generate the rules of %s: %m",
-                                         b->name);
+                        return set_error(ret_error, r < 0 ? r : -ENOMEM,
+                                "Failed to generate the rules of %s: %m", b->name);
                 free(text);
                 text = TAKE_PTR(both);
         }
         r = nft_run(text, &nft_error);
         if (r < 0)
                 return set_error(ret_error, r, "Failed to apply the forwards of %s: %s", b->name,
-                                 nft_error ?: strerror(-r));
+                        nft_error ?: strerror(-r));
         return 0;
 }
 

@@ -33,8 +33,8 @@ typedef struct ManagedNetState {
         char bridge[IFNAMSIZ];
         char table[64];
         InAddrPrefix subnet4, subnet6;
-        pid_t dnsmasq_pid;         /* 0: none */
-        uint64_t dnsmasq_start;    /* its start time (field 22 of /proc/PID/stat) */
+        pid_t dnsmasq_pid;      /* 0: none */
+        uint64_t dnsmasq_start; /* its start time (field 22 of /proc/PID/stat) */
 } ManagedNetState;
 
 int managed_net_state_write(const char *path, const ManagedNetState *s);
@@ -42,11 +42,11 @@ int managed_net_state_write(const char *path, const ManagedNetState *s);
 int managed_net_state_read(const char *path, ManagedNetState *ret);
 
 typedef struct ManagedNetConfig {
-        const char *state_dir;      /* machined's state directory */
-        const char *bridge;         /* NULL: nspawnctl0 */
-        const char *table;          /* NULL: nspawnctl */
-        const char *domain;         /* NULL: nspawnctl.internal */
-        char **dns_servers;         /* upstream DNS servers; NULL: the host's /etc/resolv.conf */
+        const char *state_dir;           /* machined's state directory */
+        const char *bridge;              /* NULL: nspawnctl0 */
+        const char *table;               /* NULL: nspawnctl */
+        const char *domain;              /* NULL: nspawnctl.internal */
+        char **dns_servers;              /* upstream DNS servers; NULL: the host's /etc/resolv.conf */
         bool have_subnet4, have_subnet6; /* fixed instead of chosen */
         InAddrPrefix subnet4, subnet6;
         /* Where the networkd drop-in that keeps a host's networkd off our links goes; NULL:
@@ -94,8 +94,8 @@ int managed_net_box_list(ManagedNet *n, char ***ret);
 
 /* Replaces the box's forwards with ports, after checking that no other box and no host
  * socket holds any of their host ports (-EADDRINUSE, *ret_error names the holder). */
-int managed_net_forwards_set(ManagedNet *n, const ManagedBox *b, const PortForward *ports, size_t n_ports,
-                             char **ret_error);
+int managed_net_forwards_set(
+        ManagedNet *n, const ManagedBox *b, const PortForward *ports, size_t n_ports, char **ret_error);
 /* The box's forwards as the kernel has them. */
 int managed_net_forwards_get(ManagedNet *n, const char *name, PortForward **ret, size_t *ret_n);
 /* Checks one forward for a box: -EADDRINUSE when another box or a host socket holds it. */

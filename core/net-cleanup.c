@@ -55,7 +55,7 @@ bool nft_table_name_is_valid(const char *s) {
                 return false;
         for (size_t i = 0; i < n; i++)
                 if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-                      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+                            (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
                         return false;
         return true;
 }
@@ -132,7 +132,7 @@ int network_cleanup_run(const NetworkCleanup *nc, const char *machine, const cha
                 }
                 if (!isempty(nc->zone_bridge)) {
                         if (lock_path)
-                                (void) network_lock_take(lock_path, &lock);
+                                (void)network_lock_take(lock_path, &lock);
                         if (bridge_is_empty(nc->zone_bridge) > 0) {
                                 k = rtnl_link_delete(fd, nc->zone_bridge);
                                 if (k < 0 && r == 0)

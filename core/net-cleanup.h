@@ -33,8 +33,8 @@ int box_chains_delete(int fd, const char *table, const char *machine);
 bool nft_table_name_is_valid(const char *s);
 
 typedef struct NetworkCleanup {
-        char link[IFNAMSIZ];        /* host side of the container's veth; "" when none */
-        char zone_bridge[IFNAMSIZ]; /* a zone's bridge, removed once no port is left; "" */
+        char link[IFNAMSIZ];                /* host side of the container's veth; "" when none */
+        char zone_bridge[IFNAMSIZ];         /* a zone's bridge, removed once no port is left; "" */
         char nft_table[NFT_TABLE_NAME_MAX]; /* the table with the box's chains; "" when none */
 } NetworkCleanup;
 

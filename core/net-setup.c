@@ -37,9 +37,9 @@ static const char *table_of(const NetworkConfig *c) {
 }
 
 void network_config_cleanup(const NetworkConfig *c, const char *machine, NetworkCleanup *ret) {
-        *ret = (NetworkCleanup) {};
+        *ret = (NetworkCleanup){};
         if (c->mode == NETWORK_VETH || c->mode == NETWORK_BRIDGE || c->mode == NETWORK_ZONE)
-                (void) veth_host_ifname(machine, c->mode != NETWORK_VETH, ret->link);
+                (void)veth_host_ifname(machine, c->mode != NETWORK_VETH, ret->link);
         if (c->mode == NETWORK_ZONE)
                 snprintf(ret->zone_bridge, sizeof ret->zone_bridge, "%s", c->bridge);
         /* A table named explicitly (machined's) may get the box's forwards later, live. */
@@ -79,11 +79,18 @@ int network_runtime_fd(NetworkRuntime *rt) {
 static int apply_rules(NetworkRuntime *rt, char **ret_error) {
         _cleanup_free_ char *text = NULL;
         NftBoxRules b = {
-                .table = rt->table, .machine = rt->machine, .link = rt->link,
-                .have4 = rt->have4, .have6 = rt->have6, .addr4 = rt->addr4, .addr6 = rt->addr6,
-                .ports = rt->ports, .n_ports = rt->n_ports,
+                .table = rt->table,
+                .machine = rt->machine,
+                .link = rt->link,
+                .have4 = rt->have4,
+                .have6 = rt->have6,
+                .addr4 = rt->addr4,
+                .addr6 = rt->addr6,
+                .ports = rt->ports,
+                .n_ports = rt->n_ports,
                 /* Nobody else masquerades for this link, or guards it. */
-                .own_snat = true, .own_guard = true,
+                .own_snat = true,
+                .own_guard = true,
         };
         int r;
 
@@ -125,8 +132,9 @@ int network_runtime_update(NetworkRuntime *rt) {
                         h6 = true;
                 }
         }
-        if (rt->applied && h4 == rt->have4 && h6 == rt->have6 && (!h4 || in_addr_equal(AF_INET, &a4, &rt->addr4)) &&
-            (!h6 || in_addr_equal(AF_INET6, &a6, &rt->addr6)))
+        if (rt->applied && h4 == rt->have4 && h6 == rt->have6 &&
+                (!h4 || in_addr_equal(AF_INET, &a4, &rt->addr4)) &&
+                (!h6 || in_addr_equal(AF_INET6, &a6, &rt->addr6)))
                 return 0;
         rt->have4 = h4;
         rt->have6 = h6;
@@ -162,18 +170,19 @@ static int check_forwards(const NetworkConfig *c, const char *machine, char **re
 
         r = nft_list_forwards(table_of(c), NULL, &all, &n_all);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to read the forwards of table inet %s: %m", table_of(c));
+                return set_error(
+                        ret_error, r, "Failed to read the forwards of table inet %s: %m", table_of(c));
         for (size_t i = 0; i < c->n_ports; i++) {
                 const PortForward *p = &c->ports[i];
                 for (size_t j = 0; j < n_all; j++)
                         if (port_forward_conflicts(&all[j].port, p) && !streq(all[j].machine, machine))
                                 return set_error(ret_error, -EADDRINUSE,
-                                                 "Host port %s/%u is already forwarded to machine %s.",
-                                                 port_protocol_to_string(p->protocol), p->host_port, all[j].machine);
+                                        "Host port %s/%u is already forwarded to machine %s.",
+                                        port_protocol_to_string(p->protocol), p->host_port, all[j].machine);
                 r = port_host_check_free(p);
                 if (r == -EADDRINUSE)
                         return set_error(ret_error, r, "Host port %s/%u is in use by a program on the host.",
-                                         port_protocol_to_string(p->protocol), p->host_port);
+                                port_protocol_to_string(p->protocol), p->host_port);
                 if (r < 0)
                         return set_error(ret_error, r, "Cannot check host port %u: %m", p->host_port);
         }
@@ -181,7 +190,7 @@ static int check_forwards(const NetworkConfig *c, const char *machine, char **re
 }
 
 int network_setup(const NetworkConfig *c, const char *machine, const char *state_dir, pid_t pid,
-                  NetworkRuntime **ret, char **ret_error) {
+        NetworkRuntime **ret, char **ret_error) {
         _cleanup_(network_runtime_freep) NetworkRuntime *rt = NULL;
         _cleanup_close_ int netns = -EBADF, rtnl = -EBADF, lock = -EBADF;
         _cleanup_free_ char *lock_path = NULL;
@@ -229,10 +238,11 @@ int network_setup(const NetworkConfig *c, const char *machine, const char *state
         } else if (c->mode == NETWORK_ZONE) {
                 r = bridge_ensure(rtnl, c->bridge, &bridge_ifindex, &created_zone);
                 if (r == -EMEDIUMTYPE)
-                        return set_error(ret_error, r, "%s exists and is not a bridge, cannot use it for the zone.",
-                                         c->bridge);
+                        return set_error(ret_error, r,
+                                "%s exists and is not a bridge, cannot use it for the zone.", c->bridge);
                 if (r < 0)
-                        return set_error(ret_error, r, "Failed to create the zone's bridge %s: %m", c->bridge);
+                        return set_error(
+                                ret_error, r, "Failed to create the zone's bridge %s: %m", c->bridge);
         }
 
         snprintf(ifname, sizeof ifname, "%s", cleanup.link);
@@ -258,7 +268,8 @@ int network_setup(const NetworkConfig *c, const char *machine, const char *state
                         r = nft_run(text, ret_error);
                 if (r < 0) {
                         if (!*ret_error)
-                                set_error(ret_error, r, "Failed to set up the ::1 forwards of %s: %m", machine);
+                                set_error(ret_error, r, "Failed to set up the ::1 forwards of %s: %m",
+                                        machine);
                         goto fail;
                 }
         }
@@ -288,7 +299,7 @@ int network_setup(const NetworkConfig *c, const char *machine, const char *state
                  * setting: there the forwards answer on the host's addresses only. */
                 if (c->mode != NETWORK_BRIDGE) {
                         snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet", link);
-                        (void) write_string_file(path, "1");
+                        (void)write_string_file(path, "1");
                 }
                 r = rtnl_open_in_netns(netns, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR, &rt->watch_fd);
                 if (r >= 0)
@@ -300,8 +311,9 @@ int network_setup(const NetworkConfig *c, const char *machine, const char *state
                 r = apply_rules(rt, ret_error);
                 if (r < 0) {
                         if (!*ret_error)
-                                set_error(ret_error, r, "Failed to set up the port forwards in table inet %s: %m",
-                                          rt->table);
+                                set_error(ret_error, r,
+                                        "Failed to set up the port forwards in table inet %s: %m",
+                                        rt->table);
                         goto fail;
                 }
                 rt->applied = true;
@@ -316,6 +328,6 @@ fail:
                 cleanup.link[0] = 0;
         if (!created_zone)
                 cleanup.zone_bridge[0] = 0;
-        (void) network_cleanup_run(&cleanup, machine, lock_path);
+        (void)network_cleanup_run(&cleanup, machine, lock_path);
         return r;
 }

@@ -54,7 +54,7 @@ typedef struct NetworkRuntime NetworkRuntime;
  * state_dir holds the network lock. On failure nothing stays and *ret_error (one line) says
  * why. *ret is NULL unless the forwards have to follow the container's addresses. */
 int network_setup(const NetworkConfig *c, const char *machine, const char *state_dir, pid_t pid,
-                  NetworkRuntime **ret, char **ret_error);
+        NetworkRuntime **ret, char **ret_error);
 /* The fd to poll while the container runs (readable when its addresses change). */
 int network_runtime_fd(NetworkRuntime *rt);
 /* Points the forwards at the container's current addresses. */

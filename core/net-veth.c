@@ -16,7 +16,7 @@ bool ifname_is_valid(const char *s) {
         if (n >= IFNAMSIZ || streq(s, ".") || streq(s, ".."))
                 return false;
         for (size_t i = 0; i < n; i++)
-                if ((unsigned char) s[i] <= ' ' || (unsigned char) s[i] >= 0x7f || s[i] == '/' || s[i] == ':')
+                if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f || s[i] == '/' || s[i] == ':')
                         return false;
         return true;
 }
@@ -46,17 +46,17 @@ int veth_host_ifname(const char *machine, bool bridged, char ret[static IFNAMSIZ
         uint64_t h;
         size_t n;
 
-        n = (size_t) snprintf(full, sizeof full, "%s%s", bridged ? "vb-" : "ve-", machine);
+        n = (size_t)snprintf(full, sizeof full, "%s%s", bridged ? "vb-" : "ve-", machine);
         if (n < IFNAMSIZ) {
                 memcpy(ret, full, n + 1);
                 return 0;
         }
         h = net_hash64(full, MIN(n, sizeof full - 1), 0x6966);
         memcpy(ret, full, IFNAMSIZ - 5);
-        ret[IFNAMSIZ - 5] = base64url_char((unsigned) (h >> 18));
-        ret[IFNAMSIZ - 4] = base64url_char((unsigned) (h >> 12));
-        ret[IFNAMSIZ - 3] = base64url_char((unsigned) (h >> 6));
-        ret[IFNAMSIZ - 2] = base64url_char((unsigned) h);
+        ret[IFNAMSIZ - 5] = base64url_char((unsigned)(h >> 18));
+        ret[IFNAMSIZ - 4] = base64url_char((unsigned)(h >> 12));
+        ret[IFNAMSIZ - 3] = base64url_char((unsigned)(h >> 6));
+        ret[IFNAMSIZ - 2] = base64url_char((unsigned)h);
         ret[IFNAMSIZ - 1] = 0;
         return 1;
 }
@@ -66,7 +66,7 @@ bool zone_name_is_valid(const char *zone) {
                 return false;
         for (const char *p = zone; *p; p++)
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                      *p == '-' || *p == '_'))
+                            *p == '-' || *p == '_'))
                         return false;
         return true;
 }
@@ -82,14 +82,14 @@ void mac_derive(const char *name, const char *what, EtherAddr *ret) {
         uint64_t h = net_hash64(name, strlen(name), net_hash64(what, strlen(what), 0x6d6163));
 
         for (size_t i = 0; i < sizeof ret->bytes; i++)
-                ret->bytes[i] = (uint8_t) (h >> (8 * i));
+                ret->bytes[i] = (uint8_t)(h >> (8 * i));
         ret->bytes[0] &= 0xfe; /* unicast */
         ret->bytes[0] |= 0x02; /* locally administered */
 }
 
 const char *ether_addr_to_string(const EtherAddr *a, char buf[static ETHER_ADDR_STRLEN]) {
-        snprintf(buf, ETHER_ADDR_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", a->bytes[0], a->bytes[1], a->bytes[2],
-                 a->bytes[3], a->bytes[4], a->bytes[5]);
+        snprintf(buf, ETHER_ADDR_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", a->bytes[0], a->bytes[1],
+                a->bytes[2], a->bytes[3], a->bytes[4], a->bytes[5]);
         return buf;
 }
 
@@ -104,24 +104,24 @@ int ether_addr_from_string(const char *s, EtherAddr *ret) {
                         char c = s[i * 3 + j];
                         v <<= 4;
                         if (c >= '0' && c <= '9')
-                                v |= (unsigned) (c - '0');
+                                v |= (unsigned)(c - '0');
                         else if (c >= 'a' && c <= 'f')
-                                v |= (unsigned) (c - 'a' + 10);
+                                v |= (unsigned)(c - 'a' + 10);
                         else if (c >= 'A' && c <= 'F')
-                                v |= (unsigned) (c - 'A' + 10);
+                                v |= (unsigned)(c - 'A' + 10);
                         else
                                 return -EINVAL;
                 }
                 if (i < 5 && s[i * 3 + 2] != ':')
                         return -EINVAL;
-                a.bytes[i] = (uint8_t) v;
+                a.bytes[i] = (uint8_t)v;
         }
         *ret = a;
         return 0;
 }
 
-int veth_create_for_container(int rtnl_fd, const char *machine, const char *ifname, int netns_fd,
-                              int bridge_ifindex) {
+int veth_create_for_container(
+        int rtnl_fd, const char *machine, const char *ifname, int netns_fd, int bridge_ifindex) {
         EtherAddr host_mac, container_mac;
         LinkInfo li;
         int r;
@@ -137,7 +137,7 @@ int veth_create_for_container(int rtnl_fd, const char *machine, const char *ifna
         if (r >= 0)
                 r = rtnl_link_set_up(rtnl_fd, li.ifindex);
         if (r < 0)
-                (void) rtnl_link_delete(rtnl_fd, ifname);
+                (void)rtnl_link_delete(rtnl_fd, ifname);
         return r;
 }
 

@@ -35,8 +35,8 @@ int ether_addr_from_string(const char *s, EtherAddr *ret);
 /* Creates the container's veth: host side ifname (up, a port of bridge_ifindex when > 0),
  * container side "host0" with the derived MAC, straight inside netns_fd. rtnl_fd is a
  * socket in the host's namespace. */
-int veth_create_for_container(int rtnl_fd, const char *machine, const char *ifname, int netns_fd,
-                              int bridge_ifindex);
+int veth_create_for_container(
+        int rtnl_fd, const char *machine, const char *ifname, int netns_fd, int bridge_ifindex);
 /* Brings up lo inside the container's namespace (systemd does it too; a plain command
  * would otherwise have no loopback at all). */
 int netns_loopback_up(int netns_fd);

@@ -19,11 +19,11 @@ typedef struct NlMsg {
                 struct nlmsghdr align;
                 uint8_t data[NL_BUFFER_SIZE];
         } buf;
-        size_t len;      /* bytes used by all messages */
-        size_t current;  /* offset of the message being built */
-        size_t nest[8];  /* offsets of the open nested attributes */
+        size_t len;     /* bytes used by all messages */
+        size_t current; /* offset of the message being built */
+        size_t nest[8]; /* offsets of the open nested attributes */
         unsigned n_nest;
-        uint32_t seq;    /* sequence number of the first message */
+        uint32_t seq; /* sequence number of the first message */
         unsigned n_msgs;
         unsigned n_acks; /* messages that asked for an acknowledgement */
         bool overflow;   /* something did not fit: the request is refused when sent */
@@ -62,7 +62,7 @@ int nl_call(int fd, NlMsg *m, NlDumpCallback cb, void *userdata);
 typedef struct nlattr NlAttr;
 void nl_attr_parse(const void *data, size_t len, const NlAttr **tb, uint16_t max);
 static inline const void *nl_attr_data(const NlAttr *a) {
-        return (const uint8_t *) a + NLA_HDRLEN;
+        return (const uint8_t *)a + NLA_HDRLEN;
 }
 static inline size_t nl_attr_len(const NlAttr *a) {
         return a->nla_len - NLA_HDRLEN;

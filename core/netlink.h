@@ -19,10 +19,10 @@ typedef struct EtherAddr {
 
 typedef struct LinkInfo {
         int ifindex;
-        unsigned flags;  /* IFF_UP ... */
-        int master;      /* ifindex of the bridge it is a port of, 0 */
+        unsigned flags; /* IFF_UP ... */
+        int master;     /* ifindex of the bridge it is a port of, 0 */
         char name[IFNAMSIZ];
-        char kind[32];   /* "veth", "bridge", ...; "" for a plain device */
+        char kind[32]; /* "veth", "bridge", ...; "" for a plain device */
         EtherAddr mac;
 } LinkInfo;
 
@@ -31,7 +31,7 @@ int rtnl_link_get(int fd, const char *name, LinkInfo *ret);
 /* Creates a veth pair name <-> peer; the peer is created straight inside the network
  * namespace peer_netns_fd, so it never exists in ours. -EEXIST when name is taken. */
 int rtnl_veth_create(int fd, const char *name, const EtherAddr *mac, const char *peer,
-                     const EtherAddr *peer_mac, int peer_netns_fd);
+        const EtherAddr *peer_mac, int peer_netns_fd);
 /* A bridge with a fixed MAC (a bridge would otherwise take the lowest port's MAC, and
  * change it under the boxes' neighbour caches as ports come and go). */
 int rtnl_bridge_create(int fd, const char *name, const EtherAddr *mac);
@@ -52,7 +52,7 @@ int rtnl_addr_list(int fd, int family, int ifindex, AddrEntry **ret, size_t *ret
 typedef struct RouteEntry {
         InAddrPrefix dst; /* 0/0 for a default route */
         int oif;
-        uint8_t type;     /* RTN_UNICAST, RTN_LOCAL ... */
+        uint8_t type; /* RTN_UNICAST, RTN_LOCAL ... */
         uint32_t table;
 } RouteEntry;
 /* Every route of family in every table. */

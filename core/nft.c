@@ -58,8 +58,8 @@ int nft_box_rules_text(const NftBoxRules *b, char **ret) {
 
         fprintf(f, "add table inet %s\n", b->table);
         for (int c = 0; c < BOX_CHAIN_LOOPBACK6; c++)
-                fprintf(f, "add chain inet %s %s { %s; policy accept; }\nflush chain inet %s %s\n",
-                        b->table, chains[c], chain_hooks[c], b->table, chains[c]);
+                fprintf(f, "add chain inet %s %s { %s; policy accept; }\nflush chain inet %s %s\n", b->table,
+                        chains[c], chain_hooks[c], b->table, chains[c]);
 
         for (size_t i = 0; i < b->n_ports; i++) {
                 const PortForward *p = &b->ports[i];
@@ -73,13 +73,15 @@ int nft_box_rules_text(const NftBoxRules *b, char **ret) {
                 for (int c = BOX_CHAIN_PREROUTING; c <= BOX_CHAIN_OUTPUT; c++) {
                         if (b->have4)
                                 fprintf(f,
-                                        "add rule inet %s %s fib daddr type local meta nfproto ipv4 %s dport %u "
+                                        "add rule inet %s %s fib daddr type local meta nfproto ipv4 %s "
+                                        "dport %u "
                                         "dnat ip to %s:%u comment \"" NFT_PORT_COMMENT "%s\"\n",
                                         b->table, chains[c], proto, p->host_port,
                                         in_addr_to_string(AF_INET, &b->addr4, a), p->container_port, spec);
                         if (b->have6)
                                 fprintf(f,
-                                        "add rule inet %s %s fib daddr type local meta nfproto ipv6 %s dport %u "
+                                        "add rule inet %s %s fib daddr type local meta nfproto ipv6 %s "
+                                        "dport %u "
                                         "dnat ip6 to [%s]:%u comment \"" NFT_PORT_COMMENT "%s\"\n",
                                         b->table, chains[c], proto, p->host_port,
                                         in_addr_to_string(AF_INET6, &b->addr6, a), p->container_port, spec);
@@ -94,14 +96,20 @@ int nft_box_rules_text(const NftBoxRules *b, char **ret) {
                  * bypass us: the source becomes ours. */
                 if (b->have4) {
                         in_addr_to_string(AF_INET, &b->addr4, a);
-                        fprintf(f, "add rule inet %s %s ip daddr %s ct status dnat ip saddr 127.0.0.0/8 masquerade\n",
+                        fprintf(f,
+                                "add rule inet %s %s ip daddr %s ct status dnat ip saddr 127.0.0.0/8 "
+                                "masquerade\n",
                                 b->table, post, a);
-                        fprintf(f, "add rule inet %s %s ip daddr %s ct status dnat iifname \"%s\" oifname \"%s\" masquerade\n",
+                        fprintf(f,
+                                "add rule inet %s %s ip daddr %s ct status dnat iifname \"%s\" oifname "
+                                "\"%s\" masquerade\n",
                                 b->table, post, a, b->link, b->link);
                 }
                 if (b->have6) {
                         in_addr_to_string(AF_INET6, &b->addr6, a);
-                        fprintf(f, "add rule inet %s %s ip6 daddr %s ct status dnat iifname \"%s\" oifname \"%s\" masquerade\n",
+                        fprintf(f,
+                                "add rule inet %s %s ip6 daddr %s ct status dnat iifname \"%s\" oifname "
+                                "\"%s\" masquerade\n",
                                 b->table, post, a, b->link, b->link);
                 }
         }
@@ -133,19 +141,34 @@ int nft_managed_rules_text(const NftManagedRules *m, char **ret) {
                 return -ENOMEM;
 
         fprintf(f, "add table inet %s\n", t);
-        fprintf(f, "add chain inet %s postrouting { type nat hook postrouting priority srcnat; policy accept; }\n", t);
-        fprintf(f, "add chain inet %s forward { type filter hook forward priority filter; policy accept; }\n", t);
-        fprintf(f, "add chain inet %s guard { type filter hook prerouting priority raw; policy accept; }\n", t);
-        fprintf(f, "add chain inet %s input { type filter hook input priority filter; policy accept; }\n", t);
-        fprintf(f, "flush chain inet %s postrouting\nflush chain inet %s forward\nflush chain inet %s guard\n", t, t, t);
+        fprintf(f,
+                "add chain inet %s postrouting { type nat hook postrouting priority srcnat; policy accept; "
+                "}\n",
+                t);
+        fprintf(f,
+                "add chain inet %s forward { type filter hook forward priority filter; policy accept; }\n",
+                t);
+        fprintf(f, "add chain inet %s guard { type filter hook prerouting priority raw; policy accept; }\n",
+                t);
+        fprintf(f, "add chain inet %s input { type filter hook input priority filter; policy accept; }\n",
+                t);
+        fprintf(f,
+                "flush chain inet %s postrouting\nflush chain inet %s forward\nflush chain inet %s guard\n",
+                t, t, t);
         fprintf(f, "flush chain inet %s input\n", t);
         /* What leaves the host from the boxes carries the host's address. */
         fprintf(f, "add rule inet %s postrouting ip saddr %s oifname != \"%s\" masquerade\n", t, s4, br);
         fprintf(f, "add rule inet %s postrouting ip6 saddr %s oifname != \"%s\" masquerade\n", t, s6, br);
         /* Forwards reached from the host's loopback or from another box (hairpin). */
-        fprintf(f, "add rule inet %s postrouting oifname \"%s\" ct status dnat ip saddr 127.0.0.0/8 masquerade\n", t, br);
-        fprintf(f, "add rule inet %s postrouting oifname \"%s\" ct status dnat ip6 saddr ::1 snat ip6 to %s\n", t, br, lb6);
-        fprintf(f, "add rule inet %s postrouting iifname \"%s\" oifname \"%s\" ct status dnat masquerade\n", t, br, br);
+        fprintf(f,
+                "add rule inet %s postrouting oifname \"%s\" ct status dnat ip saddr 127.0.0.0/8 "
+                "masquerade\n",
+                t, br);
+        fprintf(f,
+                "add rule inet %s postrouting oifname \"%s\" ct status dnat ip6 saddr ::1 snat ip6 to %s\n",
+                t, br, lb6);
+        fprintf(f, "add rule inet %s postrouting iifname \"%s\" oifname \"%s\" ct status dnat masquerade\n",
+                t, br, br);
         fprintf(f, "add rule inet %s forward iifname \"%s\" accept\n", t, br);
         fprintf(f, "add rule inet %s forward oifname \"%s\" accept\n", t, br);
         fprintf(f, "add rule inet %s guard iifname \"%s\" ip daddr 127.0.0.0/8 drop\n", t, br);
@@ -159,7 +182,7 @@ int nft_managed_rules_text(const NftManagedRules *m, char **ret) {
 }
 
 int nft_box_loopback6_text(const char *table, const char *machine, const char *link,
-                           const union in_addr_union *loopback6, char **ret) {
+        const union in_addr_union *loopback6, char **ret) {
         _cleanup_free_ char *buf = NULL, *chain = NULL;
         _cleanup_(close_memstream) FILE *f = NULL;
         char lb6[INET6_ADDRSTRLEN];
@@ -183,7 +206,9 @@ int nft_box_loopback6_text(const char *table, const char *machine, const char *l
          * because with br_netfilter the bridge's own ingress never sees them. ICMPv6
          * (neighbour discovery) stays where it is. */
         fprintf(f, "add table netdev %s\n", table);
-        fprintf(f, "add chain netdev %s %s { type filter hook ingress device \"%s\" priority 0; policy accept; }\n",
+        fprintf(f,
+                "add chain netdev %s %s { type filter hook ingress device \"%s\" priority 0; policy accept; "
+                "}\n",
                 table, chain, link);
         fprintf(f, "flush chain netdev %s %s\n", table, chain);
         fprintf(f,
@@ -198,14 +223,14 @@ static int push_forward(NftForward **l, size_t *n, const char *machine, const Po
 
         for (size_t i = 0; i < *n; i++)
                 if (streq((*l)[i].machine, machine) && port_forward_conflicts(&(*l)[i].port, p) &&
-                    (*l)[i].port.container_port == p->container_port)
+                        (*l)[i].port.container_port == p->container_port)
                         return 0;
         x = reallocarray(*l, *n + 1, sizeof(NftForward));
         if (!x)
                 return -ENOMEM;
         *l = x;
         x = &x[(*n)++];
-        *x = (NftForward) { .port = *p };
+        *x = (NftForward){.port = *p};
         snprintf(x->machine, sizeof x->machine, "%s", machine);
         return 0;
 }
@@ -222,7 +247,7 @@ int nft_parse_forwards(const char *listing, const char *only_machine, NftForward
 
                 while (s < end && (*s == ' ' || *s == '\t'))
                         s++;
-                len = (size_t) (end - s);
+                len = (size_t)(end - s);
                 if (len > 6 && strneq(s, "chain ", 6)) {
                         /* chain NAME {  or  chain "NAME" { */
                         const char *name = s + 6, *name_end;
@@ -232,10 +257,11 @@ int nft_parse_forwards(const char *listing, const char *only_machine, NftForward
                         while (name_end < end && *name_end != '"' && *name_end != ' ')
                                 name_end++;
                         machine[0] = 0;
-                        if ((size_t) (name_end - name) > STRLEN("box--pre") && strneq(name, "box-", 4) &&
-                            strneq(name_end - 4, "-pre", 4) && (size_t) (name_end - name) - 8 < sizeof machine) {
-                                memcpy(machine, name + 4, (size_t) (name_end - name) - 8);
-                                machine[(size_t) (name_end - name) - 8] = 0;
+                        if ((size_t)(name_end - name) > STRLEN("box--pre") && strneq(name, "box-", 4) &&
+                                strneq(name_end - 4, "-pre", 4) &&
+                                (size_t)(name_end - name) - 8 < sizeof machine) {
+                                memcpy(machine, name + 4, (size_t)(name_end - name) - 8);
+                                machine[(size_t)(name_end - name) - 8] = 0;
                         }
                 } else if (machine[0] && (c = strstr(s, "comment \"" NFT_PORT_COMMENT)) && c < end) {
                         char spec[PORT_FORWARD_STRLEN];
@@ -244,11 +270,11 @@ int nft_parse_forwards(const char *listing, const char *only_machine, NftForward
 
                         while (q < end && *q != '"')
                                 q++;
-                        if (q < end && (size_t) (q - p) < sizeof spec) {
-                                memcpy(spec, p, (size_t) (q - p));
+                        if (q < end && (size_t)(q - p) < sizeof spec) {
+                                memcpy(spec, p, (size_t)(q - p));
                                 spec[q - p] = 0;
                                 if (port_forward_parse(spec, &pf) >= 0 &&
-                                    (!only_machine || streq(only_machine, machine))) {
+                                        (!only_machine || streq(only_machine, machine))) {
                                         r = push_forward(&l, &n, machine, &pf);
                                         if (r < 0)
                                                 return r;
@@ -278,7 +304,7 @@ int nft_run(const char *text, char **ret_error) {
         e = nft_ctx_get_error_buffer(ctx);
         if (ret_error && e) {
                 const char *nl = strchr(e, '\n');
-                *ret_error = strndup(e, nl ? (size_t) (nl - e) : strlen(e));
+                *ret_error = strndup(e, nl ? (size_t)(nl - e) : strlen(e));
         }
         if (e && strstr(e, "No such file or directory"))
                 return -ENOENT;

@@ -23,8 +23,8 @@
 typedef struct NftBoxRules {
         const char *table;
         const char *machine;
-        const char *link;        /* the host-side link the box is reached through */
-        bool have4, have6;       /* which DNAT targets are known */
+        const char *link;  /* the host-side link the box is reached through */
+        bool have4, have6; /* which DNAT targets are known */
         union in_addr_union addr4, addr6;
         const PortForward *ports;
         size_t n_ports;
@@ -49,7 +49,7 @@ int nft_managed_rules_text(const NftManagedRules *m, char **ret);
 /* The netdev chain on a box's link that lets answers to forwarded connections from ::1 reach
  * ::1 (see nft.c): loopback6 is the managed network's source address for them. */
 int nft_box_loopback6_text(const char *table, const char *machine, const char *link,
-                           const union in_addr_union *loopback6, char **ret);
+        const union in_addr_union *loopback6, char **ret);
 
 /* The comment each DNAT rule carries, so forwards can be read back from the kernel. */
 #define NFT_PORT_COMMENT "nspawnctl-port "

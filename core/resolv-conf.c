@@ -38,11 +38,11 @@ DEFINE_STRING_TABLE_LOOKUP(resolv_conf_mode, ResolvConfMode, _RESOLV_CONF_MODE_M
 void resolv_conf_plan_done(ResolvConfPlan *p) {
         free(p->source);
         free(p->content);
-        *p = (ResolvConfPlan) {};
+        *p = (ResolvConfPlan){};
 }
 
 void resolv_conf_paths_default(ResolvConfPaths *ret, const char *managed) {
-        *ret = (ResolvConfPaths) {
+        *ret = (ResolvConfPaths){
                 .host = "/etc/resolv.conf",
                 .stat = "/usr/lib/systemd/resolv.conf",
                 .uplink = "/run/systemd/resolve/resolv.conf",
@@ -111,12 +111,12 @@ static int read_source(const char *path, char **ret) {
                 return -EBADFD;
         if (st.st_size > RESOLV_CONF_MAX)
                 return -EFBIG;
-        buf = malloc((size_t) st.st_size + 1);
+        buf = malloc((size_t)st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
-        n = loop_read(fd, buf, (size_t) st.st_size);
+        n = loop_read(fd, buf, (size_t)st.st_size);
         if (n < 0)
-                return (int) n;
+                return (int)n;
         buf[n] = 0;
         *ret = TAKE_PTR(buf);
         return 0;
@@ -125,7 +125,7 @@ static int read_source(const char *path, char **ret) {
 typedef enum Source { SOURCE_HOST, SOURCE_STATIC, SOURCE_UPLINK, SOURCE_STUB } Source;
 
 static int pick_source(Source s, const char *mode, const ResolvConfPaths *paths, char **ret_path,
-                       char **ret_content, char **ret_error) {
+        char **ret_content, char **ret_error) {
         _cleanup_free_ char *content = NULL;
         const char *path = NULL;
         int r;
@@ -138,8 +138,8 @@ static int pick_source(Source s, const char *mode, const ResolvConfPaths *paths,
                 path = paths->stat;
                 if (access(path, F_OK) < 0)
                         return set_error(ret_error, -ENOENT,
-                                         "--resolv-conf=%s needs %s (from systemd-resolved), which this host lacks.",
-                                         mode, path);
+                                "--resolv-conf=%s needs %s (from systemd-resolved), which this host lacks.",
+                                mode, path);
                 break;
         case SOURCE_UPLINK:
                 /* Without systemd-resolved, the host's own resolv.conf is its uplink list, unless
@@ -152,8 +152,9 @@ static int pick_source(Source s, const char *mode, const ResolvConfPaths *paths,
                                 return set_error(ret_error, r, "Cannot read %s: %m", paths->host);
                         if (resolv_conf_is_local_only(content))
                                 return set_error(ret_error, -ENOENT,
-                                                 "--resolv-conf=%s: %s names only a local resolver and there is no %s (systemd-resolved).",
-                                                 mode, paths->host, paths->uplink);
+                                        "--resolv-conf=%s: %s names only a local resolver and there is no "
+                                        "%s (systemd-resolved).",
+                                        mode, paths->host, paths->uplink);
                         path = paths->host;
                 }
                 break;
@@ -161,14 +162,17 @@ static int pick_source(Source s, const char *mode, const ResolvConfPaths *paths,
                 path = paths->managed ?: paths->stub;
                 if (access(path, F_OK) < 0)
                         return set_error(ret_error, -ENOENT,
-                                         "--resolv-conf=%s needs a local resolver: %s does not exist (no systemd-resolved on this host, and the machine is not on the managed network).",
-                                         mode, path);
+                                "--resolv-conf=%s needs a local resolver: %s does not exist (no "
+                                "systemd-resolved on this host, and the machine is not on the managed "
+                                "network).",
+                                mode, path);
                 break;
         }
         if (!content) {
                 r = read_source(path, &content);
                 if (r < 0)
-                        return set_error(ret_error, r, "Cannot read %s for --resolv-conf=%s: %m", path, mode);
+                        return set_error(
+                                ret_error, r, "Cannot read %s for --resolv-conf=%s: %m", path, mode);
         }
         *ret_path = strdup(path);
         if (!*ret_path)
@@ -178,7 +182,7 @@ static int pick_source(Source s, const char *mode, const ResolvConfPaths *paths,
 }
 
 int resolv_conf_plan(ResolvConfMode mode, bool private_network, bool read_only, const ResolvConfPaths *paths,
-                     ResolvConfPlan *ret, char **ret_error) {
+        ResolvConfPlan *ret, char **ret_error) {
         ResolvConfPlan p = {};
         const char *name = resolv_conf_mode_to_string(mode);
         Source s = SOURCE_HOST;
@@ -213,14 +217,15 @@ int resolv_conf_plan(ResolvConfMode mode, bool private_network, bool read_only, 
                 p.bind_if_read_only = true;
                 break;
         default: {
-                static const ResolvConfAction actions[] = { RESOLV_ACTION_COPY, RESOLV_ACTION_REPLACE, RESOLV_ACTION_BIND };
+                static const ResolvConfAction actions[] = {
+                        RESOLV_ACTION_COPY, RESOLV_ACTION_REPLACE, RESOLV_ACTION_BIND};
                 int k = mode - RESOLV_CONF_COPY_HOST;
                 p.action = actions[k / 4];
-                s = (Source) (k % 4);
+                s = (Source)(k % 4);
                 if (read_only && p.action != RESOLV_ACTION_BIND)
                         return set_error(ret_error, -EROFS,
-                                         "--resolv-conf=%s needs a writable tree; with --read-only use bind-%s.", name,
-                                         name + (p.action == RESOLV_ACTION_COPY ? 5 : 8));
+                                "--resolv-conf=%s needs a writable tree; with --read-only use bind-%s.",
+                                name, name + (p.action == RESOLV_ACTION_COPY ? 5 : 8));
         }
         }
         r = pick_source(s, name, paths, &p.source, &p.content, ret_error);
@@ -243,7 +248,7 @@ static int write_replace(int dfd, const char *name, const char *content) {
         int r;
 
         snprintf(tmp, sizeof tmp, ".#%s.nspawnctl", name);
-        (void) unlinkat(dfd, tmp, 0);
+        (void)unlinkat(dfd, tmp, 0);
         fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
@@ -253,7 +258,7 @@ static int write_replace(int dfd, const char *name, const char *content) {
         if (r >= 0 && renameat(dfd, tmp, dfd, name) < 0)
                 r = -errno;
         if (r < 0)
-                (void) unlinkat(dfd, tmp, 0);
+                (void)unlinkat(dfd, tmp, 0);
         return r;
 }
 
@@ -261,7 +266,7 @@ int resolv_conf_run_target(const char *link, char ret[static PATH_MAX]) {
         char in[PATH_MAX * 2], out[PATH_MAX];
         size_t n = 0;
 
-        if (snprintf(in, sizeof in, "%s%s", link[0] == '/' ? "" : "/etc/", link) >= (int) sizeof in)
+        if (snprintf(in, sizeof in, "%s%s", link[0] == '/' ? "" : "/etc/", link) >= (int)sizeof in)
                 return -ENAMETOOLONG;
         out[0] = 0;
         for (char *save = NULL, *c = strtok_r(in, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
@@ -269,7 +274,7 @@ int resolv_conf_run_target(const char *link, char ret[static PATH_MAX]) {
                         continue;
                 if (streq(c, "..")) {
                         char *slash = strrchr(out, '/');
-                        n = slash ? (size_t) (slash - out) : 0;
+                        n = slash ? (size_t)(slash - out) : 0;
                         out[n] = 0;
                         continue;
                 }

@@ -86,7 +86,8 @@ int manager_network_option(Manager *m, int opt, const char *arg) {
                 return 1;
         case ARG_NETWORK_BRIDGE:
                 if (!ifname_is_valid(arg))
-                        return log_error_errno(-EINVAL, "Invalid --network-bridge= '%s': not an interface name.", arg);
+                        return log_error_errno(
+                                -EINVAL, "Invalid --network-bridge= '%s': not an interface name.", arg);
                 return free(n->bridge), (n->bridge = strdup(arg)) ? 1 : log_oom();
         case ARG_NETWORK_TABLE:
                 if (!nft_table_name_is_valid(arg))
@@ -94,19 +95,21 @@ int manager_network_option(Manager *m, int opt, const char *arg) {
                 return free(n->table), (n->table = strdup(arg)) ? 1 : log_oom();
         case ARG_NETWORK_IPV4:
                 if (in_addr_prefix_from_string(arg, &n->subnet4) < 0 || n->subnet4.family != AF_INET ||
-                    n->subnet4.prefixlen < 16 || n->subnet4.prefixlen > 30)
-                        return log_error_errno(-EINVAL, "Invalid --network-ipv4= '%s': an IPv4 prefix of length 16 to 30.", arg);
+                        n->subnet4.prefixlen < 16 || n->subnet4.prefixlen > 30)
+                        return log_error_errno(-EINVAL,
+                                "Invalid --network-ipv4= '%s': an IPv4 prefix of length 16 to 30.", arg);
                 n->have4 = true;
                 return 1;
         case ARG_NETWORK_IPV6:
                 if (in_addr_prefix_from_string(arg, &n->subnet6) < 0 || n->subnet6.family != AF_INET6 ||
-                    n->subnet6.prefixlen != 64)
+                        n->subnet6.prefixlen != 64)
                         return log_error_errno(-EINVAL, "Invalid --network-ipv6= '%s': an IPv6 /64.", arg);
                 n->have6 = true;
                 return 1;
         case ARG_NETWORK_DNS:
                 if (in_addr_from_string(AF_UNSPEC, arg, NULL, NULL) < 0)
-                        return log_error_errno(-EINVAL, "Invalid --network-dns= '%s': an IPv4 or IPv6 address.", arg);
+                        return log_error_errno(
+                                -EINVAL, "Invalid --network-dns= '%s': an IPv4 or IPv6 address.", arg);
                 return strv_extend(&n->dns, arg) < 0 ? log_oom() : 1;
         case ARG_NETWORK_DOMAIN:
                 if (!machine_name_is_valid(arg))
@@ -145,17 +148,19 @@ static int on_dnsmasq_exit(sd_event_source *s, int fd, uint32_t revents, void *u
                 n->restarts = 0;
         }
         if (++n->restarts > DNSMASQ_RESTART_BURST) {
-                log_error("dnsmasq of the managed network keeps exiting; not starting it again (see %s/network/dnsmasq/dnsmasq.log).",
-                          m->state_dir);
+                log_error("dnsmasq of the managed network keeps exiting; not starting it again (see "
+                          "%s/network/dnsmasq/dnsmasq.log).",
+                        m->state_dir);
                 return 0;
         }
-        log_warning("dnsmasq of the managed network (pid %d) exited; starting it again.", (int) n->net->dnsmasq_pid);
+        log_warning("dnsmasq of the managed network (pid %d) exited; starting it again.",
+                (int)n->net->dnsmasq_pid);
         r = managed_net_restart_dnsmasq(n->net, &error);
         if (r < 0) {
                 log_error_errno(r, "%s", error ?: "Failed to start dnsmasq again.");
                 return 0;
         }
-        (void) watch_dnsmasq(m);
+        (void)watch_dnsmasq(m);
         return 0;
 }
 
@@ -188,8 +193,8 @@ static int ensure_up(Manager *m, char **ret_error) {
                 return r;
         r = watch_dnsmasq(m);
         if (r < 0)
-                log_warning_errno(r, "Cannot watch dnsmasq (pid %d): %m", (int) n->net->dnsmasq_pid);
-        log_info("Managed network on %s is up (dnsmasq pid %d).", n->net->bridge, (int) n->net->dnsmasq_pid);
+                log_warning_errno(r, "Cannot watch dnsmasq (pid %d): %m", (int)n->net->dnsmasq_pid);
+        log_info("Managed network on %s is up (dnsmasq pid %d).", n->net->bridge, (int)n->net->dnsmasq_pid);
         return 0;
 }
 
@@ -216,10 +221,10 @@ int manager_network_init(Manager *m) {
         /* Reservations of machines that ended while no machined was watching. */
         if (managed_net_box_list(n->net, &boxes) >= 0)
                 STRV_FOREACH(b, boxes)
-                        if (!manager_find_machine(m, *b)) {
-                                log_info("Removing the network of machine %s, which is gone.", *b);
-                                (void) managed_net_box_remove(n->net, *b);
-                        }
+        if (!manager_find_machine(m, *b)) {
+                log_info("Removing the network of machine %s, which is gone.", *b);
+                (void)managed_net_box_remove(n->net, *b);
+        }
         return 0;
 }
 
@@ -251,8 +256,8 @@ static const char *table_of(Manager *m) {
         return m->network && m->network->table ? m->network->table : DEFAULT_NFT_TABLE;
 }
 
-int manager_network_start_args(Manager *m, const char *name, const Settings *s, char ***argv,
-                               sd_bus_error *error) {
+int manager_network_start_args(
+        Manager *m, const char *name, const Settings *s, char ***argv, sd_bus_error *error) {
         MachinedNetwork *n = network_get(m);
         _cleanup_strv_free_ char **opts = NULL;
         _cleanup_free_ char *err = NULL, *stub = NULL;
@@ -267,17 +272,19 @@ int manager_network_start_args(Manager *m, const char *name, const Settings *s, 
                 return -ENOMEM;
         if (n_ports > 0 && (host || lo_only))
                 return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS,
-                                         "Port= of machine '%s' needs a network of its own: the managed network "
-                                         "(no Private=), VirtualEthernet=, Bridge= or Zone=.",
-                                         name);
+                        "Port= of machine '%s' needs a network of its own: the managed network "
+                        "(no Private=), VirtualEthernet=, Bridge= or Zone=.",
+                        name);
         opts = calloc(1, sizeof(char *));
         if (!opts)
                 return -ENOMEM;
-        if (s && s->resolv_conf >= 0 && add_opt(&opts, "--resolv-conf=", resolv_conf_mode_to_string(s->resolv_conf)) < 0)
+        if (s && s->resolv_conf >= 0 &&
+                add_opt(&opts, "--resolv-conf=", resolv_conf_mode_to_string(s->resolv_conf)) < 0)
                 return -ENOMEM;
 
         if (own) {
-                if (s->virtual_ethernet > 0 && !s->bridge && !s->zone && strv_extend(&opts, "--network-veth") < 0)
+                if (s->virtual_ethernet > 0 && !s->bridge && !s->zone &&
+                        strv_extend(&opts, "--network-veth") < 0)
                         return -ENOMEM;
                 if (s->bridge && add_opt(&opts, "--network-bridge=", s->bridge) < 0)
                         return -ENOMEM;
@@ -293,31 +300,33 @@ int manager_network_start_args(Manager *m, const char *name, const Settings *s, 
         } else if (!host && !lo_only && !n->disabled) {
                 r = ensure_up(m, &err);
                 if (r < 0)
-                        return sd_bus_error_setf(error, BUS_ERROR_NETWORK_FAILED, "Cannot start machine '%s': %s", name,
-                                                 err ?: strerror(-r));
+                        return sd_bus_error_setf(error, BUS_ERROR_NETWORK_FAILED,
+                                "Cannot start machine '%s': %s", name, err ?: strerror(-r));
                 r = managed_net_box_add(n->net, name, &box, &err);
                 if (r == -ENOSPC)
-                        return sd_bus_error_setf(error, BUS_ERROR_NETWORK_FAILED, "Cannot start machine '%s': %s", name,
-                                                 err);
+                        return sd_bus_error_setf(
+                                error, BUS_ERROR_NETWORK_FAILED, "Cannot start machine '%s': %s", name, err);
                 if (r < 0)
-                        return sd_bus_error_setf(error, BUS_ERROR_NETWORK_FAILED, "Cannot start machine '%s': %s", name,
-                                                 err ?: strerror(-r));
+                        return sd_bus_error_setf(error, BUS_ERROR_NETWORK_FAILED,
+                                "Cannot start machine '%s': %s", name, err ?: strerror(-r));
                 /* The forwards first: a host port that is taken refuses the start. */
                 r = managed_net_forwards_set(n->net, &box, s ? s->ports : NULL, n_ports, &err);
                 if (r < 0) {
-                        (void) managed_net_box_remove(n->net, name);
-                        return sd_bus_error_setf(error, r == -EADDRINUSE ? BUS_ERROR_PORT_IN_USE : BUS_ERROR_NETWORK_FAILED,
-                                                 "Cannot start machine '%s': %s", name, err ?: strerror(-r));
+                        (void)managed_net_box_remove(n->net, name);
+                        return sd_bus_error_setf(error,
+                                r == -EADDRINUSE ? BUS_ERROR_PORT_IN_USE : BUS_ERROR_NETWORK_FAILED,
+                                "Cannot start machine '%s': %s", name, err ?: strerror(-r));
                 }
                 char lb6[INET6_ADDRSTRLEN];
                 stub = managed_net_resolv_conf_path(n->net);
                 /* The ::1 return path only for a box with forwards (a later `port add`
                  * makes it for a running box). */
                 if (!stub || add_opt(&opts, "--network-bridge=", n->net->bridge) < 0 ||
-                    add_opt(&opts, "--nft-table=", n->net->table) < 0 || add_opt(&opts, "--dns-stub=", stub) < 0 ||
-                    (n_ports > 0 &&
-                     add_opt(&opts, "--network-loopback6=", in_addr_to_string(AF_INET6, &n->net->loopback6, lb6)) < 0)) {
-                        (void) managed_net_box_remove(n->net, name);
+                        add_opt(&opts, "--nft-table=", n->net->table) < 0 ||
+                        add_opt(&opts, "--dns-stub=", stub) < 0 ||
+                        (n_ports > 0 && add_opt(&opts, "--network-loopback6=",
+                                                in_addr_to_string(AF_INET6, &n->net->loopback6, lb6)) < 0)) {
+                        (void)managed_net_box_remove(n->net, name);
                         return -ENOMEM;
                 }
         }
@@ -341,9 +350,9 @@ void manager_network_machine_gone(Manager *m, const char *name) {
         if (manager_find_machine(m, name))
                 return;
         if (machine_info_load(m->machines_dir_fd, name, &rec) >= 0 &&
-            (fd = pidfd_open_verified(rec.supervisor, rec.supervisor_start)) >= 0)
+                (fd = pidfd_open_verified(rec.supervisor, rec.supervisor_start)) >= 0)
                 return;
-        (void) managed_net_box_remove(n->net, name);
+        (void)managed_net_box_remove(n->net, name);
 }
 
 /* ---- addresses ------------------------------------------------------------------------ */
@@ -377,11 +386,11 @@ static int reply_addresses(sd_bus_message *message, Machine *machine, sd_bus_err
 
         r = machine_addresses(machine, &a, &n);
         if (r == -ESRCH)
-                return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING, "Machine '%s' has no running init process.",
-                                         machine->rec.name);
+                return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING,
+                        "Machine '%s' has no running init process.", machine->rec.name);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Failed to read the addresses of machine '%s': %m",
-                                               machine->rec.name);
+                return sd_bus_error_set_errnof(
+                        error, r, "Failed to read the addresses of machine '%s': %m", machine->rec.name);
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
@@ -395,10 +404,10 @@ static int reply_addresses(sd_bus_message *message, Machine *machine, sd_bus_err
                                 continue;
                         r = sd_bus_message_open_container(reply, 'r', "iay");
                         if (r >= 0)
-                                r = sd_bus_message_append(reply, "i", (int32_t) a[i].prefix.family);
+                                r = sd_bus_message_append(reply, "i", (int32_t)a[i].prefix.family);
                         if (r >= 0)
                                 r = sd_bus_message_append_array(reply, 'y', a[i].prefix.addr.bytes,
-                                                                in_addr_size(a[i].prefix.family));
+                                        in_addr_size(a[i].prefix.family));
                         if (r >= 0)
                                 r = sd_bus_message_close_container(reply);
                         if (r < 0)
@@ -414,8 +423,8 @@ int method_machine_get_addresses(sd_bus_message *message, void *userdata, sd_bus
         return reply_addresses(message, userdata, error);
 }
 
-static int read_machine(sd_bus_message *message, Manager *m, Machine **ret, const char **ret_name,
-                        sd_bus_error *error) {
+static int read_machine(
+        sd_bus_message *message, Manager *m, Machine **ret, const char **ret_name, sd_bus_error *error) {
         const char *name;
         int r;
 
@@ -424,7 +433,8 @@ static int read_machine(sd_bus_message *message, Manager *m, Machine **ret, cons
                 return r;
         if (!machine_name_is_valid(name))
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
-                                         "Invalid machine name: a host name of at most 64 bytes made of [A-Za-z0-9-] labels joined by dots.");
+                        "Invalid machine name: a host name of at most 64 bytes made of [A-Za-z0-9-] labels "
+                        "joined by dots.");
         if (ret_name)
                 *ret_name = name;
         *ret = manager_find_machine(m, name);
@@ -449,7 +459,7 @@ int method_get_machine_addresses(sd_bus_message *message, void *userdata, sd_bus
  * the forwards it has. A settings file in the pool is untrusted: its Port= would be ignored,
  * and a new trusted file would hide all of it, so that case is refused. */
 static int ports_load(Manager *m, const char *name, char **ret_path, PortForward **ret, size_t *ret_n,
-                      sd_bus_error *error) {
+        sd_bus_error *error) {
         _cleanup_(settings_freep) Settings *s = NULL;
         _cleanup_free_ char *path = NULL, *err = NULL;
         SettingsTrust trust;
@@ -457,15 +467,15 @@ static int ports_load(Manager *m, const char *name, char **ret_path, PortForward
 
         r = manager_settings_find(m, name, &path, &trust);
         if (r == -EBADFD)
-                return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS, "The settings file %s.nspawn is not a regular file.",
-                                         name);
+                return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS,
+                        "The settings file %s.nspawn is not a regular file.", name);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot look for the settings of %s: %m", name);
         if (r > 0 && trust != SETTINGS_TRUSTED)
                 return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS,
-                                         "The settings of '%s' are in the pool (%s), where Port= is not honoured; "
-                                         "put them in %s/%s.nspawn first.",
-                                         name, path, m->settings_dirs[0], name);
+                        "The settings of '%s' are in the pool (%s), where Port= is not honoured; "
+                        "put them in %s/%s.nspawn first.",
+                        name, path, m->settings_dirs[0], name);
         if (r == 0) {
                 free(path);
                 path = strjoin(m->settings_dirs[0], "/", name, ".nspawn");
@@ -488,7 +498,7 @@ static int ports_load(Manager *m, const char *name, char **ret_path, PortForward
 static int ports_save(Manager *m, const char *path, const PortForward *p, size_t n, sd_bus_error *error) {
         int r;
 
-        (void) mkdir(m->settings_dirs[0], 0755);
+        (void)mkdir(m->settings_dirs[0], 0755);
         r = settings_file_set_ports(path, p, n);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Failed to write %s: %m", path);
@@ -507,17 +517,19 @@ static int ports_apply(Manager *m, const char *name, const PortForward *p, size_
                 return 0;
         if (!net || !net->net || !net->net->up || managed_net_box_get(net->net, name, &box) < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS,
-                                         "Machine '%s' is not on the managed network: its forwards change when it starts again.",
-                                         name);
+                        "Machine '%s' is not on the managed network: its forwards change when it starts "
+                        "again.",
+                        name);
         r = managed_net_forwards_set(net->net, &box, p, n, &err);
         if (r < 0)
-                return sd_bus_error_setf(error, r == -EADDRINUSE ? BUS_ERROR_PORT_IN_USE : BUS_ERROR_NETWORK_FAILED, "%s",
-                                         err ?: strerror(-r));
+                return sd_bus_error_setf(error,
+                        r == -EADDRINUSE ? BUS_ERROR_PORT_IN_USE : BUS_ERROR_NETWORK_FAILED, "%s",
+                        err ?: strerror(-r));
         return 1;
 }
 
-static int read_spec(sd_bus_message *message, Manager *m, const char **ret_name, PortForward *ret,
-                     sd_bus_error *error) {
+static int read_spec(
+        sd_bus_message *message, Manager *m, const char **ret_name, PortForward *ret, sd_bus_error *error) {
         const char *name, *spec;
         int r;
 
@@ -529,10 +541,11 @@ static int read_spec(sd_bus_message *message, Manager *m, const char **ret_name,
                 return r;
         if (!machine_name_is_valid(name))
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
-                                         "Invalid machine name: a host name of at most 64 bytes made of [A-Za-z0-9-] labels joined by dots.");
+                        "Invalid machine name: a host name of at most 64 bytes made of [A-Za-z0-9-] labels "
+                        "joined by dots.");
         if (port_forward_parse(spec, ret) < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Invalid port forward: expected [tcp:|udp:]HOST[:CONTAINER] with ports 1-65535.");
+                        "Invalid port forward: expected [tcp:|udp:]HOST[:CONTAINER] with ports 1-65535.");
         *ret_name = name;
         return 0;
 }
@@ -555,8 +568,8 @@ int method_add_machine_port_forward(sd_bus_message *message, void *userdata, sd_
         for (size_t i = 0; i < n; i++)
                 if (port_forward_conflicts(&ports[i], &p))
                         return sd_bus_error_setf(error, BUS_ERROR_PORT_IN_USE,
-                                                 "Machine '%s' forwards host port %s/%u already.", name,
-                                                 port_protocol_to_string(p.protocol), p.host_port);
+                                "Machine '%s' forwards host port %s/%u already.", name,
+                                port_protocol_to_string(p.protocol), p.host_port);
         r = port_forwards_add(&ports, &n, &p);
         if (r < 0)
                 return r;
@@ -567,17 +580,18 @@ int method_add_machine_port_forward(sd_bus_message *message, void *userdata, sd_
                 /* Not running: still refuse a port the host or another box holds now. */
                 r = managed_net_forward_check(m->network->net, name, &p, &err);
                 if (r < 0)
-                        return sd_bus_error_setf(error, r == -EADDRINUSE ? BUS_ERROR_PORT_IN_USE : BUS_ERROR_NETWORK_FAILED,
-                                                 "%s", err ?: strerror(-r));
+                        return sd_bus_error_setf(error,
+                                r == -EADDRINUSE ? BUS_ERROR_PORT_IN_USE : BUS_ERROR_NETWORK_FAILED, "%s",
+                                err ?: strerror(-r));
         }
         r = ports_save(m, path, ports, n, error);
         if (r < 0) {
                 if (applied > 0)
-                        (void) ports_apply(m, name, ports, n - 1, NULL);
+                        (void)ports_apply(m, name, ports, n - 1, NULL);
                 return r;
         }
-        log_info("Machine %s: host port %s/%u forwarded to %u.", name, port_protocol_to_string(p.protocol), p.host_port,
-                 p.container_port);
+        log_info("Machine %s: host port %s/%u forwarded to %u.", name, port_protocol_to_string(p.protocol),
+                p.host_port, p.container_port);
         return sd_bus_reply_method_return(message, NULL);
 }
 
@@ -606,8 +620,9 @@ int method_remove_machine_port_forward(sd_bus_message *message, void *userdata, 
                 ports[k++] = ports[i];
         }
         if (!found)
-                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_PORT_FORWARD, "Machine '%s' forwards no host port %s/%u.",
-                                         name, port_protocol_to_string(p.protocol), p.host_port);
+                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_PORT_FORWARD,
+                        "Machine '%s' forwards no host port %s/%u.", name,
+                        port_protocol_to_string(p.protocol), p.host_port);
         applied = ports_apply(m, name, ports, k, error);
         if (applied < 0)
                 return applied;
@@ -615,12 +630,12 @@ int method_remove_machine_port_forward(sd_bus_message *message, void *userdata, 
         if (r < 0) {
                 if (applied > 0) {
                         ports[k] = removed;
-                        (void) ports_apply(m, name, ports, k + 1, NULL);
+                        (void)ports_apply(m, name, ports, k + 1, NULL);
                 }
                 return r;
         }
-        log_info("Machine %s: host port %s/%u no longer forwarded.", name, port_protocol_to_string(p.protocol),
-                 p.host_port);
+        log_info("Machine %s: host port %s/%u no longer forwarded.", name,
+                port_protocol_to_string(p.protocol), p.host_port);
         return sd_bus_reply_method_return(message, NULL);
 }
 
@@ -657,8 +672,8 @@ int method_list_machine_port_forwards(sd_bus_message *message, void *userdata, s
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                r = sd_bus_message_append(reply, "(sqq)", port_protocol_to_string(ports[i].protocol), ports[i].host_port,
-                                          ports[i].container_port);
+                r = sd_bus_message_append(reply, "(sqq)", port_protocol_to_string(ports[i].protocol),
+                        ports[i].host_port, ports[i].container_port);
                 if (r < 0)
                         return r;
         }

@@ -27,23 +27,24 @@ enum {
         ARG_NETWORK_DOMAIN,
 };
 
-#define MACHINED_NETWORK_OPTIONS                                                           \
-        { "network", required_argument, NULL, ARG_NETWORK },                               \
-        { "network-bridge", required_argument, NULL, ARG_NETWORK_BRIDGE },                 \
-        { "network-table", required_argument, NULL, ARG_NETWORK_TABLE },                   \
-        { "network-ipv4", required_argument, NULL, ARG_NETWORK_IPV4 },                     \
-        { "network-ipv6", required_argument, NULL, ARG_NETWORK_IPV6 },                     \
-        { "network-dns", required_argument, NULL, ARG_NETWORK_DNS },                       \
-        { "network-domain", required_argument, NULL, ARG_NETWORK_DOMAIN }
+#define MACHINED_NETWORK_OPTIONS                                                                            \
+        {"network", required_argument, NULL, ARG_NETWORK},                                                  \
+                {"network-bridge", required_argument, NULL, ARG_NETWORK_BRIDGE},                            \
+                {"network-table", required_argument, NULL, ARG_NETWORK_TABLE},                              \
+                {"network-ipv4", required_argument, NULL, ARG_NETWORK_IPV4},                                \
+                {"network-ipv6", required_argument, NULL, ARG_NETWORK_IPV6},                                \
+                {"network-dns", required_argument, NULL, ARG_NETWORK_DNS}, {                                \
+                "network-domain", required_argument, NULL, ARG_NETWORK_DOMAIN                               \
+        }
 
-#define MACHINED_NETWORK_HELP                                                              \
-        "     --network=BOOL      Machines get the managed network (default: yes)\n"      \
-        "     --network-bridge=NAME  Its bridge (default: nspawnctl0)\n"                  \
-        "     --network-table=NAME   Its nft table (default: nspawnctl)\n"                \
-        "     --network-ipv4=PREFIX  Its IPv4 subnet (default: a free /24 of 10/8)\n"     \
-        "     --network-ipv6=PREFIX  Its IPv6 /64 (default: a free ULA)\n"                \
-        "     --network-dns=ADDR     Upstream DNS server (repeatable; default: the\n"     \
-        "                            host's /etc/resolv.conf)\n"                          \
+#define MACHINED_NETWORK_HELP                                                                               \
+        "     --network=BOOL      Machines get the managed network (default: yes)\n"                        \
+        "     --network-bridge=NAME  Its bridge (default: nspawnctl0)\n"                                    \
+        "     --network-table=NAME   Its nft table (default: nspawnctl)\n"                                  \
+        "     --network-ipv4=PREFIX  Its IPv4 subnet (default: a free /24 of 10/8)\n"                       \
+        "     --network-ipv6=PREFIX  Its IPv6 /64 (default: a free ULA)\n"                                  \
+        "     --network-dns=ADDR     Upstream DNS server (repeatable; default: the\n"                       \
+        "                            host's /etc/resolv.conf)\n"                                            \
         "     --network-domain=NAME  DNS domain of the machines (nspawnctl.internal)\n"
 
 /* 1 when opt is a network option, 0 when not, < 0 (logged) for a bad value. */
@@ -56,8 +57,8 @@ void manager_network_free(Manager *m);
 /* StartMachine: inserts the network options for machine name into argv (before "--"), and
  * for the managed network reserves its addresses and sets up its forwards. Replies to error
  * and returns < 0 on failure, with nothing left configured. */
-int manager_network_start_args(Manager *m, const char *name, const Settings *settings, char ***argv,
-                               sd_bus_error *error);
+int manager_network_start_args(
+        Manager *m, const char *name, const Settings *settings, char ***argv, sd_bus_error *error);
 /* A start that failed, and a machine that is gone: its reservation, name, leases and
  * forwards go (unless the name is running again meanwhile). */
 void manager_network_machine_gone(Manager *m, const char *name);

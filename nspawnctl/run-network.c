@@ -11,7 +11,7 @@
 #include "util/util.h"
 
 void run_network_init(RunNetwork *n) {
-        *n = (RunNetwork) { .resolv_conf = RESOLV_CONF_AUTO };
+        *n = (RunNetwork){.resolv_conf = RESOLV_CONF_AUTO};
 }
 
 void run_network_done(RunNetwork *n) {
@@ -33,49 +33,61 @@ int run_network_option(RunNetwork *n, int opt, const char *arg) {
                 return 1;
         case ARG_NETWORK_BRIDGE:
                 if (!ifname_is_valid(arg))
-                        return log_error_errno(-EINVAL, "Invalid --network-bridge= '%s': not an interface name (1-15 bytes, no '/', ':' or spaces).",
-                                               arg);
+                        return log_error_errno(-EINVAL,
+                                "Invalid --network-bridge= '%s': not an interface name (1-15 bytes, no '/', "
+                                "':' or spaces).",
+                                arg);
                 n->n_kinds++;
                 n->config.mode = NETWORK_BRIDGE;
                 snprintf(n->config.bridge, sizeof n->config.bridge, "%s", arg);
                 return 1;
         case ARG_NETWORK_ZONE:
                 if (zone_bridge_ifname(arg, n->config.bridge) < 0)
-                        return log_error_errno(-EINVAL, "Invalid --network-zone= '%s': use at most 12 of [A-Za-z0-9_-].", arg);
+                        return log_error_errno(-EINVAL,
+                                "Invalid --network-zone= '%s': use at most 12 of [A-Za-z0-9_-].", arg);
                 n->n_kinds++;
                 n->config.mode = NETWORK_ZONE;
                 return 1;
         case 'p':
                 if (port_forward_parse(arg, &p) < 0)
-                        return log_error_errno(-EINVAL, "Invalid --port= '%s': expected [tcp:|udp:]HOST[:CONTAINER] with ports 1-65535.",
-                                               arg);
+                        return log_error_errno(-EINVAL,
+                                "Invalid --port= '%s': expected [tcp:|udp:]HOST[:CONTAINER] with ports "
+                                "1-65535.",
+                                arg);
                 r = port_forwards_add(&n->config.ports, &n->config.n_ports, &p);
                 if (r == -EEXIST)
-                        return log_error_errno(-EINVAL, "Invalid --port= '%s': host port %s/%u is forwarded twice.", arg,
-                                               port_protocol_to_string(p.protocol), p.host_port);
+                        return log_error_errno(-EINVAL,
+                                "Invalid --port= '%s': host port %s/%u is forwarded twice.", arg,
+                                port_protocol_to_string(p.protocol), p.host_port);
                 if (r < 0)
                         return log_oom();
                 return 1;
         case ARG_RESOLV_CONF:
                 n->resolv_conf = resolv_conf_mode_from_string(arg);
                 if (n->resolv_conf < 0)
-                        return log_error_errno(-EINVAL, "Invalid --resolv-conf= '%s': use auto, off, delete, or copy-, replace-, bind- with host, static, uplink or stub.",
-                                               arg);
+                        return log_error_errno(-EINVAL,
+                                "Invalid --resolv-conf= '%s': use auto, off, delete, or copy-, replace-, "
+                                "bind- with host, static, uplink or stub.",
+                                arg);
                 return 1;
         case ARG_NFT_TABLE:
                 if (!nft_table_name_is_valid(arg))
-                        return log_error_errno(-EINVAL, "Invalid --nft-table= '%s': a letter, then letters, digits, '_' and '-', at most 63 bytes.",
-                                               arg);
+                        return log_error_errno(-EINVAL,
+                                "Invalid --nft-table= '%s': a letter, then letters, digits, '_' and '-', at "
+                                "most 63 bytes.",
+                                arg);
                 snprintf(n->config.nft_table, sizeof n->config.nft_table, "%s", arg);
                 return 1;
         case ARG_NETWORK_LOOPBACK6:
                 if (in_addr_from_string(AF_INET6, arg, NULL, &n->config.loopback6) < 0)
-                        return log_error_errno(-EINVAL, "Invalid --network-loopback6= '%s': an IPv6 address.", arg);
+                        return log_error_errno(
+                                -EINVAL, "Invalid --network-loopback6= '%s': an IPv6 address.", arg);
                 n->config.have_loopback6 = true;
                 return 1;
         case ARG_DNS_STUB:
                 if (isempty(arg) || arg[0] != '/')
-                        return log_error_errno(-EINVAL, "Invalid --dns-stub= '%s': must be an absolute path.", arg);
+                        return log_error_errno(
+                                -EINVAL, "Invalid --dns-stub= '%s': must be an absolute path.", arg);
                 n->dns_stub = arg;
                 return 1;
         default:
@@ -99,14 +111,16 @@ int run_network_finish(RunNetwork *n, SuperviseConfig *c) {
         int r;
 
         if (n->n_kinds > 1)
-                return log_error_errno(-EINVAL, "--network-veth, --network-bridge= and --network-zone= exclude each other.");
+                return log_error_errno(-EINVAL,
+                        "--network-veth, --network-bridge= and --network-zone= exclude each other.");
         if (n->config.mode == NETWORK_HOST && n->private_network)
                 n->config.mode = NETWORK_PRIVATE;
         if (n->config.have_loopback6 && n->config.mode != NETWORK_BRIDGE)
                 return log_error_errno(-EINVAL, "--network-loopback6= needs --network-bridge=.");
         if (n->config.n_ports > 0 && n->config.mode != NETWORK_VETH && n->config.mode != NETWORK_BRIDGE &&
-            n->config.mode != NETWORK_ZONE)
-                return log_error_errno(-EINVAL, "--port= needs a private network with a link to the host: --network-veth, --network-bridge= or --network-zone=.");
+                n->config.mode != NETWORK_ZONE)
+                return log_error_errno(-EINVAL, "--port= needs a private network with a link to the host: "
+                                                "--network-veth, --network-bridge= or --network-zone=.");
 
         c->spawn.private_network = network_config_is_private(&n->config);
         if (c->spawn.private_network) {
@@ -115,9 +129,11 @@ int run_network_finish(RunNetwork *n, SuperviseConfig *c) {
         }
 
         resolv_conf_paths_default(&paths, n->dns_stub);
-        r = resolv_conf_plan(n->resolv_conf, c->spawn.private_network, c->spawn.read_only, &paths, &n->plan, &error);
+        r = resolv_conf_plan(
+                n->resolv_conf, c->spawn.private_network, c->spawn.read_only, &paths, &n->plan, &error);
         if (r < 0)
-                return log_error_errno(r == -ENOMEM ? r : -EINVAL, "%s", error ?: "Failed to plan /etc/resolv.conf.");
+                return log_error_errno(
+                        r == -ENOMEM ? r : -EINVAL, "%s", error ?: "Failed to plan /etc/resolv.conf.");
         if (n->plan.action != RESOLV_ACTION_NONE)
                 c->spawn.resolv_conf = &n->plan;
 

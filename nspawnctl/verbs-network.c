@@ -23,8 +23,8 @@ int machine_addresses_get(sd_bus *bus, const char *name, char ***ret) {
 
         if (!l)
                 return -ENOMEM;
-        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "GetMachineAddresses", 0, NULL,
-                              &reply, "s", name);
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "GetMachineAddresses",
+                0, NULL, &reply, "s", name);
         if (r >= 0) {
                 r = sd_bus_message_enter_container(reply, 'a', "(iay)");
                 while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "iay")) > 0) {
@@ -64,8 +64,8 @@ int machine_forwards_get(sd_bus *bus, const char *name, char ***ret) {
 
         if (!l)
                 return -ENOMEM;
-        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "ListMachinePortForwards", 0,
-                              NULL, &reply, "s", name);
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
+                "ListMachinePortForwards", 0, NULL, &reply, "s", name);
         if (r >= 0) {
                 r = sd_bus_message_enter_container(reply, 'a', "(sqq)");
                 while (r >= 0 && (r = sd_bus_message_read(reply, "(sqq)", &proto, &host, &container)) > 0) {
@@ -99,7 +99,7 @@ void json_print_forwards(char **l) {
                 if (port_forward_parse(*s, &f) < 0)
                         continue;
                 printf("%s{\"protocol\":\"%s\",\"host\":%u,\"container\":%u}", first ? "" : ",",
-                       port_protocol_to_string(f.protocol), f.host_port, f.container_port);
+                        port_protocol_to_string(f.protocol), f.host_port, f.container_port);
                 first = false;
         }
         printf("]");
@@ -120,12 +120,8 @@ static void help(void) {
 }
 
 int verb_port(int argc, char *argv[]) {
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "state-dir", required_argument, NULL, 'S' },
-                { "json", no_argument, NULL, 'j' },
-                {}
-        };
+        static const struct option options[] = {{"help", no_argument, NULL, 'h'},
+                {"state-dir", required_argument, NULL, 'S'}, {"json", no_argument, NULL, 'j'}, {}};
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_strv_free_ char **l = NULL;
         const char *state_dir = NULL, *name, *action;
@@ -150,7 +146,9 @@ int verb_port(int argc, char *argv[]) {
                         return EXIT_USAGE;
                 }
         if (argc - optind < 2)
-                return log_error("port: expected NAME and add, remove or list. See 'nspawnctl port --help'."), EXIT_USAGE;
+                return log_error(
+                               "port: expected NAME and add, remove or list. See 'nspawnctl port --help'."),
+                       EXIT_USAGE;
         name = argv[optind];
         action = argv[optind + 1];
         if (!machine_name_is_valid(name))
@@ -160,10 +158,11 @@ int verb_port(int argc, char *argv[]) {
                         return log_error("port list takes no more arguments."), EXIT_USAGE;
         } else if (streq(action, "add") || streq(action, "remove")) {
                 if (argc - optind != 3)
-                        return log_error("port %s: expected one [tcp:|udp:]HOST[:CONTAINER].", action), EXIT_USAGE;
+                        return log_error("port %s: expected one [tcp:|udp:]HOST[:CONTAINER].", action),
+                               EXIT_USAGE;
                 if (port_forward_parse(argv[optind + 2], &p) < 0)
                         return log_invalid("port forward", argv[optind + 2],
-                                           ": expected [tcp:|udp:]HOST[:CONTAINER] with ports 1-65535."),
+                                       ": expected [tcp:|udp:]HOST[:CONTAINER] with ports 1-65535."),
                                EXIT_USAGE;
         } else
                 return log_invalid("port action", action, ": use add, remove or list."), EXIT_USAGE;
@@ -172,8 +171,8 @@ int verb_port(int argc, char *argv[]) {
                 return bus_last_exit_code();
 
         if (streq(action, "list")) {
-                r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "ListMachinePortForwards",
-                                      0, "list the port forwards", NULL, "s", name);
+                r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
+                        "ListMachinePortForwards", 0, "list the port forwards", NULL, "s", name);
                 if (r < 0)
                         return bus_last_exit_code();
                 r = machine_forwards_get(bus, name, &l);
@@ -189,15 +188,15 @@ int verb_port(int argc, char *argv[]) {
                         PortForward f;
                         if (port_forward_parse(*s, &f) >= 0)
                                 printf("%-6s %-6u %u\n", port_protocol_to_string(f.protocol), f.host_port,
-                                       f.container_port);
+                                        f.container_port);
                 }
                 return EXIT_OK;
         }
 
         char spec[PORT_FORWARD_STRLEN];
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
-                              streq(action, "add") ? "AddMachinePortForward" : "RemoveMachinePortForward", 0,
-                              streq(action, "add") ? "add the port forward" : "remove the port forward", NULL, "ss",
-                              name, port_forward_to_string(&p, spec));
+                streq(action, "add") ? "AddMachinePortForward" : "RemoveMachinePortForward", 0,
+                streq(action, "add") ? "add the port forward" : "remove the port forward", NULL, "ss", name,
+                port_forward_to_string(&p, spec));
         return r < 0 ? bus_last_exit_code() : EXIT_OK;
 }
