@@ -121,18 +121,18 @@ int dnsmasq_dhcp_host_parse(
 
         /* MAC,IPV4,[IPV6],NAME */
         q = strchr(p, ',');
-        if (!q || (n = (size_t)(q - p)) >= sizeof mac)
+        if (!q || (n = (size_t) (q - p)) >= sizeof mac)
                 return -EINVAL;
         memcpy(mac, p, n);
         mac[n] = 0;
         p = q + 1;
         q = strchr(p, ',');
-        if (!q || (n = (size_t)(q - p)) >= sizeof a4)
+        if (!q || (n = (size_t) (q - p)) >= sizeof a4)
                 return -EINVAL;
         memcpy(a4, p, n);
         a4[n] = 0;
         p = q + 1;
-        if (*p != '[' || !(q = strchr(p, ']')) || (n = (size_t)(q - p - 1)) >= sizeof a6)
+        if (*p != '[' || !(q = strchr(p, ']')) || (n = (size_t) (q - p - 1)) >= sizeof a6)
                 return -EINVAL;
         memcpy(a6, p + 1, n);
         a6[n] = 0;
@@ -188,7 +188,7 @@ int dnsmasq_leases_parse(const char *text, DnsmasqLease **ret, size_t *ret_n, ch
                         else if (v6 && safe_atou64(f[1], &iaid) >= 0 && iaid <= UINT32_MAX &&
                                  in_addr_from_string(AF_INET6, f[2], NULL, &x.addr) >= 0) {
                                 x.family = AF_INET6;
-                                x.iaid = (uint32_t)iaid;
+                                x.iaid = (uint32_t) iaid;
                         }
                         if (x.family != 0) {
                                 DnsmasqLease *k = reallocarray(l, n + 1, sizeof *l);
@@ -252,9 +252,9 @@ int dnsmasq_release_lease(const char *bridge, const DnsmasqLease *l, const char 
                 if (r < 0)
                         return r;
                 ether_addr_to_string(&l->mac, m);
-                char *argv[] = {binary, (char *)bridge, a, m, NULL, NULL};
+                char *argv[] = {binary, (char *) bridge, a, m, NULL, NULL};
                 if (!streq(l->client_id, "*"))
-                        argv[4] = (char *)l->client_id;
+                        argv[4] = (char *) l->client_id;
                 return exec_run(argv, NULL, fds, NULL);
         }
         if (!server_duid || streq(l->client_id, "*"))
@@ -263,8 +263,8 @@ int dnsmasq_release_lease(const char *bridge, const DnsmasqLease *l, const char 
         if (r < 0)
                 return r;
         snprintf(iaid, sizeof iaid, "%u", l->iaid);
-        char *argv[] = {binary, (char *)"--iface", (char *)bridge, (char *)"--ip", a, (char *)"--client-id",
-                (char *)l->client_id, (char *)"--server-id", (char *)server_duid, (char *)"--iaid", iaid,
+        char *argv[] = {binary, (char *)"--iface", (char *) bridge, (char *)"--ip", a, (char *)"--client-id",
+                (char *) l->client_id, (char *)"--server-id", (char *) server_duid, (char *)"--iaid", iaid,
                 NULL};
         return exec_run(argv, NULL, fds, NULL);
 }
@@ -287,7 +287,7 @@ static _noreturn_ void launch_helper(int sock, const char *binary, const char *c
         pid_t pid;
         ssize_t n;
 
-        (void)signal(SIGCHLD, SIG_DFL);
+        (void) signal(SIGCHLD, SIG_DFL);
         snprintf(arg, sizeof arg, "--conf-file=%s", conf);
         argv[1] = arg;
         if (pipe2(p, O_CLOEXEC) < 0) {
@@ -295,17 +295,17 @@ static _noreturn_ void launch_helper(int sock, const char *binary, const char *c
                 goto out;
         }
         const int fds[3] = {EXEC_FD_NULL, EXEC_FD_NULL, p[1]};
-        argv[0] = (char *)binary;
+        argv[0] = (char *) binary;
         rep.error = -exec_spawn(argv, NULL, fds, &pid);
         p[1] = safe_close(p[1]);
         if (rep.error != 0)
                 goto out;
-        (void)exec_wait(pid, &rep.status);
-        (void)fd_nonblock(p[0], true);
+        (void) exec_wait(pid, &rep.status);
+        (void) fd_nonblock(p[0], true);
         n = read(p[0], rep.message, sizeof rep.message - 1);
         rep.message[n > 0 ? n : 0] = 0;
 out:
-        (void)send(sock, &rep, sizeof rep, MSG_NOSIGNAL);
+        (void) send(sock, &rep, sizeof rep, MSG_NOSIGNAL);
         _exit(EXIT_SUCCESS);
 }
 
@@ -357,7 +357,7 @@ int dnsmasq_start(
         }
         sv[1] = safe_close(sv[1]);
         n = recv(sv[0], &rep, sizeof rep, 0);
-        (void)waitpid(helper, NULL, 0);
+        (void) waitpid(helper, NULL, 0);
         if (n != sizeof rep)
                 return -EIO;
         if (rep.error != 0) {
@@ -402,7 +402,7 @@ int dnsmasq_stop(pid_t pid, uint64_t start_time) {
         p = (struct pollfd){.fd = fd, .events = POLLIN};
         if (poll(&p, 1, 5000) == 1)
                 return 0;
-        (void)syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
-        (void)poll(&p, 1, 5000);
+        (void) syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+        (void) poll(&p, 1, 5000);
         return 0;
 }

@@ -47,7 +47,7 @@ int in_addr_prefix_from_string(const char *s, InAddrPrefix *ret) {
                 if (slash[1] == 0 || strspn(slash + 1, "0123456789") != strlen(slash + 1) ||
                         strlen(slash + 1) > 3 || safe_atoi(slash + 1, &n) < 0 || n > p.prefixlen)
                         return -EINVAL;
-                p.prefixlen = (uint8_t)n;
+                p.prefixlen = (uint8_t) n;
         }
         *ret = p;
         return 0;
@@ -73,7 +73,7 @@ bool in_addr_equal(int family, const union in_addr_union *a, const union in_addr
 static void mask_bytes(uint8_t *b, size_t size, unsigned prefixlen) {
         for (size_t i = 0; i < size; i++) {
                 unsigned bits = prefixlen >= (i + 1) * 8 ? 8 : prefixlen > i * 8 ? prefixlen - i * 8 : 0;
-                b[i] &= (uint8_t)(0xff00 >> bits);
+                b[i] &= (uint8_t) (0xff00 >> bits);
         }
 }
 
@@ -115,7 +115,7 @@ int in_addr_prefix_nth(const InAddrPrefix *p, uint64_t n, union in_addr_union *r
         in_addr_prefix_mask(&net);
         for (size_t i = size; i > 0 && carry; i--) {
                 uint64_t v = net.addr.bytes[i - 1] + (carry & 0xff);
-                net.addr.bytes[i - 1] = (uint8_t)v;
+                net.addr.bytes[i - 1] = (uint8_t) v;
                 carry = (carry >> 8) + (v >> 8);
         }
         *ret = net.addr;

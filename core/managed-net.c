@@ -47,15 +47,15 @@ int managed_net_state_write(const char *path, const ManagedNetState *s) {
                 "# nspawnctl managed network, written by machined (core/managed-net.c)\n"
                 "BRIDGE=%s\nTABLE=%s\nIPV4=%s\nIPV6=%s\nDNSMASQ_PID=%d\nDNSMASQ_START=%llu\n",
                 s->bridge, s->table, in_addr_prefix_to_string(&s->subnet4, a),
-                in_addr_prefix_to_string(&s->subnet6, b), (int)s->dnsmasq_pid,
-                (unsigned long long)s->dnsmasq_start);
+                in_addr_prefix_to_string(&s->subnet6, b), (int) s->dnsmasq_pid,
+                (unsigned long long) s->dnsmasq_start);
         if (fflush(f) != 0 || ferror(f)) {
-                (void)unlink(tmp);
+                (void) unlink(tmp);
                 return -EIO;
         }
         if (rename(tmp, path) < 0) {
                 int r = -errno;
-                (void)unlink(tmp);
+                (void) unlink(tmp);
                 return r;
         }
         return 0;
@@ -226,7 +226,7 @@ static int write_file_atomic_via(const char *tmp_dir, const char *path, const ch
         r = loop_write(fd, text, strlen(text));
         if (r < 0 || rename(tmp, path) < 0) {
                 r = r < 0 ? r : -errno;
-                (void)unlink(tmp);
+                (void) unlink(tmp);
                 return r;
         }
         return 0;
@@ -237,10 +237,10 @@ static int write_file_atomic(const char *path, const char *text) {
 }
 
 static void compute_addresses(ManagedNet *n) {
-        (void)in_addr_prefix_nth(&n->subnet4, 1, &n->gateway4);
-        (void)in_addr_prefix_nth(&n->subnet6, 1, &n->gateway6);
+        (void) in_addr_prefix_nth(&n->subnet4, 1, &n->gateway4);
+        (void) in_addr_prefix_nth(&n->subnet6, 1, &n->gateway6);
         /* Outside the DHCPv6 range (::2 - ::fffe): the source of forwarded ::1 traffic. */
-        (void)in_addr_prefix_nth(&n->subnet6, 0xffff, &n->loopback6);
+        (void) in_addr_prefix_nth(&n->subnet6, 0xffff, &n->loopback6);
 }
 
 static int sysctl_write(const char *path, const char *value) {
@@ -268,7 +268,7 @@ static int enable_forwarding(ManagedNet *n, int rtnl_fd) {
                 return r;
         snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/force_forwarding", n->bridge);
         if (access(path, F_OK) >= 0)
-                (void)sysctl_write(path, "1");
+                (void) sysctl_write(path, "1");
 
         FOREACH_STRING(fam, "4", "6") {
                 int family = fam[0] == '4' ? AF_INET : AF_INET6;
@@ -279,7 +279,7 @@ static int enable_forwarding(ManagedNet *n, int rtnl_fd) {
                 for (size_t i = 0; i < n_routes; i++) {
                         if (routes[i].dst.prefixlen != 0 || routes[i].type != RTN_UNICAST ||
                                 routes[i].oif <= 0 || routes[i].table != RT_TABLE_MAIN ||
-                                !if_indextoname((unsigned)routes[i].oif, name))
+                                !if_indextoname((unsigned) routes[i].oif, name))
                                 continue;
                         if (family == AF_INET)
                                 snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/forwarding", name);
@@ -287,7 +287,7 @@ static int enable_forwarding(ManagedNet *n, int rtnl_fd) {
                                 snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/force_forwarding",
                                         name);
                         if (access(path, F_OK) >= 0)
-                                (void)sysctl_write(path, "1");
+                                (void) sysctl_write(path, "1");
                 }
         }
         return 0;
@@ -311,7 +311,7 @@ static int write_networkd_dropin(const ManagedNet *n) {
                     "[Match]\nName=%s vb-* ve-* vz-*\n\n[Link]\nUnmanaged=yes\n",
                     n->bridge) < 0)
                 return -ENOMEM;
-        (void)mkdir_if_missing(n->networkd_dir);
+        (void) mkdir_if_missing(n->networkd_dir);
         return write_file_atomic(path, text);
 }
 
@@ -374,7 +374,7 @@ static int dnsmasq_ensure(ManagedNet *n, pid_t old_pid, uint64_t old_start, char
                 return 0;
         }
         if (old_pid > 0)
-                (void)dnsmasq_stop(old_pid, old_start);
+                (void) dnsmasq_stop(old_pid, old_start);
 
         r = dnsmasq_find(&binary);
         if (r < 0)
@@ -526,7 +526,7 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
         r = write_state(n);
         if (r < 0) {
                 set_error(ret_error, r, "Failed to write %s: %m", spath);
-                (void)dnsmasq_stop(n->dnsmasq_pid, n->dnsmasq_start);
+                (void) dnsmasq_stop(n->dnsmasq_pid, n->dnsmasq_start);
                 goto fail;
         }
         n->up = true;
@@ -535,12 +535,12 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
 fail:
         /* Nothing half-configured: what this call made goes again. */
         if (created_table)
-                (void)nft_delete_tables(n->table);
+                (void) nft_delete_tables(n->table);
         if (created_bridge) {
                 _cleanup_free_ char *dropin = networkd_dropin_path(n);
-                (void)rtnl_link_delete(rtnl, n->bridge);
+                (void) rtnl_link_delete(rtnl, n->bridge);
                 if (dropin)
-                        (void)unlink(dropin);
+                        (void) unlink(dropin);
         }
         n->dnsmasq_pid = 0;
         return r;
@@ -684,8 +684,8 @@ int managed_net_box_add(ManagedNet *n, const char *name, ManagedBox *ret, char *
                 uint64_t o = 2 + (start - 2 + i) % (size - 3);
                 if (used[o])
                         continue;
-                (void)in_addr_prefix_nth(&n->subnet4, o, &b.addr4);
-                (void)in_addr_prefix_nth(&n->subnet6, o, &b.addr6);
+                (void) in_addr_prefix_nth(&n->subnet4, o, &b.addr4);
+                (void) in_addr_prefix_nth(&n->subnet6, o, &b.addr6);
                 r = dnsmasq_host_entries(name, &b.mac, &b.addr4, &b.addr6, &dhcp, &hosts);
                 if (r < 0)
                         return r;
@@ -694,8 +694,8 @@ int managed_net_box_add(ManagedNet *n, const char *name, ManagedBox *ret, char *
                 if (r >= 0)
                         r = write_file_atomic_via(n->dnsmasq_dir, hosts_path, hosts);
                 if (r < 0) {
-                        (void)unlink(dhcp_path);
-                        (void)unlink(hosts_path);
+                        (void) unlink(dhcp_path);
+                        (void) unlink(hosts_path);
                         return set_error(ret_error, r, "Failed to write the host entries of %s: %m", name);
                 }
                 *ret = b;
@@ -722,7 +722,7 @@ static void release_leases(ManagedNet *n, const ManagedBox *b) {
                                                              in_addr_equal(AF_INET, &l[i].addr, &b->addr4)
                                                    : in_addr_equal(AF_INET6, &l[i].addr, &b->addr6);
                 if (mine)
-                        (void)dnsmasq_release_lease(n->bridge, &l[i], duid);
+                        (void) dnsmasq_release_lease(n->bridge, &l[i], duid);
         }
 }
 
@@ -736,18 +736,18 @@ int managed_net_box_remove(ManagedNet *n, const char *name) {
 
         if (!dhcp_path || !hosts_path || !lock_path)
                 return -ENOMEM;
-        (void)network_lock_take(lock_path, &lock);
+        (void) network_lock_take(lock_path, &lock);
         had = managed_net_box_get(n, name, &b) >= 0;
         if (nl_open(NETLINK_NETFILTER, &nf) >= 0)
-                (void)box_chains_delete(nf, n->table, name);
-        (void)unlink(hosts_path);
-        (void)unlink(dhcp_path);
+                (void) box_chains_delete(nf, n->table, name);
+        (void) unlink(hosts_path);
+        (void) unlink(dhcp_path);
         if (had) {
                 if (n->up)
                         release_leases(n, &b);
                 /* dhcp-hostsdir only ever adds: a removed reservation needs a reread. */
                 if (dnsmasq_is_running(n->dnsmasq_pid, n->dnsmasq_start))
-                        (void)kill(n->dnsmasq_pid, SIGHUP);
+                        (void) kill(n->dnsmasq_pid, SIGHUP);
         }
         return 0;
 }
@@ -845,7 +845,7 @@ int managed_net_forwards_set(
         char port[IFNAMSIZ];
         LinkInfo li;
         _cleanup_close_ int rtnl = -EBADF;
-        (void)veth_host_ifname(b->name, true, port);
+        (void) veth_host_ifname(b->name, true, port);
         if (nl_open(NETLINK_ROUTE, &rtnl) >= 0 && rtnl_link_get(rtnl, port, &li) >= 0) {
                 _cleanup_free_ char *lo6 = NULL, *both = NULL;
                 r = nft_box_loopback6_text(n->table, b->name, port, &n->loopback6, &lo6);

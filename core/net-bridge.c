@@ -41,7 +41,7 @@ int bridge_ensure(int rtnl_fd, const char *name, int *ret_ifindex, bool *ret_cre
                 r = rtnl_link_set_up(rtnl_fd, ifindex);
         if (r < 0) {
                 if (created)
-                        (void)rtnl_link_delete(rtnl_fd, name);
+                        (void) rtnl_link_delete(rtnl_fd, name);
                 return r;
         }
         *ret_ifindex = ifindex;

@@ -107,13 +107,19 @@ int network_lock_take(const char *path, int *ret_fd) {
         return 0;
 }
 
-int network_cleanup_run(const NetworkCleanup *nc, const char *machine, const char *lock_path) {
+int network_cleanup_run(const NetworkCleanup *nc, const char *machine, const char *lock_path,
+                        bool rebooting) {
         int r = 0, k;
 
         if (!isempty(nc->nft_table)) {
                 _cleanup_close_ int fd = -EBADF;
                 k = nl_open(NETLINK_NETFILTER, &fd);
-                if (k >= 0)
+                if (k >= 0 && rebooting) {
+                        /* The forwards stay for the next boot (machined may own them, and the
+                         * box keeps its addresses); only the hook on the old link goes. */
+                        _cleanup_free_ char *chain = box_chain_name(machine, BOX_CHAIN_LOOPBACK6);
+                        k = chain ? nft_chain_delete(fd, NFPROTO_NETDEV, nc->nft_table, chain) : -ENOMEM;
+                } else if (k >= 0)
                         k = box_chains_delete(fd, nc->nft_table, machine);
                 if (k < 0)
                         r = k;
@@ -130,9 +136,9 @@ int network_cleanup_run(const NetworkCleanup *nc, const char *machine, const cha
                         if (k < 0 && r == 0)
                                 r = k;
                 }
-                if (!isempty(nc->zone_bridge)) {
+                if (!isempty(nc->zone_bridge) && !rebooting) {
                         if (lock_path)
-                                (void)network_lock_take(lock_path, &lock);
+                                (void) network_lock_take(lock_path, &lock);
                         if (bridge_is_empty(nc->zone_bridge) > 0) {
                                 k = rtnl_link_delete(fd, nc->zone_bridge);
                                 if (k < 0 && r == 0)

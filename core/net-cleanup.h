@@ -40,9 +40,11 @@ typedef struct NetworkCleanup {
 
 /* Deletes the box's chains, the veth and an empty zone bridge. lock_path (may be NULL) is
  * the file every creator and remover of zone bridges locks, so that a bridge is never
- * removed under a container that is about to join it. Returns the first error; tries
- * everything anyway. */
-int network_cleanup_run(const NetworkCleanup *nc, const char *machine, const char *lock_path);
+ * removed under a container that is about to join it. rebooting: the same supervisor boots
+ * the container again at once: the forwards and the zone stay, the link goes. Returns the
+ * first error; tries everything anyway. */
+int network_cleanup_run(const NetworkCleanup *nc, const char *machine, const char *lock_path,
+                        bool rebooting);
 /* 1 when the bridge has no port, 0 when it has, -ENOENT when it does not exist. */
 int bridge_is_empty(const char *name);
 /* Path of the lock file under state_dir ("STATEDIR/network/lock"). */

@@ -25,11 +25,11 @@ static int parse_port(const char *s, size_t n, uint16_t *ret) {
         for (size_t i = 0; i < n; i++) {
                 if (s[i] < '0' || s[i] > '9')
                         return -EINVAL;
-                v = v * 10 + (unsigned)(s[i] - '0');
+                v = v * 10 + (unsigned) (s[i] - '0');
         }
         if (v == 0 || v > 65535)
                 return -EINVAL;
-        *ret = (uint16_t)v;
+        *ret = (uint16_t) v;
         return 0;
 }
 
@@ -47,7 +47,7 @@ int port_forward_parse(const char *s, PortForward *ret) {
                 s += 4;
         }
         colon = strchr(s, ':');
-        r = parse_port(s, colon ? (size_t)(colon - s) : strlen(s), &p.host_port);
+        r = parse_port(s, colon ? (size_t) (colon - s) : strlen(s), &p.host_port);
         if (r < 0)
                 return r;
         if (colon) {
@@ -85,18 +85,18 @@ static int try_bind(int family, const PortForward *p) {
         /* SO_REUSEADDR so that a connection in TIME_WAIT does not count; a listener still
          * does. The IPv6 socket is v6-only: the IPv4 side is asked by its own socket. */
         if (type == SOCK_STREAM)
-                (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+                (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         if (family == AF_INET) {
                 sa.in.sin_family = AF_INET;
                 sa.in.sin_port = htons(p->host_port);
                 len = sizeof sa.in;
         } else {
-                (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+                (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
                 sa.in6.sin6_family = AF_INET6;
                 sa.in6.sin6_port = htons(p->host_port);
                 len = sizeof sa.in6;
         }
-        if (bind(fd, (struct sockaddr *)&sa, len) < 0)
+        if (bind(fd, (struct sockaddr *) &sa, len) < 0)
                 return errno == EADDRNOTAVAIL ? 0 : -errno;
         return 0;
 }

@@ -39,7 +39,7 @@ static const char *table_of(const NetworkConfig *c) {
 void network_config_cleanup(const NetworkConfig *c, const char *machine, NetworkCleanup *ret) {
         *ret = (NetworkCleanup){};
         if (c->mode == NETWORK_VETH || c->mode == NETWORK_BRIDGE || c->mode == NETWORK_ZONE)
-                (void)veth_host_ifname(machine, c->mode != NETWORK_VETH, ret->link);
+                (void) veth_host_ifname(machine, c->mode != NETWORK_VETH, ret->link);
         if (c->mode == NETWORK_ZONE)
                 snprintf(ret->zone_bridge, sizeof ret->zone_bridge, "%s", c->bridge);
         /* A table named explicitly (machined's) may get the box's forwards later, live. */
@@ -299,7 +299,7 @@ int network_setup(const NetworkConfig *c, const char *machine, const char *state
                  * setting: there the forwards answer on the host's addresses only. */
                 if (c->mode != NETWORK_BRIDGE) {
                         snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet", link);
-                        (void)write_string_file(path, "1");
+                        (void) write_string_file(path, "1");
                 }
                 r = rtnl_open_in_netns(netns, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR, &rt->watch_fd);
                 if (r >= 0)
@@ -328,6 +328,6 @@ fail:
                 cleanup.link[0] = 0;
         if (!created_zone)
                 cleanup.zone_bridge[0] = 0;
-        (void)network_cleanup_run(&cleanup, machine, lock_path);
+        (void) network_cleanup_run(&cleanup, machine, lock_path, false);
         return r;
 }

@@ -22,13 +22,13 @@ int subnet_choose(int family, const InAddrPrefix *used, size_t n_used, uint64_t 
         if (family == AF_INET) {
                 /* The 65536 /24s of 10.0.0.0/8, visited in an order that starts at the seed and
                  * steps by an odd stride, which reaches every one of them. */
-                uint32_t start = (uint32_t)(seed & 0xffff), stride = (uint32_t)((seed >> 16) | 1) & 0xffff;
+                uint32_t start = (uint32_t) (seed & 0xffff), stride = (uint32_t) ((seed >> 16) | 1) & 0xffff;
                 c.prefixlen = 24;
                 for (uint32_t i = 0; i < 0x10000; i++) {
                         uint32_t k = (start + i * stride) & 0xffff;
                         c.addr.bytes[0] = 10;
-                        c.addr.bytes[1] = (uint8_t)(k >> 8);
-                        c.addr.bytes[2] = (uint8_t)k;
+                        c.addr.bytes[1] = (uint8_t) (k >> 8);
+                        c.addr.bytes[2] = (uint8_t) k;
                         c.addr.bytes[3] = 0;
                         if (subnet_is_free(&c, used, n_used)) {
                                 *ret = c;
@@ -45,7 +45,7 @@ int subnet_choose(int family, const InAddrPrefix *used, size_t n_used, uint64_t 
                         memset(&c.addr, 0, sizeof c.addr);
                         c.addr.bytes[0] = 0xfd;
                         for (int b = 0; b < 5; b++)
-                                c.addr.bytes[1 + b] = (uint8_t)(id >> (8 * (4 - b)));
+                                c.addr.bytes[1 + b] = (uint8_t) (id >> (8 * (4 - b)));
                         if (subnet_is_free(&c, used, n_used)) {
                                 *ret = c;
                                 return 0;

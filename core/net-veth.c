@@ -46,17 +46,17 @@ int veth_host_ifname(const char *machine, bool bridged, char ret[static IFNAMSIZ
         uint64_t h;
         size_t n;
 
-        n = (size_t)snprintf(full, sizeof full, "%s%s", bridged ? "vb-" : "ve-", machine);
+        n = (size_t) snprintf(full, sizeof full, "%s%s", bridged ? "vb-" : "ve-", machine);
         if (n < IFNAMSIZ) {
                 memcpy(ret, full, n + 1);
                 return 0;
         }
         h = net_hash64(full, MIN(n, sizeof full - 1), 0x6966);
         memcpy(ret, full, IFNAMSIZ - 5);
-        ret[IFNAMSIZ - 5] = base64url_char((unsigned)(h >> 18));
-        ret[IFNAMSIZ - 4] = base64url_char((unsigned)(h >> 12));
-        ret[IFNAMSIZ - 3] = base64url_char((unsigned)(h >> 6));
-        ret[IFNAMSIZ - 2] = base64url_char((unsigned)h);
+        ret[IFNAMSIZ - 5] = base64url_char((unsigned) (h >> 18));
+        ret[IFNAMSIZ - 4] = base64url_char((unsigned) (h >> 12));
+        ret[IFNAMSIZ - 3] = base64url_char((unsigned) (h >> 6));
+        ret[IFNAMSIZ - 2] = base64url_char((unsigned) h);
         ret[IFNAMSIZ - 1] = 0;
         return 1;
 }
@@ -82,7 +82,7 @@ void mac_derive(const char *name, const char *what, EtherAddr *ret) {
         uint64_t h = net_hash64(name, strlen(name), net_hash64(what, strlen(what), 0x6d6163));
 
         for (size_t i = 0; i < sizeof ret->bytes; i++)
-                ret->bytes[i] = (uint8_t)(h >> (8 * i));
+                ret->bytes[i] = (uint8_t) (h >> (8 * i));
         ret->bytes[0] &= 0xfe; /* unicast */
         ret->bytes[0] |= 0x02; /* locally administered */
 }
@@ -104,17 +104,17 @@ int ether_addr_from_string(const char *s, EtherAddr *ret) {
                         char c = s[i * 3 + j];
                         v <<= 4;
                         if (c >= '0' && c <= '9')
-                                v |= (unsigned)(c - '0');
+                                v |= (unsigned) (c - '0');
                         else if (c >= 'a' && c <= 'f')
-                                v |= (unsigned)(c - 'a' + 10);
+                                v |= (unsigned) (c - 'a' + 10);
                         else if (c >= 'A' && c <= 'F')
-                                v |= (unsigned)(c - 'A' + 10);
+                                v |= (unsigned) (c - 'A' + 10);
                         else
                                 return -EINVAL;
                 }
                 if (i < 5 && s[i * 3 + 2] != ':')
                         return -EINVAL;
-                a.bytes[i] = (uint8_t)v;
+                a.bytes[i] = (uint8_t) v;
         }
         *ret = a;
         return 0;
@@ -137,7 +137,7 @@ int veth_create_for_container(
         if (r >= 0)
                 r = rtnl_link_set_up(rtnl_fd, li.ifindex);
         if (r < 0)
-                (void)rtnl_link_delete(rtnl_fd, ifname);
+                (void) rtnl_link_delete(rtnl_fd, ifname);
         return r;
 }
 

@@ -13,7 +13,7 @@
 #include "netlink-light.h"
 
 static struct nlmsghdr *current_hdr(NlMsg *m) {
-        return (struct nlmsghdr *)(m->buf.data + m->current);
+        return (struct nlmsghdr *) (m->buf.data + m->current);
 }
 
 static void *reserve(NlMsg *m, size_t len) {
@@ -39,7 +39,7 @@ void nl_msg_begin(NlMsg *m, uint16_t type, uint16_t flags, const void *header, s
                 m->overflow = false;
                 m->n_msgs = 0;
                 m->n_acks = 0;
-                m->seq = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16);
+                m->seq = (uint32_t) time(NULL) ^ ((uint32_t) getpid() << 16);
         }
         m->n_nest = 0;
         if (m->overflow || m->len + NLMSG_HDRLEN > sizeof m->buf.data) {
@@ -47,7 +47,7 @@ void nl_msg_begin(NlMsg *m, uint16_t type, uint16_t flags, const void *header, s
                 return;
         }
         m->current = m->len;
-        h = (struct nlmsghdr *)(m->buf.data + m->len);
+        h = (struct nlmsghdr *) (m->buf.data + m->len);
         memset(h, 0, NLMSG_HDRLEN);
         m->len += NLMSG_HDRLEN;
         h->nlmsg_len = NLMSG_HDRLEN;
@@ -71,7 +71,7 @@ void nl_msg_put(NlMsg *m, uint16_t type, const void *data, size_t len) {
         a->nla_type = type;
         a->nla_len = NLA_HDRLEN + len;
         if (len > 0)
-                memcpy((uint8_t *)a + NLA_HDRLEN, data, len);
+                memcpy((uint8_t *) a + NLA_HDRLEN, data, len);
 }
 
 void nl_msg_put_raw(NlMsg *m, const void *data, size_t len) {
@@ -117,7 +117,7 @@ void nl_msg_nest_end(NlMsg *m) {
 
         if (m->overflow || m->n_nest == 0)
                 return;
-        a = (struct nlattr *)(m->buf.data + m->nest[--m->n_nest]);
+        a = (struct nlattr *) (m->buf.data + m->nest[--m->n_nest]);
         a->nla_len = m->len - m->nest[m->n_nest];
 }
 
@@ -129,8 +129,8 @@ int nl_open_groups(int protocol, uint32_t groups, int *ret_fd) {
         if (fd < 0)
                 return -errno;
         /* Errors come back as the short header only; extended ACKs are of no use to us. */
-        (void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        (void) setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0) {
                 int r = -errno;
                 close(fd);
                 return r;
@@ -149,10 +149,10 @@ static int nl_send(int fd, NlMsg *m) {
 
         if (m->overflow)
                 return -ENOBUFS;
-        n = sendto(fd, m->buf.data, m->len, 0, (struct sockaddr *)&sa, sizeof sa);
+        n = sendto(fd, m->buf.data, m->len, 0, (struct sockaddr *) &sa, sizeof sa);
         if (n < 0)
                 return -errno;
-        return n == (ssize_t)m->len ? 0 : -EIO;
+        return n == (ssize_t) m->len ? 0 : -EIO;
 }
 
 /* Reads answers until every message of m was answered (acks) or NLMSG_DONE (dump). */
@@ -171,7 +171,7 @@ static int nl_receive(int fd, NlMsg *m, bool dump, NlDumpCallback cb, void *user
                                 continue;
                         return -errno;
                 }
-                for (struct nlmsghdr *h = &buf.align; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+                for (struct nlmsghdr *h = &buf.align; NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n)) {
                         if (h->nlmsg_seq < m->seq || h->nlmsg_seq >= m->seq + m->n_msgs)
                                 continue; /* not ours (e.g. a late answer to someone else) */
                         if (h->nlmsg_type == NLMSG_ERROR) {
@@ -227,7 +227,7 @@ void nl_attr_parse(const void *data, size_t len, const NlAttr **tb, uint16_t max
 
         memset(tb, 0, sizeof(*tb) * (max + 1));
         while (len >= NLA_HDRLEN) {
-                const NlAttr *a = (const NlAttr *)p;
+                const NlAttr *a = (const NlAttr *) p;
                 uint16_t type = a->nla_type & NLA_TYPE_MASK;
                 size_t step;
 
@@ -249,7 +249,7 @@ const char *nl_attr_string(const NlAttr *a) {
         if (!a)
                 return NULL;
         n = nl_attr_len(a);
-        if (n == 0 || ((const char *)nl_attr_data(a))[n - 1] != 0)
+        if (n == 0 || ((const char *) nl_attr_data(a))[n - 1] != 0)
                 return NULL;
         return nl_attr_data(a);
 }
@@ -282,7 +282,7 @@ static void nft_batch_end(NlMsg *m) {
 }
 
 static int nft_delete(int fd, int family, int type, const char *table, const char *chain) {
-        struct nfgenmsg g = {.nfgen_family = (uint8_t)family, .version = NFNETLINK_V0};
+        struct nfgenmsg g = {.nfgen_family = (uint8_t) family, .version = NFNETLINK_V0};
         NlMsg m;
         int r;
 

@@ -62,7 +62,7 @@ int nl_call(int fd, NlMsg *m, NlDumpCallback cb, void *userdata);
 typedef struct nlattr NlAttr;
 void nl_attr_parse(const void *data, size_t len, const NlAttr **tb, uint16_t max);
 static inline const void *nl_attr_data(const NlAttr *a) {
-        return (const uint8_t *)a + NLA_HDRLEN;
+        return (const uint8_t *) a + NLA_HDRLEN;
 }
 static inline size_t nl_attr_len(const NlAttr *a) {
         return a->nla_len - NLA_HDRLEN;

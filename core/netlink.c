@@ -30,7 +30,7 @@ static int parse_link(const struct nlmsghdr *h, void *userdata) {
         if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof *ifi))
                 return 0;
         *info = (LinkInfo){.ifindex = ifi->ifi_index, .flags = ifi->ifi_flags};
-        nl_attr_parse((const uint8_t *)ifi + NLMSG_ALIGN(sizeof *ifi),
+        nl_attr_parse((const uint8_t *) ifi + NLMSG_ALIGN(sizeof *ifi),
                 h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof *ifi)), tb, IFLA_MAX);
         if ((s = nl_attr_string(tb[IFLA_IFNAME])))
                 snprintf(info->name, sizeof info->name, "%s", s);
@@ -85,7 +85,7 @@ int rtnl_veth_create(int fd, const char *name, const EtherAddr *mac, const char 
         if (peer_mac)
                 nl_msg_put(&m, IFLA_ADDRESS, peer_mac->bytes, sizeof peer_mac->bytes);
         if (peer_netns_fd >= 0)
-                nl_msg_put_u32(&m, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
+                nl_msg_put_u32(&m, IFLA_NET_NS_FD, (uint32_t) peer_netns_fd);
         nl_msg_nest_end(&m);
         nl_msg_nest_end(&m);
         nl_msg_nest_end(&m);
@@ -113,7 +113,7 @@ static int link_set(int fd, int ifindex, unsigned flags, unsigned change, int ma
 
         nl_msg_begin(&m, RTM_NEWLINK, NLM_F_ACK, &ifi, sizeof ifi);
         if (master >= 0)
-                nl_msg_put_u32(&m, IFLA_MASTER, (uint32_t)master);
+                nl_msg_put_u32(&m, IFLA_MASTER, (uint32_t) master);
         return nl_request(fd, &m);
 }
 
@@ -126,9 +126,9 @@ int rtnl_link_set_master(int fd, int ifindex, int master_ifindex) {
 }
 
 static int addr_change(int fd, int type, int ifindex, const InAddrPrefix *p, bool nodad) {
-        struct ifaddrmsg ifa = {.ifa_family = (uint8_t)p->family,
+        struct ifaddrmsg ifa = {.ifa_family = (uint8_t) p->family,
                 .ifa_prefixlen = p->prefixlen,
-                .ifa_index = (uint32_t)ifindex,
+                .ifa_index = (uint32_t) ifindex,
                 .ifa_scope = RT_SCOPE_UNIVERSE};
         size_t size = in_addr_size(p->family);
         NlMsg m = {};
@@ -167,7 +167,7 @@ static void *list_push(ListContext *c) {
                 c->items = p;
                 c->allocated = k;
         }
-        return memset((uint8_t *)c->items + c->n++ * c->item_size, 0, c->item_size);
+        return memset((uint8_t *) c->items + c->n++ * c->item_size, 0, c->item_size);
 }
 
 static int parse_addr(const struct nlmsghdr *h, void *userdata) {
@@ -178,9 +178,9 @@ static int parse_addr(const struct nlmsghdr *h, void *userdata) {
 
         if (h->nlmsg_type != RTM_NEWADDR || h->nlmsg_len < NLMSG_LENGTH(sizeof *ifa))
                 return 0;
-        if (!family_is_ip(ifa->ifa_family) || (c->ifindex > 0 && (int)ifa->ifa_index != c->ifindex))
+        if (!family_is_ip(ifa->ifa_family) || (c->ifindex > 0 && (int) ifa->ifa_index != c->ifindex))
                 return 0;
-        nl_attr_parse((const uint8_t *)ifa + NLMSG_ALIGN(sizeof *ifa),
+        nl_attr_parse((const uint8_t *) ifa + NLMSG_ALIGN(sizeof *ifa),
                 h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof *ifa)), tb, IFA_MAX);
         /* IFA_LOCAL is the address on point-to-point links, IFA_ADDRESS the peer's. */
         a = tb[IFA_LOCAL] ?: tb[IFA_ADDRESS];
@@ -189,7 +189,7 @@ static int parse_addr(const struct nlmsghdr *h, void *userdata) {
         e = list_push(c);
         if (!e)
                 return -ENOMEM;
-        e->ifindex = (int)ifa->ifa_index;
+        e->ifindex = (int) ifa->ifa_index;
         e->scope = ifa->ifa_scope;
         e->prefix.family = ifa->ifa_family;
         e->prefix.prefixlen = ifa->ifa_prefixlen;
@@ -198,7 +198,7 @@ static int parse_addr(const struct nlmsghdr *h, void *userdata) {
 }
 
 int rtnl_addr_list(int fd, int family, int ifindex, AddrEntry **ret, size_t *ret_n) {
-        struct ifaddrmsg ifa = {.ifa_family = (uint8_t)family};
+        struct ifaddrmsg ifa = {.ifa_family = (uint8_t) family};
         ListContext c = {.item_size = sizeof(AddrEntry), .ifindex = ifindex};
         NlMsg m = {};
         int r;
@@ -224,7 +224,7 @@ static int parse_route(const struct nlmsghdr *h, void *userdata) {
                 return 0;
         if (!family_is_ip(rtm->rtm_family))
                 return 0;
-        nl_attr_parse((const uint8_t *)rtm + NLMSG_ALIGN(sizeof *rtm),
+        nl_attr_parse((const uint8_t *) rtm + NLMSG_ALIGN(sizeof *rtm),
                 h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof *rtm)), tb, RTA_MAX);
         e = list_push(c);
         if (!e)
@@ -243,7 +243,7 @@ static int parse_route(const struct nlmsghdr *h, void *userdata) {
 }
 
 int rtnl_route_list(int fd, int family, RouteEntry **ret, size_t *ret_n) {
-        struct rtmsg rtm = {.rtm_family = (uint8_t)family};
+        struct rtmsg rtm = {.rtm_family = (uint8_t) family};
         ListContext c = {.item_size = sizeof(RouteEntry)};
         NlMsg m = {};
         int r;
@@ -263,7 +263,7 @@ int netns_open_pid(pid_t pid, int *ret_fd) {
         char p[64];
         int fd;
 
-        snprintf(p, sizeof p, "/proc/%d/ns/net", (int)pid);
+        snprintf(p, sizeof p, "/proc/%d/ns/net", (int) pid);
         fd = open(p, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -285,21 +285,21 @@ int rtnl_open_in_netns(int netns_fd, uint32_t groups, int *ret_fd) {
         if (pid == 0) {
                 /* Nothing but a setns() and a socket(): no logging, no allocation. */
                 int s = -EBADF, e = 0;
-                (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
                 pair[0] = safe_close(pair[0]);
                 if (setns(netns_fd, CLONE_NEWNET) < 0)
                         e = errno;
                 else if (nl_open_groups(NETLINK_ROUTE, groups, &s) < 0)
                         e = errno ?: EIO;
                 if (e != 0)
-                        (void)send(pair[1], &e, sizeof e, MSG_NOSIGNAL);
+                        (void) send(pair[1], &e, sizeof e, MSG_NOSIGNAL);
                 else
-                        (void)send_one_fd(pair[1], s, &e, sizeof e);
+                        (void) send_one_fd(pair[1], s, &e, sizeof e);
                 _exit(e == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
         }
         pair[1] = safe_close(pair[1]);
         r = receive_one_fd(pair[0], &err, sizeof err, &n, &fd);
-        (void)wait_for_terminate(pid, NULL);
+        (void) wait_for_terminate(pid, NULL);
         if (r < 0)
                 return r;
         if (n != sizeof err) {

@@ -247,7 +247,7 @@ int nft_parse_forwards(const char *listing, const char *only_machine, NftForward
 
                 while (s < end && (*s == ' ' || *s == '\t'))
                         s++;
-                len = (size_t)(end - s);
+                len = (size_t) (end - s);
                 if (len > 6 && strneq(s, "chain ", 6)) {
                         /* chain NAME {  or  chain "NAME" { */
                         const char *name = s + 6, *name_end;
@@ -257,11 +257,11 @@ int nft_parse_forwards(const char *listing, const char *only_machine, NftForward
                         while (name_end < end && *name_end != '"' && *name_end != ' ')
                                 name_end++;
                         machine[0] = 0;
-                        if ((size_t)(name_end - name) > STRLEN("box--pre") && strneq(name, "box-", 4) &&
+                        if ((size_t) (name_end - name) > STRLEN("box--pre") && strneq(name, "box-", 4) &&
                                 strneq(name_end - 4, "-pre", 4) &&
-                                (size_t)(name_end - name) - 8 < sizeof machine) {
-                                memcpy(machine, name + 4, (size_t)(name_end - name) - 8);
-                                machine[(size_t)(name_end - name) - 8] = 0;
+                                (size_t) (name_end - name) - 8 < sizeof machine) {
+                                memcpy(machine, name + 4, (size_t) (name_end - name) - 8);
+                                machine[(size_t) (name_end - name) - 8] = 0;
                         }
                 } else if (machine[0] && (c = strstr(s, "comment \"" NFT_PORT_COMMENT)) && c < end) {
                         char spec[PORT_FORWARD_STRLEN];
@@ -270,8 +270,8 @@ int nft_parse_forwards(const char *listing, const char *only_machine, NftForward
 
                         while (q < end && *q != '"')
                                 q++;
-                        if (q < end && (size_t)(q - p) < sizeof spec) {
-                                memcpy(spec, p, (size_t)(q - p));
+                        if (q < end && (size_t) (q - p) < sizeof spec) {
+                                memcpy(spec, p, (size_t) (q - p));
                                 spec[q - p] = 0;
                                 if (port_forward_parse(spec, &pf) >= 0 &&
                                         (!only_machine || streq(only_machine, machine))) {
@@ -304,7 +304,7 @@ int nft_run(const char *text, char **ret_error) {
         e = nft_ctx_get_error_buffer(ctx);
         if (ret_error && e) {
                 const char *nl = strchr(e, '\n');
-                *ret_error = strndup(e, nl ? (size_t)(nl - e) : strlen(e));
+                *ret_error = strndup(e, nl ? (size_t) (nl - e) : strlen(e));
         }
         if (e && strstr(e, "No such file or directory"))
                 return -ENOENT;

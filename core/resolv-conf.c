@@ -111,12 +111,12 @@ static int read_source(const char *path, char **ret) {
                 return -EBADFD;
         if (st.st_size > RESOLV_CONF_MAX)
                 return -EFBIG;
-        buf = malloc((size_t)st.st_size + 1);
+        buf = malloc((size_t) st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
-        n = loop_read(fd, buf, (size_t)st.st_size);
+        n = loop_read(fd, buf, (size_t) st.st_size);
         if (n < 0)
-                return (int)n;
+                return (int) n;
         buf[n] = 0;
         *ret = TAKE_PTR(buf);
         return 0;
@@ -221,7 +221,7 @@ int resolv_conf_plan(ResolvConfMode mode, bool private_network, bool read_only, 
                         RESOLV_ACTION_COPY, RESOLV_ACTION_REPLACE, RESOLV_ACTION_BIND};
                 int k = mode - RESOLV_CONF_COPY_HOST;
                 p.action = actions[k / 4];
-                s = (Source)(k % 4);
+                s = (Source) (k % 4);
                 if (read_only && p.action != RESOLV_ACTION_BIND)
                         return set_error(ret_error, -EROFS,
                                 "--resolv-conf=%s needs a writable tree; with --read-only use bind-%s.",
@@ -248,7 +248,7 @@ static int write_replace(int dfd, const char *name, const char *content) {
         int r;
 
         snprintf(tmp, sizeof tmp, ".#%s.nspawnctl", name);
-        (void)unlinkat(dfd, tmp, 0);
+        (void) unlinkat(dfd, tmp, 0);
         fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
@@ -258,7 +258,7 @@ static int write_replace(int dfd, const char *name, const char *content) {
         if (r >= 0 && renameat(dfd, tmp, dfd, name) < 0)
                 r = -errno;
         if (r < 0)
-                (void)unlinkat(dfd, tmp, 0);
+                (void) unlinkat(dfd, tmp, 0);
         return r;
 }
 
@@ -266,7 +266,7 @@ int resolv_conf_run_target(const char *link, char ret[static PATH_MAX]) {
         char in[PATH_MAX * 2], out[PATH_MAX];
         size_t n = 0;
 
-        if (snprintf(in, sizeof in, "%s%s", link[0] == '/' ? "" : "/etc/", link) >= (int)sizeof in)
+        if (snprintf(in, sizeof in, "%s%s", link[0] == '/' ? "" : "/etc/", link) >= (int) sizeof in)
                 return -ENAMETOOLONG;
         out[0] = 0;
         for (char *save = NULL, *c = strtok_r(in, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
@@ -274,7 +274,7 @@ int resolv_conf_run_target(const char *link, char ret[static PATH_MAX]) {
                         continue;
                 if (streq(c, "..")) {
                         char *slash = strrchr(out, '/');
-                        n = slash ? (size_t)(slash - out) : 0;
+                        n = slash ? (size_t) (slash - out) : 0;
                         out[n] = 0;
                         continue;
                 }

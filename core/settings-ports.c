@@ -52,7 +52,7 @@ int settings_text_set_ports(const char *text, const PortForward *ports, size_t n
                 return -ENOMEM;
         for (const char *line = text ?: ""; *line;) {
                 const char *end = strchrnul(line, '\n'), *name;
-                size_t n = (size_t)(end - line), name_len;
+                size_t n = (size_t) (end - line), name_len;
 
                 if (line_is_section(line, n, &name, &name_len)) {
                         /* Leaving the first [Network]: its ports go at its end. */
@@ -101,6 +101,6 @@ int settings_file_set_ports(const char *path, const PortForward *ports, size_t n
         if (r >= 0 && rename(tmp, path) < 0)
                 r = -errno;
         if (r < 0)
-                (void)unlink(tmp);
+                (void) unlink(tmp);
         return r;
 }

@@ -404,11 +404,11 @@ int remove_cgroup_when_empty(const SuperviseConfig *c) {
         return r;
 }
 
-void run_network_cleanup(const SuperviseConfig *c) {
+void run_network_cleanup(const SuperviseConfig *c, bool rebooting) {
         _cleanup_free_ char *lock = network_lock_path(c->state_dir);
         int r;
 
-        r = network_cleanup_run(&c->net_cleanup, c->spawn.machine, lock);
+        r = network_cleanup_run(&c->net_cleanup, c->spawn.machine, lock, rebooting);
         if (r < 0)
                 log_warning_errno(r, "Failed to remove the network of %s: %m", c->spawn.machine);
 }
@@ -484,7 +484,7 @@ int run_container(Run *run) {
         r = remove_cgroup_when_empty(c);
         if (r < 0)
                 log_warning_errno(r, "Failed to remove cgroup %s: %m", c->spawn.cgroup_path);
-        run_network_cleanup(c);
+        run_network_cleanup(c, status == EXIT_REBOOT && c->restart_on_reboot);
         if (c->register_machine) {
                 if (status == EXIT_REBOOT && c->restart_on_reboot) {
                         /* The machine comes back under the same supervisor: keep it listed
@@ -526,7 +526,7 @@ _noreturn_ void guard_run(const SuperviseConfig *c, int pipe_fd) {
         /* Before the record goes: whoever starts the machine next must find nothing of ours. */
         {
                 _cleanup_free_ char *net_lock = network_lock_path(c->state_dir);
-                (void) network_cleanup_run(&c->net_cleanup, c->spawn.machine, net_lock);
+                (void) network_cleanup_run(&c->net_cleanup, c->spawn.machine, net_lock, false);
         }
         if (c->register_machine)
                 machine_record_remove(c->state_dir, c->spawn.machine);

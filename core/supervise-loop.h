@@ -68,7 +68,7 @@ void supervise_signal_mask(sigset_t *ret);
  * guard_dismiss()) and the guard just leaves. Never returns. */
 _noreturn_ void guard_run(const SuperviseConfig *c, int pipe_fd);
 /* Removes what the container's network left on the host (see net-cleanup.h); logs. */
-void run_network_cleanup(const SuperviseConfig *c);
+void run_network_cleanup(const SuperviseConfig *c, bool rebooting);
 /* "LINK,ZONE_BRIDGE,TABLE" for the handoff and the guard, and back. */
 int net_cleanup_to_arg(const NetworkCleanup *nc, char **ret);
 int net_cleanup_from_arg(const char *s, NetworkCleanup *ret);

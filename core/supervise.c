@@ -191,7 +191,7 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
                 (void) remove_cgroup_when_empty(c);
                 network_runtime_free(net.runtime);
                 if (run.container.pid > 0)
-                        run_network_cleanup(c); /* the network was set up, the container failed */
+                        run_network_cleanup(c, false); /* the network was set up, the container failed */
                 safe_close(run.listen_fd);
                 safe_close(run.log_fd);
                 return status == 127 || status == 126 ? status : r;

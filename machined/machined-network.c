@@ -154,13 +154,13 @@ static int on_dnsmasq_exit(sd_event_source *s, int fd, uint32_t revents, void *u
                 return 0;
         }
         log_warning("dnsmasq of the managed network (pid %d) exited; starting it again.",
-                (int)n->net->dnsmasq_pid);
+                (int) n->net->dnsmasq_pid);
         r = managed_net_restart_dnsmasq(n->net, &error);
         if (r < 0) {
                 log_error_errno(r, "%s", error ?: "Failed to start dnsmasq again.");
                 return 0;
         }
-        (void)watch_dnsmasq(m);
+        (void) watch_dnsmasq(m);
         return 0;
 }
 
@@ -193,8 +193,8 @@ static int ensure_up(Manager *m, char **ret_error) {
                 return r;
         r = watch_dnsmasq(m);
         if (r < 0)
-                log_warning_errno(r, "Cannot watch dnsmasq (pid %d): %m", (int)n->net->dnsmasq_pid);
-        log_info("Managed network on %s is up (dnsmasq pid %d).", n->net->bridge, (int)n->net->dnsmasq_pid);
+                log_warning_errno(r, "Cannot watch dnsmasq (pid %d): %m", (int) n->net->dnsmasq_pid);
+        log_info("Managed network on %s is up (dnsmasq pid %d).", n->net->bridge, (int) n->net->dnsmasq_pid);
         return 0;
 }
 
@@ -223,7 +223,7 @@ int manager_network_init(Manager *m) {
                 STRV_FOREACH(b, boxes)
         if (!manager_find_machine(m, *b)) {
                 log_info("Removing the network of machine %s, which is gone.", *b);
-                (void)managed_net_box_remove(n->net, *b);
+                (void) managed_net_box_remove(n->net, *b);
         }
         return 0;
 }
@@ -312,7 +312,7 @@ int manager_network_start_args(
                 /* The forwards first: a host port that is taken refuses the start. */
                 r = managed_net_forwards_set(n->net, &box, s ? s->ports : NULL, n_ports, &err);
                 if (r < 0) {
-                        (void)managed_net_box_remove(n->net, name);
+                        (void) managed_net_box_remove(n->net, name);
                         return sd_bus_error_setf(error,
                                 r == -EADDRINUSE ? BUS_ERROR_PORT_IN_USE : BUS_ERROR_NETWORK_FAILED,
                                 "Cannot start machine '%s': %s", name, err ?: strerror(-r));
@@ -326,7 +326,7 @@ int manager_network_start_args(
                         add_opt(&opts, "--dns-stub=", stub) < 0 ||
                         (n_ports > 0 && add_opt(&opts, "--network-loopback6=",
                                                 in_addr_to_string(AF_INET6, &n->net->loopback6, lb6)) < 0)) {
-                        (void)managed_net_box_remove(n->net, name);
+                        (void) managed_net_box_remove(n->net, name);
                         return -ENOMEM;
                 }
         }
@@ -352,7 +352,7 @@ void manager_network_machine_gone(Manager *m, const char *name) {
         if (machine_info_load(m->machines_dir_fd, name, &rec) >= 0 &&
                 (fd = pidfd_open_verified(rec.supervisor, rec.supervisor_start)) >= 0)
                 return;
-        (void)managed_net_box_remove(n->net, name);
+        (void) managed_net_box_remove(n->net, name);
 }
 
 /* ---- addresses ------------------------------------------------------------------------ */
@@ -404,7 +404,7 @@ static int reply_addresses(sd_bus_message *message, Machine *machine, sd_bus_err
                                 continue;
                         r = sd_bus_message_open_container(reply, 'r', "iay");
                         if (r >= 0)
-                                r = sd_bus_message_append(reply, "i", (int32_t)a[i].prefix.family);
+                                r = sd_bus_message_append(reply, "i", (int32_t) a[i].prefix.family);
                         if (r >= 0)
                                 r = sd_bus_message_append_array(reply, 'y', a[i].prefix.addr.bytes,
                                         in_addr_size(a[i].prefix.family));
@@ -498,7 +498,7 @@ static int ports_load(Manager *m, const char *name, char **ret_path, PortForward
 static int ports_save(Manager *m, const char *path, const PortForward *p, size_t n, sd_bus_error *error) {
         int r;
 
-        (void)mkdir(m->settings_dirs[0], 0755);
+        (void) mkdir(m->settings_dirs[0], 0755);
         r = settings_file_set_ports(path, p, n);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Failed to write %s: %m", path);
@@ -587,7 +587,7 @@ int method_add_machine_port_forward(sd_bus_message *message, void *userdata, sd_
         r = ports_save(m, path, ports, n, error);
         if (r < 0) {
                 if (applied > 0)
-                        (void)ports_apply(m, name, ports, n - 1, NULL);
+                        (void) ports_apply(m, name, ports, n - 1, NULL);
                 return r;
         }
         log_info("Machine %s: host port %s/%u forwarded to %u.", name, port_protocol_to_string(p.protocol),
@@ -630,7 +630,7 @@ int method_remove_machine_port_forward(sd_bus_message *message, void *userdata, 
         if (r < 0) {
                 if (applied > 0) {
                         ports[k] = removed;
-                        (void)ports_apply(m, name, ports, k + 1, NULL);
+                        (void) ports_apply(m, name, ports, k + 1, NULL);
                 }
                 return r;
         }
