@@ -300,17 +300,25 @@ static char *networkd_dropin_path(const ManagedNet *n) {
 /* A host's systemd-networkd would otherwise configure the bridge and its ports (its own
  * 80-container-*.network files match ve-* and vb-*): the first .network file that matches
  * wins, and this one says hands off. */
+int managed_net_networkd_dropin_text(const char *bridge, char **ret) {
+        return asprintf(ret,
+                        "# Written by nspawnctl: the managed network's bridge and the boxes' links are\n"
+                        "# configured by nspawnctl, not by networkd.\n"
+                        "[Match]\nName=%s vb-* ve-* vz-*\n\n[Link]\nUnmanaged=yes\n",
+                        bridge) < 0
+                       ? -ENOMEM
+                       : 0;
+}
+
 static int write_networkd_dropin(const ManagedNet *n) {
         _cleanup_free_ char *path = networkd_dropin_path(n), *text = NULL;
+        int r;
 
         if (!path)
                 return 0;
-        if (asprintf(&text,
-                    "# Written by nspawnctl: the managed network's bridge and the boxes' links are\n"
-                    "# configured by nspawnctl, not by networkd.\n"
-                    "[Match]\nName=%s vb-* ve-* vz-*\n\n[Link]\nUnmanaged=yes\n",
-                    n->bridge) < 0)
-                return -ENOMEM;
+        r = managed_net_networkd_dropin_text(n->bridge, &text);
+        if (r < 0)
+                return r;
         (void) mkdir_if_missing(n->networkd_dir);
         return write_file_atomic(path, text);
 }

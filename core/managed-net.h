@@ -101,5 +101,9 @@ int managed_net_forwards_get(ManagedNet *n, const char *name, PortForward **ret,
 /* Checks one forward for a box: -EADDRINUSE when another box or a host socket holds it. */
 int managed_net_forward_check(ManagedNet *n, const char *name, const PortForward *p, char **ret_error);
 
+/* The systemd-networkd drop-in that keeps a host's networkd off the bridge and the boxes'
+ * links (written to /run/systemd/network on systemd hosts). */
+int managed_net_networkd_dropin_text(const char *bridge, char **ret);
+
 /* STATEDIR/network/resolv.conf */
 char *managed_net_resolv_conf_path(const ManagedNet *n);

@@ -168,6 +168,15 @@ grep -q "Managed network on $NET_BRIDGE is up (dnsmasq pid $DNSMASQ)" "$WORK/mac
 expect_rc 0 "$NSPAWNCTL" port "$M1" list
 ok "kill -9 of machined: bridge, dnsmasq and forwards keep working; the next machined adopts dnsmasq"
 
+# A reboot (same supervisor, a new init): the forwards stay, also at ::1.
+L1=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M1")
+expect_rc 0 "$NSPAWNCTL" reboot "$M1"
+rebooted() { l=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M1" 2>/dev/null); [ -n "$l" ] && [ "$l" != 0 ] && [ "$l" != "$L1" ]; }
+wait_until 120 rebooted || fail "$M1 did not boot again"
+back() { answers() { fetch "$1" | grep -q "^hello from"; }; answers "http://127.0.0.1:$HP/" && answers "http://[::1]:$HP/"; }
+wait_until 120 back || { nft list ruleset; fail "forwards after the reboot"; }
+ok "after a reboot the box's forwards answer again at 127.0.0.1 and [::1]"
+
 # --- kill -9 of a supervisor ----------------------------------------------------------------
 S2=$(sed -n 's/^SUPERVISOR=//p' "$STATE/machines/$M2")
 MAC2=$(cut -d, -f1 "$STATE/network/dnsmasq/dhcp-hosts/$M2")
@@ -190,6 +199,14 @@ stop_machined
 network_teardown
 
 # --- bad configurations: each a clear error, nothing set up ----------------------------------
+for opt in --network=maybe --network-bridge=a/b --network-table=1x --network-ipv4=10.0.0.0/8 \
+           --network-ipv4=fd00::/64 --network-ipv6=fd00::/48 --network-dns=nameserver --network-domain=a..b; do
+    expect_rc 1 "$MACHINED" --pool="$POOL" --state-dir="$WORK/bad-state" --no-bus "$opt"
+    expect_one_line_error
+done
+[ ! -e "$WORK/bad-state" ] || fail "a refused option left a state directory"
+ok "machined refuses bad network options with one line each"
+
 net_nothing() { # BRIDGE TABLE STATEDIR: no table, no dnsmasq
     ! nft list table inet "$2" >/dev/null 2>&1 && [ ! -e "$3/network/dnsmasq/dnsmasq.pid" ] &&
         [ ! -e "$3/network/managed.state" ]

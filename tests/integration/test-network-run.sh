@@ -38,7 +38,13 @@ wait_until 20 ip link show "ve-$M" >/dev/null 2>&1 || fail "no ve-$M on the host
 [ "$(ip -o link show "ve-$M" | grep -o 'link-netnsid [0-9]*' | wc -l)" = 1 ] || fail "ve-$M has no peer in a namespace"
 kill "$SUP"; wait "$SUP" 2>/dev/null || true
 wait_until 20 link_gone "ve-$M" || fail "ve-$M left after SIGTERM"
-ok "--network-veth: ve-NAME on the host, host0 (and lo up) inside, gone when the container ends"
+bg "$WORK/v2.log" -M "$M" -n -p "$(( 20000 + $$ % 10000 + 7 ))" --nft-table="$TABLE" -- sleep 1000
+SUP=$!; PIDS="$PIDS $SUP"
+wait_until 20 sh -c "nft list table inet $TABLE 2>/dev/null | grep -q 'chain box-$M-pre'" || fail "no chains for ve-$M"
+kill -9 "$SUP"
+v_gone() { link_gone "ve-$M" && ! nft list table inet "$TABLE" 2>/dev/null | grep -q "box-$M-"; }
+wait_until 30 v_gone || fail "kill -9: ve-$M or its chains left"
+ok "--network-veth: ve-NAME on the host, host0 (and lo up) inside, gone when the container ends, also after kill -9"
 
 expect_rc 0 run -M "$M" --private-network -- ip -o addr
 [ "$(echo "$OUT" | awk '{print $2}' | sort -u)" = lo ] || fail "private network: $OUT"
@@ -100,10 +106,14 @@ done
 for b in "" a/b "a b" 0123456789abcdef; do
     expect_rc 2 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --network-bridge="$b" true; expect_one_line_error
 done
-for t in "" 1abc "a;b" "a b"; do
+for t in "" 1abc "a;b" "a b" "$(printf 't%.0s' $(seq 300))"; do
     expect_rc 2 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" -n --nft-table="$t" true; expect_one_line_error
 done
 expect_rc 2 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --resolv-conf=bogus true; expect_one_line_error
+expect_rc 2 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" -n -p "$(printf '8%.0s' $(seq 300))" true; expect_one_line_error
+expect_rc 2 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --dns-stub=relative true; expect_one_line_error
+expect_rc 2 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --network-bridge=lo --network-loopback6=garbage true; expect_one_line_error
+expect_rc 2 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" -n --network-loopback6=fd00::ffff true; expect_one_line_error
 expect_rc 2 "$NSPAWNCTL" run -q -D "$TREE" -M "$M" --read-only --resolv-conf=copy-host true; expect_one_line_error
 expect_rc 1 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --network-bridge=lo true; expect_one_line_error
 echo "$ERR" | grep -q "lo is not a bridge" || fail "message: $ERR"

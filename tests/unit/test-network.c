@@ -748,3 +748,11 @@ TEST(netlink_message) {
         nl_attr_parse(n.buf.data + NLMSG_HDRLEN, n.len - NLMSG_HDRLEN, tb, 7);
         ASSERT_TRUE(tb[1] && nl_attr_string(tb[1]) == NULL);
 }
+
+TEST(networkd_dropin) {
+        _cleanup_free_ char *t = NULL;
+
+        ASSERT_OK(managed_net_networkd_dropin_text("nspawnctl0", &t));
+        ASSERT_TRUE(strstr(t, "\n[Match]\nName=nspawnctl0 vb-* ve-* vz-*\n"));
+        ASSERT_TRUE(strstr(t, "\n[Link]\nUnmanaged=yes\n"));
+}
