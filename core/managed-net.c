@@ -435,7 +435,6 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
         _cleanup_free_ char *spath = state_path(n), *lock_path = network_lock_path(n->state_dir);
         _cleanup_free_ char *rules = NULL, *nft_error = NULL, *resolv = NULL, *resolv_path = NULL;
         _cleanup_close_ int rtnl = -EBADF, lock = -EBADF;
-        _cleanup_free_ char *listing = NULL;
         ManagedNetState old = {};
         bool have_old, created_bridge = false, created_table = false;
         char g4[INET6_ADDRSTRLEN], g6[INET6_ADDRSTRLEN];
@@ -493,7 +492,7 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
                 goto fail;
         }
 
-        created_table = nft_list_table(n->table, &listing) == -ENOENT;
+        created_table = nft_table_exists(n->table) == 0;
         NftManagedRules mr = {.table = n->table,
                 .bridge = n->bridge,
                 .subnet4 = n->subnet4,

@@ -3,9 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <nftables/libnftables.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include "net-cleanup.h"
+#include "netlink-light.h"
 #include "nft.h"
 #include "util/strv.h"
 #include "util/util.h"
@@ -218,74 +223,128 @@ int nft_box_loopback6_text(const char *table, const char *machine, const char *l
         return finish(&f, &buf, ret);
 }
 
-static int push_forward(NftForward **l, size_t *n, const char *machine, const PortForward *p) {
-        NftForward *x;
+/* A rule's comment as the kernel keeps it for nft: type-length-value records in
+ * NFTA_RULE_USERDATA, type 0 being the comment (libnftnl's NFTNL_UDATA_RULE_COMMENT). */
+#define UDATA_RULE_COMMENT 0
 
-        for (size_t i = 0; i < *n; i++)
-                if (streq((*l)[i].machine, machine) && port_forward_conflicts(&(*l)[i].port, p) &&
-                        (*l)[i].port.container_port == p->container_port)
-                        return 0;
-        x = reallocarray(*l, *n + 1, sizeof(NftForward));
-        if (!x)
-                return -ENOMEM;
-        *l = x;
-        x = &x[(*n)++];
-        *x = (NftForward){.port = *p};
-        snprintf(x->machine, sizeof x->machine, "%s", machine);
+int nft_udata_comment(const void *data, size_t n, char *buf, size_t size) {
+        const uint8_t *p = data;
+
+        while (n >= 2) {
+                uint8_t type = p[0], len = p[1];
+                if ((size_t) len + 2 > n)
+                        return -EBADMSG;
+                if (type == UDATA_RULE_COMMENT) {
+                        size_t k = strnlen((const char *) p + 2, len);
+                        if (k >= size)
+                                return -ENOBUFS;
+                        memcpy(buf, p + 2, k);
+                        buf[k] = 0;
+                        return 1;
+                }
+                p += 2 + len;
+                n -= 2 + len;
+        }
         return 0;
 }
 
-int nft_parse_forwards(const char *listing, const char *only_machine, NftForward **ret, size_t *ret_n) {
-        _cleanup_free_ NftForward *l = NULL;
-        char machine[65] = "";
-        size_t n = 0;
+int nft_forward_from_rule(const char *chain, const char *comment, NftForward *ret) {
+        size_t n = chain ? strlen(chain) : 0;
+        NftForward f = {};
+
+        /* Only the prerouting chain of a box counts: every forward has a rule there. */
+        if (n <= STRLEN("box--pre") || !startswith(chain, "box-") || !endswith(chain, "-pre") ||
+            n - STRLEN("box--pre") >= sizeof f.machine)
+                return 0;
+        if (!comment || !startswith(comment, NFT_PORT_COMMENT) ||
+            port_forward_parse(comment + STRLEN(NFT_PORT_COMMENT), &f.port) < 0)
+                return 0;
+        memcpy(f.machine, chain + 4, n - STRLEN("box--pre"));
+        f.machine[n - STRLEN("box--pre")] = 0;
+        *ret = f;
+        return 1;
+}
+
+typedef struct ForwardList {
+        const char *only_machine;
+        NftForward *l;
+        size_t n;
+} ForwardList;
+
+static int collect_forward(const struct nlmsghdr *h, void *userdata) {
+        const NlAttr *tb[NFTA_RULE_MAX + 1];
+        ForwardList *fl = userdata;
+        char comment[256];
+        NftForward f;
+        NftForward *x;
+
+        if ((h->nlmsg_type & 0xff) != NFT_MSG_NEWRULE || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nfgenmsg)))
+                return 0;
+        nl_attr_parse((const uint8_t *) NLMSG_DATA(h) + NLMSG_ALIGN(sizeof(struct nfgenmsg)),
+                      h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct nfgenmsg))), tb, NFTA_RULE_MAX);
+        if (!tb[NFTA_RULE_USERDATA] ||
+            nft_udata_comment(nl_attr_data(tb[NFTA_RULE_USERDATA]), nl_attr_len(tb[NFTA_RULE_USERDATA]), comment,
+                              sizeof comment) <= 0 ||
+            nft_forward_from_rule(nl_attr_string(tb[NFTA_RULE_CHAIN]), comment, &f) <= 0)
+                return 0;
+        if (fl->only_machine && !streq(fl->only_machine, f.machine))
+                return 0;
+        /* One rule per family: the same forward twice. */
+        for (size_t i = 0; i < fl->n; i++)
+                if (streq(fl->l[i].machine, f.machine) && port_forward_conflicts(&fl->l[i].port, &f.port) &&
+                    fl->l[i].port.container_port == f.port.container_port)
+                        return 0;
+        x = reallocarray(fl->l, fl->n + 1, sizeof(NftForward));
+        if (!x)
+                return -ENOMEM;
+        fl->l = x;
+        fl->l[fl->n++] = f;
+        return 0;
+}
+
+int nft_list_forwards(const char *table, const char *only_machine, NftForward **ret, size_t *ret_n) {
+        struct nfgenmsg g = { .nfgen_family = NFPROTO_INET, .version = NFNETLINK_V0 };
+        ForwardList fl = { .only_machine = only_machine };
+        _cleanup_close_ int fd = -EBADF;
+        NlMsg m = {};
         int r;
 
-        for (const char *line = listing; line && *line;) {
-                const char *end = strchrnul(line, '\n'), *s = line, *c;
-                size_t len;
-
-                while (s < end && (*s == ' ' || *s == '\t'))
-                        s++;
-                len = (size_t) (end - s);
-                if (len > 6 && strneq(s, "chain ", 6)) {
-                        /* chain NAME {  or  chain "NAME" { */
-                        const char *name = s + 6, *name_end;
-                        if (*name == '"')
-                                name++;
-                        name_end = name;
-                        while (name_end < end && *name_end != '"' && *name_end != ' ')
-                                name_end++;
-                        machine[0] = 0;
-                        if ((size_t) (name_end - name) > STRLEN("box--pre") && strneq(name, "box-", 4) &&
-                                strneq(name_end - 4, "-pre", 4) &&
-                                (size_t) (name_end - name) - 8 < sizeof machine) {
-                                memcpy(machine, name + 4, (size_t) (name_end - name) - 8);
-                                machine[(size_t) (name_end - name) - 8] = 0;
-                        }
-                } else if (machine[0] && (c = strstr(s, "comment \"" NFT_PORT_COMMENT)) && c < end) {
-                        char spec[PORT_FORWARD_STRLEN];
-                        const char *p = c + STRLEN("comment \"" NFT_PORT_COMMENT), *q = p;
-                        PortForward pf;
-
-                        while (q < end && *q != '"')
-                                q++;
-                        if (q < end && (size_t) (q - p) < sizeof spec) {
-                                memcpy(spec, p, (size_t) (q - p));
-                                spec[q - p] = 0;
-                                if (port_forward_parse(spec, &pf) >= 0 &&
-                                        (!only_machine || streq(only_machine, machine))) {
-                                        r = push_forward(&l, &n, machine, &pf);
-                                        if (r < 0)
-                                                return r;
-                                }
-                        }
-                }
-                line = *end ? end + 1 : end;
+        /* Straight from the kernel (a dump of the table's rules), not through libnftables,
+         * which would first fetch and parse the whole table. */
+        r = nl_open(NETLINK_NETFILTER, &fd);
+        if (r < 0)
+                return r;
+        nl_msg_begin(&m, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE, 0, &g, sizeof g);
+        nl_msg_put_string(&m, NFTA_RULE_TABLE, table);
+        r = nl_dump(fd, &m, collect_forward, &fl);
+        if (r == -ENOENT) {
+                r = 0; /* no table, no forwards */
+                fl.n = 0;
         }
-        *ret = TAKE_PTR(l);
-        *ret_n = n;
+        if (r < 0) {
+                free(fl.l);
+                return r;
+        }
+        *ret = fl.l;
+        *ret_n = fl.n;
         return 0;
+}
+
+int nft_table_exists(const char *table) {
+        struct nfgenmsg g = { .nfgen_family = NFPROTO_INET, .version = NFNETLINK_V0 };
+        _cleanup_close_ int fd = -EBADF;
+        NlMsg m = {};
+        int r;
+
+        r = nl_open(NETLINK_NETFILTER, &fd);
+        if (r < 0)
+                return r;
+        nl_msg_begin(&m, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, NLM_F_ACK, &g, sizeof g);
+        nl_msg_put_string(&m, NFTA_TABLE_NAME, table);
+        r = nl_call(fd, &m, NULL, NULL);
+        if (r == -ENOENT)
+                return 0;
+        return r < 0 ? r : 1;
 }
 
 int nft_run(const char *text, char **ret_error) {
@@ -311,43 +370,6 @@ int nft_run(const char *text, char **ret_error) {
         if (e && strstr(e, "Operation not permitted"))
                 return -EPERM;
         return -EIO;
-}
-
-int nft_list_table(const char *table, char **ret) {
-        _cleanup_(nft_ctx_freep) struct nft_ctx *ctx = NULL;
-        _cleanup_free_ char *cmd = NULL;
-        const char *out, *e;
-
-        if (!nft_table_name_is_valid(table))
-                return -EINVAL;
-        cmd = strjoin("list table inet ", table);
-        ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-        if (!cmd || !ctx)
-                return -ENOMEM;
-        if (nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0)
-                return -ENOMEM;
-        if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
-                e = nft_ctx_get_error_buffer(ctx);
-                return e && strstr(e, "No such file or directory") ? -ENOENT : -EIO;
-        }
-        out = nft_ctx_get_output_buffer(ctx);
-        *ret = strdup(out ?: "");
-        return *ret ? 0 : -ENOMEM;
-}
-
-int nft_list_forwards(const char *table, const char *only_machine, NftForward **ret, size_t *ret_n) {
-        _cleanup_free_ char *listing = NULL;
-        int r;
-
-        r = nft_list_table(table, &listing);
-        if (r == -ENOENT) {
-                *ret = NULL;
-                *ret_n = 0;
-                return 0;
-        }
-        if (r < 0)
-                return r;
-        return nft_parse_forwards(listing, only_machine, ret, ret_n);
 }
 
 int nft_delete_tables(const char *table) {

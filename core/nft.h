@@ -59,16 +59,19 @@ typedef struct NftForward {
         PortForward port;
 } NftForward;
 
-/* Reads the forwards out of `nft list table inet T` output: every commented DNAT rule of a
- * box-NAME-pre chain, once per forward. only_machine (may be NULL) filters. */
-int nft_parse_forwards(const char *listing, const char *only_machine, NftForward **ret, size_t *ret_n);
+/* The comment in a rule's NFTA_RULE_USERDATA: 1 and the text in buf, 0 when there is none. */
+int nft_udata_comment(const void *data, size_t n, char *buf, size_t size);
+/* A forward from a rule of chain with comment: 1 for a box-NAME-pre rule commented
+ * "nspawnctl-port SPEC", 0 for anything else. */
+int nft_forward_from_rule(const char *chain, const char *comment, NftForward *ret);
 
 /* Runs commands through libnftables as one transaction. On failure *ret_error (may be NULL)
  * gets nft's first error line. -ENOENT when nft said "No such file or directory". */
 int nft_run(const char *text, char **ret_error);
-/* `list table inet TABLE`; -ENOENT when there is no such table. */
-int nft_list_table(const char *table, char **ret);
-/* The forwards every box holds in table, read from the kernel (none without a table). */
+/* 1 when table inet TABLE exists, 0 when not. */
+int nft_table_exists(const char *table);
+/* The forwards every box holds in table inet TABLE, read from the kernel with a rule dump
+ * (none without the table); each once, only_machine's (may be NULL). */
 int nft_list_forwards(const char *table, const char *only_machine, NftForward **ret, size_t *ret_n);
 /* Deletes the project's tables (inet and netdev) called table; 0 when there are none. */
 int nft_delete_tables(const char *table);

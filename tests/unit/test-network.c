@@ -363,54 +363,46 @@ TEST(nft_managed_rules) {
                      "ether daddr set 00:00:00:00:00:00 meta pkttype set host fwd to \"lo\"\n");
 }
 
-TEST(nft_parse_forwards) {
-        static const char listing[] =
-                "table inet nspawnctl {\n"
-                "\tchain postrouting {\n"
-                "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
-                "\t\tip saddr 10.1.2.0/24 oifname != \"nspawnctl0\" masquerade\n"
-                "\t}\n"
-                "\n"
-                "\tchain box-web-pre {\n"
-                "\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
-                "\t\tfib daddr type local meta nfproto ipv4 tcp dport 8080 dnat ip to 10.1.2.5:80 comment \"nspawnctl-port tcp:8080:80\"\n"
-                "\t\tfib daddr type local meta nfproto ipv6 tcp dport 8080 dnat ip6 to [fd01::5]:80 comment \"nspawnctl-port tcp:8080:80\"\n"
-                "\t\tfib daddr type local meta nfproto ipv4 udp dport 53 dnat ip to 10.1.2.5:53 comment \"nspawnctl-port udp:53:53\"\n"
-                "\t}\n"
-                "\n"
-                "\tchain box-web-out {\n"
-                "\t\ttype nat hook output priority -100; policy accept;\n"
-                "\t\tfib daddr type local meta nfproto ipv4 tcp dport 8080 dnat ip to 10.1.2.5:80 comment \"nspawnctl-port tcp:8080:80\"\n"
-                "\t}\n"
-                "\tchain \"box-db.lab-pre\" {\n"
-                "\t\tfib daddr type local meta nfproto ipv4 tcp dport 5432 dnat ip to 10.1.2.6:5432 comment \"nspawnctl-port tcp:5432:5432\"\n"
-                "\t\tfib daddr type local meta nfproto ipv4 tcp dport 1 dnat ip to 10.1.2.6:1 comment \"nspawnctl-port tcp:0:1\"\n"
-                "\t\tfib daddr type local meta nfproto ipv4 tcp dport 2 dnat ip to 10.1.2.6:2 comment \"other\"\n"
-                "\t}\n"
-                "\tchain box--pre {\n"
-                "\t\tfib daddr type local tcp dport 3 dnat ip to 10.1.2.6:3 comment \"nspawnctl-port tcp:3:3\"\n"
-                "\t}\n"
-                "}\n";
-        _cleanup_free_ NftForward *l = NULL;
-        size_t n = 0;
-        char buf[PORT_FORWARD_STRLEN];
+TEST(nft_forward_from_rule) {
+        static const struct {
+                const char *chain, *comment;
+                const char *machine, *spec; /* NULL: not a forward */
+        } t[] = {
+                { "box-web-pre", "nspawnctl-port tcp:8080:80", "web", "tcp:8080:80" },
+                { "box-db.lab-pre", "nspawnctl-port udp:53:5353", "db.lab", "udp:53:5353" },
+                { "box-web-out", "nspawnctl-port tcp:8080:80", NULL, NULL }, /* counted in -pre only */
+                { "box--pre", "nspawnctl-port tcp:1:1", NULL, NULL },
+                { "postrouting", "nspawnctl-port tcp:1:1", NULL, NULL },
+                { "box-web-pre", "other", NULL, NULL },
+                { "box-web-pre", "nspawnctl-port tcp:0:1", NULL, NULL },
+                { "box-web-pre", "nspawnctl-port ", NULL, NULL },
+                { "box-web-pre", NULL, NULL, NULL },
+                { NULL, "nspawnctl-port tcp:1:1", NULL, NULL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                NftForward f;
+                char buf[PORT_FORWARD_STRLEN];
+                int r = nft_forward_from_rule(t[i].chain, t[i].comment, &f);
+                if (!t[i].machine) {
+                        ASSERT_EQ(r, 0);
+                        continue;
+                }
+                ASSERT_EQ(r, 1);
+                ASSERT_STREQ(f.machine, t[i].machine);
+                ASSERT_STREQ(port_forward_to_string(&f.port, buf), t[i].spec);
+        }
 
-        ASSERT_OK(nft_parse_forwards(listing, NULL, &l, &n));
-        ASSERT_EQ(n, 3);
-        ASSERT_STREQ(l[0].machine, "web");
-        ASSERT_STREQ(port_forward_to_string(&l[0].port, buf), "tcp:8080:80");
-        ASSERT_STREQ(l[1].machine, "web");
-        ASSERT_STREQ(port_forward_to_string(&l[1].port, buf), "udp:53:53");
-        ASSERT_STREQ(l[2].machine, "db.lab");
-        ASSERT_STREQ(port_forward_to_string(&l[2].port, buf), "tcp:5432:5432");
-        free(l);
-        l = NULL;
-        ASSERT_OK(nft_parse_forwards(listing, "db.lab", &l, &n));
-        ASSERT_EQ(n, 1);
-        free(l);
-        l = NULL;
-        ASSERT_OK(nft_parse_forwards("", NULL, &l, &n));
-        ASSERT_EQ(n, 0);
+        /* NFTA_RULE_USERDATA: type, length, value records; the comment is type 0. */
+        static const uint8_t ud[] = { 7, 2, 'x', 'y', 0, 6, 'a', 'b', 'c', 'd', 'e', 0 };
+        char c[16];
+        ASSERT_EQ(nft_udata_comment(ud, sizeof ud, c, sizeof c), 1);
+        ASSERT_STREQ(c, "abcde");
+        ASSERT_EQ(nft_udata_comment(ud, 4, c, sizeof c), 0);            /* none */
+        ASSERT_EQ(nft_udata_comment(ud, 7, c, sizeof c), -EBADMSG);     /* cut short */
+        ASSERT_EQ(nft_udata_comment(ud, sizeof ud, c, 3), -ENOBUFS);
+        static const uint8_t unterminated[] = { 0, 3, 'a', 'b', 'c' };
+        ASSERT_EQ(nft_udata_comment(unterminated, sizeof unterminated, c, sizeof c), 1);
+        ASSERT_STREQ(c, "abc");
 }
 
 TEST(dnsmasq_config) {
