@@ -254,10 +254,10 @@ int nft_forward_from_rule(const char *chain, const char *comment, NftForward *re
 
         /* Only the prerouting chain of a box counts: every forward has a rule there. */
         if (n <= STRLEN("box--pre") || !startswith(chain, "box-") || !endswith(chain, "-pre") ||
-            n - STRLEN("box--pre") >= sizeof f.machine)
+                n - STRLEN("box--pre") >= sizeof f.machine)
                 return 0;
         if (!comment || !startswith(comment, NFT_PORT_COMMENT) ||
-            port_forward_parse(comment + STRLEN(NFT_PORT_COMMENT), &f.port) < 0)
+                port_forward_parse(comment + STRLEN(NFT_PORT_COMMENT), &f.port) < 0)
                 return 0;
         memcpy(f.machine, chain + 4, n - STRLEN("box--pre"));
         f.machine[n - STRLEN("box--pre")] = 0;
@@ -278,21 +278,22 @@ static int collect_forward(const struct nlmsghdr *h, void *userdata) {
         NftForward f;
         NftForward *x;
 
-        if ((h->nlmsg_type & 0xff) != NFT_MSG_NEWRULE || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nfgenmsg)))
+        if ((h->nlmsg_type & 0xff) != NFT_MSG_NEWRULE ||
+                h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nfgenmsg)))
                 return 0;
         nl_attr_parse((const uint8_t *) NLMSG_DATA(h) + NLMSG_ALIGN(sizeof(struct nfgenmsg)),
-                      h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct nfgenmsg))), tb, NFTA_RULE_MAX);
+                h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct nfgenmsg))), tb, NFTA_RULE_MAX);
         if (!tb[NFTA_RULE_USERDATA] ||
-            nft_udata_comment(nl_attr_data(tb[NFTA_RULE_USERDATA]), nl_attr_len(tb[NFTA_RULE_USERDATA]), comment,
-                              sizeof comment) <= 0 ||
-            nft_forward_from_rule(nl_attr_string(tb[NFTA_RULE_CHAIN]), comment, &f) <= 0)
+                nft_udata_comment(nl_attr_data(tb[NFTA_RULE_USERDATA]), nl_attr_len(tb[NFTA_RULE_USERDATA]),
+                        comment, sizeof comment) <= 0 ||
+                nft_forward_from_rule(nl_attr_string(tb[NFTA_RULE_CHAIN]), comment, &f) <= 0)
                 return 0;
         if (fl->only_machine && !streq(fl->only_machine, f.machine))
                 return 0;
         /* One rule per family: the same forward twice. */
         for (size_t i = 0; i < fl->n; i++)
                 if (streq(fl->l[i].machine, f.machine) && port_forward_conflicts(&fl->l[i].port, &f.port) &&
-                    fl->l[i].port.container_port == f.port.container_port)
+                        fl->l[i].port.container_port == f.port.container_port)
                         return 0;
         x = reallocarray(fl->l, fl->n + 1, sizeof(NftForward));
         if (!x)
@@ -303,8 +304,8 @@ static int collect_forward(const struct nlmsghdr *h, void *userdata) {
 }
 
 int nft_list_forwards(const char *table, const char *only_machine, NftForward **ret, size_t *ret_n) {
-        struct nfgenmsg g = { .nfgen_family = NFPROTO_INET, .version = NFNETLINK_V0 };
-        ForwardList fl = { .only_machine = only_machine };
+        struct nfgenmsg g = {.nfgen_family = NFPROTO_INET, .version = NFNETLINK_V0};
+        ForwardList fl = {.only_machine = only_machine};
         _cleanup_close_ int fd = -EBADF;
         NlMsg m = {};
         int r;
@@ -331,7 +332,7 @@ int nft_list_forwards(const char *table, const char *only_machine, NftForward **
 }
 
 int nft_table_exists(const char *table) {
-        struct nfgenmsg g = { .nfgen_family = NFPROTO_INET, .version = NFNETLINK_V0 };
+        struct nfgenmsg g = {.nfgen_family = NFPROTO_INET, .version = NFNETLINK_V0};
         _cleanup_close_ int fd = -EBADF;
         NlMsg m = {};
         int r;

@@ -361,7 +361,8 @@ static int parse_bridge(ParseContext *c, const char *key, const char *value) {
 
 static int parse_zone(ParseContext *c, const char *key, const char *value) {
         if (!isempty(value) && !zone_name_is_valid(value))
-                return syntax_error(c, "invalid zone name \"%s\" for %s= (at most 12 of [A-Za-z0-9_-])", value, key);
+                return syntax_error(c, "invalid zone name \"%s\" for %s= (at most 12 of [A-Za-z0-9_-])",
+                                    value, key);
         return ini_set_string(&c->settings->zone, value);
 }
 
@@ -376,12 +377,14 @@ static int parse_port(ParseContext *c, const char *key, const char *value) {
                 return 0;
         }
         if (port_forward_parse(value, &p) < 0)
-                return syntax_error(c, "invalid port forward \"%s\" for %s= (expected [tcp:|udp:]HOST[:CONTAINER], ports 1-65535)",
+                return syntax_error(c,
+                                    "invalid port forward \"%s\" for %s= "
+                                    "(expected [tcp:|udp:]HOST[:CONTAINER], ports 1-65535)",
                                     value, key);
         r = port_forwards_add(&s->ports, &s->n_ports, &p);
         if (r == -EEXIST)
-                return syntax_error(c, "host port %s/%u is forwarded twice", port_protocol_to_string(p.protocol),
-                                    p.host_port);
+                return syntax_error(c, "host port %s/%u is forwarded twice",
+                                    port_protocol_to_string(p.protocol), p.host_port);
         return r;
 }
 

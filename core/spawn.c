@@ -428,7 +428,8 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
         if (c->resolv_conf) {
                 r = resolv_conf_apply(root_fd, c->resolv_conf, c->read_only);
                 if (r == -ELOOP)
-                        child_fail(sock, r, EXIT_FAILURE, "/etc/resolv.conf in the tree is a symlink, cannot bind over it.");
+                        child_fail(sock, r, EXIT_FAILURE,
+                                   "/etc/resolv.conf in the tree is a symlink, cannot bind over it.");
                 CHECK(r, "Failed to set up /etc/resolv.conf: %m");
         }
 

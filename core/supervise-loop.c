@@ -245,7 +245,8 @@ static int run_loop(Run *run) {
 
         while (!run->exited) {
                 struct pollfd p[7];
-                int n = 0, i_sig, i_in = -1, i_master = -1, i_out = -1, i_notify = -1, i_listen = -1, i_extra = -1;
+                int n = 0, i_sig, i_in = -1, i_master = -1, i_out = -1, i_notify = -1, i_listen = -1;
+                int i_extra = -1;
                 uint64_t now = now_usec(CLOCK_MONOTONIC), deadline = UINT64_MAX;
                 int timeout = -1;
 

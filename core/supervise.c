@@ -112,7 +112,8 @@ static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd
         ADD("--timestamp=%llu:%llu", (unsigned long long) run->timestamp_realtime,
             (unsigned long long) run->timestamp_monotonic);
         ADD("--state=%s", run->state);
-        ADD("--net-cleanup=%s,%s,%s", c->net_cleanup.link, c->net_cleanup.zone_bridge, c->net_cleanup.nft_table);
+        ADD("--net-cleanup=%s,%s,%s", c->net_cleanup.link, c->net_cleanup.zone_bridge,
+            c->net_cleanup.nft_table);
 #undef ADD
         if (c->restart_on_reboot && c->original_argv) {
                 n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -143,8 +144,8 @@ typedef struct NetworkHook {
 
 static int network_hook(pid_t pid, void *userdata, char **ret_error) {
         NetworkHook *h = userdata;
-        return network_setup(h->config->network, h->config->spawn.machine, h->config->state_dir, pid, &h->runtime,
-                             ret_error);
+        return network_setup(h->config->network, h->config->spawn.machine, h->config->state_dir, pid,
+                             &h->runtime, ret_error);
 }
 
 static void network_follow_addresses(Run *run, void *userdata) {

@@ -203,7 +203,8 @@ int verb_run(int argc, char *argv[]) {
 
         run_network_init(&net);
         optind = 0;
-        while ((opt = getopt_long(argc, argv, "+hD:M:baxE:u:Pq" RUN_NETWORK_SHORT_OPTIONS, options, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, "+hD:M:baxE:u:Pq" RUN_NETWORK_SHORT_OPTIONS, options,
+                                  NULL)) >= 0) {
                 switch (opt) {
                 case 'h':
                         help();

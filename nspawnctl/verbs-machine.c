@@ -260,7 +260,8 @@ static int list_print(sd_bus *bus) {
                         json_print_string(props[i].root);
                         printf(",\"id\":");
                         json_print_string(props[i].id);
-                        printf(",\"timestamp\":%llu,\"addresses\":", (unsigned long long) props[i].timestamp);
+                        printf(",\"timestamp\":%llu,\"addresses\":",
+                               (unsigned long long) props[i].timestamp);
                         json_print_strv(props[i].addresses);
                         printf("}");
                 }
@@ -270,9 +271,11 @@ static int list_print(sd_bus *bus) {
                 for (size_t i = 0; i < n; i++)
                         w = MAX(w, (int) strlen(strna(props[i].name)));
                 int wa = 7;
-                for (size_t i = 0; i < n; i++)
-                        wa = MAX(wa, (int) strlen(strv_length(props[i].addresses) > 0 ? props[i].addresses[0] : "-") +
-                                             (strv_length(props[i].addresses) > 1 ? 3 : 0));
+                for (size_t i = 0; i < n; i++) {
+                        char **a = props[i].addresses;
+                        int k = (int) strlen(strv_length(a) > 0 ? a[0] : "-") + (strv_length(a) > 1 ? 3 : 0);
+                        wa = MAX(wa, k);
+                }
                 printf("%-*s %-8s %-8s %-10s %-*s %s\n", w, "MACHINE", "STATE", "LEADER", "CLASS", wa,
                        "ADDRESS", "ROOT");
                 for (size_t i = 0; i < n; i++) {

@@ -33,22 +33,22 @@ TEST(in_addr_prefix_parse) {
         static const struct {
                 const char *in, *out; /* out NULL: refused */
         } t[] = {
-                { "10.0.0.0/24", "10.0.0.0/24" },
-                { "10.1.2.3", "10.1.2.3/32" },
-                { "fd00::/64", "fd00::/64" },
-                { "fd00::1", "fd00::1/128" },
-                { "0.0.0.0/0", "0.0.0.0/0" },
-                { "10.0.0.0/33", NULL },
-                { "fd00::/129", NULL },
-                { "10.0.0.0/", NULL },
-                { "10.0.0.0/-1", NULL },
-                { "10.0.0.0/+8", NULL },
-                { "10.0.0.0/ 8", NULL },
-                { "10.0.0/24", NULL },
-                { "", NULL },
-                { "/24", NULL },
-                { "example.com", NULL },
-                { "10.0.0.0/24/1", NULL },
+                {"10.0.0.0/24", "10.0.0.0/24"},
+                {"10.1.2.3", "10.1.2.3/32"},
+                {"fd00::/64", "fd00::/64"},
+                {"fd00::1", "fd00::1/128"},
+                {"0.0.0.0/0", "0.0.0.0/0"},
+                {"10.0.0.0/33", NULL},
+                {"fd00::/129", NULL},
+                {"10.0.0.0/", NULL},
+                {"10.0.0.0/-1", NULL},
+                {"10.0.0.0/+8", NULL},
+                {"10.0.0.0/ 8", NULL},
+                {"10.0.0/24", NULL},
+                {"", NULL},
+                {"/24", NULL},
+                {"example.com", NULL},
+                {"10.0.0.0/24/1", NULL},
         };
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
                 InAddrPrefix p;
@@ -86,40 +86,40 @@ TEST(in_addr_prefix_math) {
         ASSERT_FALSE(in_addr_prefix_contains(&a, AF_INET6, &x));
         InAddrPrefix h = P("10.1.2.77/24");
         in_addr_prefix_mask(&h);
-        ASSERT_STREQ(in_addr_prefix_to_string(&h, (char[IN_ADDR_PREFIX_STRLEN]) {}), "10.1.2.0/24");
+        ASSERT_STREQ(in_addr_prefix_to_string(&h, (char[IN_ADDR_PREFIX_STRLEN]){}), "10.1.2.0/24");
 }
 
 TEST(port_forward_parse) {
         static const struct {
                 const char *in, *out; /* NULL: refused */
         } t[] = {
-                { "80", "tcp:80:80" },
-                { "8080:80", "tcp:8080:80" },
-                { "tcp:8080:80", "tcp:8080:80" },
-                { "udp:53", "udp:53:53" },
-                { "udp:5353:53", "udp:5353:53" },
-                { "1", "tcp:1:1" },
-                { "65535:65535", "tcp:65535:65535" },
-                { "0", NULL },
-                { "65536", NULL },
-                { "8080:0", NULL },
-                { "8080:65536", NULL },
-                { "", NULL },
-                { "tcp:", NULL },
-                { "sctp:80", NULL },
-                { "TCP:80", NULL },
-                { "tcp:udp:80", NULL },
-                { "80:", NULL },
-                { ":80", NULL },
-                { "80:80:80", NULL },
-                { "-80", NULL },
-                { "+80", NULL },
-                { " 80", NULL },
-                { "80 ", NULL },
-                { "080", NULL },
-                { "8o", NULL },
-                { "99999999999999999999", NULL },
-                { "0x50", NULL },
+                {"80", "tcp:80:80"},
+                {"8080:80", "tcp:8080:80"},
+                {"tcp:8080:80", "tcp:8080:80"},
+                {"udp:53", "udp:53:53"},
+                {"udp:5353:53", "udp:5353:53"},
+                {"1", "tcp:1:1"},
+                {"65535:65535", "tcp:65535:65535"},
+                {"0", NULL},
+                {"65536", NULL},
+                {"8080:0", NULL},
+                {"8080:65536", NULL},
+                {"", NULL},
+                {"tcp:", NULL},
+                {"sctp:80", NULL},
+                {"TCP:80", NULL},
+                {"tcp:udp:80", NULL},
+                {"80:", NULL},
+                {":80", NULL},
+                {"80:80:80", NULL},
+                {"-80", NULL},
+                {"+80", NULL},
+                {" 80", NULL},
+                {"80 ", NULL},
+                {"080", NULL},
+                {"8o", NULL},
+                {"99999999999999999999", NULL},
+                {"0x50", NULL},
         };
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
                 PortForward p;
@@ -159,8 +159,8 @@ TEST(port_forward_parse) {
 TEST(subnet_choose) {
         /* This host's kind of routes: a /24 and a /64 on eth0, default routes, the local
          * table's entries; plus 10.0.0.0/9 which blocks half of 10/8. */
-        InAddrPrefix used4[] = { P("192.0.2.0/24"), P("10.0.0.0/9"), P("127.0.0.0/8") };
-        InAddrPrefix used6[] = { P("fd00::/64"), P("fe80::/64"), P("::1/128") };
+        InAddrPrefix used4[] = {P("192.0.2.0/24"), P("10.0.0.0/9"), P("127.0.0.0/8")};
+        InAddrPrefix used6[] = {P("fd00::/64"), P("fe80::/64"), P("::1/128")};
         InAddrPrefix r;
         char buf[IN_ADDR_PREFIX_STRLEN];
 
@@ -180,9 +180,9 @@ TEST(subnet_choose) {
         ASSERT_OK(subnet_choose(AF_INET, NULL, 0, 0x12345, &r));
         ASSERT_STREQ(in_addr_prefix_to_string(&r, buf), "10.35.69.0/24");
         /* Nothing free: all of 10/8 taken. */
-        InAddrPrefix all[] = { P("10.0.0.0/8") };
+        InAddrPrefix all[] = {P("10.0.0.0/8")};
         ASSERT_EQ(subnet_choose(AF_INET, all, 1, 42, &r), -ENOSPC);
-        InAddrPrefix all6[] = { P("fd00::/8") };
+        InAddrPrefix all6[] = {P("fd00::/8")};
         ASSERT_EQ(subnet_choose(AF_INET6, all6, 1, 42, &r), -ENOSPC);
         ASSERT_EQ(subnet_choose(AF_UNIX, NULL, 0, 42, &r), -EAFNOSUPPORT);
         /* A taken candidate is skipped. */
@@ -193,9 +193,9 @@ TEST(subnet_choose) {
 
 TEST(ifnames) {
         char n[IFNAMSIZ];
-        static const char *const valid[] = { "eth0", "nspawnctl0", "ve-abc", "a", "123456789012345" };
-        static const char *const invalid[] = { "", ".", "..", "a/b", "a:b", "a b", "1234567890123456", "tab\t",
-                                               "\x7f", "é" };
+        static const char *const valid[] = {"eth0", "nspawnctl0", "ve-abc", "a", "123456789012345"};
+        static const char *const invalid[] = {
+                "", ".", "..", "a/b", "a:b", "a b", "1234567890123456", "tab\t", "\x7f", "é"};
         for (size_t i = 0; i < ELEMENTSOF(valid); i++)
                 ASSERT_TRUE(ifname_is_valid(valid[i]));
         for (size_t i = 0; i < ELEMENTSOF(invalid); i++)
@@ -241,7 +241,8 @@ TEST(ifnames) {
         ASSERT_FALSE(nft_table_name_is_valid("a b"));
         ASSERT_FALSE(nft_table_name_is_valid("a\"b"));
         ASSERT_FALSE(nft_table_name_is_valid("a;b"));
-        ASSERT_FALSE(nft_table_name_is_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+        ASSERT_FALSE(
+                nft_table_name_is_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
         char *c = box_chain_name("web.lab", BOX_CHAIN_PREROUTING);
         ASSERT_STREQ(c, "box-web.lab-pre");
         free(c);
@@ -265,40 +266,56 @@ TEST(mac) {
                 mac_derive(name, "host0", &a);
                 ASSERT_EQ(a.bytes[0] & 0x03, 0x02);
         }
-        EtherAddr x = { { 0x02, 0xab, 0x00, 0x10, 0xff, 0x01 } }, y;
+        EtherAddr x = {{0x02, 0xab, 0x00, 0x10, 0xff, 0x01}}, y;
         ASSERT_STREQ(ether_addr_to_string(&x, buf), "02:ab:00:10:ff:01");
         ASSERT_OK(ether_addr_from_string("02:AB:00:10:ff:01", &y));
         ASSERT_TRUE(memcmp(&x, &y, sizeof x) == 0);
-        FOREACH_STRING(bad, "", "02:ab:00:10:ff", "02:ab:00:10:ff:01:", "02-ab-00-10-ff-01", "0g:ab:00:10:ff:01",
-                       "02:ab:00:10:ff:0")
-                ASSERT_EQ(ether_addr_from_string(bad, &y), -EINVAL);
+        FOREACH_STRING(bad, "", "02:ab:00:10:ff", "02:ab:00:10:ff:01:", "02-ab-00-10-ff-01",
+                "0g:ab:00:10:ff:01", "02:ab:00:10:ff:0")
+        ASSERT_EQ(ether_addr_from_string(bad, &y), -EINVAL);
 }
 
 TEST(nft_box_rules) {
         PortForward p[2];
         ASSERT_OK(port_forward_parse("8080:80", &p[0]));
         ASSERT_OK(port_forward_parse("udp:5353:53", &p[1]));
-        NftBoxRules b = { .table = "nspawnctl", .machine = "web", .link = "ve-web", .have4 = true,
-                          .ports = p, .n_ports = 2, .own_snat = true, .own_guard = true };
+        NftBoxRules b = {.table = "nspawnctl",
+                .machine = "web",
+                .link = "ve-web",
+                .have4 = true,
+                .ports = p,
+                .n_ports = 2,
+                .own_snat = true,
+                .own_guard = true};
         ASSERT_OK(in_addr_from_string(AF_INET, "10.0.0.2", NULL, &b.addr4));
         _cleanup_free_ char *text = NULL;
         ASSERT_OK(nft_box_rules_text(&b, &text));
         static const char expected[] =
                 "add table inet nspawnctl\n"
-                "add chain inet nspawnctl box-web-pre { type nat hook prerouting priority dstnat; policy accept; }\n"
+                "add chain inet nspawnctl box-web-pre { type nat hook prerouting priority dstnat; policy "
+                "accept; }\n"
                 "flush chain inet nspawnctl box-web-pre\n"
-                "add chain inet nspawnctl box-web-out { type nat hook output priority -100; policy accept; }\n"
+                "add chain inet nspawnctl box-web-out { type nat hook output priority -100; policy accept; "
+                "}\n"
                 "flush chain inet nspawnctl box-web-out\n"
-                "add chain inet nspawnctl box-web-post { type nat hook postrouting priority srcnat; policy accept; }\n"
+                "add chain inet nspawnctl box-web-post { type nat hook postrouting priority srcnat; policy "
+                "accept; }\n"
                 "flush chain inet nspawnctl box-web-post\n"
-                "add chain inet nspawnctl box-web-guard { type filter hook prerouting priority raw; policy accept; }\n"
+                "add chain inet nspawnctl box-web-guard { type filter hook prerouting priority raw; policy "
+                "accept; }\n"
                 "flush chain inet nspawnctl box-web-guard\n"
-                "add rule inet nspawnctl box-web-pre fib daddr type local meta nfproto ipv4 tcp dport 8080 dnat ip to 10.0.0.2:80 comment \"nspawnctl-port tcp:8080:80\"\n"
-                "add rule inet nspawnctl box-web-out fib daddr type local meta nfproto ipv4 tcp dport 8080 dnat ip to 10.0.0.2:80 comment \"nspawnctl-port tcp:8080:80\"\n"
-                "add rule inet nspawnctl box-web-pre fib daddr type local meta nfproto ipv4 udp dport 5353 dnat ip to 10.0.0.2:53 comment \"nspawnctl-port udp:5353:53\"\n"
-                "add rule inet nspawnctl box-web-out fib daddr type local meta nfproto ipv4 udp dport 5353 dnat ip to 10.0.0.2:53 comment \"nspawnctl-port udp:5353:53\"\n"
-                "add rule inet nspawnctl box-web-post ip daddr 10.0.0.2 ct status dnat ip saddr 127.0.0.0/8 masquerade\n"
-                "add rule inet nspawnctl box-web-post ip daddr 10.0.0.2 ct status dnat iifname \"ve-web\" oifname \"ve-web\" masquerade\n"
+                "add rule inet nspawnctl box-web-pre fib daddr type local meta nfproto ipv4 tcp dport 8080 "
+                "dnat ip to 10.0.0.2:80 comment \"nspawnctl-port tcp:8080:80\"\n"
+                "add rule inet nspawnctl box-web-out fib daddr type local meta nfproto ipv4 tcp dport 8080 "
+                "dnat ip to 10.0.0.2:80 comment \"nspawnctl-port tcp:8080:80\"\n"
+                "add rule inet nspawnctl box-web-pre fib daddr type local meta nfproto ipv4 udp dport 5353 "
+                "dnat ip to 10.0.0.2:53 comment \"nspawnctl-port udp:5353:53\"\n"
+                "add rule inet nspawnctl box-web-out fib daddr type local meta nfproto ipv4 udp dport 5353 "
+                "dnat ip to 10.0.0.2:53 comment \"nspawnctl-port udp:5353:53\"\n"
+                "add rule inet nspawnctl box-web-post ip daddr 10.0.0.2 ct status dnat ip saddr 127.0.0.0/8 "
+                "masquerade\n"
+                "add rule inet nspawnctl box-web-post ip daddr 10.0.0.2 ct status dnat iifname \"ve-web\" "
+                "oifname \"ve-web\" masquerade\n"
                 "add rule inet nspawnctl box-web-guard iifname \"ve-web\" ip daddr 127.0.0.0/8 drop\n"
                 "add rule inet nspawnctl box-web-guard iifname \"ve-web\" ip saddr 127.0.0.0/8 drop\n";
         if (!streq(text, expected))
@@ -308,12 +325,19 @@ TEST(nft_box_rules) {
         /* The managed network's boxes: IPv6 too, no rules of their own but the DNAT. */
         free(text);
         text = NULL;
-        b = (NftBoxRules) { .table = "t1", .machine = "a.b", .link = "br0", .have4 = true, .have6 = true,
-                            .ports = p, .n_ports = 1 };
+        b = (NftBoxRules){.table = "t1",
+                .machine = "a.b",
+                .link = "br0",
+                .have4 = true,
+                .have6 = true,
+                .ports = p,
+                .n_ports = 1};
         ASSERT_OK(in_addr_from_string(AF_INET, "10.9.8.7", NULL, &b.addr4));
         ASSERT_OK(in_addr_from_string(AF_INET6, "fd00:1::7", NULL, &b.addr6));
         ASSERT_OK(nft_box_rules_text(&b, &text));
-        ASSERT_TRUE(strstr(text, "add rule inet t1 box-a.b-pre fib daddr type local meta nfproto ipv6 tcp dport 8080 dnat ip6 to [fd00:1::7]:80 comment \"nspawnctl-port tcp:8080:80\"\n"));
+        ASSERT_TRUE(
+                strstr(text, "add rule inet t1 box-a.b-pre fib daddr type local meta nfproto ipv6 tcp dport "
+                             "8080 dnat ip6 to [fd00:1::7]:80 comment \"nspawnctl-port tcp:8080:80\"\n"));
         ASSERT_FALSE(strstr(text, "masquerade"));
         ASSERT_FALSE(strstr(text, "drop"));
         /* No forwards: empty chains, which is how forwards are all removed. */
@@ -328,21 +352,29 @@ TEST(nft_box_rules) {
 }
 
 TEST(nft_managed_rules) {
-        NftManagedRules m = { .table = "nspawnctl", .bridge = "nspawnctl0", .subnet4 = P("10.1.2.0/24"),
-                              .subnet6 = P("fd01:2:3:4::/64") };
+        NftManagedRules m = {.table = "nspawnctl",
+                .bridge = "nspawnctl0",
+                .subnet4 = P("10.1.2.0/24"),
+                .subnet6 = P("fd01:2:3:4::/64")};
         _cleanup_free_ char *text = NULL;
         ASSERT_OK(in_addr_from_string(AF_INET6, "fd01:2:3:4::ffff", NULL, &m.loopback6));
         ASSERT_OK(nft_managed_rules_text(&m, &text));
         FOREACH_STRING(line,
-                       "add rule inet nspawnctl postrouting ip saddr 10.1.2.0/24 oifname != \"nspawnctl0\" masquerade\n",
-                       "add rule inet nspawnctl postrouting ip6 saddr fd01:2:3:4::/64 oifname != \"nspawnctl0\" masquerade\n",
-                       "add rule inet nspawnctl postrouting oifname \"nspawnctl0\" ct status dnat ip saddr 127.0.0.0/8 masquerade\n",
-                       "add rule inet nspawnctl postrouting oifname \"nspawnctl0\" ct status dnat ip6 saddr ::1 snat ip6 to fd01:2:3:4::ffff\n",
-                       "add rule inet nspawnctl postrouting iifname \"nspawnctl0\" oifname \"nspawnctl0\" ct status dnat masquerade\n",
-                       "add rule inet nspawnctl forward iifname \"nspawnctl0\" accept\n",
-                       "add rule inet nspawnctl guard iifname \"nspawnctl0\" ip daddr 127.0.0.0/8 drop\n",
-                       "add rule inet nspawnctl forward oifname \"nspawnctl0\" accept\n",
-                       "add rule inet nspawnctl input iifname \"lo\" ip6 saddr fd01:2:3:4::/64 ct status & dnat == 0 drop\n") {
+                "add rule inet nspawnctl postrouting ip saddr 10.1.2.0/24 oifname != \"nspawnctl0\" "
+                "masquerade\n",
+                "add rule inet nspawnctl postrouting ip6 saddr fd01:2:3:4::/64 oifname != \"nspawnctl0\" "
+                "masquerade\n",
+                "add rule inet nspawnctl postrouting oifname \"nspawnctl0\" ct status dnat ip saddr "
+                "127.0.0.0/8 masquerade\n",
+                "add rule inet nspawnctl postrouting oifname \"nspawnctl0\" ct status dnat ip6 saddr ::1 "
+                "snat ip6 to fd01:2:3:4::ffff\n",
+                "add rule inet nspawnctl postrouting iifname \"nspawnctl0\" oifname \"nspawnctl0\" ct "
+                "status dnat masquerade\n",
+                "add rule inet nspawnctl forward iifname \"nspawnctl0\" accept\n",
+                "add rule inet nspawnctl guard iifname \"nspawnctl0\" ip daddr 127.0.0.0/8 drop\n",
+                "add rule inet nspawnctl forward oifname \"nspawnctl0\" accept\n",
+                "add rule inet nspawnctl input iifname \"lo\" ip6 saddr fd01:2:3:4::/64 ct status & dnat == "
+                "0 drop\n") {
                 if (!strstr(text, line))
                         fprintf(stderr, "missing: %s---\n%s", line, text);
                 ASSERT_TRUE(strstr(text, line));
@@ -356,11 +388,12 @@ TEST(nft_managed_rules) {
         _cleanup_free_ char *lo6 = NULL;
         ASSERT_OK(nft_box_loopback6_text("nspawnctl", "web", "vb-web", &m.loopback6, &lo6));
         ASSERT_STREQ(lo6,
-                     "add table netdev nspawnctl\n"
-                     "add chain netdev nspawnctl box-web-lo6 { type filter hook ingress device \"vb-web\" priority 0; policy accept; }\n"
-                     "flush chain netdev nspawnctl box-web-lo6\n"
-                     "add rule netdev nspawnctl box-web-lo6 ip6 daddr fd01:2:3:4::ffff meta l4proto { tcp, udp } "
-                     "ether daddr set 00:00:00:00:00:00 meta pkttype set host fwd to \"lo\"\n");
+                "add table netdev nspawnctl\n"
+                "add chain netdev nspawnctl box-web-lo6 { type filter hook ingress device \"vb-web\" "
+                "priority 0; policy accept; }\n"
+                "flush chain netdev nspawnctl box-web-lo6\n"
+                "add rule netdev nspawnctl box-web-lo6 ip6 daddr fd01:2:3:4::ffff meta l4proto { tcp, udp } "
+                "ether daddr set 00:00:00:00:00:00 meta pkttype set host fwd to \"lo\"\n");
 }
 
 TEST(nft_forward_from_rule) {
@@ -368,16 +401,16 @@ TEST(nft_forward_from_rule) {
                 const char *chain, *comment;
                 const char *machine, *spec; /* NULL: not a forward */
         } t[] = {
-                { "box-web-pre", "nspawnctl-port tcp:8080:80", "web", "tcp:8080:80" },
-                { "box-db.lab-pre", "nspawnctl-port udp:53:5353", "db.lab", "udp:53:5353" },
-                { "box-web-out", "nspawnctl-port tcp:8080:80", NULL, NULL }, /* counted in -pre only */
-                { "box--pre", "nspawnctl-port tcp:1:1", NULL, NULL },
-                { "postrouting", "nspawnctl-port tcp:1:1", NULL, NULL },
-                { "box-web-pre", "other", NULL, NULL },
-                { "box-web-pre", "nspawnctl-port tcp:0:1", NULL, NULL },
-                { "box-web-pre", "nspawnctl-port ", NULL, NULL },
-                { "box-web-pre", NULL, NULL, NULL },
-                { NULL, "nspawnctl-port tcp:1:1", NULL, NULL },
+                {"box-web-pre", "nspawnctl-port tcp:8080:80", "web", "tcp:8080:80"},
+                {"box-db.lab-pre", "nspawnctl-port udp:53:5353", "db.lab", "udp:53:5353"},
+                {"box-web-out", "nspawnctl-port tcp:8080:80", NULL, NULL}, /* counted in -pre only */
+                {"box--pre", "nspawnctl-port tcp:1:1", NULL, NULL},
+                {"postrouting", "nspawnctl-port tcp:1:1", NULL, NULL},
+                {"box-web-pre", "other", NULL, NULL},
+                {"box-web-pre", "nspawnctl-port tcp:0:1", NULL, NULL},
+                {"box-web-pre", "nspawnctl-port ", NULL, NULL},
+                {"box-web-pre", NULL, NULL, NULL},
+                {NULL, "nspawnctl-port tcp:1:1", NULL, NULL},
         };
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
                 NftForward f;
@@ -393,35 +426,41 @@ TEST(nft_forward_from_rule) {
         }
 
         /* NFTA_RULE_USERDATA: type, length, value records; the comment is type 0. */
-        static const uint8_t ud[] = { 7, 2, 'x', 'y', 0, 6, 'a', 'b', 'c', 'd', 'e', 0 };
+        static const uint8_t ud[] = {7, 2, 'x', 'y', 0, 6, 'a', 'b', 'c', 'd', 'e', 0};
         char c[16];
         ASSERT_EQ(nft_udata_comment(ud, sizeof ud, c, sizeof c), 1);
         ASSERT_STREQ(c, "abcde");
-        ASSERT_EQ(nft_udata_comment(ud, 4, c, sizeof c), 0);            /* none */
-        ASSERT_EQ(nft_udata_comment(ud, 7, c, sizeof c), -EBADMSG);     /* cut short */
+        ASSERT_EQ(nft_udata_comment(ud, 4, c, sizeof c), 0);        /* none */
+        ASSERT_EQ(nft_udata_comment(ud, 7, c, sizeof c), -EBADMSG); /* cut short */
         ASSERT_EQ(nft_udata_comment(ud, sizeof ud, c, 3), -ENOBUFS);
-        static const uint8_t unterminated[] = { 0, 3, 'a', 'b', 'c' };
+        static const uint8_t unterminated[] = {0, 3, 'a', 'b', 'c'};
         ASSERT_EQ(nft_udata_comment(unterminated, sizeof unterminated, c, sizeof c), 1);
         ASSERT_STREQ(c, "abc");
 }
 
 TEST(dnsmasq_config) {
-        char *servers[] = { (char *) "127.0.0.9", (char *) "::1", NULL };
-        DnsmasqConfig c = { .dir = "/run/x/network/dnsmasq", .bridge = "nspawnctl0", .subnet4 = P("10.1.2.0/24"),
-                            .subnet6 = P("fd01:2:3:4::/64"), .domain = "nspawnctl.internal", .servers = servers,
-                            .user = "dnsmasq" };
+        char *servers[] = {(char *)"127.0.0.9", (char *)"::1", NULL};
+        DnsmasqConfig c = {.dir = "/run/x/network/dnsmasq",
+                .bridge = "nspawnctl0",
+                .subnet4 = P("10.1.2.0/24"),
+                .subnet6 = P("fd01:2:3:4::/64"),
+                .domain = "nspawnctl.internal",
+                .servers = servers,
+                .user = "dnsmasq"};
         _cleanup_free_ char *text = NULL;
         ASSERT_OK(in_addr_from_string(AF_INET, "10.1.2.1", NULL, &c.gateway4));
         ASSERT_OK(in_addr_from_string(AF_INET6, "fd01:2:3:4::1", NULL, &c.gateway6));
         ASSERT_OK(dnsmasq_config_text(&c, &text));
         FOREACH_STRING(line, "\ninterface=nspawnctl0\n", "\nexcept-interface=lo\n", "\nbind-dynamic\n",
-                       "\npid-file=/run/x/network/dnsmasq/dnsmasq.pid\n", "\nuser=dnsmasq\n", "\nno-hosts\n",
-                       "\nhostsdir=/run/x/network/dnsmasq/hosts\n", "\ndhcp-hostsdir=/run/x/network/dnsmasq/dhcp-hosts\n",
-                       "\ndhcp-leasefile=/run/x/network/dnsmasq/leases\n", "\ndhcp-ignore-names\n", "\ndomain=nspawnctl.internal\n",
-                       "\nlocal=/nspawnctl.internal/\n", "\nno-resolv\nserver=127.0.0.9\nserver=::1\n",
-                       "\ndhcp-range=10.1.2.2,10.1.2.254,1h\n", "\ndhcp-option=option:router,10.1.2.1\n",
-                       "\ndhcp-option=option:dns-server,10.1.2.1\n", "\nenable-ra\ndhcp-range=fd01:2:3:4::2,fd01:2:3:4::fffe,64,1h\n",
-                       "\ndhcp-option=option6:dns-server,[fd01:2:3:4::1]\n") {
+                "\npid-file=/run/x/network/dnsmasq/dnsmasq.pid\n", "\nuser=dnsmasq\n", "\nno-hosts\n",
+                "\nhostsdir=/run/x/network/dnsmasq/hosts\n",
+                "\ndhcp-hostsdir=/run/x/network/dnsmasq/dhcp-hosts\n",
+                "\ndhcp-leasefile=/run/x/network/dnsmasq/leases\n", "\ndhcp-ignore-names\n",
+                "\ndomain=nspawnctl.internal\n", "\nlocal=/nspawnctl.internal/\n",
+                "\nno-resolv\nserver=127.0.0.9\nserver=::1\n", "\ndhcp-range=10.1.2.2,10.1.2.254,1h\n",
+                "\ndhcp-option=option:router,10.1.2.1\n", "\ndhcp-option=option:dns-server,10.1.2.1\n",
+                "\nenable-ra\ndhcp-range=fd01:2:3:4::2,fd01:2:3:4::fffe,64,1h\n",
+                "\ndhcp-option=option6:dns-server,[fd01:2:3:4::1]\n") {
                 if (!strstr(text, line))
                         fprintf(stderr, "missing: %s---\n%s", line, text);
                 ASSERT_TRUE(strstr(text, line));
@@ -441,7 +480,7 @@ TEST(dnsmasq_config) {
 }
 
 TEST(dnsmasq_host_entries) {
-        EtherAddr mac = { { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 } }, m2;
+        EtherAddr mac = {{0x02, 0x11, 0x22, 0x33, 0x44, 0x55}}, m2;
         union in_addr_union a4, a6, b4, b6;
         _cleanup_free_ char *dhcp = NULL, *hosts = NULL;
 
@@ -454,20 +493,21 @@ TEST(dnsmasq_host_entries) {
         ASSERT_TRUE(memcmp(&mac, &m2, sizeof mac) == 0);
         ASSERT_TRUE(in_addr_equal(AF_INET, &a4, &b4));
         ASSERT_TRUE(in_addr_equal(AF_INET6, &a6, &b6));
-        FOREACH_STRING(bad, "", "02:11:22:33:44:55", "02:11:22:33:44:55,10.1.2.7", "02:11:22:33:44:55,10.1.2.7,fd01::7,x",
-                       "02:11:22:33:44,10.1.2.7,[fd01::7],x", "02:11:22:33:44:55,10.1.2,[fd01::7],x",
-                       "02:11:22:33:44:55,10.1.2.7,[fd01::7,x", "02:11:22:33:44:55,10.1.2.7,[10.1.2.8],x")
-                ASSERT_EQ(dnsmasq_dhcp_host_parse(bad, &m2, &b4, &b6), -EINVAL);
+        FOREACH_STRING(bad, "", "02:11:22:33:44:55", "02:11:22:33:44:55,10.1.2.7",
+                "02:11:22:33:44:55,10.1.2.7,fd01::7,x", "02:11:22:33:44,10.1.2.7,[fd01::7],x",
+                "02:11:22:33:44:55,10.1.2,[fd01::7],x", "02:11:22:33:44:55,10.1.2.7,[fd01::7,x",
+                "02:11:22:33:44:55,10.1.2.7,[10.1.2.8],x")
+        ASSERT_EQ(dnsmasq_dhcp_host_parse(bad, &m2, &b4, &b6), -EINVAL);
 }
 
 TEST(dnsmasq_leases) {
-        static const char text[] =
-                "1700003600 02:11:22:33:44:55 10.1.2.7 web ff:aa:bb:cc:dd:00:01:00:01:2c:aa:bb:cc:02:11:22:33:44:55\n"
-                "1700003600 02:11:22:33:44:66 10.1.2.8 * *\n"
-                "garbage line\n"
-                "duid 00:01:00:01:2c:ee:ff:00:02:aa:bb:cc:dd:ee\n"
-                "1700003600 1234567 fd01::7 web 00:02:00:00:ab:11:22:33:44:55:66:77\n"
-                "1700003600 notanumber fd01::8 x 00:02\n";
+        static const char text[] = "1700003600 02:11:22:33:44:55 10.1.2.7 web "
+                                   "ff:aa:bb:cc:dd:00:01:00:01:2c:aa:bb:cc:02:11:22:33:44:55\n"
+                                   "1700003600 02:11:22:33:44:66 10.1.2.8 * *\n"
+                                   "garbage line\n"
+                                   "duid 00:01:00:01:2c:ee:ff:00:02:aa:bb:cc:dd:ee\n"
+                                   "1700003600 1234567 fd01::7 web 00:02:00:00:ab:11:22:33:44:55:66:77\n"
+                                   "1700003600 notanumber fd01::8 x 00:02\n";
         _cleanup_free_ DnsmasqLease *l = NULL;
         _cleanup_free_ char *duid = NULL;
         char buf[INET6_ADDRSTRLEN], m[ETHER_ADDR_STRLEN];
@@ -495,8 +535,12 @@ TEST(managed_net_state) {
         char dir[] = "/tmp/test-network.XXXXXX";
         ASSERT_TRUE(mkdtemp(dir));
         _cleanup_free_ char *path = strjoin(dir, "/managed.state");
-        ManagedNetState s = { .bridge = "nspawnctl0", .table = "nspawnctl", .subnet4 = P("10.1.2.0/24"),
-                              .subnet6 = P("fd01:2:3:4::/64"), .dnsmasq_pid = 4242, .dnsmasq_start = 123456789 },
+        ManagedNetState s = {.bridge = "nspawnctl0",
+                                .table = "nspawnctl",
+                                .subnet4 = P("10.1.2.0/24"),
+                                .subnet6 = P("fd01:2:3:4::/64"),
+                                .dnsmasq_pid = 4242,
+                                .dnsmasq_start = 123456789},
                         r;
         char a[IN_ADDR_PREFIX_STRLEN];
 
@@ -512,9 +556,9 @@ TEST(managed_net_state) {
 
         /* Files that are not ours are refused, not half-read. */
         FOREACH_STRING(bad, "BRIDGE=a b\nTABLE=x\nIPV4=10.0.0.0/24\nIPV6=fd00::/64\n",
-                       "BRIDGE=br\nTABLE=x\nIPV4=fd00::/64\nIPV6=fd00::/64\n",
-                       "BRIDGE=br\nTABLE=x\nIPV4=10.0.0.0/24\n", "just text\n",
-                       "BRIDGE=br\nTABLE=x\nIPV4=10.0.0.0/24\nIPV6=fd00::/64\nDNSMASQ_PID=-3\n") {
+                "BRIDGE=br\nTABLE=x\nIPV4=fd00::/64\nIPV6=fd00::/64\n",
+                "BRIDGE=br\nTABLE=x\nIPV4=10.0.0.0/24\n", "just text\n",
+                "BRIDGE=br\nTABLE=x\nIPV4=10.0.0.0/24\nIPV6=fd00::/64\nDNSMASQ_PID=-3\n") {
                 FILE *f = fopen(path, "we");
                 ASSERT_TRUE(f);
                 fputs(bad, f);
@@ -526,16 +570,16 @@ TEST(managed_net_state) {
 }
 
 TEST(resolv_conf_modes) {
-        static const char *const names[] = { "off", "copy-host", "copy-static", "copy-uplink", "copy-stub",
-                                             "replace-host", "replace-static", "replace-uplink", "replace-stub",
-                                             "bind-host", "bind-static", "bind-uplink", "bind-stub", "delete", "auto" };
+        static const char *const names[] = {"off", "copy-host", "copy-static", "copy-uplink", "copy-stub",
+                "replace-host", "replace-static", "replace-uplink", "replace-stub", "bind-host",
+                "bind-static", "bind-uplink", "bind-stub", "delete", "auto"};
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 ResolvConfMode m = resolv_conf_mode_from_string(names[i]);
                 ASSERT_EQ(m, (int) i);
                 ASSERT_STREQ(resolv_conf_mode_to_string(m), names[i]);
         }
         FOREACH_STRING(bad, "", "copy", "bind-", "Auto", "copy-host ")
-                ASSERT_EQ(resolv_conf_mode_from_string(bad), -EINVAL);
+        ASSERT_EQ(resolv_conf_mode_from_string(bad), -EINVAL);
         ASSERT_TRUE(resolv_conf_mode_to_string(_RESOLV_CONF_MODE_MAX) == NULL);
 
         ASSERT_TRUE(resolv_conf_is_local_only("nameserver 127.0.0.53\noptions edns0\n"));
@@ -549,17 +593,17 @@ TEST(resolv_conf_modes) {
         static const struct {
                 const char *link, *target; /* NULL: refused */
         } t[] = {
-                { "../run/systemd/resolve/stub-resolv.conf", "/run/systemd/resolve/stub-resolv.conf" },
-                { "/run/systemd/resolve/resolv.conf", "/run/systemd/resolve/resolv.conf" },
-                { "../run/./resolvconf//resolv.conf", "/run/resolvconf/resolv.conf" },
-                { "/run/x/../y/resolv.conf", "/run/y/resolv.conf" },
-                { "../../../../run/a/b", "/run/a/b" },
-                { "/run/resolv.conf", NULL },       /* not below a directory of /run */
-                { "../run", NULL },
-                { "/etc/shadow", NULL },
-                { "../run/../etc/shadow", NULL },
-                { "resolv.conf.real", NULL },
-                { "/proc/self/root/etc/x", NULL },
+                {"../run/systemd/resolve/stub-resolv.conf", "/run/systemd/resolve/stub-resolv.conf"},
+                {"/run/systemd/resolve/resolv.conf", "/run/systemd/resolve/resolv.conf"},
+                {"../run/./resolvconf//resolv.conf", "/run/resolvconf/resolv.conf"},
+                {"/run/x/../y/resolv.conf", "/run/y/resolv.conf"},
+                {"../../../../run/a/b", "/run/a/b"},
+                {"/run/resolv.conf", NULL}, /* not below a directory of /run */
+                {"../run", NULL},
+                {"/etc/shadow", NULL},
+                {"../run/../etc/shadow", NULL},
+                {"resolv.conf.real", NULL},
+                {"/proc/self/root/etc/x", NULL},
         };
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
                 char out[4096];
@@ -593,7 +637,7 @@ TEST(resolv_conf_plan) {
         fputs("nameserver 10.1.2.1\nsearch nspawnctl.internal\n", f);
         fclose(f);
 
-        ResolvConfPaths p = { .host = host, .stat = stat, .uplink = missing, .stub = missing };
+        ResolvConfPaths p = {.host = host, .stat = stat, .uplink = missing, .stub = missing};
         ResolvConfPlan plan;
         _cleanup_free_ char *e = NULL;
 
@@ -651,12 +695,12 @@ TEST(resolv_conf_plan) {
         ASSERT_EQ(resolv_conf_plan(RESOLV_CONF_COPY_HOST, false, false, &p, &plan, &e), -EBADFD);
 
         FOREACH_STRING(x, host, local, stat, managed)
-                unlink(x);
+        unlink(x);
         rmdir(dir);
 }
 
 TEST(net_cleanup_arg) {
-        NetworkCleanup a = { .link = "vb-web", .zone_bridge = "vz-lab", .nft_table = "nspawnctl" }, b;
+        NetworkCleanup a = {.link = "vb-web", .zone_bridge = "vz-lab", .nft_table = "nspawnctl"}, b;
         _cleanup_free_ char *s = NULL;
 
         ASSERT_OK(net_cleanup_to_arg(&a, &s));
@@ -668,11 +712,11 @@ TEST(net_cleanup_arg) {
         ASSERT_OK(net_cleanup_from_arg(",,", &b));
         ASSERT_TRUE(!b.link[0] && !b.zone_bridge[0] && !b.nft_table[0]);
         FOREACH_STRING(bad, "", "a,b", "a,b,c,d", "0123456789abcdef,,", ",,1table", ",,a b")
-                ASSERT_EQ(net_cleanup_from_arg(bad, &b), -EINVAL);
+        ASSERT_EQ(net_cleanup_from_arg(bad, &b), -EINVAL);
 }
 
 TEST(network_config_cleanup) {
-        NetworkConfig c = { .mode = NETWORK_ZONE, .bridge = "vz-lab" };
+        NetworkConfig c = {.mode = NETWORK_ZONE, .bridge = "vz-lab"};
         NetworkCleanup nc;
         PortForward p;
 
@@ -681,17 +725,17 @@ TEST(network_config_cleanup) {
         ASSERT_STREQ(nc.zone_bridge, "vz-lab");
         ASSERT_STREQ(nc.nft_table, "");
         ASSERT_OK(port_forward_parse("80", &p));
-        c = (NetworkConfig) { .mode = NETWORK_VETH, .ports = &p, .n_ports = 1 };
+        c = (NetworkConfig){.mode = NETWORK_VETH, .ports = &p, .n_ports = 1};
         network_config_cleanup(&c, "a-very-long-machine-name", &nc);
         ASSERT_TRUE(strneq(nc.link, "ve-a-very-l", 11) && strlen(nc.link) == 15);
         ASSERT_STREQ(nc.zone_bridge, "");
         ASSERT_STREQ(nc.nft_table, "nspawnctl");
-        c = (NetworkConfig) { .mode = NETWORK_BRIDGE, .bridge = "br0", .nft_table = "t1" };
+        c = (NetworkConfig){.mode = NETWORK_BRIDGE, .bridge = "br0", .nft_table = "t1"};
         network_config_cleanup(&c, "web", &nc);
         ASSERT_STREQ(nc.link, "vb-web");
         ASSERT_STREQ(nc.zone_bridge, "");
         ASSERT_STREQ(nc.nft_table, "t1");
-        c = (NetworkConfig) { .mode = NETWORK_PRIVATE };
+        c = (NetworkConfig){.mode = NETWORK_PRIVATE};
         network_config_cleanup(&c, "web", &nc);
         ASSERT_TRUE(!nc.link[0] && !nc.zone_bridge[0] && !nc.nft_table[0]);
         ASSERT_STREQ(network_mode_to_string(NETWORK_ZONE), "zone");
@@ -717,7 +761,8 @@ TEST(netlink_message) {
         ASSERT_TRUE(tb[2] && (tb[2]->nla_type & NLA_F_NESTED));
         const NlAttr *inner[4];
         nl_attr_parse(nl_attr_data(tb[2]), nl_attr_len(tb[2]), inner, 3);
-        ASSERT_TRUE(inner[3] && nl_attr_len(inner[3]) == 4 && *(const uint32_t *) nl_attr_data(inner[3]) == 42);
+        ASSERT_TRUE(
+                inner[3] && nl_attr_len(inner[3]) == 4 && *(const uint32_t *) nl_attr_data(inner[3]) == 42);
         ASSERT_TRUE(tb[4] && *(const uint8_t *) nl_attr_data(tb[4]) == 7);
         ASSERT_TRUE(!tb[0] && !tb[5]);
         /* A second message in the same buffer (an nftables batch). */
