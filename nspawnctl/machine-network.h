@@ -8,8 +8,9 @@
 /* The machine's addresses as text, global ones first (empty list when it has none or is
  * not running). */
 int machine_addresses_get(sd_bus *bus, const char *name, char ***ret);
-/* Its forwards as "tcp:8080:80" (empty list when it has none). */
-int machine_forwards_get(sd_bus *bus, const char *name, char ***ret);
+/* Its forwards as "tcp:8080:80" (empty list when it has none). what: NULL to take a failed
+ * call as no forwards, else what to say when it fails (and fail). */
+int machine_forwards_get(sd_bus *bus, const char *name, const char *what, char ***ret);
 /* ["a","b"] */
 void json_print_strv(char **l);
 /* [{"protocol":"tcp","host":8080,"container":80},...] from machine_forwards_get()'s list. */

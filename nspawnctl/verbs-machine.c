@@ -403,7 +403,7 @@ int verb_status(int argc, char *argv[]) {
                 qsort(pids, n, sizeof(pid_t), cmp_pid);
         _cleanup_strv_free_ char **addresses = NULL, **forwards = NULL;
         (void) machine_addresses_get(bus, name, &addresses);
-        (void) machine_forwards_get(bus, name, &forwards);
+        (void) machine_forwards_get(bus, name, NULL, &forwards);
 
         if (arg_json) {
                 printf("{\"name\":");

@@ -55,7 +55,7 @@ int machine_addresses_get(sd_bus *bus, const char *name, char ***ret) {
         return 0;
 }
 
-int machine_forwards_get(sd_bus *bus, const char *name, char ***ret) {
+int machine_forwards_get(sd_bus *bus, const char *name, const char *what, char ***ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
         const char *proto;
@@ -65,7 +65,9 @@ int machine_forwards_get(sd_bus *bus, const char *name, char ***ret) {
         if (!l)
                 return -ENOMEM;
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
-                "ListMachinePortForwards", 0, NULL, &reply, "s", name);
+                "ListMachinePortForwards", 0, what, &reply, "s", name);
+        if (r < 0 && what)
+                return r;
         if (r >= 0) {
                 r = sd_bus_message_enter_container(reply, 'a', "(sqq)");
                 while (r >= 0 && (r = sd_bus_message_read(reply, "(sqq)", &proto, &host, &container)) > 0) {
@@ -171,13 +173,9 @@ int verb_port(int argc, char *argv[]) {
                 return bus_last_exit_code();
 
         if (streq(action, "list")) {
-                r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
-                        "ListMachinePortForwards", 0, "list the port forwards", NULL, "s", name);
+                r = machine_forwards_get(bus, name, "list the port forwards", &l);
                 if (r < 0)
                         return bus_last_exit_code();
-                r = machine_forwards_get(bus, name, &l);
-                if (r < 0)
-                        return log_error_errno(r, "Failed to read the port forwards: %m"), EXIT_FAIL;
                 if (json) {
                         json_print_forwards(l);
                         printf("\n");
