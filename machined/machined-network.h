@@ -38,7 +38,8 @@ enum {
         }
 
 #define MACHINED_NETWORK_HELP                                                                               \
-        "     --network=BOOL      Machines get the managed network (default: yes)\n"                        \
+        "     --network=BOOL      Machines get the managed network (default: yes; no:\n"            \
+        "                         without network settings, the host's namespace)\n"         \
         "     --network-bridge=NAME  Its bridge (default: nspawnctl0)\n"                                    \
         "     --network-table=NAME   Its nft table (default: nspawnctl)\n"                                  \
         "     --network-ipv4=PREFIX  Its IPv4 subnet (default: a free /24 of 10/8)\n"                       \
