@@ -89,7 +89,7 @@ printf 'create from the cached base (snapshot + post-setup): %s ms\n' "$(cat "$w
 # The same through machined (CreateImage on its private socket, worker, ImageProgress
 # signals): what `nspawnctl create` costs a user once the base is cached.
 machined=$build/machined/machined nspawnctl=$build/nspawnctl/nspawnctl
-"$machined" --pool="$pool" --state-dir="$work/state" --runtime="$nspawnctl" --no-bus \
+"$machined" --pool="$pool" --state-dir="$work/state" --no-bus \
     >"$work/machined.log" 2>&1 &
 machined_pid=$!
 trap 'kill "$machined_pid" 2>/dev/null; wait "$machined_pid" 2>/dev/null; cleanup' EXIT

@@ -4,8 +4,9 @@
 # machined with N (default 20) machines booted from TREE, on a private dbus-daemon with the
 # project's policy: the time from `nspawnctl start` until the machine reports running
 # (median and max), ListMachines with N machines running (busctl call and `nspawnctl
-# list`, median of 21), and the RSS of machined and of the supervisors. The pool is a
-# loop-backed btrfs made by core/pool.c (clones are snapshots), else plain copies.
+# list`, median of 21), `set-limit` on a running machine, and the RSS of machined and of
+# the supervisors. The pool is a loop-backed btrfs made by core/pool.c (clones are
+# snapshots), else plain copies.
 # Targets (issue 3): supervisor under 2 MiB RSS, machined under 10 MiB with 20 machines.
 set -euo pipefail
 n=${3:-20}
@@ -66,6 +67,7 @@ median_ms() {
 [ "$("$nspawnctl" list --json | grep -o '"state":"running"' | wc -l)" = "$n" ] || { echo "bench: not all running" >&2; exit 1; }
 t_list_bus=$(median_ms busctl --system call org.nspawnctl.machined1 /org/nspawnctl/machined1 org.nspawnctl.machined1.Manager ListMachines)
 t_list_cli=$(median_ms "$nspawnctl" list)
+t_limit=$(median_ms "$nspawnctl" set-limit --runtime b1 TasksMax=4000 MemoryMax=1G)
 rss_md=$(ps -o rss= -p "$md_pid")
 sups=$(for i in $(seq "$n"); do sed -n 's/^SUPERVISOR=//p' "$state/machines/b$i"; done)
 rss_sup=$(for s in $sups; do ps -o rss= -p "$s"; done | sort -n)
@@ -78,6 +80,7 @@ printf '%-52s %s ms (median), %s ms (max)\n' "start until running, $n machines o
     "$(median <"$work/start.ms")" "$(sort -n "$work/start.ms" | tail -1)"
 printf '%-52s %s ms\n' "ListMachines (busctl call), $n running, median of 21" "$t_list_bus"
 printf '%-52s %s ms\n' "nspawnctl list (+ GetAll per machine), median of 21" "$t_list_cli"
+printf '%-52s %s ms\n' "set-limit --runtime (2 limits), median of 21" "$t_limit"
 printf '%-52s %s KiB idle, %s KiB with %s machines (target < 10240)\n' "machined RSS" "$rss_idle" "$rss_md" "$n"
 printf '%-52s %s KiB min, %s KiB max (target < 2048)\n' "supervisor RSS" \
     "$(echo "$rss_sup" | head -1 | tr -d ' ')" "$(echo "$rss_sup" | tail -1 | tr -d ' ')"

@@ -45,7 +45,7 @@ start_machined() {
     export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$work/bus NSPAWNCTL_STATE_DIR=$state
     for _ in $(seq 200); do [ -S "$work/bus" ] && break; sleep 0.05; done
     # shellcheck disable=SC2086
-    "$machined" --pool="$pool" --state-dir="$state" --config-dir="$work/etc" --runtime="$nspawnctl" $net_opts \
+    "$machined" --pool="$pool" --state-dir="$state" --config-dir="$work/etc" $net_opts \
         >"$work/machined.log" 2>&1 &
     md_pid=$!
     for _ in $(seq 200); do busctl --system status org.nspawnctl.machined1 >/dev/null 2>&1 && break; sleep 0.05; done

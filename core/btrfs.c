@@ -129,15 +129,6 @@ int btrfs_subvol_set_read_only_fd(int fd, bool b) {
         return RET_NERRNO(ioctl(fd, BTRFS_IOC_SUBVOL_SETFLAGS, &nflags));
 }
 
-int btrfs_subvol_set_read_only_at(int dir_fd, const char *name, bool b) {
-        _cleanup_close_ int fd = -EBADF;
-
-        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        return btrfs_subvol_set_read_only_fd(fd, b);
-}
-
 /* Finds and deletes the subvolumes nested somewhere below the directory fd. Only
  * directories are visited (d_type tells without a stat), so this stays cheap even for a
  * large root file system. */

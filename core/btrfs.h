@@ -35,7 +35,6 @@ int btrfs_subvol_get_crtime_fd(int fd, uint64_t *ret_usec);
  * touched anything in it, so an unchanged generation means unchanged content. */
 int btrfs_subvol_get_generation_fd(int fd, uint64_t *ret);
 int btrfs_subvol_set_read_only_fd(int fd, bool b);
-int btrfs_subvol_set_read_only_at(int dir_fd, const char *name, bool b);
 
 /* Shares the extents of in_fd with out_fd (FICLONE). -EOPNOTSUPP/-EXDEV/-EINVAL when the
  * file system cannot do it, so callers fall back to copying. */

@@ -14,6 +14,7 @@
 
 #include "btrfs.h"
 #include "copy.h"
+#include "util/chase.h"
 #include "macro.h"
 #include "util/util.h"
 
@@ -31,7 +32,35 @@ typedef struct CopyContext {
         HardlinkEntry *links;
         size_t n_links, n_allocated;
         bool privileged;
+        /* For refusals: the source as the caller named it, and how much of a relative path
+         * (which starts with the destination's top name) stands for it. */
+        const char *src_display;
+        size_t top_len;
+        CopyRefusal *refusal;
 } CopyContext;
+
+void copy_refusal_done(CopyRefusal *r) {
+        free(r->path);
+        r->path = NULL;
+        r->what = NULL;
+}
+
+static const char *special_file_type(mode_t m) {
+        return S_ISFIFO(m)  ? "a fifo"
+               : S_ISSOCK(m) ? "a socket"
+               : S_ISCHR(m)  ? "a character device"
+               : S_ISBLK(m)  ? "a block device"
+                             : "not a regular file, directory or symlink";
+}
+
+static int refuse_special(CopyContext *c, const char *rel, mode_t mode) {
+        if (c->refusal) {
+                free(c->refusal->path);
+                c->refusal->path = strjoin(c->src_display ?: "", rel + MIN(strlen(rel), c->top_len));
+                c->refusal->what = special_file_type(mode);
+        }
+        return -EBADFD;
+}
 
 static void copy_context_done(CopyContext *c) {
         for (size_t i = 0; i < c->n_links; i++)
@@ -307,6 +336,8 @@ static int copy_object(CopyContext *c, int src_dfd, const char *src_name, int ds
 
         if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode) ||
             S_ISSOCK(st.st_mode)) {
+                if (c->flags & COPY_REFUSE_SPECIAL)
+                        return refuse_special(c, rel, st.st_mode);
                 if (mknodat(dst_dfd, dst_name, st.st_mode & (S_IFMT | 0600), st.st_rdev) < 0)
                         return -errno;
                 return copy_attributes_at(c, dst_dfd, dst_name, &st);
@@ -315,9 +346,16 @@ static int copy_object(CopyContext *c, int src_dfd, const char *src_name, int ds
         return -EBADF;
 }
 
-int copy_tree_at(int src_dir_fd, const char *src_name, int dst_dir_fd, const char *dst_name,
-                 CopyFlags flags) {
-        CopyContext c = { .flags = flags, .top_fd = dst_dir_fd, .privileged = geteuid() == 0 };
+static int copy_tree_full(int src_dir_fd, const char *src_name, int dst_dir_fd, const char *dst_name,
+                          CopyFlags flags, const char *src_display, CopyRefusal *refusal) {
+        CopyContext c = {
+                .flags = flags,
+                .top_fd = dst_dir_fd,
+                .privileged = geteuid() == 0,
+                .src_display = src_display,
+                .top_len = strlen(dst_name),
+                .refusal = refusal,
+        };
         _cleanup_free_ char *rel = NULL;
         int r;
 
@@ -353,22 +391,72 @@ int copy_tree_at(int src_dir_fd, const char *src_name, int dst_dir_fd, const cha
         return r;
 }
 
-int chase_in_root(int root_fd, const char *path, int open_flags, int *ret_fd) {
-        struct open_how how = {
-                .flags = (uint64_t) (open_flags | O_CLOEXEC),
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-        };
-        int fd;
+int copy_tree_at(int src_dir_fd, const char *src_name, int dst_dir_fd, const char *dst_name,
+                 CopyFlags flags) {
+        return copy_tree_full(src_dir_fd, src_name, dst_dir_fd, dst_name, flags, NULL, NULL);
+}
 
-        assert(ret_fd);
-        if (isempty(path))
-                return -EINVAL;
-        fd = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+/* Removes what a failed copy made below dir_fd: never following a symlink, whatever was
+ * swapped in meanwhile (a copy into a running machine's tree). */
+static int remove_tree_at(int dir_fd, const char *name) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct stat st;
+        int r;
+
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (!S_ISDIR(st.st_mode))
+                return RET_NERRNO(unlinkat(dir_fd, name, 0));
+        fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        *ret_fd = fd;
-        return 0;
+        r = opendir_fd(fd, &d);
+        if (r < 0)
+                return r;
+        FOREACH_DIRENT(de, d) {
+                r = remove_tree_at(fd, de->d_name);
+                if (r < 0)
+                        return r;
+        }
+        if (errno > 0)
+                return -errno;
+        return RET_NERRNO(unlinkat(dir_fd, name, AT_REMOVEDIR));
 }
+
+/* copy-to and copy-from: the copy is made under a temporary name next to its target and
+ * renamed into place when complete, so a refused special file, a full disk or any other
+ * failure half way leaves nothing behind. */
+static int copy_whole(int src_fd, int dst_dir_fd, const char *dst_name, const char *src_display,
+                      CopyRefusal *refusal) {
+        char tmp[64], id[33];
+        int r;
+
+        if (faccessat(dst_dir_fd, dst_name, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+                return -EEXIST;
+        if (errno != ENOENT)
+                return -errno;
+        r = id128_random_hex(id);
+        if (r < 0)
+                return r;
+        snprintf(tmp, sizeof tmp, ".#nspawnctl-copy-%.16s", id);
+
+        r = copy_tree_full(src_fd, NULL, dst_dir_fd, tmp, COPY_REFUSE_SPECIAL, src_display, refusal);
+        if (r >= 0) {
+                r = RET_NERRNO(renameat2(dst_dir_fd, tmp, dst_dir_fd, dst_name, RENAME_NOREPLACE));
+                if (r == -EINVAL || r == -ENOSYS) {
+                        /* A file system without RENAME_NOREPLACE: checked just before. */
+                        if (faccessat(dst_dir_fd, dst_name, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+                                r = -EEXIST;
+                        else
+                                r = RET_NERRNO(renameat(dst_dir_fd, tmp, dst_dir_fd, dst_name));
+                }
+        }
+        if (r < 0)
+                (void) remove_tree_at(dst_dir_fd, tmp);
+        return r;
+}
+
 
 int path_dup_strip(const char *path, char **ret) {
         size_t l;
@@ -418,7 +506,14 @@ static bool name_is_special(const char *name) {
         return isempty(name) || dot_or_dot_dot(name);
 }
 
-int copy_to_tree(int root_fd, const char *host_path, const char *container_path) {
+/* Paths in the tree stay inside it, and on its file system unless the tree is a running
+ * machine's root, which has mounts of its own. */
+static ChaseFlags copy_chase_flags(CopyFlags flags) {
+        return CHASE_IN_ROOT | ((flags & COPY_CROSS_MOUNTS) ? 0 : CHASE_NO_XDEV);
+}
+
+int copy_to_tree(int root_fd, const char *host_path, const char *container_path, CopyFlags flags,
+                 CopyRefusal *refusal) {
         _cleanup_free_ char *host_dir = NULL, *host_name = NULL, *dir = NULL, *name = NULL;
         _cleanup_close_ int src_fd = -EBADF, target_fd = -EBADF;
         int r;
@@ -431,7 +526,7 @@ int copy_to_tree(int root_fd, const char *host_path, const char *container_path)
                 return -errno;
 
         /* An existing directory (symlinks followed, but only inside the tree): copy into it. */
-        r = chase_in_root(root_fd, container_path, O_PATH | O_DIRECTORY, &target_fd);
+        r = target_fd = chase_open(root_fd, container_path, O_PATH | O_DIRECTORY, copy_chase_flags(flags));
         if (r >= 0) {
                 if (name_is_special(host_name))
                         return -EINVAL;
@@ -442,16 +537,17 @@ int copy_to_tree(int root_fd, const char *host_path, const char *container_path)
                         return r;
                 if (name_is_special(name))
                         return -EINVAL;
-                r = chase_in_root(root_fd, dir, O_PATH | O_DIRECTORY, &target_fd);
+                r = target_fd = chase_open(root_fd, dir, O_PATH | O_DIRECTORY, copy_chase_flags(flags));
                 if (r < 0)
                         return r;
         } else
                 return r;
 
-        return copy_tree_at(src_fd, NULL, target_fd, name, 0);
+        return copy_whole(src_fd, target_fd, name, host_path, refusal);
 }
 
-int copy_from_tree(int root_fd, const char *container_path, const char *host_path) {
+int copy_from_tree(int root_fd, const char *container_path, const char *host_path, CopyFlags flags,
+                   CopyRefusal *refusal) {
         _cleanup_free_ char *cdir = NULL, *cname = NULL, *dir = NULL, *name = NULL;
         _cleanup_close_ int src_fd = -EBADF, target_fd = -EBADF;
         struct stat st;
@@ -460,14 +556,17 @@ int copy_from_tree(int root_fd, const char *container_path, const char *host_pat
         r = path_split_last(container_path, &cdir, &cname);
         if (r < 0)
                 return r;
-        r = chase_in_root(root_fd, container_path, O_PATH, &src_fd);
+        r = src_fd = chase_open(root_fd, container_path, O_PATH, copy_chase_flags(flags));
         if (r < 0)
                 return r;
         if (fstat(src_fd, &st) < 0)
                 return -errno;
-        /* Reading a device node of the tree could read a host disk. */
-        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-                return -EBADF;
+        /* Reading a device node of the tree could read a host disk; a fifo would block; the
+         * host gets neither (nor one inside a directory: copy_whole()). */
+        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+                CopyContext c = { .src_display = container_path, .refusal = refusal };
+                return refuse_special(&c, "", st.st_mode);
+        }
 
         target_fd = open(host_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (target_fd >= 0) {
@@ -486,5 +585,5 @@ int copy_from_tree(int root_fd, const char *container_path, const char *host_pat
         } else
                 return -errno;
 
-        return copy_tree_at(src_fd, NULL, target_fd, name, 0);
+        return copy_whole(src_fd, target_fd, name, container_path, refusal);
 }

@@ -7,7 +7,17 @@ typedef enum CopyFlags {
         COPY_REFLINK = 1 << 0,   /* share extents (FICLONE) where the file system can */
         COPY_MERGE_TOP = 1 << 1, /* dst_name is an existing empty directory (a subvolume the
                                   * caller made) to copy the source directory's contents into */
+        COPY_REFUSE_SPECIAL = 1 << 2, /* a fifo, socket or device node anywhere: -EBADFD */
+        COPY_CROSS_MOUNTS = 1 << 3,   /* copy_to/from_tree(): paths in the tree may cross mount
+                                       * points (a running machine's root, /proc/PID/root) */
 } CopyFlags;
+
+/* Why copy_to_tree() or copy_from_tree() refused (-EBADFD): a special file. */
+typedef struct CopyRefusal {
+        char *path;       /* the source path of it, as the caller named the source */
+        const char *what; /* "a fifo", "a socket", "a character device", ... (static) */
+} CopyRefusal;
+void copy_refusal_done(CopyRefusal *r);
 
 /* Copies file contents: reflink first if asked, then copy_file_range(), then read/write.
  * Returns -ENOSPC etc. as is, so a full disk stops the copy. */
@@ -22,18 +32,21 @@ int copy_file_data(int in_fd, int out_fd, CopyFlags flags);
 int copy_tree_at(int src_dir_fd, const char *src_name, int dst_dir_fd, const char *dst_name,
                  CopyFlags flags);
 
-/* Resolves path relative to root_fd as if root_fd were "/", with openat2()
- * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV: ".." and absolute symlinks
- * in the tree stay inside it. */
-int chase_in_root(int root_fd, const char *path, int open_flags, int *ret_fd);
 
 /* copy-to: host_path (top-level symlink followed, it is the caller's file) is copied into
  * the tree below root_fd at container_path; if that is an existing directory the copy
- * goes inside it under the host file's name. Existing files are never replaced. */
-int copy_to_tree(int root_fd, const char *host_path, const char *container_path);
-/* copy-from: container_path inside the tree (resolved in the tree) to host_path (inside
- * it if that is a directory). Device nodes, fifos and sockets are refused. */
-int copy_from_tree(int root_fd, const char *container_path, const char *host_path);
+ * goes inside it under the host file's name. Existing files are never replaced (-EEXIST).
+ * copy-from: container_path inside the tree (resolved in the tree) to host_path (inside
+ * it if that is a directory).
+ * Both copy regular files, directories and symlinks only: a device node, fifo or socket,
+ * at the top or at any depth, is refused with -EBADFD and named in *refusal (if given).
+ * The copy is built under a temporary name (".#nspawnctl-copy-*") beside its target and
+ * renamed into place when complete; on any failure it is removed, so nothing half-copied
+ * is left behind. COPY_CROSS_MOUNTS in flags for a running machine's root. */
+int copy_to_tree(int root_fd, const char *host_path, const char *container_path, CopyFlags flags,
+                 CopyRefusal *refusal);
+int copy_from_tree(int root_fd, const char *container_path, const char *host_path, CopyFlags flags,
+                   CopyRefusal *refusal);
 
 /* A copy of path without trailing slashes ("/" stays "/"); -EINVAL for an empty one. */
 int path_dup_strip(const char *path, char **ret);

@@ -16,6 +16,7 @@
 #include "dnsmasq.h"
 #include "exec-util.h"
 #include "net-veth.h"
+#include "util/process.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -348,13 +349,14 @@ int dnsmasq_start(
                 return -ENOMEM;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;
-        helper = fork();
-        if (helper < 0)
-                return -errno;
-        if (helper == 0) {
-                sv[0] = safe_close(sv[0]);
+        /* Nothing of ours (bus connections, sockets, the console) may reach dnsmasq, which
+         * outlives us; the launcher is not killed with us, or neither would be dnsmasq. */
+        r = safe_fork("nspawnctl-dnsmasq", (const int[]) { sv[1] }, 1,
+                      FORK_RESET_SIGNALS | FORK_CLOSE_ALL_FDS | FORK_NEW_SESSION | FORK_NULL_STDIO, &helper);
+        if (r < 0)
+                return r;
+        if (r == 0)
                 launch_helper(sv[1], binary, conf);
-        }
         sv[1] = safe_close(sv[1]);
         n = recv(sv[0], &rep, sizeof rep, 0);
         (void) waitpid(helper, NULL, 0);

@@ -2,31 +2,45 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "exec-util.h"
 #include "macro.h"
 #include "util/strv.h"
+#include "util/process.h"
 #include "util/util.h"
 
 #define EXEC_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Runs in the child between fork() and exec(): async-signal-safe calls only, no logging,
- * the errno of a failure goes to the parent over err_fd. */
-static _noreturn_ void child_exec(const char *binary, char *const argv[], char **env, const int fds[3], int err_fd,
-                                  pid_t parent) {
+ * the errno of a failure goes to the parent over err_fd. The fds to become 0, 1 and 2 are
+ * first moved out of their way (one of them may be 0, 1 or 2 already). */
+static _noreturn_ void child_exec(const char *binary, char *const argv[], char **env, const int fds[3],
+                                  const char *tree, int err_fd) {
         int moved[3];
-        sigset_t ss;
         int e = 0;
 
-        /* Die with the caller, so that a killed daemon leaves no tar behind. */
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-                _exit(127);
+        if (tree) {
+                /* The pool is mounted nodev,nosuid; a tree being built (debootstrap chroots
+                 * into it and its scripts write to its /dev/null) gets a bind of its own
+                 * without them, in a mount namespace that dies with the child and takes
+                 * whatever the tool mounted below the tree along. */
+                struct mount_attr attr = { .attr_clr = MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID };
+                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                    mount(tree, tree, NULL, MS_BIND, NULL) < 0 ||
+                    syscall(SYS_mount_setattr, AT_FDCWD, tree, AT_SYMLINK_NOFOLLOW, &attr, sizeof attr) <
+                            0) {
+                        e = errno;
+                        goto fail;
+                }
+        }
 
         for (int i = 0; i < 3; i++) {
                 int fd = fds[i];
@@ -35,9 +49,9 @@ static _noreturn_ void child_exec(const char *binary, char *const argv[], char *
                         continue;
                 }
                 if (fd == EXEC_FD_NULL)
-                        fd = open("/dev/null", i == 0 ? O_RDONLY : O_WRONLY);
+                        fd = open("/dev/null", (i == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
                 else
-                        fd = fcntl(fd, F_DUPFD, 3);
+                        fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
                 if (fd < 0) {
                         e = errno;
                         goto fail;
@@ -49,20 +63,6 @@ static _noreturn_ void child_exec(const char *binary, char *const argv[], char *
                         e = errno;
                         goto fail;
                 }
-        {
-                const int keep[] = { err_fd };
-                if (close_all_fds_except(keep, 1) < 0) {
-                        e = EBADF;
-                        goto fail;
-                }
-        }
-
-        for (int sig = 1; sig < _NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void) signal(sig, SIG_DFL);
-        sigemptyset(&ss);
-        (void) sigprocmask(SIG_SETMASK, &ss, NULL);
-
         execve(binary, argv, env);
         e = errno;
 fail:
@@ -98,11 +98,12 @@ static int find_binary(const char *name, char **ret) {
         return -ENOENT;
 }
 
-int exec_spawn(char *const argv[], char *const extra_env[], const int fds[3], pid_t *ret_pid) {
+static int spawn_internal(char *const argv[], char *const extra_env[], const int fds[3], const char *tree,
+                          pid_t *ret_pid) {
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_free_ char *binary = NULL;
         _cleanup_close_pair_ int err_pipe[2] = { -EBADF, -EBADF };
-        pid_t pid, parent = getpid();
+        pid_t pid;
         int r, e = 0;
         ssize_t n;
 
@@ -125,13 +126,14 @@ int exec_spawn(char *const argv[], char *const extra_env[], const int fds[3], pi
         if (pipe2(err_pipe, O_CLOEXEC) < 0)
                 return -errno;
 
-        pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                err_pipe[0] = safe_close(err_pipe[0]);
-                child_exec(binary, argv, env, fds, err_pipe[1], parent);
-        }
+        /* Killed with the caller, so that a killed daemon leaves no tar behind; the fds
+         * that become its stdio and the error pipe are all it keeps. */
+        r = safe_fork(NULL, (const int[]) { err_pipe[1], fds[0], fds[1], fds[2] }, 4,
+                      FORK_RESET_SIGNALS | FORK_DEATHSIG_SIGTERM | FORK_CLOSE_ALL_FDS, &pid);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                child_exec(binary, argv, env, fds, tree, err_pipe[1]);
 
         err_pipe[1] = safe_close(err_pipe[1]);
         do
@@ -143,6 +145,16 @@ int exec_spawn(char *const argv[], char *const extra_env[], const int fds[3], pi
         }
         *ret_pid = pid;
         return 0;
+}
+
+int exec_spawn(char *const argv[], char *const extra_env[], const int fds[3], pid_t *ret_pid) {
+        return spawn_internal(argv, extra_env, fds, NULL, ret_pid);
+}
+
+int exec_spawn_in_tree(char *const argv[], char *const extra_env[], const int fds[3], const char *tree,
+                       pid_t *ret_pid) {
+        assert(tree);
+        return spawn_internal(argv, extra_env, fds, tree, ret_pid);
 }
 
 int exec_wait(pid_t pid, int *ret_status) {

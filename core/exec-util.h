@@ -17,6 +17,12 @@ enum {
  * the child, which has already passed exec(); an exec failure is returned as its errno. */
 int exec_spawn(char *const argv[], char *const extra_env[], const int fds[3], pid_t *ret_pid);
 
+/* The same, in a mount namespace of the child's own where the directory tree (inside the
+ * pool, which is mounted nodev,nosuid) is a bind mount of itself without nodev and nosuid:
+ * for a tool that builds an OS tree there and runs its programs in it (debootstrap). */
+int exec_spawn_in_tree(char *const argv[], char *const extra_env[], const int fds[3], const char *tree,
+                       pid_t *ret_pid);
+
 /* exec_spawn() and wait. Returns 0 on exit status 0, -EPROTO if the command failed (the
  * exit status is stored in *ret_status if given). */
 int exec_run(char *const argv[], char *const extra_env[], const int fds[3], int *ret_status);

@@ -12,6 +12,7 @@
 #include "copy.h"
 #include "exec-util.h"
 #include "image-create.h"
+#include "util/chase.h"
 #include "names.h"
 #include "template.h"
 #include "util/strv.h"
@@ -107,7 +108,7 @@ static void report(CreateProgressFunc progress, void *userdata, CreatePhase phas
                 progress(&(CreateProgress){ .phase = phase }, userdata);
 }
 
-static int run_debootstrap(char **argv, CreateProgressFunc progress, void *userdata,
+static int run_debootstrap(char **argv, const char *target, CreateProgressFunc progress, void *userdata,
                            char **ret_error) {
         _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
         _cleanup_free_ char *line = NULL, *last = NULL, *last_error = NULL;
@@ -121,7 +122,7 @@ static int run_debootstrap(char **argv, CreateProgressFunc progress, void *userd
                 return -errno;
         char *env[] = { (char *) "DEBIAN_FRONTEND=noninteractive", NULL };
         const int fds[3] = { EXEC_FD_NULL, p[1], p[1] };
-        r = exec_spawn(argv, env, fds, &pid);
+        r = exec_spawn_in_tree(argv, env, fds, target, &pid);
         if (r < 0)
                 return r;
         p[1] = safe_close(p[1]);
@@ -161,7 +162,7 @@ static int clean_apt_archives(int root_fd) {
         _cleanup_(closedirp) DIR *d = NULL;
         int r;
 
-        r = chase_in_root(root_fd, "/var/cache/apt/archives", O_RDONLY | O_DIRECTORY, &fd);
+        r = fd = chase_open(root_fd, "/var/cache/apt/archives", O_RDONLY | O_DIRECTORY, CHASE_IN_ROOT | CHASE_NO_XDEV);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -247,7 +248,7 @@ static int base_build(int pool_fd, const char *pool, bool btrfs, const Template 
         r = template_debootstrap_argv(t, target, m, &argv);
         if (r < 0)
                 return r;
-        r = run_debootstrap(argv, progress, userdata, ret_error);
+        r = run_debootstrap(argv, target, progress, userdata, ret_error);
         (void) umount_below(target);
         if (r < 0)
                 return r;

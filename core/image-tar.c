@@ -18,6 +18,7 @@
 #include "exec-util.h"
 #include "image-tar.h"
 #include "names.h"
+#include "util/strv.h"
 #include "util/util.h"
 
 #define TAR_BLOCK 512
@@ -88,6 +89,7 @@ typedef struct TarWalk {
         void *userdata;
         TarRefusal *refusal;
         char *long_name; /* from a GNU 'L' member or a pax "path" record */
+        char *sparse_name; /* from a pax "GNU.sparse.name": GNU tar prefers it to "path" */
         char *long_link; /* from a GNU 'K' member or a pax "linkpath" record */
         uint64_t pax_size;
         bool have_pax_size;
@@ -221,7 +223,27 @@ static int read_data(TarWalk *w, uint64_t size, char **ret) {
         return 0;
 }
 
-/* Applies the records of a pax extended header ("LEN key=value\n"...). */
+static bool key_is(const char *key, size_t klen, const char *name) {
+        return klen == strlen(name) && strneq(key, name, klen);
+}
+
+/* The GNU.sparse.* keywords GNU tar knows besides GNU.sparse.name: they describe the sparse
+ * map and the real size, never a name. Any other (a future or made-up one) is refused
+ * rather than guessed about. */
+static bool sparse_key_is_known(const char *key, size_t klen) {
+        FOREACH_STRING(k, "GNU.sparse.major", "GNU.sparse.minor", "GNU.sparse.realsize",
+                       "GNU.sparse.numblocks", "GNU.sparse.size", "GNU.sparse.offset",
+                       "GNU.sparse.numbytes", "GNU.sparse.map")
+                if (key_is(key, klen, k))
+                        return true;
+        return false;
+}
+
+/* Applies the records of a pax extended header ("LEN key=value\n"...). Every keyword that
+ * GNU tar (which extracts) takes a member's name, link target or size from is checked here
+ * as the member's own would be, so that tar never sees a name the walker did not: "path",
+ * "GNU.sparse.name" (which wins over "path" whatever the order), "linkpath", "size". In a
+ * global header, which GNU tar applies to every member that follows, they are refused. */
 static int parse_pax(TarWalk *w, const char *data, size_t size, bool global) {
         const char *p = data, *end = data + size;
 
@@ -238,22 +260,36 @@ static int parse_pax(TarWalk *w, const char *data, size_t size, bool global) {
                 if (!value)
                         return -ENOMEM;
 
-                if (klen == 4 && strneq(key, "path", 4)) {
+                if (key_is(key, klen, "path") || key_is(key, klen, "GNU.sparse.name")) {
+                        bool sparse = klen != 4;
+                        if (global)
+                                return refuse(w, value, "pax global header renames every member");
                         if (!tar_path_is_safe(value))
-                                return refuse(w, value, "unsafe path in pax header");
-                        if (!global) {
-                                free(w->long_name);
-                                w->long_name = TAKE_PTR(value);
-                        }
-                } else if (klen == 8 && strneq(key, "linkpath", 8)) {
-                        if (!global) {
-                                free(w->long_link);
-                                w->long_link = TAKE_PTR(value);
-                        }
-                } else if (klen == 4 && strneq(key, "size", 4) && !global) {
+                                return refuse(w, value, sparse ? "unsafe path in pax GNU.sparse.name"
+                                                               : "unsafe path in pax header");
+                        char **target = sparse ? &w->sparse_name : &w->long_name;
+                        free(*target);
+                        *target = TAKE_PTR(value);
+                } else if (key_is(key, klen, "linkpath")) {
+                        if (global)
+                                return refuse(w, value, "pax global header changes every link target");
+                        free(w->long_link);
+                        w->long_link = TAKE_PTR(value);
+                } else if (key_is(key, klen, "size")) {
+                        if (global)
+                                return refuse(w, value, "pax global header changes every member's size");
                         if (safe_atou64(value, &w->pax_size) < 0)
                                 return -EBADMSG;
                         w->have_pax_size = true;
+                } else if (klen > STRLEN("GNU.sparse.") &&
+                           strneq(key, "GNU.sparse.", STRLEN("GNU.sparse."))) {
+                        _cleanup_free_ char *k = strndup(key, klen);
+                        if (!k)
+                                return -ENOMEM;
+                        if (global)
+                                return refuse(w, k, "GNU.sparse keyword in a pax global header");
+                        if (!sparse_key_is_known(key, klen))
+                                return refuse(w, k, "unknown pax GNU.sparse keyword");
                 }
                 p += len;
         }
@@ -262,8 +298,9 @@ static int parse_pax(TarWalk *w, const char *data, size_t size, bool global) {
 
 static void walk_reset_pending(TarWalk *w) {
         free(w->long_name);
+        free(w->sparse_name);
         free(w->long_link);
-        w->long_name = w->long_link = NULL;
+        w->long_name = w->sparse_name = w->long_link = NULL;
         w->have_pax_size = false;
 }
 
@@ -332,7 +369,9 @@ int tar_walk(int fd, TarForwardFunc forward_cb, void *userdata, TarRefusal *refu
                 }
 
                 /* A real member: its name, from the pending long name or the header. */
-                if (w.long_name)
+                if (w.sparse_name)
+                        name = TAKE_PTR(w.sparse_name);
+                else if (w.long_name)
                         name = TAKE_PTR(w.long_name);
                 else if (strneq(h->magic, "ustar\0", 6) && h->prefix[0]) {
                         char buf[sizeof h->prefix + 1 + sizeof h->name + 1];

@@ -17,6 +17,7 @@
 #include "image-usage.h"
 #include "image.h"
 #include "names.h"
+#include "os-release.h"
 #include "util/util.h"
 
 static const char *const image_type_table[_IMAGE_TYPE_MAX] = {
@@ -825,60 +826,18 @@ int image_set_read_only(const char *pool, const char *name, bool b) {
 }
 
 int image_os_release(const char *pool, const char *name, char **ret) {
-        static const char *const paths[] = { "/etc/os-release", "/usr/lib/os-release" };
-        _cleanup_close_ int fd = -EBADF, root = -EBADF, f = -EBADF;
-        _cleanup_fclose_ FILE *file = NULL;
-        _cleanup_free_ char *line = NULL, *pretty = NULL, *plain = NULL;
-        size_t allocated = 0;
-        int r = -ENOENT;
+        _cleanup_close_ int fd = -EBADF, root = -EBADF;
+        int r;
 
         if (!image_name_is_valid(name))
                 return -EINVAL;
         r = image_pool_open(pool, &fd, NULL);
         if (r < 0)
                 return r;
-        root = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        root = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (root < 0)
                 return -errno;
-        for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
-                r = chase_in_root(root, paths[i], O_RDONLY | O_NONBLOCK | O_NOCTTY, &f);
-                if (r >= 0)
-                        break;
-        }
-        if (r < 0)
-                return r;
-        struct stat st;
-        if (fstat(f, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADMSG;
-        file = fdopen(f, "r");
-        if (!file)
-                return -errno;
-        f = -EBADF;
-
-        while (getline(&line, &allocated, file) > 0) {
-                char **target = startswith(line, "PRETTY_NAME=") ? &pretty
-                                : startswith(line, "NAME=")      ? &plain
-                                                                 : NULL;
-                if (!target)
-                        continue;
-                char *v = strchr(line, '=') + 1;
-                v[strcspn(v, "\n")] = 0;
-                size_t l = strlen(v);
-                if (l >= 2 && (v[0] == '"' || v[0] == '\'') && v[l - 1] == v[0]) {
-                        v[l - 1] = 0;
-                        v++;
-                }
-                free(*target);
-                *target = strdup(v);
-                if (!*target)
-                        return -ENOMEM;
-        }
-        if (!pretty && !plain)
-                return -ENODATA;
-        *ret = pretty ? TAKE_PTR(pretty) : TAKE_PTR(plain);
-        return 0;
+        return os_release_pretty_name_at(root, ret);
 }
 
 /* ---- snapshots ---- */

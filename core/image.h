@@ -68,7 +68,7 @@ int image_rename(const char *pool, const char *old_name, const char *new_name,
                  ImageInUseFunc in_use, void *userdata);
 int image_remove(const char *pool, const char *name, ImageInUseFunc in_use, void *userdata);
 int image_set_read_only(const char *pool, const char *name, bool b);
-/* Reads PRETTY_NAME (else NAME) from the tree's os-release, resolved inside the tree. */
+/* PRETTY_NAME (else NAME) of the image's os-release: os_release_pretty_name_at(). */
 int image_os_release(const char *pool, const char *name, char **ret);
 
 int image_snapshot(const char *pool, const char *name, const char *snap);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "util/escape.h"
 
 /* The log level is process-wide by nature (like errno); it is set once from main() and
  * only read afterwards. */
@@ -14,10 +15,6 @@ static const char *log_prefix;
 
 void log_set_max_level(int level) {
         log_max_level = level;
-}
-
-int log_get_max_level(void) {
-        return log_max_level;
 }
 
 void log_set_prefix(const char *prefix) {
@@ -41,10 +38,15 @@ int log_internal(int level, int error, const char *file, int line, const char *f
         va_end(ap);
         errno = saved;
 
+        /* Messages carry names, paths and texts from guests and users: whatever they hold,
+         * a message stays one line and no control sequence reaches the terminal. */
+        char esc[4 * sizeof buf];
+        escape_terminal_buf(buf, 0, esc, sizeof esc);
+
         if (log_max_level >= LOG_DEBUG)
                 fprintf(stderr, "%s%s(%s:%d %s) %s\n", log_prefix ?: "", log_prefix ? ": " : "",
-                        file, line, func, buf);
+                        file, line, func, esc);
         else
-                fprintf(stderr, "%s%s%s\n", log_prefix ?: "", log_prefix ? ": " : "", buf);
+                fprintf(stderr, "%s%s%s\n", log_prefix ?: "", log_prefix ? ": " : "", esc);
         return -e;
 }

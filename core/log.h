@@ -12,7 +12,6 @@ int log_internal(int level, int error, const char *file, int line, const char *f
                  const char *format, ...) _printf_(6, 7);
 
 void log_set_max_level(int level);
-int log_get_max_level(void);
 /* Prefix every message with the program name, as command line tools do. */
 void log_set_prefix(const char *prefix);
 

@@ -23,31 +23,25 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "child-report.h"
 #include "machine-exec.h"
 #include "pty.h"
 #include "seccomp-policy.h"
 #include "user-record.h"
 #include "util/strv.h"
+#include "util/chase.h"
+#include "util/process.h"
 #include "util/util.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static const char *const kind_table[_MACHINE_EXEC_KIND_MAX] = {
+static const char *const machine_exec_kind_table[_MACHINE_EXEC_KIND_MAX] = {
         [MACHINE_EXEC_LOGIN] = "login",
         [MACHINE_EXEC_SHELL] = "shell",
 };
 
-const char *machine_exec_kind_to_string(MachineExecKind k) {
-        return k >= 0 && k < _MACHINE_EXEC_KIND_MAX ? kind_table[k] : NULL;
-}
-
-MachineExecKind machine_exec_kind_from_string(const char *s) {
-        for (int i = 0; s && i < _MACHINE_EXEC_KIND_MAX; i++)
-                if (streq(s, kind_table[i]))
-                        return i;
-        return _MACHINE_EXEC_KIND_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(machine_exec_kind, MachineExecKind, _MACHINE_EXEC_KIND_MAX);
 
 enum { MSG_PTY = 1, MSG_PIDFD, MSG_ERROR };
 
@@ -59,9 +53,10 @@ typedef struct ExecMsg {
         char message[400];
 } ExecMsg;
 
-/* The cgroup.procs files the payload writes itself into (tracking hierarchies only). */
+/* The cgroup.procs files the payload writes itself into: one per hierarchy, so that it is
+ * under the machine's limits and device allow-list like the rest of the machine. */
 typedef struct CGroupTargets {
-        char *procs[2];
+        char *procs[CGROUP_HIERARCHIES_MAX];
 } CGroupTargets;
 
 static void cgroup_targets_done(CGroupTargets *t) {
@@ -122,16 +117,14 @@ static int write_file_fd_safe(const char *path, const char *s) {
 /* The machine's own devpts: after setns() the path is the guest's, which its root may have
  * replaced; only a devpts file system reached without symlinks is accepted. */
 static int open_guest_pty(int *ret_master, int *ret_slave, int *ret_number) {
-        struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
         _cleanup_close_ int pts = -EBADF, master = -EBADF, slave = -EBADF;
         struct statfs sfs;
         unsigned n;
         int r;
 
-        pts = (int) syscall(SYS_openat2, AT_FDCWD, "/dev/pts", &how, sizeof how);
+        pts = chase_open(AT_FDCWD, "/dev/pts", O_PATH | O_DIRECTORY, CHASE_NO_SYMLINKS);
         if (pts < 0)
-                return -errno;
+                return pts;
         if (fstatfs(pts, &sfs) < 0)
                 return -errno;
         if (sfs.f_type != DEVPTS_SUPER_MAGIC)
@@ -158,7 +151,7 @@ static const char *login_program(void) {
 }
 
 static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTargets *t,
-                                    bool private_network, int pidfd, int sock) {
+                                    bool private_network, bool userns, int pidfd, int sock) {
         struct passwd pw = {};
         _cleanup_free_ char *pwbuf = NULL;
         _cleanup_strv_free_ char **env = NULL, **argv = NULL;
@@ -179,10 +172,16 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
         if (r < 0 && r != -ENOENT && r != -EPERM)
                 CHECK(r, "Failed to reset the login uid: %m");
 
-        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP) < 0)
+        /* With the user namespace first, the others are entered with its capabilities. */
+        if (setns(pidfd, (userns ? CLONE_NEWUSER : 0) | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+                                 CLONE_NEWNET | CLONE_NEWCGROUP) < 0)
                 child_fail(sock, -errno, errno == ESRCH ? MACHINE_EXEC_GONE : MACHINE_EXEC_FAILED,
                            EXIT_FAILURE, "Failed to enter the namespaces of machine %s: %m", p->machine);
         pidfd = safe_close(pidfd);
+        /* Host root has no UID in there: become the machine's root before making anything
+         * (the pty below must be the machine's root's to be handed on to the user). */
+        if (userns && (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0))
+                FAIL_ERRNO("Failed to become root in the user namespace of machine %s: %m", p->machine);
 
         if (p->pty || p->kind == MACHINE_EXEC_LOGIN) {
                 ExecMsg m = { .type = MSG_PTY };
@@ -299,44 +298,35 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
                    path, p->machine);
 }
 
-static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTargets *t,
-                                   bool private_network, int pidfd, int sock, int status_w) {
-        struct sigaction sa = { .sa_handler = SIG_DFL };
-        int keep[6] = { pidfd, sock, status_w }, n_keep = 3, st;
-        sigset_t none;
+/* The helper runs with default signal handling (machined ignores SIGCHLD and blocks some
+ * signals: the helper must wait for the payload) and only the fds in keep (none of the
+ * caller's connections, listeners or watches may outlive it in us): see the safe_fork()
+ * in machine_exec_start(). keep[3..] are the payload's stdio. */
+static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTargets *t, bool private_network,
+                                   bool userns, int pidfd, int sock, int status_w, const int *keep,
+                                   size_t n_keep) {
         char line[32];
         pid_t pid;
+        int r, st;
 
-        /* machined ignores SIGCHLD (its children are reaped by the kernel) and blocks some
-         * signals: the helper must be able to wait for the payload. */
-        for (int s = 1; s < _NSIG; s++)
-                (void) sigaction(s, &sa, NULL);
-        sigemptyset(&none);
-        (void) sigprocmask(SIG_SETMASK, &none, NULL);
         /* Non-dumpable until the payload's exec: nothing in the machine may open our
          * memory or /proc/PID/exe (a host binary) while we are in its namespaces. */
         (void) prctl(PR_SET_DUMPABLE, 0);
-        (void) prctl(PR_SET_NAME, "nspawnctl-exec");
-        if (!p->pty && p->kind != MACHINE_EXEC_LOGIN)
-                for (int i = 0; i < 3; i++)
-                        keep[n_keep++] = p->stdio[i];
-        /* None of the caller's connections, listeners or watches may outlive it in us. */
-        CHECK(close_all_fds_except(keep, n_keep), "Failed to close file descriptors: %m");
 
         if (setns(pidfd, CLONE_NEWPID) < 0)
                 child_fail(sock, -errno, errno == ESRCH ? MACHINE_EXEC_GONE : MACHINE_EXEC_FAILED,
                            EXIT_FAILURE, "Failed to enter the PID namespace of machine %s: %m", p->machine);
-        pid = fork();
-        if (pid < 0)
+        r = safe_fork(NULL, NULL, 0, 0, &pid);
+        if (r < 0)
                 /* ENOMEM: the namespace's init is gone, it takes no new processes. */
-                child_fail(sock, -errno, errno == ENOMEM ? MACHINE_EXEC_GONE : MACHINE_EXEC_FAILED,
+                child_fail(sock, r, r == -ENOMEM ? MACHINE_EXEC_GONE : MACHINE_EXEC_FAILED,
                            EXIT_FAILURE, "Failed to start a process in machine %s: %m", p->machine);
-        if (pid == 0) {
+        if (r == 0) {
                 status_w = safe_close(status_w);
-                payload_main(p, t, private_network, pidfd, sock);
+                payload_main(p, t, private_network, userns, pidfd, sock);
         }
         pidfd = safe_close(pidfd);
-        for (int i = 3; i < n_keep; i++)
+        for (size_t i = 3; i < n_keep; i++)
                 (void) close(keep[i]);
 
         /* The caller may kill the payload if the start hangs (a guest that blocks). */
@@ -376,10 +366,7 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
         while (waitpid(pid, &st, 0) < 0)
                 if (errno != EINTR)
                         _exit(EXIT_FAILURE);
-        if (WIFEXITED(st))
-                snprintf(line, sizeof line, "EXIT=%d\n", WEXITSTATUS(st));
-        else
-                snprintf(line, sizeof line, "SIGNAL=%d\n", WTERMSIG(st));
+        machine_exec_format_status(st, line, sizeof line);
         (void) signal(SIGPIPE, SIG_IGN);
         (void) loop_write(status_w, line, strlen(line));
         _exit(EXIT_SUCCESS);
@@ -411,29 +398,27 @@ static bool path_is_below(const char *path, const char *prefix) {
         return strneq(path, prefix, n) && (path[n] == 0 || path[n] == '/' || n == 1);
 }
 
-static bool is_fs(const char *path, long magic) {
-        struct statfs sfs;
-        return statfs(path, &sfs) >= 0 && sfs.f_type == magic;
-}
-
-/* Where the leader is in the tracking hierarchies (the cgroup2 one and name=systemd), as
- * long as that is inside the machine's cgroup: a systemd init sits in init.scope, which is
- * a leaf, where a new process may go, while the machine's own cgroup may have controllers
- * enabled and take no processes. */
+/* Where the leader is in every hierarchy, as long as that is inside the machine's cgroup: a
+ * systemd init sits in init.scope, which is a leaf, where a new process may go, while the
+ * machine's own cgroup may have controllers enabled and take no processes. */
 static int cgroup_targets_for(pid_t leader, const char *cgroup, CGroupTargets *ret) {
         _cleanup_free_ char *text = NULL;
+        CGroupHierarchies hs;
         char path[64];
         size_t n = 0;
         int r;
 
         if (isempty(cgroup) || cgroup[0] != '/')
                 return 0; /* nothing recorded: no cgroup to join */
+        r = cgroup_hierarchies_load(&hs);
+        if (r < 0)
+                return r;
         snprintf(path, sizeof path, "/proc/%d/cgroup", (int) leader);
         r = read_full_file(path, &text, NULL);
         if (r < 0)
                 return r;
         for (char *line = text, *next; line && *line; line = next) {
-                const char *root = NULL;
+                const CGroupHierarchy *h = NULL;
                 char *ctrl, *cg;
 
                 next = strchr(line, '\n');
@@ -447,17 +432,15 @@ static int cgroup_targets_for(pid_t leader, const char *cgroup, CGroupTargets *r
                 if (!cg)
                         continue;
                 *cg++ = 0;
-                if (streq(line, "0") && isempty(ctrl)) {
-                        if (is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC))
-                                root = "/sys/fs/cgroup";
-                        else if (is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC))
-                                root = "/sys/fs/cgroup/unified";
-                } else if (streq(ctrl, "name=systemd") &&
-                           is_fs("/sys/fs/cgroup/systemd", CGROUP_SUPER_MAGIC))
-                        root = "/sys/fs/cgroup/systemd";
-                if (!root || !path_is_below(cg, cgroup) || n >= ELEMENTSOF(ret->procs))
+                if (streq(line, "0") && isempty(ctrl))
+                        h = cgroup_hierarchies_unified(&hs);
+                else if (!isempty(ctrl)) {
+                        ctrl[strcspn(ctrl, ",")] = 0; /* "cpu,cpuacct": one names the hierarchy */
+                        h = cgroup_hierarchies_find_v1(&hs, ctrl);
+                }
+                if (!h || !path_is_below(cg, cgroup) || n >= ELEMENTSOF(ret->procs))
                         continue;
-                ret->procs[n] = strjoin(root, cg, "/cgroup.procs");
+                ret->procs[n] = strjoin(h->mount_point, cg, "/cgroup.procs");
                 if (!ret->procs[n])
                         return -ENOMEM;
                 n++;
@@ -479,7 +462,7 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
         _cleanup_close_ int pidfd = -EBADF, helper_pidfd = -EBADF;
         _cleanup_(cgroup_targets_done) CGroupTargets t = {};
         uint64_t start = 0;
-        bool private_network;
+        bool private_network, userns;
         pid_t pid;
         int r;
 
@@ -498,6 +481,7 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
         if (r < 0)
                 return fail_msg(ret_error, r, "Failed to find the cgroup of machine %s: %m", p->machine);
         private_network = !same_ns(p->leader, "net");
+        userns = !same_ns(p->leader, "user");
         /* Again, now that /proc/PID was read: still the same process? */
         if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 ||
             proc_start_time(p->leader, &start) < 0 || start != p->leader_start)
@@ -508,19 +492,17 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
         if (pipe2(status, O_CLOEXEC) < 0)
                 return fail_msg(ret_error, -errno, "pipe: %m");
 
-        struct clone_args args = {
-                .flags = CLONE_PIDFD,
-                .pidfd = (uint64_t) (uintptr_t) &helper_pidfd,
-                .exit_signal = SIGCHLD,
-        };
-        pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
-        if (pid < 0)
-                return fail_msg(ret_error, -errno, "Failed to fork: %m");
-        if (pid == 0) {
-                sv[0] = safe_close(sv[0]);
-                status[0] = safe_close(status[0]);
-                helper_main(p, &t, private_network, pidfd, sv[1], status[1]);
-        }
+        int keep[6] = { pidfd, sv[1], status[1] };
+        size_t n_keep = 3;
+        if (!p->pty && p->kind != MACHINE_EXEC_LOGIN)
+                for (int i = 0; i < 3; i++)
+                        keep[n_keep++] = p->stdio[i];
+        r = safe_fork_full("nspawnctl-exec", keep, n_keep, FORK_RESET_SIGNALS | FORK_CLOSE_ALL_FDS, &pid,
+                           &helper_pidfd);
+        if (r < 0)
+                return fail_msg(ret_error, r, "Failed to fork: %m");
+        if (r == 0)
+                helper_main(p, &t, private_network, userns, pidfd, sv[1], status[1], keep, n_keep);
 
         r = fd_nonblock(sv[0], true);
         if (r < 0) {
@@ -595,15 +577,11 @@ int machine_exec_process(MachineExec *e, MachineExecFailure *ret_failure, char *
         }
 }
 
-int machine_exec_wait(MachineExec *e, MachineExecFailure *ret_failure, char **ret_error) {
-        for (;;) {
-                struct pollfd pfd = { .fd = e->report_fd, .events = POLLIN };
-                int r = machine_exec_process(e, ret_failure, ret_error);
-                if (r != 0)
-                        return r;
-                if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-                        return -errno;
-        }
+void machine_exec_format_status(int wait_status, char *buf, size_t size) {
+        if (WIFEXITED(wait_status))
+                snprintf(buf, size, "EXIT=%d\n", WEXITSTATUS(wait_status));
+        else
+                snprintf(buf, size, "SIGNAL=%d\n", WTERMSIG(wait_status));
 }
 
 int machine_exec_parse_status(const char *line, int *ret_status) {

@@ -85,12 +85,11 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
  * set for a pty), or a negative errno with *ret_error (one line) and *ret_failure set. */
 int machine_exec_process(MachineExec *e, MachineExecFailure *ret_failure, char **ret_error);
 
-/* Blocks until machine_exec_process() has an outcome. */
-int machine_exec_wait(MachineExec *e, MachineExecFailure *ret_failure, char **ret_error);
-
 /* Parses a status line of the status pipe into a shell-style exit status (128+N for a
  * signal). -EBADMSG if it is none. */
 int machine_exec_parse_status(const char *line, int *ret_status);
+/* The status line for a waitpid() status, as the helper writes it (at most 32 bytes). */
+void machine_exec_format_status(int wait_status, char *buf, size_t size);
 
 const char *machine_exec_kind_to_string(MachineExecKind k);
 MachineExecKind machine_exec_kind_from_string(const char *s);

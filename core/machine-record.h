@@ -1,43 +1,82 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+/* The machine record: STATEDIR/machines/NAME, written by a machine's supervisor, read by
+ * machined (docs/supervisor.md). This module owns the format in both directions - the type,
+ * the writer, the parser and the state table - so that writer and reader cannot drift apart
+ * (tests/unit/test-machine-record.c writes records and reads them back). libc only: the
+ * static supervisor links it. Nothing here logs. */
+
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-/* The files a supervisor owns under STATEDIR/machines (see docs/supervisor.md). */
+typedef enum MachineState {
+        MACHINE_OPENING, /* started, its init has not said READY=1 yet */
+        MACHINE_RUNNING,
+        MACHINE_CLOSING, /* shutting down */
+        _MACHINE_STATE_MAX,
+        _MACHINE_STATE_INVALID = -EINVAL,
+} MachineState;
 
-#define DEFAULT_STATE_DIR "/run/nspawnctl"
+const char *machine_state_to_string(MachineState s);
+MachineState machine_state_from_string(const char *s);
+
+/* What runs as the machine's PID 1, which decides how it is asked to power off or reboot. */
+typedef enum MachineInit {
+        MACHINE_INIT_NONE,     /* a command, not a booted init */
+        MACHINE_INIT_SYSTEMD,
+        MACHINE_INIT_SYSVINIT,
+        MACHINE_INIT_BUSYBOX,
+        MACHINE_INIT_OPENRC,
+        MACHINE_INIT_OTHER,    /* an init we know nothing about: asked by its poweroff command */
+        _MACHINE_INIT_MAX,
+        _MACHINE_INIT_INVALID = -EINVAL,
+} MachineInit;
+
+const char *machine_init_to_string(MachineInit i);
+MachineInit machine_init_from_string(const char *s);
 
 typedef struct MachineRecord {
-        const char *name;
-        const char *id;        /* 32 hex digits */
-        const char *root;
-        const char *state;     /* opening, running, closing */
-        const char *cgroup;
-        pid_t supervisor;
-        pid_t leader;
-        uint64_t timestamp_realtime;
+        char *name;
+        char id[33];  /* 32 hex digits (also the container's container_uuid), or empty */
+        char *class;  /* "container" */
+        char *service; /* "nspawnctl" */
+        char *root;    /* the tree, absolute */
+        MachineState state;
+        MachineInit init;
+        /* pids as uint32_t, so that machined's SD_BUS_PROPERTY("u") reads them in place. A pid
+         * is only trusted together with its start time (field 22 of /proc/PID/stat). */
+        uint32_t supervisor;
+        uint64_t supervisor_start;
+        uint32_t leader; /* the container's PID 1 on the host; 0 until it is known */
+        uint64_t leader_start;
+        uint64_t timestamp;           /* CLOCK_REALTIME usec when the machine started */
         uint64_t timestamp_monotonic;
+        char *console_socket;
+        char *console_log;
+        char *cgroup; /* relative to the hierarchy roots, e.g. /nspawnctl/NAME */
+        uint32_t uid_shift; /* the user namespace: host UID of the container's root... */
+        uint32_t uid_range; /* ... and how many; 0 without a user namespace */
 } MachineRecord;
 
-/* Takes the per-name lock (STATEDIR/machines/NAME.lock) that makes a machine name
- * exclusive on the host; -EEXIST when another supervisor holds it. */
-int machine_lock_acquire(const char *state_dir, const char *name, int *ret_fd);
-/* Unlinks the lock file, then closes it (callers hold the lock). */
-void machine_lock_release(const char *state_dir, const char *name, int fd);
+void machine_record_done(MachineRecord *r);
 
-int machine_record_write(const char *state_dir, const MachineRecord *r);
-/* Removes the record, console socket and console log. */
-void machine_record_remove(const char *state_dir, const char *name);
-/* Each kind of file has a directory of its own, so no machine name can collide with
- * another machine's auxiliary file (a machine may well be called "web.log"). */
-typedef enum MachineFile {
-        MACHINE_RECORD,      /* STATEDIR/machines/NAME */
-        MACHINE_LOCK,        /* STATEDIR/locks/NAME */
-        MACHINE_CONSOLE,     /* STATEDIR/console/NAME (socket) */
-        MACHINE_CONSOLE_LOG, /* STATEDIR/logs/NAME.console */
-        _MACHINE_FILE_MAX,
-} MachineFile;
+/* The text of a record: KEY=VALUE lines. Values that are not plain printable text are
+ * written in double quotes with C escapes. -EINVAL for a record that must not be written
+ * (invalid name, no supervisor). */
+int machine_record_format(const MachineRecord *r, char **ret);
+/* Parses the text of a record. NAME, SUPERVISOR and SUPERVISOR_START are required; unknown
+ * keys are ignored so that a newer supervisor may add fields. -EBADMSG when malformed. */
+int machine_record_parse(const char *text, MachineRecord *ret);
 
-char *machine_state_path(const char *state_dir, const char *name, MachineFile kind);
+/* Writes STATEDIR/machines/NAME atomically (a temporary file renamed into place, which an
+ * inotify watcher sees as one complete update). */
+int machine_record_save(const char *state_dir, const MachineRecord *r);
+/* Reads dirfd/filename: a regular file (no symlink, no FIFO) owned by root (or by us), not
+ * writable by others, at most 64 KiB, whose NAME= matches filename. */
+int machine_record_load(int dirfd, const char *filename, MachineRecord *ret);
+/* Is this file in STATEDIR/machines a record (and not a temporary file of the atomic
+ * replace, which is no valid machine name)? */
+bool machine_record_filename_is_valid(const char *filename);

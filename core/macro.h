@@ -74,6 +74,7 @@ static inline void close_pairp(int (*p)[2]) {
 #define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
 #define isempty(s) (!(s) || (s)[0] == '\0')
 #define strna(s) ((s) ?: "n/a")
+#define strempty(s) ((s) ?: "")
 
 /* errno as a negative value that is never 0, for code paths where a libc call failed but
  * might not have set errno. */
@@ -91,3 +92,33 @@ static inline void *mfree(void *p) {
         free(p);
         return NULL;
 }
+
+/* Doubly linked lists through "prev" and "next" members, head pointer owned by the caller. */
+#define LIST_FIELDS(t) t *prev, *next
+
+#define LIST_PREPEND(head, item)                                                           \
+        do {                                                                               \
+                __typeof__(*(head)) **_head = &(head), *_item = (item);                    \
+                _item->prev = NULL;                                                        \
+                _item->next = *_head;                                                      \
+                if (*_head)                                                                \
+                        (*_head)->prev = _item;                                            \
+                *_head = _item;                                                            \
+        } while (0)
+
+#define LIST_REMOVE(head, item)                                                            \
+        do {                                                                               \
+                __typeof__(*(head)) **_head = &(head), *_item = (item);                    \
+                if (_item->next)                                                           \
+                        _item->next->prev = _item->prev;                                   \
+                if (_item->prev)                                                           \
+                        _item->prev->next = _item->next;                                   \
+                else if (*_head == _item)                                                  \
+                        *_head = _item->next;                                              \
+                _item->prev = _item->next = NULL;                                          \
+        } while (0)
+
+#define LIST_FOREACH(i, head) for (__typeof__(head) i = (head); i; i = i->next)
+/* Safe against removal of the current item. */
+#define LIST_FOREACH_SAFE(i, n, head)                                                      \
+        for (__typeof__(head) i = (head), n = i ? i->next : NULL; i; i = n, n = i ? i->next : NULL)

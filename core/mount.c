@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mount.h"
+#include "util/chase.h"
 #include "util/util.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(struct libmnt_context *, mnt_free_context, mnt_free_contextp);
@@ -56,19 +57,19 @@ int mount_fd_setattr(int fd, bool recursive, uint64_t attr_set, uint64_t attr_cl
         return 0;
 }
 
-static int openat2_path(int dirfd, const char *path, uint64_t resolve, int flags) {
-        struct open_how how = {
-                .flags = flags | O_CLOEXEC,
-                .resolve = resolve | RESOLVE_NO_MAGICLINKS,
-        };
-        int fd = (int) syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-        return fd < 0 ? -errno : fd;
+int mount_fd_propagation(int fd, unsigned long propagation) {
+        struct mount_attr attr = { .propagation = propagation };
+
+        if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+                return -errno;
+        return 0;
 }
+
 
 /* Creates the missing components of PATH one at a time: each parent is opened through
  * openat2(RESOLVE_IN_ROOT) and the child made with mkdirat()/openat(O_EXCL|O_NOFOLLOW)
  * relative to that fd, which never follows a symlink at the new name. */
-static int create_missing(int root_fd, const char *path, uint64_t resolve, bool last_is_file) {
+static int create_missing(int root_fd, const char *path, ChaseFlags resolve, bool last_is_file) {
         char prefix[PATH_MAX] = "";
         size_t len = 0;
 
@@ -89,7 +90,7 @@ static int create_missing(int root_fd, const char *path, uint64_t resolve, bool 
                 p += n;
                 last = p[strspn(p, "/")] == 0;
 
-                dfd = openat2_path(root_fd, len ? prefix : "/", resolve, O_DIRECTORY | O_RDONLY);
+                dfd = chase_open(root_fd, len ? prefix : "/", O_DIRECTORY | O_RDONLY, resolve);
                 if (dfd < 0)
                         return dfd;
                 if (last && last_is_file) {
@@ -106,9 +107,9 @@ static int create_missing(int root_fd, const char *path, uint64_t resolve, bool 
         }
 }
 
-static int open_nofollow_checked(int root_fd, const char *path, uint64_t resolve, int *ret_fd) {
+static int open_nofollow_checked(int root_fd, const char *path, ChaseFlags resolve, int *ret_fd) {
         struct stat st;
-        int fd = openat2_path(root_fd, path, resolve, O_PATH | O_NOFOLLOW);
+        int fd = chase_open(root_fd, path, O_PATH | O_NOFOLLOW, resolve);
 
         if (fd < 0)
                 return fd;
@@ -123,7 +124,7 @@ static int open_nofollow_checked(int root_fd, const char *path, uint64_t resolve
 }
 
 int open_in_root(int root_fd, const char *path, InRootFlags flags, int *ret_fd) {
-        uint64_t resolve = RESOLVE_IN_ROOT | ((flags & IN_ROOT_NO_SYMLINKS) ? RESOLVE_NO_SYMLINKS : 0);
+        ChaseFlags resolve = CHASE_IN_ROOT | ((flags & IN_ROOT_NO_SYMLINKS) ? CHASE_NO_SYMLINKS : 0);
         int r;
 
         if (!path || path[0] != '/')

@@ -15,6 +15,8 @@ int mount_nofollow(const char *source, const char *target, const char *fstype,
                    unsigned long flags, const char *options);
 /* Set or clear MOUNT_ATTR_* on the mount at fd (recursively when recursive). */
 int mount_fd_setattr(int fd, bool recursive, uint64_t attr_set, uint64_t attr_clr);
+/* Sets the propagation (MS_SHARED, MS_SLAVE, MS_PRIVATE) of the mount at fd and below. */
+int mount_fd_propagation(int fd, unsigned long propagation);
 
 typedef enum InRootFlags {
         IN_ROOT_NO_SYMLINKS = 1 << 0, /* refuse a symlink anywhere in the path */

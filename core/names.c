@@ -5,7 +5,6 @@
 
 #include "names.h"
 
-#define NAME_MAX_BYTES 64
 
 static bool char_is_label(char c) {
         /* Explicit ASCII ranges: isalnum() is locale dependent and would let bytes >= 0x80
@@ -22,7 +21,7 @@ bool machine_name_is_valid(const char *s) {
                 return false;
 
         for (const char *p = s; *p; p++, n++) {
-                if (n >= NAME_MAX_BYTES)
+                if (n >= MACHINE_NAME_MAX)
                         return false;
 
                 if (*p == '.') {
@@ -53,49 +52,6 @@ bool image_name_is_valid(const char *s) {
         if (s[0] == '.')
                 return false;
         return machine_name_is_valid(s);
-}
-
-static char hexchar(unsigned x) {
-        return "0123456789abcdef"[x & 15];
-}
-
-int bus_label_escape(const char *s, char **ret) {
-        char *r, *t;
-
-        if (!s || !ret)
-                return -EINVAL;
-
-        /* An object path component may not be empty. */
-        if (*s == 0) {
-                r = strdup("_");
-                if (!r)
-                        return -ENOMEM;
-                *ret = r;
-                return 0;
-        }
-
-        r = malloc(strlen(s) * 3 + 1);
-        if (!r)
-                return -ENOMEM;
-
-        /* Same encoding as sd_bus_path_encode(), so paths match what systemd tools expect:
-         * a leading digit is escaped too. */
-        t = r;
-        for (const char *f = s; *f; f++) {
-                bool keep = (*f >= 'a' && *f <= 'z') || (*f >= 'A' && *f <= 'Z') ||
-                            (f > s && *f >= '0' && *f <= '9');
-                if (keep)
-                        *t++ = *f;
-                else {
-                        *t++ = '_';
-                        *t++ = hexchar((unsigned char) *f >> 4);
-                        *t++ = hexchar((unsigned char) *f);
-                }
-        }
-        *t = 0;
-
-        *ret = r;
-        return 0;
 }
 
 bool env_name_is_valid(const char *s, size_t n) {

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define MACHINE_NAME_MAX 64
+
 /* Machine names: hostname-like, labels of [A-Za-z0-9-] (not starting or ending with '-')
  * joined by single dots, 1..64 bytes. They become host names, file names under
  * /run/nspawnctl, cgroup names and D-Bus object path components. */
@@ -11,8 +13,6 @@ bool machine_name_is_valid(const char *s);
 /* Image names: the machine name rule; names starting with ".#" (temporary) or "." (hidden,
  * internal) are never valid as user input. */
 bool image_name_is_valid(const char *s);
-/* Escapes a name for a D-Bus object path component (like sd_bus_path_encode). */
-int bus_label_escape(const char *s, char **ret);
 
 /* Environment variable names: [A-Za-z_][A-Za-z0-9_]*, n bytes of s. */
 bool env_name_is_valid(const char *s, size_t n);

@@ -43,6 +43,20 @@ int box_chains_delete(int fd, const char *table, const char *machine) {
         return r;
 }
 
+bool ifname_is_valid(const char *s) {
+        size_t n;
+
+        if (isempty(s))
+                return false;
+        n = strlen(s);
+        if (n >= IFNAMSIZ || streq(s, ".") || streq(s, ".."))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f || s[i] == '/' || s[i] == ':')
+                        return false;
+        return true;
+}
+
 bool nft_table_name_is_valid(const char *s) {
         size_t n;
 

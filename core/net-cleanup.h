@@ -29,6 +29,9 @@ int box_chain_family(BoxChain c);
 /* Deletes the box's chains (and so its rules) in the tables called TABLE; fd is NETLINK_NETFILTER.
  * Returns the first error, 0 when they are gone or never existed. */
 int box_chains_delete(int fd, const char *table, const char *machine);
+/* A kernel interface name: 1..15 bytes of printable ASCII, no '/', ':' or space, not "."
+ * or "..". */
+bool ifname_is_valid(const char *s);
 /* A table name we create and own: [A-Za-z0-9_-], starting with a letter, at most 63 bytes. */
 bool nft_table_name_is_valid(const char *s);
 

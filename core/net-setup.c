@@ -26,12 +26,6 @@ static const char *const network_mode_table[_NETWORK_MODE_MAX] = {
 
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(network_mode, NetworkMode, _NETWORK_MODE_MAX);
 
-void network_config_done(NetworkConfig *c) {
-        free(c->ports);
-        c->ports = NULL;
-        c->n_ports = 0;
-}
-
 static const char *table_of(const NetworkConfig *c) {
         return isempty(c->nft_table) ? DEFAULT_NFT_TABLE : c->nft_table;
 }

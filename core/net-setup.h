@@ -32,7 +32,7 @@ const char *network_mode_to_string(NetworkMode m);
 typedef struct NetworkConfig {
         NetworkMode mode;
         char bridge[IFNAMSIZ]; /* NETWORK_BRIDGE: the bridge; NETWORK_ZONE: vz-ZONE */
-        PortForward *ports;
+        const PortForward *ports; /* not owned: the Settings' */
         size_t n_ports;
         char nft_table[NFT_TABLE_NAME_MAX]; /* where the forwards go; "" = nspawnctl */
         /* The managed network's source address for forwarded connections from ::1: the box's
@@ -41,7 +41,6 @@ typedef struct NetworkConfig {
         union in_addr_union loopback6;
 } NetworkConfig;
 
-void network_config_done(NetworkConfig *c);
 static inline bool network_config_is_private(const NetworkConfig *c) {
         return c->mode != NETWORK_HOST;
 }

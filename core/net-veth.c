@@ -7,20 +7,6 @@
 #include "netlink-light.h"
 #include "util/util.h"
 
-bool ifname_is_valid(const char *s) {
-        size_t n;
-
-        if (isempty(s))
-                return false;
-        n = strlen(s);
-        if (n >= IFNAMSIZ || streq(s, ".") || streq(s, ".."))
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f || s[i] == '/' || s[i] == ':')
-                        return false;
-        return true;
-}
-
 uint64_t net_hash64(const void *p, size_t n, uint64_t seed) {
         const uint8_t *b = p;
         uint64_t h = 0xcbf29ce484222325ULL ^ seed;

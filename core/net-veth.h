@@ -7,13 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "net-cleanup.h" /* ifname_is_valid() */
 #include "netlink.h"
 
 #define CONTAINER_IFNAME "host0"
 
-/* A kernel interface name: 1..15 bytes of printable ASCII, no '/', ':' or space, not "."
- * or "..". */
-bool ifname_is_valid(const char *s);
 /* The host side of a container's veth: "ve-NAME", or "vb-NAME" when it is a port of a bridge.
  * A name too long for IFNAMSIZ keeps its first 11 bytes and gets 4 characters of a hash of
  * the full name, as systemd-nspawn does, so long machine names still get distinct links.

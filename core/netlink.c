@@ -15,6 +15,7 @@
 
 #include "netlink-light.h"
 #include "netlink.h"
+#include "util/process.h"
 #include "util/util.h"
 
 static bool family_is_ip(int family) {
@@ -279,13 +280,13 @@ int rtnl_open_in_netns(int netns_fd, uint32_t groups, int *ret_fd) {
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
                 return -errno;
-        pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
+        /* setns() needs a process of its own (threads would share the namespace). */
+        r = safe_fork("nspawnctl-netns", NULL, 0, FORK_DEATHSIG, &pid);
+        if (r < 0)
+                return r;
+        if (r == 0) {
                 /* Nothing but a setns() and a socket(): no logging, no allocation. */
                 int s = -EBADF, e = 0;
-                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
                 pair[0] = safe_close(pair[0]);
                 if (setns(netns_fd, CLONE_NEWNET) < 0)
                         e = errno;

@@ -22,6 +22,7 @@
 #include "copy.h"
 #include "exec-util.h"
 #include "macro.h"
+#include "mount.h"
 #include "pool.h"
 #include "util/util.h"
 
@@ -225,7 +226,9 @@ static int pool_mount_backing(const char *canonical, const char *raw) {
         loop = loop_attach(raw_fd, raw, &device);
         if (loop < 0)
                 return loop;
-        if (mount(device, canonical, "btrfs", 0, NULL) < 0)
+        /* Guest root makes set-uid binaries and device nodes in its tree; through the host's
+         * mount they must be neither (a machine's own mount of its tree decides for itself). */
+        if (mount(device, canonical, "btrfs", MS_NOSUID | MS_NODEV, NULL) < 0)
                 return -errno;
         /* Closing loop now leaves the mount as the only user; autoclear does the rest. */
         return 0;
@@ -272,6 +275,46 @@ fail:
         return r;
 }
 
+/* Only root may enter the pool: the trees in it belong to guests, whose root can put
+ * anything there. Fixes pools made before this was so. */
+static int pool_restrict_fd(int fd) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if ((st.st_mode & 07777) == 0700)
+                return 0;
+        return RET_NERRNO(fchmod(fd, 0700));
+}
+
+/* A pool that is our mount of PATH.raw (from an earlier start, maybe of an older version
+ * that mounted without them) gets nosuid,nodev; other mounts are left as they are. fd is
+ * the pool directory, i.e. the mount's root. */
+static int pool_restrict_own_mount(int fd, const char *path) {
+        _cleanup_free_ char *canonical = NULL, *raw = NULL;
+        int r;
+
+        canonical = realpath(path, NULL);
+        if (!canonical)
+                return -errno;
+        r = pool_backing_file_path(canonical, &raw);
+        if (r < 0)
+                return r;
+        r = pool_mounted_from_backing(canonical, raw, NULL);
+        if (r <= 0)
+                return r;
+        return mount_fd_setattr(fd, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0);
+}
+
+static int pool_restrict_existing(int fd, const char *path) {
+        int r;
+
+        r = pool_restrict_fd(fd);
+        if (r < 0)
+                return r;
+        return pool_restrict_own_mount(fd, path);
+}
+
 int pool_setup(const char *path, uint64_t image_size) {
         _cleanup_free_ char *p = NULL, *canonical = NULL, *raw = NULL, *source = NULL,
                            *fstype = NULL;
@@ -294,8 +337,18 @@ int pool_setup(const char *path, uint64_t image_size) {
         if (fd < 0)
                 return -errno;
         r = btrfs_is_filesystem_fd(fd);
-        if (r != 0)
-                return r; /* btrfs already: natively, or our mount from an earlier call */
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                /* btrfs already: natively, or our mount from an earlier call */
+                r = pool_restrict_existing(fd, p);
+                return r < 0 ? r : 1;
+        }
+        /* The directory below the mount too, so that it is never open between a umount and
+         * the next mount. */
+        r = pool_restrict_fd(fd);
+        if (r < 0)
+                return r;
 
         /* Two callers at once (machined starting while a test sets up) must not both
          * format or mount: the lock is on the directory below any mount, and whoever got
@@ -306,8 +359,12 @@ int pool_setup(const char *path, uint64_t image_size) {
         if (again < 0)
                 return -errno;
         r = btrfs_is_filesystem_fd(again);
-        if (r != 0)
+        if (r < 0)
                 return r;
+        if (r > 0) {
+                r = pool_restrict_existing(again, p);
+                return r < 0 ? r : 1;
+        }
 
         canonical = realpath(p, NULL);
         if (!canonical)
@@ -346,6 +403,13 @@ int pool_setup(const char *path, uint64_t image_size) {
                         return r;
         }
         r = pool_mount_backing(canonical, raw);
+        if (r < 0)
+                return r;
+        /* mkfs.btrfs made the file system's root 0755. */
+        _cleanup_close_ int mounted = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (mounted < 0)
+                return -errno;
+        r = pool_restrict_fd(mounted);
         if (r < 0)
                 return r;
         return 1;

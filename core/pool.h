@@ -11,7 +11,12 @@
  * with autoclear (the device goes away with the last umount) and mounted on PATH, as
  * systemd-machined does with /var/lib/machines.raw. A pool that is not on btrfs and
  * already holds images stays as it is; image operations then copy (reflinking where the
- * file system can) instead of snapshotting, and PoolInfo.btrfs says so. */
+ * file system can) instead of snapshotting, and PoolInfo.btrfs says so.
+ *
+ * The trees in the pool belong to guests, whose root makes set-uid binaries and device
+ * nodes at will: the pool directory is 0700 (and made so when pool_setup() finds it
+ * otherwise), and our mount of PATH.raw is nosuid,nodev (added to a mount an earlier
+ * version made without them). A machine's own mount of its tree sets its own flags. */
 
 #define POOL_DEFAULT_PATH "/var/lib/machines"
 #define POOL_IMAGE_SIZE_DEFAULT (UINT64_C(1) << 30)
@@ -34,9 +39,9 @@ void pool_info_done(PoolInfo *i);
 /* "PATH.raw" for PATH (trailing slashes dropped). */
 int pool_backing_file_path(const char *path, char **ret);
 
-/* Makes sure the pool exists and is mounted (see above). image_size is the size of a
- * new backing file (0: POOL_IMAGE_SIZE_DEFAULT). Returns 1 when the pool is btrfs,
- * 0 when it stays a plain directory. -EMEDIUMTYPE if PATH.raw holds something else
+/* Makes sure the pool exists, is mounted and is closed to other users (see above).
+ * image_size is the size of a new backing file (0: POOL_IMAGE_SIZE_DEFAULT). Returns 1
+ * when the pool is btrfs, 0 when it stays a plain directory. -EMEDIUMTYPE if PATH.raw holds something else
  * than btrfs, -ENOTEMPTY if PATH.raw exists but PATH has files that a mount would hide. */
 int pool_setup(const char *path, uint64_t image_size);
 

@@ -10,7 +10,7 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(scmp_filter_ctx, seccomp_release, seccomp_releasep);
 
 /* Each entry names a kernel interface that is global to the host or a known escape
- * route (see shared/SECURITY.md). Calls systemd inside needs (mount, reboot inside the
+ * route (see docs/security.md). Calls systemd inside needs (mount, reboot inside the
  * PID namespace, unshare, setns for its own services) stay allowed; capabilities bound
  * what those can do. */
 const char *const seccomp_denied_syscalls[] = {

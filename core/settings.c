@@ -65,10 +65,52 @@ void bind_mounts_free(BindMount *b, size_t n) {
         free(b);
 }
 
+static const char *const bind_idmap_table[_BIND_IDMAP_MAX] = {
+        [BIND_IDMAP_DEFAULT] = "idmap",
+        [BIND_IDMAP_NONE] = "noidmap",
+        [BIND_IDMAP_ROOT] = "rootidmap",
+        [BIND_IDMAP_OWNER] = "owneridmap",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(bind_idmap, BindIdmap, _BIND_IDMAP_MAX)
+
+/* "rbind" or "norbind" and one ID mapping, each at most once, comma-separated. */
+static int bind_options_parse(const char *options, bool *recursive, BindIdmap *idmap) {
+        bool have_rec = false, have_idmap = false;
+
+        if (isempty(options))
+                return -EINVAL;
+        for (const char *p = options;;) {
+                size_t n = strcspn(p, ",");
+                _cleanup_free_ char *word = strndup(p, n);
+                BindIdmap i;
+
+                if (!word)
+                        return -ENOMEM;
+                if (streq(word, "rbind") || streq(word, "norbind")) {
+                        if (have_rec)
+                                return -EINVAL;
+                        have_rec = true;
+                        *recursive = streq(word, "rbind");
+                } else if ((i = bind_idmap_from_string(word)) >= 0) {
+                        if (have_idmap)
+                                return -EINVAL;
+                        have_idmap = true;
+                        *idmap = i;
+                } else
+                        return -EINVAL; /* also an empty word, and a fourth ':' field */
+                if (p[n] == 0)
+                        return 0;
+                p += n + 1;
+        }
+}
+
 int bind_mount_parse(const char *spec, bool read_only, BindMount *ret) {
         _cleanup_free_ char *source = NULL, *destination = NULL;
         const char *colon1, *colon2, *options = NULL;
         bool recursive = true;
+        BindIdmap idmap = BIND_IDMAP_DEFAULT;
+        int r;
 
         if (!spec || !ret)
                 return -EINVAL;
@@ -90,12 +132,9 @@ int bind_mount_parse(const char *spec, bool read_only, BindMount *ret) {
                 return -ENOMEM;
 
         if (options) {
-                if (streq(options, "rbind"))
-                        recursive = true;
-                else if (streq(options, "norbind"))
-                        recursive = false;
-                else
-                        return -EINVAL; /* also a fourth ':' field */
+                r = bind_options_parse(options, &recursive, &idmap);
+                if (r < 0)
+                        return r;
         }
 
         if (!path_is_safe_absolute(source) || !path_is_safe_absolute(destination))
@@ -106,7 +145,21 @@ int bind_mount_parse(const char *spec, bool read_only, BindMount *ret) {
                 .destination = TAKE_PTR(destination),
                 .read_only = read_only,
                 .recursive = recursive,
+                .idmap = idmap,
         };
+        return 0;
+}
+
+int bind_mount_format(const BindMount *b, char **ret) {
+        const char *rec = b->recursive ? NULL : "norbind";
+        const char *idmap = b->idmap != BIND_IDMAP_DEFAULT ? bind_idmap_to_string(b->idmap) : NULL;
+        char *s;
+
+        s = strjoin(b->source, ":", b->destination, rec || idmap ? ":" : "", rec ?: "",
+                    rec && idmap ? "," : "", idmap ?: "");
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
         return 0;
 }
 
@@ -137,6 +190,8 @@ int settings_new(Settings **ret) {
         s->boot = -1;
         s->read_only = -1;
         s->private_network = -1;
+        s->private_users.mode = _PRIVATE_USERS_MODE_INVALID;
+        s->cgroup_layout = _CGROUP_LAYOUT_INVALID;
         s->virtual_ethernet = -1;
         s->resolv_conf = -1;
         *ret = s;
@@ -248,6 +303,20 @@ static int parse_private_network(ParseContext *c, const char *key, const char *v
         return parse_tristate(c, key, value, &c->settings->private_network);
 }
 
+static int parse_private_users(ParseContext *c, const char *key, const char *value) {
+        PrivateUsers p;
+
+        if (isempty(value)) {
+                c->settings->private_users = (PrivateUsers) { .mode = _PRIVATE_USERS_MODE_INVALID };
+                return 0;
+        }
+        if (private_users_parse(value, &p) < 0)
+                return syntax_error(c, "invalid value \"%s\" for %s= (expected no, yes, pick, identity or "
+                                    "UID[:COUNT])", value, key);
+        c->settings->private_users = p;
+        return 0;
+}
+
 static int parse_parameters(ParseContext *c, const char *key, const char *value) {
         char **l = NULL;
         int r;
@@ -306,7 +375,8 @@ static int parse_bind(ParseContext *c, const char *key, const char *value) {
         r = bind_mount_parse(value, streq(key, "BindReadOnly"), &b);
         if (r == -EINVAL)
                 return syntax_error(c, "invalid bind mount specification \"%s\" for %s= "
-                                    "(expected absolute SOURCE[:DESTINATION[:rbind|norbind]])",
+                                    "(expected absolute SOURCE[:DESTINATION[:OPTIONS]], OPTIONS "
+                                    "rbind|norbind and idmap|noidmap|rootidmap|owneridmap)",
                                     value, key);
         if (r < 0)
                 return r;
@@ -402,6 +472,41 @@ static int parse_resolv_conf(ParseContext *c, const char *key, const char *value
         return 0;
 }
 
+static int parse_cgroup_layout(ParseContext *c, const char *key, const char *value) {
+        CGroupLayout l = isempty(value) ? _CGROUP_LAYOUT_INVALID : cgroup_layout_from_string(value);
+
+        if (!isempty(value) && l < 0)
+                return syntax_error(c, "invalid %s= \"%s\" (expected auto, unified, hybrid or legacy)", key, value);
+        c->settings->cgroup_layout = l;
+        return 0;
+}
+
+/* [Resources]: limits only restrict the container, so an untrusted file may set them too,
+ * except that it may not lift the default pids limit, the fork-bomb defence. */
+static int parse_resource(ParseContext *c, const char *key, const char *value) {
+        CGroupLimitType t = cgroup_limit_type_from_string(key);
+        uint64_t v;
+        int r;
+
+        if (t < 0)
+                return INI_UNKNOWN_KEY;
+        if (isempty(value)) {
+                c->settings->limits.set[t] = false;
+                return 0;
+        }
+        r = cgroup_limit_parse(t, value, &v);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return syntax_error(c, "invalid value \"%s\" for %s=", value, key);
+        if (t == CGROUP_LIMIT_TASKS_MAX && v > CGROUP_TASKS_MAX_DEFAULT && c->trust != SETTINGS_TRUSTED)
+                return add_warning(c, "ignoring %s=%s above the default %d in untrusted file", key, value,
+                                   CGROUP_TASKS_MAX_DEFAULT);
+        c->settings->limits.value[t] = v;
+        c->settings->limits.set[t] = true;
+        return 0;
+}
+
 static const struct {
         const char *section;
         const char *key;
@@ -413,6 +518,9 @@ static const struct {
         { "Exec", "Environment", parse_environment, false },
         { "Exec", "User", parse_user, false },
         { "Exec", "WorkingDirectory", parse_working_directory, false },
+        /* Privileged: a file shipped with an image must not turn the user namespace off. */
+        { "Exec", "PrivateUsers", parse_private_users, true },
+        { "Exec", "CGroupLayout", parse_cgroup_layout, false },
         { "Exec", "ResolvConf", parse_resolv_conf, false },
         { "Files", "ReadOnly", parse_read_only, false },
         { "Files", "Bind", parse_bind, true },
@@ -425,7 +533,7 @@ static const struct {
         { "Network", "Port", parse_port, true },
 };
 
-static const char *const known_sections[] = { "Exec", "Files", "Network", NULL };
+static const char *const known_sections[] = { "Exec", "Files", "Network", "Resources", NULL };
 
 static int settings_assignment(IniParser *p, const char *section, const char *key, const char *value,
                                void *userdata) {
@@ -443,6 +551,8 @@ static int settings_assignment(IniParser *p, const char *section, const char *ke
 
                 return setting_table[i].parse(c, key, value);
         }
+        if (streq(section, "Resources"))
+                return parse_resource(c, key, value);
         return INI_UNKNOWN_KEY;
 }
 

@@ -4,14 +4,32 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cgroup-layout.h"
+#include "cgroup-limits.h"
 #include "macro.h"
 #include "net-port.h"
+#include "userns.h"
+
+/* How the owners of a bind mount's files appear inside (nspawn's option names). */
+typedef enum BindIdmap {
+        BIND_IDMAP_DEFAULT, /* "idmap": the container's own mapping, host UID N is container UID N
+                             * (nothing to map without a user namespace) */
+        BIND_IDMAP_NONE,    /* "noidmap": not mapped, host owners show as nobody in a user namespace */
+        BIND_IDMAP_ROOT,    /* "rootidmap": the source's owner is the container's root */
+        BIND_IDMAP_OWNER,   /* "owneridmap": the source's owner is the destination's owner inside */
+        _BIND_IDMAP_MAX,
+        _BIND_IDMAP_INVALID = -EINVAL,
+} BindIdmap;
+
+const char *bind_idmap_to_string(BindIdmap i);
+BindIdmap bind_idmap_from_string(const char *s);
 
 typedef struct BindMount {
         char *source;      /* absolute host path */
         char *destination; /* absolute path inside the container */
         bool read_only;
         bool recursive;    /* rbind (default) or "norbind" */
+        BindIdmap idmap;
 } BindMount;
 
 typedef struct Settings {
@@ -25,6 +43,9 @@ typedef struct Settings {
         char **tmpfs;         /* TemporaryFileSystem= destinations (optionally "PATH:OPTIONS") */
         int read_only;        /* -1: not set */
         int private_network;  /* -1: not set */
+        PrivateUsers private_users; /* PrivateUsers=; mode _PRIVATE_USERS_MODE_INVALID: not set */
+        CGroupLimits limits;  /* [Resources] MemoryMax= ... (docs/resources.md) */
+        CGroupLayout cgroup_layout; /* [Exec] CGroupLayout=, _CGROUP_LAYOUT_INVALID: not set */
         int virtual_ethernet; /* -1: not set */
         char *bridge;         /* Bridge= */
         char *zone;           /* Zone= */
@@ -59,10 +80,13 @@ int settings_parse(FILE *f, const char *filename, SettingsTrust trust, Settings 
 int settings_load(const char *path, SettingsTrust trust, Settings **ret, char **ret_error,
                   char ***ret_warnings);
 
-/* "SRC[:DST[:OPTIONS]]" as in --bind= and Bind=; OPTIONS is "rbind" or "norbind".
+/* "SRC[:DST[:OPTIONS]]" as in --bind= and Bind=; OPTIONS is a comma-separated list of
+ * "rbind" or "norbind" and one of "idmap", "noidmap", "rootidmap", "owneridmap".
  * SRC must be absolute; DST (default SRC) must be absolute; neither may contain ".."
  * components. Returns -EINVAL on a bad spec. */
 int bind_mount_parse(const char *spec, bool read_only, BindMount *ret);
+/* The SRC:DST[:OPTIONS] that bind_mount_parse() reads back (read_only is not part of it). */
+int bind_mount_format(const BindMount *b, char **ret);
 void bind_mount_done(BindMount *b);
 void bind_mounts_free(BindMount *b, size_t n);
 /* Splits Parameters= style words on spaces and tabs. '...' quotes literally; "..." and

@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
+#include <linux/capability.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <pwd.h>
@@ -11,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -24,14 +28,21 @@
 
 #include "caps.h"
 #include "child-report.h"
+#include "error.h"
 #include "mount.h"
 #include "pty.h"
 #include "seccomp-policy.h"
 #include "spawn.h"
 #include "user-record.h"
+#include "userns.h"
+#include "util/chase.h"
+#include "util/guest-file.h"
 #include "util/strv.h"
+#include "util/process.h"
 #include "util/util.h"
 
+/* The inits a booted tree may have, in the order they are tried: the one list for the check
+ * before the start and for the exec. */
 static const char *const init_paths[] = {
         "/usr/lib/systemd/systemd",
         "/lib/systemd/systemd",
@@ -40,47 +51,78 @@ static const char *const init_paths[] = {
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static int fail_msg(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail_msg(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-        char *m = NULL;
-        int saved = errno;
+/* An O_PATH fd of the executable regular file at path in the tree, or -1. */
+static int tree_open_executable(int root_fd, const char *path) {
+        _cleanup_close_ int fd = chase_open(root_fd, path, O_PATH, CHASE_IN_ROOT);
+        struct stat st;
 
-        errno = r < 0 ? -r : r;
-        va_start(ap, fmt);
-        if (vasprintf(&m, fmt, ap) < 0)
-                m = NULL;
-        va_end(ap);
-        errno = saved;
-        *ret_error = m;
-        return r;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+                return -1;
+        return TAKE_FD(fd);
 }
 
 static bool tree_has_executable(int root_fd, const char *path) {
-        struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-        _cleanup_close_ int fd = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof how);
-        struct stat st;
-
-        return fd >= 0 && fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+        _cleanup_close_ int fd = tree_open_executable(root_fd, path);
+        return fd >= 0;
 }
 
-int spawn_check(const SpawnConfig *c, char **ret_error) {
+/* The kind of init by the name of the file the init path resolves to inside the tree
+ * (/sbin/init -> /lib/systemd/systemd, -> /bin/busybox, ...). */
+static MachineInit init_kind_of(int fd) {
+        char link[64], target[PATH_MAX];
+        const char *base;
+        ssize_t n;
+
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        n = readlink(link, target, sizeof target - 1);
+        if (n <= 0)
+                return MACHINE_INIT_OTHER;
+        target[n] = 0;
+        base = strrchr(target, '/');
+        base = base ? base + 1 : target;
+        if (streq(base, "systemd"))
+                return MACHINE_INIT_SYSTEMD;
+        if (streq(base, "busybox"))
+                return MACHINE_INIT_BUSYBOX;
+        if (streq(base, "openrc-init"))
+                return MACHINE_INIT_OPENRC;
+        if (streq(base, "init"))
+                return MACHINE_INIT_SYSVINIT;
+        return MACHINE_INIT_OTHER;
+}
+
+int spawn_detect_init(const char *directory, MachineInit *ret) {
+        _cleanup_close_ int root = open(directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+        if (root < 0)
+                return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(init_paths); i++) {
+                _cleanup_close_ int fd = tree_open_executable(root, init_paths[i]);
+                if (fd >= 0) {
+                        *ret = init_kind_of(fd);
+                        return 0;
+                }
+        }
+        return -ENOEXEC;
+}
+
+int spawn_check(const SpawnConfig *c, Error *e) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
 
         fd = open(c->directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
-                return fail_msg(ret_error, -errno,
+                return error_set(e, -errno,
                                 errno == ENOTDIR ? "%s is not a directory." : "Directory %s: %m.",
                                 c->directory);
         if (fstatat(fd, "usr", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-                return fail_msg(ret_error, -ENOTDIR, "Directory %s lacks /usr, it does not look like an OS tree.",
+                return error_set(e, -ENOTDIR, "Directory %s lacks /usr, it does not look like an OS tree.",
                                 c->directory);
         /* A symlinked /proc or /sys would let the tree choose where the kernel's API file
          * systems get mounted. */
         FOREACH_STRING(api, "proc", "sys", "dev")
                 if (fstatat(fd, api, &st, AT_SYMLINK_NOFOLLOW) >= 0 && !S_ISDIR(st.st_mode))
-                        return fail_msg(ret_error, -ELOOP, "Refusing to run %s: /%s in the tree is %s, not a directory.",
+                        return error_set(e, -ELOOP, "Refusing to run %s: /%s in the tree is %s, not a directory.",
                                         c->directory, api, S_ISLNK(st.st_mode) ? "a symlink" : "a file");
 
         if (c->boot) {
@@ -88,26 +130,41 @@ int spawn_check(const SpawnConfig *c, char **ret_error) {
                 for (size_t i = 0; i < ELEMENTSOF(init_paths) && !found; i++)
                         found = tree_has_executable(fd, init_paths[i]);
                 if (!found)
-                        return fail_msg(ret_error, -ENOEXEC,
+                        return error_set(e, -ENOEXEC,
                                         "Directory %s has no init to boot (looked for /usr/lib/systemd/systemd, /lib/systemd/systemd, /sbin/init).",
                                         c->directory);
         }
         for (size_t i = 0; i < c->n_binds; i++)
                 if (stat(c->binds[i].source, &st) < 0)
-                        return fail_msg(ret_error, -errno, "Bind source %s: %m.", c->binds[i].source);
+                        return error_set(e, -errno, "Bind source %s: %m.", c->binds[i].source);
         return 0;
 }
 
 /* --- the child --------------------------------------------------------------------- */
 
-enum { MSG_PTY = 1, MSG_NOTIFY, MSG_ERROR };
+enum { MSG_PTY = 1, MSG_NOTIFY, MSG_ERROR, MSG_PAYLOAD };
 
 typedef struct ChildMsg {
         int type;
         int error;
         int exit_status;
+        pid_t pid; /* MSG_PAYLOAD: the container's PID 1 (its pidfd comes along) */
         char message[500];
 } ChildMsg;
+
+/* With a user namespace two processes start a container (see child_main()): the setup
+ * process, privileged in the host's user namespace, builds the mounts; the payload, the
+ * container's PID 1 in its own user namespace, waits for them and then execs. */
+typedef struct Setup {
+        const SpawnConfig *c;
+        int sock;
+        bool userns;       /* c->uid_range > 0 */
+        pid_t payload;     /* userns: the payload, waiting on go_fd */
+        int payload_pidfd;
+        int go_fd;
+        int proc_fd;       /* userns: /proc/PID of the payload */
+        int userns_fd;     /* userns: the container's user namespace */
+} Setup;
 
 /* In the child nothing is logged: the reason goes to the supervisor, which prints it. */
 static _noreturn_ void child_fail(int sock, int r, int exit_status, const char *fmt, ...) _printf_(4, 5);
@@ -121,31 +178,56 @@ static _noreturn_ void child_fail(int sock, int r, int exit_status, const char *
         _exit(exit_status);
 }
 
-#define CHECK(expr, ...)                                                                   \
+#define CHECK_SOCK(sk, expr, ...)                                                          \
         do {                                                                               \
                 int _r = (expr);                                                           \
                 if (_r < 0)                                                                \
-                        child_fail(sock, _r, EXIT_FAILURE, __VA_ARGS__);                   \
+                        child_fail((sk), _r, EXIT_FAILURE, __VA_ARGS__);                   \
         } while (0)
+#define CHECK(expr, ...) CHECK_SOCK(sock, expr, __VA_ARGS__)
+
+/* A change of UID or fsuid clears the parent-death signal: arm it again, and leave if the
+ * supervisor (the peer of sock) died in between. */
+static void rearm_pdeathsig(int sock) {
+        struct pollfd p = { .fd = sock, .events = POLLRDHUP };
+
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLRDHUP)))
+                _exit(EXIT_FAILURE);
+}
 
 static int reopen_dir(int path_fd) {
         int fd = openat(path_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         return fd < 0 ? -errno : fd;
 }
 
-static void setup_proc(int sock, int root_fd, int devnull_fd, bool private_network) {
+static void setup_proc(const Setup *s, int root_fd, int devnull_fd) {
         static const char *const ro[] = { "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus",
                                           "/proc/fs", "/proc/acpi", "/proc/scsi" };
         static const char *const masked[] = { "/proc/kcore", "/proc/keys", "/proc/kallsyms",
                                               "/proc/timer_list", "/proc/sched_debug", "/proc/kmsg",
                                               "/proc/config.gz", "/proc/latency_stats" };
 
+        int sock = s->sock;
+        _cleanup_close_ int pidns = -EBADF;
+        char opts[48] = "";
+
+        if (s->userns) {
+                /* The proc of the payload's PID namespace, mounted from out here: made by the
+                 * host's root, its masks and read-only parts are locked for the container. */
+                pidns = openat(s->proc_fd, "ns/pid", O_RDONLY | O_CLOEXEC);
+                if (pidns < 0)
+                        child_fail(sock, -errno, EXIT_FAILURE,
+                                   "Failed to open the container's PID namespace: %m");
+                snprintf(opts, sizeof opts, "pidns=/proc/self/fd/%d", pidns);
+        }
         CHECK(mount_in_root(root_fd, "/proc", IN_ROOT_NO_SYMLINKS, "proc", "proc",
-                            MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
-              "Failed to mount /proc: %m");
+                            MS_NOSUID | MS_NODEV | MS_NOEXEC, s->userns ? opts : NULL),
+              s->userns ? "Failed to mount /proc for the container's PID namespace (needs Linux 6.18): %m"
+                        : "Failed to mount /proc: %m");
         for (size_t i = 0; i < ELEMENTSOF(ro); i++)
                 CHECK(remount_ro_in_root(root_fd, ro[i]), "Failed to make %s read-only: %m", ro[i]);
-        if (private_network) {
+        if (s->c->private_network) {
                 /* The network sysctls belong to the container's own network namespace. */
                 _cleanup_close_ int net = -EBADF;
                 if (open_in_root(root_fd, "/proc/sys/net", IN_ROOT_NO_SYMLINKS, &net) >= 0) {
@@ -170,7 +252,18 @@ static void setup_proc(int sock, int root_fd, int devnull_fd, bool private_netwo
         }
 }
 
-static void setup_dev(int sock, int root_fd, bool want_pty, int *ret_slave) {
+/* Options of a tmpfs the container writes: with a user namespace, owned by its root. */
+static void tmpfs_options(const Setup *s, const char *options, char **ret) {
+        int r = s->userns ? tmpfs_options_shift(options, s->c->uid_shift, s->c->uid_range, ret)
+                          : (*ret = strdup(options)) ? 0 : -ENOMEM;
+        if (r == -ERANGE)
+                child_fail(s->sock, r, EXIT_FAILURE,
+                           "Tmpfs options %s name a UID or GID outside the container's range.", options);
+        if (r < 0)
+                child_fail(s->sock, r, EXIT_FAILURE, "Invalid tmpfs options %s: %m", options);
+}
+
+static void setup_dev(const Setup *s, int root_fd, bool want_pty, int *ret_slave) {
         static const struct {
                 const char *name;
                 unsigned maj, min;
@@ -184,9 +277,17 @@ static void setup_dev(int sock, int root_fd, bool want_pty, int *ret_slave) {
                 { "stderr", "/proc/self/fd/2" },
         };
         _cleanup_close_ int dev_path = -EBADF, dev = -EBADF, pts = -EBADF;
+        _cleanup_free_ char *dev_opts = NULL, *shm_opts = NULL;
+        char pts_opts[96];
+        int sock = s->sock;
 
+        tmpfs_options(s, "mode=0755,size=4m,nr_inodes=65536", &dev_opts);
+        tmpfs_options(s, "mode=1777", &shm_opts);
+        /* New ptys belong to whoever opens them; their group is the container's tty (5). */
+        snprintf(pts_opts, sizeof pts_opts, "newinstance,ptmxmode=0666,mode=0620,gid=%u",
+                 s->userns && s->c->uid_range > 5 ? (unsigned) s->c->uid_shift + 5 : 5U);
         CHECK(mount_in_root(root_fd, "/dev", IN_ROOT_NO_SYMLINKS, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
-                            "mode=0755,size=4m,nr_inodes=65536"),
+                            dev_opts),
               "Failed to mount /dev: %m");
         CHECK(open_in_root(root_fd, "/dev", IN_ROOT_NO_SYMLINKS, &dev_path), "/dev: %m");
         CHECK(dev = reopen_dir(dev_path), "/dev: %m");
@@ -199,11 +300,14 @@ static void setup_dev(int sock, int root_fd, bool want_pty, int *ret_slave) {
                         child_fail(sock, -errno, EXIT_FAILURE, "Failed to create /dev/%s: %m", links[i][0]);
 
         CHECK(mount_in_root(root_fd, "/dev/pts", IN_ROOT_NO_SYMLINKS, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
-                            "newinstance,ptmxmode=0666,mode=0620,gid=5"),
+                            pts_opts),
               "Failed to mount /dev/pts: %m");
         CHECK(mount_in_root(root_fd, "/dev/shm", IN_ROOT_NO_SYMLINKS, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV,
-                            "mode=1777"),
+                            shm_opts),
               "Failed to mount /dev/shm: %m");
+        /* The message queues shown are those of the IPC namespace we are in: the payload's. */
+        if (s->userns && setns(s->payload_pidfd, CLONE_NEWIPC) < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Failed to enter the container's IPC namespace: %m");
         CHECK(mount_in_root(root_fd, "/dev/mqueue", IN_ROOT_NO_SYMLINKS, "mqueue", "mqueue",
                             MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
               "Failed to mount /dev/mqueue: %m");
@@ -249,36 +353,50 @@ static void setup_notify(int sock, int root_fd) {
 static void setup_machine_id(int sock, int root_fd, const SpawnConfig *c) {
         _cleanup_close_ int fd = -EBADF, w = -EBADF;
         char buf[64], p[32];
+        struct stat st;
         ssize_t n = 0;
-        int r;
+        bool exists;
 
         if (!c->machine_id)
                 return;
-        r = open_in_root(root_fd, "/etc/machine-id", 0, &fd);
-        if (r >= 0) {
-                snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-                _cleanup_close_ int rd = open(p, O_RDONLY | O_CLOEXEC);
-                if (rd >= 0)
-                        n = read(rd, buf, sizeof buf);
+        /* The file is the guest's: a fifo there would block this child forever, and the tree
+         * is not nodev yet, so a device node would be the host's device. open_guest_file()
+         * refuses both without opening them, and reads never block. */
+        fd = open_guest_file(root_fd, "/etc/machine-id", 0, NULL);
+        if (fd == -EBADFD)
+                child_fail(sock, fd, EXIT_FAILURE,
+                           "/etc/machine-id in %s is not a regular file (a fifo, socket, device node or "
+                           "directory), refusing.",
+                           c->directory);
+        if (fd < 0 && fd != -ENOENT)
+                child_fail(sock, fd, EXIT_FAILURE, "Failed to open /etc/machine-id: %m");
+        exists = fd >= 0;
+        if (exists) {
+                n = loop_read(fd, buf, sizeof buf);
+                if (n < 0)
+                        child_fail(sock, (int) n, EXIT_FAILURE, "Failed to read /etc/machine-id: %m");
                 if (n >= 32)
                         return; /* initialised already */
-        } else if (r != -ENOENT)
-                child_fail(sock, r, EXIT_FAILURE, "Failed to open /etc/machine-id: %m");
+        }
+        fd = safe_close(fd);
 
         snprintf(buf, sizeof buf, "%s\n", c->machine_id);
         if (c->boot && !c->read_only) {
                 /* A persistent box keeps the id it got on its first boot; a mere command
                  * run leaves the tree as it was. */
-                fd = safe_close(fd);
                 CHECK(open_in_root(root_fd, "/etc/machine-id", IN_ROOT_MKFILE, &fd), "Failed to create /etc/machine-id: %m");
+                /* Opened through the O_PATH fd: the very inode checked here, a regular file. */
+                if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                        child_fail(sock, -EBADFD, EXIT_FAILURE,
+                                   "/etc/machine-id in %s is not a regular file, refusing.", c->directory);
                 snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-                w = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+                w = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
                 if (w < 0)
                         child_fail(sock, -errno, EXIT_FAILURE, "Failed to write /etc/machine-id: %m");
                 CHECK(loop_write(w, buf, strlen(buf)), "Failed to write /etc/machine-id: %m");
                 return;
         }
-        if (fd < 0)
+        if (!exists)
                 return; /* no file at all: nothing expects one */
         /* Otherwise a transient id on /run, bound over the empty file. */
         _cleanup_close_ int runfd = -EBADF, id = -EBADF;
@@ -319,129 +437,17 @@ static _noreturn_ void stub_init(pid_t main_pid) {
         }
 }
 
-static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
-        _cleanup_close_ int root_fd = -EBADF, slave = -EBADF, devnull_fd = -EBADF;
-        struct stat st;
+/* Everything after the mounts, in the container's namespaces: PID 1 itself (the only process
+ * without a user namespace, the payload with one). slave: the console, or -EBADF to open
+ * /dev/console. */
+static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave) {
         _cleanup_strv_free_ char **env = NULL;
         struct passwd pw = { .pw_name = (char *) "root", .pw_dir = (char *) "/root", .pw_shell = (char *) "/bin/sh" };
         _cleanup_free_ char *pwbuf = NULL;
         gid_t groups[64];
         int n_groups = ELEMENTSOF(groups);
         bool want_pty = c->console != CONSOLE_PIPE || c->boot;
-        char go;
         int r;
-
-        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-        /* Non-dumpable until exec: nothing in the container may open /proc/1/exe (the
-         * host's nspawnctl binary) or our memory while we set up. */
-        (void) prctl(PR_SET_DUMPABLE, 0);
-        umask(0);
-
-        if (read(sock, &go, 1) != 1)
-                _exit(EXIT_FAILURE); /* the supervisor died */
-        if (unshare(CLONE_NEWCGROUP) < 0)
-                child_fail(sock, -errno, EXIT_FAILURE, "Failed to create a cgroup namespace: %m");
-        CHECK(mount_nofollow(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL),
-              "Failed to make the mount namespace private: %m");
-
-        /* The mask source is opened in this mount namespace (a bind source must live in
-         * the caller's namespace) and checked: a /dev/null that is not the null device
-         * would turn masking into exposing. */
-        devnull_fd = open("/dev/null", O_PATH | O_CLOEXEC);
-        if (devnull_fd < 0 || fstat(devnull_fd, &st) < 0)
-                child_fail(sock, -errno, EXIT_FAILURE, "Failed to open /dev/null: %m");
-        if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
-                child_fail(sock, -EBADF, EXIT_FAILURE, "/dev/null on the host is not the null device, refusing.");
-
-        if (c->ephemeral) {
-                /* Throwaway upper layer on a tmpfs that only this mount namespace sees: when
-                 * the container ends, nothing remains on the host, even after kill -9. */
-                _cleanup_close_ int lower = open(c->directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                _cleanup_close_ int upper = -EBADF, work = -EBADF, top = -EBADF;
-                _cleanup_free_ char *opts = NULL, *root = NULL;
-                if (lower < 0)
-                        child_fail(sock, -errno, EXIT_FAILURE, "Failed to open %s: %m", c->directory);
-                CHECK(mount_nofollow("tmpfs", c->directory, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"),
-                      "Failed to mount the ephemeral layer: %m");
-                top = open(c->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (top < 0 || mkdirat(top, "upper", 0755) < 0 || mkdirat(top, "work", 0755) < 0 ||
-                    mkdirat(top, "root", 0755) < 0)
-                        child_fail(sock, -errno, EXIT_FAILURE, "Failed to prepare the ephemeral layer: %m");
-                upper = openat(top, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
-                work = openat(top, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
-                if (upper < 0 || work < 0 ||
-                    asprintf(&opts, "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d",
-                             lower, upper, work) < 0 ||
-                    !(root = strjoin(c->directory, "/root")))
-                        child_fail(sock, -ENOMEM, EXIT_FAILURE, "Failed to prepare the ephemeral layer: %m");
-                CHECK(mount_nofollow("overlay", root, "overlay", 0, opts), "Failed to mount the ephemeral overlay: %m");
-                root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        } else {
-                CHECK(mount_nofollow(c->directory, c->directory, NULL, MS_BIND | MS_REC, NULL),
-                      "Failed to bind %s: %m", c->directory);
-                root_fd = open(c->directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        }
-        if (root_fd < 0)
-                child_fail(sock, -errno, EXIT_FAILURE, "Failed to open the container root: %m");
-
-        setup_proc(sock, root_fd, devnull_fd, c->private_network);
-        CHECK(mount_in_root(root_fd, "/sys", IN_ROOT_NO_SYMLINKS, "sysfs", "sysfs",
-                            MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
-              "Failed to mount /sys: %m");
-        CHECK(cgroup_mount_in_container(c->cgroup_mode, root_fd), "Failed to mount /sys/fs/cgroup: %m");
-        setup_dev(sock, root_fd, want_pty, &slave);
-        CHECK(mount_in_root(root_fd, "/run", IN_ROOT_NO_SYMLINKS, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV,
-                            "mode=0755,size=20%"),
-              "Failed to mount /run: %m");
-        CHECK(mount_in_root(root_fd, "/tmp", IN_ROOT_NO_SYMLINKS, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV,
-                            "mode=1777"),
-              "Failed to mount /tmp: %m");
-        if (c->notify)
-                setup_notify(sock, root_fd);
-        setup_machine_id(sock, root_fd, c);
-
-        for (size_t i = 0; i < c->n_binds; i++) {
-                const BindMount *b = &c->binds[i];
-                _cleanup_close_ int src = open(b->source, O_PATH | O_CLOEXEC);
-                if (src < 0)
-                        child_fail(sock, -errno, EXIT_FAILURE, "Bind source %s: %m", b->source);
-                r = bind_fd_in_root(root_fd, src, b->destination, 0, b->recursive, b->read_only);
-                if (r == -ELOOP)
-                        child_fail(sock, r, EXIT_FAILURE, "Bind target %s is a symlink in the tree, refusing.",
-                                   b->destination);
-                CHECK(r, "Failed to bind %s to %s: %m", b->source, b->destination);
-        }
-        STRV_FOREACH(t, c->tmpfs) {
-                _cleanup_free_ char *path = strdup(*t);
-                char *opts;
-                if (!path)
-                        child_fail(sock, -ENOMEM, EXIT_FAILURE, "Out of memory");
-                opts = strchr(path, ':');
-                if (opts)
-                        *opts++ = 0;
-                r = mount_in_root(root_fd, path, 0, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, opts ?: "mode=0755");
-                if (r == -ELOOP)
-                        child_fail(sock, r, EXIT_FAILURE, "Tmpfs target %s is a symlink in the tree, refusing.", path);
-                CHECK(r, "Failed to mount tmpfs on %s: %m", path);
-        }
-
-        if (c->resolv_conf) {
-                r = resolv_conf_apply(root_fd, c->resolv_conf, c->read_only);
-                if (r == -ELOOP)
-                        child_fail(sock, r, EXIT_FAILURE,
-                                   "/etc/resolv.conf in the tree is a symlink, cannot bind over it.");
-                CHECK(r, "Failed to set up /etc/resolv.conf: %m");
-        }
-
-        /* The tree itself never provides device nodes: only /dev does. */
-        CHECK(mount_fd_setattr(root_fd, false, MOUNT_ATTR_NODEV | (c->read_only ? MOUNT_ATTR_RDONLY : 0), 0),
-              "Failed to set the root's mount flags: %m");
-
-        if (fchdir(root_fd) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
-                child_fail(sock, -errno, EXIT_FAILURE, "Failed to pivot into %s: %m", c->directory);
-        if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-                child_fail(sock, -errno, EXIT_FAILURE, "Failed to detach the host's root: %m");
-        root_fd = safe_close(root_fd);
 
         if (sethostname(c->machine, strlen(c->machine)) < 0)
                 child_fail(sock, -errno, EXIT_FAILURE, "Failed to set the host name: %m");
@@ -450,6 +456,12 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
          * on (TIOCSTI is also filtered); the console pty becomes its controlling tty. */
         if (setsid() < 0)
                 child_fail(sock, -errno, EXIT_FAILURE, "setsid: %m");
+        if (slave < 0 && want_pty) {
+                /* The setup process bound the pty's slave there. */
+                slave = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+                if (slave < 0)
+                        child_fail(sock, -errno, EXIT_FAILURE, "Failed to open /dev/console: %m");
+        }
         if (slave >= 0) {
                 if (ioctl(slave, TIOCSCTTY, 0) < 0)
                         child_fail(sock, -errno, EXIT_FAILURE, "Failed to make the console the controlling tty: %m");
@@ -488,6 +500,7 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
                 if (setgroups(n_groups, groups) < 0 || setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) < 0 ||
                     setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) < 0)
                         child_fail(sock, -errno, EXIT_FAILURE, "Failed to become user %s: %m", c->user);
+                rearm_pdeathsig(sock);
         }
         if (c->working_directory && chdir(c->working_directory) < 0)
                 child_fail(sock, -errno, EXIT_FAILURE, "Failed to change to %s in the container: %m", c->working_directory);
@@ -531,28 +544,493 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
         child_fail(sock, -errno, errno == ENOENT ? 127 : 126, "Failed to execute %s in the container: %m", argv[0]);
 }
 
-int container_spawn(const SpawnConfig *c, Container *ret, char **ret_error) {
+/* The container's PID 1 with a user namespace: born in it (and in its PID, UTS, IPC, cgroup
+ * and network namespaces), it waits while the setup process mounts its file systems and
+ * writes its UID map, then takes a mount namespace of its own. That copy belongs to the
+ * container's user namespace, so every mount in it is locked: it cannot be unmounted to
+ * unmask what lies below, nor its read-only, nosuid or nodev flags be cleared. */
+static _noreturn_ void payload_main(const SpawnConfig *c, int sock, int go_fd) {
+        char go;
+
+        /* Our parent is the supervisor (CLONE_PARENT), as without a user namespace. */
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (read(go_fd, &go, 1) != 1)
+                _exit(EXIT_FAILURE); /* the setup failed and said why */
+
+        if (unshare(CLONE_NEWNS) < 0)
+                child_fail(sock, -errno, EXIT_FAILURE,
+                           "Failed to create the container's mount namespace: %m");
+        /* The setup process moved our root; the cwd still was the host's. */
+        if (chdir("/") < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Failed to change to the container's root: %m");
+        /* Root of the user namespace (host UID uid_shift), with none of the host's groups. */
+        if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Failed to become root in the user namespace: %m");
+        rearm_pdeathsig(sock);
+        /* The setup process attaches the last mounts now, into ours by propagation. */
+        if (write(go_fd, "u", 1) != 1 || read(go_fd, &go, 1) != 1)
+                _exit(EXIT_FAILURE);
+        go_fd = safe_close(go_fd);
+        container_exec(c, sock, -EBADF);
+}
+
+/* Starts the payload (userns mode) and hands it to the supervisor. */
+static void payload_start(Setup *s) {
+        _cleanup_close_pair_ int go[2] = { -EBADF, -EBADF };
+        const SpawnConfig *c = s->c;
+        int sock = s->sock, pidfd = -EBADF;
+        char path[32];
+        pid_t pid;
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "socketpair: %m");
+        /* CLONE_PARENT: the supervisor gets it as its own child and waits for it, as for the
+         * single process without a user namespace; its exit signal is ours (SIGCHLD). */
+        struct clone_args args = {
+                .flags = CLONE_PARENT | CLONE_PIDFD | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWUTS |
+                         CLONE_NEWIPC | CLONE_NEWCGROUP | (c->private_network ? CLONE_NEWNET : 0),
+                .pidfd = (uint64_t) (uintptr_t) &pidfd,
+        };
+        pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
+        if (pid < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Failed to create the container's namespaces: %m");
+        if (pid == 0) {
+                go[1] = safe_close(go[1]);
+                payload_main(c, sock, go[0]);
+        }
+        s->payload = pid;
+        s->payload_pidfd = pidfd;
+        s->go_fd = TAKE_FD(go[1]);
+
+        ChildMsg m = { .type = MSG_PAYLOAD, .pid = pid };
+        CHECK(send_one_fd(sock, pidfd, &m, sizeof m), "Failed to pass the container to the supervisor: %m");
+        /* The supervisor sets up the payload's network namespace (on_namespaces) before
+         * anything in the container may see it. */
+        if (c->on_namespaces && c->private_network) {
+                char net_ready;
+                if (read(sock, &net_ready, 1) != 1)
+                        _exit(EXIT_FAILURE); /* it failed, and says why itself */
+        }
+
+        snprintf(path, sizeof path, "/proc/%d", (int) pid);
+        s->proc_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (s->proc_fd < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Failed to open %s: %m", path);
+        CHECK(userns_write_maps(s->proc_fd, c->uid_shift, c->uid_range), "Failed to write the UID map: %m");
+        s->userns_fd = openat(s->proc_fd, "ns/user", O_RDONLY | O_CLOEXEC);
+        if (s->userns_fd < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Failed to open the container's user namespace: %m");
+}
+
+/* From here on, what we create (mount points, /dev nodes, /run/host, machine-id) belongs to
+ * the container's root: with fsuid and fsgid set to it. Changing fsuid away from 0 drops
+ * the file capabilities from the effective set, so they are raised again. */
+static void become_container_root_fs(const Setup *s) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2];
+
+        (void) setfsgid(s->c->uid_shift);
+        (void) setfsuid(s->c->uid_shift);
+        if ((uid_t) setfsuid((uid_t) -1) != s->c->uid_shift)
+                child_fail(s->sock, -EPERM, EXIT_FAILURE, "Failed to change the file system UID.");
+        if (syscall(SYS_capget, &h, d) < 0)
+                child_fail(s->sock, -errno, EXIT_FAILURE, "capget: %m");
+        d[0].effective = d[0].permitted;
+        d[1].effective = d[1].permitted;
+        if (syscall(SYS_capset, &h, d) < 0)
+                child_fail(s->sock, -errno, EXIT_FAILURE, "capset: %m");
+        rearm_pdeathsig(s->sock);
+}
+
+/* The user namespace that makes the tree at fd look owned by the container's root: none
+ * without a user namespace, or when the tree's owner already is it (--private-users=yes). */
+static int tree_userns(const Setup *s, int fd, int *ret_fd) {
+        struct stat st;
+        uid_t base;
+
+        *ret_fd = -EBADF;
+        if (!s->userns)
+                return 0;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        base = st.st_uid & ~(USERNS_RANGE_DEFAULT - 1);
+        if (base == s->c->uid_shift)
+                return 0;
+        if (base == 0) {
+                *ret_fd = fcntl(s->userns_fd, F_DUPFD_CLOEXEC, 3);
+                return *ret_fd < 0 ? -errno : 0;
+        }
+        return userns_new_fd(base, s->c->uid_shift, base, s->c->uid_shift, s->c->uid_range, ret_fd);
+}
+
+/* The user namespace a bind is ID-mapped with (-EBADF: none), see BindIdmap. */
+static int bind_userns(const Setup *s, const BindMount *b, int src, int root_fd, int *ret_fd) {
+        _cleanup_close_ int dst = -EBADF;
+        struct stat st, t;
+        int r;
+
+        *ret_fd = -EBADF;
+        switch (b->idmap) {
+        case BIND_IDMAP_DEFAULT:
+                if (!s->userns || s->c->uid_shift == 0)
+                        return 0;
+                *ret_fd = fcntl(s->userns_fd, F_DUPFD_CLOEXEC, 3);
+                return *ret_fd < 0 ? -errno : 0;
+        case BIND_IDMAP_ROOT:
+                if (fstat(src, &st) < 0)
+                        return -errno;
+                return userns_new_fd(st.st_uid, s->c->uid_shift, st.st_gid, s->c->uid_shift, 1, ret_fd);
+        case BIND_IDMAP_OWNER:
+                if (fstat(src, &st) < 0)
+                        return -errno;
+                /* The destination's owner as the host sees it through the tree's mapping. */
+                r = open_in_root(root_fd, b->destination, 0, &dst);
+                if (r == -ENOENT)
+                        return -ENOTDIR;
+                if (r < 0)
+                        return r;
+                if (fstat(dst, &t) < 0)
+                        return -errno;
+                return userns_new_fd(st.st_uid, t.st_uid, st.st_gid, t.st_gid, 1, ret_fd);
+        default:
+                return 0;
+        }
+}
+
+/* The mounts made last: /tmp, then the binds and the tmpfs of the command line, in that
+ * order. They are made detached first; with a user namespace they are attached only once
+ * the payload has its mount namespace, and reach it by propagation: their flags are locked
+ * as those of the mounts it copied (read-only stays read-only, nosuid, nodev), but they are
+ * not pinned, so that systemd inside may unmount them at shutdown, which only uncovers the
+ * tree's own mount points. */
+typedef struct LateMount {
+        const char *path; /* in the container */
+        const char *what; /* for messages: a bind source, or NULL for a tmpfs */
+        InRootFlags flags;
+        bool is_dir;
+        int fd; /* the detached mount */
+} LateMount;
+
+static void late_mounts_free(LateMount **m) {
+        for (LateMount *i = *m; i && i->path; i++)
+                safe_close(i->fd);
+        free(*m);
+}
+
+static void late_mount_bind(const Setup *s, int root_fd, const BindMount *b, LateMount *ret) {
+        _cleanup_close_ int src = open(b->source, O_PATH | O_CLOEXEC), userns = -EBADF;
+        int sock = s->sock, r;
+        struct stat st;
+
+        if (src < 0 || fstat(src, &st) < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Bind source %s: %m", b->source);
+        r = bind_userns(s, b, src, root_fd, &userns);
+        if (r == -ENOTDIR)
+                child_fail(sock, r, EXIT_FAILURE, "Bind target %s must exist in the tree for owneridmap.",
+                           b->destination);
+        CHECK(r, "Failed to map the owners of %s: %m", b->source);
+        /* A bound device node (the console) must stay openable; anything else never provides
+         * devices or setuid binaries. */
+        r = mount_clone_idmapped(src, b->recursive, userns,
+                                 (b->read_only ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NOSUID |
+                                         (S_ISCHR(st.st_mode) ? 0 : MOUNT_ATTR_NODEV),
+                                 &ret->fd);
+        if (r == -EOPNOTSUPP)
+                child_fail(sock, r, EXIT_FAILURE,
+                           "The file system of bind source %s does not support ID-mapped mounts; "
+                           "add :noidmap.", b->source);
+        CHECK(r, "Failed to bind %s to %s: %m", b->source, b->destination);
+        *ret = (LateMount) {
+                .path = b->destination, .what = b->source, .is_dir = S_ISDIR(st.st_mode), .fd = ret->fd
+        };
+}
+
+static void late_mount_tmpfs(const Setup *s, const char *path, const char *options, InRootFlags flags,
+                             LateMount *ret) {
+        _cleanup_free_ char *opts = NULL;
+        int sock = s->sock;
+
+        tmpfs_options(s, options, &opts);
+        CHECK(mount_new_detached("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, &ret->fd),
+              "Failed to mount tmpfs on %s: %m", path);
+        *ret = (LateMount) { .path = path, .flags = flags, .is_dir = true, .fd = ret->fd };
+}
+
+/* Whether path is dir or below it. */
+static bool path_startswith_dir(const char *path, const char *dir) {
+        size_t n = strlen(dir);
+        return strneq(path, dir, n) && (path[n] == 0 || path[n] == '/' || streq(dir, "/"));
+}
+
+static LateMount *late_mounts_prepare(const Setup *s, int root_fd, char ***tmpfs_paths) {
+        const SpawnConfig *c = s->c;
+        size_t n = 0, n_tmpfs = strv_length(c->tmpfs);
+        LateMount *m = calloc(1 + c->n_binds + n_tmpfs + 1, sizeof(LateMount));
+        char **paths = calloc(n_tmpfs + 1, sizeof(char *));
+
+        if (!m || !paths)
+                child_fail(s->sock, -ENOMEM, EXIT_FAILURE, "Out of memory");
+        late_mount_tmpfs(s, "/tmp", "mode=1777", IN_ROOT_NO_SYMLINKS, &m[n++]);
+        for (size_t i = 0; i < c->n_binds; i++)
+                late_mount_bind(s, root_fd, &c->binds[i], &m[n++]);
+        for (size_t i = 0; i < n_tmpfs; i++) {
+                const char *t = c->tmpfs[i], *o = strchr(t, ':');
+                paths[i] = strndup(t, o ? (size_t) (o - t) : strlen(t));
+                if (!paths[i])
+                        child_fail(s->sock, -ENOMEM, EXIT_FAILURE, "Out of memory");
+                late_mount_tmpfs(s, paths[i], o ? o + 1 : "mode=0755", 0, &m[n++]);
+        }
+        *tmpfs_paths = paths;
+
+        /* Mount points now, while the root is writable even with --read-only - except those
+         * inside an earlier late mount, which are made in that mount when it is there. */
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_close_ int target = -EBADF;
+                bool inside = false;
+                for (size_t k = 0; k < i && !inside; k++)
+                        inside = path_startswith_dir(m[i].path, m[k].path);
+                if (inside)
+                        continue;
+                int r = open_in_root(root_fd, m[i].path,
+                                     m[i].flags | (m[i].is_dir ? IN_ROOT_MKDIR : IN_ROOT_MKFILE), &target);
+                if (r == -ELOOP)
+                        child_fail(s->sock, r, EXIT_FAILURE,
+                                   "%s target %s is a symlink in the tree, refusing.",
+                                   m[i].what ? "Bind" : "Tmpfs", m[i].path);
+                if (m[i].what)
+                        CHECK_SOCK(s->sock, r, "Failed to bind %s to %s: %m", m[i].what, m[i].path);
+                else
+                        CHECK_SOCK(s->sock, r, "Failed to mount tmpfs on %s: %m", m[i].path);
+        }
+        return m;
+}
+
+/* Mount points are looked up only now: one may lie inside an earlier mount. */
+static void late_mounts_attach(const Setup *s, int root_fd, LateMount *m) {
+        int sock = s->sock;
+
+        for (; m->path; m++) {
+                _cleanup_close_ int target = -EBADF;
+                int r = open_in_root(root_fd, m->path,
+                                     m->flags | (m->is_dir ? IN_ROOT_MKDIR : IN_ROOT_MKFILE), &target);
+                if (r == -ELOOP)
+                        child_fail(sock, r, EXIT_FAILURE, "%s target %s is a symlink in the tree, refusing.",
+                                   m->what ? "Bind" : "Tmpfs", m->path);
+                if (r >= 0)
+                        r = mount_move_onto(m->fd, target);
+                if (m->what)
+                        CHECK(r, "Failed to bind %s to %s: %m", m->what, m->path);
+                else
+                        CHECK(r, "Failed to mount tmpfs on %s: %m", m->path);
+                m->fd = safe_close(m->fd);
+        }
+}
+
+/* The tree at c->directory, or an overlay on it: mounted in our mount namespace and
+ * returned as an O_PATH fd of its root. */
+static int setup_root(const Setup *s) {
+        const SpawnConfig *c = s->c;
+        _cleanup_close_ int tree = open(c->directory, O_PATH | O_DIRECTORY | O_CLOEXEC), userns = -EBADF;
+        _cleanup_close_ int clone_fd = -EBADF, target = -EBADF;
+        int sock = s->sock, r;
+
+        if (tree < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Failed to open %s: %m", c->directory);
+        CHECK(tree_userns(s, tree, &userns), "Failed to map the owners of %s: %m", c->directory);
+        /* The image stays as it is on disk: an ID-mapped copy of its mount shows the
+         * container its files owned by its own users. */
+        r = mount_clone_idmapped(tree, true, userns, 0, &clone_fd);
+        if (r == -EOPNOTSUPP)
+                child_fail(sock, r, EXIT_FAILURE,
+                           "The file system of %s does not support ID-mapped mounts, needed for a user "
+                           "namespace.", c->directory);
+        CHECK(r, "Failed to bind %s: %m", c->directory);
+
+        if (c->ephemeral) {
+                /* Throwaway upper layer on a tmpfs that only this mount namespace sees: when
+                 * the container ends, nothing remains on the host, even after kill -9. The
+                 * lower layer is the (ID-mapped) tree; overlayfs cannot be ID-mapped itself. */
+                _cleanup_close_ int upper = -EBADF, work = -EBADF, top = -EBADF, lower = -EBADF;
+                _cleanup_free_ char *opts = NULL, *root = NULL;
+                CHECK(mount_nofollow("tmpfs", c->directory, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"),
+                      "Failed to mount the ephemeral layer: %m");
+                top = open(c->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (top < 0 || mkdirat(top, "upper", 0755) < 0 || mkdirat(top, "work", 0755) < 0 ||
+                    mkdirat(top, "root", 0755) < 0 || mkdirat(top, "lower", 0755) < 0)
+                        child_fail(sock, -errno, EXIT_FAILURE, "Failed to prepare the ephemeral layer: %m");
+                lower = openat(top, "lower", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (lower < 0)
+                        child_fail(sock, -errno, EXIT_FAILURE, "Failed to prepare the ephemeral layer: %m");
+                CHECK(mount_move_onto(clone_fd, lower), "Failed to mount the ephemeral layer: %m");
+                upper = openat(top, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                work = openat(top, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (upper < 0 || work < 0 ||
+                    asprintf(&opts,
+                             "lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d",
+                             clone_fd, upper, work) < 0 ||
+                    !(root = strjoin(c->directory, "/root")))
+                        child_fail(sock, -ENOMEM, EXIT_FAILURE, "Failed to prepare the ephemeral layer: %m");
+                CHECK(mount_nofollow("overlay", root, "overlay", 0, opts),
+                      "Failed to mount the ephemeral overlay: %m");
+                r = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        } else {
+                target = open(c->directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (target < 0)
+                        child_fail(sock, -errno, EXIT_FAILURE, "Failed to open %s: %m", c->directory);
+                CHECK(mount_move_onto(clone_fd, target), "Failed to bind %s: %m", c->directory);
+                r = open(c->directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        }
+        if (r < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Failed to open the container root: %m");
+        return r;
+}
+
+/* The process clone3() starts: privileged setup of the container's file systems. Without a
+ * user namespace it is the container's PID 1 and goes on to exec; with one it starts the
+ * payload first, sets up for it, and leaves. */
+static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
+        _cleanup_close_ int root_fd = -EBADF, slave = -EBADF, devnull_fd = -EBADF;
+        Setup s = { .c = c, .sock = sock, .userns = c->uid_range > 0, .payload_pidfd = -EBADF,
+                    .go_fd = -EBADF, .proc_fd = -EBADF, .userns_fd = -EBADF };
+        _cleanup_(late_mounts_free) LateMount *late = NULL;
+        _cleanup_strv_free_ char **tmpfs_paths = NULL;
+        struct stat st;
+        bool want_pty = c->console != CONSOLE_PIPE || c->boot;
+        char go;
+
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* Non-dumpable until exec: nothing in the container may open /proc/1/exe (the
+         * host's nspawnctl binary) or our memory while we set up. */
+        (void) prctl(PR_SET_DUMPABLE, 0);
+        umask(0);
+
+        if (read(sock, &go, 1) != 1)
+                _exit(EXIT_FAILURE); /* the supervisor died */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Failed to create a cgroup namespace: %m");
+        CHECK(mount_nofollow(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL),
+              "Failed to make the mount namespace private: %m");
+
+        /* The mask source is opened in this mount namespace (a bind source must live in
+         * the caller's namespace) and checked: a /dev/null that is not the null device
+         * would turn masking into exposing. */
+        devnull_fd = open("/dev/null", O_PATH | O_CLOEXEC);
+        if (devnull_fd < 0 || fstat(devnull_fd, &st) < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Failed to open /dev/null: %m");
+        if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+                child_fail(sock, -EBADF, EXIT_FAILURE, "/dev/null on the host is not the null device, refusing.");
+
+        if (s.userns) {
+                payload_start(&s);
+                become_container_root_fs(&s);
+        }
+
+        root_fd = setup_root(&s);
+        setup_proc(&s, root_fd, devnull_fd);
+        /* sysfs shows the network devices of the namespace it is mounted from. */
+        if (s.userns && c->private_network && setns(s.payload_pidfd, CLONE_NEWNET) < 0)
+                child_fail(sock, -errno, EXIT_FAILURE,
+                           "Failed to enter the container's network namespace: %m");
+        CHECK(mount_in_root(root_fd, "/sys", IN_ROOT_NO_SYMLINKS, "sysfs", "sysfs",
+                            MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+              "Failed to mount /sys: %m");
+        CHECK(cgroup_mount_in_container(c->cgroup_mode, root_fd), "Failed to mount /sys/fs/cgroup: %m");
+        setup_dev(&s, root_fd, want_pty, &slave);
+        {
+                _cleanup_free_ char *run_opts = NULL;
+                tmpfs_options(&s, "mode=0755,size=20%", &run_opts);
+                CHECK(mount_in_root(root_fd, "/run", IN_ROOT_NO_SYMLINKS, "tmpfs", "tmpfs",
+                                    MS_NOSUID | MS_NODEV, run_opts),
+                      "Failed to mount /run: %m");
+        }
+        if (c->notify)
+                setup_notify(sock, root_fd);
+        setup_machine_id(sock, root_fd, c);
+        if (c->resolv_conf) {
+                /* Before the late mounts: a bind of the user's over it wins. */
+                int r = resolv_conf_apply(root_fd, c->resolv_conf, c->read_only);
+                if (r == -ELOOP)
+                        child_fail(sock, r, EXIT_FAILURE,
+                                   "/etc/resolv.conf in the tree is a symlink, cannot bind over it.");
+                CHECK(r, "Failed to set up /etc/resolv.conf: %m");
+        }
+        late = late_mounts_prepare(&s, root_fd, &tmpfs_paths);
+        if (!s.userns)
+                late_mounts_attach(&s, root_fd, late);
+
+        /* The tree itself never provides device nodes: only /dev does. Set-uid binaries work
+         * inside (su, sudo, ping), although the host mounts the pool nosuid: the bind (or
+         * ID-mapped clone) inherited that, this mount decides for itself - here, in the host's
+         * user namespace, before the container's copy locks the flags. */
+        CHECK(mount_fd_setattr(root_fd, false, MOUNT_ATTR_NODEV | (c->read_only ? MOUNT_ATTR_RDONLY : 0),
+                               MOUNT_ATTR_NOSUID),
+              "Failed to set the root's mount flags: %m");
+        if (fchdir(root_fd) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Failed to pivot into %s: %m", c->directory);
+        if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Failed to detach the host's root: %m");
+        root_fd = safe_close(root_fd);
+
+        if (s.userns) {
+                char u;
+                /* Shared (pivot_root() refuses that before), so that the late mounts reach the
+                 * payload's copy, where they are slaves. */
+                root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (root_fd < 0)
+                        child_fail(sock, -errno, EXIT_FAILURE, "Failed to open the container's root: %m");
+                CHECK(mount_fd_propagation(root_fd, MS_SHARED),
+                      "Failed to share the container's mounts: %m");
+                /* pivot_root() moved the payload's root along (same mount namespace): it may
+                 * take its copy, then get the late mounts, then go. */
+                if (write(s.go_fd, "u", 1) != 1 || read(s.go_fd, &u, 1) != 1)
+                        child_fail(sock, -EIO, EXIT_FAILURE, "The container ended while it was set up.");
+                late_mounts_attach(&s, root_fd, late);
+                if (write(s.go_fd, "g", 1) != 1)
+                        child_fail(sock, -errno, EXIT_FAILURE, "Failed to start the container: %m");
+                _exit(EXIT_SUCCESS);
+        }
+        container_exec(c, sock, TAKE_FD(slave));
+}
+
+/* Ends what was started when the start fails: the setup process, and the payload. */
+static void kill_and_reap(pid_t pid, int pidfd) {
+        if (pid <= 0)
+                return;
+        if (pidfd >= 0)
+                (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        else
+                (void) kill(pid, SIGKILL);
+        (void) wait_for_terminate(pid, NULL);
+}
+
+int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
         _cleanup_close_pair_ int sv[2] = { -EBADF, -EBADF };
-        _cleanup_close_ int pidfd = -EBADF, master = -EBADF, notify = -EBADF;
+        _cleanup_close_ int pidfd = -EBADF, master = -EBADF, notify = -EBADF, payload_pidfd = -EBADF;
         char error_buf[sizeof(((ChildMsg *) 0)->message)] = "";
         int child_error = 0, exit_status = 0;
-        pid_t pid;
+        bool userns = c->uid_range > 0;
+        pid_t pid, payload = 0;
         int r;
 
         *ret = (Container) { .pid = 0, .pidfd = -EBADF, .pty_master = -EBADF, .notify_fd = -EBADF };
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return fail_msg(ret_error, -errno, "socketpair: %m");
+                return error_set(e, -errno, "socketpair: %m");
 
+        /* With a user namespace, the process made here only sets up (in the host's PID
+         * namespace, where it can start the payload as our child); the payload gets the
+         * other namespaces. */
         struct clone_args args = {
-                .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD |
-                         (c->private_network ? CLONE_NEWNET : 0),
+                .flags = CLONE_NEWNS | CLONE_PIDFD |
+                         (userns ? 0
+                                 : CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+                                           (c->private_network ? CLONE_NEWNET : 0)),
                 .pidfd = (uint64_t) (uintptr_t) &pidfd,
                 .exit_signal = SIGCHLD,
         };
         pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
         if (pid < 0)
-                return fail_msg(ret_error, -errno, "Failed to create the container's namespaces: %m");
+                return error_set(e, -errno, "Failed to create the container's namespaces: %m");
         if (pid == 0) {
                 sv[0] = safe_close(sv[0]);
                 child_main(c, sv[1]);
@@ -561,28 +1039,30 @@ int container_spawn(const SpawnConfig *c, Container *ret, char **ret_error) {
 
         r = cgroup_attach(c->cgroup_mode, c->cgroup_path, pid);
         if (r < 0) {
-                (void) kill(pid, SIGKILL);
-                (void) wait_for_terminate(pid, NULL);
-                return fail_msg(ret_error, r, "Failed to move the container into cgroup %s: %m", c->cgroup_path);
+                kill_and_reap(pid, pidfd);
+                return error_set(e, r, "Failed to move the container into cgroup %s: %m", c->cgroup_path);
         }
-        if (c->on_namespaces) {
-                char *e = NULL;
-                r = c->on_namespaces(pid, c->on_namespaces_userdata, &e);
+        if (userns) {
+                /* systemd inside manages its own subtree: that part must be its root's. */
+                r = cgroup_delegate_payload(c->cgroup_path, c->uid_shift, c->uid_shift);
                 if (r < 0) {
-                        (void) kill(pid, SIGKILL);
-                        (void) wait_for_terminate(pid, NULL);
-                        if (e) {
-                                *ret_error = e;
-                                return r;
-                        }
-                        return fail_msg(ret_error, r, "Failed to set up the container's namespaces: %m");
+                        kill_and_reap(pid, pidfd);
+                        return error_set(e, r, "Failed to delegate cgroup %s to the container: %m", c->cgroup_path);
+                }
+        }
+        /* Without a user namespace the process just made is the container's PID 1, in its
+         * network namespace already: set that up before it goes on. */
+        if (!userns && c->on_namespaces && c->private_network) {
+                r = c->on_namespaces(pid, c->on_namespaces_userdata, e);
+                if (r < 0) {
+                        kill_and_reap(pid, pidfd);
+                        return error_set(e, r, "Failed to set up the container's network: %m");
                 }
         }
         if (write(sv[0], "g", 1) != 1) {
                 r = -errno;
-                (void) kill(pid, SIGKILL);
-                (void) wait_for_terminate(pid, NULL);
-                return fail_msg(ret_error, r, "Failed to start the container: %m");
+                kill_and_reap(pid, pidfd);
+                return error_set(e, r, "Failed to start the container: %m");
         }
 
         for (;;) {
@@ -601,7 +1081,26 @@ int container_spawn(const SpawnConfig *c, Container *ret, char **ret_error) {
                         master = fd;
                 else if (m.type == MSG_NOTIFY && notify < 0)
                         notify = fd;
-                else {
+                else if (m.type == MSG_PAYLOAD && userns && payload == 0 && fd >= 0 && m.pid > 0) {
+                        payload = m.pid;
+                        payload_pidfd = fd;
+                        /* The payload was born in the container's network namespace; the
+                         * setup process waits until it is set up. */
+                        if (c->on_namespaces && c->private_network) {
+                                r = c->on_namespaces(payload, c->on_namespaces_userdata, e);
+                                if (r < 0) {
+                                        kill_and_reap(pid, pidfd);
+                                        kill_and_reap(payload, payload_pidfd);
+                                        return error_set(e, r, "Failed to set up the container's network: %m");
+                                }
+                                if (write(sv[0], "n", 1) != 1) {
+                                        r = -errno;
+                                        kill_and_reap(pid, pidfd);
+                                        kill_and_reap(payload, payload_pidfd);
+                                        return error_set(e, r, "Failed to start the container: %m");
+                                }
+                        }
+                } else {
                         safe_close(fd);
                         if (m.type == MSG_ERROR && child_error == 0) {
                                 child_error = -m.error ?: -EIO;
@@ -612,12 +1111,25 @@ int container_spawn(const SpawnConfig *c, Container *ret, char **ret_error) {
                 }
         }
 
+        if (userns) {
+                /* The setup process is done (or failed): it leaves either way. */
+                int st = wait_for_terminate(pid, NULL);
+                if (child_error == 0 && (payload == 0 || st != 0)) {
+                        child_error = -EIO;
+                        snprintf(error_buf, sizeof error_buf, "The container's setup ended without a word.");
+                }
+                pid = payload;
+                safe_close(pidfd);
+                pidfd = TAKE_FD(payload_pidfd);
+        }
+
         if (child_error < 0) {
-                (void) wait_for_terminate(pid, NULL);
+                /* Without a user namespace the child ends by itself; a payload may still wait
+                 * for a setup process that failed. */
+                kill_and_reap(pid, pidfd);
                 ret->pid = pid;
                 ret->exit_status = exit_status;
-                *ret_error = strdup(error_buf);
-                return child_error;
+                return error_set(e, child_error, "%s", error_buf);
         }
 
         ret->pid = pid;

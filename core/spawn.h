@@ -3,9 +3,12 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "error.h"
+#include "machine-record.h"
 #include "resolv-conf.h"
 #include "settings.h"
 
@@ -42,11 +45,16 @@ typedef struct SpawnConfig {
         ConsoleMode console;
         CGroupMode cgroup_mode;
         const char *cgroup_path;
+        /* User namespace (core/userns.h): container UID/GID 0 is host uid_shift, uid_range
+         * of them are mapped; uid_range 0: none, container root is host root. */
+        uid_t uid_shift;
+        uint32_t uid_range;
         const ResolvConfPlan *resolv_conf; /* NULL: /etc/resolv.conf left alone */
-        /* Runs in the supervisor once the namespaces exist and before the container's setup
-         * begins (the child waits): e.g. the veth into its network namespace. A negative
-         * return stops the start; *ret_error says why in one line. */
-        int (*on_namespaces)(pid_t pid, void *userdata, char **ret_error);
+        /* Runs in the supervisor once the container's network namespace exists and before
+         * anything runs in it (the container's processes wait): e.g. the veth into it. pid is
+         * the process whose namespaces are the container's (its PID 1). A negative return
+         * stops the start, with e saying why. */
+        int (*on_namespaces)(pid_t pid, void *userdata, Error *e);
         void *on_namespaces_userdata;
 } SpawnConfig;
 
@@ -61,10 +69,14 @@ typedef struct Container {
 void container_done(Container *c);
 
 /* Checks what can be checked before any namespace exists: the tree, its /proc and /sys,
- * an init for boot, bind sources. On failure *ret_error says what is wrong in one line. */
-int spawn_check(const SpawnConfig *c, char **ret_error);
+ * an init for boot (-ENOEXEC when there is none), bind sources. */
+int spawn_check(const SpawnConfig *c, Error *e);
 
 /* Starts the container and returns once its payload was exec'd (or failed to be, in which
- * case *ret_error has the child's one-line reason and nothing is left running). The caller
- * has created c->cgroup_path already. */
-int container_spawn(const SpawnConfig *c, Container *ret, char **ret_error);
+ * case e has the child's one-line reason and nothing is left running). The caller has
+ * created c->cgroup_path already. */
+int container_spawn(const SpawnConfig *c, Container *ret, Error *e);
+
+/* Which init a boot of the tree runs (the first of the init list that is there), by the name
+ * of the file it resolves to. -ENOEXEC when there is none. */
+int spawn_detect_init(const char *directory, MachineInit *ret);

@@ -21,7 +21,10 @@
 #include "machine-record.h"
 #include "net-cleanup.h"
 #include "pty.h"
+#include "state-dir.h"
 #include "supervise-loop.h"
+#include "util/process.h"
+#include "userns.h"
 #include "util/util.h"
 
 #define LOG_MAX (1024 * 1024)
@@ -34,16 +37,7 @@ static const char *const console_mode_table[_CONSOLE_MODE_MAX] = {
         [CONSOLE_PIPE] = "pipe",
 };
 
-const char *console_mode_to_string(ConsoleMode m) {
-        return m >= 0 && m < _CONSOLE_MODE_MAX ? console_mode_table[m] : NULL;
-}
-
-ConsoleMode console_mode_from_string(const char *s) {
-        for (int i = 0; s && i < _CONSOLE_MODE_MAX; i++)
-                if (streq(s, console_mode_table[i]))
-                        return i;
-        return _CONSOLE_MODE_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(console_mode, ConsoleMode, _CONSOLE_MODE_MAX);
 
 void container_done(Container *c) {
         c->pidfd = safe_close(c->pidfd);
@@ -61,8 +55,9 @@ void run_init(Run *run, const SuperviseConfig *c, int signal_fd) {
                 .listen_fd = -EBADF,
                 .client_fd = -EBADF,
                 .log_fd = -EBADF,
+                .report_fd = -EBADF,
                 .pty_peer = -EBADF,
-                .state = "opening",
+                .state = MACHINE_OPENING,
                 .extra_fd = -EBADF,
         };
 }
@@ -73,24 +68,86 @@ void supervise_signal_mask(sigset_t *ret) {
                 sigaddset(ret, *s);
 }
 
-int run_register_state(Run *run, const char *state) {
+/* The parts of the record that stay for the supervisor's life, filled once. */
+static int run_record_init(Run *run) {
         const SuperviseConfig *c = run->config;
+        MachineRecord *r = &run->record;
+        uint64_t start = 0;
+        int k;
+
+        k = proc_start_time(getpid(), &start);
+        if (k < 0)
+                return k;
+        *r = (MachineRecord) {
+                .name = strdup(c->spawn.machine),
+                .class = strdup("container"),
+                .service = strdup("nspawnctl"),
+                .root = strdup(c->spawn.directory),
+                .cgroup = strdup(c->spawn.cgroup_path),
+                .console_socket = machine_state_path(c->state_dir, c->spawn.machine, MACHINE_CONSOLE),
+                .console_log = machine_state_path(c->state_dir, c->spawn.machine, MACHINE_CONSOLE_LOG),
+                .supervisor = (uint32_t) getpid(),
+                .supervisor_start = start,
+                .init = c->init,
+                .uid_shift = c->spawn.uid_shift,
+                .uid_range = c->spawn.uid_range,
+        };
+        snprintf(r->id, sizeof r->id, "%s", c->spawn.machine_id ?: "");
+        if (!r->name || !r->class || !r->service || !r->root || !r->cgroup || !r->console_socket ||
+            !r->console_log) {
+                machine_record_done(r);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Tells machined how the start ended, once: the machine is ready, or it ended first. */
+static void run_report(Run *run, SupervisorReportType type, int status) {
+        if (run->report_fd < 0)
+                return;
+        (void) supervisor_report_send(run->report_fd, &(const SupervisorReport) { .type = type, .status = status });
+        run->report_fd = safe_close(run->report_fd);
+}
+
+static int run_record_save(Run *run, MachineState state) {
+        const SuperviseConfig *c = run->config;
+        MachineRecord *r = &run->record;
+
+        if (r->leader != (uint32_t) run->container.pid) {
+                r->leader = (uint32_t) run->container.pid;
+                r->leader_start = 0;
+                if (run->container.pid > 0)
+                        (void) proc_start_time(run->container.pid, &r->leader_start);
+        }
+        r->state = state;
+        r->timestamp = run->timestamp_realtime;
+        r->timestamp_monotonic = run->timestamp_monotonic;
+        return machine_record_save(c->state_dir, r);
+}
+
+int run_register_state(Run *run, MachineState state) {
+        const SuperviseConfig *c = run->config;
+        MachineRecord *r = &run->record;
+        int k;
 
         run->state = state;
-        if (!c->register_machine)
-                return 0;
-        MachineRecord r = {
-                .name = c->spawn.machine,
-                .id = c->spawn.machine_id,
-                .root = c->spawn.directory,
-                .state = state,
-                .cgroup = c->spawn.cgroup_path,
-                .supervisor = getpid(),
-                .leader = run->container.pid,
-                .timestamp_realtime = run->timestamp_realtime,
-                .timestamp_monotonic = run->timestamp_monotonic,
-        };
-        return machine_record_write(c->state_dir, &r);
+        if (c->register_machine && !r->name) {
+                k = run_record_init(run);
+                if (k < 0)
+                        return k;
+        }
+        k = c->register_machine ? run_record_save(run, state) : 0;
+        /* machined hears STARTED once the record is there to be read, then READY. */
+        if (run->report_fd >= 0 && !run->reported_started && run->container.pid > 0) {
+                (void) supervisor_report_send(run->report_fd, &(const SupervisorReport) {
+                        .type = SUPERVISOR_REPORT_STARTED,
+                        .leader = run->container.pid,
+                });
+                run->reported_started = true;
+        }
+        if (state == MACHINE_RUNNING)
+                run_report(run, SUPERVISOR_REPORT_READY, 0);
+        return k;
 }
 
 int run_console_listen(const SuperviseConfig *c, int *ret_fd) {
@@ -165,7 +222,7 @@ static void request_stop(Run *run) {
         /* systemd halts on SIGRTMIN+3. */
         (void) kill(run->container.pid, SIGRTMIN + 3);
         run->kill_deadline = now_usec(CLOCK_MONOTONIC) + c->kill_timeout_usec;
-        (void) run_register_state(run, "closing");
+        (void) run_register_state(run, MACHINE_CLOSING);
 }
 
 static void handle_notify(Run *run) {
@@ -197,11 +254,11 @@ static void handle_notify(Run *run) {
                 buf[n] = 0;
                 char *save = NULL;
                 for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                        if (streq(line, "READY=1") && streq(run->state, "opening")) {
+                        if (streq(line, "READY=1") && run->state == MACHINE_OPENING) {
                                 run->ready_deadline = 0;
-                                (void) run_register_state(run, "running");
+                                (void) run_register_state(run, MACHINE_RUNNING);
                         } else if (streq(line, "STOPPING=1"))
-                                (void) run_register_state(run, "closing");
+                                (void) run_register_state(run, MACHINE_CLOSING);
                 }
         }
 }
@@ -286,7 +343,7 @@ static int run_loop(Run *run) {
                 }
                 if (run->ready_deadline && now >= run->ready_deadline) {
                         run->ready_deadline = 0;
-                        (void) run_register_state(run, "running");
+                        (void) run_register_state(run, MACHINE_RUNNING);
                 }
 
                 if (p[i_sig].revents & POLLIN) {
@@ -392,12 +449,12 @@ static int run_loop(Run *run) {
         return run->exit_code;
 }
 
-int remove_cgroup_when_empty(const SuperviseConfig *c) {
+int remove_cgroup_when_empty(CGroupMode mode, const char *path) {
         int r = 0;
         /* The PID namespace is torn down when its init has been reaped, but the cgroup
          * core may need a moment to see it empty. */
         for (int i = 0; i < 100; i++) {
-                r = cgroup_remove(c->spawn.cgroup_mode, c->spawn.cgroup_path);
+                r = cgroup_remove(mode, path);
                 if (r != -EBUSY)
                         return r;
                 usleep(10 * 1000);
@@ -412,31 +469,6 @@ void run_network_cleanup(const SuperviseConfig *c, bool rebooting) {
         r = network_cleanup_run(&c->net_cleanup, c->spawn.machine, lock, rebooting);
         if (r < 0)
                 log_warning_errno(r, "Failed to remove the network of %s: %m", c->spawn.machine);
-}
-
-int net_cleanup_to_arg(const NetworkCleanup *nc, char **ret) {
-        return asprintf(ret, "%s,%s,%s", nc->link, nc->zone_bridge, nc->nft_table) < 0 ? -ENOMEM : 0;
-}
-
-int net_cleanup_from_arg(const char *s, NetworkCleanup *ret) {
-        NetworkCleanup nc = {};
-        const char *a = strchr(s, ','), *b = a ? strchr(a + 1, ',') : NULL;
-        size_t n1, n2, n3;
-
-        if (!a || !b || strchr(b + 1, ','))
-                return -EINVAL;
-        n1 = (size_t) (a - s);
-        n2 = (size_t) (b - a - 1);
-        n3 = strlen(b + 1);
-        if (n1 >= sizeof nc.link || n2 >= sizeof nc.zone_bridge || n3 >= sizeof nc.nft_table)
-                return -EINVAL;
-        memcpy(nc.link, s, n1);
-        memcpy(nc.zone_bridge, a + 1, n2);
-        memcpy(nc.nft_table, b + 1, n3);
-        if (nc.nft_table[0] && !nft_table_name_is_valid(nc.nft_table))
-                return -EINVAL;
-        *ret = nc;
-        return 0;
 }
 
 void guard_dismiss(int *fd) {
@@ -471,6 +503,11 @@ int run_container(Run *run) {
         }
 
         status = run_loop(run);
+        /* A machine that reboots before it was ready is still starting: the report fd is just
+         * closed, which machined takes as started. */
+        if (!(status == EXIT_REBOOT && c->restart_on_reboot))
+                run_report(run, SUPERVISOR_REPORT_EXITED, status >= 0 && status <= 255 ? status : 255);
+        run->report_fd = safe_close(run->report_fd);
 
         if (run->tty_raw) {
                 tty_restore(STDIN_FILENO, &run->saved_termios);
@@ -482,7 +519,7 @@ int run_container(Run *run) {
         safe_close(run->client_fd);
         safe_close(run->listen_fd);
         safe_close(run->log_fd);
-        r = remove_cgroup_when_empty(c);
+        r = remove_cgroup_when_empty(c->spawn.cgroup_mode, c->spawn.cgroup_path);
         if (r < 0)
                 log_warning_errno(r, "Failed to remove cgroup %s: %m", c->spawn.cgroup_path);
         run_network_cleanup(c, status == EXIT_REBOOT && c->restart_on_reboot);
@@ -491,15 +528,16 @@ int run_container(Run *run) {
                         /* The machine comes back under the same supervisor: keep it listed
                          * (opening, no leader yet) instead of vanishing and reappearing. */
                         run->container.pid = 0;
-                        (void) run_register_state(run, "opening");
+                        (void) run_register_state(run, MACHINE_OPENING);
                 } else
-                        machine_record_remove(c->state_dir, c->spawn.machine);
+                        machine_state_remove(c->state_dir, c->spawn.machine);
         }
+        machine_record_done(&run->record);
         return status;
 }
 
-_noreturn_ void guard_run(const SuperviseConfig *c, int pipe_fd) {
-        _cleanup_free_ char *lock_path = machine_state_path(c->state_dir, c->spawn.machine, MACHINE_LOCK);
+_noreturn_ void guard_run(const SupervisorGuard *g, int pipe_fd) {
+        _cleanup_free_ char *lock_path = machine_state_path(g->state_dir, g->machine, MACHINE_LOCK);
         char b = 0;
         int lock_fd;
 
@@ -520,18 +558,22 @@ _noreturn_ void guard_run(const SuperviseConfig *c, int pipe_fd) {
         if (lock_fd >= 0)
                 (void) flock(lock_fd, LOCK_EX);
         for (int i = 0; i < 200; i++) {
-                if (cgroup_remove(c->spawn.cgroup_mode, c->spawn.cgroup_path) >= 0)
+                if (cgroup_remove(g->cgroup_mode, g->cgroup_path) >= 0)
                         break;
                 usleep(50 * 1000);
         }
         /* Before the record goes: whoever starts the machine next must find nothing of ours. */
         {
-                _cleanup_free_ char *net_lock = network_lock_path(c->state_dir);
-                (void) network_cleanup_run(&c->net_cleanup, c->spawn.machine, net_lock, false);
+                _cleanup_free_ char *net_lock = network_lock_path(g->state_dir);
+                NetworkCleanup nc;
+                supervisor_net_cleanup_get(g->net_link, g->net_zone_bridge, g->net_table, &nc);
+                (void) network_cleanup_run(&nc, g->machine, net_lock, false);
         }
-        if (c->register_machine)
-                machine_record_remove(c->state_dir, c->spawn.machine);
+        if (g->register_machine)
+                machine_state_remove(g->state_dir, g->machine);
         if (lock_fd >= 0 && lock_path)
                 (void) unlink(lock_path);
+        /* Only now, with its processes gone, may another machine have the UID range. */
+        uid_range_release(g->state_dir, g->uid_shift, g->uid_lock_fd);
         _exit(EXIT_SUCCESS);
 }

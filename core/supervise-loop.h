@@ -6,6 +6,8 @@
 #include <sys/types.h>
 #include <termios.h>
 
+#include "machine-record.h"
+#include "supervisor-contract.h"
 #include "spawn.h"
 #include "supervise.h"
 
@@ -29,6 +31,8 @@ struct Run {
         int in_fd, out_fd;        /* where console input comes from and output goes */
         int listen_fd, client_fd; /* console socket (registered machines) */
         int log_fd;
+        int report_fd;            /* machined's, until the machine is ready (or ended) */
+        bool reported_started;
         int pty_peer;             /* our own hold on the console's slave, once needed */
         off_t log_size;
         Buffer in, out;
@@ -38,7 +42,8 @@ struct Run {
         int stop_requests;
         uint64_t kill_deadline;
         uint64_t ready_deadline;
-        const char *state;
+        MachineState state;
+        MachineRecord record;     /* what STATEDIR/machines/NAME says, for registered machines */
         uint64_t timestamp_realtime, timestamp_monotonic;
         int escape_count;
         uint64_t escape_first;
@@ -52,7 +57,8 @@ struct Run {
 };
 
 void run_init(Run *run, const SuperviseConfig *c, int signal_fd);
-int run_register_state(Run *run, const char *state);
+/* Sets the machine's state and, for a registered machine, writes its record. */
+int run_register_state(Run *run, MachineState state);
 int run_console_listen(const SuperviseConfig *c, int *ret_fd);
 void run_console_log_open(Run *run);
 /* Attaches the console, runs the event loop until the container's init is gone, then
@@ -66,12 +72,10 @@ void supervise_signal_mask(sigset_t *ret);
  * PDEATHSIG and the PID namespace make quick), the machine record and the name lock. It
  * waits for EOF on pipe_fd; on a normal exit the supervisor sends 'd' first (see
  * guard_dismiss()) and the guard just leaves. Never returns. */
-_noreturn_ void guard_run(const SuperviseConfig *c, int pipe_fd);
-/* Removes what the container's network left on the host (see net-cleanup.h); logs. */
+_noreturn_ void guard_run(const SupervisorGuard *g, int pipe_fd);
+/* Removes what the container's network left on the host (c->net_cleanup, see
+ * net-cleanup.h); logs. rebooting: the same supervisor boots it again at once. */
 void run_network_cleanup(const SuperviseConfig *c, bool rebooting);
-/* "LINK,ZONE_BRIDGE,TABLE" for the handoff and the guard, and back. */
-int net_cleanup_to_arg(const NetworkCleanup *nc, char **ret);
-int net_cleanup_from_arg(const char *s, NetworkCleanup *ret);
 /* Tell the cleanup guard that we cleaned up ourselves. */
 void guard_dismiss(int *fd);
-int remove_cgroup_when_empty(const SuperviseConfig *c);
+int remove_cgroup_when_empty(CGroupMode mode, const char *path);

@@ -10,142 +10,189 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "cgroup.h"
 #include "log.h"
-#include "machine-record.h"
 #include "net-setup.h"
+#include "state-dir.h"
 #include "supervise-loop.h"
 #include "supervise.h"
+#include "supervisor-contract.h"
+#include "util/process.h"
 #include "util/strv.h"
 #include "util/util.h"
 
 /* Starts the cleanup guard (see guard_run()) with the read end of a pipe whose write end
  * only the supervisor holds. */
 static int guard_start(const SuperviseConfig *c, int *ret_fd) {
-        int p[2];
-        pid_t pid;
+        _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
+        _cleanup_strv_free_ char **argv = NULL;
+        /* The UID range stays locked through the guard (its fd 4) until the container's
+         * processes are gone. */
+        SupervisorGuard g = {
+                .machine = c->spawn.machine,
+                .state_dir = c->state_dir,
+                .cgroup_mode = c->spawn.cgroup_mode,
+                .cgroup_path = c->spawn.cgroup_path,
+                .register_machine = c->register_machine,
+                .uid_shift = c->spawn.uid_shift,
+                .uid_lock_fd = c->uid_range_lock_fd >= 0 ? 4 : -1,
+        };
+        int r;
 
+        /* What the network leaves on the host goes too (veth, zone bridge, the box's chains). */
+        supervisor_net_cleanup_set(&c->net_cleanup, &g.net_link, &g.net_zone_bridge, &g.net_table);
+
+        /* Built before the fork: nothing in the child may allocate. */
+        if (c->supervise_binary) {
+                r = supervisor_guard_to_argv(&g, &argv);
+                if (r < 0)
+                        return r;
+        }
         if (pipe2(p, O_CLOEXEC) < 0)
                 return -errno;
-        pid = fork();
-        if (pid < 0) {
-                int e = -errno;
-                safe_close(p[0]);
-                safe_close(p[1]);
-                return e;
-        }
-        if (pid == 0) {
-                (void) setsid();
-                /* Keep only the pipe: in particular not the supervisor's copy of the lock
-                 * or the console, which would keep them alive after it died. */
-                if (fd_move_to(p[0], 3) < 0)
+        /* Keep only the pipe: in particular not the supervisor's copy of the lock or the
+         * console, which would keep them alive after it died. */
+        r = safe_fork("nspawnctl-guard", (const int[]) { p[0], c->uid_range_lock_fd }, 2,
+                      FORK_RESET_SIGNALS | FORK_NEW_SESSION | FORK_NULL_STDIO | FORK_CLOSE_ALL_FDS, NULL);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                /* Out of the way of 3 and 4 first: either may be the other's number now. */
+                int pipe_fd = fcntl(p[0], F_DUPFD, 10);
+                int lock = c->uid_range_lock_fd >= 0 ? fcntl(c->uid_range_lock_fd, F_DUPFD, 10) : -EBADF;
+                if (pipe_fd < 0 || fd_move_to(pipe_fd, 3) < 0 || (lock >= 0 && fd_move_to(lock, 4) < 0))
                         _exit(EXIT_FAILURE);
-                (void) close_all_fds_except((int[]) { 3 }, 1);
-                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-                for (int i = 0; i < 3 && null >= 0; i++)
-                        (void) dup2(null, i);
-                sigset_t none;
-                sigemptyset(&none);
-                (void) sigprocmask(SIG_SETMASK, &none, NULL);
-
                 /* It waits as long as the machine lives: as the small static binary, not as
                  * a copy of this one with all its libraries. */
-                if (c->supervise_binary) {
-                        char flags[4] = "", *net = NULL, *argv[] = {
-                                (char *) "nspawnctl-guard", (char *) "--guard",
-                                strjoin("--machine=", c->spawn.machine), strjoin("--state-dir=", c->state_dir),
-                                strjoin("--cgroup-mode=", cgroup_mode_to_string(c->spawn.cgroup_mode)),
-                                strjoin("--cgroup=", c->spawn.cgroup_path), NULL, NULL, NULL,
-                        };
-                        if (c->register_machine)
-                                strcpy(flags, "r");
-                        argv[6] = strjoin("--flags=", flags);
-                        if (net_cleanup_to_arg(&c->net_cleanup, &net) >= 0)
-                                argv[7] = strjoin("--net-cleanup=", net);
-                        /* A NULL from a failed allocation would cut the list short. */
-                        if (argv[2] && argv[3] && argv[4] && argv[5] && argv[6] && argv[7])
-                                execv(c->supervise_binary, argv);
-                }
-                guard_run(c, 3);
+                if (argv)
+                        execv(c->supervise_binary, argv);
+                guard_run(&g, 3);
         }
-        safe_close(p[0]);
-        *ret_fd = p[1];
+        *ret_fd = TAKE_FD(p[1]);
         return 0;
 }
 
 /* Once the container runs, the rest of the supervisor's life is the event loop, which
  * needs none of the libraries that set the container up. Exec'ing into the static
- * nspawnctl-supervise keeps the process (and so the container's parent, its PDEATHSIG
- * and machined's pidfd) but drops libmount, libseccomp, libcap and libsystemd from
- * memory: the supervisor of a long-running machine stays small. */
+ * nspawnctl-supervisor-light keeps the process (and so the container's parent, its
+ * PDEATHSIG and machined's pidfd) but drops libmount, libseccomp, libcap and libsystemd
+ * from memory: the supervisor of a long-running machine stays small. */
 static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd) {
-        _cleanup_strv_free_ char **argv = NULL;
-        const int fds[] = { run->container.pidfd, run->container.pty_master, run->container.notify_fd,
-                            run->listen_fd, run->log_fd, lock_fd, guard_fd };
+        _cleanup_strv_free_ char **argv = NULL, **restart = NULL;
+        SupervisorHandoff h = {
+                .pid = run->container.pid,
+                .fds = {
+                        [HANDOFF_FD_PIDFD] = run->container.pidfd,
+                        [HANDOFF_FD_PTY] = run->container.pty_master,
+                        [HANDOFF_FD_NOTIFY] = run->container.notify_fd,
+                        [HANDOFF_FD_LISTEN] = run->listen_fd,
+                        [HANDOFF_FD_LOG] = run->log_fd,
+                        [HANDOFF_FD_LOCK] = lock_fd,
+                        [HANDOFF_FD_GUARD] = guard_fd,
+                        [HANDOFF_FD_REPORT] = run->report_fd,
+                        [HANDOFF_FD_UID_LOCK] = c->uid_range_lock_fd,
+                },
+                .machine = c->spawn.machine,
+                .directory = c->spawn.directory,
+                .machine_id = c->spawn.machine_id,
+                .state_dir = c->state_dir,
+                .cgroup_mode = c->spawn.cgroup_mode,
+                .cgroup_path = c->spawn.cgroup_path,
+                .console = c->spawn.console,
+                .boot = c->spawn.boot,
+                .quiet = c->quiet,
+                .register_machine = c->register_machine,
+                .notify = c->spawn.notify,
+                .restart_on_reboot = c->restart_on_reboot,
+                .kill_timeout_usec = c->kill_timeout_usec,
+                .ready_timeout_usec = c->ready_timeout_usec,
+                .timestamp_realtime = run->timestamp_realtime,
+                .timestamp_monotonic = run->timestamp_monotonic,
+                .state = run->state,
+                .init = c->init,
+                .uid_shift = c->spawn.uid_shift,
+                .uid_range = c->spawn.uid_range,
+        };
         char self[PATH_MAX];
         ssize_t n;
         int r;
 
-#define ADD(...)                                                                           \
-        do {                                                                               \
-                char *_s;                                                                  \
-                if (asprintf(&_s, __VA_ARGS__) < 0 || strv_consume(&argv, _s) < 0)         \
-                        return -ENOMEM;                                                    \
-        } while (0)
-
-        ADD("%s", "nspawnctl-supervise");
-        ADD("--pid=%d", (int) run->container.pid);
-        ADD("--fds=%d,%d,%d,%d,%d,%d,%d", fds[0], fds[1], fds[2], fds[3], fds[4], fds[5], fds[6]);
-        ADD("--machine=%s", c->spawn.machine);
-        ADD("--directory=%s", c->spawn.directory);
-        ADD("--id=%s", c->spawn.machine_id);
-        ADD("--state-dir=%s", c->state_dir);
-        ADD("--cgroup-mode=%s", cgroup_mode_to_string(c->spawn.cgroup_mode));
-        ADD("--cgroup=%s", c->spawn.cgroup_path);
-        ADD("--console=%s", console_mode_to_string(c->spawn.console));
-        ADD("--flags=%s%s%s%s%s", c->spawn.boot ? "b" : "", c->quiet ? "q" : "", c->register_machine ? "r" : "",
-            c->spawn.notify ? "n" : "", c->restart_on_reboot ? "R" : "");
-        ADD("--kill-timeout=%llu", (unsigned long long) c->kill_timeout_usec);
-        ADD("--ready-timeout=%llu", (unsigned long long) c->ready_timeout_usec);
-        ADD("--timestamp=%llu:%llu", (unsigned long long) run->timestamp_realtime,
-            (unsigned long long) run->timestamp_monotonic);
-        ADD("--state=%s", run->state);
-        ADD("--net-cleanup=%s,%s,%s", c->net_cleanup.link, c->net_cleanup.zone_bridge,
-            c->net_cleanup.nft_table);
-#undef ADD
+        supervisor_net_cleanup_set(&c->net_cleanup, &h.net_link, &h.net_zone_bridge, &h.net_table);
         if (c->restart_on_reboot && c->original_argv) {
+                /* The same program again, by its real path: argv[0] may be a bare name. */
                 n = readlink("/proc/self/exe", self, sizeof self - 1);
                 if (n < 0)
                         return -errno;
                 self[n] = 0;
-                if (strv_extend(&argv, "--") < 0 || strv_extend(&argv, self) < 0 ||
-                    strv_extend_strv(&argv, c->original_argv + 1) < 0)
+                if (strv_extend(&restart, self) < 0 || strv_extend_strv(&restart, c->original_argv + 1) < 0)
                         return -ENOMEM;
+                h.restart_argv = restart;
         }
+        r = supervisor_handoff_to_argv(&h, &argv);
+        if (r < 0)
+                return r;
 
-        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
-                if (fds[i] >= 0 && (r = fd_cloexec(fds[i], false)) < 0)
+        for (size_t i = 0; i < _HANDOFF_FD_MAX; i++)
+                if (h.fds[i] >= 0 && (r = fd_cloexec(h.fds[i], false)) < 0)
                         goto fail;
         execv(c->supervise_binary, argv);
         r = -errno;
 fail:
-        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
-                if (fds[i] >= 0)
-                        (void) fd_cloexec(fds[i], true);
+        for (size_t i = 0; i < _HANDOFF_FD_MAX; i++)
+                if (h.fds[i] >= 0)
+                        (void) fd_cloexec(h.fds[i], true);
         return r;
 }
 
+/* The device allow-list and the limits, on the container's cgroup while nothing lives in
+ * it yet. */
+static int cgroup_apply_policy(const SuperviseConfig *c, Error *e) {
+        CGroupLimitType failed = _CGROUP_LIMIT_TYPE_INVALID;
+        const char *reason = NULL;
+        int r;
+
+        r = cgroup_devices_apply(c->spawn.cgroup_path, c->device_policy, NULL);
+        if (r == -EOPNOTSUPP)
+                return error_set(e, r, "Cannot restrict the devices of %s: the host has no %s.",
+                                       c->spawn.machine,
+                                       c->device_policy == DEVICE_POLICY_V1 ? "v1 devices controller"
+                                       : c->device_policy == DEVICE_POLICY_BPF
+                                               ? "cgroup2 hierarchy or device BPF support"
+                                               : "devices controller and no cgroup2 hierarchy");
+        if (r < 0)
+                return error_set(e, r, "Failed to restrict the devices of %s: %m", c->spawn.machine);
+        r = cgroup_limits_apply(c->spawn.cgroup_path, &c->limits, &failed, &reason);
+        if (r < 0 && reason)
+                return error_set(e, r, "Cannot apply %s=: %s.", cgroup_limit_type_to_string(failed),
+                                       reason);
+        if (r < 0)
+                return error_set(e, r, "Failed to apply %s=: %m",
+                                       strna(cgroup_limit_type_to_string(failed)));
+        return 0;
+}
+
+/* SpawnConfig.on_namespaces: the container's network, between its clone and its setup. */
 typedef struct NetworkHook {
         const SuperviseConfig *config;
         NetworkRuntime *runtime;
+        bool done; /* something may be on the host: remove it should the start fail later */
 } NetworkHook;
 
-static int network_hook(pid_t pid, void *userdata, char **ret_error) {
+static int network_hook(pid_t pid, void *userdata, Error *e) {
         NetworkHook *h = userdata;
-        return network_setup(h->config->network, h->config->spawn.machine, h->config->state_dir, pid,
-                             &h->runtime, ret_error);
+        const SuperviseConfig *c = h->config;
+        _cleanup_free_ char *why = NULL;
+        int r;
+
+        r = network_setup(&c->network, c->spawn.machine, c->state_dir, pid, &h->runtime, &why);
+        if (r < 0)
+                return why ? error_set(e, r, "%s", why)
+                           : error_set(e, r, "Failed to set up the network of %s: %m", c->spawn.machine);
+        h->done = true;
+        return 0;
 }
 
 static void network_follow_addresses(Run *run, void *userdata) {
@@ -155,60 +202,75 @@ static void network_follow_addresses(Run *run, void *userdata) {
                                   run->config->spawn.machine);
 }
 
-static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int guard_fd) {
-        Run run;
-        _cleanup_free_ char *error = NULL;
+static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int guard_fd, Error *e) {
         NetworkHook net = { .config = c };
         SpawnConfig spawn = c->spawn;
+        Run run;
         int r, status;
 
         run_init(&run, c, signal_fd);
-        if (c->network) {
+        if (c->network.mode != NETWORK_HOST) {
                 spawn.on_namespaces = network_hook;
                 spawn.on_namespaces_userdata = &net;
         }
         r = cgroup_create(c->spawn.cgroup_mode, c->spawn.cgroup_path);
         if (r == -EEXIST)
-                return log_error_errno(r, "Machine %s is already running (its cgroup is in use).", c->spawn.machine);
+                return error_set(e, r, "Machine %s is already running (its cgroup is in use).", c->spawn.machine);
         if (r < 0)
-                return log_error_errno(r, "Failed to create cgroup %s: %m", c->spawn.cgroup_path);
+                return error_set(e, r, "Failed to create cgroup %s: %m", c->spawn.cgroup_path);
+        r = cgroup_apply_policy(c, e);
+        if (r < 0) {
+                (void) remove_cgroup_when_empty(c->spawn.cgroup_mode, c->spawn.cgroup_path);
+                return r;
+        }
 
         if (c->register_machine) {
                 r = run_console_listen(c, &run.listen_fd);
                 if (r < 0) {
-                        (void) remove_cgroup_when_empty(c);
-                        return log_error_errno(r, "Failed to create the console socket: %m");
+                        (void) remove_cgroup_when_empty(c->spawn.cgroup_mode, c->spawn.cgroup_path);
+                        return error_set(e, r, "Failed to create the console socket: %m");
                 }
                 run_console_log_open(&run);
         }
 
-        r = container_spawn(&spawn, &run.container, &error);
+        r = container_spawn(&spawn, &run.container, e);
         if (r < 0) {
-                if (error)
-                        log_error("%s", error);
-                else
-                        log_error_errno(r, "Failed to start the container: %m");
                 status = run.container.pid > 0 && run.container.exit_status > 0 ? run.container.exit_status : -r;
-                (void) remove_cgroup_when_empty(c);
+                (void) remove_cgroup_when_empty(c->spawn.cgroup_mode, c->spawn.cgroup_path);
                 network_runtime_free(net.runtime);
-                if (run.container.pid > 0)
-                        run_network_cleanup(c, false); /* the network was set up, the container failed */
+                if (net.done) /* the network was set up, the container failed */
+                        run_network_cleanup(c, false);
                 safe_close(run.listen_fd);
                 safe_close(run.log_fd);
-                return status == 127 || status == 126 ? status : r;
+                if (status == 127 || status == 126) {
+                        /* The command could not be executed: like a shell, say so and exit
+                         * with its status. */
+                        log_error("%s", error_message(e));
+                        error_done(e);
+                        return status;
+                }
+                return error_set(e, r, "Failed to start the container: %m");
         }
 
         run.timestamp_realtime = now_usec(CLOCK_REALTIME);
         run.timestamp_monotonic = now_usec(CLOCK_MONOTONIC);
         if (c->spawn.notify && c->ready_timeout_usec)
                 run.ready_deadline = run.timestamp_monotonic + c->ready_timeout_usec;
-        r = run_register_state(&run, c->spawn.notify ? "opening" : "running");
+        /* The run's own copy of the report fd says STARTED once the record is written, and
+         * goes on to the light binary until the machine is ready. After a reboot machined has
+         * long closed its end: those reports go nowhere. */
+        if (c->report_fd >= 0)
+                run.report_fd = fcntl(c->report_fd, F_DUPFD_CLOEXEC, 3);
+        r = run_register_state(&run, c->spawn.notify ? MACHINE_OPENING : MACHINE_RUNNING);
         if (r < 0)
                 log_warning_errno(r, "Failed to write the machine record: %m");
+        if (c->on_started)
+                c->on_started(c, run.container.pid);
 
         if (net.runtime) {
-                /* Forwards that follow the container's addresses need libnftables: this
-                 * supervisor stays as it is instead of handing over to the static one. */
+                /* Forwards that follow the container's addresses (runtime Port= outside the
+                 * managed network) rewrite nft rules, which needs libnftables: this supervisor
+                 * stays as it is instead of handing over to the libc-only light binary. */
                 run.extra_fd = network_runtime_fd(net.runtime);
                 run.extra_handler = network_follow_addresses;
                 run.extra_userdata = net.runtime;
@@ -222,22 +284,88 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
         return status;
 }
 
-int supervise(const SuperviseConfig *c) {
+/* --private-users= into the UID range the container gets. */
+static int private_users_resolve(SuperviseConfig *c, Error *e) {
+        const PrivateUsers *p = &c->private_users;
+        _cleanup_free_ char *passwd = NULL, *group = NULL;
+        struct stat st;
+        int r;
+
+        c->spawn.uid_shift = 0;
+        c->spawn.uid_range = 0;
+        switch (p->mode) {
+        case PRIVATE_USERS_NO:
+                return 0;
+        case PRIVATE_USERS_YES:
+                if (stat(c->spawn.directory, &st) < 0)
+                        return error_set(e, -errno, "Failed to look at %s: %m", c->spawn.directory);
+                /* Like nspawn: the range that holds the owner. A tree owned by root would get
+                 * 0:65536, no isolation of UIDs at all: that is what identity says openly. */
+                c->spawn.uid_shift = st.st_uid & ~(USERNS_RANGE_DEFAULT - 1);
+                if (c->spawn.uid_shift == 0 || c->spawn.uid_shift != (st.st_gid & ~(USERNS_RANGE_DEFAULT - 1)))
+                        return error_set(e, -EINVAL,
+                                         "--private-users=yes needs %s owned by a shifted UID and GID (it is %u:%u); "
+                                         "use pick (the image stays as it is) or identity.",
+                                         c->spawn.directory, (unsigned) st.st_uid, (unsigned) st.st_gid);
+                c->spawn.uid_range = USERNS_RANGE_DEFAULT;
+                return 0;
+        case PRIVATE_USERS_IDENTITY:
+        case PRIVATE_USERS_FIXED:
+                c->spawn.uid_shift = p->mode == PRIVATE_USERS_FIXED ? p->shift : 0;
+                c->spawn.uid_range = p->mode == PRIVATE_USERS_FIXED ? p->range : USERNS_RANGE_DEFAULT;
+                return 0;
+        case PRIVATE_USERS_PICK:
+                /* Parsed, never through NSS: it would load modules into this process. */
+                r = user_db_read("/etc/passwd", &passwd);
+                if (r >= 0)
+                        r = user_db_read("/etc/group", &group);
+                if (r < 0)
+                        return error_set(e, r, "Failed to read the host's users and groups: %m");
+                r = uid_range_pick(c->state_dir, c->spawn.machine, passwd, group, &c->spawn.uid_shift,
+                                   &c->uid_range_lock_fd);
+                if (r == -EBUSY)
+                        return error_set(e, r, "No free UID range left for machine %s.", c->spawn.machine);
+                if (r < 0)
+                        return error_set(e, r, "Failed to pick a UID range for machine %s: %m", c->spawn.machine);
+                c->spawn.uid_range = USERNS_RANGE_DEFAULT;
+                return 0;
+        default:
+                return error_set(e, -EINVAL, "Invalid --private-users= mode.");
+        }
+}
+
+int supervise(const SuperviseConfig *config, Error *e) {
         _cleanup_close_ int lock_fd = -EBADF, guard_fd = -EBADF, signal_fd = -EBADF;
+        SuperviseConfig copy = *config, *c = &copy;
         sigset_t mask, old;
         int r, status;
 
+        copy.uid_range_lock_fd = -EBADF;
+        r = spawn_check(&c->spawn, e);
+        if (r < 0)
+                return r;
+        if (c->spawn.boot && spawn_detect_init(c->spawn.directory, &c->init) < 0)
+                c->init = MACHINE_INIT_OTHER;
+        /* Only systemd says READY=1: other inits count as ready once they run, instead of
+         * after the ready timeout. */
+        if (c->spawn.boot && c->init != MACHINE_INIT_SYSTEMD)
+                c->spawn.notify = false;
         r = machine_lock_acquire(c->state_dir, c->spawn.machine, &lock_fd);
         if (r == -EEXIST)
-                return log_error_errno(r, "Machine %s is already running.", c->spawn.machine);
+                return error_set(e, r, "Machine %s is already running.", c->spawn.machine);
         if (r < 0)
-                return log_error_errno(r, "Failed to lock machine name %s in %s: %m", c->spawn.machine, c->state_dir);
+                return error_set(e, r, "Failed to lock machine name %s in %s: %m", c->spawn.machine, c->state_dir);
+        r = private_users_resolve(c, e);
+        if (r < 0) {
+                machine_lock_release(c->state_dir, c->spawn.machine, TAKE_FD(lock_fd));
+                return r;
+        }
 
         supervise_signal_mask(&mask);
         sigprocmask(SIG_BLOCK, &mask, &old);
         signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (signal_fd < 0) {
-                r = log_error_errno(-errno, "signalfd: %m");
+                r = error_set(e, -errno, "signalfd: %m");
                 goto finish;
         }
         /* A reader that goes away (| head) must not kill us before we clean up. */
@@ -245,12 +373,12 @@ int supervise(const SuperviseConfig *c) {
 
         r = guard_start(c, &guard_fd);
         if (r < 0) {
-                log_error_errno(r, "Failed to start the cleanup guard: %m");
+                error_set(e, r, "Failed to start the cleanup guard: %m");
                 goto finish;
         }
 
         for (;;) {
-                status = run_once(c, signal_fd, lock_fd, guard_fd);
+                status = run_once(c, signal_fd, lock_fd, guard_fd, e);
                 if (status != EXIT_REBOOT || !c->restart_on_reboot)
                         break;
                 if (!c->quiet)
@@ -260,7 +388,21 @@ int supervise(const SuperviseConfig *c) {
 
 finish:
         guard_dismiss(&guard_fd);
+        uid_range_release(c->state_dir, c->spawn.uid_shift, TAKE_FD(copy.uid_range_lock_fd));
         machine_lock_release(c->state_dir, c->spawn.machine, TAKE_FD(lock_fd));
         sigprocmask(SIG_SETMASK, &old, NULL);
         return r;
+}
+
+SupervisorFailure supervisor_failure_from_error(int r) {
+        switch (r) {
+        case -EEXIST:
+                return SUPERVISOR_FAILURE_NAME_TAKEN;
+        case -ENOEXEC:
+                return SUPERVISOR_FAILURE_NO_INIT;
+        case -EBADMSG:
+                return SUPERVISOR_FAILURE_BAD_SETTINGS;
+        default:
+                return SUPERVISOR_FAILURE_GENERIC;
+        }
 }

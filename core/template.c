@@ -15,6 +15,8 @@
 #include "macro.h"
 #include "names.h"
 #include "template.h"
+#include "util/chase.h"
+#include "util/guest-file.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -29,21 +31,8 @@ static const char *const template_network_table[_TEMPLATE_NETWORK_MAX] = {
         [TEMPLATE_NETWORK_NETWORKD] = "networkd",
 };
 
-const char *machine_id_mode_to_string(MachineIdMode m) {
-        return m >= 0 && m < _MACHINE_ID_MODE_MAX ? machine_id_mode_table[m] : NULL;
-}
-
-MachineIdMode machine_id_mode_from_string(const char *s) {
-        return string_table_lookup(machine_id_mode_table, _MACHINE_ID_MODE_MAX, s);
-}
-
-const char *template_network_to_string(TemplateNetwork n) {
-        return n >= 0 && n < _TEMPLATE_NETWORK_MAX ? template_network_table[n] : NULL;
-}
-
-TemplateNetwork template_network_from_string(const char *s) {
-        return string_table_lookup(template_network_table, _TEMPLATE_NETWORK_MAX, s);
-}
+DEFINE_STRING_TABLE_LOOKUP(machine_id_mode, MachineIdMode, _MACHINE_ID_MODE_MAX);
+DEFINE_STRING_TABLE_LOOKUP(template_network, TemplateNetwork, _TEMPLATE_NETWORK_MAX);
 
 Template *template_free(Template *t) {
         if (!t)
@@ -435,22 +424,17 @@ void template_set_openat2_enabled(bool b) {
 }
 
 static int open_in_root(int root_fd, const char *path, int flags) {
-        struct open_how how = {
-                /* openat2() refuses O_NOCTTY next to O_PATH. */
-                .flags = (uint64_t) (flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY)),
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-        };
+        /* openat2() refuses O_NOCTTY next to O_PATH. */
+        int open_flags = flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY);
         _cleanup_free_ char *copy = NULL;
         _cleanup_close_ int fd = -EBADF;
         char *state = NULL, *c, *next;
         int r;
 
         if (openat2_enabled) {
-                r = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof how);
-                if (r >= 0)
+                r = chase_open(root_fd, path, open_flags, CHASE_IN_ROOT);
+                if (r != -ENOSYS)
                         return r;
-                if (errno != ENOSYS)
-                        return -errno;
         }
 
         copy = strdup(path);
@@ -605,7 +589,6 @@ static int post_setup_machine_id(int root_fd, int etc_fd, MachineIdMode mode) {
 
 static int post_setup_securetty(int etc_fd, unsigned root_login) {
         _cleanup_free_ char *old = NULL, *new = NULL;
-        _cleanup_close_ int fd = -EBADF;
         _cleanup_strv_free_ char **add = NULL;
         size_t size = 0, n;
         struct stat st;
@@ -616,23 +599,13 @@ static int post_setup_securetty(int etc_fd, unsigned root_login) {
                 return 0;
 
         /* Newer Debian has no /etc/securetty: root may log in anywhere PAM allows. */
-        fd = openat(etc_fd, "securetty", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (fstat(fd, &st) < 0)
+        r = read_guest_file(etc_fd, "securetty", 1024 * 1024, GUEST_FILE_NO_SYMLINKS, &old, &size);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (fstatat(etc_fd, "securetty", &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if (st.st_size > 1024 * 1024)
-                return -EFBIG;
-        old = malloc(st.st_size + 1);
-        if (!old)
-                return -ENOMEM;
-        ssize_t k = loop_read(fd, old, st.st_size);
-        if (k < 0)
-                return (int) k;
-        size = (size_t) k;
-        old[size] = 0;
 
         add = calloc(1, sizeof(char *));
         if (!add)

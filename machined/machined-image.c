@@ -14,23 +14,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "autostart.h"
+#include "bus-path.h"
 #include "copy.h"
+#include "exec-util.h"
 #include "image-create.h"
 #include "image-tar.h"
 #include "image-usage.h"
 #include "image.h"
-#include "machined-errors.h"
+#include "machined-api.h"
 #include "machined.h"
 #include "names.h"
 #include "pool.h"
 #include "template.h"
+#include "util/process.h"
+#include "util/escape.h"
 #include "util/strv.h"
 #include "util/util.h"
-
-#define strempty(s) ((s) ?: "")
 
 /* ---- errors ---- */
 
@@ -57,6 +61,7 @@ static int reply_errno(sd_bus_error *error, int r, const char *name, const char 
         case -ENOSPC:
                 return sd_bus_error_set_errnof(error, r, "The image pool is full.");
         case -EPROTO: /* a tool failed; detail has its last words */
+        case -EBADFD: /* a special file refused; detail names it */
                 if (detail)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s", detail);
                 break;
@@ -100,10 +105,11 @@ typedef struct ImageWorker {
         uint64_t last_sent_usec;
 } ImageWorker;
 
-typedef int (*ImageJobFunc)(Manager *m, char **args, ImageWorker *w);
 /* Called with the worker's result instead of replying to the job's message. */
 typedef void (*ImageJobDoneFunc)(Manager *m, int r);
 
+/* The parent's side of a worker: everything it needs is made before the fork (see
+ * image_job_fork()), so that nothing can fail once a worker runs. */
 typedef struct ImageJob {
         Manager *manager;
         sd_bus_message *message;
@@ -111,18 +117,9 @@ typedef struct ImageJob {
         sd_event_source *source;
         char *name; /* for error messages and progress signals */
         pid_t pid;
-        int fd;
+        int fd;     /* the parent's end of the worker's pipe */
+        int child_fd;
 } ImageJob;
-
-/* ListImages: the usage of images that did not change comes from this cache; the others are
- * walked by one worker at a time, and every ListImages that arrives meanwhile is answered
- * when it is done. One per process, as the Manager is; lives as long as machined. */
-static struct {
-        ImageUsageCache *cache;
-        bool walking;
-        sd_bus_message **waiting;
-        size_t n_waiting;
-} usage;
 
 /* Usage of images that are not subvolumes is remembered this long (see image-usage.h). */
 #define USAGE_MAX_AGE_USEC (30ULL * 1000000ULL)
@@ -130,13 +127,15 @@ static struct {
 static ImageJob *image_job_free(ImageJob *j) {
         if (!j)
                 return NULL;
-        sd_event_source_unref(j->source);
+        sd_event_source_disable_unref(j->source);
         sd_bus_message_unref(j->message);
         safe_close(j->fd);
+        safe_close(j->child_fd);
         free(j->name);
         free(j);
         return NULL;
 }
+DEFINE_TRIVIAL_CLEANUP_FUNC(ImageJob *, image_job_free);
 
 /* Progress goes to everyone connected, as MachineNew does: the caller of a create on the
  * system bus and one on the private socket alike. */
@@ -149,7 +148,7 @@ static void emit_image_progress(Manager *m, const char *name, const ImageJobMess
                 (void) sd_bus_emit_signal(m->bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
                                           "ImageProgress", "ssuu", name, phase, msg->done,
                                           msg->total);
-        for (PrivateConnection *c = m->connections; c; c = c->next)
+        LIST_FOREACH(c, m->connections)
                 (void) sd_bus_emit_signal(c->bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
                                           "ImageProgress", "ssuu", name, phase, msg->done,
                                           msg->total);
@@ -172,8 +171,8 @@ static int image_job_io(sd_event_source *s, int fd, uint32_t revents, void *user
                 return 0;
         }
         if (msg.type == IMAGE_JOB_USAGE) {
-                if (usage.cache)
-                        image_usage_cache_put(usage.cache, &msg.key, msg.usage);
+                if (j->manager->usage_cache)
+                        image_usage_cache_put(j->manager->usage_cache, &msg.key, msg.usage);
                 return 0;
         }
         /* machined lets the kernel reap its children (SA_NOCLDWAIT); a failure is fine. */
@@ -184,8 +183,10 @@ static int image_job_io(sd_event_source *s, int fd, uint32_t revents, void *user
         else if (msg.r >= 0)
                 (void) sd_bus_reply_method_return(j->message, NULL);
         else {
-                (void) reply_errno(&error, msg.r, j->name, msg.detail[0] ? msg.detail : NULL);
-                (void) sd_bus_reply_method_error(j->message, &error);
+                /* The detail may name a guest's file or an archive's member: any bytes. */
+                _cleanup_free_ char *detail = msg.detail[0] ? utf8_escape_invalid(msg.detail) : NULL;
+                (void) reply_errno(&error, msg.r, j->name, detail);
+                (void) bus_reply_method_error(j->message, &error);
         }
         image_job_free(j);
         return 0;
@@ -220,148 +221,77 @@ static void worker_progress(const CreateProgress *p, void *userdata) {
                 worker_send_pending(w);
 }
 
-/* Runs f in a child process, then replies to message, or calls done if given. */
-static int image_job_start_full(Manager *m, sd_bus_message *message, const char *name,
-                                ImageJobFunc f, char **args, ImageJobDoneFunc done) {
-        _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
-        ImageJob *j;
-        pid_t pid;
-        int r;
-
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return -errno;
-        pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                ImageWorker w = {
-                        .fd = p[1],
-                        .result.type = IMAGE_JOB_RESULT,
-                        .pending = { .type = IMAGE_JOB_RESULT, .phase = _CREATE_PHASE_INVALID },
-                };
-
-                /* The worker waits for tar and friends itself. */
-                (void) signal(SIGCHLD, SIG_DFL);
-                (void) signal(SIGPIPE, SIG_DFL);
-                p[0] = safe_close(p[0]);
-                /* A loop-backed pool grows before it fills: when under a third is free. */
-                (void) pool_grow_if_needed(m->pool, 0);
-                w.result.r = f(m, args, &w);
-                worker_send_pending(&w);
-                (void) loop_write(p[1], &w.result, sizeof w.result);
-                _exit(EXIT_SUCCESS);
-        }
-        p[1] = safe_close(p[1]);
+/* The job for message (NULL: done is called instead of a reply) about image name, with its
+ * pipe and event source in place. */
+static int image_job_new(Manager *m, sd_bus_message *message, const char *name, ImageJobDoneFunc done,
+                         ImageJob **ret) {
+        _cleanup_(image_job_freep) ImageJob *j = NULL;
+        int p[2], r;
 
         j = calloc(1, sizeof *j);
         if (!j)
                 return -ENOMEM;
+        j->fd = j->child_fd = -EBADF;
+        j->name = strdup(name);
+        if (!j->name)
+                return -ENOMEM;
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        j->fd = p[0];
+        j->child_fd = p[1];
+        r = sd_event_add_io(m->event, &j->source, j->fd, EPOLLIN, image_job_io, j);
+        if (r < 0)
+                return r;
         j->manager = m;
         j->message = sd_bus_message_ref(message);
         j->done = done;
-        j->pid = pid;
-        j->fd = TAKE_FD(p[0]);
-        j->name = strdup(name);
-        r = sd_event_add_io(m->event, &j->source, j->fd, EPOLLIN, image_job_io, j);
-        if (r < 0 || !j->name) {
-                (void) kill(pid, SIGKILL);
-                image_job_free(j);
-                return r < 0 ? r : -ENOMEM;
-        }
-        return 1;
-}
-
-static int image_job_start(Manager *m, sd_bus_message *message, const char *name, ImageJobFunc f,
-                           char **args, sd_bus_error *error) {
-        return image_job_start_full(m, message, name, f, args, NULL);
-}
-
-static int job_clone(Manager *m, char **a, ImageWorker *w) {
-        return image_clone(m->pool, a[0], a[1], streq(a[2], "ro") ? IMAGE_READ_ONLY : 0);
-}
-
-static int job_remove(Manager *m, char **a, ImageWorker *w) {
-        return image_remove(m->pool, a[0], image_in_use, m);
-}
-
-static int job_snapshot(Manager *m, char **a, ImageWorker *w) {
-        return image_snapshot(m->pool, a[0], a[1]);
-}
-
-static int job_restore(Manager *m, char **a, ImageWorker *w) {
-        return image_restore(m->pool, a[0], a[1], image_in_use, m);
-}
-
-static int job_remove_snapshot(Manager *m, char **a, ImageWorker *w) {
-        return image_remove_snapshot(m->pool, a[0], a[1]);
-}
-
-static int job_export(Manager *m, char **a, ImageWorker *w) {
-        return image_export_tar(m->pool, a[0], a[1]);
-}
-
-static int job_import(Manager *m, char **a, ImageWorker *w) {
-        TarRefusal refusal = {};
-        int r;
-
-        r = image_import_tar(m->pool, a[0], a[1], streq(a[2], "ro") ? IMAGE_READ_ONLY : 0, &refusal);
-        if (r == -EPERM && refusal.reason)
-                snprintf(w->result.detail, sizeof w->result.detail, "Refused archive member '%s': %s.",
-                         refusal.path, refusal.reason);
-        tar_refusal_done(&refusal);
-        return r;
-}
-
-static int job_copy(Manager *m, char **a, ImageWorker *w) {
-        _cleanup_(image_ref_done) ImageRef ref = IMAGE_REF_NULL;
-        _cleanup_close_ int root = -EBADF;
-        int r;
-
-        r = image_ref_open(m->pool, a[1], NULL, &ref);
-        if (r < 0)
-                return r;
-        if (ref.type == IMAGE_RAW)
-                return -ENOENT; /* no tree to copy into or out of */
-        root = openat(ref.pool_fd, ref.file, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (root < 0)
-                return -errno;
-        r = streq(a[0], "to") ? copy_to_tree(root, a[2], a[3]) : copy_from_tree(root, a[2], a[3]);
-        if (r < 0 && r != -ENOENT && r != -EEXIST)
-                snprintf(w->result.detail, sizeof w->result.detail, "Failed to copy %s %s", a[0],
-                         streq(a[0], "to") ? a[3] : a[2]);
-        return r;
-}
-
-static int job_create(Manager *m, char **a, ImageWorker *w) {
-        _cleanup_free_ char *why = NULL;
-        ImageCreateFlags flags = (streq(a[3], "refresh") ? IMAGE_CREATE_REFRESH : 0) |
-                                 (streq(a[4], "ro") ? IMAGE_CREATE_READ_ONLY : 0);
-        int r;
-
-        /* An empty mirror: $NSPAWNCTL_MIRROR of machined, else the host's apt sources. */
-        r = image_create_from_template(m->pool, a[0], a[1], NULL, a[2], flags, worker_progress, w,
-                                       &why);
-        if (r < 0 && why)
-                snprintf(w->result.detail, sizeof w->result.detail, "%s", why);
-        return r;
-}
-
-/* Walks the images named in a, for the usage cache of the parent. */
-static int job_usage(Manager *m, char **a, ImageWorker *w) {
-        STRV_FOREACH(name, a) {
-                _cleanup_(image_freep) Image *i = NULL;
-                ImageJobMessage msg = { .type = IMAGE_JOB_USAGE };
-
-                /* gone or replaced meanwhile: the list shows no usage for it */
-                if (image_get(m->pool, *name, 0, &i) < 0 ||
-                    image_usage_walk(i, &msg.key, &msg.usage) < 0)
-                        continue;
-                (void) loop_write(w->fd, &msg, sizeof msg);
-        }
+        *ret = TAKE_PTR(j);
         return 0;
 }
 
+/* Forks the worker of j. In the worker returns 0 with *ret_worker ready (the worker then
+ * calls worker_exit()); in machined returns 1, the job now owned by its event source. */
+static int image_job_fork(ImageJob **jp, ImageWorker *ret_worker) {
+        ImageJob *j = *jp;
+        int r;
+
+        r = safe_fork("nspawnctl-image", NULL, 0, 0, &j->pid);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                *ret_worker = (ImageWorker) {
+                        .fd = TAKE_FD(j->child_fd),
+                        .result.type = IMAGE_JOB_RESULT,
+                        .pending = { .type = IMAGE_JOB_RESULT, .phase = _CREATE_PHASE_INVALID },
+                };
+                /* The worker waits for tar and friends itself. */
+                (void) signal(SIGCHLD, SIG_DFL);
+                (void) signal(SIGPIPE, SIG_DFL);
+                /* A loop-backed pool grows before it fills: when under a third is free. */
+                (void) pool_grow_if_needed(j->manager->pool, 0);
+                return 0;
+        }
+        j->child_fd = safe_close(j->child_fd);
+        *jp = NULL; /* freed by image_job_io() */
+        return 1;
+}
+
+_noreturn_ static void worker_exit(ImageWorker *w, int r) {
+        w->result.r = r;
+        worker_send_pending(w);
+        (void) loop_write(w->fd, &w->result, sizeof w->result);
+        _exit(EXIT_SUCCESS);
+}
+
 /* ---- methods ---- */
+
+/* A new image counts against a pool limit (machined-image-info.c): r is the result of what
+ * made it. */
+static int adopt(Manager *m, const char *name, int r) {
+        if (r >= 0)
+                manager_pool_quota_adopt(m, name);
+        return r;
+}
 
 static int check_name(const char *name, sd_bus_error *error) {
         if (!image_name_is_valid(name))
@@ -387,10 +317,6 @@ static int check_path(const char *path, sd_bus_error *error) {
         return 0;
 }
 
-static int image_object_path(const char *name, char **ret) {
-        return sd_bus_path_encode(MACHINED_IMAGE_PATH_PREFIX, name, ret);
-}
-
 /* Sends the list of images to message, with the usage the cache knows (UINT64_MAX for the
  * others). With ret_missing, sends nothing when the cache misses images, names them there
  * and returns 1. */
@@ -405,7 +331,7 @@ static int send_image_list(Manager *m, sd_bus_message *message, char ***ret_miss
         if (r < 0)
                 return r;
         for (size_t i = 0; r >= 0 && i < n; i++)
-                if (image_usage_cache_lookup(usage.cache, list[i]) <= 0 && ret_missing)
+                if (image_usage_cache_lookup(m->usage_cache, list[i]) <= 0 && ret_missing)
                         r = strv_extend(&missing, list[i]->name);
         if (r >= 0 && missing) {
                 image_list_free(list, n);
@@ -418,7 +344,7 @@ static int send_image_list(Manager *m, sd_bus_message *message, char ***ret_miss
                 r = sd_bus_message_open_container(reply, 'a', "(ssbttto)");
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 _cleanup_free_ char *path = NULL;
-                r = image_object_path(list[i]->name, &path);
+                r = image_bus_path_full(bus_message_is_machine1(message), list[i]->name, &path);
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "(ssbttto)", list[i]->name,
                                                   image_type_to_string(list[i]->type),
@@ -434,12 +360,12 @@ static int send_image_list(Manager *m, sd_bus_message *message, char ***ret_miss
 }
 
 static void usage_walk_done(Manager *m, int result) {
-        sd_bus_message **waiting = TAKE_PTR(usage.waiting);
-        size_t n = usage.n_waiting;
+        sd_bus_message **waiting = TAKE_PTR(m->usage_waiting);
+        size_t n = m->n_usage_waiting;
         int r;
 
-        usage.walking = false;
-        usage.n_waiting = 0;
+        m->usage_walking = false;
+        m->n_usage_waiting = 0;
         /* Whatever the walk found is in the cache now; images it could not walk, or that
          * changed again meanwhile, are listed without usage rather than walked once more. */
         for (size_t i = 0; i < n; i++) {
@@ -451,14 +377,28 @@ static void usage_walk_done(Manager *m, int result) {
         free(waiting);
 }
 
+/* Walks the images named, for the usage cache of machined. */
+static int usage_walk(Manager *m, char **names, ImageWorker *w) {
+        STRV_FOREACH(name, names) {
+                _cleanup_(image_freep) Image *i = NULL;
+                ImageJobMessage msg = { .type = IMAGE_JOB_USAGE };
+
+                /* gone or replaced meanwhile: the list shows no usage for it */
+                if (image_get(m->pool, *name, 0, &i) < 0 || image_usage_walk(i, &msg.key, &msg.usage) < 0)
+                        continue;
+                (void) loop_write(w->fd, &msg, sizeof msg);
+        }
+        return 0;
+}
+
 static int method_list_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_strv_free_ char **missing = NULL;
         Manager *m = userdata;
         sd_bus_message **w;
         int r;
 
-        if (!usage.cache) {
-                r = image_usage_cache_new(USAGE_MAX_AGE_USEC, &usage.cache);
+        if (!m->usage_cache) {
+                r = image_usage_cache_new(USAGE_MAX_AGE_USEC, &m->usage_cache);
                 if (r < 0)
                         return r;
         }
@@ -470,17 +410,25 @@ static int method_list_images(sd_bus_message *message, void *userdata, sd_bus_er
 
         /* Some images are new or changed: the walk goes to a worker, so that a list of many
          * big trees does not stop machined from serving anyone else. */
-        w = reallocarray(usage.waiting, usage.n_waiting + 1, sizeof *w);
+        w = reallocarray(m->usage_waiting, m->n_usage_waiting + 1, sizeof *w);
         if (!w)
                 return -ENOMEM;
-        usage.waiting = w;
-        if (!usage.walking) {
-                r = image_job_start_full(m, NULL, "", job_usage, missing, usage_walk_done);
+        m->usage_waiting = w;
+        if (!m->usage_walking) {
+                _cleanup_(image_job_freep) ImageJob *j = NULL;
+                ImageWorker worker;
+
+                r = image_job_new(m, NULL, "", usage_walk_done, &j);
                 if (r < 0)
                         return r;
-                usage.walking = true;
+                r = image_job_fork(&j, &worker);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        worker_exit(&worker, usage_walk(m, missing, &worker));
+                m->usage_walking = true;
         }
-        usage.waiting[usage.n_waiting++] = sd_bus_message_ref(message);
+        m->usage_waiting[m->n_usage_waiting++] = sd_bus_message_ref(message);
         return 1;
 }
 
@@ -497,106 +445,240 @@ static int method_get_image(sd_bus_message *message, void *userdata, sd_bus_erro
         r = image_get(m->pool, name, 0, &i);
         if (r < 0)
                 return reply_errno(error, r, name, NULL);
-        r = image_object_path(name, &path);
+        r = image_bus_path_full(bus_message_is_machine1(message), name, &path);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(message, "o", path);
 }
 
-/* Reads the method's string arguments (types "s..."), checks that the caller is root and
- * that the ones flagged in names are image names, then hands them to a worker. */
-static int start_job(sd_bus_message *message, Manager *m, const char *types, unsigned names,
-                     unsigned paths, ImageJobFunc f, const char *prefix, sd_bus_error *error) {
-        _cleanup_strv_free_ char **args = NULL;
+/* The end of every long image method, once its arguments are read and checked: a job for
+ * message about name. In the worker returns 0 (the caller computes and calls worker_exit()),
+ * in machined 1 (replied to when the worker is done), or an error before any fork. */
+static int image_method_fork(sd_bus_message *message, Manager *m, const char *name, ImageWorker *ret_worker) {
+        _cleanup_(image_job_freep) ImageJob *j = NULL;
         int r;
 
-        r = bus_check_root(message, error);
+        r = image_job_new(m, message, name, NULL, &j);
         if (r < 0)
                 return r;
-        if (prefix && strv_extend(&args, prefix) < 0)
-                return -ENOMEM;
-        for (unsigned k = 0; types[k]; k++) {
-                if (types[k] == 'b') {
-                        int b;
-                        r = sd_bus_message_read(message, "b", &b);
-                        if (r < 0)
-                                return r;
-                        r = strv_extend(&args, b ? "ro" : "rw");
-                } else {
-                        const char *s;
-                        r = sd_bus_message_read(message, "s", &s);
-                        if (r < 0)
-                                return r;
-                        if (names & (1u << k)) {
-                                r = check_name(s, error);
-                                if (r < 0)
-                                        return r;
-                        }
-                        if (paths & (1u << k)) {
-                                r = check_path(s, error);
-                                if (r < 0)
-                                        return r;
-                        }
-                        r = strv_extend(&args, s);
-                }
-                if (r < 0)
-                        return r;
-        }
-        /* The first image name is the one errors talk about. */
-        const char *name = NULL;
-        for (unsigned k = 0; types[k] && !name; k++)
-                if (names & (1u << k))
-                        name = args[k + (prefix ? 1 : 0)];
-        return image_job_start(m, message, name ?: "", f, args, error);
+        return image_job_fork(&j, ret_worker);
 }
 
-#define NAME(k) (1u << (k))
-
 static int method_clone_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return start_job(message, userdata, "ssb", NAME(0) | NAME(1), 0, job_clone, NULL, error);
+        const char *name, *new_name;
+        int read_only, r;
+
+        r = sd_bus_message_read(message, "ssb", &name, &new_name, &read_only);
+        if (r < 0)
+                return r;
+        return bus_image_clone(message, userdata, name, new_name, read_only, error);
+}
+
+int bus_image_clone(sd_bus_message *message, Manager *m, const char *name, const char *new_name, bool read_only,
+                    sd_bus_error *error) {
+        ImageWorker w;
+        int r;
+
+        if ((r = bus_check_root(message, error)) < 0 || (r = check_name(name, error)) < 0 ||
+            (r = check_name(new_name, error)) < 0)
+                return r;
+        r = image_method_fork(message, m, name, &w);
+        if (r == 0)
+                worker_exit(&w, adopt(m, new_name, image_clone(m->pool, name, new_name, read_only ? IMAGE_READ_ONLY : 0)));
+        return r;
 }
 
 static int method_remove_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return start_job(message, userdata, "s", NAME(0), 0, job_remove, NULL, error);
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        return bus_image_remove(message, userdata, name, error);
+}
+
+int bus_image_remove(sd_bus_message *message, Manager *m, const char *name, sd_bus_error *error) {
+        ImageWorker w;
+        int r;
+
+        r = check_name(name, error);
+        if (r < 0 || (r = bus_check_root(message, error)) < 0)
+                return r;
+        r = image_method_fork(message, m, name, &w);
+        if (r == 0)
+                worker_exit(&w, image_remove(m->pool, name, image_in_use, m));
+        return r;
+}
+
+/* SnapshotImage, RestoreImage, RemoveImageSnapshot: an image and a snapshot name. */
+typedef enum SnapshotOp {
+        SNAPSHOT_TAKE,
+        SNAPSHOT_RESTORE,
+        SNAPSHOT_REMOVE,
+} SnapshotOp;
+
+static int snapshot_op(Manager *m, SnapshotOp op, const char *name, const char *snapshot) {
+        switch (op) {
+        case SNAPSHOT_TAKE:
+                return image_snapshot(m->pool, name, snapshot);
+        case SNAPSHOT_RESTORE:
+                return image_restore(m->pool, name, snapshot, image_in_use, m);
+        case SNAPSHOT_REMOVE:
+                return image_remove_snapshot(m->pool, name, snapshot);
+        }
+        return -EINVAL;
+}
+
+static int method_snapshot_op(sd_bus_message *message, Manager *m, SnapshotOp op, sd_bus_error *error) {
+        const char *name, *snapshot;
+        ImageWorker w;
+        int r;
+
+        r = sd_bus_message_read(message, "ss", &name, &snapshot);
+        if (r < 0)
+                return r;
+        if ((r = bus_check_root(message, error)) < 0 || (r = check_name(name, error)) < 0 ||
+            (r = check_name(snapshot, error)) < 0)
+                return r;
+        r = image_method_fork(message, m, name, &w);
+        if (r == 0)
+                worker_exit(&w, snapshot_op(m, op, name, snapshot));
+        return r;
 }
 
 static int method_snapshot_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return start_job(message, userdata, "ss", NAME(0) | NAME(1), 0, job_snapshot, NULL, error);
+        return method_snapshot_op(message, userdata, SNAPSHOT_TAKE, error);
 }
 
 static int method_restore_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return start_job(message, userdata, "ss", NAME(0) | NAME(1), 0, job_restore, NULL, error);
+        return method_snapshot_op(message, userdata, SNAPSHOT_RESTORE, error);
 }
 
-static int method_remove_image_snapshot(sd_bus_message *message, void *userdata,
-                                        sd_bus_error *error) {
-        return start_job(message, userdata, "ss", NAME(0) | NAME(1), 0, job_remove_snapshot, NULL,
-                         error);
+static int method_remove_image_snapshot(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return method_snapshot_op(message, userdata, SNAPSHOT_REMOVE, error);
 }
 
 static int method_export_image_tar(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return start_job(message, userdata, "ss", NAME(0), NAME(1), job_export, NULL, error);
+        Manager *m = userdata;
+        const char *name, *path;
+        ImageWorker w;
+        int r;
+
+        r = sd_bus_message_read(message, "ss", &name, &path);
+        if (r < 0)
+                return r;
+        if ((r = bus_check_root(message, error)) < 0 || (r = check_name(name, error)) < 0 ||
+            (r = check_path(path, error)) < 0)
+                return r;
+        r = image_method_fork(message, m, name, &w);
+        if (r == 0)
+                worker_exit(&w, image_export_tar(m->pool, name, path));
+        return r;
+}
+
+static int import_tar(Manager *m, const char *path, const char *name, bool read_only, ImageWorker *w) {
+        TarRefusal refusal = {};
+        int r;
+
+        r = image_import_tar(m->pool, path, name, read_only ? IMAGE_READ_ONLY : 0, &refusal);
+        if (r == -EPERM && refusal.reason)
+                snprintf(w->result.detail, sizeof w->result.detail, "Refused archive member '%s': %s.",
+                         refusal.path, refusal.reason);
+        tar_refusal_done(&refusal);
+        return r;
 }
 
 static int method_import_image_tar(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return start_job(message, userdata, "ssb", NAME(1), NAME(0), job_import, NULL, error);
+        Manager *m = userdata;
+        const char *path, *name;
+        ImageWorker w;
+        int read_only, r;
+
+        r = sd_bus_message_read(message, "ssb", &path, &name, &read_only);
+        if (r < 0)
+                return r;
+        if ((r = bus_check_root(message, error)) < 0 || (r = check_path(path, error)) < 0 ||
+            (r = check_name(name, error)) < 0)
+                return r;
+        r = image_method_fork(message, m, name, &w);
+        if (r == 0)
+                worker_exit(&w, adopt(m, name, import_tar(m, path, name, read_only, &w)));
+        return r;
+}
+
+static int copy_tree(Manager *m, const char *name, bool to, const char *from_path, const char *to_path,
+                     ImageWorker *w) {
+        _cleanup_(image_ref_done) ImageRef ref = IMAGE_REF_NULL;
+        _cleanup_close_ int root = -EBADF;
+        int r;
+
+        r = image_ref_open(m->pool, name, NULL, &ref);
+        if (r < 0)
+                return r;
+        if (ref.type == IMAGE_RAW)
+                return -ENOENT; /* no tree to copy into or out of */
+        root = openat(ref.pool_fd, ref.file, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (root < 0)
+                return -errno;
+        _cleanup_(copy_refusal_done) CopyRefusal refusal = {};
+        r = to ? copy_to_tree(root, from_path, to_path, 0, &refusal) : copy_from_tree(root, from_path, to_path, 0, &refusal);
+        if (r == -EBADFD && refusal.what)
+                snprintf(w->result.detail, sizeof w->result.detail,
+                         "Refusing to copy %s: it is %s; only regular files, directories and symlinks are copied.",
+                         refusal.path, refusal.what);
+        else if (r < 0 && r != -ENOENT && r != -EEXIST)
+                snprintf(w->result.detail, sizeof w->result.detail, "Failed to copy %s %s", to ? "to" : "from",
+                         to ? to_path : from_path);
+        return r;
+}
+
+/* CopyToImage(name, host_path, container_path), CopyFromImage(name, container_path,
+ * host_path): the host side must be absolute. */
+static int method_copy_image(sd_bus_message *message, Manager *m, bool to, sd_bus_error *error) {
+        const char *name, *from_path, *to_path;
+        ImageWorker w;
+        int r;
+
+        r = sd_bus_message_read(message, "sss", &name, &from_path, &to_path);
+        if (r < 0)
+                return r;
+        if ((r = bus_check_root(message, error)) < 0 || (r = check_name(name, error)) < 0 ||
+            (r = check_path(to ? from_path : to_path, error)) < 0)
+                return r;
+        r = image_method_fork(message, m, name, &w);
+        if (r == 0)
+                worker_exit(&w, copy_tree(m, name, to, from_path, to_path, &w));
+        return r;
 }
 
 static int method_copy_to_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return start_job(message, userdata, "sss", NAME(0), NAME(1), job_copy, "to", error);
+        return method_copy_image(message, userdata, true, error);
 }
 
 static int method_copy_from_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return start_job(message, userdata, "sss", NAME(0), NAME(2), job_copy, "from", error);
+        return method_copy_image(message, userdata, false, error);
+}
+
+static int create_image(Manager *m, const char *name, const char *template_name, const char *mirror,
+                        ImageCreateFlags flags, ImageWorker *w) {
+        _cleanup_free_ char *why = NULL;
+        int r;
+
+        /* An empty mirror: $NSPAWNCTL_MIRROR of machined, else the host's apt sources. */
+        r = image_create_from_template(m->pool, name, template_name, NULL, mirror, flags, worker_progress, w, &why);
+        if (r < 0 && why)
+                snprintf(w->result.detail, sizeof w->result.detail, "%s", why);
+        return r;
 }
 
 static int method_create_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(template_freep) Template *t = NULL;
-        _cleanup_strv_free_ char **args = NULL;
         _cleanup_free_ char *why = NULL;
         Manager *m = userdata;
         const char *name, *template_name, *mirror;
         int refresh, read_only, r;
+        ImageWorker w;
 
         r = sd_bus_message_read(message, "sssbb", &name, &template_name, &mirror, &refresh,
                                 &read_only);
@@ -622,21 +704,96 @@ static int method_create_image(sd_bus_message *message, void *userdata, sd_bus_e
         if (r < 0)
                 return reply_errno(error, r, name, why ?: "Failed to load the template");
 
-        if (strv_extend(&args, name) < 0 || strv_extend(&args, template_name) < 0 ||
-            strv_extend(&args, mirror) < 0 || strv_extend(&args, refresh ? "refresh" : "") < 0 ||
-            strv_extend(&args, read_only ? "ro" : "rw") < 0)
+        r = image_method_fork(message, m, name, &w);
+        if (r == 0)
+                worker_exit(&w, adopt(m, name, create_image(m, name, template_name, mirror,
+                                             (refresh ? IMAGE_CREATE_REFRESH : 0) |
+                                                     (read_only ? IMAGE_CREATE_READ_ONLY : 0),
+                                             &w)));
+        return r;
+}
+
+/* Start at host boot: with systemd the unit nspawnctl@NAME.service does it (linked by
+ * systemctl enable into multi-user.target.wants), elsewhere the init script starts the names
+ * in CONFIG_DIR/autostart (core/autostart.h). */
+static bool host_has_systemd(void) {
+        return access("/run/systemd/system", F_OK) >= 0;
+}
+
+static bool image_autostart(Manager *m, const char *name) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ char *path = NULL;
+
+        if (host_has_systemd()) {
+                path = strjoin("/etc/systemd/system/multi-user.target.wants/nspawnctl@", name, ".service");
+                return path && access(path, F_OK) >= 0;
+        }
+        path = strjoin(m->config_dir, "/autostart");
+        return path && autostart_read(path, &names) >= 0 && strv_contains(names, name);
+}
+
+static int set_autostart(Manager *m, const char *name, bool enable, ImageWorker *w) {
+        _cleanup_free_ char *path = NULL, *unit = NULL;
+        int r;
+
+        if (host_has_systemd()) {
+                unit = strjoin("nspawnctl@", name, ".service");
+                if (!unit)
+                        return -ENOMEM;
+                r = exec_run((char *[]) { (char *) "systemctl", (char *) (enable ? "enable" : "disable"), unit, NULL },
+                             NULL, (const int[]) { EXEC_FD_NULL, EXEC_FD_NULL, EXEC_FD_NULL }, NULL);
+                if (r < 0)
+                        snprintf(w->result.detail, sizeof w->result.detail, "systemctl %s %s failed",
+                                 enable ? "enable" : "disable", unit);
+                return r;
+        }
+        path = strjoin(m->config_dir, "/autostart");
+        if (!path)
                 return -ENOMEM;
-        return image_job_start(m, message, name, job_create, args, error);
+        if (mkdir(m->config_dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        r = autostart_set(path, name, enable);
+        if (r < 0)
+                snprintf(w->result.detail, sizeof w->result.detail, "Failed to update %s", path);
+        return r;
+}
+
+static int method_set_image_autostart(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(image_freep) Image *i = NULL;
+        Manager *m = userdata;
+        const char *name;
+        ImageWorker w;
+        int enable, r;
+
+        r = sd_bus_message_read(message, "sb", &name, &enable);
+        if (r < 0)
+                return r;
+        if ((r = bus_check_root(message, error)) < 0 || (r = check_name(name, error)) < 0)
+                return r;
+        /* Only what exists can be started at boot. */
+        r = image_get(m->pool, name, 0, &i);
+        if (r < 0)
+                return reply_errno(error, r, name, NULL);
+        r = image_method_fork(message, m, name, &w);
+        if (r == 0)
+                worker_exit(&w, set_autostart(m, name, enable, &w));
+        return r;
 }
 
 static int method_rename_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
         const char *old_name, *new_name;
         int r;
 
         r = sd_bus_message_read(message, "ss", &old_name, &new_name);
         if (r < 0)
                 return r;
+        return bus_image_rename(message, userdata, old_name, new_name, error);
+}
+
+int bus_image_rename(sd_bus_message *message, Manager *m, const char *old_name, const char *new_name,
+                     sd_bus_error *error) {
+        int r;
+
         r = bus_check_root(message, error);
         if (r < 0)
                 return r;
@@ -651,13 +808,19 @@ static int method_rename_image(sd_bus_message *message, void *userdata, sd_bus_e
 
 static int method_mark_image_read_only(sd_bus_message *message, void *userdata,
                                        sd_bus_error *error) {
-        Manager *m = userdata;
         const char *name;
         int b, r;
 
         r = sd_bus_message_read(message, "sb", &name, &b);
         if (r < 0)
                 return r;
+        return bus_image_mark_read_only(message, userdata, name, b, error);
+}
+
+int bus_image_mark_read_only(sd_bus_message *message, Manager *m, const char *name, bool b,
+                             sd_bus_error *error) {
+        int r;
+
         r = bus_check_root(message, error);
         if (r < 0)
                 return r;
@@ -749,6 +912,8 @@ static const sd_bus_vtable manager_image_vtable[] = {
                                 SD_BUS_NO_RESULT, method_copy_from_image, 0),
         SD_BUS_METHOD_WITH_ARGS("CleanImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", removed),
                                 method_clean_images, 0),
+        SD_BUS_METHOD_WITH_ARGS("SetImageAutostart", SD_BUS_ARGS("s", name, "b", autostart), SD_BUS_NO_RESULT,
+                                method_set_image_autostart, 0),
         SD_BUS_METHOD_WITH_ARGS("CreateImage",
                                 SD_BUS_ARGS("s", name, "s", template, "s", mirror, "b", refresh,
                                             "b", read_only),
@@ -765,9 +930,9 @@ static int image_from_path(Manager *m, const char *path, ImageFlags flags, Image
         _cleanup_free_ char *name = NULL;
         int r;
 
-        r = sd_bus_path_decode(path, MACHINED_IMAGE_PATH_PREFIX, &name);
-        if (r <= 0)
-                return r < 0 ? r : -ENOENT;
+        r = image_name_from_bus_path_any(path, &name);
+        if (r < 0)
+                return r;
         if (!image_name_is_valid(name))
                 return -ENOENT;
         return image_get(m->pool, name, flags, ret);
@@ -801,10 +966,16 @@ static int property_get_image(sd_bus *bus, const char *path, const char *interfa
                  * is copied, also into a btrfs pool. */
                 return sd_bus_message_append(reply, "s",
                                              i->type == IMAGE_SUBVOLUME ? "snapshot" : "reflink-or-copy");
+        if (streq(property, "Autostart"))
+                return sd_bus_message_append(reply, "b", image_autostart(userdata, i->name));
         if (streq(property, "OSRelease")) {
-                _cleanup_free_ char *os = NULL;
+                /* The guest's text: bounded and a regular file (image_os_release()), made
+                 * well-formed UTF-8 for D-Bus; clients escape it for their terminal. */
+                _cleanup_free_ char *os = NULL, *valid = NULL;
                 (void) image_os_release(((Manager *) userdata)->pool, i->name, &os);
-                return sd_bus_message_append(reply, "s", strempty(os));
+                if (os && !(valid = utf8_escape_invalid(os)))
+                        return -ENOMEM;
+                return sd_bus_message_append(reply, "s", strempty(valid));
         }
         return -EINVAL;
 }
@@ -820,6 +991,7 @@ static const sd_bus_vtable image_vtable[] = {
         SD_BUS_PROPERTY("Usage", "t", property_get_image, 0, 0),
         SD_BUS_PROPERTY("OSRelease", "s", property_get_image, 0, 0), /* PRETTY_NAME */
         SD_BUS_PROPERTY("CloneMode", "s", property_get_image, 0, 0),
+        SD_BUS_PROPERTY("Autostart", "b", property_get_image, 0, 0),
         SD_BUS_VTABLE_END,
 };
 
@@ -848,7 +1020,7 @@ static int image_node_enumerator(sd_bus *bus, const char *path, void *userdata, 
                 return r;
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 char *p = NULL;
-                r = image_object_path(list[i]->name, &p);
+                r = image_bus_path_full(bus_path_is_machine1(path), list[i]->name, &p);
                 if (r >= 0)
                         r = strv_consume(&l, p);
         }
@@ -859,18 +1031,24 @@ static int image_node_enumerator(sd_bus *bus, const char *path, void *userdata, 
         return 1;
 }
 
-int manager_add_image_bus_objects(Manager *m, sd_bus *bus) {
+void manager_free_image_state(Manager *m) {
+        for (size_t i = 0; i < m->n_usage_waiting; i++)
+                sd_bus_message_unref(m->usage_waiting[i]);
+        m->usage_waiting = mfree(m->usage_waiting);
+        m->n_usage_waiting = 0;
+        m->usage_cache = image_usage_cache_free(m->usage_cache);
+}
+
+int manager_add_image_bus_objects(Manager *m, sd_bus *bus, bool machine1) {
         int r;
 
         /* A second vtable for the Manager interface: sd-bus merges them. */
-        r = sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
-                                     manager_image_vtable, m);
+        r = manager_add_vtable(m, bus, machine1, BUS_OBJECT_MANAGER, manager_image_vtable, NULL, m);
         if (r < 0)
                 return r;
-        r = sd_bus_add_fallback_vtable(bus, NULL, MACHINED_IMAGE_PATH_PREFIX,
-                                       MACHINED_IMAGE_INTERFACE, image_vtable, image_object_find, m);
+        r = manager_add_vtable(m, bus, machine1, BUS_OBJECT_IMAGE, image_vtable, image_object_find, m);
         if (r < 0)
                 return r;
-        return sd_bus_add_node_enumerator(bus, NULL, MACHINED_IMAGE_PATH_PREFIX,
+        return sd_bus_add_node_enumerator(bus, NULL, bus_object_prefix(machine1, BUS_OBJECT_IMAGE),
                                           image_node_enumerator, m);
 }

@@ -9,7 +9,7 @@
 
 #include "log.h"
 #include "machine-exec.h"
-#include "machined-errors.h"
+#include "machined-api.h"
 #include "machined.h"
 #include "names.h"
 #include "util/strv.h"
@@ -27,6 +27,7 @@ typedef enum ExecReply {
         REPLY_PTY,             /* (h pty_master, s pty_path) as machine1 */
         REPLY_PTY_WITH_STATUS, /* (h pty_master, s pty_path, h status) */
         REPLY_STATUS,          /* (h status) */
+        REPLY_NONE,            /* () once the command runs: PowerOff and Reboot */
 } ExecReply;
 
 typedef struct ExecRequest {
@@ -77,6 +78,8 @@ static int exec_request_reply(ExecRequest *req) {
                                                   req->exec.pty_path, req->exec.status_fd);
         case REPLY_STATUS:
                 return sd_bus_reply_method_return(req->message, "h", req->exec.status_fd);
+        case REPLY_NONE:
+                return sd_bus_reply_method_return(req->message, NULL);
         }
         return -EINVAL;
 }
@@ -94,8 +97,10 @@ static int on_exec_report(sd_event_source *s, int fd, uint32_t revents, void *us
         }
         if (r < 0) {
                 log_debug("Session start failed: %s", strna(msg));
-                (void) sd_bus_reply_method_errorf(req->message, failure_error_name(failure), "%s",
-                                                  msg ?: "Failed to start the session.");
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                (void) sd_bus_error_setf(&e, failure_error_name(failure), "%s",
+                                         msg ?: "Failed to start the session.");
+                (void) bus_reply_method_error(req->message, &e);
                 return 0;
         }
         r = exec_request_reply(req);
@@ -164,7 +169,8 @@ static int exec_request_start(Manager *m, sd_bus_message *message, const char *n
         p->leader = (pid_t) machine->rec.leader;
         p->leader_start = machine->rec.leader_start;
         p->cgroup = machine->rec.cgroup;
-        p->hangup_without_reader = reply != REPLY_PTY;
+        /* A shutdown command must outlive the reply: nobody reads its status. */
+        p->hangup_without_reader = reply != REPLY_PTY && reply != REPLY_NONE;
 
         req = calloc(1, sizeof(ExecRequest));
         if (!req)
@@ -195,6 +201,21 @@ static int exec_request_start(Manager *m, sd_bus_message *message, const char *n
 kill:
         machine_exec_kill(&req->exec);
         return r;
+}
+
+int manager_run_in_machine_as_root(Manager *m, sd_bus_message *message, const char *name, const char *path,
+                                   sd_bus_error *error) {
+        _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        MachineExecParams p = {
+                .kind = MACHINE_EXEC_SHELL,
+                .path = path,
+                .stdio = { null, null, null },
+        };
+
+        if (null < 0)
+                return -errno;
+        /* The helper holds its own copies of the stdio fds once started. */
+        return exec_request_start(m, message, name, &p, REPLY_NONE, error);
 }
 
 static int read_strv(sd_bus_message *message, char ***ret) {
@@ -259,30 +280,44 @@ static int read_shell_args(sd_bus_message *message, MachineExecParams *p, char *
 }
 
 static int method_open_machine_login(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        MachineExecParams p = { .kind = MACHINE_EXEC_LOGIN, .pty = true };
         const char *name;
         int r;
 
         r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
+        return bus_machine_open_login(message, userdata, name, error);
+}
+
+int bus_machine_open_login(sd_bus_message *message, Manager *m, const char *name, sd_bus_error *error) {
+        MachineExecParams p = { .kind = MACHINE_EXEC_LOGIN, .pty = true };
         return exec_request_start(m, message, name, &p, REPLY_PTY, error);
 }
 
-static int open_shell(sd_bus_message *message, Manager *m, ExecReply reply, sd_bus_error *error) {
+static int open_shell_for(sd_bus_message *message, Manager *m, const char *name, ExecReply reply,
+                          sd_bus_error *error) {
         _cleanup_strv_free_ char **args = NULL, **env = NULL;
         MachineExecParams p = { .kind = MACHINE_EXEC_SHELL, .pty = true };
-        const char *name;
         int r;
 
-        r = sd_bus_message_read(message, "s", &name);
-        if (r < 0)
-                return r;
         r = read_shell_args(message, &p, &args, &env, reply == REPLY_PTY_WITH_STATUS, error);
         if (r < 0)
                 return r;
         return exec_request_start(m, message, name, &p, reply, error);
+}
+
+int bus_machine_open_shell(sd_bus_message *message, Manager *m, const char *name, sd_bus_error *error) {
+        return open_shell_for(message, m, name, REPLY_PTY, error);
+}
+
+static int open_shell(sd_bus_message *message, Manager *m, ExecReply reply, sd_bus_error *error) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        return open_shell_for(message, m, name, reply, error);
 }
 
 static int method_open_machine_shell(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -338,8 +373,7 @@ static const sd_bus_vtable login_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int manager_add_login_bus_objects(Manager *m, sd_bus *bus) {
+int manager_add_login_bus_objects(Manager *m, sd_bus *bus, bool machine1) {
         /* A second vtable for the Manager interface: sd-bus merges them. */
-        return sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH,
-                                        MACHINED_MANAGER_INTERFACE, login_vtable, m);
+        return manager_add_vtable(m, bus, machine1, BUS_OBJECT_MANAGER, login_vtable, NULL, m);
 }

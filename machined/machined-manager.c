@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-path.h"
+#include "cgroup.h"
 #include "log.h"
-#include "machined-errors.h"
+#include "machined-api.h"
 #include "machined-network.h"
 #include "machined.h"
 #include "names.h"
@@ -37,6 +39,11 @@ static int find_machine_or_error(Manager *m, const char *name, Machine **ret,
                                  sd_bus_error *error) {
         Machine *machine;
 
+        if (m->host && streq(name, ".host")) {
+                *ret = m->host;
+                return 0;
+        }
+
         if (!machine_name_is_valid(name))
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
                                          "Invalid machine name: a host name of at most 64 "
@@ -52,6 +59,7 @@ static int find_machine_or_error(Manager *m, const char *name, Machine **ret,
 static int method_list_machines(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
+        bool machine1 = bus_message_is_machine1(message);
         int r;
 
         r = sd_bus_message_new_method_return(message, &reply);
@@ -60,9 +68,20 @@ static int method_list_machines(sd_bus_message *message, void *userdata, sd_bus_
         r = sd_bus_message_open_container(reply, 'a', "(ssso)");
         if (r < 0)
                 return r;
-        for (Machine *i = m->machines; i; i = i->next) {
+        /* machine1 lists the host first, as ".host" (machinectl hides it without --all). */
+        if (machine1 && m->host) {
+                r = sd_bus_message_append(reply, "(ssso)", m->host->rec.name, m->host->rec.class, "",
+                                          m->host->path);
+                if (r < 0)
+                        return r;
+        }
+        LIST_FOREACH(i, m->machines) {
+                _cleanup_free_ char *path = NULL;
+                r = machine_bus_path_full(machine1, i->rec.name, &path);
+                if (r < 0)
+                        return r;
                 r = sd_bus_message_append(reply, "(ssso)", i->rec.name, strna(i->rec.class),
-                                          strna(i->rec.service), i->path);
+                                          strna(i->rec.service), path);
                 if (r < 0)
                         return r;
         }
@@ -70,6 +89,16 @@ static int method_list_machines(sd_bus_message *message, void *userdata, sd_bus_
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static int reply_machine_path(sd_bus_message *message, Machine *machine) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = machine_bus_path_full(bus_message_is_machine1(message), machine->rec.name, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, "o", path);
 }
 
 static int method_get_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -83,7 +112,7 @@ static int method_get_machine(sd_bus_message *message, void *userdata, sd_bus_er
         r = find_machine_or_error(userdata, name, &machine, error);
         if (r < 0)
                 return r;
-        return sd_bus_reply_method_return(message, "o", machine->path);
+        return reply_machine_path(message, machine);
 }
 
 static int method_get_machine_by_pid(sd_bus_message *message, void *userdata,
@@ -106,10 +135,10 @@ static int method_get_machine_by_pid(sd_bus_message *message, void *userdata,
                         return r;
                 pid = (uint32_t) p;
         }
-        for (Machine *i = m->machines; i; i = i->next)
+        LIST_FOREACH(i, m->machines)
                 if (i->rec.leader == pid ||
                     (i->rec.cgroup && cgroup_contains_pid(i->rec.cgroup, (pid_t) pid)))
-                        return sd_bus_reply_method_return(message, "o", i->path);
+                        return reply_machine_path(message, i);
         return sd_bus_error_setf(error, BUS_ERROR_NO_MACHINE_FOR_PID,
                                  "PID %u does not belong to any known machine.", pid);
 }
@@ -134,21 +163,58 @@ static int method_terminate_machine(sd_bus_message *message, void *userdata,
         return kill_by_name(message, userdata, name, "leader", SIGKILL, error);
 }
 
-/* What systemd as a container's init understands: SIGRTMIN+4 powers off, SIGINT reboots. */
-static int method_poweroff_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+/* How each init is asked to power off or reboot: the signal it understands, or (0) its own
+ * command run inside. A command that is PID 1 (no init) gets SIGTERM and cannot reboot. */
+static int shutdown_signal(MachineInit init, bool reboot) {
+        switch (init) {
+        case MACHINE_INIT_NONE:
+                return reboot ? -1 : SIGTERM;
+        case MACHINE_INIT_SYSTEMD:
+                return reboot ? SIGINT : SIGRTMIN + 4;
+        case MACHINE_INIT_BUSYBOX:
+                return reboot ? SIGTERM : SIGUSR2;
+        case MACHINE_INIT_OPENRC:
+                return reboot ? SIGINT : SIGUSR2;
+        default: /* sysvinit: SIGINT is ctrl-alt-del, whatever its inittab makes of it */
+                return 0;
+        }
+}
+
+static int shutdown_machine(sd_bus_message *message, Manager *m, bool reboot, sd_bus_error *error) {
+        Machine *machine;
         const char *name;
-        int r = sd_bus_message_read(message, "s", &name);
+        int sig, r;
+
+        r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
-        return kill_by_name(message, userdata, name, "leader", SIGRTMIN + 4, error);
+        r = find_machine_or_error(m, name, &machine, error);
+        if (r < 0)
+                return r;
+        sig = shutdown_signal(machine->rec.init, reboot);
+        if (sig < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_NOT_SUPPORTED,
+                                         "Machine '%s' runs a command, not an init: it cannot reboot.", name);
+        if (sig > 0 && machine->rec.state == MACHINE_OPENING && machine->rec.init == MACHINE_INIT_SYSTEMD) {
+                r = bus_check_root(message, error);
+                if (r < 0)
+                        return r;
+                machine->pending_signal = sig;
+                log_info("Machine %s is still starting: it is asked to %s once it runs.", name,
+                         reboot ? "reboot" : "power off");
+                return sd_bus_reply_method_return(message, NULL);
+        }
+        if (sig > 0)
+                return bus_machine_kill(machine, message, "leader", sig, error);
+        return manager_run_in_machine_as_root(m, message, name, reboot ? "/sbin/reboot" : "/sbin/poweroff", error);
+}
+
+static int method_poweroff_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return shutdown_machine(message, userdata, false, error);
 }
 
 static int method_reboot_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        const char *name;
-        int r = sd_bus_message_read(message, "s", &name);
-        if (r < 0)
-                return r;
-        return kill_by_name(message, userdata, name, "leader", SIGINT, error);
+        return shutdown_machine(message, userdata, true, error);
 }
 
 static int method_kill_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -161,16 +227,19 @@ static int method_kill_machine(sd_bus_message *message, void *userdata, sd_bus_e
 }
 
 static int method_start_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        uint64_t flags = 0;
         const char *name;
         int r;
 
         r = sd_bus_message_read(message, "s", &name);
+        if (r >= 0 && sd_bus_message_has_signature(message, "st"))
+                r = sd_bus_message_read(message, "t", &flags);
         if (r < 0)
                 return r;
         r = bus_check_root(message, error);
         if (r < 0)
                 return r;
-        return manager_start_machine(userdata, message, name, error);
+        return manager_start_machine(userdata, message, name, flags, error);
 }
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -188,6 +257,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StartMachine", SD_BUS_ARGS("s", name),
                                 SD_BUS_RESULT("o", machine), method_start_machine, 0),
+        SD_BUS_METHOD_WITH_ARGS("StartMachineWithFlags", SD_BUS_ARGS("s", name, "t", flags),
+                                SD_BUS_RESULT("o", machine), method_start_machine, 0),
         SD_BUS_METHOD_WITH_ARGS("PowerOffMachine", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
                                 method_poweroff_machine, 0),
         SD_BUS_METHOD_WITH_ARGS("RebootMachine", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
@@ -196,20 +267,50 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_terminate_machine, 0),
         SD_BUS_METHOD_WITH_ARGS("KillMachine", SD_BUS_ARGS("s", name, "s", whom, "i", signal),
                                 SD_BUS_NO_RESULT, method_kill_machine, 0),
-        SD_BUS_METHOD_WITH_ARGS("GetMachineAddresses", SD_BUS_ARGS("s", name),
-                                SD_BUS_RESULT("a(iay)", addresses), method_get_machine_addresses,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("AddMachinePortForward", SD_BUS_ARGS("s", name, "s", forward),
-                                SD_BUS_NO_RESULT, method_add_machine_port_forward, 0),
-        SD_BUS_METHOD_WITH_ARGS("RemoveMachinePortForward", SD_BUS_ARGS("s", name, "s", forward),
-                                SD_BUS_NO_RESULT, method_remove_machine_port_forward, 0),
-        SD_BUS_METHOD_WITH_ARGS("ListMachinePortForwards", SD_BUS_ARGS("s", name),
-                                SD_BUS_RESULT("a(sqq)", forwards), method_list_machine_port_forwards,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("MachineNew", SD_BUS_ARGS("s", machine, "o", path), 0),
         SD_BUS_SIGNAL_WITH_ARGS("MachineRemoved", SD_BUS_ARGS("s", machine, "o", path), 0),
         SD_BUS_VTABLE_END,
 };
+
+/* Our API, and machine1's with the same objects unless machine1 is off. */
+static int add_bus_objects(Manager *m, sd_bus *bus, bool machine1) {
+        int r;
+
+        r = manager_add_vtable(m, bus, machine1, BUS_OBJECT_MANAGER, manager_vtable, NULL, m);
+        if (r < 0)
+                return r;
+        r = manager_add_image_bus_objects(m, bus, machine1);
+        if (r < 0)
+                return r;
+        r = manager_add_login_bus_objects(m, bus, machine1);
+        if (r < 0)
+                return r;
+        if (!machine1) {
+                /* Ours only: machine1 has no such methods. */
+                r = manager_add_log_bus_objects(m, bus);
+                if (r < 0)
+                        return r;
+                r = manager_add_limits_bus_objects(m, bus);
+                if (r < 0)
+                        return r;
+                r = manager_add_network_bus_objects(m, bus);
+                if (r < 0)
+                        return r;
+        }
+        r = machine_add_bus_objects(m, bus, machine1);
+        if (r < 0)
+                return r;
+        r = manager_add_machine_info_bus_objects(m, bus, machine1);
+        if (r < 0)
+                return r;
+        r = manager_add_copy_bus_objects(m, bus, machine1);
+        if (r < 0)
+                return r;
+        r = manager_add_bind_bus_objects(m, bus, machine1);
+        if (r < 0)
+                return r;
+        return manager_add_image_info_bus_objects(m, bus, machine1);
+}
 
 int manager_attach_bus(Manager *m, sd_bus *bus, sd_bus_message_handler_t filter,
                        void *userdata) {
@@ -218,19 +319,14 @@ int manager_attach_bus(Manager *m, sd_bus *bus, sd_bus_message_handler_t filter,
         r = sd_bus_add_filter(bus, NULL, filter, userdata);
         if (r < 0)
                 return r;
-        r = sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
-                                     manager_vtable, m);
+        r = add_bus_objects(m, bus, false);
         if (r < 0)
                 return r;
-        r = manager_add_image_bus_objects(m, bus);
-        if (r < 0)
-                return r;
-        r = manager_add_login_bus_objects(m, bus);
-        if (r < 0)
-                return r;
-        r = machine_add_bus_objects(m, bus);
-        if (r < 0)
-                return r;
+        if (m->machine1) {
+                r = add_bus_objects(m, bus, true);
+                if (r < 0)
+                        return r;
+        }
         return sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
 }
 
@@ -238,11 +334,12 @@ static void emit_on_all(Manager *m, int (*f)(sd_bus *bus, Machine *machine, cons
                         Machine *machine, const char *member) {
         if (m->bus)
                 (void) f(m->bus, machine, member);
-        for (PrivateConnection *c = m->connections; c; c = c->next)
+        LIST_FOREACH(c, m->connections)
                 (void) f(c->bus, machine, member);
 }
 
 static int emit_signal_one(sd_bus *bus, Machine *machine, const char *member) {
+        (void) manager_emit_machine1_signal(machine->manager, bus, member, machine);
         return sd_bus_emit_signal(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member,
                                   "so", machine->rec.name, machine->path);
 }
@@ -253,6 +350,7 @@ int manager_emit_signal(Manager *m, const char *member, Machine *machine) {
 }
 
 static int emit_changed_one(sd_bus *bus, Machine *machine, const char *member) {
+        (void) manager_emit_machine1_changed(machine->manager, bus, machine);
         return sd_bus_emit_properties_changed(bus, machine->path, MACHINED_MACHINE_INTERFACE,
                                               "State", "Leader", "ConsoleSocket", "ConsoleLog",
                                               "ControlGroup", NULL);

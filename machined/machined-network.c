@@ -4,21 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/rtnetlink.h>
 
 #include "log.h"
-#include "machined-errors.h"
+#include "machine-record.h"
+#include "machined-api.h"
 #include "machined-network.h"
 #include "machined.h"
 #include "managed-net.h"
 #include "names.h"
 #include "net-veth.h"
-#include "netlink.h"
 #include "nft.h"
-#include "resolv-conf.h"
+#include "settings-load.h"
 #include "settings-ports.h"
+#include "util/process.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -228,120 +227,91 @@ int manager_network_init(Manager *m) {
         return 0;
 }
 
-/* Inserts the options before the "--" that ends the supervisor's options. */
-static int argv_insert(char ***argv, char **opts) {
-        size_t n = strv_length(*argv), k = strv_length(opts), pos = n;
-        char **l;
-
-        for (size_t i = 0; i < n; i++)
-                if (streq((*argv)[i], "--")) {
-                        pos = i;
-                        break;
-                }
-        l = reallocarray(*argv, n + k + 1, sizeof(char *));
-        if (!l)
-                return -ENOMEM;
-        memmove(l + pos + k, l + pos, (n - pos + 1) * sizeof(char *));
-        for (size_t i = 0; i < k; i++)
-                l[pos + i] = opts[i];
-        *argv = l;
-        return 0;
-}
-
-static int add_opt(char ***l, const char *a, const char *b) {
-        return strv_consume(l, strjoin(a, b ?: ""));
-}
-
 static const char *table_of(Manager *m) {
         return m->network && m->network->table ? m->network->table : DEFAULT_NFT_TABLE;
 }
 
-int manager_network_start_args(
-        Manager *m, const char *name, const Settings *s, char ***argv, sd_bus_error *error) {
+/* The settings the supervisor will find for the machine (core/settings-load.h). */
+static int load_settings(Manager *m, const char *name, const char *image, Settings **ret, sd_bus_error *error) {
+        _cleanup_(error_done) Error e = ERROR_NULL;
+        int r;
+
+        r = settings_load_for_machine(name,
+                                      &(const SettingsSearch) {
+                                              .config_dir = m->config_dir,
+                                              .state_dir = m->state_dir,
+                                              .image = image,
+                                      },
+                                      ret, NULL, &e);
+        if (r == -EBADMSG)
+                return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS, "%s", error_message(&e));
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "%s", error_message(&e));
+        return 0;
+}
+
+int manager_network_start(Manager *m, const char *name, const char *image, SupervisorStart *start,
+                          char **ret_dns_stub, sd_bus_error *error) {
         MachinedNetwork *n = network_get(m);
-        _cleanup_strv_free_ char **opts = NULL;
+        _cleanup_(settings_freep) Settings *s = NULL;
         _cleanup_free_ char *err = NULL, *stub = NULL;
-        bool host = s && s->private_network == 0;
-        bool own = s && (s->virtual_ethernet > 0 || s->bridge || s->zone);
-        bool lo_only = s && s->private_network > 0 && !own;
-        size_t n_ports = s ? s->n_ports : 0;
         ManagedBox box;
         int r;
 
         if (!n)
                 return -ENOMEM;
+        r = load_settings(m, name, image, &s, error);
+        if (r < 0)
+                return r;
+        bool host = s && s->private_network == 0;
+        bool own = s && (s->virtual_ethernet > 0 || s->bridge || s->zone);
+        bool lo_only = s && s->private_network > 0 && !own;
+        size_t n_ports = s ? s->n_ports : 0;
+
         if (n_ports > 0 && (host || lo_only))
                 return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS,
-                        "Port= of machine '%s' needs a network of its own: the managed network "
-                        "(no Private=), VirtualEthernet=, Bridge= or Zone=.",
-                        name);
-        opts = calloc(1, sizeof(char *));
-        if (!opts)
-                return -ENOMEM;
-        if (s && s->resolv_conf >= 0 &&
-                add_opt(&opts, "--resolv-conf=", resolv_conf_mode_to_string(s->resolv_conf)) < 0)
-                return -ENOMEM;
+                                         "Port= of machine '%s' needs a network of its own: the managed network "
+                                         "(no Private=), VirtualEthernet=, Bridge= or Zone=.",
+                                         name);
+        if (host || lo_only)
+                return 0;
+        /* The runtime's own kinds: the supervisor sets them and their forwards up itself, in
+         * our table. */
+        start->network_table = table_of(m);
+        if (own || n->disabled)
+                return 0;
 
-        if (own) {
-                if (s->virtual_ethernet > 0 && !s->bridge && !s->zone &&
-                        strv_extend(&opts, "--network-veth") < 0)
-                        return -ENOMEM;
-                if (s->bridge && add_opt(&opts, "--network-bridge=", s->bridge) < 0)
-                        return -ENOMEM;
-                if (!s->bridge && s->zone && add_opt(&opts, "--network-zone=", s->zone) < 0)
-                        return -ENOMEM;
-                for (size_t i = 0; i < n_ports; i++) {
-                        char spec[PORT_FORWARD_STRLEN];
-                        if (add_opt(&opts, "--port=", port_forward_to_string(&s->ports[i], spec)) < 0)
-                                return -ENOMEM;
-                }
-                if (add_opt(&opts, "--nft-table=", table_of(m)) < 0)
-                        return -ENOMEM;
-        } else if (!host && !lo_only && !n->disabled) {
-                r = ensure_up(m, &err);
-                if (r < 0)
-                        return sd_bus_error_setf(error, BUS_ERROR_NETWORK_FAILED,
-                                "Cannot start machine '%s': %s", name, err ?: strerror(-r));
-                r = managed_net_box_add(n->net, name, &box, &err);
-                if (r == -ENOSPC)
-                        return sd_bus_error_setf(
-                                error, BUS_ERROR_NETWORK_FAILED, "Cannot start machine '%s': %s", name, err);
-                if (r < 0)
-                        return sd_bus_error_setf(error, BUS_ERROR_NETWORK_FAILED,
-                                "Cannot start machine '%s': %s", name, err ?: strerror(-r));
-                /* The forwards first: a host port that is taken refuses the start. */
-                r = managed_net_forwards_set(n->net, &box, s ? s->ports : NULL, n_ports, &err);
-                if (r < 0) {
-                        (void) managed_net_box_remove(n->net, name);
-                        return sd_bus_error_setf(error,
-                                r == -EADDRINUSE ? BUS_ERROR_PORT_IN_USE : BUS_ERROR_NETWORK_FAILED,
-                                "Cannot start machine '%s': %s", name, err ?: strerror(-r));
-                }
-                char lb6[INET6_ADDRSTRLEN];
-                stub = managed_net_resolv_conf_path(n->net);
-                /* The ::1 return path only for a box with forwards (a later `port add`
-                 * makes it for a running box). */
-                if (!stub || add_opt(&opts, "--network-bridge=", n->net->bridge) < 0 ||
-                        add_opt(&opts, "--nft-table=", n->net->table) < 0 ||
-                        add_opt(&opts, "--dns-stub=", stub) < 0 ||
-                        (n_ports > 0 && add_opt(&opts, "--network-loopback6=",
-                                                in_addr_to_string(AF_INET6, &n->net->loopback6, lb6)) < 0)) {
-                        (void) managed_net_box_remove(n->net, name);
-                        return -ENOMEM;
-                }
-        }
-        r = argv_insert(argv, opts);
+        r = ensure_up(m, &err);
+        if (r < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_NETWORK_FAILED, "Cannot start machine '%s': %s", name,
+                                         err ?: strerror(-r));
+        r = managed_net_box_add(n->net, name, &box, &err);
+        if (r < 0)
+                return sd_bus_error_setf(error, BUS_ERROR_NETWORK_FAILED, "Cannot start machine '%s': %s", name,
+                                         err ?: strerror(-r));
+        /* The forwards first: a host port that is taken refuses the start. */
+        r = managed_net_forwards_set(n->net, &box, s ? s->ports : NULL, n_ports, &err);
+        if (r >= 0 && !(stub = managed_net_resolv_conf_path(n->net)))
+                r = -ENOMEM;
         if (r < 0) {
-                manager_network_machine_gone(m, name);
-                return r;
+                (void) managed_net_box_remove(n->net, name);
+                return sd_bus_error_setf(error, r == -EADDRINUSE ? BUS_ERROR_PORT_IN_USE : BUS_ERROR_NETWORK_FAILED,
+                                         "Cannot start machine '%s': %s", name, err ?: strerror(-r));
         }
-        free(TAKE_PTR(opts)); /* the strings belong to argv now */
-        return 0;
+        start->network_table = n->net->table;
+        start->network_bridge = n->net->bridge;
+        start->network_dns_stub = stub;
+        /* The ::1 return path only for a box with forwards (a later `port add` makes it for a
+         * running box). */
+        if (n_ports > 0)
+                start->network_loopback6 = n->net->loopback6.in6;
+        *ret_dns_stub = TAKE_PTR(stub);
+        return 1;
 }
 
 void manager_network_machine_gone(Manager *m, const char *name) {
         MachinedNetwork *n = m->network;
-        _cleanup_(machine_info_done) MachineInfo rec = {};
+        _cleanup_(machine_record_done) MachineRecord rec = {};
         _cleanup_close_ int fd = -EBADF;
 
         if (!n || !n->net)
@@ -349,108 +319,10 @@ void manager_network_machine_gone(Manager *m, const char *name) {
         /* A new supervisor may have the name already (a reboot, a quick start again). */
         if (manager_find_machine(m, name))
                 return;
-        if (machine_info_load(m->machines_dir_fd, name, &rec) >= 0 &&
+        if (machine_record_load(m->machines_dir_fd, name, &rec) >= 0 &&
                 (fd = pidfd_open_verified(rec.supervisor, rec.supervisor_start)) >= 0)
                 return;
         (void) managed_net_box_remove(n->net, name);
-}
-
-/* ---- addresses ------------------------------------------------------------------------ */
-
-static int machine_addresses(Machine *machine, AddrEntry **ret, size_t *ret_n) {
-        _cleanup_close_ int pidfd = -EBADF, netns = -EBADF, rtnl = -EBADF;
-        int r;
-
-        if (machine->rec.leader == 0)
-                return -ESRCH;
-        pidfd = pidfd_open_verified(machine->rec.leader, machine->rec.leader_start);
-        if (pidfd < 0)
-                return pidfd;
-        r = netns_open_pid(machine->rec.leader, &netns);
-        if (r < 0)
-                return r == -ENOENT ? -ESRCH : r;
-        /* Still the same process: the namespace is the machine's, not a recycled pid's. */
-        if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
-                return -ESRCH;
-        r = rtnl_open_in_netns(netns, 0, &rtnl);
-        if (r < 0)
-                return r;
-        return rtnl_addr_list(rtnl, AF_UNSPEC, 0, ret, ret_n);
-}
-
-static int reply_addresses(sd_bus_message *message, Machine *machine, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ AddrEntry *a = NULL;
-        size_t n = 0;
-        int r;
-
-        r = machine_addresses(machine, &a, &n);
-        if (r == -ESRCH)
-                return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING,
-                        "Machine '%s' has no running init process.", machine->rec.name);
-        if (r < 0)
-                return sd_bus_error_set_errnof(
-                        error, r, "Failed to read the addresses of machine '%s': %m", machine->rec.name);
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(iay)");
-        if (r < 0)
-                return r;
-        /* Global addresses first, as machinectl shows the first one. */
-        for (int pass = 0; pass < 2; pass++)
-                for (size_t i = 0; i < n; i++) {
-                        if (a[i].scope == RT_SCOPE_HOST || (pass == 0) != (a[i].scope == RT_SCOPE_UNIVERSE))
-                                continue;
-                        r = sd_bus_message_open_container(reply, 'r', "iay");
-                        if (r >= 0)
-                                r = sd_bus_message_append(reply, "i", (int32_t) a[i].prefix.family);
-                        if (r >= 0)
-                                r = sd_bus_message_append_array(reply, 'y', a[i].prefix.addr.bytes,
-                                        in_addr_size(a[i].prefix.family));
-                        if (r >= 0)
-                                r = sd_bus_message_close_container(reply);
-                        if (r < 0)
-                                return r;
-                }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
-}
-
-int method_machine_get_addresses(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return reply_addresses(message, userdata, error);
-}
-
-static int read_machine(
-        sd_bus_message *message, Manager *m, Machine **ret, const char **ret_name, sd_bus_error *error) {
-        const char *name;
-        int r;
-
-        r = sd_bus_message_read(message, "s", &name);
-        if (r < 0)
-                return r;
-        if (!machine_name_is_valid(name))
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
-                        "Invalid machine name: a host name of at most 64 bytes made of [A-Za-z0-9-] labels "
-                        "joined by dots.");
-        if (ret_name)
-                *ret_name = name;
-        *ret = manager_find_machine(m, name);
-        if (!*ret && !ret_name)
-                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_MACHINE, "No machine '%s' known.", name);
-        return 0;
-}
-
-int method_get_machine_addresses(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Machine *machine;
-        int r;
-
-        r = read_machine(message, userdata, &machine, NULL, error);
-        if (r < 0)
-                return r;
-        return reply_addresses(message, machine, error);
 }
 
 /* ---- port forwards -------------------------------------------------------------------- */
@@ -461,11 +333,16 @@ int method_get_machine_addresses(sd_bus_message *message, void *userdata, sd_bus
 static int ports_load(Manager *m, const char *name, char **ret_path, PortForward **ret, size_t *ret_n,
         sd_bus_error *error) {
         _cleanup_(settings_freep) Settings *s = NULL;
-        _cleanup_free_ char *path = NULL, *err = NULL;
+        _cleanup_free_ char *path = NULL, *err = NULL, *image = strjoin(m->pool, "/", name);
         SettingsTrust trust;
         int r;
 
-        r = manager_settings_find(m, name, &path, &trust);
+        if (!image)
+                return -ENOMEM;
+        /* The same search the supervisor does when the machine starts. */
+        r = settings_find(name,
+                          &(const SettingsSearch) { .config_dir = m->config_dir, .state_dir = m->state_dir, .image = image },
+                          &path, &trust);
         if (r == -EBADFD)
                 return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS,
                         "The settings file %s.nspawn is not a regular file.", name);
@@ -475,10 +352,10 @@ static int ports_load(Manager *m, const char *name, char **ret_path, PortForward
                 return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS,
                         "The settings of '%s' are in the pool (%s), where Port= is not honoured; "
                         "put them in %s/%s.nspawn first.",
-                        name, path, m->settings_dirs[0], name);
+                        name, path, m->config_dir, name);
         if (r == 0) {
                 free(path);
-                path = strjoin(m->settings_dirs[0], "/", name, ".nspawn");
+                path = strjoin(m->config_dir, "/", name, ".nspawn");
                 if (!path)
                         return -ENOMEM;
                 *ret = NULL;
@@ -498,7 +375,8 @@ static int ports_load(Manager *m, const char *name, char **ret_path, PortForward
 static int ports_save(Manager *m, const char *path, const PortForward *p, size_t n, sd_bus_error *error) {
         int r;
 
-        (void) mkdir(m->settings_dirs[0], 0755);
+        if (mkdir(m->config_dir, 0755) < 0 && errno != EEXIST)
+                return sd_bus_error_set_errnof(error, errno, "Cannot create %s: %m", m->config_dir);
         r = settings_file_set_ports(path, p, n);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Failed to write %s: %m", path);
@@ -550,7 +428,7 @@ static int read_spec(
         return 0;
 }
 
-int method_add_machine_port_forward(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+static int method_add_machine_port_forward(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ PortForward *ports = NULL;
         _cleanup_free_ char *path = NULL, *err = NULL;
@@ -595,7 +473,7 @@ int method_add_machine_port_forward(sd_bus_message *message, void *userdata, sd_
         return sd_bus_reply_method_return(message, NULL);
 }
 
-int method_remove_machine_port_forward(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+static int method_remove_machine_port_forward(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ PortForward *ports = NULL;
         _cleanup_free_ char *path = NULL;
@@ -639,22 +517,25 @@ int method_remove_machine_port_forward(sd_bus_message *message, void *userdata, 
         return sd_bus_reply_method_return(message, NULL);
 }
 
-int method_list_machine_port_forwards(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+static int method_list_machine_port_forwards(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ PortForward *ports = NULL;
         _cleanup_free_ NftForward *live = NULL;
         _cleanup_free_ char *path = NULL;
         Manager *m = userdata;
-        Machine *machine;
         const char *name;
         size_t n = 0, n_live = 0;
         int r;
 
-        r = read_machine(message, m, &machine, &name, error);
+        r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
+        if (!machine_name_is_valid(name))
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
+                                         "Invalid machine name: a host name of at most 64 bytes made of [A-Za-z0-9-] "
+                                         "labels joined by dots.");
         /* A running machine: what the kernel has. Otherwise: what its settings say. */
-        if (machine && nft_list_forwards(table_of(m), name, &live, &n_live) >= 0 && n_live > 0) {
+        if (manager_find_machine(m, name) && nft_list_forwards(table_of(m), name, &live, &n_live) >= 0 && n_live > 0) {
                 ports = calloc(n_live, sizeof(PortForward));
                 if (!ports)
                         return -ENOMEM;
@@ -681,4 +562,20 @@ int method_list_machine_port_forwards(sd_bus_message *message, void *userdata, s
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static const sd_bus_vtable network_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("AddMachinePortForward", SD_BUS_ARGS("s", name, "s", forward), SD_BUS_NO_RESULT,
+                                method_add_machine_port_forward, 0),
+        SD_BUS_METHOD_WITH_ARGS("RemoveMachinePortForward", SD_BUS_ARGS("s", name, "s", forward),
+                                SD_BUS_NO_RESULT, method_remove_machine_port_forward, 0),
+        SD_BUS_METHOD_WITH_ARGS("ListMachinePortForwards", SD_BUS_ARGS("s", name),
+                                SD_BUS_RESULT("a(sqq)", forwards), method_list_machine_port_forwards,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int manager_add_network_bus_objects(Manager *m, sd_bus *bus) {
+        return manager_add_vtable(m, bus, false, BUS_OBJECT_MANAGER, network_vtable, NULL, m);
 }

@@ -2,16 +2,15 @@
 #pragma once
 
 /* machined's side of networking (core/managed-net.c does the work): its options, adoption
- * of the managed network at startup, what a start adds to the supervisor's command line,
- * what a machine's end removes, and the bus methods GetAddresses / GetMachineAddresses
- * (machine1's a(iay)) and the port forward methods. Hooked into machined.c,
- * machined-start.c, machined-registry.c, machined-machine.c and machined-manager.c with one
- * call each. */
+ * of the managed network at startup, what a start adds to the SupervisorStart, what a
+ * machine's end removes, and the port forward methods. Hooked into machined.c,
+ * machined-start.c, machined-registry.c and machined-manager.c with one call each. */
 
 #include <getopt.h>
 #include <systemd/sd-bus.h>
 
 #include "settings.h"
+#include "supervisor-contract.h"
 
 typedef struct Manager Manager;
 typedef struct Machine Machine;
@@ -55,20 +54,20 @@ int manager_network_option(Manager *m, int opt, const char *arg);
 int manager_network_init(Manager *m);
 void manager_network_free(Manager *m);
 
-/* StartMachine: inserts the network options for machine name into argv (before "--"), and
- * for the managed network reserves its addresses and sets up its forwards. Replies to error
- * and returns < 0 on failure, with nothing left configured. */
-int manager_network_start_args(
-        Manager *m, const char *name, const Settings *settings, char ***argv, sd_bus_error *error);
+/* StartMachine: for a machine on the managed network reserves its addresses, sets up its
+ * forwards and fills in the network fields of start (*ret_dns_stub holds the string
+ * start->network_dns_stub points at); for one networked by its settings, only the nft table.
+ * Returns 1 when something was set up that manager_network_machine_gone() must undo should
+ * the start fail, 0 when nothing was; replies to error and returns < 0 on failure, with
+ * nothing left configured. */
+int manager_network_start(Manager *m, const char *name, const char *image, SupervisorStart *start,
+                          char **ret_dns_stub, sd_bus_error *error);
 /* A start that failed, and a machine that is gone: its reservation, name, leases and
  * forwards go (unless the name is running again meanwhile). */
 void manager_network_machine_gone(Manager *m, const char *name);
 
-/* Machine.GetAddresses and Manager.GetMachineAddresses, a(iay). */
-int method_machine_get_addresses(sd_bus_message *message, void *userdata, sd_bus_error *error);
-int method_get_machine_addresses(sd_bus_message *message, void *userdata, sd_bus_error *error);
 /* Manager.AddMachinePortForward(s machine, s spec), RemoveMachinePortForward(s, s),
- * ListMachinePortForwards(s) -> a(sqq) (protocol, host port, container port). */
-int method_add_machine_port_forward(sd_bus_message *message, void *userdata, sd_bus_error *error);
-int method_remove_machine_port_forward(sd_bus_message *message, void *userdata, sd_bus_error *error);
-int method_list_machine_port_forwards(sd_bus_message *message, void *userdata, sd_bus_error *error);
+ * ListMachinePortForwards(s) -> a(sqq) (protocol, host port, container port): ours only,
+ * machine1 has no such methods. The machine's addresses are machine1's GetMachineAddresses
+ * (machined-machine-info.c). */
+int manager_add_network_bus_objects(Manager *m, sd_bus *bus);

@@ -19,14 +19,8 @@
 static PrivateConnection *private_connection_free(PrivateConnection *c) {
         if (!c)
                 return NULL;
-        if (c->manager) {
-                if (c->prev)
-                        c->prev->next = c->next;
-                else if (c->manager->connections == c)
-                        c->manager->connections = c->next;
-                if (c->next)
-                        c->next->prev = c->prev;
-        }
+        if (c->manager)
+                LIST_REMOVE(c->manager->connections, c);
         sd_event_source_disable_unref(c->defer_free);
         sd_bus_flush_close_unref(c->bus);
         free(c);
@@ -84,10 +78,8 @@ static int private_connection_new(Manager *m, int fd) {
 
         c->bus = TAKE_PTR(bus);
         c->manager = m;
-        c->next = m->connections;
-        if (m->connections)
-                m->connections->prev = c;
-        m->connections = TAKE_PTR(c);
+        LIST_PREPEND(m->connections, c);
+        TAKE_PTR(c);
         return 0;
 }
 

@@ -5,11 +5,17 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "machined-network.h"
+#include "names.h"
 #include "machined.h"
+#include "util/process.h"
 #include "util/util.h"
 
 /* machined keeps no state of its own: everything it knows about a machine is in the record
@@ -17,16 +23,70 @@
  * supervisor lives (pidfd + start time); that is what lets a restarted machined adopt the
  * machines that kept running and ignore the records of ones that died meanwhile. */
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(DIR *, closedir, closedirp_);
-
 void manager_drop_machine(Manager *m, Machine *machine, const char *why) {
         _cleanup_free_ char *name = strdup(machine->rec.name);
 
         log_info("Machine %s is gone (%s).", machine->rec.name, why);
+        manager_unregister_machine1(m, machine);
         manager_emit_signal(m, "MachineRemoved", machine);
         machine_free(machine);
         if (name)
                 manager_network_machine_gone(m, name);
+        manager_prune_logs(m);
+}
+
+/* The logs of a machine that is gone (its console, its supervisor's stderr) stay to say why
+ * it ended, but not for ever and not without bound: a day, and the newest LOGS_KEPT. */
+#define LOGS_MAX_AGE_SEC (24 * 3600)
+#define LOGS_KEPT 64
+
+typedef struct LogFile {
+        char *name;
+        time_t mtime;
+} LogFile;
+
+static int cmp_log_newest_first(const void *a, const void *b) {
+        const LogFile *x = a, *y = b;
+        return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : 0;
+}
+
+void manager_prune_logs(Manager *m) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        LogFile *files = NULL;
+        size_t n = 0;
+        time_t now = time(NULL);
+
+        d = opendir(m->logs_dir);
+        if (!d)
+                return;
+        FOREACH_DIRENT(de, d) {
+                char name[MACHINE_NAME_MAX + 1];
+                const char *dot = strrchr(de->d_name, '.');
+                struct stat st;
+                LogFile *nf;
+
+                if (!dot || (size_t) (dot - de->d_name) > MACHINE_NAME_MAX ||
+                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                snprintf(name, sizeof name, "%.*s", (int) (dot - de->d_name), de->d_name);
+                /* A running machine's, or one being started: in use. */
+                if (manager_find_machine(m, name) || manager_is_starting(m, name))
+                        continue;
+                nf = reallocarray(files, n + 1, sizeof(LogFile));
+                if (!nf)
+                        break;
+                files = nf;
+                files[n] = (LogFile) { .name = strdup(de->d_name), .mtime = st.st_mtime };
+                if (files[n].name)
+                        n++;
+        }
+        qsort(files, n, sizeof(LogFile), cmp_log_newest_first);
+        for (size_t i = 0; i < n; i++) {
+                if (i >= LOGS_KEPT || now - files[i].mtime > LOGS_MAX_AGE_SEC)
+                        (void) unlinkat(dirfd(d), files[i].name, 0);
+                free(files[i].name);
+        }
+        free(files);
 }
 
 static int on_supervisor_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -35,15 +95,16 @@ static int on_supervisor_exit(sd_event_source *s, int fd, uint32_t revents, void
         return 0;
 }
 
-static bool record_changed(const MachineInfo *a, const MachineInfo *b) {
+static bool record_changed(const MachineRecord *a, const MachineRecord *b) {
         return a->state != b->state || a->leader != b->leader ||
                a->leader_start != b->leader_start || !streq(strna(a->cgroup), strna(b->cgroup)) ||
                !streq(strna(a->console_socket), strna(b->console_socket)) ||
                !streq(strna(a->console_log), strna(b->console_log));
 }
 
-static void machine_update(Manager *m, Machine *machine, MachineInfo *rec) {
+static void machine_update(Manager *m, Machine *machine, MachineRecord *rec) {
         bool changed = record_changed(&machine->rec, rec);
+        bool now_running = machine->rec.state != MACHINE_RUNNING && rec->state == MACHINE_RUNNING;
         /* Only the fields a running supervisor may change; the identity stays. */
         machine->rec.state = rec->state;
         machine->rec.leader = rec->leader;
@@ -59,19 +120,25 @@ static void machine_update(Manager *m, Machine *machine, MachineInfo *rec) {
                           machine_state_to_string(machine->rec.state));
                 manager_emit_properties_changed(m, machine);
         }
+        if (now_running && machine->pending_signal > 0) {
+                int r = machine_send_signal(machine, "leader", machine->pending_signal);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to send the deferred signal to machine %s: %m", machine->rec.name);
+                machine->pending_signal = 0;
+        }
 }
 
 void manager_process_record(Manager *m, const char *name) {
-        _cleanup_(machine_info_done) MachineInfo rec = {};
+        _cleanup_(machine_record_done) MachineRecord rec = {};
         _cleanup_close_ int pidfd = -EBADF;
         Machine *machine;
         int r;
 
-        if (!machine_info_filename_is_record(name))
+        if (!machine_record_filename_is_valid(name))
                 return;
         machine = manager_find_machine(m, name);
 
-        r = machine_info_load(m->machines_dir_fd, name, &rec);
+        r = machine_record_load(m->machines_dir_fd, name, &rec);
         if (r == -ENOENT) {
                 if (machine)
                         manager_drop_machine(m, machine, "record removed");
@@ -119,7 +186,7 @@ void manager_process_record(Manager *m, const char *name) {
 }
 
 int manager_load_records(Manager *m) {
-        _cleanup_(closedirp_) DIR *d = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
 
         d = opendir(m->machines_dir);
@@ -129,8 +196,7 @@ int manager_load_records(Manager *m) {
                 manager_process_record(m, de->d_name);
 
         /* Machines whose record vanished while the inotify queue overflowed. */
-        for (Machine *i = m->machines, *next; i; i = next) {
-                next = i->next;
+        LIST_FOREACH_SAFE(i, next, m->machines) {
                 if (faccessat(dirfd(d), i->rec.name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
                     errno == ENOENT)
                         manager_drop_machine(m, i, "record removed");

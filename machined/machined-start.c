@@ -1,58 +1,65 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* StartMachine: machined starts nspawnctl-supervisor with a SupervisorStart (the machine's
+ * name and image, nothing else: the supervisor loads the settings itself) and follows the
+ * start on a socket: first the supervisor's pidfd (from the short-lived process that
+ * detaches it), then the supervisor's SupervisorReports. StartMachine replies once the
+ * machine is ready (its init said READY=1, or runs without a notify socket), or with the
+ * reason it is not; StartMachineWithFlags(NO_WAIT) once it runs. The supervisor is not
+ * machined's child and never depends on machined again. */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "bus-path.h"
 #include "log.h"
-#include "machined-errors.h"
+#include "machined-api.h"
 #include "machined-network.h"
 #include "machined.h"
 #include "names.h"
-#include "run-argv.h"
-#include "settings.h"
+#include "state-dir.h"
+#include "supervisor-contract.h"
+#include "util/process.h"
 #include "util/strv.h"
 #include "util/util.h"
-#include "verbs.h"
 
-/* How long a supervisor may take to write its record before StartMachine gives up waiting
- * (the supervisor keeps going; the machine shows up when it registers). */
-#define START_TIMEOUT_USEC (60ULL * 1000000ULL)
+/* How long a start may take before StartMachine gives up and stops the supervisor. A booted
+ * machine counts as ready 30 s after it runs at the latest (the supervisor's ready timeout). */
+#define START_TIMEOUT_USEC (90ULL * 1000000ULL)
+/* How much of the end of the console a failure message quotes. */
+#define FAILURE_LINES 3
+/* The report fd's number in the supervisor. */
+#define REPORT_FD 3
 
 struct StartRequest {
         Manager *manager;
         char *name;
         sd_bus_message *message;
         char *stderr_path;
-        int fd; /* our end of the socketpair to the watcher process */
+        int fd;    /* our end of the socket to the supervisor */
+        int pidfd; /* the supervisor, once known */
+        uint64_t flags;
+        bool started, ready;
         sd_event_source *io_source;
         sd_event_source *timer_source;
-        StartRequest *prev, *next;
+        LIST_FIELDS(StartRequest);
 };
 
 static StartRequest *start_request_free(StartRequest *req) {
         if (!req)
                 return NULL;
-        if (req->manager) {
-                if (req->prev)
-                        req->prev->next = req->next;
-                else if (req->manager->starts == req)
-                        req->manager->starts = req->next;
-                if (req->next)
-                        req->next->prev = req->prev;
-        }
+        if (req->manager)
+                LIST_REMOVE(req->manager->starts, req);
         sd_event_source_disable_unref(req->io_source);
         sd_event_source_disable_unref(req->timer_source);
-        /* Closing our end tells the watcher to leave the supervisor alone and exit. */
         safe_close(req->fd);
+        safe_close(req->pidfd);
         sd_bus_message_unref(req->message);
         free(req->stderr_path);
         free(req->name);
@@ -67,21 +74,40 @@ void start_requests_free(Manager *m) {
 }
 
 static StartRequest *find_start_request(Manager *m, const char *name) {
-        for (StartRequest *r = m->starts; r; r = r->next)
+        LIST_FOREACH(r, m->starts)
                 if (streq(r->name, name))
                         return r;
         return NULL;
 }
 
-void manager_start_requests_complete(Manager *m, Machine *machine) {
-        StartRequest *req = find_start_request(m, machine->rec.name);
-        if (!req)
+/* Replies once the start is as far as the caller asked for and machined knows the machine. */
+static void start_request_try_complete(StartRequest *req) {
+        Machine *machine;
+
+        if (!(req->ready || (req->started && (req->flags & START_MACHINE_NO_WAIT))))
                 return;
-        (void) sd_bus_reply_method_return(req->message, "o", machine->path);
+        machine = manager_find_machine(req->manager, req->name);
+        if (!machine)
+                return;
+        _cleanup_free_ char *path = NULL;
+        if (machine_bus_path_full(bus_message_is_machine1(req->message), machine->rec.name, &path) >= 0)
+                (void) sd_bus_reply_method_return(req->message, "o", path);
+        else
+                (void) sd_bus_reply_method_errnof(req->message, -ENOMEM, "Out of memory.");
         start_request_free(req);
 }
 
-/* The supervisor's last words, for the error message: it prints one line before it fails. */
+bool manager_is_starting(Manager *m, const char *name) {
+        return find_start_request(m, name) != NULL;
+}
+
+void manager_start_requests_complete(Manager *m, Machine *machine) {
+        StartRequest *req = find_start_request(m, machine->rec.name);
+        if (req)
+                start_request_try_complete(req);
+}
+
+/* The supervisor's last words, for an error message when it left without a report. */
 static char *last_line_of(const char *path) {
         _cleanup_free_ char *buf = NULL;
         char *end, *start;
@@ -100,154 +126,149 @@ static char *last_line_of(const char *path) {
         return isempty(start) ? NULL : strdup(start);
 }
 
-static int on_watcher_report(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+static void reply_failure(StartRequest *req, const SupervisorReport *report) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(start_request_freep) StartRequest *req = userdata;
-        _cleanup_free_ char *why = NULL;
-        int status = -1;
-        ssize_t n;
+        static const char *const error_names[_SUPERVISOR_FAILURE_MAX] = {
+                [SUPERVISOR_FAILURE_GENERIC] = BUS_ERROR_START_FAILED,
+                [SUPERVISOR_FAILURE_NO_IMAGE] = BUS_ERROR_NO_SUCH_IMAGE,
+                [SUPERVISOR_FAILURE_NO_INIT] = BUS_ERROR_IMAGE_HAS_NO_INIT,
+                [SUPERVISOR_FAILURE_BAD_SETTINGS] = BUS_ERROR_BAD_SETTINGS,
+                [SUPERVISOR_FAILURE_NAME_TAKEN] = BUS_ERROR_MACHINE_EXISTS,
+        };
 
-        n = recv(fd, &status, sizeof status, MSG_DONTWAIT);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        log_warning("Machine %s failed to start: %s", req->name, report->message);
+        /* Its reservation and forwards on the managed network, unless it still runs. */
+        manager_network_machine_gone(req->manager, req->name);
+        if (report->failure == SUPERVISOR_FAILURE_GENERIC)
+                sd_bus_error_setf(&error, BUS_ERROR_START_FAILED, "Machine '%s' failed to start: %s (full output in %s).",
+                                  req->name, report->message, req->stderr_path);
+        else
+                sd_bus_error_setf(&error, error_names[report->failure], "%s", report->message);
+        (void) bus_reply_method_error(req->message, &error);
+}
+
+static int on_start_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        _cleanup_(start_request_freep) StartRequest *req = userdata;
+        char buf[SUPERVISOR_REPORT_MESSAGE_MAX + 64];
+        SupervisorReport report;
+        ssize_t n;
+        int pidfd = -EBADF, r;
+
+        r = receive_one_fd(fd, buf, sizeof buf - 1, &n, &pidfd);
+        if (r == -EAGAIN || r == -EINTR) {
                 TAKE_PTR(req);
                 return 0;
         }
-        why = last_line_of(req->stderr_path);
-        if (n != sizeof status)
-                log_warning("Lost track of the supervisor of machine %s before it registered.",
-                            req->name);
-        else
-                log_warning("Supervisor of machine %s exited with status %d before it "
-                            "registered%s%s", req->name, status, why ? ": " : ".", why ?: "");
+        if (r >= 0 && n > 0 && pidfd >= 0) {
+                /* From the process that detached the supervisor: the supervisor itself. */
+                safe_close(req->pidfd);
+                req->pidfd = pidfd;
+                TAKE_PTR(req);
+                return 0;
+        }
+        safe_close(pidfd);
+        if (r >= 0 && n > 0) {
+                buf[n] = 0;
+                if (supervisor_report_parse(buf, &report) < 0)
+                        report = (SupervisorReport) { .type = SUPERVISOR_REPORT_FAILED };
+                if (report.type == SUPERVISOR_REPORT_WARNING) {
+                        log_warning("Machine %s: %s", req->name, report.message);
+                        TAKE_PTR(req);
+                        return 0;
+                }
+                if (report.type == SUPERVISOR_REPORT_STARTED || report.type == SUPERVISOR_REPORT_READY) {
+                        Manager *m = req->manager;
+                        char name[MACHINE_NAME_MAX + 1];
 
-        if (n == sizeof status && status == EXIT_EXISTS)
-                sd_bus_error_setf(&error, BUS_ERROR_MACHINE_EXISTS,
-                                  "Machine '%s' is already running%s%s", req->name,
-                                  why ? ": " : ".", why ?: "");
-        else if (n == sizeof status)
-                sd_bus_error_setf(&error, BUS_ERROR_START_FAILED,
-                                  "Machine '%s' failed to start: the supervisor exited with "
-                                  "status %d%s%s (full output in %s).",
-                                  req->name, status, why ? ": " : "", why ?: "",
-                                  req->stderr_path);
-        else
-                sd_bus_error_setf(&error, BUS_ERROR_START_FAILED,
-                                  "Machine '%s' failed to start: lost track of its supervisor.",
-                                  req->name);
-        (void) sd_bus_reply_method_error(req->message, &error);
-        manager_network_machine_gone(req->manager, req->name);
+                        /* Its record is written by now: take it in at once rather than wait
+                         * for inotify; that may complete (and free) this request. */
+                        req->started = true;
+                        req->ready = req->ready || report.type == SUPERVISOR_REPORT_READY;
+                        snprintf(name, sizeof name, "%s", req->name);
+                        TAKE_PTR(req);
+                        manager_process_record(m, name);
+                        /* (Not req again: that one is freed on return.) */
+                        StartRequest *still = find_start_request(m, name);
+                        if (still)
+                                start_request_try_complete(still);
+                        return 0;
+                }
+                if (report.type == SUPERVISOR_REPORT_EXITED) {
+                        _cleanup_free_ char *tail = machine_log_summary(req->manager, req->name, FAILURE_LINES);
+                        int status = report.status;
+                        report = (SupervisorReport) { .type = SUPERVISOR_REPORT_FAILED,
+                                                      .failure = SUPERVISOR_FAILURE_GENERIC };
+                        snprintf(report.message, sizeof report.message, "it ended before it was ready, with status %d%s%s",
+                                 status, tail ? "; its console ends: " : "", strempty(tail));
+                        reply_failure(req, &report);
+                        return 0;
+                }
+                if (report.message[0] == 0)
+                        snprintf(report.message, sizeof report.message, "the supervisor sent a malformed report");
+                reply_failure(req, &report);
+                return 0;
+        }
+        /* EOF after STARTED: the supervisor closed the socket without saying READY (its
+         * machine rebooted while starting): it runs, and that is what we can tell. */
+        if (req->started) {
+                Manager *m = req->manager;
+                char name[MACHINE_NAME_MAX + 1];
+
+                req->io_source = sd_event_source_disable_unref(req->io_source);
+                req->ready = true;
+                snprintf(name, sizeof name, "%s", req->name);
+                TAKE_PTR(req);
+                StartRequest *still = find_start_request(m, name);
+                if (still)
+                        start_request_try_complete(still);
+                return 0;
+        }
+        _cleanup_free_ char *why = last_line_of(req->stderr_path);
+        report = (SupervisorReport) { .type = SUPERVISOR_REPORT_FAILED, .failure = SUPERVISOR_FAILURE_GENERIC };
+        snprintf(report.message, sizeof report.message, "the supervisor exited without a report%s%s",
+                 why ? ": " : "", strempty(why));
+        reply_failure(req, &report);
         return 0;
 }
 
 static int on_start_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         _cleanup_(start_request_freep) StartRequest *req = userdata;
 
-        log_warning("Supervisor of machine %s did not register in time.", req->name);
+        /* A start that did not make it in time is a failed start: the machine must not come
+         * up after we said so. Its cleanup guard removes what the supervisor made. */
+        if (req->pidfd >= 0)
+                (void) pidfd_send_signal_safe(req->pidfd, SIGKILL);
+        log_warning("Machine %s did not start within %llu s, stopped it.", req->name,
+                    START_TIMEOUT_USEC / 1000000ULL);
+        manager_network_machine_gone(req->manager, req->name);
         (void) sd_bus_reply_method_errorf(req->message, BUS_ERROR_START_TIMEOUT,
-                                          "Machine '%s' did not register within %llu s; it "
-                                          "may still come up (see %s).",
-                                          req->name, START_TIMEOUT_USEC / 1000000ULL,
-                                          req->stderr_path);
+                                          "Machine '%s' did not start within %llu s and was stopped (see %s).",
+                                          req->name, START_TIMEOUT_USEC / 1000000ULL, req->stderr_path);
         return 0;
 }
 
-/* In the supervisor, after the second fork: nothing of machined may leak into it. */
-_noreturn_ static void supervisor_exec(char **argv, const char *stderr_path) {
-        int null_fd, err_fd;
-
-        for (int sig = 1; sig < _NSIG; sig++)
-                (void) signal(sig, SIG_DFL);
-        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-        err_fd = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-                      0600);
-        if (null_fd < 0)
-                _exit(EXIT_FAIL);
-        if (err_fd < 0)
-                err_fd = null_fd;
-        if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(null_fd, STDOUT_FILENO) < 0 ||
-            dup2(err_fd, STDERR_FILENO) < 0)
-                _exit(EXIT_FAIL);
-        if (close_all_fds_except(NULL, 0) < 0)
-                _exit(EXIT_FAIL);
-        execv(argv[0], argv);
-        dprintf(STDERR_FILENO, "Failed to execute %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-}
-
-/* The first child: a new session, the supervisor as its child, and then it only waits to
- * learn whether the supervisor dies before machined saw its record, to pass on the exit
- * status (the supervisor is not machined's child, so machined cannot wait for it). When
- * machined closes the socket the watcher exits and the supervisor is re-parented to init:
- * it never depends on machined again. */
-_noreturn_ static void watcher_run(int sock, char **argv, const char *stderr_path) {
-        struct pollfd p[2];
-        siginfo_t si = {};
-        sigset_t ss;
-        int pidfd, status;
+/* In the detached process: start the supervisor, tell machined its pidfd, leave. */
+_noreturn_ static void start_detached(int sock, char **argv, const char *stderr_path) {
+        int err_fd, pidfd, r;
         pid_t pid;
 
-        sigemptyset(&ss);
-        (void) sigprocmask(SIG_SETMASK, &ss, NULL);
-        (void) signal(SIGCHLD, SIG_DFL);
-        if (setsid() < 0)
-                _exit(EXIT_FAIL);
-        if (close_all_fds_except(&sock, 1) < 0)
-                _exit(EXIT_FAIL);
-
-        pid = fork();
-        if (pid < 0)
-                _exit(EXIT_FAIL);
-        if (pid == 0) {
-                (void) close(sock);
-                supervisor_exec(argv, stderr_path);
+        r = safe_fork("nspawnctl-supervisor", (const int[]) { sock }, 1, 0, &pid);
+        if (r < 0)
+                _exit(EXIT_FAILURE);
+        if (r == 0) {
+                err_fd = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+                if (err_fd >= 0 && dup2(err_fd, STDERR_FILENO) < 0)
+                        _exit(EXIT_FAILURE);
+                if (fd_move_to(sock, REPORT_FD) < 0)
+                        _exit(EXIT_FAILURE);
+                execv(argv[0], argv);
+                dprintf(STDERR_FILENO, "Failed to execute %s: %s\n", argv[0], strerror(errno));
+                _exit(127);
         }
-
         pidfd = pidfd_open_safe(pid);
-        if (pidfd < 0)
-                _exit(EXIT_FAIL);
-        p[0] = (struct pollfd) { .fd = pidfd, .events = POLLIN };
-        p[1] = (struct pollfd) { .fd = sock, .events = POLLIN };
-        for (;;) {
-                if (poll(p, 2, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        _exit(EXIT_FAIL);
-                }
-                if (p[1].revents)
-                        _exit(EXIT_OK);
-                if (p[0].revents)
-                        break;
-        }
-        if (waitid(P_PID, pid, &si, WEXITED) < 0)
-                _exit(EXIT_FAIL);
-        status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
-        (void) send(sock, &status, sizeof status, MSG_NOSIGNAL);
-        _exit(EXIT_OK);
-}
-
-int manager_settings_find(Manager *m, const char *name, char **ret_path, SettingsTrust *ret_trust) {
-        const char *dirs[] = { m->settings_dirs[0], m->settings_dirs[1], m->pool };
-
-        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-                _cleanup_free_ char *p = strjoin(dirs[i], "/", name, ".nspawn");
-                struct stat st;
-                if (!p)
-                        return -ENOMEM;
-                /* In the pool not even a symlink: it could lead the parser to any file. A
-                 * fifo or device would block machined: regular files only, everywhere. */
-                if ((i < 2 ? stat(p, &st) : lstat(p, &st)) < 0) {
-                        if (errno == ENOENT)
-                                continue;
-                        return -errno;
-                }
-                if (!S_ISREG(st.st_mode))
-                        return -EBADFD;
-                /* Privileged settings only from the admin's directories (SECURITY.md). */
-                *ret_trust = i < 2 ? SETTINGS_TRUSTED : SETTINGS_UNTRUSTED;
-                *ret_path = TAKE_PTR(p);
-                return 1;
-        }
-        return 0;
+        if (pidfd >= 0)
+                (void) send_one_fd(sock, pidfd, "P", 1);
+        _exit(EXIT_SUCCESS);
 }
 
 /* Undoes the network of a start that fails after it was set up. */
@@ -261,125 +282,89 @@ static void network_undo(NetworkUndo *u) {
                 manager_network_machine_gone(u->manager, u->name);
 }
 
-int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
+int manager_start_machine(Manager *m, sd_bus_message *message, const char *name, uint64_t flags,
                           sd_bus_error *error) {
         _cleanup_(start_request_freep) StartRequest *req = NULL;
-        _cleanup_(settings_freep) Settings *settings = NULL;
-        _cleanup_strv_free_ char **argv = NULL, **warnings = NULL;
-        _cleanup_free_ char *root = NULL, *settings_path = NULL, *settings_error = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *image = NULL, *dns_stub = NULL;
         _cleanup_close_pair_ int pair[2] = { -EBADF, -EBADF };
         _cleanup_close_ int pool_fd = -EBADF, root_fd = -EBADF;
-        SettingsTrust trust = SETTINGS_UNTRUSTED;
-        const char *init = NULL, *argv_error = NULL;
-        pid_t pid;
         int r;
 
         if (!machine_name_is_valid(name) || !image_name_is_valid(name))
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
-                                         "Invalid machine name: a host name of at most 64 "
-                                         "bytes made of [A-Za-z0-9-] labels joined by dots.");
+                                         "Invalid machine name: a host name of at most 64 bytes made of [A-Za-z0-9-] labels joined by dots.");
+        if (flags & ~_START_MACHINE_FLAGS_ALL)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Unknown flags 0x%" PRIx64 ".", flags);
         if (manager_find_machine(m, name) || find_start_request(m, name))
-                return sd_bus_error_setf(error, BUS_ERROR_MACHINE_EXISTS,
-                                         "Machine '%s' is already running.", name);
+                return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_STOPPED, "Machine '%s' is already running.", name);
 
         pool_fd = open(m->pool, O_DIRECTORY | O_CLOEXEC | O_PATH);
         if (pool_fd < 0)
-                return sd_bus_error_set_errnof(error, errno, "Cannot open the pool %s: %m",
-                                               m->pool);
+                return sd_bus_error_set_errnof(error, errno, "Cannot open the pool %s: %m", m->pool);
         /* No symlink at the top: the image is what lies in the pool, not what it points to. */
         root_fd = openat(pool_fd, name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_PATH);
         if (root_fd < 0) {
                 if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
-                        return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE,
-                                                 "No image '%s' in %s.", name, m->pool);
+                        return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "No image '%s' in %s.", name, m->pool);
                 return sd_bus_error_set_errnof(error, errno, "Cannot open image %s: %m", name);
         }
-        root = strjoin(m->pool, "/", name);
-        if (!root)
+        image = strjoin(m->pool, "/", name);
+        if (!image)
                 return -ENOMEM;
-
-        r = manager_settings_find(m, name, &settings_path, &trust);
-        if (r == -EBADFD)
-                return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS,
-                                         "The settings file %s.nspawn of '%s' is not a regular "
-                                         "file.", name, name);
+        SupervisorStart start = {
+                .machine = name,
+                .image = image,
+                .state_dir = m->state_dir,
+                .config_dir = m->config_dir,
+                .report_fd = REPORT_FD,
+        };
+        /* The managed network: its addresses reserved and its forwards set up before the
+         * supervisor runs, which learns of it in the SupervisorStart. */
+        r = manager_network_start(m, name, image, &start, &dns_stub, error);
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot look for settings of %s: %m",
-                                               name);
-        if (r > 0) {
-                r = settings_load(settings_path, trust, &settings, &settings_error, &warnings);
-                if (r == -EBADMSG || (r < 0 && settings_error))
-                        return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS, "%s",
-                                                 settings_error ?: settings_path);
-                if (r < 0)
-                        return sd_bus_error_set_errnof(error, r, "Cannot read %s: %m",
-                                                       settings_path);
-                STRV_FOREACH(w, warnings)
-                        log_warning("%s", *w);
-        }
-
-        if (!settings || settings->boot != 0) {
-                r = image_find_init(root_fd, &init);
-                if (r == -ENOENT || r == -EACCES)
-                        return sd_bus_error_setf(error, BUS_ERROR_IMAGE_HAS_NO_INIT,
-                                                 "Image '%s' has no init to boot (looked for "
-                                                 "/sbin/init and /usr/lib/systemd/systemd).",
-                                                 name);
-                if (r < 0)
-                        return sd_bus_error_set_errnof(error, r, "Cannot look for the init of "
-                                                       "%s: %m", name);
-        }
-
-        r = run_argv_build(m->runtime, root, name, m->state_dir, settings, &argv, &argv_error);
-        if (r == -EINVAL)
-                return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS, "%s: %s",
-                                         strna(settings_path), argv_error);
+                return r;
+        _cleanup_(network_undo) NetworkUndo undo = { m, r > 0 ? name : NULL };
+        r = supervisor_start_to_argv(&start, m->supervisor, &argv);
         if (r < 0)
                 return r;
 
-        r = manager_network_start_args(m, name, settings, &argv, error);
-        if (r < 0)
-                return r;
-        _cleanup_(network_undo) NetworkUndo undo = { m, name };
-
+        /* Everything that can fail is done before the fork: after it, a supervisor runs. */
         req = calloc(1, sizeof(StartRequest));
         if (!req)
                 return -ENOMEM;
-        req->fd = -EBADF;
+        req->fd = req->pidfd = -EBADF;
+        req->flags = flags;
         req->name = strdup(name);
         req->stderr_path = strjoin(m->logs_dir, "/", name, ".stderr");
         if (!req->name || !req->stderr_path)
                 return -ENOMEM;
-
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) < 0)
                 return -errno;
-
-        pid = fork();
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                safe_close(pair[0]);
-                watcher_run(pair[1], argv, req->stderr_path);
-        }
-        pair[1] = safe_close(pair[1]);
-        req->fd = TAKE_FD(pair[0]);
-
-        log_info("Starting machine %s from %s (init %s), supervisor started via watcher %d.",
-                 name, root, strna(init), (int) pid);
-
-        r = sd_event_add_io(m->event, &req->io_source, req->fd, EPOLLIN, on_watcher_report, req);
+        req->fd = pair[0];
+        r = sd_event_add_io(m->event, &req->io_source, req->fd, EPOLLIN, on_start_io, req);
         if (r < 0)
                 return r;
-        r = sd_event_add_time_relative(m->event, &req->timer_source, CLOCK_MONOTONIC,
-                                       START_TIMEOUT_USEC, 0, on_start_timeout, req);
+        r = sd_event_add_time_relative(m->event, &req->timer_source, CLOCK_MONOTONIC, START_TIMEOUT_USEC, 0,
+                                       on_start_timeout, req);
         if (r < 0)
                 return r;
+        if (fd_nonblock(pair[1], false) < 0)
+                return -errno;
+
+        r = safe_fork("nspawnctl-start", (const int[]) { pair[1] }, 1,
+                      FORK_RESET_SIGNALS | FORK_CLOSE_ALL_FDS | FORK_NEW_SESSION | FORK_NULL_STDIO, NULL);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                start_detached(pair[1], argv, req->stderr_path);
+        TAKE_FD(pair[0]);
+
+        log_info("Starting machine %s from %s.", name, image);
         req->message = sd_bus_message_ref(message);
         req->manager = m;
-        req->next = m->starts;
-        if (m->starts)
-                m->starts->prev = req;
-        m->starts = TAKE_PTR(req);
-        undo.name = NULL;
+        LIST_PREPEND(m->starts, req);
+        TAKE_PTR(req);
+        undo.name = NULL; /* the supervisor's now, or its failure's */
         return 1;
 }

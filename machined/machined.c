@@ -13,11 +13,14 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "ini.h"
 #include "log.h"
-#include "machined-errors.h"
+#include "machined-api.h"
 #include "machined-network.h"
 #include "machined.h"
 #include "pool.h"
+#include "runtime.h"
+#include "util/strv.h"
 #include "util/util.h"
 
 static void help(void) {
@@ -29,13 +32,17 @@ static void help(void) {
                "     --pool=DIR          Where images live (default /var/lib/machines)\n"
                "     --state-dir=DIR     Runtime state (default /run/nspawnctl)\n"
                "     --config-dir=DIR    Trusted settings (default /etc/nspawnctl)\n"
-               "     --runtime=PATH      The nspawnctl binary that supervises machines\n"
-               "                         (default: $NSPAWNCTL_RUNTIME, the build tree's, or\n"
-               "                         %s/nspawnctl)\n"
+               "     --supervisor=PATH   The nspawnctl-supervisor binary machines run under\n"
+               "                         (default: the build tree's when run from it, else\n"
+               "                         %s/nspawnctl-supervisor)\n"
                "     --no-bus            Serve only the private socket\n"
+               "     --machine1=auto|yes|no\n"
+               "                         Also serve org.freedesktop.machine1 (auto: where\n"
+               "                         no systemd-machined does; default: Machine1= in\n"
+               "                         CONFIG_DIR/machined.conf, else auto)\n"
                MACHINED_NETWORK_HELP
                "  -v --verbose           Log debug messages\n",
-               MACHINED_BUS_NAME, BINDIR);
+               MACHINED_BUS_NAME, LIBEXECDIR);
 }
 
 static Manager *manager_free(Manager *m) {
@@ -43,6 +50,8 @@ static Manager *manager_free(Manager *m) {
                 return NULL;
         start_requests_free(m);
         manager_network_free(m);
+        manager_free_image_state(m);
+        manager_machine1_free(m);
         while (m->machines)
                 machine_free(m->machines);
         manager_close_private(m);
@@ -55,9 +64,8 @@ static Manager *manager_free(Manager *m) {
         free(m->state_dir);
         free(m->machines_dir);
         free(m->logs_dir);
-        free(m->runtime);
-        free(m->settings_dirs[0]);
-        free(m->settings_dirs[1]);
+        free(m->supervisor);
+        free(m->config_dir);
         free(m);
         return NULL;
 }
@@ -78,39 +86,57 @@ static int absolute_path(const char *opt, const char *p, char **ret) {
         return *ret ? 0 : log_oom();
 }
 
-/* The nspawnctl next to us in the build tree, so a build can be tested uninstalled. */
-static int default_runtime(const char *argv0, char **ret) {
-        const char *e = getenv("NSPAWNCTL_RUNTIME");
-        char self[PATH_MAX];
-        ssize_t n;
+static int config_assignment(IniParser *p, const char *section, const char *key, const char *value,
+                             void *userdata) {
+        Machine1Mode *mode = userdata;
 
-        if (!isempty(e))
-                return absolute_path("NSPAWNCTL_RUNTIME", e, ret);
-        n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n > 0) {
-                self[n] = 0;
-                if (startswith(self, BUILD_ROOT "/")) {
-                        _cleanup_free_ char *p = strjoin(BUILD_ROOT, "/nspawnctl/nspawnctl");
-                        if (p && access(p, X_OK) == 0) {
-                                *ret = TAKE_PTR(p);
-                                return 0;
-                        }
-                }
+        if (!streq(key, "Machine1"))
+                return INI_UNKNOWN_KEY;
+        *mode = machine1_mode_from_string(value);
+        if (*mode < 0)
+                return ini_syntax_error(p, "Invalid Machine1=%s (auto, yes or no).", value);
+        return 0;
+}
+
+/* CONFIG_DIR/machined.conf, [Machined]: the settings of machined itself (optional). */
+static int machined_config_load(const char *config_dir, Machine1Mode *ret_machine1) {
+        static const char *const sections[] = { "Machined", NULL };
+        _cleanup_strv_free_ char **warnings = NULL;
+        _cleanup_free_ char *path = NULL, *err = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        Machine1Mode mode = MACHINE1_AUTO;
+        int r;
+
+        path = strjoin(config_dir, "/machined.conf");
+        if (!path)
+                return log_oom();
+        r = ini_open(path, &f);
+        if (r == -ENOENT) {
+                *ret_machine1 = mode;
+                return 0;
         }
-        *ret = strdup(BINDIR "/nspawnctl");
-        return *ret ? 0 : log_oom();
+        if (r < 0)
+                return log_error_errno(r, "Failed to open %s: %m", path);
+        r = ini_parse(f, path, sections, config_assignment, &mode, &err, &warnings);
+        if (r < 0)
+                return log_error_errno(r, "%s", err ?: "Failed to parse machined.conf: %m");
+        STRV_FOREACH(w, warnings)
+                log_warning("%s", *w);
+        *ret_machine1 = mode;
+        return 0;
 }
 
 static int parse_argv(int argc, char *argv[], Manager *m, bool *no_bus) {
-        enum { ARG_VERSION = 0x100, ARG_POOL, ARG_STATE_DIR, ARG_CONFIG_DIR, ARG_RUNTIME, ARG_NO_BUS };
+        enum { ARG_VERSION = 0x100, ARG_POOL, ARG_STATE_DIR, ARG_CONFIG_DIR, ARG_SUPERVISOR, ARG_NO_BUS, ARG_MACHINE1 };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "pool", required_argument, NULL, ARG_POOL },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
-                { "runtime", required_argument, NULL, ARG_RUNTIME },
+                { "supervisor", required_argument, NULL, ARG_SUPERVISOR },
                 { "no-bus", no_argument, NULL, ARG_NO_BUS },
+                { "machine1", required_argument, NULL, ARG_MACHINE1 },
                 { "verbose", no_argument, NULL, 'v' },
                 MACHINED_NETWORK_OPTIONS,
                 {}
@@ -134,15 +160,21 @@ static int parse_argv(int argc, char *argv[], Manager *m, bool *no_bus) {
                                 return r;
                         break;
                 case ARG_CONFIG_DIR:
-                        if ((r = absolute_path("--config-dir", optarg, &m->settings_dirs[0])) < 0)
+                        if ((r = absolute_path("--config-dir", optarg, &m->config_dir)) < 0)
                                 return r;
                         break;
-                case ARG_RUNTIME:
-                        if ((r = absolute_path("--runtime", optarg, &m->runtime)) < 0)
+                case ARG_SUPERVISOR:
+                        if ((r = absolute_path("--supervisor", optarg, &m->supervisor)) < 0)
                                 return r;
                         break;
                 case ARG_NO_BUS:
                         *no_bus = true;
+                        break;
+                case ARG_MACHINE1:
+                        m->machine1_mode = machine1_mode_from_string(optarg);
+                        if (m->machine1_mode < 0)
+                                return log_error_errno(-EINVAL, "Invalid value for --machine1: '%s' (auto, yes or no).",
+                                                       optarg);
                         break;
                 case 'v':
                         log_set_max_level(LOG_DEBUG);
@@ -160,12 +192,17 @@ static int parse_argv(int argc, char *argv[], Manager *m, bool *no_bus) {
                 return log_oom();
         if (!m->state_dir && !(m->state_dir = strdup("/run/nspawnctl")))
                 return log_oom();
-        if (!m->settings_dirs[0] && !(m->settings_dirs[0] = strdup("/etc/nspawnctl")))
+        if (!m->config_dir && !(m->config_dir = strdup("/etc/nspawnctl")))
                 return log_oom();
-        if (!m->runtime && (r = default_runtime(argv[0], &m->runtime)) < 0)
-                return r;
-        if (access(m->runtime, X_OK) < 0)
-                return log_error_errno(errno, "Runtime %s is not executable: %m", m->runtime);
+        if (m->machine1_mode == _MACHINE1_MODE_INVALID) {
+                r = machined_config_load(m->config_dir, &m->machine1_mode);
+                if (r < 0)
+                        return r;
+        }
+        if (!m->supervisor && !(m->supervisor = runtime_find_binary("nspawnctl-supervisor")))
+                return log_error_errno(-ENOENT, "No nspawnctl-supervisor in %s: is nspawnctl installed?", LIBEXECDIR);
+        if (access(m->supervisor, X_OK) < 0)
+                return log_error_errno(errno, "Supervisor %s is not executable: %m", m->supervisor);
         return 1;
 }
 
@@ -240,6 +277,8 @@ static int connect_system_bus(Manager *m) {
         if (r == 0)
                 log_notice("%s is still owned by another connection; queued for it.",
                            MACHINED_BUS_NAME);
+        /* After our own name: the owner check compares the two. */
+        (void) manager_machine1_request_name(m, bus);
         m->bus = TAKE_PTR(bus);
         return 0;
 }
@@ -257,6 +296,7 @@ int main(int argc, char *argv[]) {
         if (!m)
                 return log_oom(), EXIT_FAILURE;
         m->private_fd = m->machines_dir_fd = -EBADF;
+        m->machine1_mode = _MACHINE1_MODE_INVALID;
 
         r = parse_argv(argc, argv, m, &no_bus);
         if (r <= 0)
@@ -264,8 +304,7 @@ int main(int argc, char *argv[]) {
 
         m->machines_dir = strjoin(m->state_dir, "/machines");
         m->logs_dir = strjoin(m->state_dir, "/logs");
-        m->settings_dirs[1] = strdup(m->state_dir);
-        if (!m->machines_dir || !m->logs_dir || !m->settings_dirs[1])
+        if (!m->machines_dir || !m->logs_dir)
                 return log_oom(), EXIT_FAILURE;
         if ((r = mkdir_p_mode(m->state_dir, 0755)) < 0 ||
             (r = mkdir_p_mode(m->machines_dir, 0755)) < 0 ||
@@ -293,6 +332,10 @@ int main(int argc, char *argv[]) {
         sigaddset(&ss, SIGINT);
         (void) sigprocmask(SIG_BLOCK, &ss, NULL);
 
+        r = manager_machine1_init(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up machine1: %m"), EXIT_FAILURE;
+
         r = sd_event_default(&m->event);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate event loop: %m"), EXIT_FAILURE;
@@ -308,6 +351,7 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Failed to read %s: %m", m->machines_dir), EXIT_FAILURE;
 
+        manager_prune_logs(m);
         /* After the records: the machines that run are known, the reservations of others go. */
         (void) manager_network_init(m);
 
@@ -330,8 +374,8 @@ int main(int argc, char *argv[]) {
                 }
         }
 
-        log_info("Serving %zu machine(s) from pool %s, state in %s, runtime %s.", m->n_machines,
-                 m->pool, m->state_dir, m->runtime);
+        log_info("Serving %zu machine(s) from pool %s, state in %s, supervisor %s.", m->n_machines,
+                 m->pool, m->state_dir, m->supervisor);
         (void) sd_notify(false, "READY=1\nSTATUS=Processing requests...");
 
         r = sd_event_loop(m->event);

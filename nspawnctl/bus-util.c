@@ -8,7 +8,8 @@
 
 #include "bus-util.h"
 #include "log.h"
-#include "machined-errors.h"
+#include "machined-api.h"
+#include "util/escape.h"
 #include "util/util.h"
 #include "verbs.h"
 
@@ -128,44 +129,6 @@ int bus_connect_machined(const char *state_dir, sd_bus **ret) {
         return -EHOSTDOWN;
 }
 
-int bus_error_exit_code(const sd_bus_error *error, int r) {
-        static const struct {
-                const char *name;
-                int code;
-        } table[] = {
-                { BUS_ERROR_NO_SUCH_MACHINE, EXIT_NOT_FOUND },
-                { BUS_ERROR_NO_SUCH_IMAGE, EXIT_NOT_FOUND },
-                { BUS_ERROR_NO_MACHINE_FOR_PID, EXIT_NOT_FOUND },
-                { BUS_ERROR_MACHINE_EXISTS, EXIT_EXISTS },
-                { BUS_ERROR_IMAGE_EXISTS, EXIT_EXISTS },
-                { BUS_ERROR_IMAGE_BUSY, EXIT_STATE },
-                { BUS_ERROR_MACHINE_NOT_RUNNING, EXIT_STATE },
-                { BUS_ERROR_INVALID_NAME, EXIT_USAGE },
-                { BUS_ERROR_PORT_IN_USE, EXIT_EXISTS },
-                { BUS_ERROR_NO_SUCH_PORT_FORWARD, EXIT_NOT_FOUND },
-                { BUS_ERROR_NOT_PERMITTED, EXIT_PERMISSION },
-                { SD_BUS_ERROR_ACCESS_DENIED, EXIT_PERMISSION },
-                { SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED, EXIT_PERMISSION },
-                { SD_BUS_ERROR_SERVICE_UNKNOWN, EXIT_NO_SERVICE },
-                { SD_BUS_ERROR_NAME_HAS_NO_OWNER, EXIT_NO_SERVICE },
-                { SD_BUS_ERROR_NO_REPLY, EXIT_NO_SERVICE },
-                { SD_BUS_ERROR_DISCONNECTED, EXIT_NO_SERVICE },
-                { SD_BUS_ERROR_INVALID_ARGS, EXIT_USAGE },
-        };
-
-        if (error && sd_bus_error_is_set(error)) {
-                for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                        if (sd_bus_error_has_name(error, table[i].name))
-                                return table[i].code;
-                return EXIT_FAIL;
-        }
-        if (r == -EACCES || r == -EPERM)
-                return EXIT_PERMISSION;
-        if (r == -ECONNRESET || r == -ENOTCONN || r == -ETIMEDOUT)
-                return EXIT_NO_SERVICE;
-        return EXIT_FAIL;
-}
-
 int bus_last_exit_code(void) {
         return last_exit_code;
 }
@@ -196,7 +159,7 @@ int bus_call_machined(sd_bus *bus, const char *path, const char *interface, cons
         return 0;
 
 fail:
-        last_exit_code = bus_error_exit_code(&error, r);
+        last_exit_code = exit_status_from_bus_error(&error, r);
         if (!what)
                 ; /* the caller copes with the failure itself */
         else if (sd_bus_error_is_set(&error))
@@ -207,42 +170,11 @@ fail:
 }
 
 void json_print_string(const char *s) {
-        putchar('"');
-        for (const unsigned char *p = (const unsigned char *) (s ?: ""); *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        printf("\\%c", *p);
-                else if (*p == '\n')
-                        fputs("\\n", stdout);
-                else if (*p < 0x20 || *p == 0x7f)
-                        printf("\\u%04x", *p);
-                else
-                        putchar(*p);
-        }
-        putchar('"');
+        json_write_string(stdout, s);
 }
 
 char *cescape_for_message(const char *s) {
-        const size_t max = 80;
-        bool utf8 = utf8_is_valid(s);
-        size_t n = strlen(s);
-        char *r, *t;
-
-        r = malloc(MIN(n, max) * 4 + 4);
-        if (!r)
-                return NULL;
-        t = r;
-        for (size_t i = 0; i < n && i < max; i++) {
-                unsigned char c = s[i];
-                /* A hostile name must not reach the terminal as escape sequences. */
-                if (c < ' ' || c == 0x7f || c == '\\' || (c >= 0x80 && !utf8))
-                        t += sprintf(t, "\\x%02x", c);
-                else
-                        *t++ = c;
-        }
-        if (n > max)
-                t = stpcpy(t, "...");
-        *t = 0;
-        return r;
+        return escape_terminal(s, 80, ESCAPE_BACKSLASH);
 }
 
 int log_invalid(const char *what, const char *value, const char *hint) {

@@ -25,16 +25,14 @@ int bus_call_machined(sd_bus *bus, const char *path, const char *interface, cons
                       uint64_t timeout_usec, const char *what, sd_bus_message **ret_reply,
                       const char *types, ...);
 
-/* The exit code (nspawnctl/verbs.h) for a failed call: from the D-Bus error name. */
-int bus_error_exit_code(const sd_bus_error *error, int r);
 /* The exit code of the last failure logged by bus_call_machined(). */
 int bus_last_exit_code(void);
 
-/* Writes s as a JSON string, with quotes. */
+/* Writes s as a JSON string, with quotes, to stdout: json_write_string() (core/util/escape.h). */
 void json_print_string(const char *s);
 
-/* A copy of s fit for an error message: control characters, bytes of invalid UTF-8 and
- * backslashes as \xNN, cut at 80 bytes. NULL on OOM. */
+/* A copy of s fit for an error message: escape_terminal() with backslashes escaped too, cut
+ * at 80 bytes. NULL on OOM. */
 char *cescape_for_message(const char *s);
 
 /* Logs "Invalid WHAT 'VALUE'HINT" with VALUE escaped (names and option values may carry

@@ -16,13 +16,17 @@ static const Verb verbs[] = {
         { "reboot", verb_reboot, "Reboot a machine" },
         { "terminate", verb_terminate, "Kill a machine at once" },
         { "kill", verb_kill, "Send a signal to a machine's processes" },
+        { "set-limit", verb_set_limit, "Change a machine's resource limits (MemoryMax=, ...)" },
         { "enable", verb_enable, "Start a machine at host boot" },
         { "disable", verb_disable, "Do not start a machine at host boot" },
         { "console", verb_console, "Attach to a machine's console" },
         { "port", verb_port, "Forward host ports to a machine, or list the forwards" },
+        { "log", verb_log, "Show a machine's console and supervisor log" },
         { "login", verb_login, "Get a login prompt in a running machine" },
         { "shell", verb_shell, "Open a shell or run a command in a running machine" },
         { "exec", verb_shell, "Run a command in a running machine (same as shell)" },
+        { "enter", verb_enter, "Run a command in a running machine without machined (no pty)" },
+        { "bind", verb_bind, "Bind mount a host path into a running machine" },
         { "create", verb_image, "Create an image from a template" },
         { "list-images", verb_image, "List the images of the pool" },
         { "image-status", verb_image, "Show an image's properties" },
@@ -39,6 +43,8 @@ static const Verb verbs[] = {
         { "copy-to", verb_image, "Copy files into an image" },
         { "copy-from", verb_image, "Copy files out of an image" },
         { "clean", verb_image, "Remove leftovers of interrupted image operations" },
+        { "test", verb_test, "Run a command in throwaway machines of several images at once" },
+        { "update", verb_update, "Upgrade an image's packages in a throwaway copy, then swap it in" },
 };
 
 static void help(void) {
@@ -51,8 +57,9 @@ static void help(void) {
                "     --version     Show the version\n"
                "\nRun 'nspawnctl COMMAND --help' for a command's options.\n"
                "\nExit status: 0 success, 1 failure, 2 usage error, 3 no such machine or image,\n"
-               "4 name already taken, 5 wrong state, 6 machined not reachable, 7 not allowed;\n"
-               "'run' and 'shell' exit with the command's own status.\n");
+               "4 name already taken, 5 wrong state, 6 machined not reachable, 7 not allowed,\n"
+               "8 timed out; 'run', 'shell' and 'enter' exit with the command's own status; 'test'\n"
+               "exits 1 when an image did not pass and 130 when interrupted.\n");
 }
 
 int main(int argc, char *argv[]) {

@@ -7,33 +7,51 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "ini.h"
 #include "log.h"
-#include "machine-record.h"
 #include "names.h"
 #include "run-network.h"
+#include "runtime.h"
+#include "settings-load.h"
 #include "settings.h"
+#include "state-dir.h"
 #include "supervise.h"
 #include "util/strv.h"
 #include "util/util.h"
 #include "verbs.h"
 
+/* How a settings file found for the machine counts, as systemd-nspawn's --settings=. */
+typedef enum SettingsMode {
+        SETTINGS_MODE_YES,      /* read; the command line wins; privileged keys only if trusted */
+        SETTINGS_MODE_NO,       /* not read */
+        SETTINGS_MODE_TRUSTED,  /* read; also the file next to the tree is trusted */
+        SETTINGS_MODE_OVERRIDE, /* read, trusted, and it wins over the command line */
+        _SETTINGS_MODE_MAX,
+        _SETTINGS_MODE_INVALID = -EINVAL,
+} SettingsMode;
+
+static const char *const settings_mode_table[_SETTINGS_MODE_MAX] = {
+        [SETTINGS_MODE_YES] = "yes",
+        [SETTINGS_MODE_NO] = "no",
+        [SETTINGS_MODE_TRUSTED] = "trusted",
+        [SETTINGS_MODE_OVERRIDE] = "override",
+};
+
+DEFINE_PRIVATE_STRING_TABLE_LOOKUP(settings_mode, SettingsMode, _SETTINGS_MODE_MAX);
+
+/* The command line, parsed once: what a settings file could also say goes into a Settings of
+ * its own (merged with the file's later), the rest is run's own. */
 typedef struct RunArgs {
+        Settings *settings;
         char *directory;
         char *machine;
-        char **setenv;
-        char **tmpfs;
-        BindMount *binds;
-        size_t n_binds;
-        bool console_set;
+        SettingsMode settings_mode;
 } RunArgs;
 
 static void run_args_done(RunArgs *a) {
+        settings_free(a->settings);
         free(a->directory);
         free(a->machine);
-        strv_free(a->setenv);
-        strv_free(a->tmpfs);
-        bind_mounts_free(a->binds, a->n_binds);
 }
 
 static void help(void) {
@@ -44,8 +62,9 @@ static void help(void) {
                "  -M --machine=NAME         Machine and host name (default: the directory's name)\n"
                "  -b --boot                 Boot the tree's init (systemd) as PID 1\n"
                "  -a --as-pid2              Run COMMAND as PID 2 under a minimal init\n"
-               "     --bind=SRC[:DST[:OPT]] Bind mount a host path (OPT: rbind|norbind)\n"
-               "     --bind-ro=SRC[:DST]    Bind mount a host path read-only\n"
+               "     --bind=SRC[:DST[:OPTS]] Bind mount a host path (OPTS: rbind|norbind and\n"
+               "                            idmap|noidmap|rootidmap|owneridmap, comma-separated)\n"
+               "     --bind-ro=SRC[:DST[:OPTS]] Bind mount a host path read-only\n"
                "     --tmpfs=DST[:OPTIONS]  Mount a tmpfs on DST\n"
                "     --read-only            Mount the tree read-only\n"
                "  -x --ephemeral            Run in a throwaway overlay; the tree stays unchanged\n"
@@ -54,6 +73,9 @@ static void help(void) {
                "  -u --user=USER            Run COMMAND as USER (from the tree's /etc/passwd)\n"
                "     --private-network      Own network namespace with only lo\n"
                RUN_NETWORK_HELP
+               "     --private-users=MODE   User namespace: no (default), pick, yes, identity or\n"
+               "                            UID[:COUNT]; the tree is ID-mapped, never chowned\n"
+               "     --settings=MODE        Read NAME.nspawn: yes, no, trusted, override (default yes)\n"
                "     --console=MODE         interactive, read-only, passive or pipe\n"
                "  -P --pipe                 Same as --console=pipe\n"
                "     --restart-on-reboot    Boot again when the container reboots\n"
@@ -61,7 +83,14 @@ static void help(void) {
                "     --register=BOOL        Publish the machine for machined (default: no)\n"
                "     --state-dir=DIR        Where machine records live (default: " DEFAULT_STATE_DIR ")\n"
                "     --kill-timeout=SEC     Wait this long after asking the container to stop\n"
-               "\nThe exit status is COMMAND's; with --boot 0 after poweroff, 133 after reboot.\n"
+               "     --property=NAME=VALUE  Resource limit: MemoryMax, MemoryHigh, MemorySwapMax,\n"
+               "                            CPUWeight, CPUQuota, TasksMax (default 16384), IOWeight\n"
+               "     --cgroup-layout=MODE   auto (by the tree's systemd), unified, hybrid or legacy\n"
+               "     --report-fd=FD         Write STARTED to FD once the container runs (for tools)\n"
+               "\nSettings: NAME.nspawn in /etc/nspawnctl, /etc/systemd/nspawn, the state directory,\n"
+               "/run/systemd/nspawn, or next to DIR (there without privileged keys); the command\n"
+               "line wins over it.\n"
+               "The exit status is COMMAND's; with --boot 0 after poweroff, 133 after reboot.\n"
                "Default console: interactive when stdin is a terminal; otherwise pipe for a\n"
                "command and read-only for --boot.\n");
 }
@@ -79,19 +108,24 @@ enum {
         ARG_STATE_DIR,
         ARG_KILL_TIMEOUT,
         ARG_NOTIFY_READY,
+        ARG_SETTINGS,
+        ARG_PRIVATE_USERS,
+        ARG_PROPERTY,
+        ARG_CGROUP_LAYOUT,
+        ARG_REPORT_FD,
 };
 
-static int add_bind(RunArgs *a, const char *spec, bool ro) {
-        BindMount *n = realloc(a->binds, sizeof(BindMount) * (a->n_binds + 1));
+static int add_bind(Settings *s, const char *spec, bool ro) {
+        BindMount *n = reallocarray(s->binds, s->n_binds + 1, sizeof(BindMount));
         int r;
 
         if (!n)
                 return log_oom();
-        a->binds = n;
-        r = bind_mount_parse(spec, ro, &a->binds[a->n_binds]);
+        s->binds = n;
+        r = bind_mount_parse(spec, ro, &s->binds[s->n_binds]);
         if (r < 0)
-                return log_error_errno(r, "Invalid bind mount specification '%s': expected SRC[:DST[:rbind|norbind]] with absolute paths.", spec);
-        a->n_binds++;
+                return log_error_errno(r, "Invalid bind mount specification '%s': expected SRC[:DST[:OPTIONS]] with absolute paths, OPTIONS rbind|norbind and idmap|noidmap|rootidmap|owneridmap.", spec);
+        s->n_binds++;
         return 0;
 }
 
@@ -118,49 +152,49 @@ static int default_machine_name(const char *dir, bool ephemeral, char **ret) {
         return 0;
 }
 
-static void format_uuid(const char *hex, char out[37]) {
-        snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
-}
+/* --property=NAME=VALUE. Logs. */
+static int add_property(Settings *s, const char *assignment) {
+        int r = cgroup_limits_set_assignment(&s->limits, assignment);
 
-/* The cgroup layout the container gets: the host's, or NSPAWNCTL_CGROUP_MODE (like
- * SYSTEMD_NSPAWN_UNIFIED_HIERARCHY) where the host allows it. Logs. */
-static int container_cgroup_mode(CGroupMode *ret) {
-        const char *mode = getenv("NSPAWNCTL_CGROUP_MODE");
-        int r;
-
-        r = cgroup_detect_mode(ret);
+        if (r == -ENOMEM)
+                return log_oom();
+        if (r == -ENOENT || (r == -EINVAL && !strchr(assignment, '=')))
+                return log_error_errno(-EINVAL, "Unknown --property= '%s': expected NAME=VALUE with NAME one of MemoryMax, MemoryHigh, MemorySwapMax, CPUWeight, CPUQuota, TasksMax, IOWeight.",
+                                       assignment);
         if (r < 0)
-                return log_error_errno(r, "Failed to find out how cgroups are mounted on this host: %m");
-        if (isempty(mode))
-                return 0;
-        CGroupMode m = cgroup_mode_from_string(mode);
-        if (m < 0)
-                return log_error_errno(-EINVAL, "Invalid NSPAWNCTL_CGROUP_MODE=%s: use unified, hybrid or legacy.", mode);
-        if (cgroup_mode_supported(m) < 0)
-                return log_error_errno(-EOPNOTSUPP, "NSPAWNCTL_CGROUP_MODE=%s is not possible on this host.", mode);
-        *ret = m;
+                return log_error_errno(r, "Invalid --property= value '%s' (sizes: N[K|M|G|T], N%% or infinity; CPUQuota: N%%; weights: 1..10000).",
+                                       assignment);
         return 0;
 }
 
-/* The small static supervisor to hand over to: next to us (build tree), or installed. */
-static char *find_supervise_binary(void) {
-        char self[PATH_MAX], *slash;
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+/* The settings file of the machine, merged with the command line's. */
+static int load_settings(RunArgs *a, const SuperviseConfig *c) {
+        _cleanup_(settings_freep) Settings *file = NULL;
+        _cleanup_strv_free_ char **warnings = NULL;
+        _cleanup_(error_done) Error e = ERROR_NULL;
+        const char *base = strrchr(a->directory, '/');
+        /* The image's name, also for an ephemeral run whose machine name got a suffix. */
+        const char *name = machine_name_is_valid(base + 1) ? base + 1 : a->machine;
+        int r;
 
-        if (n > 0) {
-                self[n] = 0;
-                slash = strrchr(self, '/');
-                if (slash) {
-                        *slash = 0;
-                        char *p = strjoin(self, "/nspawnctl-supervise");
-                        if (p && access(p, X_OK) >= 0)
-                                return p;
-                        free(p);
-                }
-        }
-        if (access(LIBEXECDIR "/nspawnctl-supervise", X_OK) >= 0)
-                return strdup(LIBEXECDIR "/nspawnctl-supervise");
-        return NULL;
+        if (a->settings_mode == SETTINGS_MODE_NO)
+                return 0;
+        r = settings_load_for_machine(name,
+                                      &(const SettingsSearch) { .state_dir = c->state_dir, .image = a->directory },
+                                      &file, &warnings, &e);
+        if (r < 0)
+                return log_error_errno(r, "%s", error_message(&e));
+        if (r == 0)
+                return 0;
+        STRV_FOREACH(w, warnings)
+                log_warning("%s", *w);
+        if (a->settings_mode == SETTINGS_MODE_OVERRIDE) {
+                settings_merge(file, a->settings);
+                settings_free(a->settings);
+                a->settings = TAKE_PTR(file);
+        } else
+                settings_merge(a->settings, file);
+        return 0;
 }
 
 int verb_run(int argc, char *argv[]) {
@@ -179,6 +213,7 @@ int verb_run(int argc, char *argv[]) {
                 { "chdir", required_argument, NULL, ARG_CHDIR },
                 { "user", required_argument, NULL, 'u' },
                 { "private-network", no_argument, NULL, ARG_PRIVATE_NETWORK },
+                { "settings", required_argument, NULL, ARG_SETTINGS },
                 { "console", required_argument, NULL, ARG_CONSOLE },
                 { "pipe", no_argument, NULL, 'P' },
                 { "restart-on-reboot", no_argument, NULL, ARG_RESTART_ON_REBOOT },
@@ -187,24 +222,33 @@ int verb_run(int argc, char *argv[]) {
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "kill-timeout", required_argument, NULL, ARG_KILL_TIMEOUT },
                 { "notify-ready", required_argument, NULL, ARG_NOTIFY_READY },
+                { "private-users", required_argument, NULL, ARG_PRIVATE_USERS },
+                { "property", required_argument, NULL, ARG_PROPERTY },
+                { "cgroup-layout", required_argument, NULL, ARG_CGROUP_LAYOUT },
+                { "report-fd", required_argument, NULL, ARG_REPORT_FD },
                 RUN_NETWORK_OPTIONS,
                 {}
         };
         _cleanup_(run_args_done) RunArgs a = {};
-        _cleanup_(run_network_done) RunNetwork net;
+        _cleanup_(runtime_ids_done) RuntimeIds ids = {};
+        _cleanup_(error_done) Error e = ERROR_NULL;
         SuperviseConfig c = {
                 .state_dir = DEFAULT_STATE_DIR,
                 .kill_timeout_usec = 10 * 1000000ULL,
                 .ready_timeout_usec = 30 * 1000000ULL,
                 .spawn.console = _CONSOLE_MODE_INVALID,
+                .report_fd = -EBADF,
         };
-        char machine_id[33], uuid[37];
+        RunNetworkArgs net = {};
+        Settings *s;
         int notify = -1, opt, r;
 
-        run_network_init(&net);
+        if (settings_new(&a.settings) < 0)
+                return log_oom(), EXIT_FAIL;
+        s = a.settings;
+
         optind = 0;
-        while ((opt = getopt_long(argc, argv, "+hD:M:baxE:u:Pq" RUN_NETWORK_SHORT_OPTIONS, options,
-                                  NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, "+hD:M:baxE:u:Pq" RUN_NETWORK_SHORT_OPTIONS, options, NULL)) >= 0) {
                 switch (opt) {
                 case 'h':
                         help();
@@ -227,27 +271,29 @@ int verb_run(int argc, char *argv[]) {
                                        EXIT_USAGE;
                         free(a.machine);
                         a.machine = strdup(optarg);
+                        if (!a.machine)
+                                return log_oom(), EXIT_FAIL;
                         break;
                 case 'b':
-                        c.spawn.boot = true;
+                        s->boot = true;
                         break;
                 case 'a':
                         c.spawn.as_pid2 = true;
                         break;
                 case ARG_BIND:
                 case ARG_BIND_RO:
-                        if (add_bind(&a, optarg, opt == ARG_BIND_RO) < 0)
+                        if (add_bind(s, optarg, opt == ARG_BIND_RO) < 0)
                                 return EXIT_USAGE;
                         break;
                 case ARG_TMPFS:
                         if (!tmpfs_spec_is_valid(optarg))
                                 return log_error("Invalid --tmpfs= '%s': expected an absolute, normalized path, optionally :OPTIONS.", optarg),
                                        EXIT_USAGE;
-                        if (strv_extend(&a.tmpfs, optarg) < 0)
+                        if (strv_extend(&s->tmpfs, optarg) < 0)
                                 return log_oom(), EXIT_FAIL;
                         break;
                 case ARG_READ_ONLY:
-                        c.spawn.read_only = true;
+                        s->read_only = true;
                         break;
                 case 'x':
                         c.spawn.ephemeral = true;
@@ -255,21 +301,30 @@ int verb_run(int argc, char *argv[]) {
                 case 'E':
                         if (!env_assignment_is_valid(optarg))
                                 return log_error("Invalid environment assignment '%s': expected NAME=VALUE.", optarg), EXIT_USAGE;
-                        if (strv_env_set(&a.setenv, optarg) < 0)
+                        if (strv_env_set(&s->environment, optarg) < 0)
                                 return log_oom(), EXIT_FAIL;
                         break;
                 case ARG_CHDIR:
                         if (!path_is_safe_absolute(optarg))
                                 return log_error("Invalid --chdir= path '%s': must be absolute.", optarg), EXIT_USAGE;
-                        c.spawn.working_directory = optarg;
+                        if (ini_set_string(&s->working_directory, optarg) < 0)
+                                return log_oom(), EXIT_FAIL;
                         break;
                 case 'u':
                         if (!user_name_is_valid(optarg))
                                 return log_error("Invalid user name '%s'.", optarg), EXIT_USAGE;
-                        c.spawn.user = optarg;
+                        if (ini_set_string(&s->user, optarg) < 0)
+                                return log_oom(), EXIT_FAIL;
                         break;
                 case ARG_PRIVATE_NETWORK:
-                        net.private_network = true;
+                        s->private_network = true;
+                        break;
+                case ARG_SETTINGS:
+                        r = parse_boolean(optarg);
+                        a.settings_mode = r > 0 ? SETTINGS_MODE_YES : r == 0 ? SETTINGS_MODE_NO : settings_mode_from_string(optarg);
+                        if (a.settings_mode < 0)
+                                return log_error("Invalid --settings= mode '%s': use yes, no, trusted or override.", optarg),
+                                       EXIT_USAGE;
                         break;
                 case ARG_CONSOLE:
                         c.spawn.console = console_mode_from_string(optarg);
@@ -297,6 +352,11 @@ int verb_run(int argc, char *argv[]) {
                         if (notify < 0)
                                 return log_error("Invalid --notify-ready= value '%s': expected yes or no.", optarg), EXIT_USAGE;
                         break;
+                case ARG_PRIVATE_USERS:
+                        if (private_users_parse(optarg, &s->private_users) < 0)
+                                return log_error("Invalid --private-users= value '%s': use no, yes, pick, identity or UID[:COUNT] (COUNT > 0, the range below 4294967295).", optarg),
+                                       EXIT_USAGE;
+                        break;
                 case ARG_STATE_DIR:
                         if (!path_is_safe_absolute(optarg))
                                 return log_error("Invalid --state-dir= path '%s': must be absolute.", optarg), EXIT_USAGE;
@@ -306,33 +366,62 @@ int verb_run(int argc, char *argv[]) {
                         if (parse_sec_usec(optarg, &c.kill_timeout_usec) < 0)
                                 return log_error("Invalid --kill-timeout= value '%s': expected seconds.", optarg), EXIT_USAGE;
                         break;
+                case ARG_PROPERTY:
+                        if (add_property(s, optarg) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case ARG_CGROUP_LAYOUT:
+                        s->cgroup_layout = cgroup_layout_from_string(optarg);
+                        if (s->cgroup_layout < 0)
+                                return log_error("Invalid --cgroup-layout= '%s': use auto, unified, hybrid or legacy.", optarg),
+                                       EXIT_USAGE;
+                        break;
+                case ARG_REPORT_FD: {
+                        /* nspawnctl test tells a container that ran (and whose command then
+                         * failed) from one that never started. Not inherited by it. */
+                        int fd;
+                        if (safe_atoi(optarg, &fd) < 0 || fd < 3 || fd_cloexec(fd, true) < 0)
+                                return log_error("Invalid --report-fd= '%s': expected an open fd above 2.", optarg), EXIT_USAGE;
+                        c.report_fd = fd;
+                        break;
+                }
                 case '?':
                         return EXIT_USAGE;
                 default:
-                        r = run_network_option(&net, opt, optarg);
+                        r = run_network_option(&net, s, opt, optarg);
                         if (r <= 0)
-                                return EXIT_USAGE;
+                                return r == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
                         break;
                 }
         }
+        if (run_network_check(&net) < 0)
+                return EXIT_USAGE;
+        if (optind < argc && !(s->parameters = strv_copy(argv + optind)))
+                return log_oom(), EXIT_FAIL;
 
         if (!a.directory)
                 return log_error("run needs -D DIR, the root directory of the container. See 'nspawnctl run --help'."), EXIT_USAGE;
         if (streq(a.directory, "/"))
                 return log_error("Refusing to run the host's own root directory as a container."), EXIT_USAGE;
+        if (!a.machine) {
+                r = default_machine_name(a.directory, c.spawn.ephemeral, &a.machine);
+                if (r < 0)
+                        return EXIT_USAGE;
+        }
+        if (geteuid() != 0)
+                return log_error("run needs root: it creates namespaces, mounts and cgroups."), EXIT_PERMISSION;
+
+        if (load_settings(&a, &c) < 0)
+                return EXIT_FAIL;
+        s = a.settings;
+        settings_apply(s, &c);
+        run_network_apply(&net, &c);
         if (c.spawn.ephemeral && c.spawn.read_only)
                 return log_error("--ephemeral and --read-only do not go together: an ephemeral tree is already unchanged."), EXIT_USAGE;
         if (c.spawn.boot && c.spawn.as_pid2)
                 return log_error("--boot and --as-pid2 do not go together: --boot runs the tree's own init."), EXIT_USAGE;
         if (c.spawn.boot && c.spawn.user)
                 return log_error("--user does not go with --boot: the init runs as root."), EXIT_USAGE;
-        if (!a.machine) {
-                r = default_machine_name(a.directory, c.spawn.ephemeral, &a.machine);
-                if (r < 0)
-                        return EXIT_USAGE;
-        }
-        if (!a.machine)
-                return log_oom(), EXIT_FAIL;
 
         if (c.spawn.console < 0) {
                 if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
@@ -340,51 +429,24 @@ int verb_run(int argc, char *argv[]) {
                 else
                         c.spawn.console = c.spawn.boot ? CONSOLE_READ_ONLY : CONSOLE_PIPE;
         }
-        if (geteuid() != 0)
-                return log_error("run needs root: it creates namespaces, mounts and cgroups."), EXIT_PERMISSION;
-
-        if (id128_random_hex(machine_id) < 0)
-                return log_error("Failed to generate a machine id."), EXIT_FAIL;
-        format_uuid(machine_id, uuid);
-
         c.spawn.directory = a.directory;
         c.spawn.machine = a.machine;
-        c.spawn.uuid = uuid;
-        c.spawn.machine_id = machine_id;
-        c.spawn.argv = argv + optind;
-        c.spawn.environment = a.setenv;
-        c.spawn.binds = a.binds;
-        c.spawn.n_binds = a.n_binds;
-        c.spawn.tmpfs = a.tmpfs;
         c.spawn.notify = notify >= 0 ? notify : c.spawn.boot;
-        r = run_network_finish(&net, &c);
-        if (r < 0)
-                return r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
-
-        _cleanup_free_ char *error = NULL;
-        r = spawn_check(&c.spawn, &error);
-        if (r < 0) {
-                log_error("%s", error ?: "Invalid container tree.");
-                return EXIT_FAIL;
-        }
-
-        r = container_cgroup_mode(&c.spawn.cgroup_mode);
-        if (r < 0)
-                return r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
-        _cleanup_free_ char *cg = NULL;
-        if (cgroup_path_for_container(a.machine, &cg) < 0)
-                return log_oom(), EXIT_FAIL;
-        c.spawn.cgroup_path = cg;
-
-        _cleanup_free_ char *sup = find_supervise_binary();
-        c.supervise_binary = sup;
         /* main()'s argv, which verb_run() sees shifted by one, for --restart-on-reboot. */
         c.original_argv = argv - 1;
 
-        r = supervise(&c);
-        if (r == -EEXIST)
-                return EXIT_EXISTS;
-        if (r < 0)
-                return EXIT_FAIL;
+        /* Only what runtime_prepare() calls -EINVAL is a usage error: a bad NSPAWNCTL_*
+         * setting in the environment, part of how we were called, or network options that do
+         * not go together. */
+        r = runtime_prepare(&c, &ids, &e);
+        if (r < 0) {
+                log_error("%s", error_message(&e));
+                return r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+        }
+        r = supervise(&c, &e);
+        if (r < 0) {
+                log_error("%s", error_message(&e));
+                return r == -EEXIST ? EXIT_EXISTS : EXIT_FAIL;
+        }
         return r;
 }

@@ -13,8 +13,9 @@
 #include "image-create.h"
 #include "image.h"
 #include "log.h"
-#include "machined-errors.h"
+#include "machined-api.h"
 #include "names.h"
+#include "util/escape.h"
 #include "util/util.h"
 #include "verbs.h"
 
@@ -218,11 +219,13 @@ static int list_images(sd_bus *bus) {
                         else
                                 printf("%llu}", (unsigned long long) usage);
                 } else {
+                        _cleanup_free_ char *en = escape_terminal(name, ESCAPE_UNLIMITED, 0),
+                                            *et = escape_terminal(type, ESCAPE_UNLIMITED, 0);
                         format_time(crtime, c, sizeof c);
                         format_time(mtime, m, sizeof m);
                         format_bytes(usage, u, sizeof u);
-                        printf("%-24s %-10s %-3s %-19s %-19s %8s\n", name, type, ro ? "yes" : "no", c,
-                               m, u);
+                        printf("%-24s %-10s %-3s %-19s %-19s %8s\n", strna(en), strna(et), ro ? "yes" : "no",
+                               c, m, u);
                 }
                 n++;
         }
@@ -265,8 +268,11 @@ static int image_status(sd_bus *bus, const char *name) {
                         break;
                 if (streq(contents, "s")) {
                         r = sd_bus_message_read(props, "v", "s", &s);
-                        if (r >= 0 && !isempty(s))
-                                printf("%22s: %s\n", key, s);
+                        if (r >= 0 && !isempty(s)) {
+                                /* OSRelease is the guest's text. */
+                                _cleanup_free_ char *e = escape_terminal(s, 1024, 0);
+                                printf("%22s: %s\n", key, strna(e));
+                        }
                 } else if (streq(contents, "b")) {
                         r = sd_bus_message_read(props, "v", "b", &b);
                         if (r >= 0)
@@ -317,8 +323,10 @@ static int list_snapshots(sd_bus *bus, const char *name) {
                         json_print_string(type);
                         printf(",\"created\":%llu}", (unsigned long long) crtime);
                 } else {
+                        _cleanup_free_ char *es = escape_terminal(snap, ESCAPE_UNLIMITED, 0),
+                                            *et = escape_terminal(type, ESCAPE_UNLIMITED, 0);
                         format_time(crtime, c, sizeof c);
-                        printf("%-24s %-10s %-19s\n", snap, type, c);
+                        printf("%-24s %-10s %-19s\n", strna(es), strna(et), c);
                 }
                 n++;
         }
@@ -458,7 +466,7 @@ static int verb_create(sd_bus *bus, const char *name) {
         e = sd_bus_message_get_error(c.reply);
         if (e) {
                 log_error("Failed to create %s: %s", name, e->message ?: e->name);
-                return bus_error_exit_code(e, -EIO);
+                return exit_status_from_bus_error(e, -EIO);
         }
         printf("Created image %s from template %s.\n", name, arg_template);
         return EXIT_OK;

@@ -16,13 +16,14 @@
 
 #include "bus-util.h"
 #include "log.h"
-#include "machine-info.h"
-#include "machine-network.h"
-#include "machined-errors.h"
 #include "in-addr.h"
+#include "machine-network.h"
+#include "machined-api.h"
 #include "names.h"
 #include "net-port.h"
 #include "terminal.h"
+#include "util/escape.h"
+#include "usage-print.h"
 #include "util/strv.h"
 #include "util/util.h"
 #include "verbs.h"
@@ -37,6 +38,7 @@ typedef struct MachineProps {
         uint32_t leader, supervisor;
         uint64_t timestamp;
         char id[33];
+        CGroupUsage usage; /* UINT64_MAX: not known */
 } MachineProps;
 
 static void machine_props_done(MachineProps *p) {
@@ -71,6 +73,7 @@ static int machine_props_get(sd_bus *bus, const char *path, MachineProps *p, boo
                               MACHINED_MACHINE_INTERFACE);
         if (r < 0)
                 return r;
+        p->usage = (CGroupUsage) { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
         r = sd_bus_message_enter_container(reply, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -99,6 +102,16 @@ static int machine_props_get(sd_bus *bus, const char *path, MachineProps *p, boo
                         r = sd_bus_message_read(reply, "v", "u", &p->leader);
                 else if (streq(key, "Supervisor"))
                         r = sd_bus_message_read(reply, "v", "u", &p->supervisor);
+                else if (streq(key, "MemoryCurrent"))
+                        r = sd_bus_message_read(reply, "v", "t", &p->usage.memory_current);
+                else if (streq(key, "MemoryPeak"))
+                        r = sd_bus_message_read(reply, "v", "t", &p->usage.memory_peak);
+                else if (streq(key, "CPUUsageNSec"))
+                        r = sd_bus_message_read(reply, "v", "t", &p->usage.cpu_usage_nsec);
+                else if (streq(key, "TasksCurrent"))
+                        r = sd_bus_message_read(reply, "v", "t", &p->usage.tasks_current);
+                else if (streq(key, "OOMKills"))
+                        r = sd_bus_message_read(reply, "v", "t", &p->usage.oom_kills);
                 else if (streq(key, "Timestamp"))
                         r = sd_bus_message_read(reply, "v", "t", &p->timestamp);
                 else if (streq(key, "Id")) {
@@ -205,6 +218,12 @@ static int get_machine_path(sd_bus *bus, const char *name, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* What machined tells about a machine may carry a guest's or a user's text: escaped for the
+ * terminal, "n/a" for nothing. NULL on OOM. */
+static char *escape_or_na(const char *s) {
+        return escape_terminal(isempty(s) ? "n/a" : s, ESCAPE_UNLIMITED, 0);
+}
+
 static int list_print(sd_bus *bus) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         MachineProps *props = NULL;
@@ -279,14 +298,17 @@ static int list_print(sd_bus *bus) {
                 printf("%-*s %-8s %-8s %-10s %-*s %s\n", w, "MACHINE", "STATE", "LEADER", "CLASS", wa,
                        "ADDRESS", "ROOT");
                 for (size_t i = 0; i < n; i++) {
+                        _cleanup_free_ char *name_e = escape_or_na(props[i].name),
+                                            *state_e = escape_or_na(props[i].state),
+                                            *class_e = escape_or_na(props[i].class),
+                                            *root_e = escape_or_na(props[i].root);
                         /* The first address, as machinectl does; "..." when there are more. */
                         char a[INET6_ADDRSTRLEN + 4];
                         snprintf(a, sizeof a, "%s%s",
                                  strv_length(props[i].addresses) > 0 ? props[i].addresses[0] : "-",
                                  strv_length(props[i].addresses) > 1 ? "..." : "");
-                        printf("%-*s %-8s %-8u %-10s %-*s %s\n", w, strna(props[i].name),
-                               strna(props[i].state), props[i].leader, strna(props[i].class), wa, a,
-                               strna(props[i].root));
+                        printf("%-*s %-8s %-8u %-10s %-*s %s\n", w, strna(name_e), strna(state_e),
+                               props[i].leader, strna(class_e), wa, a, strna(root_e));
                 }
                 printf("\n%zu machine%s listed.\n", n, n == 1 ? "" : "s");
         }
@@ -320,30 +342,55 @@ int verb_list(int argc, char *argv[]) {
         return list_print(bus);
 }
 
-static int cmp_pid(const void *a, const void *b) {
-        return *(const pid_t *) a - *(const pid_t *) b;
+/* The machine's processes as machined lists them: pid and command line, escaped already. */
+typedef struct Process {
+        uint32_t pid;
+        char *title;
+} Process;
+
+static void processes_free(Process *p, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(p[i].title);
+        free(p);
 }
 
-static void print_process(pid_t pid, const char *prefix) {
-        _cleanup_free_ char *cmdline = NULL;
-        char path[64];
-        size_t n = 0;
+static int cmp_process(const void *a, const void *b) {
+        const Process *x = a, *y = b;
+        return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
 
-        snprintf(path, sizeof path, "/proc/%d/cmdline", (int) pid);
-        if (read_full_file(path, &cmdline, &n) < 0 || n == 0) {
-                free(cmdline);
-                cmdline = NULL;
-                snprintf(path, sizeof path, "/proc/%d/comm", (int) pid);
-                if (read_one_line(path, &cmdline) < 0)
-                        return;
-                n = strlen(cmdline);
+static int processes_get(sd_bus *bus, const char *path, Process **ret, size_t *ret_n) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Process *list = NULL;
+        size_t n = 0;
+        const char *title;
+        uint32_t pid;
+        int r;
+
+        r = bus_call_machined(bus, path, MACHINED_MACHINE_INTERFACE, "ListProcesses", 0, "list the processes", &reply,
+                              NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(us)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(us)", &pid, &title)) > 0) {
+                Process *np = reallocarray(list, n + 1, sizeof(Process));
+                if (!np) {
+                        r = -ENOMEM;
+                        break;
+                }
+                list = np;
+                list[n] = (Process) { .pid = pid, .title = strdup(title) };
+                if (!list[n++].title)
+                        r = -ENOMEM;
         }
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char) cmdline[i] < ' ')
-                        cmdline[i] = ' ';
-        if (n > 100)
-                cmdline[100] = 0;
-        printf("%s%d %s\n", prefix, (int) pid, strstrip(cmdline));
+        if (r < 0) {
+                processes_free(list, n);
+                return log_error_errno(r, "Failed to read the process list: %m");
+        }
+        qsort(list, n, sizeof(Process), cmp_process);
+        *ret = list;
+        *ret_n = n;
+        return 0;
 }
 
 static void format_uptime(uint64_t since_usec, char *buf, size_t size) {
@@ -376,7 +423,7 @@ int verb_status(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(machine_props_done) MachineProps p = {};
         _cleanup_free_ char *path = NULL;
-        _cleanup_free_ pid_t *pids = NULL;
+        Process *procs = NULL;
         size_t n = 0;
         char uptime[128];
         const char *name;
@@ -399,8 +446,8 @@ int verb_status(int argc, char *argv[]) {
         if (get_machine_path(bus, name, &path) < 0 || machine_props_get(bus, path, &p, false) < 0)
                 return bus_last_exit_code();
 
-        if (p.cgroup && cgroup_list_pids(p.cgroup, &pids, &n) >= 0)
-                qsort(pids, n, sizeof(pid_t), cmp_pid);
+        if (processes_get(bus, path, &procs, &n) < 0)
+                return bus_last_exit_code();
         _cleanup_strv_free_ char **addresses = NULL, **forwards = NULL;
         (void) machine_addresses_get(bus, name, &addresses);
         (void) machine_forwards_get(bus, name, NULL, &forwards);
@@ -427,21 +474,28 @@ int verb_status(int argc, char *argv[]) {
                 json_print_forwards(forwards);
                 printf(",\"processes\":[");
                 for (size_t i = 0; i < n; i++)
-                        printf("%s%d", i ? "," : "", (int) pids[i]);
-                printf("]}\n");
+                        printf("%s%u", i ? "," : "", procs[i].pid);
+                printf("]");
+                usage_print_json(&p.usage);
+                printf("}\n");
+                processes_free(procs, n);
                 return EXIT_OK;
         }
 
         format_uptime(p.timestamp, uptime, sizeof uptime);
-        printf("%s\n", strna(p.name));
-        printf("         State: %s\n", strna(p.state));
+        _cleanup_free_ char *name_e = escape_or_na(p.name), *state_e = escape_or_na(p.state),
+                            *root_e = escape_or_na(p.root), *id_e = escape_or_na(p.id),
+                            *console_e = escape_or_na(p.console_socket),
+                            *log_e = escape_or_na(p.console_log), *cgroup_e = escape_or_na(p.cgroup);
+        printf("%s\n", strna(name_e));
+        printf("         State: %s\n", strna(state_e));
         printf("        Leader: %u\n", p.leader);
         printf("    Supervisor: %u\n", p.supervisor);
-        printf("          Root: %s\n", strna(p.root));
-        printf("            Id: %s\n", isempty(p.id) ? "n/a" : p.id);
+        printf("          Root: %s\n", strna(root_e));
+        printf("            Id: %s\n", strna(id_e));
         printf("         Since: %s\n", uptime);
-        printf("       Console: %s\n", isempty(p.console_socket) ? "n/a" : p.console_socket);
-        printf("   Console log: %s\n", isempty(p.console_log) ? "n/a" : p.console_log);
+        printf("       Console: %s\n", strna(console_e));
+        printf("   Console log: %s\n", strna(log_e));
         STRV_FOREACH(a, addresses)
                 printf("%s%s\n", a == addresses ? "       Address: " : "                ", *a);
         STRV_FOREACH(f, forwards) {
@@ -450,11 +504,11 @@ int verb_status(int argc, char *argv[]) {
                         printf("%s%s %u -> %u\n", f == forwards ? "      Forwards: " : "                ",
                                port_protocol_to_string(pf.protocol), pf.host_port, pf.container_port);
         }
-        printf("        CGroup: %s\n", isempty(p.cgroup) ? "n/a" : p.cgroup);
+        printf("        CGroup: %s\n", strna(cgroup_e));
+        usage_print_table(&p.usage);
         for (size_t i = 0; i < n; i++)
-                print_process(pids[i], i + 1 < n ? "                ├─" : "                └─");
-        if (n == 0 && p.leader > 0)
-                print_process((pid_t) p.leader, "                └─");
+                printf("%s%u %s\n", i + 1 < n ? "                ├─" : "                └─", procs[i].pid, procs[i].title);
+        processes_free(procs, n);
         return EXIT_OK;
 }
 
@@ -470,25 +524,153 @@ static int simple_call(int argc, char *argv[], const char *usage, const char *me
         if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
                 return bus_last_exit_code();
         r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member,
-                              streq(member, "StartMachine") ? START_TIMEOUT_USEC : 0, what,
+                              0, what,
                               NULL, "s", name);
         return r < 0 ? bus_last_exit_code() : EXIT_OK;
 }
 
+/* start [--no-wait] and poweroff [--wait] [--timeout=SEC]: a machine verb with a flag and a
+ * time. Returns 1 to go on, 0 after --help, or a negated exit status. */
+static int parse_wait_options(int argc, char *argv[], const char *help, bool *wait, uint64_t *timeout_usec,
+                              const char **ret_name) {
+        enum { ARG_NO_WAIT = 0x100, ARG_WAIT, ARG_TIMEOUT };
+        static const struct option options[] = {
+                COMMON_OPTIONS,
+                { "no-wait", no_argument, NULL, ARG_NO_WAIT },
+                { "wait", no_argument, NULL, ARG_WAIT },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                {}
+        };
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        fputs(help, stdout);
+                        return 0;
+                case 'S':
+                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                                return -EXIT_USAGE;
+                        break;
+                case ARG_NO_WAIT:
+                case ARG_WAIT:
+                        *wait = c == ARG_WAIT;
+                        break;
+                case ARG_TIMEOUT:
+                        if (parse_sec_usec(optarg, timeout_usec) < 0 || *timeout_usec == 0)
+                                return -log_invalid("--timeout", optarg, ": expected a positive number of seconds.");
+                        *wait = true;
+                        break;
+                default:
+                        return -EXIT_USAGE;
+                }
+        if (optind + 1 != argc) {
+                log_error("%s: expected exactly one machine name. See 'nspawnctl %s --help'.", argv[0], argv[0]);
+                return -EXIT_USAGE;
+        }
+        if (!machine_name_is_valid(argv[optind]))
+                return -log_invalid("machine name", argv[optind], MACHINE_NAME_HINT);
+        *ret_name = argv[optind];
+        return 1;
+}
+
 int verb_start(int argc, char *argv[]) {
-        return simple_call(argc, argv,
-                           "Boot the image NAME from the pool as a machine; returns once the "
-                           "machine is registered.", "StartMachine", "start machine");
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        uint64_t timeout = 0;
+        bool wait = true;
+        const char *name;
+        int r;
+
+        r = parse_wait_options(argc, argv,
+                               "nspawnctl start NAME [--no-wait]\n\n"
+                               "Boot the image NAME from the pool as a machine. Returns once its init is\n"
+                               "up (systemd's READY=1, or any other init running), or fails with the reason\n"
+                               "(see 'nspawnctl log NAME').\n\n" COMMON_HELP
+                               "     --no-wait          Return once the machine runs, not once it is ready\n",
+                               &wait, &timeout, &name);
+        if (r <= 0)
+                return -r;
+        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
+                return bus_last_exit_code();
+        if (wait)
+                r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "StartMachine",
+                                      START_TIMEOUT_USEC, "start machine", NULL, "s", name);
+        else
+                r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "StartMachineWithFlags",
+                                      START_TIMEOUT_USEC, "start machine", NULL, "st", name, START_MACHINE_NO_WAIT);
+        return r < 0 ? bus_last_exit_code() : EXIT_OK;
+}
+
+#define POWEROFF_TIMEOUT_USEC (90ULL * 1000000ULL)
+
+/* Polls until machined no longer knows the machine, or the deadline passes. */
+static int wait_for_machine_gone(sd_bus *bus, const char *name, uint64_t timeout_usec) {
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + timeout_usec;
+
+        for (;;) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                int r;
+
+                r = sd_bus_call_method(bus, MACHINED_BUS_NAME, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
+                                       "GetMachine", &error, &m, "s", name);
+                if (r < 0 && sd_bus_error_has_name(&error, BUS_ERROR_NO_SUCH_MACHINE))
+                        return 0;
+                if (r < 0)
+                        return log_error_errno(r, "Failed to follow machine %s: %s", name,
+                                               error.message ?: strerror(-r));
+                if (now_usec(CLOCK_MONOTONIC) >= deadline)
+                        return -ETIMEDOUT;
+                usleep(100 * 1000);
+        }
 }
 
 int verb_poweroff(int argc, char *argv[]) {
-        return simple_call(argc, argv,
-                           "Ask the machine's init to power off (SIGRTMIN+4); returns at once.",
-                           "PowerOffMachine", "power off machine");
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        uint64_t timeout = POWEROFF_TIMEOUT_USEC;
+        bool wait = false;
+        const char *name;
+        int r;
+
+        r = parse_wait_options(argc, argv,
+                               "nspawnctl poweroff NAME [--wait] [--timeout=SEC]\n\n"
+                               "Ask the machine's init to power off, the way it understands (systemd:\n"
+                               "SIGRTMIN+4, busybox and openrc: SIGUSR2, sysvinit and others: its own\n"
+                               "/sbin/poweroff). Returns at once, or with --wait once it is gone; after\n"
+                               "--timeout (default 90 s, implies --wait) it is terminated and the exit\n"
+                               "status is 8.\n\n" COMMON_HELP
+                               "     --wait             Wait until the machine is gone\n"
+                               "     --timeout=SEC      Terminate it when it is not gone after SEC seconds\n",
+                               &wait, &timeout, &name);
+        if (r <= 0)
+                return -r;
+        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
+                return bus_last_exit_code();
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "PowerOffMachine", 0,
+                              "power off machine", NULL, "s", name);
+        if (r < 0)
+                return bus_last_exit_code();
+        if (!wait)
+                return EXIT_OK;
+        r = wait_for_machine_gone(bus, name, timeout);
+        if (r != -ETIMEDOUT)
+                return r < 0 ? EXIT_FAIL : EXIT_OK;
+        log_error("Machine %s did not power off within %llu s, terminating it.", name,
+                  (unsigned long long) (timeout / 1000000ULL));
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "TerminateMachine", 0,
+                              "terminate machine", NULL, "s", name);
+        if (r < 0)
+                return bus_last_exit_code();
+        (void) wait_for_machine_gone(bus, name, 10 * 1000000ULL);
+        return EXIT_TIMEOUT;
 }
 
 int verb_reboot(int argc, char *argv[]) {
-        return simple_call(argc, argv, "Ask the machine's init to reboot (SIGINT).",
+        return simple_call(argc, argv,
+                           "Ask the machine's init to reboot, the way it understands (systemd and openrc:\n"
+                           "SIGINT, busybox: SIGTERM, others: their /sbin/reboot); it boots again under\n"
+                           "the same supervisor.",
                            "RebootMachine", "reboot machine");
 }
 
@@ -548,104 +730,23 @@ int verb_kill(int argc, char *argv[]) {
         return r < 0 ? bus_last_exit_code() : EXIT_OK;
 }
 
-/* enable/disable: start at host boot. With systemd the unit nspawnctl@NAME.service does it;
- * elsewhere the init script reads CONFIG_DIR/autostart, one name a line. */
-
-static const char *config_dir(void) {
-        const char *e = getenv("NSPAWNCTL_CONFIG_DIR");
-        return isempty(e) ? "/etc/nspawnctl" : e;
-}
-
-static int run_systemctl(const char *verb, const char *name) {
-        _cleanup_free_ char *unit = strjoin("nspawnctl@", name, ".service");
-        pid_t pid;
-        int status, r;
-
-        if (!unit)
-                return log_oom();
-        pid = fork();
-        if (pid < 0)
-                return log_error_errno(errno, "Failed to fork: %m");
-        if (pid == 0) {
-                execlp("systemctl", "systemctl", verb, unit, (char *) NULL);
-                _exit(127);
-        }
-        r = wait_for_terminate(pid, &status);
-        if (r < 0)
-                return log_error_errno(r, "Failed to wait for systemctl: %m");
-        if (status != 0)
-                return log_error_errno(-EIO, "systemctl %s %s failed (status %d).", verb, unit,
-                                       status);
-        return 0;
-}
-
-static int autostart_update(const char *name, bool add) {
-        _cleanup_free_ char *path = strjoin(config_dir(), "/autostart"), *tmp = NULL,
-                            *old = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
-        bool found = false;
-        char *saveptr = NULL;
-        int fd, r;
-
-        if (!path)
-                return log_oom();
-        tmp = strjoin(path, ".tmp");
-        if (!tmp)
-                return log_oom();
-        r = read_full_file(path, &old, NULL);
-        if (r < 0 && r != -ENOENT)
-                return log_error_errno(r, "Failed to read %s: %m", path);
-        if (mkdir(config_dir(), 0755) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "Failed to create %s: %m", config_dir());
-
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return log_error_errno(errno, "Failed to write %s: %m", tmp);
-        f = fdopen(fd, "w");
-        if (!f) {
-                safe_close(fd);
-                return log_oom();
-        }
-        fprintf(f, "# Machines started at boot by the nspawnctl-machined init script.\n");
-        for (char *l = old ? strtok_r(old, "\n", &saveptr) : NULL; l;
-             l = strtok_r(NULL, "\n", &saveptr)) {
-                char *s = strstrip(l);
-                if (isempty(s) || s[0] == '#')
-                        continue;
-                if (streq(s, name)) {
-                        found = true;
-                        if (!add)
-                                continue;
-                }
-                fprintf(f, "%s\n", s);
-        }
-        if (add && !found)
-                fprintf(f, "%s\n", name);
-        if (fflush(f) != 0 || ferror(f) || rename(tmp, path) < 0) {
-                r = negative_errno();
-                (void) unlink(tmp);
-                return log_error_errno(r, "Failed to update %s: %m", path);
-        }
-        return 0;
-}
-
+/* enable/disable: machined records it (SetImageAutostart) where the host's boot looks for it. */
 static int enable_disable(int argc, char *argv[], bool enable) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         const char *name;
         int r;
 
         r = parse_name_verb(argc, argv,
-                            enable ? "Start the machine NAME at host boot."
+                            enable ? "Start the machine NAME at host boot (the image must exist)."
                                    : "Do not start the machine NAME at host boot.",
                             &name);
         if (r <= 0)
                 return -r;
-        if (geteuid() != 0)
-                return log_error("%s needs root.", argv[0]), EXIT_PERMISSION;
-        if (access("/run/systemd/system", F_OK) == 0)
-                r = run_systemctl(enable ? "enable" : "disable", name);
-        else
-                r = autostart_update(name, enable);
-        return r < 0 ? (r == -EACCES || r == -EPERM ? EXIT_PERMISSION : EXIT_FAIL) : EXIT_OK;
+        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
+                return bus_last_exit_code();
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "SetImageAutostart", 0,
+                              enable ? "enable the machine" : "disable the machine", NULL, "sb", name, enable);
+        return r < 0 ? bus_last_exit_code() : EXIT_OK;
 }
 
 int verb_enable(int argc, char *argv[]) {
@@ -749,5 +850,83 @@ int verb_console(int argc, char *argv[]) {
         tty_guard_restore(&tty);
         if (r < 0)
                 return log_error_errno(r, "Console forwarding failed: %m"), EXIT_FAIL;
+        return EXIT_OK;
+}
+
+/* log: what the machine printed on its console and what its supervisor said, also after it
+ * ended (a failed start); machined escapes the guest's text. */
+int verb_log(int argc, char *argv[]) {
+        enum { ARG_LINES = 0x100 };
+        static const struct option options[] = {
+                COMMON_OPTIONS,
+                { "lines", required_argument, NULL, 'n' },
+                { "json", no_argument, NULL, 'j' },
+                {}
+        };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **console = NULL, **supervisor = NULL;
+        unsigned lines = 50;
+        const char *name;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "hn:", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        printf("nspawnctl log NAME [-n LINES] [--json]\n\n"
+                               "Show the end of a machine's console and of its supervisor's messages, also\n"
+                               "after the machine ended (they are kept for a day).\n\n" COMMON_HELP
+                               "  -n --lines=N           How many lines of each (default 50)\n"
+                               "     --json             One JSON object, for scripts\n");
+                        return EXIT_OK;
+                case 'S':
+                        if (bus_parse_state_dir(optarg, &arg_state_dir) < 0)
+                                return EXIT_USAGE;
+                        break;
+                case 'n': {
+                        int v;
+                        if (safe_atoi(optarg, &v) < 0 || v <= 0 || v > 10000)
+                                return log_invalid("--lines", optarg, ": expected 1 to 10000.");
+                        lines = (unsigned) v;
+                        break;
+                }
+                case 'j':
+                        arg_json = true;
+                        break;
+                default:
+                        return EXIT_USAGE;
+                }
+        if (optind + 1 != argc)
+                return log_error("log: expected exactly one machine name."), EXIT_USAGE;
+        name = argv[optind];
+        if (!machine_name_is_valid(name))
+                return log_invalid("machine name", name, MACHINE_NAME_HINT);
+        if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
+                return bus_last_exit_code();
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "GetMachineLog", 0,
+                              "read the machine's log", &reply, "su", name, (uint32_t) lines);
+        if (r < 0)
+                return bus_last_exit_code();
+        if ((r = sd_bus_message_read_strv(reply, &console)) < 0 || (r = sd_bus_message_read_strv(reply, &supervisor)) < 0)
+                return log_error_errno(r, "Failed to read the log: %m"), EXIT_FAIL;
+        if (arg_json) {
+                printf("{\"console\":[");
+                STRV_FOREACH(l, console) {
+                        printf("%s", l == console ? "" : ",");
+                        json_print_string(*l);
+                }
+                printf("],\"supervisor\":[");
+                STRV_FOREACH(l, supervisor) {
+                        printf("%s", l == supervisor ? "" : ",");
+                        json_print_string(*l);
+                }
+                printf("]}\n");
+                return EXIT_OK;
+        }
+        STRV_FOREACH(l, console)
+                printf("%s\n", *l);
+        STRV_FOREACH(l, supervisor)
+                printf("supervisor: %s\n", *l);
         return EXIT_OK;
 }

@@ -9,7 +9,7 @@
 #include "in-addr.h"
 #include "log.h"
 #include "machine-network.h"
-#include "machined-errors.h"
+#include "machined-api.h"
 #include "names.h"
 #include "net-port.h"
 #include "util/strv.h"

@@ -14,7 +14,7 @@
 #include "bus-util.h"
 #include "log.h"
 #include "machine-exec.h"
-#include "machined-errors.h"
+#include "machined-api.h"
 #include "names.h"
 #include "pty.h"
 #include "terminal.h"
@@ -76,7 +76,7 @@ static int session_error(const sd_bus_error *error, int r, const char *what) {
         if (sd_bus_error_has_name(error, BUS_ERROR_NO_SUCH_USER) ||
             sd_bus_error_has_name(error, BUS_ERROR_NO_SUCH_DIRECTORY))
                 return EXIT_FAIL;
-        return bus_error_exit_code(error, r);
+        return exit_status_from_bus_error(error, r);
 }
 
 static int new_call(sd_bus *bus, const char *member, sd_bus_message **ret) {

@@ -3,17 +3,8 @@
 
 #include <stdbool.h>
 
-/* Exit codes that mean something to scripts (documented in nspawnctl --help). */
-enum {
-        EXIT_OK = 0,
-        EXIT_FAIL = 1,         /* operation failed */
-        EXIT_USAGE = 2,        /* bad command line */
-        EXIT_NOT_FOUND = 3,    /* no such machine or image */
-        EXIT_EXISTS = 4,       /* name already taken */
-        EXIT_STATE = 5,        /* wrong state (running / not running) */
-        EXIT_NO_SERVICE = 6,   /* machined not reachable */
-        EXIT_PERMISSION = 7,   /* not allowed */
-};
+#include "exit-status.h"
+
 
 typedef struct Verb {
         const char *name;
@@ -37,8 +28,18 @@ int verb_kill(int argc, char *argv[]);
 int verb_enable(int argc, char *argv[]);
 int verb_disable(int argc, char *argv[]);
 int verb_console(int argc, char *argv[]);
+int verb_log(int argc, char *argv[]);
+/* verbs-limits.c: resource limits of a machine, through machined */
+int verb_set_limit(int argc, char *argv[]);
 /* verbs-network.c: port forwards, through machined */
 int verb_port(int argc, char *argv[]);
 /* verbs-shell.c: sessions in a running machine, through machined */
 int verb_login(int argc, char *argv[]);
 int verb_shell(int argc, char *argv[]);
+/* verbs-test.c, verbs-update.c: daemonless verbs on images of the pool */
+int verb_test(int argc, char *argv[]);
+int verb_update(int argc, char *argv[]);
+/* verbs-enter.c: a command in a running machine without machined */
+int verb_enter(int argc, char *argv[]);
+/* verbs-bind.c: a live bind mount into a running machine */
+int verb_bind(int argc, char *argv[]);

@@ -330,24 +330,56 @@ char *strstrip(char *s) {
         return s;
 }
 
-bool utf8_is_valid(const char *s) {
+size_t utf8_decode(const char *s, size_t n, uint32_t *ret_cp) {
         const unsigned char *p = (const unsigned char *) s;
-        while (*p) {
-                int n;
-                if (*p < 0x80)
-                        n = 0;
-                else if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
-                        n = 1;
-                else if ((*p & 0xf0) == 0xe0)
-                        n = 2;
-                else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
-                        n = 3;
-                else
+        uint32_t cp, min;
+        size_t k;
+
+        if (n == 0)
+                return 0;
+        if (p[0] < 0x80) {
+                k = 1;
+                cp = p[0];
+                min = 0;
+        } else if ((p[0] & 0xe0) == 0xc0) {
+                k = 2;
+                cp = p[0] & 0x1f;
+                min = 0x80;
+        } else if ((p[0] & 0xf0) == 0xe0) {
+                k = 3;
+                cp = p[0] & 0x0f;
+                min = 0x800;
+        } else if ((p[0] & 0xf8) == 0xf0) {
+                k = 4;
+                cp = p[0] & 0x07;
+                min = 0x10000;
+        } else
+                return 0;
+        if (k > n)
+                return 0;
+        for (size_t i = 1; i < k; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        /* Overlong forms would let a decoder that is less strict than ours see a control
+         * character (C0 80 is NUL, E0 80 9B is ESC) where we saw none. */
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        if (ret_cp)
+                *ret_cp = cp;
+        return k;
+}
+
+bool utf8_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        while (n > 0) {
+                size_t k = utf8_decode(s, n, NULL);
+                if (k == 0)
                         return false;
-                p++;
-                for (int i = 0; i < n; i++, p++)
-                        if ((*p & 0xc0) != 0x80)
-                                return false;
+                s += k;
+                n -= k;
         }
         return true;
 }
@@ -356,49 +388,6 @@ uint64_t now_usec(int clock) {
         struct timespec ts;
         clock_gettime(clock, &ts);
         return (uint64_t) ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
-
-int wait_for_terminate(pid_t pid, int *ret_status) {
-        siginfo_t si = {};
-        for (;;) {
-                if (waitid(P_PID, pid, &si, WEXITED) >= 0)
-                        break;
-                if (errno != EINTR)
-                        return -errno;
-        }
-        if (ret_status)
-                *ret_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
-        return 0;
-}
-
-int pidfd_open_safe(pid_t pid) {
-        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
-        return fd < 0 ? -errno : fd;
-}
-
-int proc_start_time(pid_t pid, uint64_t *ret) {
-        char path[64];
-        _cleanup_free_ char *line = NULL;
-        const char *p;
-        int r;
-
-        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-        r = read_one_line(path, &line);
-        if (r < 0)
-                return r;
-        /* comm may contain spaces and parentheses: fields start after the last ')'. */
-        p = strrchr(line, ')');
-        if (!p)
-                return -EIO;
-        p++;
-        /* p is at the space before field 3 (state); field 22 (starttime) follows the 19th
-         * space after it. */
-        for (int i = 0; i < 19; i++) {
-                p = strchr(p + 1, ' ');
-                if (!p)
-                        return -EIO;
-        }
-        return safe_atou64(strndupa(p + 1, strcspn(p + 1, " ")), ret);
 }
 
 int id128_random_hex(char ret[33]) {

@@ -64,6 +64,10 @@ char *strjoin_real(const char *a, ...) _sentinel_;
 bool startswith(const char *s, const char *prefix);
 bool endswith(const char *s, const char *suffix);
 char *strstrip(char *s);
+/* The length (1-4) of the well-formed UTF-8 sequence at the start of s (n bytes), and its
+ * code point; 0 if there is none there: a stray byte, an overlong form, a surrogate, a code
+ * point beyond U+10FFFF or a sequence cut short. */
+size_t utf8_decode(const char *s, size_t n, uint32_t *ret_cp);
 bool utf8_is_valid(const char *s);
 
 /* enum <-> name tables: NAME_table[] indexed by the enum, which has _MAX and an _INVALID
@@ -75,20 +79,22 @@ int string_table_lookup(const char *const *table, size_t n, const char *s);
                         return NULL;                                                       \
                 return name##_table[i];                                                    \
         }
-#define DEFINE_STRING_TABLE_LOOKUP(name, type, max)                                        \
-        DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, max)                              \
-        type name##_from_string(const char *s) {                                           \
+#define DEFINE_STRING_TABLE_LOOKUP_FULL(scope, name, type, max)                             \
+        scope const char *name##_to_string(type i) {                                       \
+                if (i < 0 || i >= (max))                                                   \
+                        return NULL;                                                       \
+                return name##_table[i];                                                    \
+        }                                                                                  \
+        scope type name##_from_string(const char *s) {                                     \
                 return (type) string_table_lookup(name##_table, (max), s);                 \
         }
+#define DEFINE_STRING_TABLE_LOOKUP(name, type, max) DEFINE_STRING_TABLE_LOOKUP_FULL(, name, type, max)
+/* For a table only its own file uses. */
+#define DEFINE_PRIVATE_STRING_TABLE_LOOKUP(name, type, max)                                \
+        DEFINE_STRING_TABLE_LOOKUP_FULL(static _unused_, name, type, max)
 
 /* time */
 uint64_t now_usec(int clock);
-
-/* processes */
-/* Waits for pid, returns its exit code, or 128+signal if it was killed. */
-int wait_for_terminate(pid_t pid, int *ret_status);
-int pidfd_open_safe(pid_t pid);
-int proc_start_time(pid_t pid, uint64_t *ret);
 
 /* random 128-bit id as 32 lower-case hex digits (machine-id format) */
 int id128_random_hex(char ret[33]);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "machine-info.h"
+#include "machine-record.h"
 #include "macro.h"
 #include "names.h"
 #include "util/util.h"
@@ -23,11 +23,11 @@ static void check_path(const char *p) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_free_ char *s = strndup((const char *) data, size);
-        MachineInfo r = {};
+        MachineRecord r = {};
 
         if (!s)
                 return 0;
-        if (machine_info_parse(s, &r) < 0)
+        if (machine_record_parse(s, &r) < 0)
                 return 0;
         if (!machine_name_is_valid(r.name) || r.supervisor == 0 || r.supervisor > INT32_MAX ||
             r.leader > INT32_MAX || !machine_state_to_string(r.state))
@@ -38,6 +38,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check_path(r.cgroup);
         if (r.cgroup && strstr(r.cgroup, "/.."))
                 abort();
-        machine_info_done(&r);
+        /* What was accepted writes back as the same record. */
+        _cleanup_free_ char *text = NULL;
+        MachineRecord again = {};
+        if (machine_record_format(&r, &text) < 0 || machine_record_parse(text, &again) < 0)
+                abort();
+        machine_record_done(&again);
+        machine_record_done(&r);
         return 0;
 }

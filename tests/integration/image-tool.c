@@ -300,8 +300,14 @@ int main(int argc, char *argv[]) {
                 r = open_image_root(pool, a[0], &root);
                 if (r < 0)
                         return fail(r, a[0]);
-                r = streq(verb, "copy-to") ? copy_to_tree(root, a[1], a[2])
-                                           : copy_from_tree(root, a[1], a[2]);
+                CopyRefusal refusal = {};
+                r = streq(verb, "copy-to") ? copy_to_tree(root, a[1], a[2], 0, &refusal)
+                                           : copy_from_tree(root, a[1], a[2], 0, &refusal);
+                if (r == -EBADFD && refusal.what) {
+                        log_error("Refusing to copy %s: it is %s.", refusal.path, refusal.what);
+                        copy_refusal_done(&refusal);
+                        return 1;
+                }
                 return r < 0 ? fail(r, verb) : 0;
         }
         if (streq(verb, "create") && n == 2) {

@@ -34,11 +34,12 @@ mounts_snapshot() { awk '{print $5}' /proc/self/mountinfo | grep -F -e "$TREE" -
 
 BASE_MOUNTS=$(mounts_snapshot)
 
-# assert_host_clean NAME: no mount was added and the machine's cgroup is gone.
+# assert_host_clean NAME: no mount was added and the machine's cgroup is gone, in every
+# hierarchy (each v1 controller, name=systemd, cgroup2).
 assert_host_clean() {
     now=$(mounts_snapshot)
     [ "$now" = "$BASE_MOUNTS" ] || { diff <(echo "$BASE_MOUNTS") <(echo "$now") >&2 || true; fail "mounts changed"; }
-    for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
+    for h in /sys/fs/cgroup /sys/fs/cgroup/*; do
         [ ! -e "$h/nspawnctl/$1" ] || fail "cgroup $h/nspawnctl/$1 left behind"
     done
     [ ! -e "/run/nspawnctl/locks/$1" ] || fail "lock of $1 left behind"

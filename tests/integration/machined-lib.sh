@@ -38,7 +38,8 @@ cleanup_machined() {
     # Machines first (their supervisors clean up after themselves), then machined and bus.
     for f in "$STATE"/machines/*; do
         [ -f "$f" ] || continue
-        s=$(sed -n 's/^SUPERVISOR=//p' "$f")
+        # (a record may go away meanwhile: that must not end the cleanup under set -e)
+        s=$(sed -n 's/^SUPERVISOR=//p' "$f" 2>/dev/null || true)
         [ -n "$s" ] && kill -9 "$s" 2>/dev/null || true
     done
     for p in $MACHINED_PID $BUS_PID; do kill -9 "$p" 2>/dev/null || true; done
@@ -83,7 +84,7 @@ stop_bus() {
 
 start_machined() {
     # shellcheck disable=SC2086
-    "$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" --runtime="$NSPAWNCTL" $NET_OPTS "$@" \
+    "$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" $NET_OPTS "$@" \
         >>"$WORK/machined.log" 2>&1 &
     MACHINED_PID=$!
     wait_until 10 test -S "$STATE/private" || { cat "$WORK/machined.log" >&2; fail "machined did not start"; }

@@ -33,7 +33,7 @@ expect_rc 0 "$NSPAWNCTL" list --json
 ok "list on an empty pool (table and JSON); a stale record is ignored"
 
 # Errors with names of their own, nothing created.
-mkdir -p "$POOL/noinit/etc" "$POOL/linkinit/sbin" "$POOL/badsettings/sbin"
+mkdir -p "$POOL/noinit/etc" "$POOL/noinit/usr" "$POOL/linkinit/sbin" "$POOL/linkinit/usr" "$POOL/badsettings/sbin"
 ln -s /bin/sh "$POOL/linkinit/sbin/init"      # resolves inside the tree: nothing there
 cp /bin/true "$POOL/badsettings/sbin/init"
 printf '[Exec]\nthis is not a setting\n' >"$POOL/badsettings.nspawn"
@@ -55,18 +55,28 @@ gdbus call --system --dest org.nspawnctl.machined1 --object-path /org/nspawnctl/
 gdbus call --system --dest org.nspawnctl.machined1 --object-path /org/nspawnctl/machined1 \
     --method org.nspawnctl.machined1.Manager.GetMachine nope 2>&1 | grep -q "org.nspawnctl.machined1.NoSuchMachine" \
     || fail "error name NoSuchMachine"
-mkdir -p "$POOL/linksettings/sbin"; cp /bin/true "$POOL/linksettings/sbin/init"
+mkdir -p "$POOL/linksettings/sbin" "$POOL/linksettings/usr"; cp /bin/true "$POOL/linksettings/sbin/init"
 ln -s /etc/passwd "$POOL/linksettings.nspawn"
 expect_rc 1 "$NSPAWNCTL" start linksettings; echo "$ERR" | grep -q "not a regular file" || fail "symlinked settings: $ERR"
+# One init list for the check and the exec: a tree whose only init is /lib/systemd/systemd
+# (a real /lib, not merged-/usr) starts through machined.
+mkdir -p "$POOL/libinit/usr" "$POOL/libinit/lib/systemd"; cp "$STATIC_INIT" "$POOL/libinit/lib/systemd/systemd"
+expect_rc 0 "$NSPAWNCTL" start libinit
+expect_rc 0 "$NSPAWNCTL" status libinit
+echo "$OUT" | grep -q "Root: $POOL/libinit" || fail "status of libinit: $OUT"
+expect_rc 0 "$NSPAWNCTL" poweroff libinit
+wait_until 30 sh -c "! \"$NSPAWNCTL\" status libinit >/dev/null 2>&1" || fail "libinit did not power off"
+rm -rf "$POOL/libinit"
+ok "a tree whose only init is /lib/systemd/systemd starts through machined"
 before=$(state_snapshot)
 # A second machined on the same state dir must not take the private socket over.
-set +e; "$MACHINED" --pool="$POOL" --state-dir="$STATE" --runtime="$NSPAWNCTL" $NET_OPTS --no-bus >"$WORK/second.log" 2>&1; rc=$?; set -e
+set +e; "$MACHINED" --pool="$POOL" --state-dir="$STATE" $NET_OPTS --no-bus >"$WORK/second.log" 2>&1; rc=$?; set -e
 [ $rc != 0 ] && grep -q "already" "$WORK/second.log" || { cat "$WORK/second.log"; fail "second machined on the same state dir"; }
 expect_rc 0 env DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/none "$NSPAWNCTL" list  # the first one still answers privately
 [ "$(state_snapshot)" = "$before" ] || fail "a refused start created something"
 ok "NoSuchImage, ImageHasNoInit (also through a host symlink), BadSettings with file:line, NoSuchMachine; nothing created"
 
-# Hostile names (SECURITY.md): refused by the CLI and by machined itself, nothing created.
+# Hostile names (docs/security.md): refused by the CLI and by machined itself, nothing created.
 long=$(printf 'a%.0s' $(seq 65))
 for n in "" "../etc" "a/b" "-x" "x-" "a..b" "$long" "$(printf 'a\tb')" "$(printf 'a\001b')" "$(printf '\xff\xfe')" ".#foo" "." \
          "$(printf 'a\033]0;owned\007b')"; do
@@ -186,26 +196,32 @@ kill "$FAKE_SUP"
 wait_until 5 sh -c "! \"$NSPAWNCTL\" list | grep -q fake2" || fail "fake2 still listed"
 kill9_machined
 
-# A supervisor that dies before it registers: the start fails with its exit status and its
-# last words; exit 4 from the supervisor (a live record exists) is MachineExists.
-mkdir -p "$POOL/okimg/sbin"; cp /bin/true "$POOL/okimg/sbin/init"
-printf '#!/bin/sh\necho "fake-runtime: boom $*" >&2\nexit ${FAKE_RC:-3}\n' >"$WORK/fake-runtime"
-chmod +x "$WORK/fake-runtime"
-"$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" --runtime="$WORK/fake-runtime" $NET_OPTS \
+# A supervisor that dies before it reports: the start fails with its last words; one that
+# reports a taken name (on the report fd of its contract, fd 3) is MachineExists.
+mkdir -p "$POOL/okimg/sbin" "$POOL/okimg/usr"; cp /bin/true "$POOL/okimg/sbin/init"
+cat >"$WORK/fake-supervisor" <<'EOT'
+#!/bin/sh
+echo "fake-supervisor: boom $*" >&2
+[ -n "$FAKE_REPORT" ] && echo "$FAKE_REPORT" >&3
+exit 3
+EOT
+chmod +x "$WORK/fake-supervisor"
+"$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" --supervisor="$WORK/fake-supervisor" $NET_OPTS \
     >>"$WORK/machined.log" 2>&1 &
 MACHINED_PID=$!
 wait_until 10 test -S "$STATE/private" || fail "machined did not start"
 expect_rc 1 "$NSPAWNCTL" start okimg; expect_one_line_error
-echo "$ERR" | grep -q "status 3: fake-runtime: boom run --boot --restart-on-reboot -D $POOL/okimg -M okimg --console=passive --register=yes --state-dir=$STATE --network-bridge=$NET_BRIDGE --nft-table=$NET_TABLE .*--" \
+echo "$ERR" | grep -q "without a report: fake-supervisor: boom --machine=okimg --image=$POOL/okimg --state-dir=$STATE --config-dir=$WORK/etc --report-fd=3 --network-table=$NET_TABLE --network-bridge=$NET_BRIDGE --network-dns-stub=$STATE/network/resolv.conf" \
     || fail "early supervisor death: $ERR"
 kill9_machined
-FAKE_RC=4 "$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" --runtime="$WORK/fake-runtime" $NET_OPTS \
-    >>"$WORK/machined.log" 2>&1 &
+FAKE_REPORT="FAILED name-taken 17 Machine okimg is already running." "$MACHINED" --pool="$POOL" --state-dir="$STATE" \
+    --config-dir="$WORK/etc" --supervisor="$WORK/fake-supervisor" $NET_OPTS >>"$WORK/machined.log" 2>&1 &
 MACHINED_PID=$!
 wait_until 10 test -S "$STATE/private" || fail "machined did not start"
-expect_rc 4 "$NSPAWNCTL" start okimg
+expect_rc 4 "$NSPAWNCTL" start okimg; expect_one_line_error
+echo "$ERR" | grep -q "Machine okimg is already running" || fail "report of a taken name: $ERR"
 kill9_machined
-ok "a supervisor dying before it registers fails the start with its status and message"
+ok "a supervisor dying before it reports fails the start with its last words; a report says why"
 expect_rc 6 "$NSPAWNCTL" list; expect_one_line_error
 echo "$ERR" | grep -q "machined is not running" || fail "message: $ERR"
 expect_rc 6 "$NSPAWNCTL" list --state-dir="/$huge"; expect_one_line_error
@@ -213,7 +229,7 @@ expect_rc 6 "$NSPAWNCTL" start --state-dir=/nonexistent foo; expect_one_line_err
 ok "machined not running: one clear line, exit 6"
 
 # D-Bus activation: the installed activation file, pointed at the build tree.
-sed -e "s|^Exec=.*|Exec=$MACHINED --pool=$POOL --state-dir=$STATE --config-dir=$WORK/etc --runtime=$NSPAWNCTL $NET_OPTS|" \
+sed -e "s|^Exec=.*|Exec=$MACHINED --pool=$POOL --state-dir=$STATE --config-dir=$WORK/etc $NET_OPTS|" \
     "$BUILD_ROOT/units/org.nspawnctl.machined1.service" >"$WORK/services/org.nspawnctl.machined1.service"
 start_bus policy
 expect_rc 0 "$NSPAWNCTL" list
@@ -224,17 +240,22 @@ kill9_machined
 stop_bus
 ok "the D-Bus activation file starts machined on the first call"
 
-# enable/disable on a host without systemd: the autostart list of the init script.
-export NSPAWNCTL_CONFIG_DIR=$WORK/etc
+# enable/disable on a host without systemd: machined keeps the autostart list of the init
+# script (in its config directory), for images that exist.
+start_machined --no-bus
+mkdir -p "$POOL/m1/usr" "$POOL/m2/usr"
 expect_rc 0 "$NSPAWNCTL" enable m1
 expect_rc 0 "$NSPAWNCTL" enable m2
 expect_rc 0 "$NSPAWNCTL" enable m1
 [ "$(grep -v '^#' "$WORK/etc/autostart")" = "$(printf 'm1\nm2')" ] || fail "autostart: $(cat "$WORK/etc/autostart")"
 expect_rc 0 "$NSPAWNCTL" disable m1
 [ "$(grep -v '^#' "$WORK/etc/autostart")" = "m2" ] || fail "disable"
+expect_rc 3 "$NSPAWNCTL" enable m3; expect_one_line_error
 expect_rc 2 "$NSPAWNCTL" enable ../etc
 expect_rc 7 as_nobody "$NSPAWNCTL" enable m3
-ok "enable/disable maintain the autostart list"
+kill9_machined
+rm -rf "$POOL/m1" "$POOL/m2"
+ok "enable/disable: machined maintains the autostart list, for existing images only"
 
 for v in list status start poweroff reboot terminate kill enable disable console; do
     expect_rc 0 "$NSPAWNCTL" $v --help

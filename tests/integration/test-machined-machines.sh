@@ -16,6 +16,9 @@ mkdir -p "$WORK/etc"
 echo trusted >"$WORK/hostfile"
 printf '[Exec]\nEnvironment=FOO=bar\n[Files]\nBindReadOnly=%s:/hostfile\n' "$WORK/hostfile" >"$WORK/etc/$M1.nspawn"
 printf '[Files]\nBindReadOnly=%s:/hostfile\n' "$WORK/hostfile" >"$POOL/$M2.nspawn"
+# Limits count from both; an untrusted file may not lift the default pids limit.
+printf '[Resources]\nTasksMax=500\nMemoryMax=1G\n' >>"$WORK/etc/$M1.nspawn"
+printf '[Resources]\nTasksMax=100000\nMemoryMax=512M\n' >>"$POOL/$M2.nspawn"
 
 start_bus policy
 start_machined
@@ -41,6 +44,19 @@ echo "$OUT" | grep -q "State: running" || fail "status state"
 echo "$OUT" | grep -q "systemd-journald" || fail "status shows no processes: $OUT"
 echo "$OUT" | grep -q "Console log: $STATE/logs/$M1.console" || fail "status console log"
 ok "status shows state, console log and the processes of the machine's cgroup"
+echo "$OUT" | grep -qE "Memory: [0-9.]+[BKMG] \(peak [0-9.]+[BKMG]\)" && echo "$OUT" | grep -qE "Tasks: [1-9]" &&
+    echo "$OUT" | grep -q "OOM kills: 0" && echo "$OUT" | grep -qE "CPU: [0-9]+\.[0-9]{3}s" || fail "status usage: $OUT"
+expect_rc 0 "$NSPAWNCTL" status --json "$M1"
+echo "$OUT" | grep -qE '"memory_current":[0-9]+,"memory_peak":[0-9]+,"cpu_usage_nsec":[0-9]+,"tasks_current":[0-9]+,"oom_kills":0\}' ||
+    fail "status --json usage: $OUT"
+ok "status and status --json show memory (current, peak), CPU time, tasks and OOM kills"
+cg_attr() { cat "/sys/fs/cgroup/$1/nspawnctl/$2/$3" 2>/dev/null || cat "/sys/fs/cgroup/nspawnctl/$2/$4"; }
+[ "$(cg_attr pids "$M1" pids.max pids.max)" = 500 ] || fail "TasksMax=500 from the trusted file"
+[ "$(cg_attr memory "$M1" memory.limit_in_bytes memory.max)" = $((1 << 30)) ] || fail "MemoryMax=1G"
+[ "$(cg_attr pids "$M2" pids.max pids.max)" = 16384 ] || fail "untrusted TasksMax=100000 applied"
+[ "$(cg_attr memory "$M2" memory.limit_in_bytes memory.max)" = $((512 << 20)) ] || fail "MemoryMax=512M from the pool"
+[ "$(cg_attr pids "$M3" pids.max pids.max)" = 16384 ] || fail "default TasksMax"
+ok "[Resources] limits reach the machines' cgroups; an untrusted file cannot lift TasksMax"
 
 l1=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M1")
 l2=$(sed -n 's/^LEADER=//p' "$STATE/machines/$M2")
@@ -50,8 +66,8 @@ tr '\0' '\n' <"/proc/$l1/environ" | grep -qx FOO=bar || fail "Environment= not a
 grep -q "$M2.nspawn:2: ignoring" "$WORK/machined.log" || { cat "$WORK/machined.log"; fail "no warning for the untrusted key"; }
 ok "settings: BindReadOnly=/Environment= from the trusted directory applied, privileged keys in the pool ignored with a warning"
 
-expect_rc 4 "$NSPAWNCTL" start "$M1"; expect_one_line_error
-ok "starting a running machine: MachineExists (exit 4)"
+expect_rc 5 "$NSPAWNCTL" start "$M1"; expect_one_line_error
+ok "starting a running machine: MachineNotStopped (exit 5, wrong state)"
 
 set +e; printf '\035\035\035' | timeout 10 "$NSPAWNCTL" console "$M2" >"$WORK/console.out" 2>&1; rc=$?; set -e
 [ $rc = 0 ] && grep -q "terminated" "$WORK/console.out" || { cat "$WORK/console.out"; fail "console escape (rc $rc)"; }
@@ -81,7 +97,7 @@ start_machined
 wait_until 10 all_running || { "$NSPAWNCTL" list; fail "not re-adopted"; }
 now=$(for m in $M1 $M2 $M3; do "$NSPAWNCTL" status --json "$m" | sed -n 's/.*"leader":\([0-9]*\).*/\1/p'; done)
 [ "$now" = "$leaders" ] || fail "leaders changed across the restart: $leaders / $now"
-expect_rc 4 "$NSPAWNCTL" start "$M2"
+expect_rc 5 "$NSPAWNCTL" start "$M2"
 ok "kill -9 of machined: machines keep running, a new machined lists the same three"
 
 grep "path=/org/nspawnctl/machined1/machine/$(echo "$M1" | sed 's/-/_2d/g'); interface=org.freedesktop.DBus.Properties; member=PropertiesChanged" -A6 "$WORK/monitor" \
@@ -142,13 +158,13 @@ wait_until 10 mounts_same || { diff <(echo "$BASE_MOUNTS") <(mounts_snapshot) >&
 ok "kill -9 of a supervisor: gone from the list, MachineRemoved, no record, cgroup or mount left"
 
 # Hosts without systemd: the init script starts machined and the machines listed by
-# `nspawnctl enable`; stopping it leaves them running; starting it again adopts them.
-kill9_machined
-export NSPAWNCTL_CONFIG_DIR=$WORK/etc
+# `nspawnctl enable` (which machined writes down); stopping it leaves them running; starting
+# it again adopts them.
 expect_rc 0 "$NSPAWNCTL" enable "$M1"
+kill9_machined
 init() {
     MACHINED=$MACHINED NSPAWNCTL=$NSPAWNCTL STATE_DIR=$STATE AUTOSTART=$WORK/etc/autostart \
-        LOGFILE=$WORK/init.log MACHINED_OPTS="--pool=$POOL --config-dir=$WORK/etc --runtime=$NSPAWNCTL $NET_OPTS" \
+        LOGFILE=$WORK/init.log MACHINED_OPTS="--pool=$POOL --config-dir=$WORK/etc $NET_OPTS" \
         sh "$BUILD_ROOT/units/nspawnctl-machined.init" "$@"
 }
 init start >"$WORK/init.out" 2>&1 || { cat "$WORK/init.out" "$WORK/init.log" >&2; fail "init start"; }

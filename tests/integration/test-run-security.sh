@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Container root must not reach the host: each masked and read-only path is read and
 # written, device nodes, keyrings, TIOCSTI, capabilities, seccomp and fds are checked.
+# PRIVATE_USERS (default no) is the --private-users= mode: test-run-security-userns.sh runs
+# the same checks with pick.
 . "$(dirname "$0")/lib.sh"
 M=$(machine_name sec)
-run() { "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" "$@"; }
+echo "# --private-users=${PRIVATE_USERS:-no}"
+run() { "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --private-users="${PRIVATE_USERS:-no}" "$@"; }
 
 for p in /proc/kcore /proc/keys /proc/kallsyms /proc/timer_list /proc/sched_debug /proc/kmsg; do
     [ -e "$p" ] || continue

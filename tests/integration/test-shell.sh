@@ -221,7 +221,9 @@ SP=$(find_sleep 1000 | head -1)
 [ "$(readlink "/proc/$SP/ns/pid")" = "$(readlink "/proc/$LEADER/ns/pid")" ] || fail "not in the machine's PID namespace"
 [ "$(readlink "/proc/$SP/ns/mnt")" = "$(readlink "/proc/$LEADER/ns/mnt")" ] || fail "not in the machine's mount namespace"
 "$NSPAWNCTL" status "$M" | grep -q "sleep 1000" || fail "status does not list the session's process"
-ok "the session's processes are in the machine's cgroup and namespaces (status lists them)"
+# in every hierarchy, each v1 controller too: under the machine's limits and device allow-list
+grep -v ":/nspawnctl/$M/" "/proc/$SP/cgroup" && fail "the session's process is outside the machine's cgroup in some hierarchy"
+ok "the session's processes are in the machine's cgroup (every hierarchy) and namespaces (status lists them)"
 
 expect_rc 0 "$NSPAWNCTL" poweroff "$M"
 sp_gone() { ! kill -0 "$SP" 2>/dev/null; }

@@ -51,20 +51,30 @@ static void add_file(Archive *a, const char *name, const char *content) {
         add_data(a, content, strlen(content));
 }
 
-static void add_pax(Archive *a, const char *key, const char *value) {
-        char rec[600];
-        int len = (int) strlen(key) + (int) strlen(value) + 3, digits;
-        /* the length counts itself */
-        for (digits = 1;; digits++) {
-                int total = len + digits;
-                if (snprintf(NULL, 0, "%d", total) == digits) {
-                        len = total;
-                        break;
+/* One pax header of type 'x' (the next member) or 'g' (global) with the records of kv:
+ * key, value, key, value, ..., NULL. */
+static void add_pax_records(Archive *a, char type, const char *const *kv) {
+        char recs[2048] = "";
+        size_t n = 0;
+
+        for (size_t i = 0; kv[i]; i += 2) {
+                int len = (int) strlen(kv[i]) + (int) strlen(kv[i + 1]) + 3, digits;
+                /* the length counts itself */
+                for (digits = 1;; digits++) {
+                        int total = len + digits;
+                        if (snprintf(NULL, 0, "%d", total) == digits) {
+                                len = total;
+                                break;
+                        }
                 }
+                n += snprintf(recs + n, sizeof recs - n, "%d %s=%s\n", len, kv[i], kv[i + 1]);
         }
-        snprintf(rec, sizeof rec, "%d %s=%s\n", len, key, value);
-        add_header(a, "./PaxHeaders/x", 'x', strlen(rec), NULL, NULL);
-        add_data(a, rec, strlen(rec));
+        add_header(a, type == 'g' ? "./PaxHeaders/global" : "./PaxHeaders/x", type, n, NULL, NULL);
+        add_data(a, recs, n);
+}
+
+static void add_pax(Archive *a, const char *key, const char *value) {
+        add_pax_records(a, 'x', (const char *const[]) { key, value, NULL });
 }
 
 static void add_gnu_long(Archive *a, char type, const char *value) {
@@ -194,6 +204,89 @@ TEST(tar_pax_path) {
         add_file(&a, "./harmless", "x");
         finish(&a);
         REFUSED(&a, "/etc/shadow");
+}
+
+/* GNU tar takes a member's name from GNU.sparse.name (pax sparse formats 0.1 and 1.0),
+ * before "path" whatever their order: it is checked the same way. */
+TEST(tar_pax_sparse_name) {
+        static Archive a;
+        TarRefusal refusal = {};
+
+        a.size = 0;
+        add_pax(&a, "GNU.sparse.name", "../../etc/cron.d/x");
+        add_file(&a, "./harmless", "x");
+        finish(&a);
+        REFUSED(&a, "../../etc/cron.d/x");
+
+        a.size = 0;
+        add_pax(&a, "GNU.sparse.name", "/etc/shadow");
+        add_file(&a, "./harmless", "x");
+        finish(&a);
+        REFUSED(&a, "/etc/shadow");
+
+        /* a safe "path" does not hide an unsafe GNU.sparse.name, before or after it */
+        a.size = 0;
+        add_pax_records(&a, 'x', (const char *const[]) { "path", "./ok", "GNU.sparse.name", "../x", NULL });
+        add_file(&a, "./ok", "x");
+        finish(&a);
+        REFUSED(&a, "../x");
+        a.size = 0;
+        add_pax_records(&a, 'x', (const char *const[]) { "GNU.sparse.name", "../y", "path", "./ok", NULL });
+        add_file(&a, "./ok", "x");
+        finish(&a);
+        REFUSED(&a, "../y");
+
+        /* a GNU.sparse keyword nobody knows (GNU tar has no GNU.sparse.realname) */
+        a.size = 0;
+        add_pax(&a, "GNU.sparse.realname", "../z");
+        add_file(&a, "./harmless", "x");
+        finish(&a);
+        REFUSED(&a, "GNU.sparse.realname");
+
+        /* what GNU tar writes for a sparse file in pax format 1.0 passes */
+        a.size = 0;
+        add_pax_records(&a, 'x',
+                        (const char *const[]) { "GNU.sparse.major", "1", "GNU.sparse.minor", "0",
+                                                "GNU.sparse.name", "./var/lib/sparse",
+                                                "GNU.sparse.realsize", "1048576", NULL });
+        add_file(&a, "./GNUSparseFile.0/sparse", "1\n0\n0\n");
+        finish(&a);
+        ASSERT_OK(walk(&a, &refusal));
+        ASSERT_TRUE(refusal.path == NULL);
+}
+
+/* A global header ('g') applies to every member that follows: names, link targets, sizes
+ * and sparse maps there are refused, even safe ones; a comment (git archive writes the
+ * commit id there) is fine. */
+TEST(tar_pax_global) {
+        static const struct {
+                const char *key, *value, *refused;
+        } table[] = {
+                { "path", "./all-the-same", "./all-the-same" },
+                { "path", "../x", "../x" },
+                { "linkpath", "/etc/shadow", "/etc/shadow" },
+                { "size", "0", "0" },
+                { "GNU.sparse.name", "./x", "./x" },
+                { "GNU.sparse.map", "0,1", "GNU.sparse.map" },
+                { "comment", "0123abcd", NULL },
+                { "mtime", "1700000000", NULL },
+        };
+        static Archive a;
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                TarRefusal refusal = {};
+                a.size = 0;
+                add_pax_records(&a, 'g', (const char *const[]) { table[i].key, table[i].value, NULL });
+                add_file(&a, "./harmless", "x");
+                add_header(&a, "./l", '1', 0, "./harmless", NULL);
+                finish(&a);
+                if (table[i].refused)
+                        REFUSED(&a, table[i].refused);
+                else {
+                        ASSERT_OK(walk(&a, &refusal));
+                        ASSERT_TRUE(refusal.path == NULL);
+                }
+        }
 }
 
 TEST(tar_gnu_long_name) {

@@ -13,6 +13,7 @@
 #include "image.h"
 #include "pool.h"
 #include "tests.h"
+#include "util/chase.h"
 #include "util/util.h"
 
 TEST(image_type_table) {
@@ -120,7 +121,7 @@ TEST(btrfs_not_btrfs) {
         close(fd);
 }
 
-TEST(chase_in_root_stays_inside) {
+TEST(chase_open_stays_inside) {
         char dir[] = "/tmp/test-image-XXXXXX";
         int root, fd;
 
@@ -132,17 +133,19 @@ TEST(chase_in_root_stays_inside) {
         ASSERT_TRUE(symlinkat("../../../..", root, "etc/dots") >= 0);
         /* "/up/etc" and "etc/dots/etc" must resolve to the tree's etc, not the host's. */
         struct stat a, b;
-        ASSERT_OK(chase_in_root(root, "/up/etc", O_PATH, &fd));
+        ASSERT_OK(fd = chase_open(root, "/up/etc", O_PATH, CHASE_IN_ROOT));
         ASSERT_TRUE(fstat(fd, &a) >= 0);
         close(fd);
         ASSERT_TRUE(fstatat(root, "etc", &b, 0) >= 0);
         ASSERT_EQ(a.st_ino, b.st_ino);
-        ASSERT_OK(chase_in_root(root, "etc/dots/etc", O_PATH, &fd));
+        ASSERT_OK(fd = chase_open(root, "etc/dots/etc", O_PATH, CHASE_IN_ROOT));
         ASSERT_TRUE(fstat(fd, &a) >= 0);
         close(fd);
         ASSERT_EQ(a.st_ino, b.st_ino);
-        ASSERT_ERROR(chase_in_root(root, "/up/passwd", O_PATH, &fd), ENOENT);
-        ASSERT_ERROR(chase_in_root(root, "", O_PATH, &fd), EINVAL);
+        ASSERT_ERROR(chase_open(root, "/up/passwd", O_PATH, CHASE_IN_ROOT), ENOENT);
+        ASSERT_ERROR(chase_open(root, "/up/etc", O_PATH, CHASE_IN_ROOT | CHASE_NO_SYMLINKS), ELOOP);
+        ASSERT_ERROR(chase_open(root, "/etc", O_PATH | O_CREAT, CHASE_IN_ROOT), EINVAL);
+        ASSERT_ERROR(chase_open(root, "", O_PATH, CHASE_IN_ROOT), EINVAL);
 
         (void) unlinkat(root, "etc/dots", 0);
         (void) unlinkat(root, "up", 0);

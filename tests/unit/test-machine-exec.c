@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 
+#include <sys/wait.h>
+
 #include "machine-exec.h"
 #include "macro.h"
 #include "tests.h"
@@ -42,6 +44,24 @@ TEST(parse_status) {
                         ASSERT_OK(r);
                         ASSERT_EQ(st, status_table[i].status);
                 }
+        }
+}
+
+/* What the helper writes is what the client reads: exits 0..255 and every signal. */
+TEST(status_round_trip) {
+        for (int code = 0; code <= 255; code++) {
+                char line[32];
+                int st = -1;
+                machine_exec_format_status(W_EXITCODE(code, 0), line, sizeof line);
+                ASSERT_OK(machine_exec_parse_status(line, &st));
+                ASSERT_EQ(st, code);
+        }
+        for (int sig = 1; sig < 65; sig++) {
+                char line[32];
+                int st = -1;
+                machine_exec_format_status(W_EXITCODE(0, sig), line, sizeof line);
+                ASSERT_OK(machine_exec_parse_status(line, &st));
+                ASSERT_EQ(st, 128 + sig);
         }
 }
 

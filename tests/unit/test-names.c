@@ -148,52 +148,6 @@ TEST(name_null) {
         ASSERT_FALSE(image_name_is_valid(NULL));
 }
 
-static const struct {
-        const char *in;
-        const char *out;
-} escape_table[] = {
-        { "", "_" },
-        { "a", "a" },
-        { "foo", "foo" },
-        { "FooBar", "FooBar" },
-        { "foo1", "foo1" },
-        { "1foo", "_31foo" },
-        { "0", "_30" },
-        { "foo-bar", "foo_2dbar" },
-        { "foo.bar", "foo_2ebar" },
-        { "foo_bar", "foo_5fbar" },
-        { "_", "_5f" },
-        { "a/b", "a_2fb" },
-        { " ", "_20" },
-        { "\x01", "_01" },
-        { "\xff", "_ff" },
-        { "caf\xc3\xa9", "caf_c3_a9" },
-        { "my-machine.example", "my_2dmachine_2eexample" },
-};
-
-TEST(bus_label_escape) {
-        for (size_t i = 0; i < ELEMENTSOF(escape_table); i++) {
-                _cleanup_free_ char *e = NULL;
-                ASSERT_OK(bus_label_escape(escape_table[i].in, &e));
-                ASSERT_STREQ(e, escape_table[i].out);
-        }
-}
-
-TEST(bus_label_escape_charset) {
-        /* Whatever goes in, only [A-Za-z0-9_] comes out, and never empty. */
-        char buf[256];
-        for (int c = 1; c < 256; c++) {
-                _cleanup_free_ char *e = NULL;
-                buf[c - 1] = (char) c;
-                buf[c] = 0;
-                ASSERT_OK(bus_label_escape(buf, &e));
-                ASSERT_TRUE(e[0] != 0);
-                for (char *p = e; *p; p++)
-                        ASSERT_TRUE((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                                    (*p >= '0' && *p <= '9') || *p == '_');
-        }
-}
-
 TEST(env_and_user_names) {
         static const char *const good_env[] = { "A=1", "_x=", "PATH=/bin:/usr/bin", "a_9=b=c" };
         static const char *const bad_env[] = { "", "=x", "1A=x", "A-B=x", "A B=x", "NOEQUALS", "\xff=x" };

@@ -699,22 +699,6 @@ TEST(resolv_conf_plan) {
         rmdir(dir);
 }
 
-TEST(net_cleanup_arg) {
-        NetworkCleanup a = {.link = "vb-web", .zone_bridge = "vz-lab", .nft_table = "nspawnctl"}, b;
-        _cleanup_free_ char *s = NULL;
-
-        ASSERT_OK(net_cleanup_to_arg(&a, &s));
-        ASSERT_STREQ(s, "vb-web,vz-lab,nspawnctl");
-        ASSERT_OK(net_cleanup_from_arg(s, &b));
-        ASSERT_STREQ(b.link, "vb-web");
-        ASSERT_STREQ(b.zone_bridge, "vz-lab");
-        ASSERT_STREQ(b.nft_table, "nspawnctl");
-        ASSERT_OK(net_cleanup_from_arg(",,", &b));
-        ASSERT_TRUE(!b.link[0] && !b.zone_bridge[0] && !b.nft_table[0]);
-        FOREACH_STRING(bad, "", "a,b", "a,b,c,d", "0123456789abcdef,,", ",,1table", ",,a b")
-        ASSERT_EQ(net_cleanup_from_arg(bad, &b), -EINVAL);
-}
-
 TEST(network_config_cleanup) {
         NetworkConfig c = {.mode = NETWORK_ZONE, .bridge = "vz-lab"};
         NetworkCleanup nc;

@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "caps.h"
 #include "cgroup.h"
+#include "runtime.h"
 #include "seccomp-policy.h"
+#include "settings-load.h"
 #include "spawn.h"
 #include "tests.h"
 #include "util/strv.h"
@@ -51,4 +58,158 @@ TEST(capability_bounding_set) {
         ASSERT_FALSE(keep & (1ULL << CAP_SYS_PTRACE));
         ASSERT_FALSE(keep & (1ULL << CAP_NET_ADMIN));
         ASSERT_TRUE(net & (1ULL << CAP_NET_ADMIN));
+}
+
+static void touch_exec(const char *dir, const char *rel, mode_t mode) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, rel);
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode);
+        if (fd >= 0) {
+                (void) fchmod(fd, mode);
+                close(fd);
+        }
+}
+
+static int check_boot(const char *dir) {
+        _cleanup_(error_done) Error e = ERROR_NULL;
+        SpawnConfig c = { .directory = dir, .boot = true };
+        return spawn_check(&c, &e);
+}
+
+/* One init list decides both the check and the exec: a tree whose only init is
+ * /lib/systemd/systemd (not merged-/usr) boots; links resolve inside the tree. */
+TEST(spawn_check_init) {
+        char dir[] = "/tmp/test-runtime-init.XXXXXX", cmd[600], path[512];
+
+        ASSERT_TRUE(mkdtemp(dir));
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s/usr/bin' '%s/lib/systemd' '%s/sbin'", dir, dir, dir);
+        ASSERT_EQ(system(cmd), 0);
+        ASSERT_ERROR(check_boot(dir), ENOEXEC);
+
+        /* An absolute link that only works on the host, and one that climbs out. */
+        snprintf(path, sizeof path, "%s/sbin/init", dir);
+        ASSERT_OK(symlink("/bin/sh", path));
+        ASSERT_ERROR(check_boot(dir), ENOEXEC);
+        ASSERT_OK(unlink(path));
+        ASSERT_OK(symlink("../../../../../../bin/sh", path));
+        ASSERT_ERROR(check_boot(dir), ENOEXEC);
+        ASSERT_OK(unlink(path));
+
+        touch_exec(dir, "lib/systemd/systemd", 0644);
+        ASSERT_ERROR(check_boot(dir), ENOEXEC); /* not executable */
+        touch_exec(dir, "lib/systemd/systemd", 0755);
+        ASSERT_OK(check_boot(dir));
+
+        /* Merged /usr: /sbin/init -> /lib/systemd/systemd, /lib -> usr/lib. */
+        snprintf(cmd, sizeof cmd, "rm -rf '%s/lib' && mkdir -p '%s/usr/lib/systemd' && ln -s usr/lib '%s/lib'", dir,
+                 dir, dir);
+        ASSERT_EQ(system(cmd), 0);
+        ASSERT_ERROR(check_boot(dir), ENOEXEC);
+        touch_exec(dir, "usr/lib/systemd/systemd", 0755);
+        ASSERT_OK(symlink("/lib/systemd/systemd", path));
+        ASSERT_OK(check_boot(dir));
+
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        ASSERT_EQ(system(cmd), 0);
+}
+
+TEST(settings_merge) {
+        _cleanup_(settings_freep) Settings *cli = NULL, *file = NULL;
+        char *ro_spec = (char *) "/srv:/srv";
+
+        ASSERT_OK(settings_new(&cli));
+        ASSERT_OK(settings_new(&file));
+        cli->boot = 0;
+        ASSERT_OK(strv_extend(&cli->environment, "A=cli"));
+        file->boot = 1;
+        file->read_only = 1;
+        ASSERT_OK(strv_extend(&file->environment, "A=file"));
+        ASSERT_OK(strv_extend(&file->parameters, "--from-file"));
+        file->user = strdup("u");
+        file->binds = calloc(1, sizeof(BindMount));
+        ASSERT_TRUE(file->user && file->binds);
+        ASSERT_OK(bind_mount_parse(ro_spec, true, &file->binds[0]));
+        file->n_binds = 1;
+
+        settings_merge(cli, file);
+        /* The command line wins where it said something; the rest comes from the file. */
+        ASSERT_EQ(cli->boot, 0);
+        ASSERT_STREQ(cli->environment[0], "A=cli");
+        ASSERT_EQ(cli->read_only, 1);
+        ASSERT_STREQ(cli->parameters[0], "--from-file");
+        ASSERT_STREQ(cli->user, "u");
+        ASSERT_EQ(cli->n_binds, 1);
+        ASSERT_STREQ(cli->binds[0].destination, "/srv");
+        ASSERT_EQ(file->n_binds, 0);
+
+        SuperviseConfig c = {};
+        settings_apply(cli, &c);
+        ASSERT_FALSE(c.spawn.boot);
+        ASSERT_TRUE(c.spawn.read_only);
+        ASSERT_EQ(c.spawn.n_binds, 1);
+        ASSERT_STREQ(c.spawn.user, "u");
+        ASSERT_EQ(c.private_users.mode, PRIVATE_USERS_NO);
+}
+
+static void write_settings(const char *path, const char *text) {
+        FILE *f = fopen(path, "we");
+        if (f) {
+                fputs(text, f);
+                fclose(f);
+        }
+}
+
+/* Trusted directories first, the file next to the image last and untrusted. */
+TEST(settings_find) {
+        char dir[] = "/tmp/test-runtime-settings.XXXXXX", path[512], cmd[600];
+        _cleanup_free_ char *found = NULL;
+        SettingsTrust trust;
+
+        ASSERT_TRUE(mkdtemp(dir));
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s/etc' '%s/state' '%s/pool/box'", dir, dir, dir);
+        ASSERT_EQ(system(cmd), 0);
+        snprintf(path, sizeof path, "%s/pool/box", dir);
+        char etc[512], state[512];
+        snprintf(etc, sizeof etc, "%s/etc", dir);
+        snprintf(state, sizeof state, "%s/state", dir);
+        SettingsSearch s = { .config_dir = etc, .state_dir = state, .image = path };
+
+        ASSERT_EQ(settings_find("box", &s, &found, &trust), 0);
+
+        snprintf(path, sizeof path, "%s/pool/box.nspawn", dir);
+        write_settings(path, "[Exec]\nBoot=no\n");
+        ASSERT_EQ(settings_find("box", &s, &found, &trust), 1);
+        ASSERT_STREQ(found, path);
+        ASSERT_EQ(trust, SETTINGS_UNTRUSTED);
+        found = mfree(found);
+
+        /* Next to the image not even a symlink, and never a FIFO. */
+        ASSERT_OK(unlink(path));
+        ASSERT_OK(symlink("/etc/passwd", path));
+        ASSERT_ERROR(settings_find("box", &s, &found, &trust), EBADFD);
+        ASSERT_OK(unlink(path));
+        ASSERT_OK(mkfifo(path, 0600));
+        ASSERT_ERROR(settings_find("box", &s, &found, &trust), EBADFD);
+        ASSERT_OK(unlink(path));
+
+        snprintf(path, sizeof path, "%s/state/box.nspawn", dir);
+        write_settings(path, "[Exec]\nBoot=no\n");
+        snprintf(path, sizeof path, "%s/etc/box.nspawn", dir);
+        write_settings(path, "[Exec]\nBoot=yes\n");
+        ASSERT_EQ(settings_find("box", &s, &found, &trust), 1);
+        ASSERT_STREQ(found, path);
+        ASSERT_EQ(trust, SETTINGS_TRUSTED);
+
+        _cleanup_(settings_freep) Settings *loaded = NULL;
+        _cleanup_(error_done) Error e = ERROR_NULL;
+        ASSERT_EQ(settings_load_for_machine("box", &s, &loaded, NULL, &e), 1);
+        ASSERT_EQ(loaded->boot, 1);
+        settings_free(loaded);
+        loaded = NULL;
+        write_settings(path, "[Exec]\nBoot=maybe\n");
+        ASSERT_ERROR(settings_load_for_machine("box", &s, &loaded, NULL, &e), EBADMSG);
+        ASSERT_TRUE(strstr(error_message(&e), "box.nspawn:2:"));
+
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        ASSERT_EQ(system(cmd), 0);
 }

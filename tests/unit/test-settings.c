@@ -138,6 +138,55 @@ static const struct {
         { "+/srv:/mnt", -EINVAL, NULL, NULL, false },
 };
 
+static const struct {
+        const char *spec;
+        int ret;
+        bool recursive;
+        BindIdmap idmap;
+        const char *formatted;
+} bind_options_table[] = {
+        {"/srv:/mnt", 0, true, BIND_IDMAP_DEFAULT, "/srv:/mnt"},
+        {"/srv:/mnt:idmap", 0, true, BIND_IDMAP_DEFAULT, "/srv:/mnt"},
+        {"/srv:/mnt:noidmap", 0, true, BIND_IDMAP_NONE, "/srv:/mnt:noidmap"},
+        {"/srv:/mnt:rootidmap", 0, true, BIND_IDMAP_ROOT, "/srv:/mnt:rootidmap"},
+        {"/srv:/mnt:owneridmap", 0, true, BIND_IDMAP_OWNER, "/srv:/mnt:owneridmap"},
+        {"/srv:/mnt:norbind,owneridmap", 0, false, BIND_IDMAP_OWNER, "/srv:/mnt:norbind,owneridmap"},
+        {"/srv:/mnt:owneridmap,rbind", 0, true, BIND_IDMAP_OWNER, "/srv:/mnt:owneridmap"},
+        {"/srv:/mnt:norbind", 0, false, BIND_IDMAP_DEFAULT, "/srv:/mnt:norbind"},
+        {"/srv:/mnt:idmap,noidmap", -EINVAL, false, 0, NULL},
+        {"/srv:/mnt:rootidmap,rootidmap", -EINVAL, false, 0, NULL},
+        {"/srv:/mnt:norbind,", -EINVAL, false, 0, NULL},
+        {"/srv:/mnt:,idmap", -EINVAL, false, 0, NULL},
+        {"/srv:/mnt:norbind,,idmap", -EINVAL, false, 0, NULL},
+        {"/srv:/mnt:IDMAP", -EINVAL, false, 0, NULL},
+        {"/srv:/mnt:shift", -EINVAL, false, 0, NULL},
+        {"/srv:/mnt:idmap:x", -EINVAL, false, 0, NULL},
+};
+
+TEST(bind_mount_options) {
+        for (size_t i = 0; i < ELEMENTSOF(bind_options_table); i++) {
+                BindMount b = {}, c = {};
+                char *f = NULL;
+                int r = bind_mount_parse(bind_options_table[i].spec, false, &b);
+
+                if (r != bind_options_table[i].ret)
+                        fprintf(stderr, "entry %zu \"%s\": %d\n", i, bind_options_table[i].spec, r);
+                ASSERT_EQ(r, bind_options_table[i].ret);
+                if (r < 0)
+                        continue;
+                ASSERT_EQ(b.recursive, bind_options_table[i].recursive);
+                ASSERT_EQ(b.idmap, bind_options_table[i].idmap);
+                ASSERT_OK(bind_mount_format(&b, &f));
+                ASSERT_STREQ(f, bind_options_table[i].formatted);
+                ASSERT_OK(bind_mount_parse(f, false, &c));
+                ASSERT_EQ(c.recursive, b.recursive);
+                ASSERT_EQ(c.idmap, b.idmap);
+                free(f);
+                bind_mount_done(&b);
+                bind_mount_done(&c);
+        }
+}
+
 TEST(bind_mount_parse) {
         for (size_t i = 0; i < ELEMENTSOF(bind_table); i++) {
                 BindMount b = {};
@@ -499,6 +548,36 @@ TEST(settings_trusted) {
         /* The same file is refused when trusted, because then the garbage is parsed. */
         ASSERT_EQ(parse_string(privileged_file, SETTINGS_TRUSTED, &s, &e, NULL), -EBADMSG);
         ASSERT_TRUE(startswith(e, "test.nspawn:8: invalid bind mount specification"));
+}
+
+TEST(settings_private_users) {
+        static const char file[] = "[Exec]\nPrivateUsers=no\n";
+        _cleanup_(settings_freep) Settings *s = NULL, *t = NULL, *u = NULL, *v = NULL, *n = NULL;
+        _cleanup_strv_free_ char **w = NULL;
+        _cleanup_free_ char *e = NULL;
+
+        /* An image's own file may not turn the user namespace off. */
+        ASSERT_OK(parse_string(file, SETTINGS_UNTRUSTED, &s, NULL, &w));
+        ASSERT_EQ(s->private_users.mode, _PRIVATE_USERS_MODE_INVALID);
+        ASSERT_TRUE(warnings_are(
+                w, (const char *const[]){
+                           "test.nspawn:2: ignoring privileged setting PrivateUsers= in untrusted file",
+                           NULL}));
+        ASSERT_OK(parse_string(file, SETTINGS_TRUSTED, &t, NULL, NULL));
+        ASSERT_EQ(t->private_users.mode, PRIVATE_USERS_NO);
+        ASSERT_OK(parse_string(
+                "[Exec]\nPrivateUsers=pick\nPrivateUsers=1000:10\n", SETTINGS_TRUSTED, &u, NULL, NULL));
+        ASSERT_EQ(u->private_users.mode, PRIVATE_USERS_FIXED);
+        ASSERT_EQ(u->private_users.shift, 1000);
+        ASSERT_EQ(u->private_users.range, 10);
+        ASSERT_OK(
+                parse_string("[Exec]\nPrivateUsers=yes\nPrivateUsers=\n", SETTINGS_TRUSTED, &v, NULL, NULL));
+        ASSERT_EQ(v->private_users.mode, _PRIVATE_USERS_MODE_INVALID);
+        ASSERT_OK(parse_string("[Exec]\n", SETTINGS_TRUSTED, &n, NULL, NULL));
+        ASSERT_EQ(n->private_users.mode, _PRIVATE_USERS_MODE_INVALID);
+        Settings *x = NULL;
+        ASSERT_EQ(parse_string("[Exec]\nPrivateUsers=1000:0\n", SETTINGS_TRUSTED, &x, &e, NULL), -EBADMSG);
+        ASSERT_TRUE(startswith(e, "test.nspawn:2: invalid value \"1000:0\" for PrivateUsers="));
 }
 
 static char *load_dir;

@@ -330,6 +330,30 @@ TEST(shipped_templates) {
                 ASSERT_TRUE(strv_contains(list, shipped[i].name));
 }
 
+/* Oldstable has systemd-resolved inside systemd, so it is not named; the Ubuntu recipe
+ * differs from Debian's only in what the format carries (distribution, suite). */
+TEST(shipped_templates_other) {
+        static const char *const dirs[] = { SOURCE_ROOT "/templates", NULL };
+        _cleanup_(template_freep) Template *b = NULL, *u = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+
+        ASSERT_OK(template_load("debian-bullseye", dirs, &b, NULL));
+        ASSERT_STREQ(b->suite, "bullseye");
+        ASSERT_STREQ(b->distribution, "debian");
+        ASSERT_TRUE(strv_contains(b->include, "systemd-sysv"));
+        ASSERT_FALSE(strv_contains(b->include, "systemd-resolved"));
+        ASSERT_EQ(b->network, TEMPLATE_NETWORK_NETWORKD);
+
+        ASSERT_OK(template_load("ubuntu-noble", dirs, &u, NULL));
+        ASSERT_STREQ(u->distribution, "ubuntu");
+        ASSERT_STREQ(u->suite, "noble");
+        ASSERT_TRUE(strv_contains(u->components, "main"));
+        ASSERT_TRUE(strv_contains(u->include, "systemd-resolved"));
+        ASSERT_OK(template_debootstrap_argv(u, "/tmp/x", "file:///srv/ubuntu", &argv));
+        ASSERT_STREQ(argv[strv_length(argv) - 3], "noble");
+        ASSERT_STREQ(argv[strv_length(argv) - 1], "file:///srv/ubuntu");
+}
+
 TEST(default_search_dirs) {
         const char *const *dirs = template_default_search_dirs();
         _cleanup_(template_freep) Template *t = NULL;

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "tests.h"
+#include "util/process.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -154,4 +158,81 @@ TEST(foreach_dirent) {
         ASSERT_TRUE(unlinkat(fd, "a", AT_REMOVEDIR) >= 0);
         ASSERT_TRUE(unlinkat(fd, "..b", AT_REMOVEDIR) >= 0);
         ASSERT_TRUE(rmdir(dir) >= 0);
+}
+
+TEST(pidfd_verified) {
+        uint64_t t;
+        pid_t pid;
+        int fd;
+
+        ASSERT_OK(proc_start_time(getpid(), &t));
+        /* Field 22 of /proc/self/stat, counted independently of proc_start_time(). */
+        {
+                _cleanup_free_ char *line = NULL;
+                unsigned long long v = 0;
+                ASSERT_OK(read_one_line("/proc/self/stat", &line));
+                char *p = strrchr(line, ')');
+                ASSERT_TRUE(p);
+                ASSERT_EQ(sscanf(p + 2,
+                                 "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+                                 "%*d %*d %*d %*d %llu",
+                                 &v),
+                          1);
+                ASSERT_EQ(t, v);
+        }
+        fd = pidfd_open_verified(getpid(), t);
+        ASSERT_OK(fd);
+        close(fd);
+        ASSERT_ERROR(pidfd_open_verified(getpid(), t + 1), ESRCH);
+        ASSERT_ERROR(pidfd_open_verified(0, 0), ESRCH);
+
+        /* An exited, unreaped child (a zombie) is not alive. */
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0)
+                _exit(0);
+        ASSERT_OK(proc_start_time(pid, &t));
+        for (int i = 0; i < 100; i++) {
+                siginfo_t si = {};
+                if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) >= 0 && si.si_pid == pid)
+                        break;
+                usleep(10000);
+        }
+        ASSERT_ERROR(pidfd_open_verified(pid, t), ESRCH);
+        ASSERT_OK(wait_for_terminate(pid, NULL));
+        ASSERT_ERROR(pidfd_open_verified(pid, t), ESRCH);
+}
+
+TEST(safe_fork) {
+        int p[2];
+        pid_t pid;
+        char c = 0;
+
+        ASSERT_OK(pipe2(p, O_CLOEXEC));
+        /* The child keeps only the listed fd, gets an empty mask and default handlers. */
+        (void) signal(SIGUSR1, SIG_IGN);
+        int r = safe_fork("test-fork", (const int[]) { p[1] }, 1,
+                          FORK_RESET_SIGNALS | FORK_CLOSE_ALL_FDS | FORK_NULL_STDIO, &pid);
+        ASSERT_OK(r);
+        if (r == 0) {
+                struct sigaction sa;
+                (void) sigaction(SIGUSR1, NULL, &sa);
+                c = fcntl(p[0], F_GETFD) < 0 && sa.sa_handler == SIG_DFL ? 'y' : 'n';
+                (void) write(p[1], &c, 1);
+                _exit(0);
+        }
+        (void) signal(SIGUSR1, SIG_DFL);
+        close(p[1]);
+        ASSERT_EQ(read(p[0], &c, 1), 1);
+        close(p[0]);
+        ASSERT_EQ(c, 'y');
+        int status = -1;
+        ASSERT_OK(wait_for_terminate(pid, &status));
+        ASSERT_EQ(status, 0);
+
+        /* FORK_WAIT: the child's failure is the parent's return value. */
+        r = safe_fork("test-fork", NULL, 0, FORK_WAIT, NULL);
+        if (r == 0)
+                _exit(3);
+        ASSERT_ERROR(r, EPROTO);
 }

@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Usage: bench/bench-test.sh BUILD_DIR TREE [RUNS]
+# `nspawnctl test` on this host: a 3-image matrix of a short command (/bin/true) against
+# each image run alone (the slowest single run is the reference), and the time to make
+# each throwaway machine (from starting its runtime until it reports the container running:
+# namespaces, the ephemeral overlay on its tmpfs, cgroup, mounts, exec of the command), as
+# `nspawnctl test --json` reports it in setup_usec. The images are hard-linked copies of
+# TREE in a pool of their own (ephemeral machines never write to them). Medians of RUNS
+# (default 11). Targets: matrix <= 1.5 x the slowest single run; setup <= 50 ms.
+set -euo pipefail
+build=$(cd "$1" && pwd) tree=$2 runs=${3:-11}
+nspawnctl=$build/nspawnctl/nspawnctl
+[ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
+[ -x "$tree/bin/sh" ] || { echo "bench: $tree is not a tree" >&2; exit 1; }
+
+work=$(mktemp -d /var/tmp/bench-test.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/pool" "$work/state"
+images="b$$-a b$$-b b$$-c"
+for i in $images; do cp -al "$tree" "$work/pool/$i" 2>/dev/null || cp -a --reflink=auto "$tree" "$work/pool/$i"; done
+nt() { "$nspawnctl" test --pool="$work/pool" --state-dir="$work/state" --json "$@"; }
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+now() { date +%s%N; }
+
+# Warm the page cache and the binaries once.
+nt --image="${images// /,}" -- /bin/true >/dev/null 2>&1
+
+: >"$work/setup"
+for i in $images; do
+    for r in $(seq "$runs"); do
+        t0=$(now)
+        nt --image="$i" -- /bin/true >"$work/json" 2>/dev/null
+        t1=$(now)
+        echo $(( (t1 - t0) / 1000 )) >>"$work/single-$i"
+        python3 -c 'import json,sys; [print(r["setup_usec"]) for r in json.load(open(sys.argv[1]))["results"]]' "$work/json" >>"$work/setup"
+    done
+done
+slowest=0 slowest_image=
+for i in $images; do
+    m=$(median <"$work/single-$i")
+    echo "single $i: median $((m / 1000)) ms"
+    if [ "$m" -gt "$slowest" ]; then slowest=$m slowest_image=$i; fi
+done
+
+for r in $(seq "$runs"); do
+    t0=$(now)
+    nt --image="${images// /,}" -- /bin/true >"$work/json" 2>/dev/null
+    t1=$(now)
+    echo $(( (t1 - t0) / 1000 )) >>"$work/matrix"
+    python3 -c 'import json,sys; [print(r["setup_usec"]) for r in json.load(open(sys.argv[1]))["results"]]' "$work/json" >>"$work/setup-matrix"
+done
+matrix=$(median <"$work/matrix")
+setup=$(median <"$work/setup")
+setup_matrix=$(median <"$work/setup-matrix")
+ratio=$(awk -v a="$matrix" -v b="$slowest" 'BEGIN {printf "%.2f", a / b}')
+
+echo "matrix of 3 (all at once): median $((matrix / 1000)) ms"
+echo "slowest single ($slowest_image): median $((slowest / 1000)) ms"
+echo "matrix / slowest single: $ratio (target <= 1.5)"
+echo "make a throwaway machine, alone: median $((setup / 1000)) ms (target <= 50)"
+echo "make a throwaway machine, 3 at once: median $((setup_matrix / 1000)) ms"
+echo "host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/process.h"
+#include "util/util.h"
+
+int wait_for_terminate(pid_t pid, int *ret_status) {
+        siginfo_t si = {};
+        for (;;) {
+                if (waitid(P_PID, pid, &si, WEXITED) >= 0)
+                        break;
+                if (errno != EINTR)
+                        return -errno;
+        }
+        if (ret_status)
+                *ret_status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+        return 0;
+}
+
+int pidfd_open_safe(pid_t pid) {
+        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+        return fd < 0 ? -errno : fd;
+}
+
+int proc_start_time(pid_t pid, uint64_t *ret) {
+        char path[64];
+        _cleanup_free_ char *line = NULL;
+        const char *p;
+        int r;
+
+        snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+        r = read_one_line(path, &line);
+        if (r < 0)
+                return r;
+        /* comm may contain spaces and parentheses: fields start after the last ')'. */
+        p = strrchr(line, ')');
+        if (!p)
+                return -EIO;
+        p++;
+        /* p is at the space before field 3 (state); field 22 (starttime) follows the 19th
+         * space after it. */
+        for (int i = 0; i < 19; i++) {
+                p = strchr(p + 1, ' ');
+                if (!p)
+                        return -EIO;
+        }
+        return safe_atou64(strndupa(p + 1, strcspn(p + 1, " ")), ret);
+}
+
+int pidfd_open_verified(pid_t pid, uint64_t start_time) {
+        _cleanup_close_ int fd = -EBADF;
+        struct pollfd p;
+        uint64_t t;
+        int r;
+
+        if (pid <= 0)
+                return -ESRCH;
+        fd = pidfd_open_safe(pid);
+        if (fd < 0)
+                return fd;
+        /* Reading the start time after the pidfd is open pins the answer to the process the
+         * pidfd refers to: if the pid was reused before pidfd_open, the times differ. */
+        r = proc_start_time(pid, &t);
+        if (r == -ENOENT)
+                return -ESRCH;
+        if (r < 0)
+                return r;
+        if (t != start_time)
+                return -ESRCH;
+        /* A zombie (exited, not yet reaped: its parent may be an init that does not reap)
+         * still has its /proc entry; a pidfd polls readable once the process exited. */
+        p = (struct pollfd) { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, 0) < 0)
+                return -errno;
+        if (p.revents & POLLIN)
+                return -ESRCH;
+        return TAKE_FD(fd);
+}
+
+int pidfd_send_signal_safe(int pidfd, int sig) {
+        return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
+int safe_fork_full(const char *name, const int *except_fds, size_t n_except, ForkFlags flags, pid_t *ret_pid,
+                   int *ret_pidfd) {
+        pid_t pid, parent = getpid();
+        int pidfd = -EBADF;
+
+        if (ret_pidfd) {
+                /* clone3() hands out the pidfd atomically: no window in which the pid could
+                 * be reused before we hold it. */
+                struct clone_args args = {
+                        .flags = CLONE_PIDFD,
+                        .pidfd = (uint64_t) (uintptr_t) &pidfd,
+                        .exit_signal = SIGCHLD,
+                };
+                pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
+        } else
+                pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid > 0) {
+                if (ret_pidfd)
+                        *ret_pidfd = pidfd;
+                if (flags & FORK_WAIT) {
+                        int status = 0, r = wait_for_terminate(pid, &status);
+                        if (r < 0)
+                                return r;
+                        if (status != 0)
+                                return -EPROTO;
+                }
+                if (ret_pid)
+                        *ret_pid = pid;
+                return 1;
+        }
+
+        /* The child: only async-signal-safe calls from here on, and no logging. */
+        if (name)
+                (void) prctl(PR_SET_NAME, name);
+        if (flags & (FORK_DEATHSIG | FORK_DEATHSIG_SIGTERM)) {
+                if (prctl(PR_SET_PDEATHSIG, (flags & FORK_DEATHSIG) ? SIGKILL : SIGTERM) < 0)
+                        _exit(127);
+                /* The parent may have died before the death signal was armed. */
+                if (getppid() != parent)
+                        _exit(127);
+        }
+        if (flags & FORK_RESET_SIGNALS) {
+                sigset_t none;
+                struct sigaction sa = { .sa_handler = SIG_DFL };
+                for (int s = 1; s < _NSIG; s++)
+                        if (s != SIGKILL && s != SIGSTOP)
+                                (void) sigaction(s, &sa, NULL);
+                sigemptyset(&none);
+                (void) sigprocmask(SIG_SETMASK, &none, NULL);
+        }
+        if ((flags & FORK_NEW_SESSION) && setsid() < 0)
+                _exit(127);
+        if (flags & FORK_NULL_STDIO) {
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+                if (null < 0)
+                        _exit(127);
+                for (int i = 0; i < 3; i++)
+                        if (dup2(null, i) < 0)
+                                _exit(127);
+                if (null > 2)
+                        (void) close(null);
+        }
+        if ((flags & FORK_CLOSE_ALL_FDS) && close_all_fds_except(except_fds, n_except) < 0)
+                _exit(127);
+        return 0;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Waits for pid, returns its exit code, or 128+signal if it was killed. */
+int wait_for_terminate(pid_t pid, int *ret_status);
+int pidfd_open_safe(pid_t pid);
+/* Field 22 of /proc/PID/stat: with the pid, it names one process for good. */
+int proc_start_time(pid_t pid, uint64_t *ret);
+/* Opens a pidfd for pid and checks it is the process that started at start_time and has not
+ * exited. -ESRCH when it is gone or the pid now belongs to another process. */
+int pidfd_open_verified(pid_t pid, uint64_t start_time);
+int pidfd_send_signal_safe(int pidfd, int sig);
+
+typedef enum ForkFlags {
+        FORK_RESET_SIGNALS = 1 << 0, /* default dispositions, empty mask */
+        FORK_CLOSE_ALL_FDS = 1 << 1, /* every fd >= 3 but the listed ones */
+        FORK_DEATHSIG = 1 << 2,      /* SIGKILL when the parent dies */
+        FORK_DEATHSIG_SIGTERM = 1 << 6, /* SIGTERM when the parent dies (a tool may clean up) */
+        FORK_NEW_SESSION = 1 << 3,   /* setsid(): no controlling tty, own process group */
+        FORK_NULL_STDIO = 1 << 4,    /* 0, 1 and 2 on /dev/null */
+        FORK_WAIT = 1 << 5,          /* the parent waits; returns -EPROTO on a non-zero exit */
+} ForkFlags;
+
+/* fork() with the usual preparation of the child done in one place. Returns 0 in the child,
+ * 1 in the parent (with *ret_pid and, when asked for, a pidfd of the child set), or a
+ * negative errno. A child that cannot be prepared exits with status 127 at once. except_fds
+ * are kept by FORK_CLOSE_ALL_FDS (and lose O_CLOEXEC nowhere: callers decide what survives
+ * an exec). */
+int safe_fork_full(const char *name, const int *except_fds, size_t n_except, ForkFlags flags, pid_t *ret_pid,
+                   int *ret_pidfd);
+/* safe_fork_full() without a pidfd for the child. */
+static inline int safe_fork(const char *name, const int *except_fds, size_t n_except, ForkFlags flags,
+                            pid_t *ret_pid) {
+        return safe_fork_full(name, except_fds, n_except, flags, ret_pid, NULL);
+}
