@@ -41,17 +41,13 @@ int bus_find_running_machine(Manager *m, sd_bus_message *message, const char *na
                 if (r < 0)
                         return r;
         }
-        if (m->host && streq(name, ".host")) {
-                *ret = m->host;
+        r = manager_find_machine_or_error(m, name, &machine, error);
+        if (r < 0)
+                return r;
+        if (machine == m->host) {
+                *ret = machine;
                 return 0;
         }
-        if (!machine_name_is_valid(name))
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
-                                         "Invalid machine name: a host name of at most 64 "
-                                         "bytes made of [A-Za-z0-9-] labels joined by dots.");
-        machine = manager_find_machine(m, name);
-        if (!machine)
-                return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_MACHINE, "No machine '%s' known.", name);
         if (machine->rec.leader == 0)
                 return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING,
                                          "Machine '%s' has no init process yet.", name);

@@ -35,8 +35,7 @@ int bus_check_root(sd_bus_message *message, sd_bus_error *error) {
         return 0;
 }
 
-static int find_machine_or_error(Manager *m, const char *name, Machine **ret,
-                                 sd_bus_error *error) {
+int manager_find_machine_or_error(Manager *m, const char *name, Machine **ret, sd_bus_error *error) {
         Machine *machine;
 
         if (m->host && streq(name, ".host")) {
@@ -109,7 +108,7 @@ static int method_get_machine(sd_bus_message *message, void *userdata, sd_bus_er
         r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
-        r = find_machine_or_error(userdata, name, &machine, error);
+        r = manager_find_machine_or_error(userdata, name, &machine, error);
         if (r < 0)
                 return r;
         return reply_machine_path(message, machine);
@@ -148,7 +147,7 @@ static int kill_by_name(sd_bus_message *message, Manager *m, const char *name, c
         Machine *machine;
         int r;
 
-        r = find_machine_or_error(m, name, &machine, error);
+        r = manager_find_machine_or_error(m, name, &machine, error);
         if (r < 0)
                 return r;
         return bus_machine_kill(machine, message, whom, sig, error);
@@ -188,7 +187,7 @@ static int shutdown_machine(sd_bus_message *message, Manager *m, bool reboot, sd
         r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
-        r = find_machine_or_error(m, name, &machine, error);
+        r = manager_find_machine_or_error(m, name, &machine, error);
         if (r < 0)
                 return r;
         sig = shutdown_signal(machine->rec.init, reboot);

@@ -85,6 +85,8 @@ struct Manager {
 int machine_new(Manager *m, MachineRecord *rec, int pidfd, Machine **ret);
 Machine *machine_free(Machine *machine);
 Machine *manager_find_machine(Manager *m, const char *name);
+/* The machine called name (".host" included), or a bus error telling why there is none. */
+int manager_find_machine_or_error(Manager *m, const char *name, Machine **ret, sd_bus_error *error);
 Machine *manager_find_machine_by_path(Manager *m, const char *path);
 int machine_send_signal(Machine *machine, const char *whom, int sig);
 int bus_machine_kill(Machine *machine, sd_bus_message *message, const char *whom, int sig,
