@@ -111,9 +111,6 @@ for t in "" 1abc "a;b" "a b" "$(printf 't%.0s' $(seq 300))"; do
 done
 expect_rc 2 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --resolv-conf=bogus true; expect_one_line_error
 expect_rc 2 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" -n -p "$(printf '8%.0s' $(seq 300))" true; expect_one_line_error
-expect_rc 2 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --dns-stub=relative true; expect_one_line_error
-expect_rc 2 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --network-bridge=lo --network-loopback6=garbage true; expect_one_line_error
-expect_rc 2 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" -n --network-loopback6=fd00::ffff true; expect_one_line_error
 expect_rc 2 "$NSPAWNCTL" run -q -D "$TREE" -M "$M" --read-only --resolv-conf=copy-host true; expect_one_line_error
 expect_rc 1 "$NSPAWNCTL" run -q -D "$TREE" -x -M "$M" --network-bridge=lo true; expect_one_line_error
 echo "$ERR" | grep -q "lo is not a bridge" || fail "message: $ERR"
