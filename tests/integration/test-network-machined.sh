@@ -25,15 +25,19 @@ my $s = IO::Socket::IP->new(LocalHost => "::", LocalPort => 80, Listen => 5, Reu
     or die "listen: $!";
 while (my $c = $s->accept) { print $c "hello from " . $c->peerhost . "\n"; close $c; }
 EOF
+# Paths in a guest tree are removed before they are written: one may be a symlink that would
+# be followed on the host.
 for m in $M1 $M2 $M3; do
-    r=$POOL/$m
-    mkdir -p "$r/etc/systemd/network" "$r/etc/systemd/system/multi-user.target.wants"
+    r=$POOL/$m w=$POOL/$m/etc/systemd/system/multi-user.target.wants
+    mkdir -p "$r/etc/systemd/network" "$w"
+    rm -f "$r/etc/systemd/network/80-test.network" "$r/usr/local/bin/srv.pl" "$r/etc/systemd/system/srv.service" \
+        "$w/systemd-networkd.service" "$w/srv.service"
     printf '[Match]\nName=host0\n[Network]\nDHCP=yes\n' >"$r/etc/systemd/network/80-test.network"
-    ln -sf /lib/systemd/system/systemd-networkd.service "$r/etc/systemd/system/multi-user.target.wants/"
+    ln -s /lib/systemd/system/systemd-networkd.service "$w/systemd-networkd.service"
     cp "$WORK/srv.pl" "$r/usr/local/bin/srv.pl"
     printf '[Service]\nExecStart=/usr/bin/perl /usr/local/bin/srv.pl\n[Install]\nWantedBy=multi-user.target\n' \
         >"$r/etc/systemd/system/srv.service"
-    ln -sf /etc/systemd/system/srv.service "$r/etc/systemd/system/multi-user.target.wants/"
+    ln -s /etc/systemd/system/srv.service "$w/srv.service"
 done
 
 # The test's own upstream DNS, on a loopback address of its own.
@@ -66,7 +70,11 @@ grep -q "DHCPREPLY($NET_BRIDGE)" "$STATE/network/dnsmasq/dnsmasq.log" || fail "n
 expect_rc 0 "$NSPAWNCTL" list
 echo "$OUT" | grep -E "^$M1 .* ${GW4%.*}\." >/dev/null || fail "list shows no address: $OUT"
 A1=$(addr_of "$M1" | grep -o "\"${GW4%.*}\.[0-9]*\"" | tr -d '"')
-ok "two boxes get IPv4 and IPv6 addresses by DHCP from the managed dnsmasq; list shows them"
+# machined's default: each box in a user namespace of its own, the network made for it there.
+for m in $M1 $M2; do
+    [ "$(sed -n 's/^UID_RANGE=//p' "$STATE/machines/$m")" = 65536 ] || fail "$m runs without a user namespace"
+done
+ok "two boxes, each in its own user namespace, get IPv4 and IPv6 addresses by DHCP from the managed dnsmasq; list shows them"
 
 expect_rc 0 "$NSPAWNCTL" shell "$M2" -- sh -c "getent hosts $M2 && getent hosts $M1 && getent hosts upstream.test"
 echo "$OUT" | grep -q "$M2" && echo "$OUT" | grep -q "$M1" || fail "box names: $OUT"

@@ -46,6 +46,13 @@ v_gone() { link_gone "ve-$M" && ! nft list table inet "$TABLE" 2>/dev/null | gre
 wait_until 30 v_gone || fail "kill -9: ve-$M or its chains left"
 ok "--network-veth: ve-NAME on the host, host0 (and lo up) inside, gone when the container ends, also after kill -9"
 
+# With a user namespace the network namespace is the payload's, made after the setup began.
+expect_rc 0 run -M "$M" -n --private-users=pick -- sh -c 'ip -o link show host0; ip -o link show lo; cat /proc/self/uid_map'
+echo "$OUT" | grep -q "host0" && echo "$OUT" | grep "lo:" | grep -q "UP" || fail "veth inside a user namespace: $OUT"
+[ "$(echo "$OUT" | tail -n 1 | awk '{print $3}')" = 65536 ] || fail "no user namespace: $OUT"
+link_gone "ve-$M" || fail "ve-$M left after the container (user namespace) ended"
+ok "--network-veth with --private-users=pick: host0 in the payload's namespace"
+
 expect_rc 0 run -M "$M" --private-network -- ip -o addr
 [ "$(echo "$OUT" | awk '{print $2}' | sort -u)" = lo ] || fail "private network: $OUT"
 ok "--private-network: lo only"
