@@ -57,6 +57,16 @@ bool ifname_is_valid(const char *s) {
         return true;
 }
 
+bool zone_name_is_valid(const char *zone) {
+        if (isempty(zone) || strlen(zone) > IFNAMSIZ - 1 - 3)
+                return false;
+        for (const char *p = zone; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                            *p == '-' || *p == '_'))
+                        return false;
+        return true;
+}
+
 bool nft_table_name_is_valid(const char *s) {
         size_t n;
 

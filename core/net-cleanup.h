@@ -32,6 +32,8 @@ int box_chains_delete(int fd, const char *table, const char *machine);
 /* A kernel interface name: 1..15 bytes of printable ASCII, no '/', ':' or space, not "."
  * or "..". */
 bool ifname_is_valid(const char *s);
+/* Zone names: [A-Za-z0-9_-], at most 12 bytes, so that "vz-ZONE" is a valid ifname. */
+bool zone_name_is_valid(const char *zone);
 /* A table name we create and own: [A-Za-z0-9_-], starting with a letter, at most 63 bytes. */
 bool nft_table_name_is_valid(const char *s);
 

@@ -47,16 +47,6 @@ int veth_host_ifname(const char *machine, bool bridged, char ret[static IFNAMSIZ
         return 1;
 }
 
-bool zone_name_is_valid(const char *zone) {
-        if (isempty(zone) || strlen(zone) > IFNAMSIZ - 1 - 3)
-                return false;
-        for (const char *p = zone; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                            *p == '-' || *p == '_'))
-                        return false;
-        return true;
-}
-
 int zone_bridge_ifname(const char *zone, char ret[static IFNAMSIZ]) {
         if (!zone_name_is_valid(zone))
                 return -EINVAL;

@@ -17,8 +17,6 @@
  * the full name, as systemd-nspawn does, so long machine names still get distinct links.
  * Returns 1 when the name was shortened, 0 when not. */
 int veth_host_ifname(const char *machine, bool bridged, char ret[static IFNAMSIZ]);
-/* Zone names: [A-Za-z0-9_-], at most 12 bytes, so that "vz-ZONE" is a valid ifname. */
-bool zone_name_is_valid(const char *zone);
 int zone_bridge_ifname(const char *zone, char ret[static IFNAMSIZ]);
 
 /* 64-bit FNV-1a; seed distinguishes uses. */

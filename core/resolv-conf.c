@@ -11,29 +11,10 @@
 
 #include "mount.h"
 #include "resolv-conf.h"
+#include "util/chase.h"
 #include "util/util.h"
 
 #define RESOLV_CONF_MAX (64 * 1024)
-
-static const char *const resolv_conf_mode_table[_RESOLV_CONF_MODE_MAX] = {
-        [RESOLV_CONF_OFF] = "off",
-        [RESOLV_CONF_COPY_HOST] = "copy-host",
-        [RESOLV_CONF_COPY_STATIC] = "copy-static",
-        [RESOLV_CONF_COPY_UPLINK] = "copy-uplink",
-        [RESOLV_CONF_COPY_STUB] = "copy-stub",
-        [RESOLV_CONF_REPLACE_HOST] = "replace-host",
-        [RESOLV_CONF_REPLACE_STATIC] = "replace-static",
-        [RESOLV_CONF_REPLACE_UPLINK] = "replace-uplink",
-        [RESOLV_CONF_REPLACE_STUB] = "replace-stub",
-        [RESOLV_CONF_BIND_HOST] = "bind-host",
-        [RESOLV_CONF_BIND_STATIC] = "bind-static",
-        [RESOLV_CONF_BIND_UPLINK] = "bind-uplink",
-        [RESOLV_CONF_BIND_STUB] = "bind-stub",
-        [RESOLV_CONF_DELETE] = "delete",
-        [RESOLV_CONF_AUTO] = "auto",
-};
-
-DEFINE_STRING_TABLE_LOOKUP(resolv_conf_mode, ResolvConfMode, _RESOLV_CONF_MODE_MAX);
 
 void resolv_conf_plan_done(ResolvConfPlan *p) {
         free(p->source);
@@ -290,20 +271,6 @@ int resolv_conf_run_target(const char *link, char ret[static PATH_MAX]) {
         return 0;
 }
 
-static int open_dir_in_root(int root_fd, const char *path, InRootFlags flags, int *ret) {
-        _cleanup_close_ int p = -EBADF;
-        int r, fd;
-
-        r = open_in_root(root_fd, path, flags, &p);
-        if (r < 0)
-                return r;
-        fd = openat(p, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        *ret = fd;
-        return 0;
-}
-
 static int write_into_run(int root_fd, int etc, const ResolvConfPlan *p) {
         char link[PATH_MAX], target[PATH_MAX], dir[PATH_MAX];
         _cleanup_close_ int dfd = -EBADF;
@@ -321,8 +288,9 @@ static int write_into_run(int root_fd, int etc, const ResolvConfPlan *p) {
         strcpy(dir, target);
         slash = strrchr(dir, '/');
         *slash = 0;
-        /* /run is the container's own fresh tmpfs: whatever is made there is ours. */
-        r = open_dir_in_root(root_fd, dir, IN_ROOT_MKDIR | IN_ROOT_NO_SYMLINKS, &dfd);
+        /* /run is the container's own fresh tmpfs: whatever is made there is ours. Still no
+         * symlink is followed on the way (chase_open() underneath). */
+        r = open_in_root(root_fd, dir, IN_ROOT_MKDIR | IN_ROOT_NO_SYMLINKS, &dfd);
         if (r < 0)
                 return r;
         if (p->action == RESOLV_ACTION_BIND) {
@@ -348,11 +316,16 @@ int resolv_conf_apply(int root_fd, const ResolvConfPlan *p, bool read_only) {
                 action = RESOLV_ACTION_BIND;
         if (action == RESOLV_ACTION_NONE)
                 return 0;
-        r = open_dir_in_root(root_fd, "/etc", 0, &etc);
-        if (r == -ENOENT && action == RESOLV_ACTION_DELETE)
+        /* The guest's /etc, its own directory: no symlink of the guest's is followed, not even
+         * one that stays inside the tree; everything below is done relative to it, with
+         * O_NOFOLLOW and rename, never through the file. */
+        etc = chase_open(root_fd, "/etc", O_RDONLY | O_DIRECTORY, CHASE_IN_ROOT | CHASE_NO_SYMLINKS);
+        if (etc == -ENOENT && action == RESOLV_ACTION_DELETE)
                 return 0;
-        if (r < 0)
-                return r;
+        if (etc == -ELOOP)
+                return -ENOTDIR; /* /etc itself is a symlink: not ours to write through */
+        if (etc < 0)
+                return etc;
         exists = fstatat(etc, "resolv.conf", &st, AT_SYMLINK_NOFOLLOW) >= 0;
         if (!exists && errno != ENOENT)
                 return -errno;

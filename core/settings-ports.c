@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "settings-file.h"
 #include "settings-ports.h"
 #include "util/util.h"
 
@@ -79,28 +78,16 @@ int settings_text_set_ports(const char *text, const PortForward *ports, size_t n
         return 0;
 }
 
-int settings_file_set_ports(const char *path, const PortForward *ports, size_t n_ports) {
-        _cleanup_free_ char *text = NULL, *out = NULL, *tmp = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        size_t size;
-        int r;
+typedef struct PortsEdit {
+        const PortForward *ports;
+        size_t n_ports;
+} PortsEdit;
 
-        r = read_full_file(path, &text, &size);
-        if (r < 0 && r != -ENOENT)
-                return r;
-        r = settings_text_set_ports(text, ports, n_ports, &out);
-        if (r < 0)
-                return r;
-        tmp = strjoin(path, ".tmp");
-        if (!tmp)
-                return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
-        r = loop_write(fd, out, strlen(out));
-        if (r >= 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlink(tmp);
-        return r;
+static int edit_ports(const char *text, void *userdata, char **ret) {
+        const PortsEdit *e = userdata;
+        return settings_text_set_ports(text, e->ports, e->n_ports, ret);
+}
+
+int settings_file_set_ports(const char *path, const PortForward *ports, size_t n_ports) {
+        return settings_file_edit(path, edit_ports, &(PortsEdit) { ports, n_ports });
 }

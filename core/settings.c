@@ -9,8 +9,8 @@
 #include "ini.h"
 #include "macro.h"
 #include "names.h"
-#include "net-veth.h"
-#include "resolv-conf.h"
+#include "net-cleanup.h" /* ifname_is_valid(), zone_name_is_valid() */
+#include "resolv-conf-mode.h"
 #include "settings.h"
 #include "util/strv.h"
 #include "util/util.h"
