@@ -223,18 +223,41 @@ int resolv_conf_plan(ResolvConfMode mode, bool private_network, bool read_only, 
 
 /* ---- in the container's setup child --------------------------------------------------- */
 
+/* Whether dfd/name is a regular file (not followed if a symlink) that holds content already;
+ * its mode goes to *ret_mode. */
+static bool same_regular_file(int dfd, const char *name, const char *content, mode_t *ret_mode) {
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        size_t len = strlen(content);
+        char buf[RESOLV_CONF_MAX + 1];
+        struct stat st;
+        ssize_t n;
+
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return false;
+        *ret_mode = st.st_mode & 07777;
+        if ((size_t) st.st_size != len || len > RESOLV_CONF_MAX)
+                return false;
+        n = loop_read(fd, buf, sizeof buf);
+        return n == (ssize_t) len && memcmp(buf, content, len) == 0;
+}
+
 static int write_replace(int dfd, const char *name, const char *content) {
         char tmp[NAME_MAX + 1];
         _cleanup_close_ int fd = -EBADF;
+        mode_t mode = 0644;
         int r;
 
+        /* The same text already: the tree stays as it is. A file that is replaced keeps its
+         * mode. */
+        if (same_regular_file(dfd, name, content, &mode))
+                return 0;
         snprintf(tmp, sizeof tmp, ".#%s.nspawnctl", name);
         (void) unlinkat(dfd, tmp, 0);
         fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
         r = loop_write(fd, content, strlen(content));
-        if (r >= 0 && fchmod(fd, 0644) < 0)
+        if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
         if (r >= 0 && renameat(dfd, tmp, dfd, name) < 0)
                 r = -errno;
