@@ -29,10 +29,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-setup_tree() { # DIR: networkd with DHCP on host0
-    mkdir -p "$1/etc/systemd/network" "$1/etc/systemd/system/multi-user.target.wants"
+setup_tree() { # DIR: networkd with DHCP on host0 (paths in the tree removed before written)
+    local w=$1/etc/systemd/system/multi-user.target.wants
+    mkdir -p "$1/etc/systemd/network" "$w"
+    rm -f "$1/etc/systemd/network/80-bench.network" "$w/systemd-networkd.service"
     printf '[Match]\nName=host0\n[Network]\nDHCP=yes\n' >"$1/etc/systemd/network/80-bench.network"
-    ln -sf /lib/systemd/system/systemd-networkd.service "$1/etc/systemd/system/multi-user.target.wants/"
+    ln -s /lib/systemd/system/systemd-networkd.service "$w/systemd-networkd.service"
 }
 if [ -x "$image_tool" ] && command -v mkfs.btrfs >/dev/null && [ "$("$image_tool" setup "$pool" 4096)" = btrfs ]; then
     btrfs=yes
@@ -57,7 +59,8 @@ state_of() {
 start_ms() { # NAME [REGFILE]: ms from `start` until running; until registered into REGFILE
     local a b c
     a=$(date +%s%N)
-    "$nspawnctl" start "$1"
+    # --no-wait: back once the machine runs (registered), not once it is ready.
+    "$nspawnctl" start --no-wait "$1"
     c=$(date +%s%N)
     [ -n "${2:-}" ] && echo $(( (c - a) / 1000000 )) >>"$2"
     for _ in $(seq 3000); do [ "$(state_of "$1")" = running ] && break; sleep 0.005; done
