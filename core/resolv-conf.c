@@ -226,7 +226,8 @@ int resolv_conf_plan(ResolvConfMode mode, bool private_network, bool read_only, 
 /* Whether dfd/name is a regular file (not followed if a symlink) that holds content already;
  * its mode goes to *ret_mode. */
 static bool same_regular_file(int dfd, const char *name, const char *content, mode_t *ret_mode) {
-        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        _cleanup_close_ int fd = openat(dfd, name,
+                                        O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         size_t len = strlen(content);
         char buf[RESOLV_CONF_MAX + 1];
         struct stat st;

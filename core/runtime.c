@@ -116,7 +116,8 @@ static int network_prepare(SuperviseConfig *c, RuntimeIds *ids, Error *e) {
 
         if (n->have_loopback6 && n->mode != NETWORK_BRIDGE)
                 return error_set(e, -EINVAL, "The ::1 forwards of the managed network need its bridge.");
-        if (n->n_ports > 0 && n->mode != NETWORK_VETH && n->mode != NETWORK_BRIDGE && n->mode != NETWORK_ZONE)
+        if (n->n_ports > 0 && n->mode != NETWORK_VETH && n->mode != NETWORK_BRIDGE &&
+            n->mode != NETWORK_ZONE)
                 return error_set(e, -EINVAL,
                                  "Port forwards need a private network with a link to the host: "
                                  "--network-veth, --network-bridge= or --network-zone= (VirtualEthernet=, "

@@ -1091,7 +1091,8 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
                                 if (r < 0) {
                                         kill_and_reap(pid, pidfd);
                                         kill_and_reap(payload, payload_pidfd);
-                                        return error_set(e, r, "Failed to set up the container's network: %m");
+                                        return error_set(e, r,
+                                                         "Failed to set up the container's network: %m");
                                 }
                                 if (write(sv[0], "n", 1) != 1) {
                                         r = -errno;

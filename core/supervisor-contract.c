@@ -466,8 +466,8 @@ void supervisor_net_cleanup_get(const char *link, const char *zone_bridge, const
         snprintf(ret->nft_table, sizeof ret->nft_table, "%s", strempty(table));
 }
 
-void supervisor_net_cleanup_set(const NetworkCleanup *nc, const char **ret_link, const char **ret_zone_bridge,
-                                const char **ret_table) {
+void supervisor_net_cleanup_set(const NetworkCleanup *nc, const char **ret_link,
+                                const char **ret_zone_bridge, const char **ret_table) {
         *ret_link = nc->link[0] ? nc->link : NULL;
         *ret_zone_bridge = nc->zone_bridge[0] ? nc->zone_bridge : NULL;
         *ret_table = nc->nft_table[0] ? nc->nft_table : NULL;

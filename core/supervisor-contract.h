@@ -161,8 +161,8 @@ int supervisor_guard_from_argv(int argc, char *const *argv, SupervisorGuard *ret
  * back (empty strings are NULL). */
 void supervisor_net_cleanup_get(const char *link, const char *zone_bridge, const char *table,
                                 NetworkCleanup *ret);
-void supervisor_net_cleanup_set(const NetworkCleanup *nc, const char **ret_link, const char **ret_zone_bridge,
-                                const char **ret_table);
+void supervisor_net_cleanup_set(const NetworkCleanup *nc, const char **ret_link,
+                                const char **ret_zone_bridge, const char **ret_table);
 
 /* argv[1] of the light binary, telling the handoff from the guard. */
 #define SUPERVISOR_LIGHT_HANDOFF "handoff"

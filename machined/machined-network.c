@@ -232,7 +232,8 @@ static const char *table_of(Manager *m) {
 }
 
 /* The settings the supervisor will find for the machine (core/settings-load.h). */
-static int load_settings(Manager *m, const char *name, const char *image, Settings **ret, sd_bus_error *error) {
+static int load_settings(Manager *m, const char *name, const char *image, Settings **ret,
+                         sd_bus_error *error) {
         _cleanup_(error_done) Error e = ERROR_NULL;
         int r;
 
@@ -270,8 +271,8 @@ int manager_network_start(Manager *m, const char *name, const char *image, Super
 
         if (n_ports > 0 && (host || lo_only))
                 return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS,
-                                         "Port= of machine '%s' needs a network of its own: the managed network "
-                                         "(no Private=), VirtualEthernet=, Bridge= or Zone=.",
+                                         "Port= of machine '%s' needs a network of its own: the managed "
+                                         "network (no Private=), VirtualEthernet=, Bridge= or Zone=.",
                                          name);
         if (host || lo_only)
                 return 0;
@@ -282,20 +283,19 @@ int manager_network_start(Manager *m, const char *name, const char *image, Super
                 return 0;
 
         r = ensure_up(m, &err);
+        if (r >= 0)
+                r = managed_net_box_add(n->net, name, &box, &err);
         if (r < 0)
-                return sd_bus_error_setf(error, BUS_ERROR_NETWORK_FAILED, "Cannot start machine '%s': %s", name,
-                                         err ?: strerror(-r));
-        r = managed_net_box_add(n->net, name, &box, &err);
-        if (r < 0)
-                return sd_bus_error_setf(error, BUS_ERROR_NETWORK_FAILED, "Cannot start machine '%s': %s", name,
-                                         err ?: strerror(-r));
+                return sd_bus_error_setf(error, BUS_ERROR_NETWORK_FAILED, "Cannot start machine '%s': %s",
+                                         name, err ?: strerror(-r));
         /* The forwards first: a host port that is taken refuses the start. */
         r = managed_net_forwards_set(n->net, &box, s ? s->ports : NULL, n_ports, &err);
         if (r >= 0 && !(stub = managed_net_resolv_conf_path(n->net)))
                 r = -ENOMEM;
         if (r < 0) {
                 (void) managed_net_box_remove(n->net, name);
-                return sd_bus_error_setf(error, r == -EADDRINUSE ? BUS_ERROR_PORT_IN_USE : BUS_ERROR_NETWORK_FAILED,
+                return sd_bus_error_setf(error,
+                                         r == -EADDRINUSE ? BUS_ERROR_PORT_IN_USE : BUS_ERROR_NETWORK_FAILED,
                                          "Cannot start machine '%s': %s", name, err ?: strerror(-r));
         }
         start->network_table = n->net->table;
@@ -341,7 +341,11 @@ static int ports_load(Manager *m, const char *name, char **ret_path, PortForward
                 return -ENOMEM;
         /* The same search the supervisor does when the machine starts. */
         r = settings_find(name,
-                          &(const SettingsSearch) { .config_dir = m->config_dir, .state_dir = m->state_dir, .image = image },
+                          &(const SettingsSearch) {
+                                  .config_dir = m->config_dir,
+                                  .state_dir = m->state_dir,
+                                  .image = image,
+                          },
                           &path, &trust);
         if (r == -EBADFD)
                 return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS,
@@ -532,10 +536,11 @@ static int method_list_machine_port_forwards(sd_bus_message *message, void *user
                 return r;
         if (!machine_name_is_valid(name))
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
-                                         "Invalid machine name: a host name of at most 64 bytes made of [A-Za-z0-9-] "
-                                         "labels joined by dots.");
+                                         "Invalid machine name: a host name of at most 64 bytes made of "
+                                         "[A-Za-z0-9-] labels joined by dots.");
         /* A running machine: what the kernel has. Otherwise: what its settings say. */
-        if (manager_find_machine(m, name) && nft_list_forwards(table_of(m), name, &live, &n_live) >= 0 && n_live > 0) {
+        if (manager_find_machine(m, name) && nft_list_forwards(table_of(m), name, &live, &n_live) >= 0 &&
+            n_live > 0) {
                 ports = calloc(n_live, sizeof(PortForward));
                 if (!ports)
                         return -ENOMEM;
@@ -566,8 +571,8 @@ static int method_list_machine_port_forwards(sd_bus_message *message, void *user
 
 static const sd_bus_vtable network_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD_WITH_ARGS("AddMachinePortForward", SD_BUS_ARGS("s", name, "s", forward), SD_BUS_NO_RESULT,
-                                method_add_machine_port_forward, 0),
+        SD_BUS_METHOD_WITH_ARGS("AddMachinePortForward", SD_BUS_ARGS("s", name, "s", forward),
+                                SD_BUS_NO_RESULT, method_add_machine_port_forward, 0),
         SD_BUS_METHOD_WITH_ARGS("RemoveMachinePortForward", SD_BUS_ARGS("s", name, "s", forward),
                                 SD_BUS_NO_RESULT, method_remove_machine_port_forward, 0),
         SD_BUS_METHOD_WITH_ARGS("ListMachinePortForwards", SD_BUS_ARGS("s", name),

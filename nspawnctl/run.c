@@ -248,7 +248,8 @@ int verb_run(int argc, char *argv[]) {
         s = a.settings;
 
         optind = 0;
-        while ((opt = getopt_long(argc, argv, "+hD:M:baxE:u:Pq" RUN_NETWORK_SHORT_OPTIONS, options, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, "+hD:M:baxE:u:Pq" RUN_NETWORK_SHORT_OPTIONS, options,
+                                  NULL)) >= 0) {
                 switch (opt) {
                 case 'h':
                         help();
