@@ -25,6 +25,10 @@
 #define BUS_ERROR_START_FAILED "org.nspawnctl.machined1.StartFailed"
 #define BUS_ERROR_START_TIMEOUT "org.nspawnctl.machined1.StartTimeout"
 #define BUS_ERROR_NOT_SUPPORTED "org.nspawnctl.machined1.NotSupported"
+/* the managed network and port forwards (machined-network.c) */
+#define BUS_ERROR_NETWORK_FAILED "org.nspawnctl.machined1.NetworkFailed"
+#define BUS_ERROR_PORT_IN_USE "org.nspawnctl.machined1.PortInUse"
+#define BUS_ERROR_NO_SUCH_PORT_FORWARD "org.nspawnctl.machined1.NoSuchPortForward"
 /* StartMachine of a machine that runs (the name taken by another supervisor is MachineExists). */
 #define BUS_ERROR_MACHINE_NOT_STOPPED "org.nspawnctl.machined1.MachineNotStopped"
 

@@ -17,6 +17,9 @@ work=$(mktemp -d "/var/tmp/$(basename "$0" .sh).XXXXXX")
 chmod 0755 "$work"
 pool=$work/pool state=$work/state bus_pid="" md_pid=""
 mkdir -p "$pool" "$state"
+# machined's managed network under names of the bench's own (MACHINED_NETWORK=no: none).
+net_bridge=b$$n0 net_table=b$$net
+net_opts="--network=${MACHINED_NETWORK:-yes} --network-bridge=$net_bridge --network-table=$net_table --network-dns=127.0.0.1"
 
 # Kills the machines' supervisors, then machined and the bus, and waits for the supervisors'
 # cleanup guards to remove the records. The bench's own cleanup removes the work dir.
@@ -27,6 +30,12 @@ stop_machined() {
     done
     for p in $md_pid $bus_pid; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
     for _ in $(seq 100); do ls "$state"/machines/ 2>/dev/null | grep -q . || break; sleep 0.2; done
+    local pid
+    pid=$(cat "$state/network/dnsmasq/dnsmasq.pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dnsmasq ]; then kill "$pid" 2>/dev/null || true; fi
+    ip link del "$net_bridge" 2>/dev/null || true
+    nft delete table inet "$net_table" 2>/dev/null || true
+    nft delete table netdev "$net_table" 2>/dev/null || true
 }
 
 start_machined() {
@@ -35,7 +44,8 @@ start_machined() {
     bus_pid=$!
     export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$work/bus NSPAWNCTL_STATE_DIR=$state
     for _ in $(seq 200); do [ -S "$work/bus" ] && break; sleep 0.05; done
-    "$machined" --pool="$pool" --state-dir="$state" --config-dir="$work/etc" \
+    # shellcheck disable=SC2086
+    "$machined" --pool="$pool" --state-dir="$state" --config-dir="$work/etc" $net_opts \
         >"$work/machined.log" 2>&1 &
     md_pid=$!
     for _ in $(seq 200); do busctl --system status org.nspawnctl.machined1 >/dev/null 2>&1 && break; sleep 0.05; done

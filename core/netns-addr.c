@@ -81,6 +81,7 @@ int netns_parse_addr_dump(const void *buf, size_t len, NetnsAddress **list, size
                 flags = ifa->ifa_flags;
                 a.family = ifa->ifa_family;
                 a.ifindex = ifa->ifa_index;
+                a.scope = ifa->ifa_scope;
                 rlen = (int) IFA_PAYLOAD(h);
                 for (rta = IFA_RTA(ifa); RTA_OK(rta, rlen); rta = RTA_NEXT(rta, rlen)) {
                         /* IFA_LOCAL is the address of the link itself; IFA_ADDRESS the peer's on
@@ -202,6 +203,13 @@ int netns_list_addresses(int netns_fd, NetnsAddress **ret) {
         (void) waitpid(pid, NULL, 0); /* ECHILD where the kernel reaps children */
         if (error < 0)
                 return error;
+        /* Global addresses first, each kind in the kernel's order. */
+        for (size_t i = 0, k = 0; i < n; i++)
+                if (list[i].scope == RT_SCOPE_UNIVERSE) {
+                        NetnsAddress a = list[i];
+                        memmove(list + k + 1, list + k, (i - k) * sizeof *list);
+                        list[k++] = a;
+                }
         *ret = TAKE_PTR(list);
         return (int) n;
 }

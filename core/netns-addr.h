@@ -12,12 +12,14 @@ typedef struct NetnsAddress {
         int32_t family;    /* AF_INET or AF_INET6 */
         uint8_t bytes[16]; /* 4 or 16 used */
         uint32_t ifindex;  /* inside the namespace */
+        uint8_t scope;     /* RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, ... */
 } NetnsAddress;
 
 /* Lists the addresses of every link in the namespace netns_fd (an fd of /proc/PID/ns/net),
- * as systemd's machined does: no host-scope (loopback) or deprecated ones. A forked child
- * enters the namespace (setns needs a single thread of its own) and sends them back.
- * Returns how many, with *ret set (NULL for none). */
+ * as systemd's machined does: no host-scope (loopback) or deprecated ones, and global ones
+ * first (what `list` shows of a machine is its first address). A forked child enters the
+ * namespace (setns needs a single thread of its own) and sends them back. Returns how many,
+ * with *ret set (NULL for none). */
 int netns_list_addresses(int netns_fd, NetnsAddress **ret);
 
 /* Parses a netlink RTM_NEWADDR dump buffer into addresses (appending to *list); exported for

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "cgroup-layout.h"
+#include "net-veth.h"
 #include "runtime.h"
 #include "util/strv.h"
 #include "util/util.h"
@@ -28,7 +29,21 @@ void settings_merge(Settings *dst, Settings *src) {
                 return;
         TAKE_TRISTATE(dst->boot, src->boot);
         TAKE_TRISTATE(dst->read_only, src->read_only);
-        TAKE_TRISTATE(dst->private_network, src->private_network);
+        /* How the container is networked is one setting: any of it on the command line and
+         * the file's kind is not taken (as systemd-nspawn's SETTING_NETWORK). */
+        if (dst->private_network < 0 && dst->virtual_ethernet < 0 && !dst->bridge && !dst->zone) {
+                dst->private_network = src->private_network;
+                dst->virtual_ethernet = src->virtual_ethernet;
+                dst->bridge = TAKE_PTR(src->bridge);
+                dst->zone = TAKE_PTR(src->zone);
+        }
+        TAKE_TRISTATE(dst->resolv_conf, src->resolv_conf);
+        if (dst->n_ports == 0) {
+                free(dst->ports);
+                dst->ports = TAKE_PTR(src->ports);
+                dst->n_ports = src->n_ports;
+                src->n_ports = 0;
+        }
         if (dst->private_users.mode < 0)
                 dst->private_users = src->private_users;
         if (dst->cgroup_layout < 0)
@@ -66,11 +81,80 @@ void settings_apply(const Settings *s, SuperviseConfig *sc) {
         c->binds = s->binds;
         c->n_binds = s->n_binds;
         c->tmpfs = s->tmpfs;
+
+        /* Bridge= wins over Zone=, either over VirtualEthernet= (each is a veth). */
+        sc->network = (NetworkConfig) { .mode = NETWORK_HOST, .ports = s->ports, .n_ports = s->n_ports };
+        if (s->bridge) {
+                sc->network.mode = NETWORK_BRIDGE;
+                snprintf(sc->network.bridge, sizeof sc->network.bridge, "%s", s->bridge);
+        } else if (s->zone && zone_bridge_ifname(s->zone, sc->network.bridge) >= 0)
+                sc->network.mode = NETWORK_ZONE;
+        else if (s->virtual_ethernet > 0)
+                sc->network.mode = NETWORK_VETH;
+        else if (s->private_network > 0)
+                sc->network.mode = NETWORK_PRIVATE;
+        sc->resolv_conf = s->resolv_conf >= 0 ? (ResolvConfMode) s->resolv_conf : RESOLV_CONF_AUTO;
+}
+
+/* A booted systemd in the host's namespace must leave the host's network alone: no resolved
+ * stub or LLMNR on the host's ports, no networkd on the host's links. PID 1 in a container
+ * reads its arguments like a kernel command line. */
+static const char *const host_network_masks[] = {
+        "systemd.mask=systemd-resolved.service",
+        "systemd.mask=systemd-networkd.service",
+        "systemd.mask=systemd-networkd.socket",
+        "systemd.mask=systemd-networkd-wait-online.service",
+};
+
+/* The network part of runtime_prepare(): checks the combination, and fills in the private
+ * namespace flag, what to clean up, the resolv.conf plan and the init's arguments. */
+static int network_prepare(SuperviseConfig *c, RuntimeIds *ids, Error *e) {
+        NetworkConfig *n = &c->network;
+        _cleanup_free_ char *why = NULL;
+        ResolvConfPaths paths;
+        int r;
+
+        if (n->have_loopback6 && n->mode != NETWORK_BRIDGE)
+                return error_set(e, -EINVAL, "The ::1 forwards of the managed network need its bridge.");
+        if (n->n_ports > 0 && n->mode != NETWORK_VETH && n->mode != NETWORK_BRIDGE &&
+            n->mode != NETWORK_ZONE)
+                return error_set(e, -EINVAL,
+                                 "Port forwards need a private network with a link to the host: "
+                                 "--network-veth, --network-bridge= or --network-zone= (VirtualEthernet=, "
+                                 "Bridge=, Zone=).");
+        c->spawn.private_network = network_config_is_private(n);
+        c->net_cleanup = (NetworkCleanup) {};
+        if (c->spawn.private_network)
+                network_config_cleanup(n, c->spawn.machine, &c->net_cleanup);
+
+        resolv_conf_paths_default(&paths, c->dns_stub);
+        r = resolv_conf_plan(c->resolv_conf, c->spawn.private_network, c->spawn.read_only, &paths,
+                             &ids->resolv_plan, &why);
+        if (r == -ENOMEM)
+                return error_set(e, r, "Out of memory.");
+        /* Copying onto a read-only tree is a combination of options that cannot work (a usage
+         * error); a source this host lacks is not. */
+        if (r < 0)
+                return error_set(e, r == -EROFS ? -EINVAL : r == -EINVAL ? -EBADMSG : r, "%s",
+                                 why ?: "Failed to plan /etc/resolv.conf.");
+        c->spawn.resolv_conf = ids->resolv_plan.action != RESOLV_ACTION_NONE ? &ids->resolv_plan : NULL;
+
+        if (c->spawn.boot && !c->spawn.private_network) {
+                for (size_t i = 0; i < ELEMENTSOF(host_network_masks); i++)
+                        if (strv_extend(&ids->init_args, host_network_masks[i]) < 0)
+                                return error_set(e, -ENOMEM, "Out of memory.");
+                if (strv_extend_strv(&ids->init_args, c->spawn.argv) < 0)
+                        return error_set(e, -ENOMEM, "Out of memory.");
+                c->spawn.argv = ids->init_args;
+        }
+        return 0;
 }
 
 void runtime_ids_done(RuntimeIds *ids) {
         ids->cgroup_path = mfree(ids->cgroup_path);
         ids->supervise_binary = mfree(ids->supervise_binary);
+        resolv_conf_plan_done(&ids->resolv_plan);
+        ids->init_args = strv_free(ids->init_args);
 }
 
 /* The cgroup layout the container gets: --cgroup-layout= or CGroupLayout=, else
@@ -120,6 +204,9 @@ int runtime_prepare(SuperviseConfig *c, RuntimeIds *ids, Error *e) {
         r = cgroup_limits_check(&c->limits, &failed, &reason);
         if (r < 0) /* not the caller's usage error: this host cannot do it */
                 return error_set(e, r == -EINVAL ? -EOPNOTSUPP : r, "Cannot apply %s=: %s.", strna(cgroup_limit_type_to_string(failed)), strna(reason));
+        r = network_prepare(c, ids, e);
+        if (r < 0)
+                return r;
         r = cgroup_path_for_container(c->spawn.machine, &ids->cgroup_path);
         if (r < 0)
                 return error_set(e, r, "Out of memory.");

@@ -24,14 +24,18 @@ typedef struct RuntimeIds {
         char uuid[37];
         char *cgroup_path;
         char *supervise_binary;
+        ResolvConfPlan resolv_plan; /* what spawn.resolv_conf points at */
+        char **init_args;           /* host mode: the init's masks, then its parameters */
 } RuntimeIds;
 
 void runtime_ids_done(RuntimeIds *ids);
 
 /* Fills in a fresh machine id and container UUID, the cgroup layout and path, the device
- * policy, the limits with their defaults, and the light supervisor binary to hand over to
- * (NULL when there is none: supervising in-process). -EINVAL only for a bad NSPAWNCTL_*
- * environment setting. */
+ * policy, the limits with their defaults, the network's cleanup, /etc/resolv.conf's plan and
+ * (in the host's namespace) the init's masks of the guest's resolver and networkd, and the
+ * light supervisor binary to hand over to (NULL when there is none: supervising
+ * in-process). -EINVAL only for a usage error: a bad NSPAWNCTL_* environment setting, port
+ * forwards without a link to the host. */
 int runtime_prepare(SuperviseConfig *c, RuntimeIds *ids, Error *e);
 
 /* One of the project's helper programs: from the build tree when we run from it (so that a

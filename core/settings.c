@@ -9,6 +9,8 @@
 #include "ini.h"
 #include "macro.h"
 #include "names.h"
+#include "net-cleanup.h" /* ifname_is_valid(), zone_name_is_valid() */
+#include "resolv-conf-mode.h"
 #include "settings.h"
 #include "util/strv.h"
 #include "util/util.h"
@@ -170,6 +172,9 @@ Settings *settings_free(Settings *s) {
         free(s->working_directory);
         bind_mounts_free(s->binds, s->n_binds);
         strv_free(s->tmpfs);
+        free(s->bridge);
+        free(s->zone);
+        free(s->ports);
         free(s);
         return NULL;
 }
@@ -187,6 +192,8 @@ int settings_new(Settings **ret) {
         s->private_network = -1;
         s->private_users.mode = _PRIVATE_USERS_MODE_INVALID;
         s->cgroup_layout = _CGROUP_LAYOUT_INVALID;
+        s->virtual_ethernet = -1;
+        s->resolv_conf = -1;
         *ret = s;
         return 0;
 }
@@ -412,6 +419,59 @@ bool tmpfs_spec_is_valid(const char *spec) {
         return path && path_is_safe_absolute(path) && (!colon || mount_options_are_valid(colon + 1));
 }
 
+static int parse_virtual_ethernet(ParseContext *c, const char *key, const char *value) {
+        return parse_tristate(c, key, value, &c->settings->virtual_ethernet);
+}
+
+static int parse_bridge(ParseContext *c, const char *key, const char *value) {
+        if (!isempty(value) && !ifname_is_valid(value))
+                return syntax_error(c, "invalid interface name \"%s\" for %s=", value, key);
+        return ini_set_string(&c->settings->bridge, value);
+}
+
+static int parse_zone(ParseContext *c, const char *key, const char *value) {
+        if (!isempty(value) && !zone_name_is_valid(value))
+                return syntax_error(c, "invalid zone name \"%s\" for %s= (at most 12 of [A-Za-z0-9_-])",
+                                    value, key);
+        return ini_set_string(&c->settings->zone, value);
+}
+
+static int parse_port(ParseContext *c, const char *key, const char *value) {
+        Settings *s = c->settings;
+        PortForward p;
+        int r;
+
+        if (isempty(value)) {
+                s->ports = mfree(s->ports);
+                s->n_ports = 0;
+                return 0;
+        }
+        if (port_forward_parse(value, &p) < 0)
+                return syntax_error(c,
+                                    "invalid port forward \"%s\" for %s= "
+                                    "(expected [tcp:|udp:]HOST[:CONTAINER], ports 1-65535)",
+                                    value, key);
+        r = port_forwards_add(&s->ports, &s->n_ports, &p);
+        if (r == -EEXIST)
+                return syntax_error(c, "host port %s/%u is forwarded twice",
+                                    port_protocol_to_string(p.protocol), p.host_port);
+        return r;
+}
+
+static int parse_resolv_conf(ParseContext *c, const char *key, const char *value) {
+        ResolvConfMode m;
+
+        if (isempty(value)) {
+                c->settings->resolv_conf = -1;
+                return 0;
+        }
+        m = resolv_conf_mode_from_string(value);
+        if (m < 0)
+                return syntax_error(c, "invalid %s= mode \"%s\"", key, value);
+        c->settings->resolv_conf = m;
+        return 0;
+}
+
 static int parse_cgroup_layout(ParseContext *c, const char *key, const char *value) {
         CGroupLayout l = isempty(value) ? _CGROUP_LAYOUT_INVALID : cgroup_layout_from_string(value);
 
@@ -447,10 +507,6 @@ static int parse_resource(ParseContext *c, const char *key, const char *value) {
         return 0;
 }
 
-static int parse_unsupported(ParseContext *c, const char *key, const char *value) {
-        return add_warning(c, "unsupported setting %s=, ignoring", key);
-}
-
 static const struct {
         const char *section;
         const char *key;
@@ -465,12 +521,16 @@ static const struct {
         /* Privileged: a file shipped with an image must not turn the user namespace off. */
         { "Exec", "PrivateUsers", parse_private_users, true },
         { "Exec", "CGroupLayout", parse_cgroup_layout, false },
+        { "Exec", "ResolvConf", parse_resolv_conf, false },
         { "Files", "ReadOnly", parse_read_only, false },
         { "Files", "Bind", parse_bind, true },
         { "Files", "BindReadOnly", parse_bind, true },
         { "Files", "TemporaryFileSystem", parse_tmpfs, true },
         { "Network", "Private", parse_private_network, true },
-        { "Network", "VirtualEthernet", parse_unsupported, false },
+        { "Network", "VirtualEthernet", parse_virtual_ethernet, true },
+        { "Network", "Bridge", parse_bridge, true },
+        { "Network", "Zone", parse_zone, true },
+        { "Network", "Port", parse_port, true },
 };
 
 static const char *const known_sections[] = { "Exec", "Files", "Network", "Resources", NULL };

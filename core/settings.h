@@ -7,6 +7,7 @@
 #include "cgroup-layout.h"
 #include "cgroup-limits.h"
 #include "macro.h"
+#include "net-port.h"
 #include "userns.h"
 
 /* How the owners of a bind mount's files appear inside (nspawn's option names). */
@@ -45,6 +46,12 @@ typedef struct Settings {
         PrivateUsers private_users; /* PrivateUsers=; mode _PRIVATE_USERS_MODE_INVALID: not set */
         CGroupLimits limits;  /* [Resources] MemoryMax= ... (docs/resources.md) */
         CGroupLayout cgroup_layout; /* [Exec] CGroupLayout=, _CGROUP_LAYOUT_INVALID: not set */
+        int virtual_ethernet; /* -1: not set */
+        char *bridge;         /* Bridge= */
+        char *zone;           /* Zone= */
+        PortForward *ports;   /* Port=, accumulating */
+        size_t n_ports;
+        int resolv_conf;      /* ResolvConf= (a ResolvConfMode), -1: not set */
 } Settings;
 
 typedef enum SettingsTrust {
@@ -59,7 +66,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Settings *, settings_free);
 
 /* Parses a systemd.nspawn-style file. On a syntax error returns -EBADMSG and sets
  * *ret_error to "FILE:LINE: what is wrong". Keys that are privileged (Bind, BindReadOnly,
- * TemporaryFileSystem, PrivateNetwork) are skipped in an untrusted file, and a
+ * TemporaryFileSystem, and the [Network] section: Private, VirtualEthernet, Bridge, Zone,
+ * Port) are skipped in an untrusted file, and a
  * "FILE:LINE: ignoring ..." line is appended to *ret_warnings for each; unknown sections
  * and keys get a warning line too, as in systemd. ret_error and ret_warnings may be NULL;
  * both are set only when the function says so (error on -EBADMSG, warnings on success).

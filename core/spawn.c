@@ -602,6 +602,13 @@ static void payload_start(Setup *s) {
 
         ChildMsg m = { .type = MSG_PAYLOAD, .pid = pid };
         CHECK(send_one_fd(sock, pidfd, &m, sizeof m), "Failed to pass the container to the supervisor: %m");
+        /* The supervisor sets up the payload's network namespace (on_namespaces) before
+         * anything in the container may see it. */
+        if (c->on_namespaces && c->private_network) {
+                char net_ready;
+                if (read(sock, &net_ready, 1) != 1)
+                        _exit(EXIT_FAILURE); /* it failed, and says why itself */
+        }
 
         snprintf(path, sizeof path, "/proc/%d", (int) pid);
         s->proc_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -929,6 +936,14 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
         if (c->notify)
                 setup_notify(sock, root_fd);
         setup_machine_id(sock, root_fd, c);
+        if (c->resolv_conf) {
+                /* Before the late mounts: a bind of the user's over it wins. */
+                int r = resolv_conf_apply(root_fd, c->resolv_conf, c->read_only);
+                if (r == -ELOOP)
+                        child_fail(sock, r, EXIT_FAILURE,
+                                   "/etc/resolv.conf in the tree is a symlink, cannot bind over it.");
+                CHECK(r, "Failed to set up /etc/resolv.conf: %m");
+        }
         late = late_mounts_prepare(&s, root_fd, &tmpfs_paths);
         if (!s.userns)
                 late_mounts_attach(&s, root_fd, late);
@@ -1025,6 +1040,15 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
                         return error_set(e, r, "Failed to delegate cgroup %s to the container: %m", c->cgroup_path);
                 }
         }
+        /* Without a user namespace the process just made is the container's PID 1, in its
+         * network namespace already: set that up before it goes on. */
+        if (!userns && c->on_namespaces && c->private_network) {
+                r = c->on_namespaces(pid, c->on_namespaces_userdata, e);
+                if (r < 0) {
+                        kill_and_reap(pid, pidfd);
+                        return error_set(e, r, "Failed to set up the container's network: %m");
+                }
+        }
         if (write(sv[0], "g", 1) != 1) {
                 r = -errno;
                 kill_and_reap(pid, pidfd);
@@ -1050,6 +1074,23 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
                 else if (m.type == MSG_PAYLOAD && userns && payload == 0 && fd >= 0 && m.pid > 0) {
                         payload = m.pid;
                         payload_pidfd = fd;
+                        /* The payload was born in the container's network namespace; the
+                         * setup process waits until it is set up. */
+                        if (c->on_namespaces && c->private_network) {
+                                r = c->on_namespaces(payload, c->on_namespaces_userdata, e);
+                                if (r < 0) {
+                                        kill_and_reap(pid, pidfd);
+                                        kill_and_reap(payload, payload_pidfd);
+                                        return error_set(e, r,
+                                                         "Failed to set up the container's network: %m");
+                                }
+                                if (write(sv[0], "n", 1) != 1) {
+                                        r = -errno;
+                                        kill_and_reap(pid, pidfd);
+                                        kill_and_reap(payload, payload_pidfd);
+                                        return error_set(e, r, "Failed to start the container: %m");
+                                }
+                        }
                 } else {
                         safe_close(fd);
                         if (m.type == MSG_ERROR && child_error == 0) {

@@ -9,6 +9,7 @@
 #include "cgroup.h"
 #include "error.h"
 #include "machine-record.h"
+#include "resolv-conf.h"
 #include "settings.h"
 
 typedef enum ConsoleMode {
@@ -48,6 +49,13 @@ typedef struct SpawnConfig {
          * of them are mapped; uid_range 0: none, container root is host root. */
         uid_t uid_shift;
         uint32_t uid_range;
+        const ResolvConfPlan *resolv_conf; /* NULL: /etc/resolv.conf left alone */
+        /* Runs in the supervisor once the container's network namespace exists and before
+         * anything runs in it (the container's processes wait): e.g. the veth into it. pid is
+         * the process whose namespaces are the container's (its PID 1). A negative return
+         * stops the start, with e saying why. */
+        int (*on_namespaces)(pid_t pid, void *userdata, Error *e);
+        void *on_namespaces_userdata;
 } SpawnConfig;
 
 typedef struct Container {

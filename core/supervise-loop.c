@@ -19,6 +19,7 @@
 #include "cgroup.h"
 #include "log.h"
 #include "machine-record.h"
+#include "net-cleanup.h"
 #include "pty.h"
 #include "state-dir.h"
 #include "supervise-loop.h"
@@ -57,6 +58,7 @@ void run_init(Run *run, const SuperviseConfig *c, int signal_fd) {
                 .report_fd = -EBADF,
                 .pty_peer = -EBADF,
                 .state = MACHINE_OPENING,
+                .extra_fd = -EBADF,
         };
 }
 
@@ -299,8 +301,9 @@ static int run_loop(Run *run) {
         int master = run->container.pty_master;
 
         while (!run->exited) {
-                struct pollfd p[6];
+                struct pollfd p[7];
                 int n = 0, i_sig, i_in = -1, i_master = -1, i_out = -1, i_notify = -1, i_listen = -1;
+                int i_extra = -1;
                 uint64_t now = now_usec(CLOCK_MONOTONIC), deadline = UINT64_MAX;
                 int timeout = -1;
 
@@ -318,6 +321,8 @@ static int run_loop(Run *run) {
                         p[i_notify = n++] = (struct pollfd) { run->container.notify_fd, POLLIN };
                 if (run->listen_fd >= 0)
                         p[i_listen = n++] = (struct pollfd) { run->listen_fd, POLLIN };
+                if (run->extra_fd >= 0)
+                        p[i_extra = n++] = (struct pollfd) { run->extra_fd, POLLIN };
 
                 if (run->kill_deadline)
                         deadline = MIN(deadline, run->kill_deadline);
@@ -367,6 +372,8 @@ static int run_loop(Run *run) {
                 }
                 if (i_notify >= 0 && (p[i_notify].revents & POLLIN))
                         handle_notify(run);
+                if (i_extra >= 0 && (p[i_extra].revents & (POLLIN | POLLERR)) && run->extra_handler)
+                        run->extra_handler(run, run->extra_userdata);
                 if (i_listen >= 0 && (p[i_listen].revents & POLLIN)) {
                         int fd = accept4(run->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
                         if (fd >= 0) {
@@ -455,6 +462,15 @@ int remove_cgroup_when_empty(CGroupMode mode, const char *path) {
         return r;
 }
 
+void run_network_cleanup(const SuperviseConfig *c, bool rebooting) {
+        _cleanup_free_ char *lock = network_lock_path(c->state_dir);
+        int r;
+
+        r = network_cleanup_run(&c->net_cleanup, c->spawn.machine, lock, rebooting);
+        if (r < 0)
+                log_warning_errno(r, "Failed to remove the network of %s: %m", c->spawn.machine);
+}
+
 void guard_dismiss(int *fd) {
         if (*fd >= 0)
                 (void) write(*fd, "d", 1);
@@ -506,6 +522,7 @@ int run_container(Run *run) {
         r = remove_cgroup_when_empty(c->spawn.cgroup_mode, c->spawn.cgroup_path);
         if (r < 0)
                 log_warning_errno(r, "Failed to remove cgroup %s: %m", c->spawn.cgroup_path);
+        run_network_cleanup(c, status == EXIT_REBOOT && c->restart_on_reboot);
         if (c->register_machine) {
                 if (status == EXIT_REBOOT && c->restart_on_reboot) {
                         /* The machine comes back under the same supervisor: keep it listed
@@ -544,6 +561,13 @@ _noreturn_ void guard_run(const SupervisorGuard *g, int pipe_fd) {
                 if (cgroup_remove(g->cgroup_mode, g->cgroup_path) >= 0)
                         break;
                 usleep(50 * 1000);
+        }
+        /* Before the record goes: whoever starts the machine next must find nothing of ours. */
+        {
+                _cleanup_free_ char *net_lock = network_lock_path(g->state_dir);
+                NetworkCleanup nc;
+                supervisor_net_cleanup_get(g->net_link, g->net_zone_bridge, g->net_table, &nc);
+                (void) network_cleanup_run(&nc, g->machine, net_lock, false);
         }
         if (g->register_machine)
                 machine_state_remove(g->state_dir, g->machine);

@@ -23,7 +23,8 @@ typedef struct Buffer {
         size_t len;
 } Buffer;
 
-typedef struct Run {
+typedef struct Run Run;
+struct Run {
         const SuperviseConfig *config;
         Container container;
         int signal_fd;
@@ -48,7 +49,12 @@ typedef struct Run {
         uint64_t escape_first;
         bool exited;
         int exit_code;
-} Run;
+        /* One more fd for the loop to watch, and what to do when it is readable: the
+         * in-process supervisor's port forwards follow the container's addresses. */
+        int extra_fd;
+        void (*extra_handler)(Run *run, void *userdata);
+        void *extra_userdata;
+};
 
 void run_init(Run *run, const SuperviseConfig *c, int signal_fd);
 /* Sets the machine's state and, for a registered machine, writes its record. */
@@ -67,6 +73,9 @@ void supervise_signal_mask(sigset_t *ret);
  * waits for EOF on pipe_fd; on a normal exit the supervisor sends 'd' first (see
  * guard_dismiss()) and the guard just leaves. Never returns. */
 _noreturn_ void guard_run(const SupervisorGuard *g, int pipe_fd);
+/* Removes what the container's network left on the host (c->net_cleanup, see
+ * net-cleanup.h); logs. rebooting: the same supervisor boots it again at once. */
+void run_network_cleanup(const SuperviseConfig *c, bool rebooting);
 /* Tell the cleanup guard that we cleaned up ourselves. */
 void guard_dismiss(int *fd);
 int remove_cgroup_when_empty(CGroupMode mode, const char *path);

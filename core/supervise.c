@@ -15,6 +15,7 @@
 
 #include "cgroup.h"
 #include "log.h"
+#include "net-setup.h"
 #include "state-dir.h"
 #include "supervise-loop.h"
 #include "supervise.h"
@@ -30,7 +31,7 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
         _cleanup_strv_free_ char **argv = NULL;
         /* The UID range stays locked through the guard (its fd 4) until the container's
          * processes are gone. */
-        const SupervisorGuard g = {
+        SupervisorGuard g = {
                 .machine = c->spawn.machine,
                 .state_dir = c->state_dir,
                 .cgroup_mode = c->spawn.cgroup_mode,
@@ -40,6 +41,9 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
                 .uid_lock_fd = c->uid_range_lock_fd >= 0 ? 4 : -1,
         };
         int r;
+
+        /* What the network leaves on the host goes too (veth, zone bridge, the box's chains). */
+        supervisor_net_cleanup_set(&c->net_cleanup, &g.net_link, &g.net_zone_bridge, &g.net_table);
 
         /* Built before the fork: nothing in the child may allocate. */
         if (c->supervise_binary) {
@@ -116,6 +120,7 @@ static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd
         ssize_t n;
         int r;
 
+        supervisor_net_cleanup_set(&c->net_cleanup, &h.net_link, &h.net_zone_bridge, &h.net_table);
         if (c->restart_on_reboot && c->original_argv) {
                 /* The same program again, by its real path: argv[0] may be a bare name. */
                 n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -169,11 +174,45 @@ static int cgroup_apply_policy(const SuperviseConfig *c, Error *e) {
         return 0;
 }
 
+/* SpawnConfig.on_namespaces: the container's network, between its clone and its setup. */
+typedef struct NetworkHook {
+        const SuperviseConfig *config;
+        NetworkRuntime *runtime;
+        bool done; /* something may be on the host: remove it should the start fail later */
+} NetworkHook;
+
+static int network_hook(pid_t pid, void *userdata, Error *e) {
+        NetworkHook *h = userdata;
+        const SuperviseConfig *c = h->config;
+        _cleanup_free_ char *why = NULL;
+        int r;
+
+        r = network_setup(&c->network, c->spawn.machine, c->state_dir, pid, &h->runtime, &why);
+        if (r < 0)
+                return why ? error_set(e, r, "%s", why)
+                           : error_set(e, r, "Failed to set up the network of %s: %m", c->spawn.machine);
+        h->done = true;
+        return 0;
+}
+
+static void network_follow_addresses(Run *run, void *userdata) {
+        int r = network_runtime_update(userdata);
+        if (r < 0)
+                log_warning_errno(r, "Failed to point the port forwards of %s at its addresses: %m",
+                                  run->config->spawn.machine);
+}
+
 static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int guard_fd, Error *e) {
+        NetworkHook net = { .config = c };
+        SpawnConfig spawn = c->spawn;
         Run run;
         int r, status;
 
         run_init(&run, c, signal_fd);
+        if (c->network.mode != NETWORK_HOST) {
+                spawn.on_namespaces = network_hook;
+                spawn.on_namespaces_userdata = &net;
+        }
         r = cgroup_create(c->spawn.cgroup_mode, c->spawn.cgroup_path);
         if (r == -EEXIST)
                 return error_set(e, r, "Machine %s is already running (its cgroup is in use).", c->spawn.machine);
@@ -194,10 +233,13 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
                 run_console_log_open(&run);
         }
 
-        r = container_spawn(&c->spawn, &run.container, e);
+        r = container_spawn(&spawn, &run.container, e);
         if (r < 0) {
                 status = run.container.pid > 0 && run.container.exit_status > 0 ? run.container.exit_status : -r;
                 (void) remove_cgroup_when_empty(c->spawn.cgroup_mode, c->spawn.cgroup_path);
+                network_runtime_free(net.runtime);
+                if (net.done) /* the network was set up, the container failed */
+                        run_network_cleanup(c, false);
                 safe_close(run.listen_fd);
                 safe_close(run.log_fd);
                 if (c->register_machine) {
@@ -232,11 +274,21 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
         if (c->on_started)
                 c->on_started(c, run.container.pid);
 
-        if (c->supervise_binary) {
+        if (net.runtime) {
+                /* Forwards that follow the container's addresses (runtime Port= outside the
+                 * managed network) rewrite nft rules, which needs libnftables: this supervisor
+                 * stays as it is instead of handing over to the libc-only light binary. */
+                run.extra_fd = network_runtime_fd(net.runtime);
+                run.extra_handler = network_follow_addresses;
+                run.extra_userdata = net.runtime;
+                network_follow_addresses(&run, net.runtime);
+        } else if (c->supervise_binary) {
                 r = handoff(c, &run, lock_fd, guard_fd);
                 log_debug_errno(r, "Supervising in-process, could not run %s: %m", c->supervise_binary);
         }
-        return run_container(&run);
+        status = run_container(&run);
+        network_runtime_free(net.runtime);
+        return status;
 }
 
 /* --private-users= into the UID range the container gets. */

@@ -8,6 +8,9 @@
 #include "cgroup-devices.h"
 #include "cgroup-layout.h"
 #include "cgroup-limits.h"
+#include "net-cleanup.h"
+#include "net-setup.h"
+#include "resolv-conf.h"
 #include "spawn.h"
 #include "supervisor-contract.h"
 #include "userns.h"
@@ -47,6 +50,15 @@ typedef struct SuperviseConfig {
          * (supervisor/supervisor-register.c), which needs libsystemd - the core does not
          * link it. NULL: nothing. */
         void (*on_started)(const struct SuperviseConfig *c, pid_t leader);
+        /* The container's network (docs/network.md), from the settings (settings_apply(); the
+         * ports point into the Settings) and, for machined's managed network, from the
+         * SupervisorStart. NETWORK_HOST: the host's namespace. */
+        NetworkConfig network;
+        ResolvConfMode resolv_conf;
+        const char *dns_stub; /* the managed network's resolv.conf for its boxes; NULL: none */
+        /* What of the network to remove on the host when the container ends (runtime_prepare()
+         * fills it in): also known to the light supervisor and the cleanup guard. */
+        NetworkCleanup net_cleanup;
 } SuperviseConfig;
 
 /* Checks c (spawn_check()), then runs the container until it ends, forwarding the console

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
 #include <assert.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -41,6 +42,9 @@ typedef enum FieldType {
         FIELD_CONSOLE_MODE,
         FIELD_MACHINE_STATE,
         FIELD_MACHINE_INIT,
+        FIELD_IFNAME,    /* a string that must be a valid interface name */
+        FIELD_NFT_TABLE, /* a string that must be a valid nft table name of ours */
+        FIELD_IN6_ADDR,  /* struct in6_addr; all zero (::) is left out */
 } FieldType;
 
 typedef struct Field {
@@ -59,10 +63,21 @@ static int field_to_arg(const Field *f, const void *base, char ***l) {
 
         switch (f->type) {
         case FIELD_STRING:
+        case FIELD_IFNAME:
+        case FIELD_NFT_TABLE:
                 s = *(const char *const *) p;
                 if (!s)
                         return 0;
                 break;
+        case FIELD_IN6_ADDR: {
+                static const struct in6_addr any = {};
+                char buf[INET6_ADDRSTRLEN];
+                if (memcmp(p, &any, sizeof any) == 0)
+                        return 0;
+                if (!inet_ntop(AF_INET6, p, buf, sizeof buf))
+                        return -errno;
+                return strv_consume(l, strjoin("--", f->key, "=", buf));
+        }
         case FIELD_INT:
                 if (asprintf(&arg, "--%s=%d", f->key, *(const int *) p) < 0)
                         return -ENOMEM;
@@ -104,6 +119,18 @@ static int field_parse(const Field *f, void *base, const char *v) {
         case FIELD_STRING:
                 *(const char **) p = v;
                 return 0;
+        case FIELD_IFNAME:
+                if (!ifname_is_valid(v))
+                        return -EINVAL;
+                *(const char **) p = v;
+                return 0;
+        case FIELD_NFT_TABLE:
+                if (!nft_table_name_is_valid(v))
+                        return -EINVAL;
+                *(const char **) p = v;
+                return 0;
+        case FIELD_IN6_ADDR:
+                return inet_pton(AF_INET6, v, p) == 1 ? 0 : -EINVAL;
         case FIELD_INT:
                 return safe_atoi(v, (int *) p);
         case FIELD_U64:
@@ -187,6 +214,10 @@ static const Field start_fields[] = {
         S("state-dir", FIELD_STRING, state_dir, true),
         S("config-dir", FIELD_STRING, config_dir, false),
         S("report-fd", FIELD_INT, report_fd, false),
+        S("network-table", FIELD_NFT_TABLE, network_table, false),
+        S("network-bridge", FIELD_IFNAME, network_bridge, false),
+        S("network-dns-stub", FIELD_STRING, network_dns_stub, false),
+        S("network-loopback6", FIELD_IN6_ADDR, network_loopback6, false),
 };
 #undef S
 
@@ -210,7 +241,11 @@ int supervisor_start_from_argv(int argc, char *const *argv, SupervisorStart *ret
         r = fields_from_argv(start_fields, ELEMENTSOF(start_fields), &s, argc, argv, 1, NULL);
         if (r < 0)
                 return r;
-        if (s.image[0] != '/' || s.state_dir[0] != '/' || (s.config_dir && s.config_dir[0] != '/'))
+        if (s.image[0] != '/' || s.state_dir[0] != '/' || (s.config_dir && s.config_dir[0] != '/') ||
+            (s.network_dns_stub && s.network_dns_stub[0] != '/'))
+                return -EINVAL;
+        /* The stub and the ::1 source belong to the managed network's bridge. */
+        if (!s.network_bridge && (s.network_dns_stub || !IN6_IS_ADDR_UNSPECIFIED(&s.network_loopback6)))
                 return -EINVAL;
         *ret = s;
         return 0;
@@ -332,6 +367,9 @@ static const Field handoff_fields[] = {
         H("init", FIELD_MACHINE_INIT, init, true),
         H("uid-shift", FIELD_U32, uid_shift, true),
         H("uid-range", FIELD_U32, uid_range, true),
+        H("net-link", FIELD_IFNAME, net_link, false),
+        H("net-zone-bridge", FIELD_IFNAME, net_zone_bridge, false),
+        H("net-table", FIELD_NFT_TABLE, net_table, false),
 };
 #undef H
 
@@ -383,6 +421,9 @@ static const Field guard_fields[] = {
         G("register", FIELD_BOOL, register_machine, true),
         G("uid-shift", FIELD_U32, uid_shift, true),
         G("fd-uid-lock", FIELD_INT, uid_lock_fd, true),
+        G("net-link", FIELD_IFNAME, net_link, false),
+        G("net-zone-bridge", FIELD_IFNAME, net_zone_bridge, false),
+        G("net-table", FIELD_NFT_TABLE, net_table, false),
 };
 #undef G
 
@@ -412,4 +453,22 @@ int supervisor_guard_from_argv(int argc, char *const *argv, SupervisorGuard *ret
                 return r;
         *ret = g;
         return 0;
+}
+
+/* ---- the network's cleanup ---- */
+
+void supervisor_net_cleanup_get(const char *link, const char *zone_bridge, const char *table,
+                                NetworkCleanup *ret) {
+        /* from_argv() checked the lengths (FIELD_IFNAME, FIELD_NFT_TABLE). */
+        *ret = (NetworkCleanup) {};
+        snprintf(ret->link, sizeof ret->link, "%s", strempty(link));
+        snprintf(ret->zone_bridge, sizeof ret->zone_bridge, "%s", strempty(zone_bridge));
+        snprintf(ret->nft_table, sizeof ret->nft_table, "%s", strempty(table));
+}
+
+void supervisor_net_cleanup_set(const NetworkCleanup *nc, const char **ret_link,
+                                const char **ret_zone_bridge, const char **ret_table) {
+        *ret_link = nc->link[0] ? nc->link : NULL;
+        *ret_zone_bridge = nc->zone_bridge[0] ? nc->zone_bridge : NULL;
+        *ret_table = nc->nft_table[0] ? nc->nft_table : NULL;
 }

@@ -15,12 +15,14 @@
  * libc only: the static supervisor links it. Strings in decoded structs point into argv. */
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
 #include "machine-record.h"
+#include "net-cleanup.h"
 #include "spawn.h"
 
 /* Exit statuses of nspawnctl-supervisor for a start that failed before the container ran
@@ -53,6 +55,16 @@ typedef struct SupervisorStart {
         const char *state_dir;
         const char *config_dir; /* machined's trusted settings directory (/etc/nspawnctl) */
         int report_fd;          /* where the SupervisorReport goes; -1: nowhere */
+        /* The nft table of the machine's port forwards (machined's --network-table); NULL:
+         * the default. */
+        const char *network_table;
+        /* A machine on machined's managed network (docs/network.md): the bridge its veth
+         * joins (NULL: not on it; then its settings alone say how it is networked), the
+         * resolv.conf it gets, and, when it has Port= forwards (machined sets those up), the
+         * source address of connections forwarded from ::1 (all zero: none). */
+        const char *network_bridge;
+        const char *network_dns_stub;
+        struct in6_addr network_loopback6;
 } SupervisorStart;
 
 int supervisor_start_to_argv(const SupervisorStart *s, const char *binary, char ***ret);
@@ -121,6 +133,9 @@ typedef struct SupervisorHandoff {
         MachineState state;  /* the record's state so far */
         MachineInit init;
         uint32_t uid_shift, uid_range; /* the user namespace; range 0: none */
+        /* What the container's network left on the host, removed when it ends (NULL: none):
+         * its veth, a zone's bridge, the nft table with its chains (see net-cleanup.h). */
+        const char *net_link, *net_zone_bridge, *net_table;
         char **restart_argv; /* with restart_on_reboot: the command that starts it again */
 } SupervisorHandoff;
 
@@ -136,10 +151,18 @@ typedef struct SupervisorGuard {
         bool register_machine;
         uint32_t uid_shift;
         int uid_lock_fd; /* the UID range's lock, released once the container is gone; -1 */
+        const char *net_link, *net_zone_bridge, *net_table; /* as in SupervisorHandoff */
 } SupervisorGuard;
 
 int supervisor_guard_to_argv(const SupervisorGuard *g, char ***ret);
 int supervisor_guard_from_argv(int argc, char *const *argv, SupervisorGuard *ret);
+
+/* The network fields of a handoff or guard as what network_cleanup_run() removes, and
+ * back (empty strings are NULL). */
+void supervisor_net_cleanup_get(const char *link, const char *zone_bridge, const char *table,
+                                NetworkCleanup *ret);
+void supervisor_net_cleanup_set(const NetworkCleanup *nc, const char **ret_link,
+                                const char **ret_zone_bridge, const char **ret_table);
 
 /* argv[1] of the light binary, telling the handoff from the guard. */
 #define SUPERVISOR_LIGHT_HANDOFF "handoff"

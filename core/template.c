@@ -715,17 +715,25 @@ static int enable_unit(int root_fd, const char *unit, const char *wants_dir, con
 }
 
 static int post_setup_networkd(int root_fd, int etc_fd) {
-        /* Virtualization=container keeps this off the host's own interfaces should the
-         * tree ever be booted on bare metal; eth* covers macvlan/ipvlan/moved interfaces. */
+        /* host0 only, the container side of a veth: never eth*, which in the host's network
+         * namespace are the host's own interfaces. Virtualization=container keeps this off
+         * a real machine's interfaces should the tree ever be booted on bare metal. The
+         * managed network's domain becomes the search domain, so box names resolve bare. */
         static const char network[] =
                 "# Written by nspawnctl from the image template (Network=networkd).\n"
                 "[Match]\n"
                 "Virtualization=container\n"
-                "Name=host0 eth*\n"
+                "Name=host0\n"
                 "\n"
                 "[Network]\n"
                 "DHCP=yes\n"
-                "LinkLocalAddressing=yes\n";
+                "LinkLocalAddressing=yes\n"
+                "\n"
+                "[DHCPv4]\n"
+                "UseDomains=yes\n"
+                "\n"
+                "[DHCPv6]\n"
+                "UseDomains=yes\n";
         /* systemd-networkd-wait-online is left out on purpose: without a private network
          * there is no host0 and it would hold up boot for two minutes. */
         static const struct {
@@ -757,7 +765,8 @@ static int post_setup_networkd(int root_fd, int etc_fd) {
 
         /* Names must resolve through resolved, which learns DNS servers over DHCP; a copy
          * of the host's resolv.conf (what debootstrap leaves) may point at a stub the
-         * container cannot reach. */
+         * container cannot reach. In the host's namespace resolved is masked and the runtime
+         * puts the host's resolver list where this link points (core/resolv-conf.c). */
         return symlink_replace_at("../run/systemd/resolve/stub-resolv.conf", etc_fd, "resolv.conf");
 }
 

@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "log.h"
 #include "machined-api.h"
+#include "machined-network.h"
 #include "machined.h"
 #include "names.h"
 #include "util/util.h"
@@ -289,6 +290,9 @@ static int add_bus_objects(Manager *m, sd_bus *bus, bool machine1) {
                 if (r < 0)
                         return r;
                 r = manager_add_limits_bus_objects(m, bus);
+                if (r < 0)
+                        return r;
+                r = manager_add_network_bus_objects(m, bus);
                 if (r < 0)
                         return r;
         }

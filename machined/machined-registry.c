@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "machined-network.h"
 #include "names.h"
 #include "machined.h"
 #include "util/process.h"
@@ -23,10 +24,14 @@
  * machines that kept running and ignore the records of ones that died meanwhile. */
 
 void manager_drop_machine(Manager *m, Machine *machine, const char *why) {
+        _cleanup_free_ char *name = strdup(machine->rec.name);
+
         log_info("Machine %s is gone (%s).", machine->rec.name, why);
         manager_unregister_machine1(m, machine);
         manager_emit_signal(m, "MachineRemoved", machine);
         machine_free(machine);
+        if (name)
+                manager_network_machine_gone(m, name);
         manager_prune_logs(m);
 }
 

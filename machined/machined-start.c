@@ -21,6 +21,7 @@
 #include "image.h"
 #include "log.h"
 #include "machined-api.h"
+#include "machined-network.h"
 #include "machined.h"
 #include "names.h"
 #include "state-dir.h"
@@ -159,6 +160,8 @@ static void reply_failure(StartRequest *req, const SupervisorReport *report) {
                 if (sock)
                         (void) unlink(sock);
         }
+        /* Its reservation and forwards on the managed network, unless it still runs. */
+        manager_network_machine_gone(req->manager, req->name);
         if (report->failure == SUPERVISOR_FAILURE_GENERIC)
                 sd_bus_error_setf(&error, BUS_ERROR_START_FAILED, "Machine '%s' failed to start: %s (full output in %s).",
                                   req->name, report->message, req->stderr_path);
@@ -260,6 +263,7 @@ static int on_start_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
                 (void) pidfd_send_signal_safe(req->pidfd, SIGKILL);
         log_warning("Machine %s did not start within %llu s, stopped it.", req->name,
                     START_TIMEOUT_USEC / 1000000ULL);
+        manager_network_machine_gone(req->manager, req->name);
         (void) sd_bus_reply_method_errorf(req->message, BUS_ERROR_START_TIMEOUT,
                                           "Machine '%s' did not start within %llu s and was stopped (see %s).",
                                           req->name, START_TIMEOUT_USEC / 1000000ULL, req->stderr_path);
@@ -290,11 +294,22 @@ _noreturn_ static void start_detached(int sock, char **argv, const char *stderr_
         _exit(EXIT_SUCCESS);
 }
 
+/* Undoes the network of a start that fails after it was set up. */
+typedef struct NetworkUndo {
+        Manager *manager;
+        const char *name;
+} NetworkUndo;
+
+static void network_undo(NetworkUndo *u) {
+        if (u->name)
+                manager_network_machine_gone(u->manager, u->name);
+}
+
 int manager_start_machine(Manager *m, sd_bus_message *message, const char *name, uint64_t flags,
                           sd_bus_error *error) {
         _cleanup_(start_request_freep) StartRequest *req = NULL;
         _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_free_ char *image = NULL;
+        _cleanup_free_ char *image = NULL, *dns_stub = NULL;
         _cleanup_close_pair_ int pair[2] = { -EBADF, -EBADF };
         _cleanup_close_ int pool_fd = -EBADF, root_fd = -EBADF, lock_fd = -EBADF;
         int r;
@@ -330,14 +345,20 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
         image = strjoin(m->pool, "/", name);
         if (!image)
                 return -ENOMEM;
-        r = supervisor_start_to_argv(&(const SupervisorStart) {
-                                             .machine = name,
-                                             .image = image,
-                                             .state_dir = m->state_dir,
-                                             .config_dir = m->config_dir,
-                                             .report_fd = REPORT_FD,
-                                     },
-                                     m->supervisor, &argv);
+        SupervisorStart start = {
+                .machine = name,
+                .image = image,
+                .state_dir = m->state_dir,
+                .config_dir = m->config_dir,
+                .report_fd = REPORT_FD,
+        };
+        /* The managed network: its addresses reserved and its forwards set up before the
+         * supervisor runs, which learns of it in the SupervisorStart. */
+        r = manager_network_start(m, name, image, &start, &dns_stub, error);
+        if (r < 0)
+                return r;
+        _cleanup_(network_undo) NetworkUndo undo = { m, r > 0 ? name : NULL };
+        r = supervisor_start_to_argv(&start, m->supervisor, &argv);
         if (r < 0)
                 return r;
 
@@ -379,5 +400,6 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
         req->manager = m;
         LIST_PREPEND(m->starts, req);
         TAKE_PTR(req);
+        undo.name = NULL; /* the supervisor's now, or its failure's */
         return 1;
 }

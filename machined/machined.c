@@ -16,6 +16,7 @@
 #include "ini.h"
 #include "log.h"
 #include "machined-api.h"
+#include "machined-network.h"
 #include "machined.h"
 #include "pool.h"
 #include "runtime.h"
@@ -39,6 +40,7 @@ static void help(void) {
                "                         Also serve org.freedesktop.machine1 (auto: where\n"
                "                         no systemd-machined does; default: Machine1= in\n"
                "                         CONFIG_DIR/machined.conf, else auto)\n"
+               MACHINED_NETWORK_HELP
                "  -v --verbose           Log debug messages\n",
                MACHINED_BUS_NAME, LIBEXECDIR);
 }
@@ -47,6 +49,7 @@ static Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         start_requests_free(m);
+        manager_network_free(m);
         manager_free_image_state(m);
         manager_machine1_free(m);
         while (m->machines)
@@ -135,6 +138,7 @@ static int parse_argv(int argc, char *argv[], Manager *m, bool *no_bus) {
                 { "no-bus", no_argument, NULL, ARG_NO_BUS },
                 { "machine1", required_argument, NULL, ARG_MACHINE1 },
                 { "verbose", no_argument, NULL, 'v' },
+                MACHINED_NETWORK_OPTIONS,
                 {}
         };
         int c, r;
@@ -176,7 +180,10 @@ static int parse_argv(int argc, char *argv[], Manager *m, bool *no_bus) {
                         log_set_max_level(LOG_DEBUG);
                         break;
                 default:
-                        return -EINVAL;
+                        r = manager_network_option(m, c, optarg);
+                        if (r <= 0)
+                                return -EINVAL;
+                        break;
                 }
         if (optind < argc)
                 return log_error_errno(-EINVAL, "machined takes no arguments.");
@@ -345,6 +352,9 @@ int main(int argc, char *argv[]) {
                 return log_error_errno(r, "Failed to read %s: %m", m->machines_dir), EXIT_FAILURE;
 
         manager_prune_logs(m);
+        /* After the records: the machines that run are known, the reservations of others go. */
+        (void) manager_network_init(m);
+
         r = manager_listen_private(m);
         if (r == -EADDRINUSE)
                 return log_error_errno(r, "%s/private is in use: is machined running already?",

@@ -13,6 +13,7 @@ typedef struct Manager Manager;
 typedef struct Machine Machine;
 typedef struct StartRequest StartRequest;
 typedef struct PrivateConnection PrivateConnection;
+typedef struct MachinedNetwork MachinedNetwork;
 typedef struct Machine1State Machine1State;
 
 /* The three kinds of objects machined serves, under its own names and machine1's. */
@@ -65,6 +66,7 @@ struct Manager {
         sd_event_source *private_source;
         PrivateConnection *connections;
 
+        MachinedNetwork *network; /* machined-network.c */
         /* ListImages: the usage of images that did not change comes from this cache; the
          * others are walked by one worker at a time, and every ListImages that arrives
          * meanwhile is answered when it is done (machined-image.c). */

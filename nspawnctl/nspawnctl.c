@@ -20,6 +20,7 @@ static const Verb verbs[] = {
         { "enable", verb_enable, "Start a machine at host boot" },
         { "disable", verb_disable, "Do not start a machine at host boot" },
         { "console", verb_console, "Attach to a machine's console" },
+        { "port", verb_port, "Forward host ports to a machine, or list the forwards" },
         { "log", verb_log, "Show a machine's console and supervisor log" },
         { "login", verb_login, "Get a login prompt in a running machine" },
         { "shell", verb_shell, "Open a shell or run a command in a running machine" },

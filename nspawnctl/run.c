@@ -10,6 +10,7 @@
 #include "ini.h"
 #include "log.h"
 #include "names.h"
+#include "run-network.h"
 #include "runtime.h"
 #include "settings-load.h"
 #include "settings.h"
@@ -71,6 +72,7 @@ static void help(void) {
                "     --chdir=PATH           Working directory inside the container\n"
                "  -u --user=USER            Run COMMAND as USER (from the tree's /etc/passwd)\n"
                "     --private-network      Own network namespace with only lo\n"
+               RUN_NETWORK_HELP
                "     --private-users=MODE   User namespace: no (default), pick, yes, identity or\n"
                "                            UID[:COUNT]; the tree is ID-mapped, never chowned\n"
                "     --settings=MODE        Read NAME.nspawn: yes, no, trusted, override (default yes)\n"
@@ -224,6 +226,7 @@ int verb_run(int argc, char *argv[]) {
                 { "property", required_argument, NULL, ARG_PROPERTY },
                 { "cgroup-layout", required_argument, NULL, ARG_CGROUP_LAYOUT },
                 { "report-fd", required_argument, NULL, ARG_REPORT_FD },
+                RUN_NETWORK_OPTIONS,
                 {}
         };
         _cleanup_(run_args_done) RunArgs a = {};
@@ -236,6 +239,7 @@ int verb_run(int argc, char *argv[]) {
                 .spawn.console = _CONSOLE_MODE_INVALID,
                 .report_fd = -EBADF,
         };
+        RunNetworkArgs net = {};
         Settings *s;
         int notify = -1, opt, r;
 
@@ -244,7 +248,8 @@ int verb_run(int argc, char *argv[]) {
         s = a.settings;
 
         optind = 0;
-        while ((opt = getopt_long(argc, argv, "+hD:M:baxE:u:Pq", options, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, "+hD:M:baxE:u:Pq" RUN_NETWORK_SHORT_OPTIONS, options,
+                                  NULL)) >= 0) {
                 switch (opt) {
                 case 'h':
                         help();
@@ -382,10 +387,16 @@ int verb_run(int argc, char *argv[]) {
                         break;
                 }
                 case '?':
-                default:
                         return EXIT_USAGE;
+                default:
+                        r = run_network_option(&net, s, opt, optarg);
+                        if (r <= 0)
+                                return r == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+                        break;
                 }
         }
+        if (run_network_check(&net) < 0)
+                return EXIT_USAGE;
         if (optind < argc && !(s->parameters = strv_copy(argv + optind)))
                 return log_oom(), EXIT_FAIL;
 
@@ -405,6 +416,7 @@ int verb_run(int argc, char *argv[]) {
                 return EXIT_FAIL;
         s = a.settings;
         settings_apply(s, &c);
+        run_network_apply(&net, &c);
         if (c.spawn.ephemeral && c.spawn.read_only)
                 return log_error("--ephemeral and --read-only do not go together: an ephemeral tree is already unchanged."), EXIT_USAGE;
         if (c.spawn.boot && c.spawn.as_pid2)
@@ -425,7 +437,8 @@ int verb_run(int argc, char *argv[]) {
         c.original_argv = argv - 1;
 
         /* Only what runtime_prepare() calls -EINVAL is a usage error: a bad NSPAWNCTL_*
-         * setting in the environment, part of how we were called. */
+         * setting in the environment, part of how we were called, or network options that do
+         * not go together. */
         r = runtime_prepare(&c, &ids, &e);
         if (r < 0) {
                 log_error("%s", error_message(&e));

@@ -16,8 +16,11 @@
 
 #include "bus-util.h"
 #include "log.h"
+#include "in-addr.h"
+#include "machine-network.h"
 #include "machined-api.h"
 #include "names.h"
+#include "net-port.h"
 #include "terminal.h"
 #include "util/escape.h"
 #include "usage-print.h"
@@ -31,6 +34,7 @@
 
 typedef struct MachineProps {
         char *name, *class, *service, *root, *state, *console_socket, *console_log, *cgroup;
+        char **addresses;
         uint32_t leader, supervisor;
         uint64_t timestamp;
         char id[33];
@@ -46,6 +50,7 @@ static void machine_props_done(MachineProps *p) {
         free(p->console_socket);
         free(p->console_log);
         free(p->cgroup);
+        strv_free(p->addresses);
         *p = (MachineProps) {};
 }
 
@@ -268,6 +273,7 @@ static int list_print(sd_bus *bus, const MachineOptions *o) {
                         props[n].class = strdup(class);
                 if (!props[n].service)
                         props[n].service = strdup(service);
+                (void) machine_addresses_get(bus, name, &props[n].addresses);
                 n++;
         }
         if (r < 0)
@@ -289,22 +295,36 @@ static int list_print(sd_bus *bus, const MachineOptions *o) {
                         json_print_string(props[i].root);
                         printf(",\"id\":");
                         json_print_string(props[i].id);
-                        printf(",\"timestamp\":%llu}", (unsigned long long) props[i].timestamp);
+                        printf(",\"timestamp\":%llu,\"addresses\":",
+                               (unsigned long long) props[i].timestamp);
+                        json_print_strv(props[i].addresses);
+                        printf("}");
                 }
                 printf("]\n");
         } else {
                 int w = 7;
                 for (size_t i = 0; i < n; i++)
                         w = MAX(w, (int) strlen(strna(props[i].name)));
-                printf("%-*s %-8s %-8s %-10s %s\n", w, "MACHINE", "STATE", "LEADER", "CLASS",
-                       "ROOT");
+                int wa = 7;
+                for (size_t i = 0; i < n; i++) {
+                        char **a = props[i].addresses;
+                        int k = (int) strlen(strv_length(a) > 0 ? a[0] : "-") + (strv_length(a) > 1 ? 3 : 0);
+                        wa = MAX(wa, k);
+                }
+                printf("%-*s %-8s %-8s %-10s %-*s %s\n", w, "MACHINE", "STATE", "LEADER", "CLASS", wa,
+                       "ADDRESS", "ROOT");
                 for (size_t i = 0; i < n; i++) {
                         _cleanup_free_ char *name_e = escape_or_na(props[i].name),
                                             *state_e = escape_or_na(props[i].state),
                                             *class_e = escape_or_na(props[i].class),
                                             *root_e = escape_or_na(props[i].root);
-                        printf("%-*s %-8s %-8u %-10s %s\n", w, strna(name_e), strna(state_e),
-                               props[i].leader, strna(class_e), strna(root_e));
+                        /* The first address, as machinectl does; "..." when there are more. */
+                        char a[INET6_ADDRSTRLEN + 4];
+                        snprintf(a, sizeof a, "%s%s",
+                                 strv_length(props[i].addresses) > 0 ? props[i].addresses[0] : "-",
+                                 strv_length(props[i].addresses) > 1 ? "..." : "");
+                        printf("%-*s %-8s %-8u %-10s %-*s %s\n", w, strna(name_e), strna(state_e),
+                               props[i].leader, strna(class_e), wa, a, strna(root_e));
                 }
                 printf("\n%zu machine%s listed.\n", n, n == 1 ? "" : "s");
         }
@@ -588,6 +608,10 @@ int verb_status(int argc, char *argv[]) {
         if (r > 0)
                 return r;
 
+        _cleanup_strv_free_ char **addresses = NULL, **forwards = NULL;
+        (void) machine_addresses_get(bus, name, &addresses);
+        (void) machine_forwards_get(bus, name, NULL, &forwards);
+
         if (o.json) {
                 printf("{\"name\":");
                 json_print_string(p.name);
@@ -604,6 +628,10 @@ int verb_status(int argc, char *argv[]) {
                 json_print_string(p.console_log);
                 printf(",\"cgroup\":");
                 json_print_string(p.cgroup);
+                printf(",\"addresses\":");
+                json_print_strv(addresses);
+                printf(",\"ports\":");
+                json_print_forwards(forwards);
                 printf(",\"processes\":[");
                 for (size_t i = 0; i < n; i++)
                         printf("%s%u", i ? "," : "", procs[i].pid);
@@ -628,6 +656,14 @@ int verb_status(int argc, char *argv[]) {
         printf("         Since: %s\n", uptime);
         printf("       Console: %s\n", strna(console_e));
         printf("   Console log: %s\n", strna(log_e));
+        STRV_FOREACH(a, addresses)
+                printf("%s%s\n", a == addresses ? "       Address: " : "                ", *a);
+        STRV_FOREACH(f, forwards) {
+                PortForward pf;
+                if (port_forward_parse(*f, &pf) >= 0)
+                        printf("%s%s %u -> %u\n", f == forwards ? "      Forwards: " : "                ",
+                               port_protocol_to_string(pf.protocol), pf.host_port, pf.container_port);
+        }
         printf("        CGroup: %s\n", strna(cgroup_e));
         usage_print_table(&p.usage);
         for (size_t i = 0; i < n; i++)

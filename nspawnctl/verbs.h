@@ -31,6 +31,8 @@ int verb_console(int argc, char *argv[]);
 int verb_log(int argc, char *argv[]);
 /* verbs-limits.c: resource limits of a machine, through machined */
 int verb_set_limit(int argc, char *argv[]);
+/* verbs-network.c: port forwards, through machined */
+int verb_port(int argc, char *argv[]);
 /* verbs-shell.c: sessions in a running machine, through machined */
 int verb_login(int argc, char *argv[]);
 int verb_shell(int argc, char *argv[]);

@@ -52,6 +52,7 @@ static int run_handoff(int argc, char *argv[]) {
                 .report_fd = -EBADF,
                 .init = h.init,
         };
+        supervisor_net_cleanup_get(h.net_link, h.net_zone_bridge, h.net_table, &c.net_cleanup);
 
         /* The mask was inherited blocked across exec, so no signal got lost meanwhile. */
         supervise_signal_mask(&mask);

@@ -18,6 +18,22 @@
 #include "util/strv.h"
 #include "util/util.h"
 
+/* What machined says about the network wins over the settings: on its managed network the
+ * box's veth joins machined's bridge, and machined has set its Port= forwards up itself. */
+static void network_from_start(const SupervisorStart *start, SuperviseConfig *c) {
+        if (start->network_table)
+                snprintf(c->network.nft_table, sizeof c->network.nft_table, "%s", start->network_table);
+        if (!start->network_bridge)
+                return;
+        c->network.mode = NETWORK_BRIDGE;
+        snprintf(c->network.bridge, sizeof c->network.bridge, "%s", start->network_bridge);
+        c->network.ports = NULL;
+        c->network.n_ports = 0;
+        c->network.have_loopback6 = !IN6_IS_ADDR_UNSPECIFIED(&start->network_loopback6);
+        memcpy(&c->network.loopback6.in6, &start->network_loopback6, sizeof start->network_loopback6);
+        c->dns_stub = start->network_dns_stub;
+}
+
 static int fail(int report_fd, int r, const Error *e) {
         SupervisorReport report = {
                 .type = SUPERVISOR_REPORT_FAILED,
@@ -49,12 +65,9 @@ int main(int argc, char *argv[]) {
                 start.report_fd = -EBADF;
         /* A reboot starts the machine again with the same arguments, but machined's report
          * fd is long gone by then (and its number may be another fd's). */
-        r = supervisor_start_to_argv(&(SupervisorStart) { .machine = start.machine,
-                                                          .image = start.image,
-                                                          .state_dir = start.state_dir,
-                                                          .config_dir = start.config_dir,
-                                                          .report_fd = -EBADF },
-                                     argv[0], &again);
+        SupervisorStart restart = start;
+        restart.report_fd = -EBADF;
+        r = supervisor_start_to_argv(&restart, argv[0], &again);
         if (r < 0)
                 return log_oom(), SUPERVISOR_EXIT_FAILURE;
 
@@ -108,6 +121,7 @@ int main(int argc, char *argv[]) {
         settings_apply(settings, &c);
         c.spawn.notify = c.spawn.boot;
         c.restart_on_reboot = c.spawn.boot;
+        network_from_start(&start, &c);
 
         r = runtime_prepare(&c, &ids, &e);
         if (r < 0)

@@ -22,7 +22,8 @@ build=${NSPAWNCTL_BUILD_DIR:-$src/build}
 
 packages="build-essential meson ninja-build pkg-config libmount-dev libblkid-dev libseccomp-dev
           libsystemd-dev libcap-dev debootstrap btrfs-progs dbus iproute2 util-linux tar gzip xz-utils
-          zstd perl tmux systemd-container autopkgtest python3 scdoc bash-completion man-db"
+          zstd perl tmux systemd-container autopkgtest python3 scdoc bash-completion man-db dnsmasq-base
+          dnsmasq-utils libnftables-dev nftables iperf3"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -11,9 +11,28 @@ mkdir -p "$POOL" "$STATE"
 chmod 0755 "$WORK"
 BUS_PID=""
 MACHINED_PID=""
+# The managed network of this test's machined: names of its own, so that parallel runs never
+# share a bridge or a table; no DNS upstream outside this machine.
+NET_BRIDGE=t$$n0
+NET_TABLE=t$$net
+NET_OPTS="--network-bridge=$NET_BRIDGE --network-table=$NET_TABLE --network-dns=127.0.0.1"
 export NSPAWNCTL_STATE_DIR=$STATE
 # Never talk to a real system bus by accident: the test's own, whether or not it runs.
 export DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/bus
+
+# network_teardown [STATEDIR [BRIDGE TABLE]]: what a machined's managed network left: its
+# dnsmasq (by the pid it wrote, if it is one), its bridge and tables.
+network_teardown() {
+    local st=${1:-$STATE} br=${2:-$NET_BRIDGE} tb=${3:-$NET_TABLE} pid
+    pid=$(cat "$st/network/dnsmasq/dnsmasq.pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dnsmasq ]; then
+        kill "$pid" 2>/dev/null || true
+    fi
+    ip link del "$br" 2>/dev/null || true
+    nft delete table inet "$tb" 2>/dev/null || true
+    nft delete table netdev "$tb" 2>/dev/null || true
+    rm -rf "$st/network"
+}
 
 cleanup_machined() {
     # Machines first (their supervisors clean up after themselves), then machined and bus.
@@ -24,6 +43,7 @@ cleanup_machined() {
         [ -n "$s" ] && kill -9 "$s" 2>/dev/null || true
     done
     for p in $MACHINED_PID $BUS_PID; do kill -9 "$p" 2>/dev/null || true; done
+    network_teardown
     # The supervisors' cleanup guards remove records, cgroups and mounts; wait for them.
     end=$(( $(date +%s) + 20 ))
     while ls "$STATE"/machines/ 2>/dev/null | grep -q . && [ "$(date +%s)" -lt "$end" ]; do sleep 0.2; done
@@ -63,7 +83,8 @@ stop_bus() {
 }
 
 start_machined() {
-    "$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" "$@" \
+    # shellcheck disable=SC2086
+    "$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" $NET_OPTS "$@" \
         >>"$WORK/machined.log" 2>&1 &
     MACHINED_PID=$!
     wait_until 10 test -S "$STATE/private" || { cat "$WORK/machined.log" >&2; fail "machined did not start"; }

@@ -19,6 +19,7 @@ cleanup_image_bus() {
     done
     end=$(( $(date +%s) + 20 ))
     while ls "$STATE"/machines/ 2>/dev/null | grep -q . && [ "$(date +%s)" -lt "$end" ]; do sleep 0.2; done
+    network_teardown
     findmnt -rn -o TARGET | grep "^$WORK" | sort -r | while read -r m; do umount "$m"; done
     cleanup_lib
     exit $rc

@@ -70,7 +70,7 @@ rm -rf "$POOL/libinit"
 ok "a tree whose only init is /lib/systemd/systemd starts through machined"
 before=$(state_snapshot)
 # A second machined on the same state dir must not take the private socket over.
-set +e; "$MACHINED" --pool="$POOL" --state-dir="$STATE" --no-bus >"$WORK/second.log" 2>&1; rc=$?; set -e
+set +e; "$MACHINED" --pool="$POOL" --state-dir="$STATE" $NET_OPTS --no-bus >"$WORK/second.log" 2>&1; rc=$?; set -e
 [ $rc != 0 ] && grep -q "already" "$WORK/second.log" || { cat "$WORK/second.log"; fail "second machined on the same state dir"; }
 expect_rc 0 env DBUS_SYSTEM_BUS_ADDRESS=unix:path=$WORK/none "$NSPAWNCTL" list  # the first one still answers privately
 [ "$(state_snapshot)" = "$before" ] || fail "a refused start created something"
@@ -206,16 +206,16 @@ echo "fake-supervisor: boom $*" >&2
 exit 3
 EOT
 chmod +x "$WORK/fake-supervisor"
-"$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" --supervisor="$WORK/fake-supervisor" \
+"$MACHINED" --pool="$POOL" --state-dir="$STATE" --config-dir="$WORK/etc" --supervisor="$WORK/fake-supervisor" $NET_OPTS \
     >>"$WORK/machined.log" 2>&1 &
 MACHINED_PID=$!
 wait_until 10 test -S "$STATE/private" || fail "machined did not start"
 expect_rc 1 "$NSPAWNCTL" start okimg; expect_one_line_error
-echo "$ERR" | grep -q "without a report: fake-supervisor: boom --machine=okimg --image=$POOL/okimg --state-dir=$STATE --config-dir=$WORK/etc --report-fd=3" \
+echo "$ERR" | grep -q "without a report: fake-supervisor: boom --machine=okimg --image=$POOL/okimg --state-dir=$STATE --config-dir=$WORK/etc --report-fd=3 --network-table=$NET_TABLE --network-bridge=$NET_BRIDGE --network-dns-stub=$STATE/network/resolv.conf" \
     || fail "early supervisor death: $ERR"
 kill9_machined
 FAKE_REPORT="FAILED name-taken 17 Machine okimg is already running." "$MACHINED" --pool="$POOL" --state-dir="$STATE" \
-    --config-dir="$WORK/etc" --supervisor="$WORK/fake-supervisor" >>"$WORK/machined.log" 2>&1 &
+    --config-dir="$WORK/etc" --supervisor="$WORK/fake-supervisor" $NET_OPTS >>"$WORK/machined.log" 2>&1 &
 MACHINED_PID=$!
 wait_until 10 test -S "$STATE/private" || fail "machined did not start"
 expect_rc 4 "$NSPAWNCTL" start okimg; expect_one_line_error
@@ -229,7 +229,7 @@ expect_rc 6 "$NSPAWNCTL" start --state-dir=/nonexistent foo; expect_one_line_err
 ok "machined not running: one clear line, exit 6"
 
 # D-Bus activation: the installed activation file, pointed at the build tree.
-sed -e "s|^Exec=.*|Exec=$MACHINED --pool=$POOL --state-dir=$STATE --config-dir=$WORK/etc|" \
+sed -e "s|^Exec=.*|Exec=$MACHINED --pool=$POOL --state-dir=$STATE --config-dir=$WORK/etc $NET_OPTS|" \
     "$BUILD_ROOT/units/org.nspawnctl.machined1.service" >"$WORK/services/org.nspawnctl.machined1.service"
 start_bus policy
 expect_rc 0 "$NSPAWNCTL" list

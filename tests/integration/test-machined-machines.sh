@@ -164,7 +164,7 @@ expect_rc 0 "$NSPAWNCTL" enable "$M1"
 kill9_machined
 init() {
     MACHINED=$MACHINED NSPAWNCTL=$NSPAWNCTL STATE_DIR=$STATE AUTOSTART=$WORK/etc/autostart \
-        LOGFILE=$WORK/init.log MACHINED_OPTS="--pool=$POOL --config-dir=$WORK/etc" \
+        LOGFILE=$WORK/init.log MACHINED_OPTS="--pool=$POOL --config-dir=$WORK/etc $NET_OPTS" \
         sh "$BUILD_ROOT/units/nspawnctl-machined.init" "$@"
 }
 init start >"$WORK/init.out" 2>&1 || { cat "$WORK/init.out" "$WORK/init.log" >&2; fail "init start"; }

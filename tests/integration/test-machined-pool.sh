@@ -99,7 +99,7 @@ ok "restarted machined mounted the same $POOL.raw again on $dev2, images kept"
 stop_machined
 mkdir -p "$P2/old/etc"
 echo old >"$P2/old/etc/hostname"
-"$MACHINED" --pool="$P2" --state-dir="$STATE" --config-dir="$WORK/etc" \
+"$MACHINED" --pool="$P2" --state-dir="$STATE" --config-dir="$WORK/etc" $NET_OPTS \
     >>"$WORK/machined.log" 2>&1 &
 MACHINED_PID=$!
 wait_until 10 test -S "$STATE/private" || fail "machined did not start on $P2"

@@ -151,6 +151,77 @@ TEST(settings_merge) {
         ASSERT_EQ(c.private_users.mode, PRIVATE_USERS_NO);
 }
 
+/* The network settings: how the container is networked is one setting (the command line's
+ * kind, if it has one, over the file's), Port= and ResolvConf= each their own. */
+TEST(settings_merge_network) {
+        static const struct {
+                int cli_private, cli_veth;
+                const char *cli_zone;
+                int file_private, file_veth;
+                const char *file_bridge, *file_zone;
+                NetworkMode mode;
+                const char *bridge;
+        } rows[] = {
+                { -1, -1, NULL, -1, -1, NULL, NULL, NETWORK_HOST, "" },
+                { -1, -1, NULL, 1, -1, NULL, NULL, NETWORK_PRIVATE, "" },
+                { -1, -1, NULL, -1, 1, NULL, NULL, NETWORK_VETH, "" },
+                { -1, -1, NULL, -1, 1, "br0", NULL, NETWORK_BRIDGE, "br0" },   /* Bridge= wins over VirtualEthernet= */
+                { -1, -1, NULL, -1, -1, "br0", "lab", NETWORK_BRIDGE, "br0" }, /* and over Zone= */
+                { -1, -1, NULL, -1, -1, NULL, "lab", NETWORK_ZONE, "vz-lab" },
+                { -1, 1, NULL, -1, -1, "br0", NULL, NETWORK_VETH, "" },        /* the command line's kind */
+                { -1, -1, "z1", 1, -1, "br0", NULL, NETWORK_ZONE, "vz-z1" },
+                { 1, -1, NULL, -1, 1, NULL, NULL, NETWORK_PRIVATE, "" },
+                { 0, -1, NULL, -1, 1, NULL, NULL, NETWORK_HOST, "" },          /* --private-network=no */
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                _cleanup_(settings_freep) Settings *cli = NULL, *file = NULL;
+                SuperviseConfig c = {};
+
+                ASSERT_OK(settings_new(&cli));
+                ASSERT_OK(settings_new(&file));
+                cli->private_network = rows[i].cli_private;
+                cli->virtual_ethernet = rows[i].cli_veth;
+                cli->zone = rows[i].cli_zone ? strdup(rows[i].cli_zone) : NULL;
+                file->private_network = rows[i].file_private;
+                file->virtual_ethernet = rows[i].file_veth;
+                file->bridge = rows[i].file_bridge ? strdup(rows[i].file_bridge) : NULL;
+                file->zone = rows[i].file_zone ? strdup(rows[i].file_zone) : NULL;
+                settings_merge(cli, file);
+                settings_apply(cli, &c);
+                if (c.network.mode != rows[i].mode)
+                        fprintf(stderr, "row %zu: mode %s\n", i, network_mode_to_string(c.network.mode));
+                ASSERT_EQ(c.network.mode, rows[i].mode);
+                ASSERT_STREQ(c.network.bridge, rows[i].bridge);
+                ASSERT_EQ(c.resolv_conf, RESOLV_CONF_AUTO);
+        }
+
+        /* Port= and ResolvConf=: the command line's, else the file's. */
+        _cleanup_(settings_freep) Settings *cli = NULL, *file = NULL;
+        PortForward p;
+        ASSERT_OK(settings_new(&cli));
+        ASSERT_OK(settings_new(&file));
+        ASSERT_OK(port_forward_parse("udp:53", &p));
+        ASSERT_OK(port_forwards_add(&file->ports, &file->n_ports, &p));
+        file->resolv_conf = RESOLV_CONF_OFF;
+        file->virtual_ethernet = 1;
+        settings_merge(cli, file);
+        SuperviseConfig c = {};
+        settings_apply(cli, &c);
+        ASSERT_EQ(c.network.n_ports, 1);
+        ASSERT_EQ(c.network.ports[0].protocol, PORT_PROTOCOL_UDP);
+        ASSERT_EQ(c.resolv_conf, RESOLV_CONF_OFF);
+        ASSERT_EQ(file->n_ports, 0);
+        cli->resolv_conf = RESOLV_CONF_COPY_HOST;
+        ASSERT_OK(port_forward_parse("8080:80", &p));
+        ASSERT_OK(port_forwards_add(&file->ports, &file->n_ports, &p));
+        settings_merge(cli, file);
+        ASSERT_EQ(cli->n_ports, 1);
+        ASSERT_EQ(cli->ports[0].protocol, PORT_PROTOCOL_UDP);
+        settings_apply(cli, &c);
+        ASSERT_EQ(c.resolv_conf, RESOLV_CONF_COPY_HOST);
+}
+
 static void write_settings(const char *path, const char *text) {
         FILE *f = fopen(path, "we");
         if (f) {

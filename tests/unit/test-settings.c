@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 
 #include "macro.h"
+#include "resolv-conf.h"
 #include "settings.h"
+#include "settings-ports.h"
 #include "tests.h"
 #include "util/strv.h"
 #include "util/util.h"
@@ -494,15 +496,14 @@ TEST(settings_warnings) {
                                "Anything goes=here?\n"
                                "[Network]\n"
                                "VirtualEthernet=yes\n"
-                               "Zone=foo\n",
+                               "IPVLAN=eth0\n",
                                SETTINGS_TRUSTED, &s, NULL, &w));
         ASSERT_EQ(s->boot, 1);
         ASSERT_TRUE(warnings_are(w, (const char *const[]) {
                 "test.nspawn:1: assignment Boot= outside of any section, ignoring",
                 "test.nspawn:3: unknown key Capability= in section [Exec], ignoring",
                 "test.nspawn:5: unknown section [Unknown], ignoring",
-                "test.nspawn:9: unsupported setting VirtualEthernet=, ignoring",
-                "test.nspawn:10: unknown key Zone= in section [Network], ignoring",
+                "test.nspawn:10: unknown key IPVLAN= in section [Network], ignoring",
                 NULL,
         }));
 }
@@ -638,4 +639,76 @@ TEST(tmpfs_spec) {
                 ASSERT_TRUE(tmpfs_spec_is_valid(good[i]));
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 ASSERT_FALSE(tmpfs_spec_is_valid(bad[i]));
+}
+
+TEST(settings_network) {
+        _cleanup_(settings_freep) Settings *s = NULL, *u = NULL;
+        _cleanup_strv_free_ char **w = NULL;
+        char buf[PORT_FORWARD_STRLEN];
+
+        ASSERT_OK(parse_string("[Exec]\nResolvConf=copy-host\n"
+                               "[Network]\nVirtualEthernet=yes\nBridge=br0\nZone=lab\n"
+                               "Port=8080:80\nPort=udp:53\nPort=\nPort=tcp:2222:22\nPort=443\n",
+                               SETTINGS_TRUSTED, &s, NULL, NULL));
+        ASSERT_EQ(s->virtual_ethernet, 1);
+        ASSERT_STREQ(s->bridge, "br0");
+        ASSERT_STREQ(s->zone, "lab");
+        ASSERT_EQ(s->resolv_conf, RESOLV_CONF_COPY_HOST);
+        /* An empty Port= resets the list. */
+        ASSERT_EQ(s->n_ports, 2);
+        ASSERT_STREQ(port_forward_to_string(&s->ports[0], buf), "tcp:2222:22");
+        ASSERT_STREQ(port_forward_to_string(&s->ports[1], buf), "tcp:443:443");
+
+        /* Untrusted: the whole [Network] section is privileged. */
+        ASSERT_OK(parse_string("[Network]\nVirtualEthernet=yes\nBridge=br0\nZone=lab\nPort=80\n"
+                               "[Exec]\nResolvConf=off\n",
+                               SETTINGS_UNTRUSTED, &u, NULL, &w));
+        ASSERT_EQ(u->virtual_ethernet, -1);
+        ASSERT_TRUE(!u->bridge && !u->zone && u->n_ports == 0);
+        ASSERT_EQ(u->resolv_conf, RESOLV_CONF_OFF);
+        ASSERT_EQ(strv_length(w), 4);
+
+        static const char *const bad[] = {
+                "[Network]\nPort=0\n", "[Network]\nPort=65536\n", "[Network]\nPort=tcp:\n",
+                "[Network]\nPort=sctp:80\n", "[Network]\nPort=80\nPort=80:81\n", "[Network]\nBridge=a/b\n",
+                "[Network]\nBridge=0123456789abcdef\n", "[Network]\nZone=thirteen-char\n",
+                "[Network]\nZone=a.b\n", "[Network]\nVirtualEthernet=maybe\n", "[Exec]\nResolvConf=copy\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(settings_freep) Settings *x = NULL;
+                _cleanup_free_ char *e = NULL;
+                ASSERT_EQ(parse_string(bad[i], SETTINGS_TRUSTED, &x, &e, NULL), -EBADMSG);
+                ASSERT_TRUE(e && strstr(e, "test.nspawn:"));
+        }
+}
+
+TEST(settings_ports_edit) {
+        PortForward p[2];
+        ASSERT_OK(port_forward_parse("8080:80", &p[0]));
+        ASSERT_OK(port_forward_parse("udp:53", &p[1]));
+        static const struct {
+                const char *in;
+                size_t n;
+                const char *out;
+        } t[] = {
+                { NULL, 2, "[Network]\nPort=tcp:8080:80\nPort=udp:53:53\n" },
+                { "", 1, "[Network]\nPort=tcp:8080:80\n" },
+                { "[Exec]\nBoot=yes\n", 1, "[Exec]\nBoot=yes\n\n[Network]\nPort=tcp:8080:80\n" },
+                { "# comment\n[Network]\nPort=1\nZone=lab\n  Port = 2\n[Files]\nBind=/a\n", 2,
+                  "# comment\n[Network]\nZone=lab\nPort=tcp:8080:80\nPort=udp:53:53\n[Files]\nBind=/a\n" },
+                { "[Network]\nPort=1\n[Exec]\nPort=keep\n[Network]\nPort=3\n", 1,
+                  "[Network]\nPort=tcp:8080:80\n[Exec]\nPort=keep\n[Network]\n" },
+                { "[Network]\nPort=1\nPorts=x\n", 0, "[Network]\nPorts=x\n" },
+                { "[Network]\nPort=1", 0, "[Network]\n" },
+                { "[Exec]\nBoot=yes\n", 0, "[Exec]\nBoot=yes\n" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                _cleanup_free_ char *out = NULL;
+                ASSERT_OK(settings_text_set_ports(t[i].in, p, t[i].n, &out));
+                ASSERT_STREQ(out, t[i].out);
+                /* and it parses back with exactly those forwards */
+                _cleanup_(settings_freep) Settings *s = NULL;
+                ASSERT_OK(parse_string(out, SETTINGS_TRUSTED, &s, NULL, NULL));
+                ASSERT_EQ(s->n_ports, t[i].n);
+        }
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The supervisor's contract (core/supervisor-contract.h): every to_argv() must come back
  * from its from_argv() as the same struct, and a broken contract must be refused. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,64 @@ TEST(start_round_trip) {
                 ASSERT_STREQ(back.config_dir, s.config_dir);
                 ASSERT_EQ(back.report_fd, 3);
         }
+}
+
+TEST(start_network_round_trip) {
+        static const struct {
+                const char *table, *bridge, *stub, *loopback6;
+        } rows[] = {
+                { NULL, NULL, NULL, NULL },                      /* the host's or the settings' network */
+                { "nspawnctl", NULL, NULL, NULL },               /* VirtualEthernet=/Bridge=/Zone= */
+                { "t1net", "t1n0", "/run/x y/network/resolv.conf", NULL }, /* managed, no Port= */
+                { "nspawnctl", "nspawnctl0", "/run/nspawnctl/network/resolv.conf", "fd12:3456:789a:1::ffff" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                _cleanup_strv_free_ char **argv = NULL;
+                SupervisorStart back, s = {
+                        .machine = "web",
+                        .image = "/var/lib/machines/web",
+                        .state_dir = "/run/nspawnctl",
+                        .report_fd = -1,
+                        .network_table = rows[i].table,
+                        .network_bridge = rows[i].bridge,
+                        .network_dns_stub = rows[i].stub,
+                };
+                if (rows[i].loopback6)
+                        ASSERT_EQ(inet_pton(AF_INET6, rows[i].loopback6, &s.network_loopback6), 1);
+                ASSERT_OK(supervisor_start_to_argv(&s, "/x", &argv));
+                /* Only what is set is passed (the binary, four fields, then those). */
+                ASSERT_EQ(strv_length(argv), 5 + !!rows[i].table + !!rows[i].bridge + !!rows[i].stub +
+                                                     !!rows[i].loopback6);
+                ASSERT_OK(supervisor_start_from_argv((int) strv_length(argv), argv, &back));
+                ASSERT_STREQ(strempty(back.network_table), strempty(s.network_table));
+                ASSERT_STREQ(strempty(back.network_bridge), strempty(s.network_bridge));
+                ASSERT_STREQ(strempty(back.network_dns_stub), strempty(s.network_dns_stub));
+                ASSERT_EQ(!back.network_bridge, !s.network_bridge);
+                ASSERT_EQ(memcmp(&back.network_loopback6, &s.network_loopback6, sizeof s.network_loopback6), 0);
+                ASSERT_EQ(back.report_fd, -1);
+        }
+}
+
+TEST(start_network_refused) {
+        SupervisorStart s;
+#define BASE "x", "--machine=a", "--image=/p/a", "--state-dir=/s"
+        char *bad_table[] = { BASE, "--network-table=1abc", NULL };
+        char *bad_table2[] = { BASE, "--network-table=a b", NULL };
+        char *empty_table[] = { BASE, "--network-table=", NULL };
+        char *long_bridge[] = { BASE, "--network-bridge=0123456789abcdef", NULL };
+        char *slash_bridge[] = { BASE, "--network-bridge=a/b", NULL };
+        char *relative_stub[] = { BASE, "--network-bridge=br0", "--network-dns-stub=resolv.conf", NULL };
+        char *stub_alone[] = { BASE, "--network-dns-stub=/r", NULL };
+        char *lo6_alone[] = { BASE, "--network-loopback6=fd00::ffff", NULL };
+        char *lo6_v4[] = { BASE, "--network-bridge=br0", "--network-loopback6=10.0.0.1", NULL };
+        char *lo6_bad[] = { BASE, "--network-bridge=br0", "--network-loopback6=garbage", NULL };
+        char **all[] = { bad_table, bad_table2, empty_table, long_bridge, slash_bridge, relative_stub,
+                         stub_alone, lo6_alone, lo6_v4, lo6_bad };
+#undef BASE
+
+        for (size_t i = 0; i < ELEMENTSOF(all); i++)
+                ASSERT_ERROR(supervisor_start_from_argv((int) strv_length(all[i]), all[i], &s), EINVAL);
 }
 
 TEST(start_refused) {
@@ -72,6 +131,9 @@ TEST(handoff_round_trip) {
                 .init = MACHINE_INIT_BUSYBOX,
                 .uid_shift = 0x7FFF0000,
                 .uid_range = 65536,
+                .net_link = "vb-b",
+                .net_zone_bridge = "vz-lab",
+                .net_table = "nspawnctl",
                 .restart_argv = restart,
         };
 
@@ -100,18 +162,25 @@ TEST(handoff_round_trip) {
         ASSERT_EQ(back.init, h.init);
         ASSERT_EQ(back.uid_shift, h.uid_shift);
         ASSERT_EQ(back.uid_range, h.uid_range);
+        ASSERT_STREQ(back.net_link, h.net_link);
+        ASSERT_STREQ(back.net_zone_bridge, h.net_zone_bridge);
+        ASSERT_STREQ(back.net_table, h.net_table);
         ASSERT_EQ(strv_length(back.restart_argv), 3);
         for (size_t i = 0; restart[i]; i++)
                 ASSERT_STREQ(back.restart_argv[i], restart[i]);
 
-        /* Without a restart command there is no "--" either. */
+        /* Without a restart command there is no "--" either; no network, no network fields. */
         h.restart_argv = NULL;
+        h.net_link = h.net_zone_bridge = h.net_table = NULL;
         strv_free(argv);
         argv = NULL;
         ASSERT_OK(supervisor_handoff_to_argv(&h, &argv));
         ASSERT_FALSE(strv_contains(argv, "--"));
         ASSERT_OK(supervisor_handoff_from_argv((int) strv_length(argv), argv, &back));
         ASSERT_TRUE(back.restart_argv == NULL);
+        ASSERT_TRUE(!back.net_link && !back.net_zone_bridge && !back.net_table);
+        STRV_FOREACH(a, argv)
+                ASSERT_FALSE(startswith(*a, "--net-"));
 }
 
 TEST(handoff_refused) {
@@ -119,7 +188,9 @@ TEST(handoff_refused) {
         char *guard[] = { "x", "guard", "--machine=a", NULL };
         char *empty[] = { "x", "handoff", NULL };
         char *badmode[] = { "x", "handoff", "--cgroup-mode=v3", NULL };
-        char **all[] = { guard, empty, badmode };
+        char *badlink[] = { "x", "handoff", "--net-link=ve-0123456789abcdef", NULL };
+        char *badtable[] = { "x", "handoff", "--net-table=", NULL };
+        char **all[] = { guard, empty, badmode, badlink, badtable };
 
         for (size_t i = 0; i < ELEMENTSOF(all); i++)
                 ASSERT_ERROR(supervisor_handoff_from_argv((int) strv_length(all[i]), all[i], &h), EINVAL);
@@ -135,6 +206,8 @@ TEST(guard_round_trip) {
                 .register_machine = true,
                 .uid_shift = 524288,
                 .uid_lock_fd = 4,
+                .net_link = "ve-m",
+                .net_table = "t1net",
         };
 
         ASSERT_OK(supervisor_guard_to_argv(&g, &argv));
@@ -147,6 +220,30 @@ TEST(guard_round_trip) {
         ASSERT_EQ(back.register_machine, g.register_machine);
         ASSERT_EQ(back.uid_shift, g.uid_shift);
         ASSERT_EQ(back.uid_lock_fd, g.uid_lock_fd);
+        ASSERT_STREQ(back.net_link, g.net_link);
+        ASSERT_TRUE(back.net_zone_bridge == NULL);
+        ASSERT_STREQ(back.net_table, g.net_table);
+
+        /* A bad network field is a broken contract. */
+        char *bad[] = { "x", "guard", "--machine=m", "--state-dir=/s", "--cgroup-mode=unified", "--cgroup=/c",
+                        "--register=no", "--uid-shift=0", "--fd-uid-lock=-1", "--net-zone-bridge=a:b", NULL };
+        ASSERT_ERROR(supervisor_guard_from_argv((int) strv_length(bad), bad, &back), EINVAL);
+}
+
+TEST(net_cleanup_fields) {
+        NetworkCleanup nc = { .link = "vb-web", .zone_bridge = "vz-lab", .nft_table = "" }, back;
+        const char *link, *zone, *table;
+
+        supervisor_net_cleanup_set(&nc, &link, &zone, &table);
+        ASSERT_STREQ(link, "vb-web");
+        ASSERT_STREQ(zone, "vz-lab");
+        ASSERT_TRUE(table == NULL); /* empty: left out */
+        supervisor_net_cleanup_get(link, zone, table, &back);
+        ASSERT_STREQ(back.link, nc.link);
+        ASSERT_STREQ(back.zone_bridge, nc.zone_bridge);
+        ASSERT_STREQ(back.nft_table, "");
+        supervisor_net_cleanup_get(NULL, NULL, NULL, &back);
+        ASSERT_TRUE(!back.link[0] && !back.zone_bridge[0] && !back.nft_table[0]);
 }
 
 TEST(report_round_trip) {

@@ -573,7 +573,7 @@ static void post_setup_impl(int *_failed_, bool fallback) {
         free(c);
 
         c = read_at(root, "etc/systemd/network/80-nspawnctl-container.network");
-        ASSERT_TRUE(c && strstr(c, "Name=host0 eth*\n") && strstr(c, "DHCP=yes\n"));
+        ASSERT_TRUE(c && strstr(c, "Name=host0\n") && strstr(c, "DHCP=yes\n") && !strstr(c, "eth"));
         free(c);
         c = NULL;
 
