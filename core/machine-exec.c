@@ -228,7 +228,7 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
 
         /* The session gets no more than the machine's init got. */
         CHECK(caps_drop_bounding(caps_container_keep(private_network)), "Failed to drop capabilities: %m");
-        CHECK(seccomp_load_container_filter(), "Failed to install the seccomp filter: %m");
+        CHECK(seccomp_load_container_filter(NULL, false), "Failed to install the seccomp filter: %m");
         if (setgroups(n_groups, groups) < 0 || setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) < 0 ||
             setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) < 0)
                 FAIL_ERRNO("Failed to become user %s: %m", user);

@@ -105,6 +105,8 @@ int machine_record_format(const MachineRecord *r, char **ret) {
                 r->supervisor, (unsigned long long) r->supervisor_start, r->leader,
                 (unsigned long long) r->leader_start, (unsigned long long) r->timestamp,
                 (unsigned long long) r->timestamp_monotonic, r->uid_shift, r->uid_range);
+        if (r->kill_signal > 0)
+                fprintf(f, "KILL_SIGNAL=%u\n", r->kill_signal);
         put_string(f, "CGROUP", r->cgroup);
         put_string(f, "CONSOLE_SOCKET", r->console_socket);
         put_string(f, "CONSOLE_LOG", r->console_log);
@@ -288,6 +290,11 @@ int machine_record_parse(const char *text, MachineRecord *ret) {
                         r = parse_u32(v, &rec.uid_shift);
                 else if (streq(key, "UID_RANGE"))
                         r = parse_u32(v, &rec.uid_range);
+                else if (streq(key, "KILL_SIGNAL")) {
+                        r = parse_u32(v, &rec.kill_signal);
+                        if (r >= 0 && (rec.kill_signal == 0 || rec.kill_signal > 64))
+                                r = -EBADMSG;
+                }
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)

@@ -111,6 +111,7 @@ static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd
                 .init = c->init,
                 .uid_shift = c->spawn.uid_shift,
                 .uid_range = c->spawn.uid_range,
+                .kill_signal = c->kill_signal,
         };
         char self[PATH_MAX];
         ssize_t n;

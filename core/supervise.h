@@ -40,6 +40,9 @@ typedef struct SuperviseConfig {
         CGroupLimits limits;
         DevicePolicyBackend device_policy;
         CGroupLayout cgroup_layout; /* asked for; _CGROUP_LAYOUT_INVALID: as the runtime picks */
+        /* KillSignal=: how a stop request asks the container's PID 1 (0: SIGRTMIN+3 for a
+         * boot, SIGTERM for a command); also machined's PowerOffMachine through the record. */
+        int kill_signal;
 } SuperviseConfig;
 
 /* Checks c (spawn_check()), then runs the container until it ends, forwarding the console

@@ -332,6 +332,7 @@ static const Field handoff_fields[] = {
         H("init", FIELD_MACHINE_INIT, init, true),
         H("uid-shift", FIELD_U32, uid_shift, true),
         H("uid-range", FIELD_U32, uid_range, true),
+        H("kill-signal", FIELD_INT, kill_signal, false),
 };
 #undef H
 
@@ -361,7 +362,7 @@ int supervisor_handoff_from_argv(int argc, char *const *argv, SupervisorHandoff 
         r = fields_from_argv(handoff_fields, ELEMENTSOF(handoff_fields), &h, argc, argv, 2, &end);
         if (r < 0)
                 return r;
-        if (h.pid <= 0)
+        if (h.pid <= 0 || h.kill_signal < 0 || h.kill_signal > 64)
                 return -EINVAL;
         if (end < argc) {
                 if (end + 1 >= argc)

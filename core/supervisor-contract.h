@@ -121,6 +121,7 @@ typedef struct SupervisorHandoff {
         MachineState state;  /* the record's state so far */
         MachineInit init;
         uint32_t uid_shift, uid_range; /* the user namespace; range 0: none */
+        int kill_signal;     /* KillSignal=; 0: the default */
         char **restart_argv; /* with restart_on_reboot: the command that starts it again */
 } SupervisorHandoff;
 

@@ -10,6 +10,7 @@
 #include "ini.h"
 #include "log.h"
 #include "names.h"
+#include "run-settings.h"
 #include "runtime.h"
 #include "settings-load.h"
 #include "settings.h"
@@ -84,6 +85,7 @@ static void help(void) {
                "     --property=NAME=VALUE  Resource limit: MemoryMax, MemoryHigh, MemorySwapMax,\n"
                "                            CPUWeight, CPUQuota, TasksMax (default 16384), IOWeight\n"
                "     --cgroup-layout=MODE   auto (by the tree's systemd), unified, hybrid or legacy\n"
+               RUN_SETTINGS_HELP
                "     --report-fd=FD         Write STARTED to FD once the container runs (for tools)\n"
                "\nSettings: NAME.nspawn in /etc/nspawnctl, /etc/systemd/nspawn, the state directory,\n"
                "/run/systemd/nspawn, or next to DIR (there without privileged keys); the command\n"
@@ -224,6 +226,7 @@ int verb_run(int argc, char *argv[]) {
                 { "property", required_argument, NULL, ARG_PROPERTY },
                 { "cgroup-layout", required_argument, NULL, ARG_CGROUP_LAYOUT },
                 { "report-fd", required_argument, NULL, ARG_REPORT_FD },
+                RUN_SETTINGS_OPTIONS,
                 {}
         };
         _cleanup_(run_args_done) RunArgs a = {};
@@ -237,7 +240,7 @@ int verb_run(int argc, char *argv[]) {
                 .report_fd = -EBADF,
         };
         Settings *s;
-        int notify = -1, opt, r;
+        int opt, r;
 
         if (settings_new(&a.settings) < 0)
                 return log_oom(), EXIT_FAIL;
@@ -274,7 +277,7 @@ int verb_run(int argc, char *argv[]) {
                         s->boot = true;
                         break;
                 case 'a':
-                        c.spawn.as_pid2 = true;
+                        s->process_two = true;
                         break;
                 case ARG_BIND:
                 case ARG_BIND_RO:
@@ -292,7 +295,7 @@ int verb_run(int argc, char *argv[]) {
                         s->read_only = true;
                         break;
                 case 'x':
-                        c.spawn.ephemeral = true;
+                        s->ephemeral = true;
                         break;
                 case 'E':
                         if (!env_assignment_is_valid(optarg))
@@ -344,8 +347,8 @@ int verb_run(int argc, char *argv[]) {
                         c.register_machine = r;
                         break;
                 case ARG_NOTIFY_READY:
-                        notify = parse_boolean(optarg);
-                        if (notify < 0)
+                        s->notify_ready = parse_boolean(optarg);
+                        if (s->notify_ready < 0)
                                 return log_error("Invalid --notify-ready= value '%s': expected yes or no.", optarg), EXIT_USAGE;
                         break;
                 case ARG_PRIVATE_USERS:
@@ -382,8 +385,14 @@ int verb_run(int argc, char *argv[]) {
                         break;
                 }
                 case '?':
-                default:
                         return EXIT_USAGE;
+                default:
+                        r = run_settings_option(s, opt, optarg);
+                        if (r == -ENOMEM)
+                                return EXIT_FAIL;
+                        if (r <= 0)
+                                return EXIT_USAGE;
+                        break;
                 }
         }
         if (optind < argc && !(s->parameters = strv_copy(argv + optind)))
@@ -394,7 +403,7 @@ int verb_run(int argc, char *argv[]) {
         if (streq(a.directory, "/"))
                 return log_error("Refusing to run the host's own root directory as a container."), EXIT_USAGE;
         if (!a.machine) {
-                r = default_machine_name(a.directory, c.spawn.ephemeral, &a.machine);
+                r = default_machine_name(a.directory, s->ephemeral > 0, &a.machine);
                 if (r < 0)
                         return EXIT_USAGE;
         }
@@ -420,7 +429,6 @@ int verb_run(int argc, char *argv[]) {
         }
         c.spawn.directory = a.directory;
         c.spawn.machine = a.machine;
-        c.spawn.notify = notify >= 0 ? notify : c.spawn.boot;
         /* main()'s argv, which verb_run() sees shifted by one, for --restart-on-reboot. */
         c.original_argv = argv - 1;
 
@@ -429,7 +437,7 @@ int verb_run(int argc, char *argv[]) {
         r = runtime_prepare(&c, &ids, &e);
         if (r < 0) {
                 log_error("%s", error_message(&e));
-                return r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+                return r == -EINVAL || r == -EBADMSG ? EXIT_USAGE : EXIT_FAIL;
         }
         r = supervise(&c, &e);
         if (r < 0) {

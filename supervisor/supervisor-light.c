@@ -51,6 +51,7 @@ static int run_handoff(int argc, char *argv[]) {
                 .ready_timeout_usec = h.ready_timeout_usec,
                 .report_fd = -EBADF,
                 .init = h.init,
+                .kill_signal = h.kill_signal,
         };
 
         /* The mask was inherited blocked across exec, so no signal got lost meanwhile. */

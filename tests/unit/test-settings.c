@@ -487,7 +487,7 @@ TEST(settings_warnings) {
 
         ASSERT_OK(parse_string("Boot=yes\n"
                                "[Exec]\n"
-                               "Capability=CAP_SYS_ADMIN\n"
+                               "Bogus=CAP_SYS_ADMIN\n"
                                "Boot=yes\n"
                                "[Unknown]\n"
                                "Foo=bar\n"
@@ -499,7 +499,7 @@ TEST(settings_warnings) {
         ASSERT_EQ(s->boot, 1);
         ASSERT_TRUE(warnings_are(w, (const char *const[]) {
                 "test.nspawn:1: assignment Boot= outside of any section, ignoring",
-                "test.nspawn:3: unknown key Capability= in section [Exec], ignoring",
+                "test.nspawn:3: unknown key Bogus= in section [Exec], ignoring",
                 "test.nspawn:5: unknown section [Unknown], ignoring",
                 "test.nspawn:9: unsupported setting VirtualEthernet=, ignoring",
                 "test.nspawn:10: unknown key Zone= in section [Network], ignoring",
