@@ -42,3 +42,26 @@
 #define BUS_ERROR_NO_SUCH_DIRECTORY "org.nspawnctl.machined1.NoSuchDirectory"
 #define BUS_ERROR_COMMAND_NOT_FOUND "org.nspawnctl.machined1.CommandNotFound"
 #define BUS_ERROR_CANNOT_EXECUTE "org.nspawnctl.machined1.CannotExecute"
+/* uid/gid mappings (machined-machine-info.c) */
+#define BUS_ERROR_NO_SUCH_USER_MAPPING "org.nspawnctl.machined1.NoSuchUserMapping"
+#define BUS_ERROR_NO_SUCH_GROUP_MAPPING "org.nspawnctl.machined1.NoSuchGroupMapping"
+/* machine1 (machined-machine1.c): where nobody else owns it, machined also serves systemd's
+ * org.freedesktop.machine1 with the same objects, so the real machinectl and other machine1
+ * clients drive it. Error names that machine1 has are replied under its name there; the
+ * ones it does not have keep ours. */
+#define MACHINE1_BUS_NAME "org.freedesktop.machine1"
+#define MACHINE1_OBJECT_PATH "/org/freedesktop/machine1"
+#define MACHINE1_MACHINE_PATH_PREFIX "/org/freedesktop/machine1/machine"
+#define MACHINE1_IMAGE_PATH_PREFIX "/org/freedesktop/machine1/image"
+#define MACHINE1_MANAGER_INTERFACE "org.freedesktop.machine1.Manager"
+#define MACHINE1_MACHINE_INTERFACE "org.freedesktop.machine1.Machine"
+#define MACHINE1_IMAGE_INTERFACE "org.freedesktop.machine1.Image"
+#define BUS_ERROR_MACHINE1_NO_SUCH_MACHINE "org.freedesktop.machine1.NoSuchMachine"
+#define BUS_ERROR_MACHINE1_NO_SUCH_IMAGE "org.freedesktop.machine1.NoSuchImage"
+#define BUS_ERROR_MACHINE1_NO_MACHINE_FOR_PID "org.freedesktop.machine1.NoMachineForPID"
+#define BUS_ERROR_MACHINE1_MACHINE_EXISTS "org.freedesktop.machine1.MachineExists"
+#define BUS_ERROR_MACHINE1_NO_PRIVATE_NETWORK "org.freedesktop.machine1.NoPrivateNetwork"
+#define BUS_ERROR_MACHINE1_NO_SUCH_USER_MAPPING "org.freedesktop.machine1.NoSuchUserMapping"
+#define BUS_ERROR_MACHINE1_NO_SUCH_GROUP_MAPPING "org.freedesktop.machine1.NoSuchGroupMapping"
+/* The service name under which nspawnctl registers its boxes with systemd-machined. */
+#define MACHINE1_SERVICE_NSPAWNCTL "nspawnctl"

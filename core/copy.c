@@ -506,7 +506,14 @@ static bool name_is_special(const char *name) {
         return isempty(name) || dot_or_dot_dot(name);
 }
 
-int copy_to_tree(int root_fd, const char *host_path, const char *container_path, CopyRefusal *refusal) {
+/* Paths in the tree stay inside it, and on its file system unless the tree is a running
+ * machine's root, which has mounts of its own. */
+static ChaseFlags copy_chase_flags(CopyFlags flags) {
+        return CHASE_IN_ROOT | ((flags & COPY_CROSS_MOUNTS) ? 0 : CHASE_NO_XDEV);
+}
+
+int copy_to_tree(int root_fd, const char *host_path, const char *container_path, CopyFlags flags,
+                 CopyRefusal *refusal) {
         _cleanup_free_ char *host_dir = NULL, *host_name = NULL, *dir = NULL, *name = NULL;
         _cleanup_close_ int src_fd = -EBADF, target_fd = -EBADF;
         int r;
@@ -519,7 +526,7 @@ int copy_to_tree(int root_fd, const char *host_path, const char *container_path,
                 return -errno;
 
         /* An existing directory (symlinks followed, but only inside the tree): copy into it. */
-        r = target_fd = chase_open(root_fd, container_path, O_PATH | O_DIRECTORY, CHASE_IN_ROOT | CHASE_NO_XDEV);
+        r = target_fd = chase_open(root_fd, container_path, O_PATH | O_DIRECTORY, copy_chase_flags(flags));
         if (r >= 0) {
                 if (name_is_special(host_name))
                         return -EINVAL;
@@ -530,7 +537,7 @@ int copy_to_tree(int root_fd, const char *host_path, const char *container_path,
                         return r;
                 if (name_is_special(name))
                         return -EINVAL;
-                r = target_fd = chase_open(root_fd, dir, O_PATH | O_DIRECTORY, CHASE_IN_ROOT | CHASE_NO_XDEV);
+                r = target_fd = chase_open(root_fd, dir, O_PATH | O_DIRECTORY, copy_chase_flags(flags));
                 if (r < 0)
                         return r;
         } else
@@ -539,7 +546,8 @@ int copy_to_tree(int root_fd, const char *host_path, const char *container_path,
         return copy_whole(src_fd, target_fd, name, host_path, refusal);
 }
 
-int copy_from_tree(int root_fd, const char *container_path, const char *host_path, CopyRefusal *refusal) {
+int copy_from_tree(int root_fd, const char *container_path, const char *host_path, CopyFlags flags,
+                   CopyRefusal *refusal) {
         _cleanup_free_ char *cdir = NULL, *cname = NULL, *dir = NULL, *name = NULL;
         _cleanup_close_ int src_fd = -EBADF, target_fd = -EBADF;
         struct stat st;
@@ -548,7 +556,7 @@ int copy_from_tree(int root_fd, const char *container_path, const char *host_pat
         r = path_split_last(container_path, &cdir, &cname);
         if (r < 0)
                 return r;
-        r = src_fd = chase_open(root_fd, container_path, O_PATH, CHASE_IN_ROOT | CHASE_NO_XDEV);
+        r = src_fd = chase_open(root_fd, container_path, O_PATH, copy_chase_flags(flags));
         if (r < 0)
                 return r;
         if (fstat(src_fd, &st) < 0)

@@ -8,6 +8,8 @@ typedef enum CopyFlags {
         COPY_MERGE_TOP = 1 << 1, /* dst_name is an existing empty directory (a subvolume the
                                   * caller made) to copy the source directory's contents into */
         COPY_REFUSE_SPECIAL = 1 << 2, /* a fifo, socket or device node anywhere: -EBADFD */
+        COPY_CROSS_MOUNTS = 1 << 3,   /* copy_to/from_tree(): paths in the tree may cross mount
+                                       * points (a running machine's root, /proc/PID/root) */
 } CopyFlags;
 
 /* Why copy_to_tree() or copy_from_tree() refused (-EBADFD): a special file. */
@@ -40,9 +42,11 @@ int copy_tree_at(int src_dir_fd, const char *src_name, int dst_dir_fd, const cha
  * at the top or at any depth, is refused with -EBADFD and named in *refusal (if given).
  * The copy is built under a temporary name (".#nspawnctl-copy-*") beside its target and
  * renamed into place when complete; on any failure it is removed, so nothing half-copied
- * is left behind. */
-int copy_to_tree(int root_fd, const char *host_path, const char *container_path, CopyRefusal *refusal);
-int copy_from_tree(int root_fd, const char *container_path, const char *host_path, CopyRefusal *refusal);
+ * is left behind. COPY_CROSS_MOUNTS in flags for a running machine's root. */
+int copy_to_tree(int root_fd, const char *host_path, const char *container_path, CopyFlags flags,
+                 CopyRefusal *refusal);
+int copy_from_tree(int root_fd, const char *container_path, const char *host_path, CopyFlags flags,
+                   CopyRefusal *refusal);
 
 /* A copy of path without trailing slashes ("/" stays "/"); -EINVAL for an empty one. */
 int path_dup_strip(const char *path, char **ret);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "state-dir.h"
+#include "util/lock-file.h"
 #include "util/util.h"
 
 static const char *const machine_file_dir[_MACHINE_FILE_MAX] = {
@@ -63,33 +64,13 @@ int machine_lock_acquire(const char *state_dir, const char *name, int *ret_fd) {
                 return r;
         if (lock_adopt(path, ret_fd) > 0)
                 return 0;
-        for (;;) {
-                _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-                struct stat a, b;
-
-                if (fd < 0)
-                        return -errno;
-                if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-                        return errno == EWOULDBLOCK ? -EEXIST : -errno;
-                /* The previous owner unlinks the file before closing it: if what we locked
-                 * is no longer the file at the path, we lost that race; try again. */
-                if (fstat(fd, &a) < 0)
-                        return -errno;
-                if (stat(path, &b) >= 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
-                        *ret_fd = TAKE_FD(fd);
-                        return 0;
-                }
-        }
+        return lock_file_try(path, ret_fd);
 }
 
 void machine_lock_release(const char *state_dir, const char *name, int fd) {
         _cleanup_free_ char *path = machine_state_path(state_dir, name, MACHINE_LOCK);
 
-        if (fd < 0)
-                return;
-        if (path)
-                (void) unlink(path);
-        safe_close(fd);
+        lock_file_release(path, fd);
 }
 
 void machine_state_remove(const char *state_dir, const char *name) {

@@ -223,6 +223,8 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
         r = run_register_state(&run, c->spawn.notify ? MACHINE_OPENING : MACHINE_RUNNING);
         if (r < 0)
                 log_warning_errno(r, "Failed to write the machine record: %m");
+        if (c->on_started)
+                c->on_started(c, run.container.pid);
 
         if (c->supervise_binary) {
                 r = handoff(c, &run, lock_fd, guard_fd);

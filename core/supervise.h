@@ -12,6 +12,8 @@
 #include "supervisor-contract.h"
 #include "userns.h"
 
+#include <sys/types.h>
+
 typedef struct SuperviseConfig {
         SpawnConfig spawn;
         bool quiet;
@@ -43,6 +45,11 @@ typedef struct SuperviseConfig {
         /* KillSignal=: how a stop request asks the container's PID 1 (0: SIGRTMIN+3 for a
          * boot, SIGTERM for a command); also machined's PowerOffMachine through the record. */
         int kill_signal;
+        /* Called once the container runs (after STARTED, before the handoff), with its init's
+         * pid: nspawnctl-supervisor registers the box with systemd-machined there
+         * (supervisor/supervisor-register.c), which needs libsystemd - the core does not
+         * link it. NULL: nothing. */
+        void (*on_started)(const struct SuperviseConfig *c, pid_t leader);
 } SuperviseConfig;
 
 /* Checks c (spawn_check()), then runs the container until it ends, forwarding the console

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "userns.h"
+#include "util/lock-file.h"
 #include "util/process.h"
 #include "util/util.h"
 
@@ -161,28 +162,6 @@ char *uid_range_lock_path(const char *state_dir, uid_t base) {
         return strjoin(state_dir, "/uidranges/", b);
 }
 
-/* 0 and the locked fd, or -EEXIST while somebody else holds it. */
-static int uid_range_try_lock(const char *path, int *ret_fd) {
-        for (;;) {
-                _cleanup_close_ int fd =
-                        open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-                struct stat a, b;
-
-                if (fd < 0)
-                        return -errno;
-                if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-                        return errno == EWOULDBLOCK ? -EEXIST : -errno;
-                /* Its holder unlinks the file before closing it: what we locked must still be
-                 * the file at the path, else we lost that race and try again. */
-                if (fstat(fd, &a) < 0)
-                        return -errno;
-                if (stat(path, &b) >= 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
-                        *ret_fd = TAKE_FD(fd);
-                        return 0;
-                }
-        }
-}
-
 int uid_range_pick(const char *state_dir, const char *machine, const char *passwd, const char *group,
         uid_t *ret_base, int *ret_lock_fd) {
         _cleanup_free_ char *dir = strjoin(state_dir, "/uidranges");
@@ -205,7 +184,7 @@ int uid_range_pick(const char *state_dir, const char *machine, const char *passw
                 path = uid_range_lock_path(state_dir, base);
                 if (!path)
                         return -ENOMEM;
-                r = uid_range_try_lock(path, ret_lock_fd);
+                r = lock_file_try(path, ret_lock_fd);
                 if (r == -EEXIST)
                         continue;
                 if (r < 0)
@@ -218,15 +197,11 @@ int uid_range_pick(const char *state_dir, const char *machine, const char *passw
 
 void uid_range_release(const char *state_dir, uid_t base, int fd) {
         _cleanup_free_ char *path = NULL;
-        struct stat a, b;
 
         if (fd < 0)
                 return;
         path = uid_range_lock_path(state_dir, base);
-        if (path && fstat(fd, &a) >= 0 && stat(path, &b) >= 0 && a.st_ino == b.st_ino &&
-                a.st_dev == b.st_dev)
-                (void) unlink(path);
-        safe_close(fd);
+        lock_file_release(path, fd);
 }
 
 static int write_map(int proc_pid_fd, const char *file, uint32_t inside, uint32_t outside, uint32_t n) {

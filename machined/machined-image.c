@@ -186,7 +186,7 @@ static int image_job_io(sd_event_source *s, int fd, uint32_t revents, void *user
                 /* The detail may name a guest's file or an archive's member: any bytes. */
                 _cleanup_free_ char *detail = msg.detail[0] ? utf8_escape_invalid(msg.detail) : NULL;
                 (void) reply_errno(&error, msg.r, j->name, detail);
-                (void) sd_bus_reply_method_error(j->message, &error);
+                (void) bus_reply_method_error(j->message, &error);
         }
         image_job_free(j);
         return 0;
@@ -285,6 +285,14 @@ _noreturn_ static void worker_exit(ImageWorker *w, int r) {
 
 /* ---- methods ---- */
 
+/* A new image counts against a pool limit (machined-image-info.c): r is the result of what
+ * made it. */
+static int adopt(Manager *m, const char *name, int r) {
+        if (r >= 0)
+                manager_pool_quota_adopt(m, name);
+        return r;
+}
+
 static int check_name(const char *name, sd_bus_error *error) {
         if (!image_name_is_valid(name))
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME, "Invalid image name '%s'.",
@@ -336,7 +344,7 @@ static int send_image_list(Manager *m, sd_bus_message *message, char ***ret_miss
                 r = sd_bus_message_open_container(reply, 'a', "(ssbttto)");
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 _cleanup_free_ char *path = NULL;
-                r = image_bus_path(list[i]->name, &path);
+                r = image_bus_path_full(bus_message_is_machine1(message), list[i]->name, &path);
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "(ssbttto)", list[i]->name,
                                                   image_type_to_string(list[i]->type),
@@ -437,7 +445,7 @@ static int method_get_image(sd_bus_message *message, void *userdata, sd_bus_erro
         r = image_get(m->pool, name, 0, &i);
         if (r < 0)
                 return reply_errno(error, r, name, NULL);
-        r = image_bus_path(name, &path);
+        r = image_bus_path_full(bus_message_is_machine1(message), name, &path);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(message, "o", path);
@@ -457,30 +465,44 @@ static int image_method_fork(sd_bus_message *message, Manager *m, const char *na
 }
 
 static int method_clone_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
         const char *name, *new_name;
-        ImageWorker w;
         int read_only, r;
 
         r = sd_bus_message_read(message, "ssb", &name, &new_name, &read_only);
         if (r < 0)
                 return r;
+        return bus_image_clone(message, userdata, name, new_name, read_only, error);
+}
+
+int bus_image_clone(sd_bus_message *message, Manager *m, const char *name, const char *new_name, bool read_only,
+                    sd_bus_error *error) {
+        ImageWorker w;
+        int r;
+
         if ((r = bus_check_root(message, error)) < 0 || (r = check_name(name, error)) < 0 ||
             (r = check_name(new_name, error)) < 0)
                 return r;
         r = image_method_fork(message, m, name, &w);
         if (r == 0)
-                worker_exit(&w, image_clone(m->pool, name, new_name, read_only ? IMAGE_READ_ONLY : 0));
+                worker_exit(&w, adopt(m, new_name, image_clone(m->pool, name, new_name, read_only ? IMAGE_READ_ONLY : 0)));
         return r;
 }
 
 static int method_remove_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
         const char *name;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        return bus_image_remove(message, userdata, name, error);
+}
+
+int bus_image_remove(sd_bus_message *message, Manager *m, const char *name, sd_bus_error *error) {
         ImageWorker w;
         int r;
 
-        r = read_image_name(message, &name, error);
+        r = check_name(name, error);
         if (r < 0 || (r = bus_check_root(message, error)) < 0)
                 return r;
         r = image_method_fork(message, m, name, &w);
@@ -581,7 +603,7 @@ static int method_import_image_tar(sd_bus_message *message, void *userdata, sd_b
                 return r;
         r = image_method_fork(message, m, name, &w);
         if (r == 0)
-                worker_exit(&w, import_tar(m, path, name, read_only, &w));
+                worker_exit(&w, adopt(m, name, import_tar(m, path, name, read_only, &w)));
         return r;
 }
 
@@ -600,7 +622,7 @@ static int copy_tree(Manager *m, const char *name, bool to, const char *from_pat
         if (root < 0)
                 return -errno;
         _cleanup_(copy_refusal_done) CopyRefusal refusal = {};
-        r = to ? copy_to_tree(root, from_path, to_path, &refusal) : copy_from_tree(root, from_path, to_path, &refusal);
+        r = to ? copy_to_tree(root, from_path, to_path, 0, &refusal) : copy_from_tree(root, from_path, to_path, 0, &refusal);
         if (r == -EBADFD && refusal.what)
                 snprintf(w->result.detail, sizeof w->result.detail,
                          "Refusing to copy %s: it is %s; only regular files, directories and symlinks are copied.",
@@ -684,10 +706,10 @@ static int method_create_image(sd_bus_message *message, void *userdata, sd_bus_e
 
         r = image_method_fork(message, m, name, &w);
         if (r == 0)
-                worker_exit(&w, create_image(m, name, template_name, mirror,
+                worker_exit(&w, adopt(m, name, create_image(m, name, template_name, mirror,
                                              (refresh ? IMAGE_CREATE_REFRESH : 0) |
                                                      (read_only ? IMAGE_CREATE_READ_ONLY : 0),
-                                             &w));
+                                             &w)));
         return r;
 }
 
@@ -759,13 +781,19 @@ static int method_set_image_autostart(sd_bus_message *message, void *userdata, s
 }
 
 static int method_rename_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
         const char *old_name, *new_name;
         int r;
 
         r = sd_bus_message_read(message, "ss", &old_name, &new_name);
         if (r < 0)
                 return r;
+        return bus_image_rename(message, userdata, old_name, new_name, error);
+}
+
+int bus_image_rename(sd_bus_message *message, Manager *m, const char *old_name, const char *new_name,
+                     sd_bus_error *error) {
+        int r;
+
         r = bus_check_root(message, error);
         if (r < 0)
                 return r;
@@ -780,13 +808,19 @@ static int method_rename_image(sd_bus_message *message, void *userdata, sd_bus_e
 
 static int method_mark_image_read_only(sd_bus_message *message, void *userdata,
                                        sd_bus_error *error) {
-        Manager *m = userdata;
         const char *name;
         int b, r;
 
         r = sd_bus_message_read(message, "sb", &name, &b);
         if (r < 0)
                 return r;
+        return bus_image_mark_read_only(message, userdata, name, b, error);
+}
+
+int bus_image_mark_read_only(sd_bus_message *message, Manager *m, const char *name, bool b,
+                             sd_bus_error *error) {
+        int r;
+
         r = bus_check_root(message, error);
         if (r < 0)
                 return r;
@@ -896,7 +930,7 @@ static int image_from_path(Manager *m, const char *path, ImageFlags flags, Image
         _cleanup_free_ char *name = NULL;
         int r;
 
-        r = image_name_from_bus_path(path, &name);
+        r = image_name_from_bus_path_any(path, &name);
         if (r < 0)
                 return r;
         if (!image_name_is_valid(name))
@@ -986,7 +1020,7 @@ static int image_node_enumerator(sd_bus *bus, const char *path, void *userdata, 
                 return r;
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 char *p = NULL;
-                r = image_bus_path(list[i]->name, &p);
+                r = image_bus_path_full(bus_path_is_machine1(path), list[i]->name, &p);
                 if (r >= 0)
                         r = strv_consume(&l, p);
         }
@@ -1005,18 +1039,16 @@ void manager_free_image_state(Manager *m) {
         m->usage_cache = image_usage_cache_free(m->usage_cache);
 }
 
-int manager_add_image_bus_objects(Manager *m, sd_bus *bus) {
+int manager_add_image_bus_objects(Manager *m, sd_bus *bus, bool machine1) {
         int r;
 
         /* A second vtable for the Manager interface: sd-bus merges them. */
-        r = sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
-                                     manager_image_vtable, m);
+        r = manager_add_vtable(m, bus, machine1, BUS_OBJECT_MANAGER, manager_image_vtable, NULL, m);
         if (r < 0)
                 return r;
-        r = sd_bus_add_fallback_vtable(bus, NULL, MACHINED_IMAGE_PATH_PREFIX,
-                                       MACHINED_IMAGE_INTERFACE, image_vtable, image_object_find, m);
+        r = manager_add_vtable(m, bus, machine1, BUS_OBJECT_IMAGE, image_vtable, image_object_find, m);
         if (r < 0)
                 return r;
-        return sd_bus_add_node_enumerator(bus, NULL, MACHINED_IMAGE_PATH_PREFIX,
+        return sd_bus_add_node_enumerator(bus, NULL, bus_object_prefix(machine1, BUS_OBJECT_IMAGE),
                                           image_node_enumerator, m);
 }

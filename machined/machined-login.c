@@ -97,8 +97,10 @@ static int on_exec_report(sd_event_source *s, int fd, uint32_t revents, void *us
         }
         if (r < 0) {
                 log_debug("Session start failed: %s", strna(msg));
-                (void) sd_bus_reply_method_errorf(req->message, failure_error_name(failure), "%s",
-                                                  msg ?: "Failed to start the session.");
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                (void) sd_bus_error_setf(&e, failure_error_name(failure), "%s",
+                                         msg ?: "Failed to start the session.");
+                (void) bus_reply_method_error(req->message, &e);
                 return 0;
         }
         r = exec_request_reply(req);
@@ -278,30 +280,44 @@ static int read_shell_args(sd_bus_message *message, MachineExecParams *p, char *
 }
 
 static int method_open_machine_login(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        MachineExecParams p = { .kind = MACHINE_EXEC_LOGIN, .pty = true };
         const char *name;
         int r;
 
         r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
+        return bus_machine_open_login(message, userdata, name, error);
+}
+
+int bus_machine_open_login(sd_bus_message *message, Manager *m, const char *name, sd_bus_error *error) {
+        MachineExecParams p = { .kind = MACHINE_EXEC_LOGIN, .pty = true };
         return exec_request_start(m, message, name, &p, REPLY_PTY, error);
 }
 
-static int open_shell(sd_bus_message *message, Manager *m, ExecReply reply, sd_bus_error *error) {
+static int open_shell_for(sd_bus_message *message, Manager *m, const char *name, ExecReply reply,
+                          sd_bus_error *error) {
         _cleanup_strv_free_ char **args = NULL, **env = NULL;
         MachineExecParams p = { .kind = MACHINE_EXEC_SHELL, .pty = true };
-        const char *name;
         int r;
 
-        r = sd_bus_message_read(message, "s", &name);
-        if (r < 0)
-                return r;
         r = read_shell_args(message, &p, &args, &env, reply == REPLY_PTY_WITH_STATUS, error);
         if (r < 0)
                 return r;
         return exec_request_start(m, message, name, &p, reply, error);
+}
+
+int bus_machine_open_shell(sd_bus_message *message, Manager *m, const char *name, sd_bus_error *error) {
+        return open_shell_for(message, m, name, REPLY_PTY, error);
+}
+
+static int open_shell(sd_bus_message *message, Manager *m, ExecReply reply, sd_bus_error *error) {
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        return open_shell_for(message, m, name, reply, error);
 }
 
 static int method_open_machine_shell(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -357,8 +373,7 @@ static const sd_bus_vtable login_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int manager_add_login_bus_objects(Manager *m, sd_bus *bus) {
+int manager_add_login_bus_objects(Manager *m, sd_bus *bus, bool machine1) {
         /* A second vtable for the Manager interface: sd-bus merges them. */
-        return sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH,
-                                        MACHINED_MANAGER_INTERFACE, login_vtable, m);
+        return manager_add_vtable(m, bus, machine1, BUS_OBJECT_MANAGER, login_vtable, NULL, m);
 }

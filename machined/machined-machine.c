@@ -69,10 +69,14 @@ Machine *manager_find_machine(Manager *m, const char *name) {
 }
 
 Machine *manager_find_machine_by_path(Manager *m, const char *path) {
-        LIST_FOREACH(i, m->machines)
-                if (streq(i->path, path))
-                        return i;
-        return NULL;
+        _cleanup_free_ char *name = NULL;
+
+        /* Our paths and machine1's name the same machines. */
+        if (machine_name_from_bus_path(path, &name) < 0)
+                return NULL;
+        if (m->host && bus_path_is_machine1(path) && streq(name, ".host"))
+                return m->host;
+        return manager_find_machine(m, name);
 }
 
 int machine_send_signal(Machine *machine, const char *whom, int sig) {
@@ -129,6 +133,9 @@ int bus_machine_kill(Machine *machine, sd_bus_message *message, const char *whom
         r = bus_check_root(message, error);
         if (r < 0)
                 return r;
+        if (machine_is_host(machine))
+                return sd_bus_error_setf(error, BUS_ERROR_NOT_SUPPORTED,
+                                         "The host is no machine of nspawnctl's to signal.");
         if (sig <= 0 || sig > SIGRTMAX)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Invalid signal number %d.", sig);
@@ -256,7 +263,7 @@ const sd_bus_vtable machine_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-static int machine_object_find(sd_bus *bus, const char *path, const char *interface,
+int bus_machine_object_find(sd_bus *bus, const char *path, const char *interface,
                                void *userdata, void **found, sd_bus_error *error) {
         Machine *machine = manager_find_machine_by_path(userdata, path);
         if (!machine)
@@ -273,8 +280,15 @@ static int machine_node_enumerator(sd_bus *bus, const char *path, void *userdata
 
         if (!l)
                 return -ENOMEM;
+        bool machine1 = bus_path_is_machine1(path);
+
+        if (machine1 && m->host && (r = strv_extend(&l, m->host->path)) < 0)
+                return r;
         LIST_FOREACH(i, m->machines) {
-                r = strv_extend(&l, i->path);
+                char *p = NULL;
+                r = machine_bus_path_full(machine1, i->rec.name, &p);
+                if (r >= 0)
+                        r = strv_consume(&l, p);
                 if (r < 0)
                         return r;
         }
@@ -282,14 +296,12 @@ static int machine_node_enumerator(sd_bus *bus, const char *path, void *userdata
         return 1;
 }
 
-int machine_add_bus_objects(Manager *m, sd_bus *bus) {
+int machine_add_bus_objects(Manager *m, sd_bus *bus, bool machine1) {
         int r;
 
-        r = sd_bus_add_fallback_vtable(bus, NULL, MACHINED_MACHINE_PATH_PREFIX,
-                                       MACHINED_MACHINE_INTERFACE, machine_vtable,
-                                       machine_object_find, m);
+        r = manager_add_vtable(m, bus, machine1, BUS_OBJECT_MACHINE, machine_vtable, bus_machine_object_find, m);
         if (r < 0)
                 return r;
-        return sd_bus_add_node_enumerator(bus, NULL, MACHINED_MACHINE_PATH_PREFIX,
+        return sd_bus_add_node_enumerator(bus, NULL, bus_object_prefix(machine1, BUS_OBJECT_MACHINE),
                                           machine_node_enumerator, m);
 }

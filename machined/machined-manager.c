@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-path.h"
 #include "cgroup.h"
 #include "log.h"
 #include "machined-api.h"
@@ -33,9 +34,13 @@ int bus_check_root(sd_bus_message *message, sd_bus_error *error) {
         return 0;
 }
 
-static int find_machine_or_error(Manager *m, const char *name, Machine **ret,
-                                 sd_bus_error *error) {
+int manager_find_machine_or_error(Manager *m, const char *name, Machine **ret, sd_bus_error *error) {
         Machine *machine;
+
+        if (m->host && streq(name, ".host")) {
+                *ret = m->host;
+                return 0;
+        }
 
         if (!machine_name_is_valid(name))
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
@@ -52,6 +57,7 @@ static int find_machine_or_error(Manager *m, const char *name, Machine **ret,
 static int method_list_machines(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
+        bool machine1 = bus_message_is_machine1(message);
         int r;
 
         r = sd_bus_message_new_method_return(message, &reply);
@@ -60,9 +66,20 @@ static int method_list_machines(sd_bus_message *message, void *userdata, sd_bus_
         r = sd_bus_message_open_container(reply, 'a', "(ssso)");
         if (r < 0)
                 return r;
+        /* machine1 lists the host first, as ".host" (machinectl hides it without --all). */
+        if (machine1 && m->host) {
+                r = sd_bus_message_append(reply, "(ssso)", m->host->rec.name, m->host->rec.class, "",
+                                          m->host->path);
+                if (r < 0)
+                        return r;
+        }
         LIST_FOREACH(i, m->machines) {
+                _cleanup_free_ char *path = NULL;
+                r = machine_bus_path_full(machine1, i->rec.name, &path);
+                if (r < 0)
+                        return r;
                 r = sd_bus_message_append(reply, "(ssso)", i->rec.name, strna(i->rec.class),
-                                          strna(i->rec.service), i->path);
+                                          strna(i->rec.service), path);
                 if (r < 0)
                         return r;
         }
@@ -70,6 +87,16 @@ static int method_list_machines(sd_bus_message *message, void *userdata, sd_bus_
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static int reply_machine_path(sd_bus_message *message, Machine *machine) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = machine_bus_path_full(bus_message_is_machine1(message), machine->rec.name, &path);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, "o", path);
 }
 
 static int method_get_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -80,10 +107,10 @@ static int method_get_machine(sd_bus_message *message, void *userdata, sd_bus_er
         r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
-        r = find_machine_or_error(userdata, name, &machine, error);
+        r = manager_find_machine_or_error(userdata, name, &machine, error);
         if (r < 0)
                 return r;
-        return sd_bus_reply_method_return(message, "o", machine->path);
+        return reply_machine_path(message, machine);
 }
 
 static int method_get_machine_by_pid(sd_bus_message *message, void *userdata,
@@ -109,7 +136,7 @@ static int method_get_machine_by_pid(sd_bus_message *message, void *userdata,
         LIST_FOREACH(i, m->machines)
                 if (i->rec.leader == pid ||
                     (i->rec.cgroup && cgroup_contains_pid(i->rec.cgroup, (pid_t) pid)))
-                        return sd_bus_reply_method_return(message, "o", i->path);
+                        return reply_machine_path(message, i);
         return sd_bus_error_setf(error, BUS_ERROR_NO_MACHINE_FOR_PID,
                                  "PID %u does not belong to any known machine.", pid);
 }
@@ -119,7 +146,7 @@ static int kill_by_name(sd_bus_message *message, Manager *m, const char *name, c
         Machine *machine;
         int r;
 
-        r = find_machine_or_error(m, name, &machine, error);
+        r = manager_find_machine_or_error(m, name, &machine, error);
         if (r < 0)
                 return r;
         return bus_machine_kill(machine, message, whom, sig, error);
@@ -159,7 +186,7 @@ static int shutdown_machine(sd_bus_message *message, Manager *m, bool reboot, sd
         r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
-        r = find_machine_or_error(m, name, &machine, error);
+        r = manager_find_machine_or_error(m, name, &machine, error);
         if (r < 0)
                 return r;
         /* KillSignal= of the machine's settings is how it is asked to stop (the record has it). */
@@ -245,6 +272,43 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
+/* Our API, and machine1's with the same objects unless machine1 is off. */
+static int add_bus_objects(Manager *m, sd_bus *bus, bool machine1) {
+        int r;
+
+        r = manager_add_vtable(m, bus, machine1, BUS_OBJECT_MANAGER, manager_vtable, NULL, m);
+        if (r < 0)
+                return r;
+        r = manager_add_image_bus_objects(m, bus, machine1);
+        if (r < 0)
+                return r;
+        r = manager_add_login_bus_objects(m, bus, machine1);
+        if (r < 0)
+                return r;
+        if (!machine1) {
+                /* Ours only: machine1 has no such methods. */
+                r = manager_add_log_bus_objects(m, bus);
+                if (r < 0)
+                        return r;
+                r = manager_add_limits_bus_objects(m, bus);
+                if (r < 0)
+                        return r;
+        }
+        r = machine_add_bus_objects(m, bus, machine1);
+        if (r < 0)
+                return r;
+        r = manager_add_machine_info_bus_objects(m, bus, machine1);
+        if (r < 0)
+                return r;
+        r = manager_add_copy_bus_objects(m, bus, machine1);
+        if (r < 0)
+                return r;
+        r = manager_add_bind_bus_objects(m, bus, machine1);
+        if (r < 0)
+                return r;
+        return manager_add_image_info_bus_objects(m, bus, machine1);
+}
+
 int manager_attach_bus(Manager *m, sd_bus *bus, sd_bus_message_handler_t filter,
                        void *userdata) {
         int r;
@@ -252,25 +316,14 @@ int manager_attach_bus(Manager *m, sd_bus *bus, sd_bus_message_handler_t filter,
         r = sd_bus_add_filter(bus, NULL, filter, userdata);
         if (r < 0)
                 return r;
-        r = sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
-                                     manager_vtable, m);
+        r = add_bus_objects(m, bus, false);
         if (r < 0)
                 return r;
-        r = manager_add_image_bus_objects(m, bus);
-        if (r < 0)
-                return r;
-        r = manager_add_login_bus_objects(m, bus);
-        if (r < 0)
-                return r;
-        r = manager_add_log_bus_objects(m, bus);
-        if (r < 0)
-                return r;
-        r = manager_add_limits_bus_objects(m, bus);
-        if (r < 0)
-                return r;
-        r = machine_add_bus_objects(m, bus);
-        if (r < 0)
-                return r;
+        if (m->machine1) {
+                r = add_bus_objects(m, bus, true);
+                if (r < 0)
+                        return r;
+        }
         return sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
 }
 
@@ -283,6 +336,7 @@ static void emit_on_all(Manager *m, int (*f)(sd_bus *bus, Machine *machine, cons
 }
 
 static int emit_signal_one(sd_bus *bus, Machine *machine, const char *member) {
+        (void) manager_emit_machine1_signal(machine->manager, bus, member, machine);
         return sd_bus_emit_signal(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member,
                                   "so", machine->rec.name, machine->path);
 }
@@ -293,6 +347,7 @@ int manager_emit_signal(Manager *m, const char *member, Machine *machine) {
 }
 
 static int emit_changed_one(sd_bus *bus, Machine *machine, const char *member) {
+        (void) manager_emit_machine1_changed(machine->manager, bus, machine);
         return sd_bus_emit_properties_changed(bus, machine->path, MACHINED_MACHINE_INTERFACE,
                                               "State", "Leader", "ConsoleSocket", "ConsoleLog",
                                               "ControlGroup", NULL);

@@ -24,6 +24,7 @@
 
 void manager_drop_machine(Manager *m, Machine *machine, const char *why) {
         log_info("Machine %s is gone (%s).", machine->rec.name, why);
+        manager_unregister_machine1(m, machine);
         manager_emit_signal(m, "MachineRemoved", machine);
         machine_free(machine);
         manager_prune_logs(m);

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bus-path.h"
 #include "log.h"
 #include "machined-api.h"
 #include "machined.h"
@@ -87,7 +88,11 @@ static void start_request_try_complete(StartRequest *req) {
         machine = manager_find_machine(req->manager, req->name);
         if (!machine)
                 return;
-        (void) sd_bus_reply_method_return(req->message, "o", machine->path);
+        _cleanup_free_ char *path = NULL;
+        if (machine_bus_path_full(bus_message_is_machine1(req->message), machine->rec.name, &path) >= 0)
+                (void) sd_bus_reply_method_return(req->message, "o", path);
+        else
+                (void) sd_bus_reply_method_errnof(req->message, -ENOMEM, "Out of memory.");
         start_request_free(req);
 }
 
@@ -136,7 +141,7 @@ static void reply_failure(StartRequest *req, const SupervisorReport *report) {
                                   req->name, report->message, req->stderr_path);
         else
                 sd_bus_error_setf(&error, error_names[report->failure], "%s", report->message);
-        (void) sd_bus_reply_method_error(req->message, &error);
+        (void) bus_reply_method_error(req->message, &error);
 }
 
 static int on_start_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

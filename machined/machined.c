@@ -13,11 +13,13 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "ini.h"
 #include "log.h"
 #include "machined-api.h"
 #include "machined.h"
 #include "pool.h"
 #include "runtime.h"
+#include "util/strv.h"
 #include "util/util.h"
 
 static void help(void) {
@@ -33,6 +35,10 @@ static void help(void) {
                "                         (default: the build tree's when run from it, else\n"
                "                         %s/nspawnctl-supervisor)\n"
                "     --no-bus            Serve only the private socket\n"
+               "     --machine1=auto|yes|no\n"
+               "                         Also serve org.freedesktop.machine1 (auto: where\n"
+               "                         no systemd-machined does; default: Machine1= in\n"
+               "                         CONFIG_DIR/machined.conf, else auto)\n"
                "  -v --verbose           Log debug messages\n",
                MACHINED_BUS_NAME, LIBEXECDIR);
 }
@@ -42,6 +48,7 @@ static Manager *manager_free(Manager *m) {
                 return NULL;
         start_requests_free(m);
         manager_free_image_state(m);
+        manager_machine1_free(m);
         while (m->machines)
                 machine_free(m->machines);
         manager_close_private(m);
@@ -76,8 +83,48 @@ static int absolute_path(const char *opt, const char *p, char **ret) {
         return *ret ? 0 : log_oom();
 }
 
+static int config_assignment(IniParser *p, const char *section, const char *key, const char *value,
+                             void *userdata) {
+        Machine1Mode *mode = userdata;
+
+        if (!streq(key, "Machine1"))
+                return INI_UNKNOWN_KEY;
+        *mode = machine1_mode_from_string(value);
+        if (*mode < 0)
+                return ini_syntax_error(p, "Invalid Machine1=%s (auto, yes or no).", value);
+        return 0;
+}
+
+/* CONFIG_DIR/machined.conf, [Machined]: the settings of machined itself (optional). */
+static int machined_config_load(const char *config_dir, Machine1Mode *ret_machine1) {
+        static const char *const sections[] = { "Machined", NULL };
+        _cleanup_strv_free_ char **warnings = NULL;
+        _cleanup_free_ char *path = NULL, *err = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        Machine1Mode mode = MACHINE1_AUTO;
+        int r;
+
+        path = strjoin(config_dir, "/machined.conf");
+        if (!path)
+                return log_oom();
+        r = ini_open(path, &f);
+        if (r == -ENOENT) {
+                *ret_machine1 = mode;
+                return 0;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to open %s: %m", path);
+        r = ini_parse(f, path, sections, config_assignment, &mode, &err, &warnings);
+        if (r < 0)
+                return log_error_errno(r, "%s", err ?: "Failed to parse machined.conf: %m");
+        STRV_FOREACH(w, warnings)
+                log_warning("%s", *w);
+        *ret_machine1 = mode;
+        return 0;
+}
+
 static int parse_argv(int argc, char *argv[], Manager *m, bool *no_bus) {
-        enum { ARG_VERSION = 0x100, ARG_POOL, ARG_STATE_DIR, ARG_CONFIG_DIR, ARG_SUPERVISOR, ARG_NO_BUS };
+        enum { ARG_VERSION = 0x100, ARG_POOL, ARG_STATE_DIR, ARG_CONFIG_DIR, ARG_SUPERVISOR, ARG_NO_BUS, ARG_MACHINE1 };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -86,6 +133,7 @@ static int parse_argv(int argc, char *argv[], Manager *m, bool *no_bus) {
                 { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
                 { "supervisor", required_argument, NULL, ARG_SUPERVISOR },
                 { "no-bus", no_argument, NULL, ARG_NO_BUS },
+                { "machine1", required_argument, NULL, ARG_MACHINE1 },
                 { "verbose", no_argument, NULL, 'v' },
                 {}
         };
@@ -118,6 +166,12 @@ static int parse_argv(int argc, char *argv[], Manager *m, bool *no_bus) {
                 case ARG_NO_BUS:
                         *no_bus = true;
                         break;
+                case ARG_MACHINE1:
+                        m->machine1_mode = machine1_mode_from_string(optarg);
+                        if (m->machine1_mode < 0)
+                                return log_error_errno(-EINVAL, "Invalid value for --machine1: '%s' (auto, yes or no).",
+                                                       optarg);
+                        break;
                 case 'v':
                         log_set_max_level(LOG_DEBUG);
                         break;
@@ -133,6 +187,11 @@ static int parse_argv(int argc, char *argv[], Manager *m, bool *no_bus) {
                 return log_oom();
         if (!m->config_dir && !(m->config_dir = strdup("/etc/nspawnctl")))
                 return log_oom();
+        if (m->machine1_mode == _MACHINE1_MODE_INVALID) {
+                r = machined_config_load(m->config_dir, &m->machine1_mode);
+                if (r < 0)
+                        return r;
+        }
         if (!m->supervisor && !(m->supervisor = runtime_find_binary("nspawnctl-supervisor")))
                 return log_error_errno(-ENOENT, "No nspawnctl-supervisor in %s: is nspawnctl installed?", LIBEXECDIR);
         if (access(m->supervisor, X_OK) < 0)
@@ -211,6 +270,8 @@ static int connect_system_bus(Manager *m) {
         if (r == 0)
                 log_notice("%s is still owned by another connection; queued for it.",
                            MACHINED_BUS_NAME);
+        /* After our own name: the owner check compares the two. */
+        (void) manager_machine1_request_name(m, bus);
         m->bus = TAKE_PTR(bus);
         return 0;
 }
@@ -228,6 +289,7 @@ int main(int argc, char *argv[]) {
         if (!m)
                 return log_oom(), EXIT_FAILURE;
         m->private_fd = m->machines_dir_fd = -EBADF;
+        m->machine1_mode = _MACHINE1_MODE_INVALID;
 
         r = parse_argv(argc, argv, m, &no_bus);
         if (r <= 0)
@@ -262,6 +324,10 @@ int main(int argc, char *argv[]) {
         sigaddset(&ss, SIGTERM);
         sigaddset(&ss, SIGINT);
         (void) sigprocmask(SIG_BLOCK, &ss, NULL);
+
+        r = manager_machine1_init(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up machine1: %m"), EXIT_FAILURE;
 
         r = sd_event_default(&m->event);
         if (r < 0)

@@ -25,6 +25,7 @@ static const Verb verbs[] = {
         { "shell", verb_shell, "Open a shell or run a command in a running machine" },
         { "exec", verb_shell, "Run a command in a running machine (same as shell)" },
         { "enter", verb_enter, "Run a command in a running machine without machined (no pty)" },
+        { "bind", verb_bind, "Bind mount a host path into a running machine" },
         { "create", verb_image, "Create an image from a template" },
         { "list-images", verb_image, "List the images of the pool" },
         { "image-status", verb_image, "Show an image's properties" },

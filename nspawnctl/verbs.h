@@ -39,3 +39,5 @@ int verb_test(int argc, char *argv[]);
 int verb_update(int argc, char *argv[]);
 /* verbs-enter.c: a command in a running machine without machined */
 int verb_enter(int argc, char *argv[]);
+/* verbs-bind.c: a live bind mount into a running machine */
+int verb_bind(int argc, char *argv[]);

@@ -14,6 +14,7 @@
 #include "settings-load.h"
 #include "supervise.h"
 #include "supervisor-contract.h"
+#include "supervisor-register.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -91,6 +92,7 @@ int main(int argc, char *argv[]) {
                 .ready_timeout_usec = 30 * 1000000ULL,
                 .original_argv = again,
                 .report_fd = start.report_fd,
+                .on_started = supervisor_register_machine1,
         };
         /* A machine boots unless its settings say otherwise; then they must say what to run. */
         if (settings->boot < 0)

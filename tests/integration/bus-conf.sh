@@ -10,6 +10,7 @@ write_bus_conf() {
     if [ "${3:-policy}" = open ]; then
         include=""
         open='<allow send_destination="org.nspawnctl.machined1"/><allow own="org.nspawnctl.machined1"/>'
+        open="$open"'<allow send_destination="org.freedesktop.machine1"/><allow own="org.freedesktop.machine1"/>'
     fi
     mkdir -p "$2/services"
     cat >"$1" <<EOT

@@ -301,8 +301,8 @@ int main(int argc, char *argv[]) {
                 if (r < 0)
                         return fail(r, a[0]);
                 CopyRefusal refusal = {};
-                r = streq(verb, "copy-to") ? copy_to_tree(root, a[1], a[2], &refusal)
-                                           : copy_from_tree(root, a[1], a[2], &refusal);
+                r = streq(verb, "copy-to") ? copy_to_tree(root, a[1], a[2], 0, &refusal)
+                                           : copy_from_tree(root, a[1], a[2], 0, &refusal);
                 if (r == -EBADFD && refusal.what) {
                         log_error("Refusing to copy %s: it is %s.", refusal.path, refusal.what);
                         copy_refusal_done(&refusal);

@@ -135,9 +135,15 @@ start_bg() {
     CLEANUP_PIDS="$CLEANUP_PIDS $SUP"
     wait_until 20 leader_of "$1" >/dev/null || fail "$1 did not start"
 }
+# The container's processes live in its payload subcgroup; its init is the one whose parent
+# (the supervisor) is not in there.
 leader_of() {
     for h in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
-        p=$(head -1 "$h/nspawnctl/$1/cgroup.procs" 2>/dev/null) && [ -n "$p" ] && { echo "$p"; return 0; }
+        procs=$(cat "$h/nspawnctl/$1/payload/cgroup.procs" 2>/dev/null) || continue
+        for p in $procs; do
+            pp=$(awk '{ print $4 }' "/proc/$p/stat" 2>/dev/null) || continue
+            case " $(echo $procs) " in *" $pp "*) ;; *) echo "$p"; return 0 ;; esac
+        done
     done
     return 1
 }
