@@ -494,6 +494,9 @@ int overlay_mount_parse(const char *spec, bool read_only, OverlayMount *ret) {
                 return -EINVAL;
         /* Two paths: the second is both the top layer and where it appears. */
         n_layers = n == 2 ? 2 : n - 1;
+        /* "+" says where a layer is; the destination is in the container anyway. */
+        if (n > 2 && parts[n - 1][0] == '+')
+                return -EINVAL;
         o.destination = strdup(overlay_layer_path(parts[n - 1], NULL));
         if (!o.destination)
                 return -ENOMEM;

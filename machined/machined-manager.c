@@ -293,6 +293,9 @@ static int add_bus_objects(Manager *m, sd_bus *bus, bool machine1) {
                 r = manager_add_limits_bus_objects(m, bus);
                 if (r < 0)
                         return r;
+                r = manager_add_start_bus_objects(m, bus);
+                if (r < 0)
+                        return r;
         }
         r = machine_add_bus_objects(m, bus, machine1);
         if (r < 0)

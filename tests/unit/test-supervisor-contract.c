@@ -72,6 +72,7 @@ TEST(handoff_round_trip) {
                 .init = MACHINE_INIT_BUSYBOX,
                 .uid_shift = 0x7FFF0000,
                 .uid_range = 65536,
+                .kill_signal = 34 + 4,
                 .restart_argv = restart,
         };
 
@@ -100,6 +101,7 @@ TEST(handoff_round_trip) {
         ASSERT_EQ(back.init, h.init);
         ASSERT_EQ(back.uid_shift, h.uid_shift);
         ASSERT_EQ(back.uid_range, h.uid_range);
+        ASSERT_EQ(back.kill_signal, h.kill_signal);
         ASSERT_EQ(strv_length(back.restart_argv), 3);
         for (size_t i = 0; restart[i]; i++)
                 ASSERT_STREQ(back.restart_argv[i], restart[i]);
