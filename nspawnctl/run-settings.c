@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "run-settings.h"
+#include "util/escape.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -69,9 +70,14 @@ int run_settings_option(Settings *s, int opt, const char *arg) {
         r = settings_assign(s, options[i].section, key, value, options[i].option, &error, &warnings);
         if (r == -ENOMEM)
                 return log_oom();
-        if (r < 0)
-                return log_error_errno(-EINVAL, "%s", error ?: "Invalid value.");
-        STRV_FOREACH(w, warnings)
-                log_warning("%s", *w);
+        if (r < 0) {
+                /* The value is in the message: the user's, but maybe pasted from anywhere. */
+                _cleanup_free_ char *e = escape_terminal(error ?: "Invalid value.", 1024, 0);
+                return log_error_errno(-EINVAL, "%s", e ?: "Invalid value.");
+        }
+        STRV_FOREACH(w, warnings) {
+                _cleanup_free_ char *e = escape_terminal(*w, 1024, 0);
+                log_warning("%s", strna(e));
+        }
         return 1;
 }

@@ -16,6 +16,7 @@
 #include "settings.h"
 #include "state-dir.h"
 #include "supervise.h"
+#include "util/escape.h"
 #include "util/strv.h"
 #include "util/util.h"
 #include "verbs.h"
@@ -182,12 +183,17 @@ static int load_settings(RunArgs *a, const SuperviseConfig *c) {
         r = settings_load_for_machine(name,
                                       &(const SettingsSearch) { .state_dir = c->state_dir, .image = a->directory },
                                       &file, &warnings, &e);
-        if (r < 0)
-                return log_error_errno(r, "%s", error_message(&e));
+        /* The file may have come with the image: its text is escaped for the terminal. */
+        if (r < 0) {
+                _cleanup_free_ char *m = escape_terminal(error_message(&e), 1024, 0);
+                return log_error_errno(r, "%s", strna(m));
+        }
         if (r == 0)
                 return 0;
-        STRV_FOREACH(w, warnings)
-                log_warning("%s", *w);
+        STRV_FOREACH(w, warnings) {
+                _cleanup_free_ char *m = escape_terminal(*w, 1024, 0);
+                log_warning("%s", strna(m));
+        }
         if (a->settings_mode == SETTINGS_MODE_OVERRIDE) {
                 settings_merge(file, a->settings);
                 settings_free(a->settings);
