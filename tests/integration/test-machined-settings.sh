@@ -72,12 +72,13 @@ EOT
 expect_rc 0 "$NSPAWNCTL" start "$M3"
 echo "$ERR" | grep -qF "$POOL/$M3.nspawn:5: ignoring privileged setting Capability= in untrusted file" ||
     fail "untrusted warning: $ERR"
-expect_rc 0 "$NSPAWNCTL" shell "$M3" -- sh -c 'hostname; grep CapBnd /proc/1/status'
+expect_rc 0 "$NSPAWNCTL" shell "$M3" -- sh -c 'hostname; grep CapBnd /proc/1/status /proc/self/status'
 [ "$(echo "$OUT" | head -1)" = from-pool ] || fail "Hostname= from the pool: $OUT"
-bnd=$((16#$(echo "$OUT" | awk '/CapBnd/ {print $2}')))
+bnd=$((16#$(echo "$OUT" | awk '/1\/status:CapBnd/ {print $2}')))
 [ $(( (bnd >> 25) & 1 )) = 0 ] && [ $(( (bnd >> 13) & 1 )) = 0 ] || fail "bounding set: $OUT"
+[ "$(echo "$OUT" | awk '/CapBnd/ {print $2}' | uniq | wc -l)" = 1 ] || fail "the session's bounding set is not the init's: $OUT"
 expect_rc 0 "$NSPAWNCTL" poweroff --wait "$M3"
-ok "an untrusted Capability= is ignored with a warning on start, its DropCapability= and Hostname= apply"
+ok "an untrusted Capability= is ignored with a warning on start, its DropCapability= and Hostname= apply, to a shell session too"
 
 # --- a booted box with its settings ----------------------------------------------------------------
 # systemd inside sets the host name from /etc/hostname when there is one (as under nspawn).
