@@ -312,8 +312,8 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
  * caller's connections, listeners or watches may outlive it in us): see the safe_fork()
  * in machine_exec_start(). keep[3..] are the payload's stdio. */
 static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTargets *t,
-                                   const SessionLimits *limits, bool userns, int pidfd, int sock, int status_w,
-                                   const int *keep, size_t n_keep) {
+                                   const SessionLimits *limits, bool userns, int pidfd, int sock,
+                                   int status_w, const int *keep, size_t n_keep) {
         char line[32];
         pid_t pid;
         int r, st;

@@ -162,20 +162,22 @@ static int runtime_check_settings(const SuperviseConfig *sc, Error *e) {
         int r;
 
         if (c->caps_ambient && c->boot)
-                return error_set(e, -EBADMSG, "AmbientCapability= does not go with booting an init (Boot=, --boot).");
-        if (c->caps_ambient & ~bounding) {
-                for (int i = 0; i < 64; i++)
-                        if (c->caps_ambient & ~bounding & (UINT64_C(1) << i))
-                                return error_set(e, -EBADMSG, "AmbientCapability=%s is not in the bounding set (add it with Capability=).",
-                                                 strna(capability_to_name(i)));
-        }
+                return error_set(e, -EBADMSG,
+                                 "AmbientCapability= does not go with booting an init (Boot=, --boot).");
+        for (int i = 0; i < 64; i++)
+                if (c->caps_ambient & ~bounding & (UINT64_C(1) << i))
+                        return error_set(e, -EBADMSG, "AmbientCapability=%s is not in the bounding set "
+                                         "(add it with Capability=).", strna(capability_to_name(i)));
         if (c->volatile_mode != VOLATILE_NO && c->ephemeral)
-                return error_set(e, -EBADMSG, "Volatile= and Ephemeral= do not go together: both make the tree throwaway.");
+                return error_set(e, -EBADMSG, "Volatile= and Ephemeral= do not go together: both make the "
+                                 "tree throwaway.");
         if (c->boot && c->as_pid2)
-                return error_set(e, -EBADMSG, "ProcessTwo= does not go with booting an init (Boot=, --boot).");
+                return error_set(e, -EBADMSG,
+                                 "ProcessTwo= does not go with booting an init (Boot=, --boot).");
         r = seccomp_check_names(c->syscall_deny, &bad);
         if (r == -EINVAL)
-                return error_set(e, -EBADMSG, "SystemCallFilter=: no system call \"%s\" on this architecture.", strna(bad));
+                return error_set(e, -EBADMSG, "SystemCallFilter=: no system call \"%s\" on this "
+                                 "architecture.", strna(bad));
         if (r < 0)
                 return error_set(e, r, "Failed to check SystemCallFilter=: %m");
         return 0;

@@ -189,8 +189,8 @@ static const Unit sec_units[] = {
         { "s", 1 }, { "sec", 1 }, { "min", 60 }, { "h", 3600 }, { "d", 86400 }, { "w", 604800 },
 };
 static const Unit usec_units[] = {
-        { "us", 1 },           { "usec", 1 },           { "ms", 1000 },          { "msec", 1000 },
-        { "s", 1000000 },      { "sec", 1000000 },      { "min", 60000000 },     { "h", UINT64_C(3600000000) },
+        { "us", 1 },      { "usec", 1 },      { "ms", 1000 },        { "msec", 1000 },
+        { "s", 1000000 }, { "sec", 1000000 }, { "min", 60000000 },   { "h", UINT64_C(3600000000) },
 };
 
 static int rlimit_one_parse(int resource, const char *s, rlim_t *ret) {

@@ -603,7 +603,8 @@ static int parse_rlimit(ParseContext *c, const char *key, const char *value) {
                                     "not above hard)", value, key);
         if (c->trust != SETTINGS_TRUSTED && getrlimit(resource, &cur) >= 0 &&
             (rl.rlim_max > cur.rlim_max || rl.rlim_cur > cur.rlim_max))
-                return add_warning(c, "ignoring %s=%s above the current limit in untrusted file", key, value);
+                return add_warning(c, "ignoring %s=%s above the current limit in untrusted file", key,
+                                   value);
         c->settings->rlimits.value[resource] = rl;
         c->settings->rlimits.set[resource] = true;
         return 0;
@@ -632,15 +633,15 @@ static int parse_cpu_affinity(ParseContext *c, const char *key, const char *valu
                 return 0;
         }
         if (cpu_set_parse(value, &c->settings->cpu_affinity) < 0)
-                return syntax_error(c, "invalid CPU list \"%s\" for %s= (expected e.g. 0,2-3 below %d)", value,
-                                    key, CPU_SETSIZE);
+                return syntax_error(c, "invalid CPU list \"%s\" for %s= (expected e.g. 0,2-3 below %d)",
+                                    value, key, CPU_SETSIZE);
         return 0;
 }
 
 static int parse_hostname(ParseContext *c, const char *key, const char *value) {
         if (!isempty(value) && !machine_name_is_valid(value))
-                return syntax_error(c, "invalid host name \"%s\" for %s= (at most 64 bytes, [A-Za-z0-9-] labels "
-                                    "joined by dots)", value, key);
+                return syntax_error(c, "invalid host name \"%s\" for %s= (at most 64 bytes, [A-Za-z0-9-] "
+                                    "labels joined by dots)", value, key);
         return ini_set_string(&c->settings->hostname, value);
 }
 
@@ -650,8 +651,8 @@ static int parse_machine_id(ParseContext *c, const char *key, const char *value)
                 return 0;
         }
         if (machine_id_parse(value, c->settings->machine_id) < 0)
-                return syntax_error(c, "invalid %s= \"%s\" (expected 32 hex digits or a UUID, not all zero)", key,
-                                    value);
+                return syntax_error(c, "invalid %s= \"%s\" (expected 32 hex digits or a UUID, not all zero)",
+                                    key, value);
         return 0;
 }
 
@@ -685,7 +686,8 @@ static int parse_volatile(ParseContext *c, const char *key, const char *value) {
         VolatileMode m = isempty(value) ? _VOLATILE_MODE_INVALID : volatile_mode_from_string(value);
 
         if (!isempty(value) && m < 0)
-                return syntax_error(c, "invalid %s= \"%s\" (expected yes, no, state or overlay)", key, value);
+                return syntax_error(c, "invalid %s= \"%s\" (expected yes, no, state or overlay)", key,
+                                    value);
         c->settings->volatile_mode = m;
         return 0;
 }
@@ -694,8 +696,8 @@ static int parse_timezone(ParseContext *c, const char *key, const char *value) {
         TimezoneMode m = isempty(value) ? _TIMEZONE_MODE_INVALID : timezone_mode_from_string(value);
 
         if (!isempty(value) && m < 0)
-                return syntax_error(c, "invalid %s= \"%s\" (expected off, copy, bind, symlink, delete or auto)", key,
-                                    value);
+                return syntax_error(c, "invalid %s= \"%s\" (expected off, copy, bind, symlink, delete or "
+                                    "auto)", key, value);
         c->settings->timezone = m;
         return 0;
 }
@@ -717,7 +719,8 @@ static int parse_inaccessible(ParseContext *c, const char *key, const char *valu
                 return 0;
         }
         if (!path_is_safe_absolute(value) || streq(value, "/"))
-                return syntax_error(c, "%s= path \"%s\" is not a normalized absolute path below /", key, value);
+                return syntax_error(c, "%s= path \"%s\" is not a normalized absolute path below /", key,
+                                    value);
         if (strv_contains(c->settings->inaccessible, value))
                 return 0;
         return strv_extend(&c->settings->inaccessible, value);
@@ -736,8 +739,8 @@ static int parse_overlay(ParseContext *c, const char *key, const char *value) {
         }
         r = overlay_mount_parse(value, streq(key, "OverlayReadOnly"), &o);
         if (r == -EINVAL)
-                return syntax_error(c, "invalid overlay \"%s\" for %s= (expected [+]LOWER:...:[+]UPPER:DESTINATION "
-                                    "with absolute paths)", value, key);
+                return syntax_error(c, "invalid overlay \"%s\" for %s= (expected "
+                                    "[+]LOWER:...:[+]UPPER:DESTINATION with absolute paths)", value, key);
         if (r < 0)
                 return r;
         n = reallocarray(s->overlays, s->n_overlays + 1, sizeof(OverlayMount));

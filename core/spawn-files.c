@@ -20,6 +20,9 @@
 #include "util/strv.h"
 #include "util/util.h"
 
+/* Masks and the host's /etc/localtime: nothing to write, run or open as a device. */
+#define MASK_ATTRS (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
+
 /* ---- Volatile=yes ---- */
 
 int volatile_root_mount(const char *directory, int tree_fd, int userns_fd, const char *tmpfs_options) {
@@ -189,7 +192,8 @@ int overlay_mount_detached(int root_fd, const OverlayMount *o, int userns_fd, co
         }
         r = fs_set(fs, "lowerdir", lowerdir);
         if (r >= 0 && o->upper) {
-                r = overlay_upper_prepare(root_fd, o->upper, userns_fd, tmpfs_options, &upper_mnt, &upper, &work);
+                r = overlay_upper_prepare(root_fd, o->upper, userns_fd, tmpfs_options, &upper_mnt, &upper,
+                                          &work);
                 if (r >= 0) {
                         snprintf(buf, sizeof buf, "/proc/self/fd/%d", upper);
                         r = fs_set(fs, "upperdir", buf);
@@ -251,8 +255,7 @@ int mask_mount_new(int mask_source, int target_fd, int *ret_fd) {
                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        r = mount_fd_setattr(fd, false,
-                             MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0);
+        r = mount_fd_setattr(fd, false, MASK_ATTRS, 0);
         if (r < 0)
                 return r;
         *ret_fd = TAKE_FD(fd);
@@ -311,7 +314,8 @@ static int localtime_copy(int etc, int host_fd) {
         r = localtime_remove(etc);
         if (r < 0)
                 return r;
-        out = openat(etc, "localtime", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+        out = openat(etc, "localtime", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                     0644);
         if (out < 0)
                 return -errno;
         while ((n = read(host_fd, buf, sizeof buf)) > 0) {
@@ -353,8 +357,7 @@ static int localtime_bind(int root_fd, int etc, int host, bool writable) {
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return -EBADFD;
-        r = mount_clone_idmapped(host, false, -EBADF,
-                                 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, &clone);
+        r = mount_clone_idmapped(host, false, -EBADF, MASK_ATTRS, &clone);
         if (r < 0)
                 return r;
         return mount_move_onto(clone, target);

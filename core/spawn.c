@@ -902,12 +902,13 @@ static void setup_timezone(const Setup *s, int root_fd) {
 
         r = timezone_setup(root_fd, c->timezone, !tree_read_only(c));
         if (r == -EROFS)
-                child_fail(sock, r, EXIT_FAILURE, "Timezone=%s needs a writable tree (bind works with a read-only one).",
+                child_fail(sock, r, EXIT_FAILURE,
+                           "Timezone=%s needs a writable tree (bind works with a read-only one).",
                            timezone_mode_to_string(c->timezone));
         if (r == -ENOENT && c->timezone == TIMEZONE_SYMLINK)
                 child_fail(sock, r, EXIT_FAILURE,
-                           "Timezone=symlink: the host's /etc/localtime is no link into zoneinfo, or the tree "
-                           "lacks that zone.");
+                           "Timezone=symlink: the host's /etc/localtime is no link into zoneinfo, or the "
+                           "tree lacks that zone.");
         CHECK(r, "Failed to set up /etc/localtime (Timezone=%s): %m", timezone_mode_to_string(c->timezone));
 }
 
@@ -945,7 +946,8 @@ static void masks_attach(const Setup *s, int root_fd, LateMount *late, int mask_
                 } else
                         r = open_in_root(root_fd, *p, 0, &target);
                 if (r == -ENOENT)
-                        child_fail(sock, r, EXIT_FAILURE, "Inaccessible= path %s does not exist in the container.", *p);
+                        child_fail(sock, r, EXIT_FAILURE,
+                                   "Inaccessible= path %s does not exist in the container.", *p);
                 CHECK(r, "Failed to look up Inaccessible= path %s: %m", *p);
                 CHECK(mask_mount_new(mask_source, target, &mask), "Failed to make %s inaccessible: %m", *p);
                 CHECK(mount_move_onto(mask, target), "Failed to make %s inaccessible: %m", *p);
@@ -1056,7 +1058,8 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
         /* Made by the host's root and left so: in a user namespace the masks belong to nobody
          * the container knows, so even its root cannot open them. */
         if (c->inaccessible)
-                CHECK(mask_source_new("mode=0755,size=4k", &mask_source), "Failed to prepare the Inaccessible= masks: %m");
+                CHECK(mask_source_new("mode=0755,size=4k", &mask_source),
+                      "Failed to prepare the Inaccessible= masks: %m");
 
         if (s.userns) {
                 payload_start(&s);
@@ -1098,7 +1101,8 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
          * inside (su, sudo, ping), although the host mounts the pool nosuid: the bind (or
          * ID-mapped clone) inherited that, this mount decides for itself - here, in the host's
          * user namespace, before the container's copy locks the flags. */
-        CHECK(mount_fd_setattr(root_fd, false, MOUNT_ATTR_NODEV | (tree_read_only(c) ? MOUNT_ATTR_RDONLY : 0),
+        CHECK(mount_fd_setattr(root_fd, false,
+                               MOUNT_ATTR_NODEV | (tree_read_only(c) ? MOUNT_ATTR_RDONLY : 0),
                                MOUNT_ATTR_NOSUID),
               "Failed to set the root's mount flags: %m");
         if (fchdir(root_fd) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)

@@ -195,7 +195,8 @@ static int on_start_io(sd_event_source *s, int fd, uint32_t revents, void *userd
                         log_warning("Machine %s: %s", req->name, report.message);
                         /* Kept for the caller, a bounded number of them: the file is the
                          * admin's, but its lines are not counted anywhere else. */
-                        if (req->n_warnings < START_WARNINGS_MAX && strv_extend(&req->warnings, report.message) >= 0)
+                        if (req->n_warnings < START_WARNINGS_MAX &&
+                                    strv_extend(&req->warnings, report.message) >= 0)
                                 req->n_warnings++;
                         TAKE_PTR(req);
                         return 0;
@@ -398,5 +399,6 @@ static const sd_bus_vtable start_vtable[] = {
 };
 
 int manager_add_start_bus_objects(Manager *m, sd_bus *bus) {
-        return sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, start_vtable, m);
+        return sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
+                                        start_vtable, m);
 }

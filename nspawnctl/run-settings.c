@@ -62,8 +62,8 @@ int run_settings_option(Settings *s, int opt, const char *arg) {
                         return log_oom();
                 resource = name ? rlimit_from_any_name(name) : -EINVAL;
                 if (resource < 0 || isempty(eq + 1))
-                        return log_error_errno(-EINVAL, "Invalid --rlimit= '%s': expected NAME=SOFT[:HARD] with NAME "
-                                               "e.g. RLIMIT_NOFILE.", value);
+                        return log_error_errno(-EINVAL, "Invalid --rlimit= '%s': expected NAME=SOFT[:HARD] "
+                                               "with NAME e.g. RLIMIT_NOFILE.", value);
                 key = rlimit_to_key(resource);
                 value = eq + 1;
         }

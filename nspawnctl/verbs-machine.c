@@ -574,8 +574,9 @@ int verb_start(int argc, char *argv[]) {
         if (bus_connect_machined(bus_state_dir(arg_state_dir), &bus) < 0)
                 return bus_last_exit_code();
         /* StartMachineEx: also what the machine's settings were warned about, for the user. */
-        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "StartMachineEx", START_TIMEOUT_USEC,
-                              "start machine", &reply, "st", name, wait ? UINT64_C(0) : START_MACHINE_NO_WAIT);
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "StartMachineEx",
+                              START_TIMEOUT_USEC, "start machine", &reply, "st", name,
+                              wait ? UINT64_C(0) : START_MACHINE_NO_WAIT);
         if (r < 0)
                 return bus_last_exit_code();
         print_start_warnings(reply);
