@@ -58,7 +58,9 @@ wait_until 30 test -e "$WORK/w/ready" || fail "$M2 did not come up"
 grep -qx 'KILL_SIGNAL=10' "$STATE/machines/$M2" || fail "record: $(cat "$STATE/machines/$M2")"
 expect_rc 0 "$NSPAWNCTL" poweroff --wait "$M2"
 [ "$(cat "$WORK/w/sig")" = usr1 ] || fail "poweroff sent $(cat "$WORK/w/sig")"
-ok "start prints the settings' warnings; poweroff sends KillSignal="
+busctl --system introspect org.nspawnctl.machined1 /org/nspawnctl/machined1 org.nspawnctl.machined1.Manager |
+    grep -E '^\.StartMachineEx +method +st +oas ' >/dev/null || fail "StartMachineEx (st) -> (oas) not on the interface"
+ok "start prints the settings' warnings (StartMachineEx); poweroff sends KillSignal="
 
 # --- the pool's file is untrusted: its privileged keys are ignored, and the user is told -------
 cat >"$POOL/$M3.nspawn" <<'EOT'
