@@ -28,6 +28,7 @@
 #include "machine-exec.h"
 #include "pty.h"
 #include "seccomp-policy.h"
+#include "settings.h"
 #include "user-record.h"
 #include "util/strv.h"
 #include "util/chase.h"
@@ -151,10 +152,12 @@ static const char *login_program(void) {
 }
 
 /* What a session may have: no more than the machine's init got (its bounding set, with
- * Capability= and DropCapability= applied, and its no_new_privs). */
+ * Capability= and DropCapability= applied, its no_new_privs, its system call filter). */
 typedef struct SessionLimits {
         uint64_t bounding;
         bool no_new_privs;
+        char **syscall_deny;
+        bool suppress_sync;
 } SessionLimits;
 
 static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTargets *t,
@@ -235,7 +238,8 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
 
         /* The session gets no more than the machine's init got. */
         CHECK(caps_drop_bounding(limits->bounding), "Failed to drop capabilities: %m");
-        CHECK(seccomp_load_container_filter(NULL, false), "Failed to install the seccomp filter: %m");
+        CHECK(seccomp_load_container_filter(limits->syscall_deny, limits->suppress_sync),
+              "Failed to install the seccomp filter: %m");
         if (setgroups(n_groups, groups) < 0 || setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) < 0 ||
             setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) < 0)
                 FAIL_ERRNO("Failed to become user %s: %m", user);
@@ -515,6 +519,11 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
         userns = !same_ns(p->leader, "user");
         SessionLimits limits = { .bounding = caps_container_keep(private_network) };
         (void) leader_limits(p->leader, &limits);
+        _cleanup_strv_free_ char **deny = NULL;
+        if (!isempty(p->syscall_deny) && split_quoted(p->syscall_deny, &deny) < 0)
+                return fail_msg(ret_error, -ENOMEM, "Out of memory.");
+        limits.syscall_deny = deny;
+        limits.suppress_sync = p->suppress_sync;
         /* Again, now that /proc/PID was read: still the same process? */
         if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 ||
             proc_start_time(p->leader, &start) < 0 || start != p->leader_start)

@@ -90,10 +90,12 @@ static int run_record_init(Run *run) {
                 .uid_shift = c->spawn.uid_shift,
                 .uid_range = c->spawn.uid_range,
                 .kill_signal = c->kill_signal > 0 ? (uint32_t) c->kill_signal : 0,
+                .syscall_deny = c->syscall_deny_text ? strdup(c->syscall_deny_text) : NULL,
+                .suppress_sync = c->spawn.suppress_sync,
         };
         snprintf(r->id, sizeof r->id, "%s", c->spawn.machine_id ?: "");
         if (!r->name || !r->class || !r->service || !r->root || !r->cgroup || !r->console_socket ||
-            !r->console_log) {
+            !r->console_log || (c->syscall_deny_text && !r->syscall_deny)) {
                 machine_record_done(r);
                 return -ENOMEM;
         }

@@ -333,6 +333,8 @@ static const Field handoff_fields[] = {
         H("uid-shift", FIELD_U32, uid_shift, true),
         H("uid-range", FIELD_U32, uid_range, true),
         H("kill-signal", FIELD_INT, kill_signal, false),
+        H("syscall-deny", FIELD_STRING, syscall_deny, false),
+        H("suppress-sync", FIELD_BOOL, suppress_sync, false),
 };
 #undef H
 

@@ -122,6 +122,8 @@ typedef struct SupervisorHandoff {
         MachineInit init;
         uint32_t uid_shift, uid_range; /* the user namespace; range 0: none */
         int kill_signal;     /* KillSignal=; 0: the default */
+        const char *syscall_deny; /* the record's SYSCALL_DENY= (NULL: none) */
+        bool suppress_sync;
         char **restart_argv; /* with restart_on_reboot: the command that starts it again */
 } SupervisorHandoff;
 

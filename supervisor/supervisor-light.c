@@ -52,7 +52,9 @@ static int run_handoff(int argc, char *argv[]) {
                 .report_fd = -EBADF,
                 .init = h.init,
                 .kill_signal = h.kill_signal,
+                .syscall_deny_text = h.syscall_deny,
         };
+        c.spawn.suppress_sync = h.suppress_sync;
 
         /* The mask was inherited blocked across exec, so no signal got lost meanwhile. */
         supervise_signal_mask(&mask);

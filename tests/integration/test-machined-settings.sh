@@ -70,17 +70,24 @@ Parameters=/bin/sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'
 Hostname=from-pool
 Capability=CAP_SYS_TIME
 DropCapability=CAP_NET_RAW
+SystemCallFilter=~sethostname
+SuppressSync=yes
 EOT
 expect_rc 0 "$NSPAWNCTL" start "$M3"
 echo "$ERR" | grep -qF "$POOL/$M3.nspawn:5: ignoring privileged setting Capability= in untrusted file" ||
     fail "untrusted warning: $ERR"
-expect_rc 0 "$NSPAWNCTL" shell "$M3" -- sh -c 'hostname; grep CapBnd /proc/1/status /proc/self/status'
+expect_rc 0 "$NSPAWNCTL" shell "$M3" -- sh -c 'hostname; grep CapBnd /proc/1/status /proc/self/status;
+    hostname changed 2>/dev/null && echo SETHOSTNAME; dd if=/dev/zero of=/tmp/x bs=1 count=1 oflag=sync 2>/dev/null || echo NO-O_SYNC'
 [ "$(echo "$OUT" | head -1)" = from-pool ] || fail "Hostname= from the pool: $OUT"
+echo "$OUT" | grep -q SETHOSTNAME && fail "SystemCallFilter= does not hold for a session: $OUT"
+echo "$OUT" | grep -q NO-O_SYNC || fail "SuppressSync= does not hold for a session: $OUT"
+grep -qx 'SYSCALL_DENY=sethostname' "$STATE/machines/$M3" && grep -qx 'SUPPRESS_SYNC=yes' "$STATE/machines/$M3" ||
+    fail "record: $(cat "$STATE/machines/$M3")"
 bnd=$((16#$(echo "$OUT" | awk '/1\/status:CapBnd/ {print $2}')))
 [ $(( (bnd >> 25) & 1 )) = 0 ] && [ $(( (bnd >> 13) & 1 )) = 0 ] || fail "bounding set: $OUT"
 [ "$(echo "$OUT" | awk '/CapBnd/ {print $2}' | uniq | wc -l)" = 1 ] || fail "the session's bounding set is not the init's: $OUT"
 expect_rc 0 "$NSPAWNCTL" poweroff --wait "$M3"
-ok "an untrusted Capability= is ignored with a warning on start, its DropCapability= and Hostname= apply, to a shell session too"
+ok "an untrusted Capability= is ignored with a warning on start; its DropCapability=, SystemCallFilter=~, SuppressSync= hold for a shell session too"
 
 # --- a booted box with its settings ----------------------------------------------------------------
 # systemd inside sets the host name from /etc/hostname when there is one (as under nspawn).

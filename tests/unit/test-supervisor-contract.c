@@ -73,6 +73,8 @@ TEST(handoff_round_trip) {
                 .uid_shift = 0x7FFF0000,
                 .uid_range = 65536,
                 .kill_signal = 34 + 4,
+                .syscall_deny = "@clock kcmp",
+                .suppress_sync = true,
                 .restart_argv = restart,
         };
 
@@ -102,6 +104,8 @@ TEST(handoff_round_trip) {
         ASSERT_EQ(back.uid_shift, h.uid_shift);
         ASSERT_EQ(back.uid_range, h.uid_range);
         ASSERT_EQ(back.kill_signal, h.kill_signal);
+        ASSERT_STREQ(back.syscall_deny, h.syscall_deny);
+        ASSERT_EQ(back.suppress_sync, h.suppress_sync);
         ASSERT_EQ(strv_length(back.restart_argv), 3);
         for (size_t i = 0; restart[i]; i++)
                 ASSERT_STREQ(back.restart_argv[i], restart[i]);
