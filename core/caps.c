@@ -63,3 +63,28 @@ int caps_drop_bounding(uint64_t keep) {
                 return -errno;
         return 0;
 }
+
+int caps_raise_ambient(uint64_t ambient) {
+        _cleanup_(cap_freep) cap_t caps = NULL;
+
+        /* A capability may enter the ambient set only from permitted and inheritable both:
+         * the ones asked for become inheritable (and effective, for a caller that changed
+         * its user with PR_SET_KEEPCAPS), everything else stays as it is. */
+        caps = cap_get_proc();
+        if (!caps)
+                return -errno;
+        for (cap_value_t c = 0; c < 64 && c <= CAP_LAST_CAP; c++) {
+                cap_value_t v[1] = { c };
+                if (!(ambient & BIT(c)))
+                        continue;
+                if (cap_set_flag(caps, CAP_INHERITABLE, 1, v, CAP_SET) < 0 ||
+                    cap_set_flag(caps, CAP_EFFECTIVE, 1, v, CAP_SET) < 0)
+                        return -errno;
+        }
+        if (cap_set_proc(caps) < 0)
+                return -errno;
+        for (int c = 0; c < 64; c++)
+                if ((ambient & BIT(c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+                        return -errno;
+        return 0;
+}

@@ -14,3 +14,6 @@ uint64_t caps_container_keep(bool private_network);
 /* Drops every capability not in keep from the bounding set (libcap), and from the
  * inheritable and ambient sets. */
 int caps_drop_bounding(uint64_t keep);
+/* Raises the capabilities in ambient into the ambient set (and inheritable), so that they
+ * survive exec (AmbientCapability=); each must be in the permitted and bounding sets. */
+int caps_raise_ambient(uint64_t ambient);

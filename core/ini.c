@@ -61,7 +61,9 @@ static int ini_format(IniParser *p, char **ret, const char *format, va_list ap) 
 
         if (vasprintf(&msg, format, ap) < 0)
                 return -ENOMEM;
-        if (asprintf(ret, "%s:%u: %s", p->filename, p->line, msg) < 0)
+        /* Line 0: an assignment that comes from a command line option, named by filename. */
+        if ((p->line > 0 ? asprintf(ret, "%s:%u: %s", p->filename, p->line, msg)
+                         : asprintf(ret, "%s: %s", p->filename, msg)) < 0)
                 return -ENOMEM;
         return 0;
 }

@@ -28,6 +28,7 @@
 #include "machine-exec.h"
 #include "pty.h"
 #include "seccomp-policy.h"
+#include "settings.h"
 #include "user-record.h"
 #include "util/strv.h"
 #include "util/chase.h"
@@ -150,8 +151,17 @@ static const char *login_program(void) {
         return NULL;
 }
 
+/* What a session may have: no more than the machine's init got (its bounding set, with
+ * Capability= and DropCapability= applied, its no_new_privs, its system call filter). */
+typedef struct SessionLimits {
+        uint64_t bounding;
+        bool no_new_privs;
+        char **syscall_deny;
+        bool suppress_sync;
+} SessionLimits;
+
 static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTargets *t,
-                                    bool private_network, bool userns, int pidfd, int sock) {
+                                    const SessionLimits *limits, bool userns, int pidfd, int sock) {
         struct passwd pw = {};
         _cleanup_free_ char *pwbuf = NULL;
         _cleanup_strv_free_ char **env = NULL, **argv = NULL;
@@ -227,11 +237,14 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
         }
 
         /* The session gets no more than the machine's init got. */
-        CHECK(caps_drop_bounding(caps_container_keep(private_network)), "Failed to drop capabilities: %m");
-        CHECK(seccomp_load_container_filter(), "Failed to install the seccomp filter: %m");
+        CHECK(caps_drop_bounding(limits->bounding), "Failed to drop capabilities: %m");
+        CHECK(seccomp_load_container_filter(limits->syscall_deny, limits->suppress_sync),
+              "Failed to install the seccomp filter: %m");
         if (setgroups(n_groups, groups) < 0 || setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) < 0 ||
             setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) < 0)
                 FAIL_ERRNO("Failed to become user %s: %m", user);
+        if (limits->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                FAIL_ERRNO("Failed to set no_new_privs: %m");
 
         if (!isempty(p->directory)) {
                 if (chdir(p->directory) < 0)
@@ -302,9 +315,9 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
  * signals: the helper must wait for the payload) and only the fds in keep (none of the
  * caller's connections, listeners or watches may outlive it in us): see the safe_fork()
  * in machine_exec_start(). keep[3..] are the payload's stdio. */
-static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTargets *t, bool private_network,
-                                   bool userns, int pidfd, int sock, int status_w, const int *keep,
-                                   size_t n_keep) {
+static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTargets *t,
+                                   const SessionLimits *limits, bool userns, int pidfd, int sock,
+                                   int status_w, const int *keep, size_t n_keep) {
         char line[32];
         pid_t pid;
         int r, st;
@@ -323,7 +336,7 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
                            EXIT_FAILURE, "Failed to start a process in machine %s: %m", p->machine);
         if (r == 0) {
                 status_w = safe_close(status_w);
-                payload_main(p, t, private_network, userns, pidfd, sock);
+                payload_main(p, t, limits, userns, pidfd, sock);
         }
         pidfd = safe_close(pidfd);
         for (size_t i = 3; i < n_keep; i++)
@@ -448,6 +461,28 @@ static int cgroup_targets_for(pid_t leader, const char *cgroup, CGroupTargets *r
         return n > 0 ? 0 : -ENOMEDIUM;
 }
 
+/* The init's bounding set and no_new_privs, from the kernel's /proc/PID/status; 0 when it
+ * cannot be read (the caller then keeps the default set). */
+static int leader_limits(pid_t pid, SessionLimits *ret) {
+        _cleanup_free_ char *text = NULL;
+        char path[64];
+        const char *b, *n;
+        unsigned long long mask;
+        int nnp = 0;
+
+        snprintf(path, sizeof path, "/proc/%d/status", (int) pid);
+        if (read_full_file(path, &text, NULL) < 0)
+                return 0;
+        b = strstr(text, "\nCapBnd:");
+        if (!b || sscanf(b + STRLEN("\nCapBnd:"), "%llx", &mask) != 1)
+                return 0;
+        n = strstr(text, "\nNoNewPrivs:");
+        if (n && sscanf(n + STRLEN("\nNoNewPrivs:"), "%d", &nnp) != 1)
+                return 0;
+        *ret = (SessionLimits) { .bounding = mask, .no_new_privs = nnp > 0 };
+        return 1;
+}
+
 static bool same_ns(pid_t pid, const char *ns) {
         char a[64], b[64];
         struct stat x, y;
@@ -482,6 +517,13 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
                 return fail_msg(ret_error, r, "Failed to find the cgroup of machine %s: %m", p->machine);
         private_network = !same_ns(p->leader, "net");
         userns = !same_ns(p->leader, "user");
+        SessionLimits limits = { .bounding = caps_container_keep(private_network) };
+        (void) leader_limits(p->leader, &limits);
+        _cleanup_strv_free_ char **deny = NULL;
+        if (!isempty(p->syscall_deny) && split_quoted(p->syscall_deny, &deny) < 0)
+                return fail_msg(ret_error, -ENOMEM, "Out of memory.");
+        limits.syscall_deny = deny;
+        limits.suppress_sync = p->suppress_sync;
         /* Again, now that /proc/PID was read: still the same process? */
         if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 ||
             proc_start_time(p->leader, &start) < 0 || start != p->leader_start)
@@ -502,7 +544,7 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
         if (r < 0)
                 return fail_msg(ret_error, r, "Failed to fork: %m");
         if (r == 0)
-                helper_main(p, &t, private_network, userns, pidfd, sv[1], status[1], keep, n_keep);
+                helper_main(p, &t, &limits, userns, pidfd, sv[1], status[1], keep, n_keep);
 
         r = fd_nonblock(sv[0], true);
         if (r < 0) {

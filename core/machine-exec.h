@@ -54,6 +54,10 @@ typedef struct MachineExecParams {
          * died or left), the payload's process group gets SIGHUP, as a hung-up terminal
          * would send it. */
         bool hangup_without_reader;
+        /* As the machine's init is filtered (the record's SYSCALL_DENY= and SUPPRESS_SYNC=):
+         * SystemCallFilter=~ words, space-separated (NULL: none), and SuppressSync=. */
+        const char *syscall_deny;
+        bool suppress_sync;
 } MachineExecParams;
 
 typedef struct MachineExec {

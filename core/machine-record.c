@@ -45,6 +45,7 @@ void machine_record_done(MachineRecord *r) {
         free(r->console_socket);
         free(r->console_log);
         free(r->cgroup);
+        free(r->syscall_deny);
         *r = (MachineRecord) {};
 }
 
@@ -57,6 +58,11 @@ static bool value_is_sane(const char *v) {
                 if ((unsigned char) *p < ' ' || *p == 0x7f)
                         return false;
         return utf8_is_valid(v);
+}
+
+/* System call names and @groups, one space between: nothing else may be in SYSCALL_DENY=. */
+static bool syscall_words_are_sane(const char *v) {
+        return v[strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_@- ")] == 0;
 }
 
 /* Plain unless the value would not read back as itself: then in double quotes, with '"' and
@@ -90,6 +96,8 @@ int machine_record_format(const MachineRecord *r, char **ret) {
                        r->console_log ?: "")
                 if (!value_is_sane(v))
                         return -EINVAL;
+        if (r->syscall_deny && !syscall_words_are_sane(r->syscall_deny))
+                return -EINVAL;
         f = open_memstream(&buf, &size);
         if (!f)
                 return -ENOMEM;
@@ -105,6 +113,12 @@ int machine_record_format(const MachineRecord *r, char **ret) {
                 r->supervisor, (unsigned long long) r->supervisor_start, r->leader,
                 (unsigned long long) r->leader_start, (unsigned long long) r->timestamp,
                 (unsigned long long) r->timestamp_monotonic, r->uid_shift, r->uid_range);
+        if (r->kill_signal > 0)
+                fprintf(f, "KILL_SIGNAL=%u\n", r->kill_signal);
+        if (!isempty(r->syscall_deny))
+                put_string(f, "SYSCALL_DENY", r->syscall_deny);
+        if (r->suppress_sync)
+                fputs("SUPPRESS_SYNC=yes\n", f);
         put_string(f, "CGROUP", r->cgroup);
         put_string(f, "CONSOLE_SOCKET", r->console_socket);
         put_string(f, "CONSOLE_LOG", r->console_log);
@@ -288,6 +302,16 @@ int machine_record_parse(const char *text, MachineRecord *ret) {
                         r = parse_u32(v, &rec.uid_shift);
                 else if (streq(key, "UID_RANGE"))
                         r = parse_u32(v, &rec.uid_range);
+                else if (streq(key, "SYSCALL_DENY"))
+                        r = syscall_words_are_sane(v) ? set_string(&rec.syscall_deny, v, false) : -EBADMSG;
+                else if (streq(key, "SUPPRESS_SYNC")) {
+                        r = parse_boolean(v);
+                        rec.suppress_sync = r > 0;
+                } else if (streq(key, "KILL_SIGNAL")) {
+                        r = parse_u32(v, &rec.kill_signal);
+                        if (r >= 0 && (rec.kill_signal == 0 || rec.kill_signal > 64))
+                                r = -EBADMSG;
+                }
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)

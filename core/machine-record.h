@@ -59,6 +59,11 @@ typedef struct MachineRecord {
         char *cgroup; /* relative to the hierarchy roots, e.g. /nspawnctl/NAME */
         uint32_t uid_shift; /* the user namespace: host UID of the container's root... */
         uint32_t uid_range; /* ... and how many; 0 without a user namespace */
+        uint32_t kill_signal; /* KillSignal=: how PowerOffMachine asks the init; 0: by its kind */
+        /* What sessions entering the machine (shell, login) must be filtered with, as its init
+         * is: SystemCallFilter=~ words, space-separated (NULL: none), and SuppressSync=. */
+        char *syscall_deny;
+        bool suppress_sync;
 } MachineRecord;
 
 void machine_record_done(MachineRecord *r);

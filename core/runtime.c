@@ -6,10 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/personality.h>
+
+#include "caps.h"
 #include "config.h"
 #include "cgroup-layout.h"
 #include "net-veth.h"
 #include "runtime.h"
+#include "seccomp-policy.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -23,6 +27,8 @@
                 if ((dst) < 0)                                                             \
                         (dst) = (src);                                                     \
         } while (0)
+
+static void settings_merge_exec(Settings *dst, Settings *src);
 
 void settings_merge(Settings *dst, Settings *src) {
         if (!src)
@@ -63,6 +69,60 @@ void settings_merge(Settings *dst, Settings *src) {
                 dst->n_binds = src->n_binds;
                 src->n_binds = 0;
         }
+        settings_merge_exec(dst, src);
+}
+
+/* The keys of docs/settings.md beyond the first ones, the same way: dst's where set. */
+static void settings_merge_exec(Settings *dst, Settings *src) {
+        TAKE_TRISTATE(dst->ephemeral, src->ephemeral);
+        TAKE_TRISTATE(dst->process_two, src->process_two);
+        TAKE_TRISTATE(dst->notify_ready, src->notify_ready);
+        TAKE_TRISTATE(dst->no_new_privileges, src->no_new_privileges);
+        TAKE_TRISTATE(dst->suppress_sync, src->suppress_sync);
+        TAKE_TRISTATE(dst->personality, src->personality);
+        TAKE_TRISTATE(dst->volatile_mode, src->volatile_mode);
+        TAKE_TRISTATE(dst->timezone, src->timezone);
+        TAKE_TRISTATE(dst->link_journal, src->link_journal);
+        if (!dst->capability_set) {
+                dst->capability = src->capability;
+                dst->capability_set = src->capability_set;
+        }
+        if (!dst->drop_capability_set) {
+                dst->drop_capability = src->drop_capability;
+                dst->drop_capability_set = src->drop_capability_set;
+        }
+        if (!dst->ambient_capability_set) {
+                dst->ambient_capability = src->ambient_capability;
+                dst->ambient_capability_set = src->ambient_capability_set;
+        }
+        /* A filter is one list as nspawn has it: the command line's, or the file's. */
+        if (!dst->syscall_allow && !dst->syscall_deny) {
+                dst->syscall_allow = TAKE_PTR(src->syscall_allow);
+                dst->syscall_deny = TAKE_PTR(src->syscall_deny);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(dst->rlimits.set); i++)
+                if (!dst->rlimits.set[i] && src->rlimits.set[i]) {
+                        dst->rlimits.set[i] = true;
+                        dst->rlimits.value[i] = src->rlimits.value[i];
+                }
+        if (!dst->oom_score_adjust_set) {
+                dst->oom_score_adjust = src->oom_score_adjust;
+                dst->oom_score_adjust_set = src->oom_score_adjust_set;
+        }
+        if (!dst->cpu_affinity.set)
+                dst->cpu_affinity = src->cpu_affinity;
+        TAKE_IF_UNSET(dst->hostname, src->hostname);
+        if (!dst->machine_id[0])
+                memcpy(dst->machine_id, src->machine_id, sizeof dst->machine_id);
+        if (dst->kill_signal == 0)
+                dst->kill_signal = src->kill_signal;
+        TAKE_IF_UNSET(dst->inaccessible, src->inaccessible);
+        if (dst->n_overlays == 0) {
+                free(dst->overlays);
+                dst->overlays = TAKE_PTR(src->overlays);
+                dst->n_overlays = src->n_overlays;
+                src->n_overlays = 0;
+        }
 }
 
 void settings_apply(const Settings *s, SuperviseConfig *sc) {
@@ -94,6 +154,60 @@ void settings_apply(const Settings *s, SuperviseConfig *sc) {
         else if (s->private_network > 0)
                 sc->network.mode = NETWORK_PRIVATE;
         sc->resolv_conf = s->resolv_conf >= 0 ? (ResolvConfMode) s->resolv_conf : RESOLV_CONF_AUTO;
+        c->ephemeral = s->ephemeral > 0;
+        c->as_pid2 = s->process_two > 0;
+        c->notify = s->notify_ready >= 0 ? s->notify_ready > 0 : c->boot;
+        c->hostname = s->hostname;
+        c->caps_add = s->capability;
+        c->caps_drop = s->drop_capability;
+        c->caps_ambient = s->ambient_capability;
+        c->no_new_privileges = s->no_new_privileges > 0;
+        c->suppress_sync = s->suppress_sync > 0;
+        c->syscall_deny = s->syscall_deny;
+        c->rlimits = &s->rlimits;
+        c->oom_score_adjust_set = s->oom_score_adjust_set;
+        c->oom_score_adjust = s->oom_score_adjust;
+        c->cpu_affinity = s->cpu_affinity.set ? &s->cpu_affinity : NULL;
+        c->personality = s->personality == PERSONALITY_X86 ? PER_LINUX32 : 0;
+        c->volatile_mode = s->volatile_mode >= 0 ? s->volatile_mode : VOLATILE_NO;
+        c->inaccessible = s->inaccessible;
+        c->overlays = s->overlays;
+        c->n_overlays = s->n_overlays;
+        c->timezone = s->timezone >= 0 ? s->timezone : TIMEZONE_OFF;
+        c->link_journal = s->link_journal >= 0 ? s->link_journal : LINK_JOURNAL_NO;
+        if (s->machine_id[0])
+                c->machine_id = s->machine_id;
+        sc->kill_signal = s->kill_signal;
+}
+
+/* What no single key can be wrong about, only keys together (or with the host): -EBADMSG,
+ * as for a bad settings file. */
+static int runtime_check_settings(const SuperviseConfig *sc, Error *e) {
+        const SpawnConfig *c = &sc->spawn;
+        uint64_t bounding = (caps_container_keep(c->private_network) | c->caps_add) & ~c->caps_drop;
+        const char *bad = NULL;
+        int r;
+
+        if (c->caps_ambient && c->boot)
+                return error_set(e, -EBADMSG,
+                                 "AmbientCapability= does not go with booting an init (Boot=, --boot).");
+        for (int i = 0; i < 64; i++)
+                if (c->caps_ambient & ~bounding & (UINT64_C(1) << i))
+                        return error_set(e, -EBADMSG, "AmbientCapability=%s is not in the bounding set "
+                                         "(add it with Capability=).", strna(capability_to_name(i)));
+        if (c->volatile_mode != VOLATILE_NO && c->ephemeral)
+                return error_set(e, -EBADMSG, "Volatile= and Ephemeral= do not go together: both make the "
+                                 "tree throwaway.");
+        if (c->boot && c->as_pid2)
+                return error_set(e, -EBADMSG,
+                                 "ProcessTwo= does not go with booting an init (Boot=, --boot).");
+        r = seccomp_check_names(c->syscall_deny, &bad);
+        if (r == -EINVAL)
+                return error_set(e, -EBADMSG, "SystemCallFilter=: no system call \"%s\" on this "
+                                 "architecture.", strna(bad));
+        if (r < 0)
+                return error_set(e, r, "Failed to check SystemCallFilter=: %m");
+        return 0;
 }
 
 /* A booted systemd in the host's namespace must leave the host's network alone: no resolved
@@ -188,7 +302,13 @@ int runtime_prepare(SuperviseConfig *c, RuntimeIds *ids, Error *e) {
         char *h = ids->machine_id;
         int r;
 
-        if (id128_random_hex(ids->machine_id) < 0)
+        r = runtime_check_settings(c, e);
+        if (r < 0)
+                return r;
+        /* MachineID= (settings_apply() pointed at it) is also the container's UUID. */
+        if (c->spawn.machine_id)
+                memcpy(ids->machine_id, c->spawn.machine_id, sizeof ids->machine_id);
+        else if (id128_random_hex(ids->machine_id) < 0)
                 return error_set(e, -EIO, "Failed to generate a machine id.");
         snprintf(ids->uuid, sizeof ids->uuid, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
         r = container_cgroup_mode(c->cgroup_layout, c->spawn.directory, &c->spawn.cgroup_mode, e);

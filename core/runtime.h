@@ -36,6 +36,12 @@ void runtime_ids_done(RuntimeIds *ids);
  * light supervisor binary to hand over to (NULL when there is none: supervising
  * in-process). -EINVAL only for a usage error: a bad NSPAWNCTL_* environment setting, port
  * forwards without a link to the host. */
+/* Checks the settings that only together can be wrong (-EBADMSG: AmbientCapability= outside
+ * the bounding set, Volatile= with Ephemeral=, an unknown system call, ...), then fills in a
+ * machine id and container UUID (MachineID= or a fresh one), the cgroup layout and path, the
+ * device policy, the limits with their defaults, and the light supervisor binary to hand
+ * over to (NULL when there is none: supervising in-process). -EINVAL only for a bad
+ * NSPAWNCTL_* environment setting. */
 int runtime_prepare(SuperviseConfig *c, RuntimeIds *ids, Error *e);
 
 /* One of the project's helper programs: from the build tree when we run from it (so that a

@@ -1,37 +1,88 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 
 #include "macro.h"
 #include "seccomp-policy.h"
+#include "syscall-sets.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(scmp_filter_ctx, seccomp_release, seccomp_releasep);
 
-/* Each entry names a kernel interface that is global to the host or a known escape
- * route (see docs/security.md). Calls systemd inside needs (mount, reboot inside the
- * PID namespace, unshare, setns for its own services) stay allowed; capabilities bound
- * what those can do. */
-const char *const seccomp_denied_syscalls[] = {
-        /* keyrings are not namespaced */
-        "add_key", "request_key", "keyctl",
-        /* kernel code and images */
-        "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-        /* opening by handle bypasses mount namespaces (the "shocker" escape); making a
-         * handle is harmless and systemd needs it for cgroup ids */
-        "open_by_handle_at",
-        /* global observation and modification */
-        "bpf", "perf_event_open", "lookup_dcookie", "fanotify_init", "userfaultfd",
-        "syslog", "acct", "swapon", "swapoff", "quotactl", "quotactl_fd",
-        "settimeofday", "clock_settime", "clock_settime64", "clock_adjtime", "clock_adjtime64",
-        "adjtimex", "stime", "iopl", "ioperm", "vhangup", "pciconfig_read", "pciconfig_write",
-        "pciconfig_iobase", "nfsservctl", "uselib", "_sysctl", "sysfs", "ustat",
-        "vm86", "vm86old", "kcmp", "process_vm_writev",
-        NULL,
-};
+static int deny_one(const char *name, void *userdata) {
+        scmp_filter_ctx ctx = userdata;
+        int nr = seccomp_syscall_resolve_name(name), r;
 
-int seccomp_load_container_filter(void) {
+        if (nr == __NR_SCMP_ERROR)
+                return 0; /* not on this architecture */
+        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
+        /* -EEXIST: denied already (the deny-list, or SuppressSync= for a sync call). */
+        if (r < 0 && r != -EDOM && r != -EFAULT && r != -EEXIST)
+                return r;
+        return 0;
+}
+
+/* SuppressSync=: the sync calls succeed without doing anything, and O_SYNC/O_DSYNC cannot be
+ * asked for (EINVAL), as nspawn has it. openat2() takes its flags in memory a filter cannot
+ * read: it says ENOSYS, on which callers fall back to openat(). */
+static int add_suppress_sync(scmp_filter_ctx ctx) {
+        static const struct {
+                const char *name;
+                unsigned arg;
+        } opens[] = { { "open", 1 }, { "openat", 2 } };
+        const char *const *sync_calls = syscall_group_lookup("@sync");
+        int r;
+
+        for (; sync_calls && *sync_calls; sync_calls++) {
+                int nr = seccomp_syscall_resolve_name(*sync_calls);
+                if (nr == __NR_SCMP_ERROR)
+                        continue;
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(0), nr, 0);
+                if (r < 0 && r != -EDOM && r != -EFAULT && r != -EEXIST)
+                        return r;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(opens); i++) {
+                int nr = seccomp_syscall_resolve_name(opens[i].name);
+                if (nr == __NR_SCMP_ERROR)
+                        continue;
+                /* O_SYNC includes the O_DSYNC bit. */
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EINVAL), nr, 1,
+                                     SCMP_CMP(opens[i].arg, SCMP_CMP_MASKED_EQ, O_DSYNC, O_DSYNC));
+                if (r < 0 && r != -EDOM && r != -EFAULT)
+                        return r;
+        }
+        int nr = seccomp_syscall_resolve_name("openat2");
+        if (nr != __NR_SCMP_ERROR) {
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+                if (r < 0 && r != -EDOM && r != -EFAULT)
+                        return r;
+        }
+        return 0;
+}
+
+int seccomp_check_names(char **words, const char **ret_bad) {
+        static const uint32_t arches[] = { SCMP_ARCH_NATIVE, SCMP_ARCH_X86, SCMP_ARCH_X32 };
+
+        for (char **w = words; w && *w; w++) {
+                bool found = false;
+
+                /* A group's members are this project's lists; only names are the user's. */
+                if ((*w)[0] == '@')
+                        continue;
+                for (size_t i = 0; i < ELEMENTSOF(arches) && !found; i++)
+                        found = seccomp_syscall_resolve_name_arch(arches[i], *w) != __NR_SCMP_ERROR;
+                if (!found) {
+                        if (ret_bad)
+                                *ret_bad = *w;
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
+int seccomp_load_container_filter(char **extra_deny, bool suppress_sync) {
         _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
         static const uint32_t extra_arches[] = { SCMP_ARCH_X86, SCMP_ARCH_X32 };
         int r;
@@ -51,11 +102,19 @@ int seccomp_load_container_filter(void) {
                 }
 
         for (const char *const *s = seccomp_denied_syscalls; *s; s++) {
-                int nr = seccomp_syscall_resolve_name(*s);
-                if (nr == __NR_SCMP_ERROR)
-                        continue; /* not on this architecture */
-                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0);
-                if (r < 0 && r != -EDOM && r != -EFAULT)
+                r = deny_one(*s, ctx);
+                if (r < 0)
+                        return r;
+        }
+        /* SystemCallFilter=~...: only ever more denied, checked by seccomp_check_names(). */
+        for (char **w = extra_deny; w && *w; w++) {
+                r = syscall_word_foreach(*w, deny_one, ctx);
+                if (r < 0)
+                        return r;
+        }
+        if (suppress_sync) {
+                r = add_suppress_sync(ctx);
+                if (r < 0)
                         return r;
         }
 

@@ -7,8 +7,13 @@
  * that are not namespaced (keyrings, bpf, kexec, modules, perf, open_by_handle_at, ...)
  * fail with EPERM, and the TIOCSTI/TIOCLINUX ioctls with any upper 32 bits fail too.
  * Installed for the native ABI and its compat ABIs (x86, x32) so a 32-bit binary cannot
- * step around it. */
-int seccomp_load_container_filter(void);
+ * step around it. extra_deny (SystemCallFilter=~..., names and @groups) fail with EPERM
+ * too; suppress_sync (SuppressSync=) turns the sync calls into no-ops. Nothing can take a
+ * call off the deny-list. */
+int seccomp_load_container_filter(char **extra_deny, bool suppress_sync);
+/* Whether every name among words (@groups are skipped) is a system call of the native or a
+ * compat architecture; -EINVAL with *ret_bad pointing at the first that is not. */
+int seccomp_check_names(char **words, const char **ret_bad);
 
-/* The names of the denied system calls, NULL-terminated (for tests and documentation). */
-extern const char *const seccomp_denied_syscalls[];
+/* The deny-list itself: seccomp_denied_syscalls in syscall-sets.h. */
+#include "syscall-sets.h"

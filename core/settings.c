@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "ini.h"
 #include "macro.h"
@@ -12,6 +13,7 @@
 #include "net-cleanup.h" /* ifname_is_valid(), zone_name_is_valid() */
 #include "resolv-conf-mode.h"
 #include "settings.h"
+#include "syscall-sets.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -175,6 +177,11 @@ Settings *settings_free(Settings *s) {
         free(s->bridge);
         free(s->zone);
         free(s->ports);
+        strv_free(s->syscall_allow);
+        strv_free(s->syscall_deny);
+        free(s->hostname);
+        strv_free(s->inaccessible);
+        overlay_mounts_free(s->overlays, s->n_overlays);
         free(s);
         return NULL;
 }
@@ -194,6 +201,11 @@ int settings_new(Settings **ret) {
         s->cgroup_layout = _CGROUP_LAYOUT_INVALID;
         s->virtual_ethernet = -1;
         s->resolv_conf = -1;
+        s->ephemeral = s->process_two = s->notify_ready = s->no_new_privileges = s->suppress_sync = -1;
+        s->personality = _PERSONALITY_INVALID;
+        s->volatile_mode = _VOLATILE_MODE_INVALID;
+        s->timezone = _TIMEZONE_MODE_INVALID;
+        s->link_journal = _LINK_JOURNAL_INVALID;
         *ret = s;
         return 0;
 }
@@ -507,6 +519,321 @@ static int parse_resource(ParseContext *c, const char *key, const char *value) {
         return 0;
 }
 
+/* A key of systemd.nspawn(5) that this project does not do: the start is refused rather than
+ * run with less than the file asks for. An empty assignment asks for nothing. */
+static int parse_refused(ParseContext *c, const char *key, const char *value) {
+        if (isempty(value))
+                return 0;
+        return syntax_error(c, "%s= is not supported", key);
+}
+
+static int parse_ephemeral(ParseContext *c, const char *key, const char *value) {
+        return parse_tristate(c, key, value, &c->settings->ephemeral);
+}
+
+static int parse_process_two(ParseContext *c, const char *key, const char *value) {
+        return parse_tristate(c, key, value, &c->settings->process_two);
+}
+
+static int parse_notify_ready(ParseContext *c, const char *key, const char *value) {
+        return parse_tristate(c, key, value, &c->settings->notify_ready);
+}
+
+static int parse_no_new_privileges(ParseContext *c, const char *key, const char *value) {
+        return parse_tristate(c, key, value, &c->settings->no_new_privileges);
+}
+
+static int parse_suppress_sync(ParseContext *c, const char *key, const char *value) {
+        return parse_tristate(c, key, value, &c->settings->suppress_sync);
+}
+
+/* Capabilities whose only use the system call filter denies whatever the bounding set says
+ * (seccomp_denied_syscalls): granting one is allowed, but said to be of no effect. */
+static const struct {
+        int cap;
+        const char *what;
+} capability_denied_use[] = {
+        { 16 /* CAP_SYS_MODULE */, "loading modules" },
+        { 20 /* CAP_SYS_PACCT */, "process accounting (acct)" },
+        { 25 /* CAP_SYS_TIME */, "setting the clock" },
+        { 34 /* CAP_SYSLOG */, "the kernel log (syslog)" },
+        { 38 /* CAP_PERFMON */, "perf_event_open" },
+        { 39 /* CAP_BPF */, "bpf" },
+};
+
+/* Capability=, DropCapability=, AmbientCapability=: lists that add up, as in nspawn. */
+static int parse_capability(ParseContext *c, const char *key, const char *value) {
+        Settings *s = c->settings;
+        bool ambient = streq(key, "AmbientCapability");
+        uint64_t *mask = ambient ? &s->ambient_capability
+                         : streq(key, "Capability") ? &s->capability
+                                                    : &s->drop_capability;
+        bool *set = ambient ? &s->ambient_capability_set
+                    : streq(key, "Capability") ? &s->capability_set
+                                               : &s->drop_capability_set;
+        _cleanup_free_ char *bad = NULL;
+        uint64_t m;
+        int r;
+
+        if (isempty(value)) {
+                *mask = 0;
+                *set = false;
+                return 0;
+        }
+        r = capability_list_parse(value, !ambient, &m, &bad);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return syntax_error(c, "unknown capability \"%s\" in %s=%s", strna(bad), key, value);
+        if (streq(key, "Capability") && m != CAPABILITY_ALL)
+                for (size_t i = 0; i < ELEMENTSOF(capability_denied_use); i++)
+                        if (m & (UINT64_C(1) << capability_denied_use[i].cap)) {
+                                r = add_warning(c, "%s=%s: %s stays denied by the system call filter "
+                                                "(docs/settings.md)", key,
+                                                capability_to_name(capability_denied_use[i].cap),
+                                                capability_denied_use[i].what);
+                                if (r < 0)
+                                        return r;
+                        }
+        *mask |= m;
+        *set = true;
+        return 0;
+}
+
+/* SystemCallFilter=: words added to the project's deny-list ("~..."), or words to allow,
+ * which cannot lift anything that list denies (docs/settings.md). */
+static int parse_syscall_filter(ParseContext *c, const char *key, const char *value) {
+        Settings *s = c->settings;
+        bool deny = value[0] == '~';
+        int r;
+
+        if (isempty(value)) {
+                s->syscall_allow = strv_free(s->syscall_allow);
+                s->syscall_deny = strv_free(s->syscall_deny);
+                return 0;
+        }
+        for (const char *p = value + deny;;) {
+                p += strspn(p, " \t");
+                if (*p == 0)
+                        break;
+                size_t n = strcspn(p, " \t");
+                _cleanup_free_ char *word = strndup(p, n);
+
+                if (!word)
+                        return -ENOMEM;
+                if (!syscall_word_is_valid(word))
+                        return syntax_error(c, word[0] == '@' ? "unknown system call group \"%s\" in %s="
+                                                              : "invalid system call name \"%s\" in %s=",
+                                            word, key);
+                if (!deny && syscall_word_is_denied(word))
+                        return syntax_error(c, "%s=%s is not supported: it would allow what the project's "
+                                            "system call filter denies (docs/settings.md)", key, word);
+                if (!strv_contains(deny ? s->syscall_deny : s->syscall_allow, word)) {
+                        r = strv_extend(deny ? &s->syscall_deny : &s->syscall_allow, word);
+                        if (r < 0)
+                                return r;
+                }
+                p += n;
+        }
+        return 0;
+}
+
+/* Limit*=. An untrusted file may only lower what the payload would get anyway (the limits of
+ * this process, which it inherits). */
+static int parse_rlimit(ParseContext *c, const char *key, const char *value) {
+        int resource = rlimit_from_key(key);
+        struct rlimit rl, cur;
+        int r;
+
+        if (resource < 0)
+                return INI_UNKNOWN_KEY;
+        if (isempty(value)) {
+                c->settings->rlimits.set[resource] = false;
+                return 0;
+        }
+        r = rlimit_value_parse(resource, value, &rl);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return syntax_error(c, "invalid value \"%s\" for %s= (expected VALUE or SOFT:HARD, soft "
+                                    "not above hard)", value, key);
+        if (c->trust != SETTINGS_TRUSTED && getrlimit(resource, &cur) >= 0 &&
+            (rl.rlim_max > cur.rlim_max || rl.rlim_cur > cur.rlim_max))
+                return add_warning(c, "ignoring %s=%s above the current limit in untrusted file", key,
+                                   value);
+        c->settings->rlimits.value[resource] = rl;
+        c->settings->rlimits.set[resource] = true;
+        return 0;
+}
+
+static int parse_oom_score_adjust(ParseContext *c, const char *key, const char *value) {
+        int v;
+
+        if (isempty(value)) {
+                c->settings->oom_score_adjust_set = false;
+                return 0;
+        }
+        if (oom_score_adjust_parse(value, &v) < 0)
+                return syntax_error(c, "invalid value \"%s\" for %s= (expected -1000..1000)", value, key);
+        /* Protecting the container from the OOM killer at the host's expense is the admin's. */
+        if (v < 0 && c->trust != SETTINGS_TRUSTED)
+                return add_warning(c, "ignoring negative %s=%s in untrusted file", key, value);
+        c->settings->oom_score_adjust = v;
+        c->settings->oom_score_adjust_set = true;
+        return 0;
+}
+
+static int parse_cpu_affinity(ParseContext *c, const char *key, const char *value) {
+        if (isempty(value)) {
+                c->settings->cpu_affinity.set = false;
+                return 0;
+        }
+        if (cpu_set_parse(value, &c->settings->cpu_affinity) < 0)
+                return syntax_error(c, "invalid CPU list \"%s\" for %s= (expected e.g. 0,2-3 below %d)",
+                                    value, key, CPU_SETSIZE);
+        return 0;
+}
+
+static int parse_hostname(ParseContext *c, const char *key, const char *value) {
+        if (!isempty(value) && !machine_name_is_valid(value))
+                return syntax_error(c, "invalid host name \"%s\" for %s= (at most 64 bytes, [A-Za-z0-9-] "
+                                    "labels joined by dots)", value, key);
+        return ini_set_string(&c->settings->hostname, value);
+}
+
+static int parse_machine_id(ParseContext *c, const char *key, const char *value) {
+        if (isempty(value)) {
+                c->settings->machine_id[0] = 0;
+                return 0;
+        }
+        if (machine_id_parse(value, c->settings->machine_id) < 0)
+                return syntax_error(c, "invalid %s= \"%s\" (expected 32 hex digits or a UUID, not all zero)",
+                                    key, value);
+        return 0;
+}
+
+static int parse_kill_signal(ParseContext *c, const char *key, const char *value) {
+        if (isempty(value)) {
+                c->settings->kill_signal = 0;
+                return 0;
+        }
+        if (kill_signal_parse(value, &c->settings->kill_signal) < 0)
+                return syntax_error(c, "invalid signal \"%s\" for %s=", value, key);
+        return 0;
+}
+
+static int parse_personality(ParseContext *c, const char *key, const char *value) {
+        Personality p;
+
+        if (isempty(value)) {
+                c->settings->personality = _PERSONALITY_INVALID;
+                return 0;
+        }
+        p = personality_from_string(value);
+        if (p < 0)
+                return syntax_error(c, "%s=%s is not supported (x86 or x86-64)", key, value);
+        if (!personality_is_supported(p))
+                return syntax_error(c, "%s=%s is not supported on this architecture", key, value);
+        c->settings->personality = p;
+        return 0;
+}
+
+static int parse_volatile(ParseContext *c, const char *key, const char *value) {
+        VolatileMode m = isempty(value) ? _VOLATILE_MODE_INVALID : volatile_mode_from_string(value);
+
+        if (!isempty(value) && m < 0)
+                return syntax_error(c, "invalid %s= \"%s\" (expected yes, no, state or overlay)", key,
+                                    value);
+        c->settings->volatile_mode = m;
+        return 0;
+}
+
+static int parse_timezone(ParseContext *c, const char *key, const char *value) {
+        TimezoneMode m = isempty(value) ? _TIMEZONE_MODE_INVALID : timezone_mode_from_string(value);
+
+        if (!isempty(value) && m < 0)
+                return syntax_error(c, "invalid %s= \"%s\" (expected off, copy, bind, symlink, delete or "
+                                    "auto)", key, value);
+        c->settings->timezone = m;
+        return 0;
+}
+
+static int parse_link_journal(ParseContext *c, const char *key, const char *value) {
+        LinkJournal l = isempty(value) ? _LINK_JOURNAL_INVALID : link_journal_from_string(value);
+
+        if (link_journal_is_refused(value))
+                return syntax_error(c, "%s=%s is not supported (only no and auto)", key, value);
+        if (!isempty(value) && l < 0)
+                return syntax_error(c, "invalid %s= \"%s\" (expected no or auto)", key, value);
+        c->settings->link_journal = l;
+        return 0;
+}
+
+static int parse_inaccessible(ParseContext *c, const char *key, const char *value) {
+        if (isempty(value)) {
+                c->settings->inaccessible = strv_free(c->settings->inaccessible);
+                return 0;
+        }
+        if (!path_is_safe_absolute(value) || streq(value, "/"))
+                return syntax_error(c, "%s= path \"%s\" is not a normalized absolute path below /", key,
+                                    value);
+        if (strv_contains(c->settings->inaccessible, value))
+                return 0;
+        return strv_extend(&c->settings->inaccessible, value);
+}
+
+static int parse_overlay(ParseContext *c, const char *key, const char *value) {
+        Settings *s = c->settings;
+        OverlayMount o, *n;
+        int r;
+
+        if (isempty(value)) {
+                overlay_mounts_free(s->overlays, s->n_overlays);
+                s->overlays = NULL;
+                s->n_overlays = 0;
+                return 0;
+        }
+        r = overlay_mount_parse(value, streq(key, "OverlayReadOnly"), &o);
+        if (r == -EINVAL)
+                return syntax_error(c, "invalid overlay \"%s\" for %s= (expected "
+                                    "[+]LOWER:...:[+]UPPER:DESTINATION with absolute paths)", value, key);
+        if (r < 0)
+                return r;
+        n = reallocarray(s->overlays, s->n_overlays + 1, sizeof(OverlayMount));
+        if (!n) {
+                overlay_mount_done(&o);
+                return -ENOMEM;
+        }
+        s->overlays = n;
+        s->overlays[s->n_overlays++] = o;
+        return 0;
+}
+
+/* The tree is always ID-mapped, never chowned: "map" and "auto" are what happens anyway. */
+static int parse_private_users_ownership(ParseContext *c, const char *key, const char *value) {
+        if (isempty(value) || streq(value, "map") || streq(value, "auto"))
+                return 0;
+        if (streq(value, "off") || streq(value, "chown"))
+                return syntax_error(c, "%s=%s is not supported: the tree is always ID-mapped, never chowned",
+                                    key, value);
+        return syntax_error(c, "invalid %s= \"%s\" (expected off, chown, map or auto)", key, value);
+}
+
+static int parse_private_users_chown(ParseContext *c, const char *key, const char *value) {
+        int b = isempty(value) ? 0 : parse_boolean(value);
+
+        if (b < 0)
+                return syntax_error(c, "invalid boolean value \"%s\" for %s=", value, key);
+        if (b > 0)
+                return syntax_error(c, "%s=%s is not supported: the tree is always ID-mapped, never chowned",
+                                    key, value);
+        return 0;
+}
+
+/* Every key of systemd.nspawn(5) (v252) and this project's own, with who may set it: a
+ * privileged key is ignored (with a warning) in a file that is not trusted. Which key does
+ * what, and why it needs trust or not, is in docs/settings.md. [Resources] and Limit*= are
+ * matched by name below. */
 static const struct {
         const char *section;
         const char *key;
@@ -514,23 +841,57 @@ static const struct {
         bool privileged;
 } setting_table[] = {
         { "Exec", "Boot", parse_boot, false },
+        { "Exec", "Ephemeral", parse_ephemeral, false },
+        { "Exec", "ProcessTwo", parse_process_two, false },
         { "Exec", "Parameters", parse_parameters, false },
         { "Exec", "Environment", parse_environment, false },
         { "Exec", "User", parse_user, false },
         { "Exec", "WorkingDirectory", parse_working_directory, false },
+        { "Exec", "PivotRoot", parse_refused, false },
+        /* Privileged: more than the default set, or kept across exec, in the host's user
+         * namespace when there is no other. Dropping is for anyone. */
+        { "Exec", "Capability", parse_capability, true },
+        { "Exec", "DropCapability", parse_capability, false },
+        { "Exec", "AmbientCapability", parse_capability, true },
+        { "Exec", "NoNewPrivileges", parse_no_new_privileges, false },
+        { "Exec", "KillSignal", parse_kill_signal, false },
+        { "Exec", "Personality", parse_personality, false },
+        { "Exec", "MachineID", parse_machine_id, false },
         /* Privileged: a file shipped with an image must not turn the user namespace off. */
         { "Exec", "PrivateUsers", parse_private_users, true },
+        { "Exec", "NotifyReady", parse_notify_ready, false },
+        /* Only ever adds to the deny-list. */
+        { "Exec", "SystemCallFilter", parse_syscall_filter, false },
+        { "Exec", "OOMScoreAdjust", parse_oom_score_adjust, false },
+        { "Exec", "CPUAffinity", parse_cpu_affinity, false },
+        { "Exec", "Hostname", parse_hostname, false },
+        { "Exec", "Timezone", parse_timezone, false },
+        /* Privileged: binds a directory of the host's journal. */
+        { "Exec", "LinkJournal", parse_link_journal, true },
+        { "Exec", "SuppressSync", parse_suppress_sync, false },
         { "Exec", "CGroupLayout", parse_cgroup_layout, false },
         { "Exec", "ResolvConf", parse_resolv_conf, false },
         { "Files", "ReadOnly", parse_read_only, false },
+        { "Files", "Volatile", parse_volatile, false },
         { "Files", "Bind", parse_bind, true },
         { "Files", "BindReadOnly", parse_bind, true },
+        { "Files", "BindUser", parse_refused, false },
         { "Files", "TemporaryFileSystem", parse_tmpfs, true },
+        /* Masks paths of the container's own: takes away only. */
+        { "Files", "Inaccessible", parse_inaccessible, false },
+        { "Files", "Overlay", parse_overlay, true },
+        { "Files", "OverlayReadOnly", parse_overlay, true },
+        { "Files", "PrivateUsersChown", parse_private_users_chown, false },
+        { "Files", "PrivateUsersOwnership", parse_private_users_ownership, false },
         { "Network", "Private", parse_private_network, true },
         { "Network", "VirtualEthernet", parse_virtual_ethernet, true },
         { "Network", "Bridge", parse_bridge, true },
         { "Network", "Zone", parse_zone, true },
         { "Network", "Port", parse_port, true },
+        { "Network", "VirtualEthernetExtra", parse_refused, false },
+        { "Network", "Interface", parse_refused, false },
+        { "Network", "MACVLAN", parse_refused, false },
+        { "Network", "IPVLAN", parse_refused, false },
 };
 
 static const char *const known_sections[] = { "Exec", "Files", "Network", "Resources", NULL };
@@ -553,7 +914,44 @@ static int settings_assignment(IniParser *p, const char *section, const char *ke
         }
         if (streq(section, "Resources"))
                 return parse_resource(c, key, value);
+        if (streq(section, "Exec") && rlimit_from_key(key) >= 0)
+                return parse_rlimit(c, key, value);
         return INI_UNKNOWN_KEY;
+}
+
+bool settings_key_is_known(const char *section, const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(setting_table); i++)
+                if (streq(setting_table[i].section, section) && streq(setting_table[i].key, key))
+                        return true;
+        return (streq(section, "Exec") && rlimit_from_key(key) >= 0) ||
+               (streq(section, "Resources") && cgroup_limit_type_from_string(key) >= 0);
+}
+
+int settings_assign(Settings *s, const char *section, const char *key, const char *value, const char *option,
+                    char **ret_error, char ***ret_warnings) {
+        IniParser p = {
+                .filename = option ?: key,
+        };
+        ParseContext c = {
+                .trust = SETTINGS_TRUSTED,
+                .settings = s,
+        };
+        int r;
+
+        if (!s || !section || !key || !value)
+                return -EINVAL;
+        if (!settings_key_is_known(section, key))
+                return -ENOENT;
+        r = settings_assignment(&p, section, key, value, &c);
+        if (r >= 0 && ret_warnings)
+                *ret_warnings = TAKE_PTR(p.warnings);
+        strv_free(p.warnings);
+        if (r == -EBADMSG && ret_error)
+                *ret_error = TAKE_PTR(p.error);
+        free(p.error);
+        if (r == INI_UNKNOWN_KEY)
+                return -ENOENT;
+        return r < 0 ? r : 0;
 }
 
 int settings_parse(FILE *f, const char *filename, SettingsTrust trust, Settings **ret,

@@ -8,6 +8,7 @@
 #include "cgroup-limits.h"
 #include "macro.h"
 #include "net-port.h"
+#include "settings-exec.h"
 #include "userns.h"
 
 /* How the owners of a bind mount's files appear inside (nspawn's option names). */
@@ -52,6 +53,34 @@ typedef struct Settings {
         PortForward *ports;   /* Port=, accumulating */
         size_t n_ports;
         int resolv_conf;      /* ResolvConf= (a ResolvConfMode), -1: not set */
+
+        /* The rest of systemd.nspawn(5), docs/settings.md. Tristates -1, enums _INVALID,
+         * masks and lists with their own "set" flag: not set. */
+        int ephemeral;              /* Ephemeral= */
+        int process_two;            /* ProcessTwo= */
+        int notify_ready;           /* NotifyReady= */
+        int no_new_privileges;      /* NoNewPrivileges= */
+        int suppress_sync;          /* SuppressSync= */
+        uint64_t capability;        /* Capability=: added to the bounding set */
+        uint64_t drop_capability;   /* DropCapability= */
+        uint64_t ambient_capability; /* AmbientCapability= */
+        bool capability_set, drop_capability_set, ambient_capability_set;
+        char **syscall_allow;       /* SystemCallFilter= words (names or @groups) */
+        char **syscall_deny;        /* SystemCallFilter=~... */
+        RLimits rlimits;            /* Limit*= */
+        int oom_score_adjust;
+        bool oom_score_adjust_set;  /* OOMScoreAdjust= */
+        CPUSet cpu_affinity;        /* CPUAffinity= */
+        char *hostname;             /* Hostname= */
+        char machine_id[33];        /* MachineID=, "": not set */
+        int kill_signal;            /* KillSignal=, 0: not set */
+        Personality personality;    /* Personality= */
+        VolatileMode volatile_mode; /* Volatile= */
+        TimezoneMode timezone;      /* Timezone= */
+        LinkJournal link_journal;   /* LinkJournal= */
+        char **inaccessible;        /* Inaccessible= paths */
+        OverlayMount *overlays;     /* Overlay=, OverlayReadOnly= */
+        size_t n_overlays;
 } Settings;
 
 typedef enum SettingsTrust {
@@ -65,17 +94,28 @@ Settings *settings_free(Settings *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Settings *, settings_free);
 
 /* Parses a systemd.nspawn-style file. On a syntax error returns -EBADMSG and sets
- * *ret_error to "FILE:LINE: what is wrong". Keys that are privileged (Bind, BindReadOnly,
- * TemporaryFileSystem, and the [Network] section: Private, VirtualEthernet, Bridge, Zone,
- * Port) are skipped in an untrusted file, and a
+ * *ret_error to "FILE:LINE: what is wrong"; a key of systemd.nspawn(5) this project does not
+ * do is such an error too ("FILE:LINE: KEY= is not supported"), so that a start never runs
+ * with less than the file asks for. Keys that are privileged (see docs/settings.md: Bind,
+ * Capability, PrivateUsers, the [Network] section, ...) are skipped in an untrusted file, and a
  * "FILE:LINE: ignoring ..." line is appended to *ret_warnings for each; unknown sections
  * and keys get a warning line too, as in systemd. ret_error and ret_warnings may be NULL;
  * both are set only when the function says so (error on -EBADMSG, warnings on success).
  * Within a file the last assignment of a single-valued key wins; Environment=, Bind=,
- * BindReadOnly= and TemporaryFileSystem= accumulate; an empty value resets any key.
+ * BindReadOnly=, TemporaryFileSystem=, Inaccessible=, Overlay=, SystemCallFilter= and the
+ * capability keys accumulate; an empty value resets any key.
  * Lines cannot be continued with a backslash. */
 int settings_parse(FILE *f, const char *filename, SettingsTrust trust, Settings **ret,
                    char **ret_error, char ***ret_warnings);
+/* One assignment as the command line makes it (trusted): `run --capability=X` is
+ * settings_assign(s, "Exec", "Capability", "X", "--capability", &error, &warnings). On a bad
+ * value -EBADMSG with *ret_error "OPTION: what is wrong" (option names the command line's
+ * option for messages); -ENOENT for a key the table does not have. Warnings (as a file's,
+ * "OPTION: ...") go to *ret_warnings on success. */
+int settings_assign(Settings *s, const char *section, const char *key, const char *value, const char *option,
+                    char **ret_error, char ***ret_warnings);
+/* Whether the table has section/key: honoured, refused or left to another part. */
+bool settings_key_is_known(const char *section, const char *key);
 /* Refuses anything but a regular file (-EISDIR, -EBADFD). */
 int settings_load(const char *path, SettingsTrust trust, Settings **ret, char **ret_error,
                   char ***ret_warnings);

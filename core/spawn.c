@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -28,8 +29,10 @@
 #include "child-report.h"
 #include "error.h"
 #include "mount.h"
+#include "payload-setup.h"
 #include "pty.h"
 #include "seccomp-policy.h"
+#include "spawn-files.h"
 #include "spawn.h"
 #include "user-record.h"
 #include "userns.h"
@@ -183,6 +186,16 @@ static _noreturn_ void child_fail(int sock, int r, int exit_status, const char *
                         child_fail((sk), _r, EXIT_FAILURE, __VA_ARGS__);                   \
         } while (0)
 #define CHECK(expr, ...) CHECK_SOCK(sock, expr, __VA_ARGS__)
+
+static void payload_apply_resources_or_fail(int sock, pid_t pid, int proc_fd, const SpawnConfig *c) {
+        const char *what = NULL;
+        int r = payload_apply_resources(pid, proc_fd, c, &what);
+
+        if (r == -EINVAL && what && streq(what, "CPUAffinity"))
+                child_fail(sock, r, EXIT_FAILURE, "CPUAffinity= names no CPU this host has.");
+        if (r < 0)
+                child_fail(sock, r, EXIT_FAILURE, "Failed to apply %s=: %m", strna(what));
+}
 
 /* A change of UID or fsuid clears the parent-death signal: arm it again, and leave if the
  * supervisor (the peer of sock) died in between. */
@@ -447,8 +460,15 @@ static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave)
         bool want_pty = c->console != CONSOLE_PIPE || c->boot;
         int r;
 
-        if (sethostname(c->machine, strlen(c->machine)) < 0)
+        const char *hostname = c->hostname ?: c->machine;
+        if (sethostname(hostname, strlen(hostname)) < 0)
                 child_fail(sock, -errno, EXIT_FAILURE, "Failed to set the host name: %m");
+        /* Without a user namespace PID 1 is privileged enough to set its own limits; with one
+         * the setup process did (payload_apply_resources() on the payload). */
+        if (c->uid_range == 0)
+                payload_apply_resources_or_fail(sock, 0, -EBADF, c);
+        if (c->personality && personality(c->personality) < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Failed to set the personality: %m");
 
         /* Its own session, so the container can never reach the terminal nspawnctl runs
          * on (TIOCSTI is also filtered); the console pty becomes its controlling tty. */
@@ -491,15 +511,25 @@ static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave)
         STRV_FOREACH(e, c->environment)
                 CHECK(strv_env_set(&env, *e), "Invalid environment assignment %s", *e);
 
-        CHECK(caps_drop_bounding(caps_container_keep(c->private_network)), "Failed to drop capabilities: %m");
-        CHECK(seccomp_load_container_filter(), "Failed to install the seccomp filter: %m");
+        CHECK(caps_drop_bounding((caps_container_keep(c->private_network) | c->caps_add) & ~c->caps_drop),
+              "Failed to drop capabilities: %m");
+        CHECK(seccomp_load_container_filter(c->syscall_deny, c->suppress_sync),
+              "Failed to install the seccomp filter: %m");
 
         if (c->user) {
+                /* Ambient capabilities survive the change of user only with the permitted set
+                 * kept through it. */
+                if (c->caps_ambient && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                        child_fail(sock, -errno, EXIT_FAILURE, "Failed to keep capabilities: %m");
                 if (setgroups(n_groups, groups) < 0 || setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) < 0 ||
                     setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) < 0)
                         child_fail(sock, -errno, EXIT_FAILURE, "Failed to become user %s: %m", c->user);
                 rearm_pdeathsig(sock);
         }
+        if (c->caps_ambient)
+                CHECK(caps_raise_ambient(c->caps_ambient), "Failed to raise the ambient capabilities: %m");
+        if (c->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                child_fail(sock, -errno, EXIT_FAILURE, "Failed to set no_new_privs: %m");
         if (c->working_directory && chdir(c->working_directory) < 0)
                 child_fail(sock, -errno, EXIT_FAILURE, "Failed to change to %s in the container: %m", c->working_directory);
 
@@ -746,6 +776,40 @@ static void late_mount_tmpfs(const Setup *s, const char *path, const char *optio
         *ret = (LateMount) { .path = path, .flags = flags, .is_dir = true, .fd = ret->fd };
 }
 
+static void late_mount_overlay(const Setup *s, int root_fd, const OverlayMount *o, LateMount *ret) {
+        _cleanup_free_ char *opts = NULL;
+        int sock = s->sock, r;
+
+        tmpfs_options(s, "mode=0755", &opts);
+        r = overlay_mount_detached(root_fd, o, s->userns ? s->userns_fd : -EBADF, opts, &ret->fd);
+        if (r == -ENOENT || r == -ENOTDIR)
+                child_fail(sock, r, EXIT_FAILURE, "Overlay layers of %s must be existing directories: %m",
+                           o->destination);
+        CHECK(r, "Failed to mount the overlay on %s: %m", o->destination);
+        *ret = (LateMount) { .path = o->destination, .what = "overlay", .is_dir = true, .fd = ret->fd };
+}
+
+/* LinkJournal=auto: the host's /var/log/journal/ID bound in when the host has it. */
+static bool late_mount_journal(const Setup *s, int root_fd, LateMount *ret) {
+        char *path = NULL;
+        int sock = s->sock, r;
+
+        r = journal_link_find(root_fd, &path);
+        if (r == -EEXIST)
+                child_fail(sock, r, EXIT_FAILURE,
+                           "The tree has the host's machine ID, refusing to link the host's journal.");
+        CHECK(r, "Failed to look for the container's journal: %m");
+        if (r == 0)
+                return false;
+        /* Lives as long as this process: the mount list points at it. */
+        BindMount *b = malloc(sizeof(BindMount));
+        if (!b)
+                child_fail(sock, -ENOMEM, EXIT_FAILURE, "Out of memory");
+        *b = (BindMount) { .source = path, .destination = path, .idmap = BIND_IDMAP_DEFAULT };
+        late_mount_bind(s, root_fd, b, ret);
+        return true;
+}
+
 /* Whether path is dir or below it. */
 static bool path_startswith_dir(const char *path, const char *dir) {
         size_t n = strlen(dir);
@@ -755,12 +819,16 @@ static bool path_startswith_dir(const char *path, const char *dir) {
 static LateMount *late_mounts_prepare(const Setup *s, int root_fd, char ***tmpfs_paths) {
         const SpawnConfig *c = s->c;
         size_t n = 0, n_tmpfs = strv_length(c->tmpfs);
-        LateMount *m = calloc(1 + c->n_binds + n_tmpfs + 1, sizeof(LateMount));
+        LateMount *m = calloc(1 + 1 + c->n_binds + n_tmpfs + c->n_overlays + 1 + 1, sizeof(LateMount));
         char **paths = calloc(n_tmpfs + 1, sizeof(char *));
 
         if (!m || !paths)
                 child_fail(s->sock, -ENOMEM, EXIT_FAILURE, "Out of memory");
         late_mount_tmpfs(s, "/tmp", "mode=1777", IN_ROOT_NO_SYMLINKS, &m[n++]);
+        /* Volatile=state: the tree read-only, its state on a tmpfs - before the binds, which
+         * may go below /var. */
+        if (c->volatile_mode == VOLATILE_STATE)
+                late_mount_tmpfs(s, "/var", "mode=0755", IN_ROOT_NO_SYMLINKS, &m[n++]);
         for (size_t i = 0; i < c->n_binds; i++)
                 late_mount_bind(s, root_fd, &c->binds[i], &m[n++]);
         for (size_t i = 0; i < n_tmpfs; i++) {
@@ -770,6 +838,10 @@ static LateMount *late_mounts_prepare(const Setup *s, int root_fd, char ***tmpfs
                         child_fail(s->sock, -ENOMEM, EXIT_FAILURE, "Out of memory");
                 late_mount_tmpfs(s, paths[i], o ? o + 1 : "mode=0755", 0, &m[n++]);
         }
+        for (size_t i = 0; i < c->n_overlays; i++)
+                late_mount_overlay(s, root_fd, &c->overlays[i], &m[n++]);
+        if (c->link_journal == LINK_JOURNAL_AUTO && late_mount_journal(s, root_fd, &m[n]))
+                n++;
         *tmpfs_paths = paths;
 
         /* Mount points now, while the root is writable even with --read-only - except those
@@ -816,6 +888,69 @@ static void late_mounts_attach(const Setup *s, int root_fd, LateMount *m) {
         }
 }
 
+/* Whether the tree itself is mounted read-only (Volatile=state too). */
+static bool tree_read_only(const SpawnConfig *c) {
+        return c->read_only || c->volatile_mode == VOLATILE_STATE;
+}
+
+static void setup_timezone(const Setup *s, int root_fd) {
+        const SpawnConfig *c = s->c;
+        int sock = s->sock, r;
+
+        r = timezone_setup(root_fd, c->timezone, !tree_read_only(c));
+        if (r == -EROFS)
+                child_fail(sock, r, EXIT_FAILURE,
+                           "Timezone=%s needs a writable tree (bind works with a read-only one).",
+                           timezone_mode_to_string(c->timezone));
+        if (r == -ENOENT && c->timezone == TIMEZONE_SYMLINK)
+                child_fail(sock, r, EXIT_FAILURE,
+                           "Timezone=symlink: the host's /etc/localtime is no link into zoneinfo, or the "
+                           "tree lacks that zone.");
+        CHECK(r, "Failed to set up /etc/localtime (Timezone=%s): %m", timezone_mode_to_string(c->timezone));
+}
+
+/* Inaccessible=: where each mask goes, in which phase. Without a user namespace the late
+ * mounts are attached before the masks (MASKS_ALL). With one, a mask must be in place before
+ * the payload copies the mount table, where it is locked (MASKS_EARLY): on the tree, or on
+ * the detached late mount it lies in; only a mask of a late mount's very path comes after it
+ * (MASKS_LATE). */
+typedef enum MaskPhase {
+        MASKS_ALL,
+        MASKS_EARLY,
+        MASKS_LATE,
+} MaskPhase;
+
+static void masks_attach(const Setup *s, int root_fd, LateMount *late, int mask_source, MaskPhase phase) {
+        const SpawnConfig *c = s->c;
+        int sock = s->sock;
+
+        STRV_FOREACH(p, c->inaccessible) {
+                _cleanup_close_ int target = -EBADF, mask = -EBADF;
+                LateMount *in = NULL;
+                int r;
+
+                /* The innermost late mount that holds the path. */
+                for (LateMount *m = late; m && m->path; m++)
+                        if (path_startswith_dir(*p, m->path) && (!in || strlen(m->path) >= strlen(in->path)))
+                                in = m;
+                bool exact = in && streq(in->path, *p);
+                if ((phase == MASKS_EARLY && exact) || (phase == MASKS_LATE && !exact))
+                        continue;
+                if (phase == MASKS_EARLY && in) {
+                        /* Into the detached mount, as a part of it when it is attached. */
+                        target = chase_open(in->fd, *p + strlen(in->path), O_PATH, CHASE_IN_ROOT);
+                        r = target < 0 ? target : 0;
+                } else
+                        r = open_in_root(root_fd, *p, 0, &target);
+                if (r == -ENOENT)
+                        child_fail(sock, r, EXIT_FAILURE,
+                                   "Inaccessible= path %s does not exist in the container.", *p);
+                CHECK(r, "Failed to look up Inaccessible= path %s: %m", *p);
+                CHECK(mask_mount_new(mask_source, target, &mask), "Failed to make %s inaccessible: %m", *p);
+                CHECK(mount_move_onto(mask, target), "Failed to make %s inaccessible: %m", *p);
+        }
+}
+
 /* The tree at c->directory, or an overlay on it: mounted in our mount namespace and
  * returned as an O_PATH fd of its root. */
 static int setup_root(const Setup *s) {
@@ -836,7 +971,14 @@ static int setup_root(const Setup *s) {
                            "namespace.", c->directory);
         CHECK(r, "Failed to bind %s: %m", c->directory);
 
-        if (c->ephemeral) {
+        if (c->volatile_mode == VOLATILE_YES) {
+                /* The tree's /usr, read-only, in a tmpfs that only this mount namespace sees. */
+                _cleanup_free_ char *opts = NULL;
+                tmpfs_options(s, "mode=0755", &opts);
+                CHECK(volatile_root_mount(c->directory, tree, userns, opts),
+                      "Failed to set up the volatile root of %s (it needs a /usr): %m", c->directory);
+                r = open(c->directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        } else if (c->ephemeral || c->volatile_mode == VOLATILE_OVERLAY) {
                 /* Throwaway upper layer on a tmpfs that only this mount namespace sees: when
                  * the container ends, nothing remains on the host, even after kill -9. The
                  * lower layer is the (ID-mapped) tree; overlayfs cannot be ID-mapped itself. */
@@ -879,7 +1021,7 @@ static int setup_root(const Setup *s) {
  * user namespace it is the container's PID 1 and goes on to exec; with one it starts the
  * payload first, sets up for it, and leaves. */
 static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
-        _cleanup_close_ int root_fd = -EBADF, slave = -EBADF, devnull_fd = -EBADF;
+        _cleanup_close_ int root_fd = -EBADF, slave = -EBADF, devnull_fd = -EBADF, mask_source = -EBADF;
         Setup s = { .c = c, .sock = sock, .userns = c->uid_range > 0, .payload_pidfd = -EBADF,
                     .go_fd = -EBADF, .proc_fd = -EBADF, .userns_fd = -EBADF };
         _cleanup_(late_mounts_free) LateMount *late = NULL;
@@ -910,8 +1052,16 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
         if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
                 child_fail(sock, -EBADF, EXIT_FAILURE, "/dev/null on the host is not the null device, refusing.");
 
+        /* Made by the host's root and left so: in a user namespace the masks belong to nobody
+         * the container knows, so even its root cannot open them. */
+        if (c->inaccessible)
+                CHECK(mask_source_new("mode=0755,size=4k", &mask_source),
+                      "Failed to prepare the Inaccessible= masks: %m");
+
         if (s.userns) {
                 payload_start(&s);
+                /* Raising a hard limit or lowering the OOM score needs the host's root. */
+                payload_apply_resources_or_fail(sock, s.payload, s.proc_fd, c);
                 become_container_root_fs(&s);
         }
 
@@ -944,15 +1094,20 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
                                    "/etc/resolv.conf in the tree is a symlink, cannot bind over it.");
                 CHECK(r, "Failed to set up /etc/resolv.conf: %m");
         }
+        setup_timezone(&s, root_fd);
         late = late_mounts_prepare(&s, root_fd, &tmpfs_paths);
-        if (!s.userns)
+        if (!s.userns) {
                 late_mounts_attach(&s, root_fd, late);
+                masks_attach(&s, root_fd, late, mask_source, MASKS_ALL);
+        } else
+                masks_attach(&s, root_fd, late, mask_source, MASKS_EARLY);
 
         /* The tree itself never provides device nodes: only /dev does. Set-uid binaries work
          * inside (su, sudo, ping), although the host mounts the pool nosuid: the bind (or
          * ID-mapped clone) inherited that, this mount decides for itself - here, in the host's
          * user namespace, before the container's copy locks the flags. */
-        CHECK(mount_fd_setattr(root_fd, false, MOUNT_ATTR_NODEV | (c->read_only ? MOUNT_ATTR_RDONLY : 0),
+        CHECK(mount_fd_setattr(root_fd, false,
+                               MOUNT_ATTR_NODEV | (tree_read_only(c) ? MOUNT_ATTR_RDONLY : 0),
                                MOUNT_ATTR_NOSUID),
               "Failed to set the root's mount flags: %m");
         if (fchdir(root_fd) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
@@ -975,6 +1130,7 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
                 if (write(s.go_fd, "u", 1) != 1 || read(s.go_fd, &u, 1) != 1)
                         child_fail(sock, -EIO, EXIT_FAILURE, "The container ended while it was set up.");
                 late_mounts_attach(&s, root_fd, late);
+                masks_attach(&s, root_fd, late, mask_source, MASKS_LATE);
                 if (write(s.go_fd, "g", 1) != 1)
                         child_fail(sock, -errno, EXIT_FAILURE, "Failed to start the container: %m");
                 _exit(EXIT_SUCCESS);

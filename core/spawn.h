@@ -56,6 +56,25 @@ typedef struct SpawnConfig {
          * stops the start, with e saying why. */
         int (*on_namespaces)(pid_t pid, void *userdata, Error *e);
         void *on_namespaces_userdata;
+
+        /* The rest of the settings (docs/settings.md); zero is "as by default" for each. */
+        const char *hostname;          /* NULL: machine */
+        uint64_t caps_add, caps_drop;  /* to and from the default bounding set */
+        uint64_t caps_ambient;
+        bool no_new_privileges;
+        bool suppress_sync;
+        char **syscall_deny;           /* names and @groups added to the deny-list */
+        const RLimits *rlimits;        /* NULL: none */
+        bool oom_score_adjust_set;
+        int oom_score_adjust;
+        const CPUSet *cpu_affinity;    /* NULL: as the supervisor's */
+        unsigned long personality;     /* 0: as the host; else for personality(2) */
+        VolatileMode volatile_mode;
+        char **inaccessible;
+        const OverlayMount *overlays;
+        size_t n_overlays;
+        TimezoneMode timezone;
+        LinkJournal link_journal;
 } SpawnConfig;
 
 typedef struct Container {

@@ -91,10 +91,13 @@ static int run_record_init(Run *run) {
                 .init = c->init,
                 .uid_shift = c->spawn.uid_shift,
                 .uid_range = c->spawn.uid_range,
+                .kill_signal = c->kill_signal > 0 ? (uint32_t) c->kill_signal : 0,
+                .syscall_deny = c->syscall_deny_text ? strdup(c->syscall_deny_text) : NULL,
+                .suppress_sync = c->spawn.suppress_sync,
         };
         snprintf(r->id, sizeof r->id, "%s", c->spawn.machine_id ?: "");
         if (!r->name || !r->class || !r->service || !r->root || !r->cgroup || !r->console_socket ||
-            !r->console_log) {
+            !r->console_log || (c->syscall_deny_text && !r->syscall_deny)) {
                 machine_record_done(r);
                 return -ENOMEM;
         }
@@ -211,16 +214,16 @@ static void request_stop(Run *run) {
         if (run->stop_requests > 1 || !c->spawn.boot) {
                 /* A command as PID 1 ignores signals it has no handler for; forwarding
                  * first gives one that has a handler a chance (and the --as-pid2 stub
-                 * forwards it). */
-                if (run->stop_requests == 1 && kill(run->container.pid, SIGTERM) >= 0) {
+                 * forwards it). KillSignal= says which. */
+                if (run->stop_requests == 1 && kill(run->container.pid, c->kill_signal ?: SIGTERM) >= 0) {
                         run->kill_deadline = now_usec(CLOCK_MONOTONIC) + c->kill_timeout_usec;
                         return;
                 }
                 (void) kill(run->container.pid, SIGKILL);
                 return;
         }
-        /* systemd halts on SIGRTMIN+3. */
-        (void) kill(run->container.pid, SIGRTMIN + 3);
+        /* systemd halts on SIGRTMIN+3, unless KillSignal= says otherwise. */
+        (void) kill(run->container.pid, c->kill_signal ?: SIGRTMIN + 3);
         run->kill_deadline = now_usec(CLOCK_MONOTONIC) + c->kill_timeout_usec;
         (void) run_register_state(run, MACHINE_CLOSING);
 }

@@ -115,6 +115,9 @@ static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd
                 .init = c->init,
                 .uid_shift = c->spawn.uid_shift,
                 .uid_range = c->spawn.uid_range,
+                .kill_signal = c->kill_signal,
+                .syscall_deny = c->syscall_deny_text,
+                .suppress_sync = c->spawn.suppress_sync,
         };
         char self[PATH_MAX];
         ssize_t n;
@@ -343,11 +346,20 @@ static int private_users_resolve(SuperviseConfig *c, Error *e) {
 
 int supervise(const SuperviseConfig *config, Error *e) {
         _cleanup_close_ int lock_fd = -EBADF, guard_fd = -EBADF, signal_fd = -EBADF;
+        _cleanup_free_ char *deny_text = NULL;
         SuperviseConfig copy = *config, *c = &copy;
         sigset_t mask, old;
         int r, status;
 
         copy.uid_range_lock_fd = -EBADF;
+        STRV_FOREACH(w, c->spawn.syscall_deny) {
+                char *t = strjoin(strempty(deny_text), deny_text ? " " : "", *w);
+                if (!t)
+                        return error_set(e, -ENOMEM, "Out of memory.");
+                free(deny_text);
+                deny_text = t;
+        }
+        copy.syscall_deny_text = deny_text;
         r = spawn_check(&c->spawn, e);
         if (r < 0)
                 return r;

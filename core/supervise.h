@@ -45,6 +45,11 @@ typedef struct SuperviseConfig {
         CGroupLimits limits;
         DevicePolicyBackend device_policy;
         CGroupLayout cgroup_layout; /* asked for; _CGROUP_LAYOUT_INVALID: as the runtime picks */
+        /* KillSignal=: how a stop request asks the container's PID 1 (0: SIGRTMIN+3 for a
+         * boot, SIGTERM for a command); also machined's PowerOffMachine through the record. */
+        int kill_signal;
+        /* spawn.syscall_deny as the record has it, for sessions (supervise() fills it in). */
+        const char *syscall_deny_text;
         /* Called once the container runs (after STARTED, before the handoff), with its init's
          * pid: nspawnctl-supervisor registers the box with systemd-machined there
          * (supervisor/supervisor-register.c), which needs libsystemd - the core does not

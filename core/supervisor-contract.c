@@ -370,6 +370,9 @@ static const Field handoff_fields[] = {
         H("net-link", FIELD_IFNAME, net_link, false),
         H("net-zone-bridge", FIELD_IFNAME, net_zone_bridge, false),
         H("net-table", FIELD_NFT_TABLE, net_table, false),
+        H("kill-signal", FIELD_INT, kill_signal, false),
+        H("syscall-deny", FIELD_STRING, syscall_deny, false),
+        H("suppress-sync", FIELD_BOOL, suppress_sync, false),
 };
 #undef H
 
@@ -399,7 +402,7 @@ int supervisor_handoff_from_argv(int argc, char *const *argv, SupervisorHandoff 
         r = fields_from_argv(handoff_fields, ELEMENTSOF(handoff_fields), &h, argc, argv, 2, &end);
         if (r < 0)
                 return r;
-        if (h.pid <= 0)
+        if (h.pid <= 0 || h.kill_signal < 0 || h.kill_signal > 64)
                 return -EINVAL;
         if (end < argc) {
                 if (end + 1 >= argc)

@@ -136,6 +136,9 @@ typedef struct SupervisorHandoff {
         /* What the container's network left on the host, removed when it ends (NULL: none):
          * its veth, a zone's bridge, the nft table with its chains (see net-cleanup.h). */
         const char *net_link, *net_zone_bridge, *net_table;
+        int kill_signal;     /* KillSignal=; 0: the default */
+        const char *syscall_deny; /* the record's SYSCALL_DENY= (NULL: none) */
+        bool suppress_sync;
         char **restart_argv; /* with restart_on_reboot: the command that starts it again */
 } SupervisorHandoff;
 

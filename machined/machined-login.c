@@ -169,6 +169,8 @@ static int exec_request_start(Manager *m, sd_bus_message *message, const char *n
         p->leader = (pid_t) machine->rec.leader;
         p->leader_start = machine->rec.leader_start;
         p->cgroup = machine->rec.cgroup;
+        p->syscall_deny = machine->rec.syscall_deny;
+        p->suppress_sync = machine->rec.suppress_sync;
         /* A shutdown command must outlive the reply: nobody reads its status. */
         p->hangup_without_reader = reply != REPLY_PTY && reply != REPLY_NONE;
 

@@ -190,7 +190,9 @@ static int shutdown_machine(sd_bus_message *message, Manager *m, bool reboot, sd
         r = manager_find_machine_or_error(m, name, &machine, error);
         if (r < 0)
                 return r;
-        sig = shutdown_signal(machine->rec.init, reboot);
+        /* KillSignal= of the machine's settings is how it is asked to stop (the record has it). */
+        sig = !reboot && machine->rec.kill_signal > 0 ? (int) machine->rec.kill_signal
+                                                      : shutdown_signal(machine->rec.init, reboot);
         if (sig < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_NOT_SUPPORTED,
                                          "Machine '%s' runs a command, not an init: it cannot reboot.", name);
@@ -293,6 +295,7 @@ static int add_bus_objects(Manager *m, sd_bus *bus, bool machine1) {
                 if (r < 0)
                         return r;
                 r = manager_add_network_bus_objects(m, bus);
+                r = manager_add_start_bus_objects(m, bus);
                 if (r < 0)
                         return r;
         }

@@ -37,6 +37,8 @@
 #define FAILURE_LINES 3
 /* The report fd's number in the supervisor. */
 #define REPORT_FD 3
+/* How many of the settings' warnings StartMachineEx returns at most. */
+#define START_WARNINGS_MAX 64
 
 struct StartRequest {
         Manager *manager;
@@ -51,6 +53,8 @@ struct StartRequest {
         int pool_fd, lock_fd;
         uint64_t flags;
         bool started, ready;
+        char **warnings; /* the settings' warnings, for StartMachineEx's reply */
+        size_t n_warnings;
         sd_event_source *io_source;
         sd_event_source *timer_source;
         LIST_FIELDS(StartRequest);
@@ -70,6 +74,7 @@ static StartRequest *start_request_free(StartRequest *req) {
         sd_bus_message_unref(req->message);
         free(req->stderr_path);
         free(req->name);
+        strv_free(req->warnings);
         free(req);
         return NULL;
 }
@@ -92,6 +97,22 @@ static StartRequest *find_start_request(Manager *m, const char *name) {
         return NULL;
 }
 
+/* StartMachineEx: the machine's path and what its settings were warned about (unknown keys,
+ * keys ignored in an untrusted file), so that `nspawnctl start` can tell the user. */
+static int reply_with_warnings(StartRequest *req, const char *path) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(req->message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "o", path);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, req->warnings ?: (char *[]) { NULL });
+        if (r < 0)
+                return sd_bus_reply_method_errnof(req->message, r, "Failed to reply: %m");
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 /* Replies once the start is as far as the caller asked for and machined knows the machine. */
 static void start_request_try_complete(StartRequest *req) {
         Machine *machine;
@@ -104,10 +125,12 @@ static void start_request_try_complete(StartRequest *req) {
         /* Known now: whoever looks at the image next sees the machine running. */
         image_lock_release(req->pool_fd, req->name, &req->lock_fd);
         _cleanup_free_ char *path = NULL;
-        if (machine_bus_path_full(bus_message_is_machine1(req->message), machine->rec.name, &path) >= 0)
-                (void) sd_bus_reply_method_return(req->message, "o", path);
-        else
+        if (machine_bus_path_full(bus_message_is_machine1(req->message), machine->rec.name, &path) < 0)
                 (void) sd_bus_reply_method_errnof(req->message, -ENOMEM, "Out of memory.");
+        else if (sd_bus_message_is_method_call(req->message, NULL, "StartMachineEx"))
+                (void) reply_with_warnings(req, path);
+        else
+                (void) sd_bus_reply_method_return(req->message, "o", path);
         start_request_free(req);
 }
 
@@ -196,6 +219,11 @@ static int on_start_io(sd_event_source *s, int fd, uint32_t revents, void *userd
                         report = (SupervisorReport) { .type = SUPERVISOR_REPORT_FAILED };
                 if (report.type == SUPERVISOR_REPORT_WARNING) {
                         log_warning("Machine %s: %s", req->name, report.message);
+                        /* Kept for the caller, a bounded number of them: the file is the
+                         * admin's, but its lines are not counted anywhere else. */
+                        if (req->n_warnings < START_WARNINGS_MAX &&
+                                    strv_extend(&req->warnings, report.message) >= 0)
+                                req->n_warnings++;
                         TAKE_PTR(req);
                         return 0;
                 }
@@ -402,4 +430,32 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
         TAKE_PTR(req);
         undo.name = NULL; /* the supervisor's now, or its failure's */
         return 1;
+}
+
+static int method_start_machine_ex(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        uint64_t flags = 0;
+        const char *name;
+        int r;
+
+        r = sd_bus_message_read(message, "st", &name, &flags);
+        if (r < 0)
+                return r;
+        r = bus_check_root(message, error);
+        if (r < 0)
+                return r;
+        return manager_start_machine(userdata, message, name, flags, error);
+}
+
+/* Ours only: machine1 has no StartMachine at all, and StartMachine(WithFlags) keep their
+ * signature; this one also returns the settings' warnings. */
+static const sd_bus_vtable start_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_ARGS("StartMachineEx", SD_BUS_ARGS("s", name, "t", flags),
+                                SD_BUS_RESULT("o", machine, "as", warnings), method_start_machine_ex, 0),
+        SD_BUS_VTABLE_END,
+};
+
+int manager_add_start_bus_objects(Manager *m, sd_bus *bus) {
+        return sd_bus_add_object_vtable(bus, NULL, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
+                                        start_vtable, m);
 }

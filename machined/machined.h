@@ -114,6 +114,8 @@ void manager_emit_properties_changed(Manager *m, Machine *machine);
 int bus_check_root(sd_bus_message *message, sd_bus_error *error);
 
 /* machined-start.c */
+/* StartMachineEx (name, flags) -> (machine, warnings), on our interface only. */
+int manager_add_start_bus_objects(Manager *m, sd_bus *bus);
 int manager_start_machine(Manager *m, sd_bus_message *message, const char *name, uint64_t flags,
                           sd_bus_error *error);
 void manager_start_requests_complete(Manager *m, Machine *machine);

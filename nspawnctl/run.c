@@ -11,11 +11,13 @@
 #include "log.h"
 #include "names.h"
 #include "run-network.h"
+#include "run-settings.h"
 #include "runtime.h"
 #include "settings-load.h"
 #include "settings.h"
 #include "state-dir.h"
 #include "supervise.h"
+#include "util/escape.h"
 #include "util/strv.h"
 #include "util/util.h"
 #include "verbs.h"
@@ -86,6 +88,7 @@ static void help(void) {
                "     --property=NAME=VALUE  Resource limit: MemoryMax, MemoryHigh, MemorySwapMax,\n"
                "                            CPUWeight, CPUQuota, TasksMax (default 16384), IOWeight\n"
                "     --cgroup-layout=MODE   auto (by the tree's systemd), unified, hybrid or legacy\n"
+               RUN_SETTINGS_HELP
                "     --report-fd=FD         Write STARTED to FD once the container runs (for tools)\n"
                "\nSettings: NAME.nspawn in /etc/nspawnctl, /etc/systemd/nspawn, the state directory,\n"
                "/run/systemd/nspawn, or next to DIR (there without privileged keys); the command\n"
@@ -182,12 +185,17 @@ static int load_settings(RunArgs *a, const SuperviseConfig *c) {
         r = settings_load_for_machine(name,
                                       &(const SettingsSearch) { .state_dir = c->state_dir, .image = a->directory },
                                       &file, &warnings, &e);
-        if (r < 0)
-                return log_error_errno(r, "%s", error_message(&e));
+        /* The file may have come with the image: its text is escaped for the terminal. */
+        if (r < 0) {
+                _cleanup_free_ char *m = escape_terminal(error_message(&e), 1024, 0);
+                return log_error_errno(r, "%s", strna(m));
+        }
         if (r == 0)
                 return 0;
-        STRV_FOREACH(w, warnings)
-                log_warning("%s", *w);
+        STRV_FOREACH(w, warnings) {
+                _cleanup_free_ char *m = escape_terminal(*w, 1024, 0);
+                log_warning("%s", strna(m));
+        }
         if (a->settings_mode == SETTINGS_MODE_OVERRIDE) {
                 settings_merge(file, a->settings);
                 settings_free(a->settings);
@@ -227,6 +235,7 @@ int verb_run(int argc, char *argv[]) {
                 { "cgroup-layout", required_argument, NULL, ARG_CGROUP_LAYOUT },
                 { "report-fd", required_argument, NULL, ARG_REPORT_FD },
                 RUN_NETWORK_OPTIONS,
+                RUN_SETTINGS_OPTIONS,
                 {}
         };
         _cleanup_(run_args_done) RunArgs a = {};
@@ -241,7 +250,7 @@ int verb_run(int argc, char *argv[]) {
         };
         RunNetworkArgs net = {};
         Settings *s;
-        int notify = -1, opt, r;
+        int opt, r;
 
         if (settings_new(&a.settings) < 0)
                 return log_oom(), EXIT_FAIL;
@@ -279,7 +288,7 @@ int verb_run(int argc, char *argv[]) {
                         s->boot = true;
                         break;
                 case 'a':
-                        c.spawn.as_pid2 = true;
+                        s->process_two = true;
                         break;
                 case ARG_BIND:
                 case ARG_BIND_RO:
@@ -297,7 +306,7 @@ int verb_run(int argc, char *argv[]) {
                         s->read_only = true;
                         break;
                 case 'x':
-                        c.spawn.ephemeral = true;
+                        s->ephemeral = true;
                         break;
                 case 'E':
                         if (!env_assignment_is_valid(optarg))
@@ -349,8 +358,8 @@ int verb_run(int argc, char *argv[]) {
                         c.register_machine = r;
                         break;
                 case ARG_NOTIFY_READY:
-                        notify = parse_boolean(optarg);
-                        if (notify < 0)
+                        s->notify_ready = parse_boolean(optarg);
+                        if (s->notify_ready < 0)
                                 return log_error("Invalid --notify-ready= value '%s': expected yes or no.", optarg), EXIT_USAGE;
                         break;
                 case ARG_PRIVATE_USERS:
@@ -390,8 +399,12 @@ int verb_run(int argc, char *argv[]) {
                         return EXIT_USAGE;
                 default:
                         r = run_network_option(&net, s, opt, optarg);
+                        if (r == 0)
+                                r = run_settings_option(s, opt, optarg);
+                        if (r == -ENOMEM)
+                                return EXIT_FAIL;
                         if (r <= 0)
-                                return r == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+                                return EXIT_USAGE;
                         break;
                 }
         }
@@ -405,7 +418,7 @@ int verb_run(int argc, char *argv[]) {
         if (streq(a.directory, "/"))
                 return log_error("Refusing to run the host's own root directory as a container."), EXIT_USAGE;
         if (!a.machine) {
-                r = default_machine_name(a.directory, c.spawn.ephemeral, &a.machine);
+                r = default_machine_name(a.directory, s->ephemeral > 0, &a.machine);
                 if (r < 0)
                         return EXIT_USAGE;
         }
@@ -432,7 +445,6 @@ int verb_run(int argc, char *argv[]) {
         }
         c.spawn.directory = a.directory;
         c.spawn.machine = a.machine;
-        c.spawn.notify = notify >= 0 ? notify : c.spawn.boot;
         /* main()'s argv, which verb_run() sees shifted by one, for --restart-on-reboot. */
         c.original_argv = argv - 1;
 
@@ -442,7 +454,7 @@ int verb_run(int argc, char *argv[]) {
         r = runtime_prepare(&c, &ids, &e);
         if (r < 0) {
                 log_error("%s", error_message(&e));
-                return r == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+                return r == -EINVAL || r == -EBADMSG ? EXIT_USAGE : EXIT_FAIL;
         }
         r = supervise(&c, &e);
         if (r < 0) {

@@ -118,6 +118,8 @@ int verb_enter(int argc, char *argv[]) {
                                        .leader = (pid_t) rec.leader,
                                        .leader_start = rec.leader_start,
                                        .cgroup = rec.cgroup,
+                                       .syscall_deny = rec.syscall_deny,
+                                       .suppress_sync = rec.suppress_sync,
                                        .kind = MACHINE_EXEC_SHELL,
                                        .user = user,
                                        .path = optind < argc ? argv[optind] : NULL,

@@ -735,7 +735,22 @@ static int parse_wait_options(int argc, char *argv[], const char *help, MachineO
         return 1;
 }
 
+/* The settings' warnings of a start (unknown keys, keys ignored in an untrusted file), one
+ * line each on stderr: the file may come with the image, so escaped. */
+static void print_start_warnings(sd_bus_message *reply) {
+        _cleanup_strv_free_ char **warnings = NULL;
+        const char *path;
+
+        if (sd_bus_message_read(reply, "o", &path) < 0 || sd_bus_message_read_strv(reply, &warnings) < 0)
+                return;
+        STRV_FOREACH(w, warnings) {
+                _cleanup_free_ char *e = escape_terminal(*w, 1024, 0);
+                log_warning("Warning: %s", e ?: "(out of memory)");
+        }
+}
+
 int verb_start(int argc, char *argv[]) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         MachineOptions o = {};
         uint64_t timeout = 0;
@@ -755,13 +770,14 @@ int verb_start(int argc, char *argv[]) {
         r = bus_connect_machined(bus_state_dir(o.state_dir), &bus);
         if (r > 0)
                 return r;
-        if (wait)
-                r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "StartMachine",
-                                      START_TIMEOUT_USEC, "start machine", NULL, "s", name);
-        else
-                r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "StartMachineWithFlags",
-                                      START_TIMEOUT_USEC, "start machine", NULL, "st", name, START_MACHINE_NO_WAIT);
-        return r;
+        /* StartMachineEx: also what the machine's settings were warned about, for the user. */
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "StartMachineEx",
+                              START_TIMEOUT_USEC, "start machine", &reply, "st", name,
+                              wait ? UINT64_C(0) : START_MACHINE_NO_WAIT);
+        if (r > 0)
+                return r;
+        print_start_warnings(reply);
+        return EXIT_OK;
 }
 
 #define POWEROFF_TIMEOUT_USEC (90ULL * 1000000ULL)

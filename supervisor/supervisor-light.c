@@ -51,8 +51,11 @@ static int run_handoff(int argc, char *argv[]) {
                 .ready_timeout_usec = h.ready_timeout_usec,
                 .report_fd = -EBADF,
                 .init = h.init,
+                .kill_signal = h.kill_signal,
+                .syscall_deny_text = h.syscall_deny,
         };
         supervisor_net_cleanup_get(h.net_link, h.net_zone_bridge, h.net_table, &c.net_cleanup);
+        c.spawn.suppress_sync = h.suppress_sync;
 
         /* The mask was inherited blocked across exec, so no signal got lost meanwhile. */
         supervise_signal_mask(&mask);

@@ -109,7 +109,7 @@ int main(int argc, char *argv[]) {
         };
         /* A machine boots unless its settings say otherwise; then they must say what to run. */
         if (settings->boot < 0)
-                settings->boot = 1;
+                settings->boot = settings->process_two <= 0;
         if (!settings->boot && strv_length(settings->parameters) == 0)
                 return fail(start.report_fd,
                             error_set(&e, -EBADMSG, "Boot=no in the settings of %s needs Parameters= (the command to run).",
@@ -119,7 +119,6 @@ int main(int argc, char *argv[]) {
         if (settings->private_users.mode < 0)
                 settings->private_users = (PrivateUsers) { .mode = PRIVATE_USERS_PICK };
         settings_apply(settings, &c);
-        c.spawn.notify = c.spawn.boot;
         c.restart_on_reboot = c.spawn.boot;
         network_from_start(&start, &c);
 

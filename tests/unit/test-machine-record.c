@@ -83,6 +83,11 @@ TEST(parse_bad) {
                 "NAME=foo\nSUPERVISOR=1\nSUPERVISOR_START=1\nROOT=/a\tb\n", /* control char */
                 "NAME=foo\nSUPERVISOR=1\nSUPERVISOR_START=1\nROOT=/\xff\n",  /* bad UTF-8 */
                 "NAME=foo\nSUPERVISOR=99999999999\nSUPERVISOR_START=1\n",
+                "NAME=foo\nSUPERVISOR=1\nSUPERVISOR_START=1\nKILL_SIGNAL=0\n",
+                "NAME=foo\nSUPERVISOR=1\nSUPERVISOR_START=1\nKILL_SIGNAL=65\n",
+                "NAME=foo\nSUPERVISOR=1\nSUPERVISOR_START=1\nKILL_SIGNAL=TERM\n",
+                "NAME=foo\nSUPERVISOR=1\nSUPERVISOR_START=1\nSYSCALL_DENY=kcmp;reboot\n",
+                "NAME=foo\nSUPERVISOR=1\nSUPERVISOR_START=1\nSUPPRESS_SYNC=perhaps\n",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 MachineRecord r = {};
@@ -163,6 +168,9 @@ static void assert_same_record(int *_failed_, const MachineRecord *a, const Mach
         ASSERT_EQ(a->init, b->init);
         ASSERT_EQ(a->uid_shift, b->uid_shift);
         ASSERT_EQ(a->uid_range, b->uid_range);
+        ASSERT_EQ(a->kill_signal, b->kill_signal);
+        ASSERT_TRUE(streq(strempty(a->syscall_deny), strempty(b->syscall_deny)));
+        ASSERT_EQ(a->suppress_sync, b->suppress_sync);
         ASSERT_EQ(a->supervisor, b->supervisor);
         ASSERT_EQ(a->supervisor_start, b->supervisor_start);
         ASSERT_EQ(a->leader, b->leader);
@@ -176,7 +184,8 @@ TEST(round_trip) {
         const MachineRecord records[] = {
                 { .name = (char *) "foo", .id = "0123456789abcdef0123456789abcdef", .class = (char *) "container",
                   .service = (char *) "nspawnctl", .root = (char *) "/var/lib/machines/foo", .state = MACHINE_RUNNING,
-                  .init = MACHINE_INIT_SYSTEMD, .uid_shift = 0x7ffe0000, .uid_range = 65536,
+                  .init = MACHINE_INIT_SYSTEMD, .uid_shift = 0x7ffe0000, .uid_range = 65536, .kill_signal = 10,
+                  .syscall_deny = (char *) "@clock sethostname", .suppress_sync = true,
                   .supervisor = 100, .supervisor_start = 555, .leader = 101, .leader_start = 556,
                   .timestamp = 1700000000000000ULL, .timestamp_monotonic = 42, .cgroup = (char *) "/nspawnctl/foo",
                   .console_socket = (char *) "/run/nspawnctl/console/foo",

@@ -489,21 +489,21 @@ TEST(settings_warnings) {
 
         ASSERT_OK(parse_string("Boot=yes\n"
                                "[Exec]\n"
-                               "Capability=CAP_SYS_ADMIN\n"
+                               "Bogus=CAP_SYS_ADMIN\n"
                                "Boot=yes\n"
                                "[Unknown]\n"
                                "Foo=bar\n"
                                "Anything goes=here?\n"
                                "[Network]\n"
                                "VirtualEthernet=yes\n"
-                               "IPVLAN=eth0\n",
+                               "NotAKey=eth0\n",
                                SETTINGS_TRUSTED, &s, NULL, &w));
         ASSERT_EQ(s->boot, 1);
         ASSERT_TRUE(warnings_are(w, (const char *const[]) {
                 "test.nspawn:1: assignment Boot= outside of any section, ignoring",
-                "test.nspawn:3: unknown key Capability= in section [Exec], ignoring",
+                "test.nspawn:3: unknown key Bogus= in section [Exec], ignoring",
                 "test.nspawn:5: unknown section [Unknown], ignoring",
-                "test.nspawn:10: unknown key IPVLAN= in section [Network], ignoring",
+                "test.nspawn:10: unknown key NotAKey= in section [Network], ignoring",
                 NULL,
         }));
 }

@@ -134,6 +134,9 @@ TEST(handoff_round_trip) {
                 .net_link = "vb-b",
                 .net_zone_bridge = "vz-lab",
                 .net_table = "nspawnctl",
+                .kill_signal = 34 + 4,
+                .syscall_deny = "@clock kcmp",
+                .suppress_sync = true,
                 .restart_argv = restart,
         };
 
@@ -165,6 +168,9 @@ TEST(handoff_round_trip) {
         ASSERT_STREQ(back.net_link, h.net_link);
         ASSERT_STREQ(back.net_zone_bridge, h.net_zone_bridge);
         ASSERT_STREQ(back.net_table, h.net_table);
+        ASSERT_EQ(back.kill_signal, h.kill_signal);
+        ASSERT_STREQ(back.syscall_deny, h.syscall_deny);
+        ASSERT_EQ(back.suppress_sync, h.suppress_sync);
         ASSERT_EQ(strv_length(back.restart_argv), 3);
         for (size_t i = 0; restart[i]; i++)
                 ASSERT_STREQ(back.restart_argv[i], restart[i]);
