@@ -60,6 +60,18 @@ struct StartRequest {
         LIST_FIELDS(StartRequest);
 };
 
+/* The image lock taken by a start, released (lock file removed) on every early return. */
+typedef struct StartLock {
+        int pool_fd;
+        const char *name;
+        int fd;
+} StartLock;
+
+static void start_lock_done(StartLock *l) {
+        if (l->fd >= 0)
+                image_lock_release(l->pool_fd, l->name, &l->fd);
+}
+
 static StartRequest *start_request_free(StartRequest *req) {
         if (!req)
                 return NULL;
@@ -174,6 +186,9 @@ static void reply_failure(StartRequest *req, const SupervisorReport *report) {
         };
 
         log_warning("Machine %s failed to start: %s", req->name, report->message);
+        /* The image is free again before the caller hears of the failure: a remove or a
+         * second start right after the reply must not find it locked (or its lock file). */
+        image_lock_release(req->pool_fd, req->name, &req->lock_fd);
         /* The caller is told at once; the supervisor's cleanup may still be on its way. What
          * the caller could look at next must be gone already: its console socket. (Not when
          * the name is another machine's.) */
@@ -339,8 +354,8 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
         _cleanup_strv_free_ char **argv = NULL;
         _cleanup_free_ char *image = NULL, *dns_stub = NULL;
         _cleanup_close_pair_ int pair[2] = { -EBADF, -EBADF };
-        _cleanup_close_ int pool_fd = -EBADF, root_fd = -EBADF, lock_fd = -EBADF;
-        int r;
+        _cleanup_close_ int pool_fd = -EBADF, root_fd = -EBADF;
+        int lock_fd = -EBADF, r;
 
         if (!machine_name_is_valid(name) || !image_name_is_valid(name))
                 return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
@@ -361,11 +376,11 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
                                          "Image '%s' is busy: another operation on it is under way.", name);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "Cannot lock image %s: %m", name);
+        _cleanup_(start_lock_done) StartLock held = { pool_fd, name, TAKE_FD(lock_fd) };
         /* No symlink at the top: the image is what lies in the pool, not what it points to. */
         root_fd = openat(pool_fd, name, O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_PATH);
         if (root_fd < 0) {
                 r = -errno;
-                image_lock_release(pool_fd, name, &lock_fd);
                 if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP)
                         return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_IMAGE, "No image '%s' in %s.", name, m->pool);
                 return sd_bus_error_set_errnof(error, -r, "Cannot open image %s: %m", name);
@@ -421,7 +436,7 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
                 start_detached(pair[1], argv, req->stderr_path);
         TAKE_FD(pair[0]);
         req->pool_fd = TAKE_FD(pool_fd);
-        req->lock_fd = TAKE_FD(lock_fd);
+        req->lock_fd = TAKE_FD(held.fd);
 
         log_info("Starting machine %s from %s.", name, image);
         req->message = sd_bus_message_ref(message);
