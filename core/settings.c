@@ -970,10 +970,14 @@ int settings_parse(FILE *f, const char *filename, SettingsTrust trust, Settings 
                 return r;
         c.settings = s;
 
-        r = ini_parse(f, filename ?: "(settings)", known_sections, settings_assignment, &c, ret_error,
+        _cleanup_(error_done) Error e = ERROR_NULL;
+        r = ini_parse(f, filename ?: "(settings)", known_sections, settings_assignment, &c, &e,
                       ret_warnings);
-        if (r < 0)
+        if (r < 0) {
+                if (ret_error && e.message)
+                        *ret_error = TAKE_PTR(e.message);
                 return r;
+        }
 
         *ret = TAKE_PTR(s);
         return 0;

@@ -207,7 +207,7 @@ int template_parse(FILE *f, const char *filename, const char *name, Template **r
         static const char *const sections[] = { "Template", "PostSetup", NULL };
         _cleanup_(template_freep) Template *t = NULL;
         _cleanup_strv_free_ char **warnings = NULL;
-        _cleanup_free_ char *error = NULL;
+        _cleanup_(error_done) Error error = ERROR_NULL;
         const char *missing = NULL;
         int r;
 
@@ -230,7 +230,7 @@ int template_parse(FILE *f, const char *filename, const char *name, Template **r
         r = ini_parse(f, filename, sections, template_assignment, t, &error, &warnings);
         if (r < 0) {
                 if (r == -EBADMSG && ret_error)
-                        *ret_error = TAKE_PTR(error);
+                        *ret_error = TAKE_PTR(error.message);
                 return r;
         }
 
