@@ -333,7 +333,8 @@ void manager_network_machine_gone(Manager *m, const char *name) {
 static int ports_load(Manager *m, const char *name, char **ret_path, PortForward **ret, size_t *ret_n,
         sd_bus_error *error) {
         _cleanup_(settings_freep) Settings *s = NULL;
-        _cleanup_free_ char *path = NULL, *err = NULL, *image = strjoin(m->pool, "/", name);
+        _cleanup_free_ char *path = NULL, *image = strjoin(m->pool, "/", name);
+        _cleanup_(error_done) Error e = ERROR_NULL;
         SettingsTrust trust;
         int r;
 
@@ -367,9 +368,10 @@ static int ports_load(Manager *m, const char *name, char **ret_path, PortForward
                 *ret_path = TAKE_PTR(path);
                 return 0;
         }
-        r = settings_load(path, SETTINGS_TRUSTED, &s, &err, NULL);
+        r = settings_load(path, SETTINGS_TRUSTED, &s, &e, NULL);
         if (r < 0)
-                return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS, "%s", err ?: path);
+                return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS, "%s",
+                                         error_is_set(&e) ? error_message(&e) : path);
         *ret = TAKE_PTR(s->ports);
         *ret_n = s->n_ports;
         *ret_path = TAKE_PTR(path);
