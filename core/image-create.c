@@ -359,10 +359,13 @@ int image_create_from_template(const char *pool, const char *name, const char *t
         r = image_base_name(template_name, &base);
         if (r < 0)
                 return r;
-        r = template_load(template_name, search_dirs ?: template_default_search_dirs(), &t,
-                          ret_error);
-        if (r < 0)
+        _cleanup_(error_done) Error te = ERROR_NULL;
+        r = template_load(template_name, search_dirs ?: template_default_search_dirs(), &t, &te);
+        if (r < 0) {
+                if (ret_error && te.message)
+                        *ret_error = TAKE_PTR(te.message);
                 return r;
+        }
 
         r = image_pool_open_new(pool, name, &fd, &btrfs, &lock);
         if (r < 0)

@@ -1006,7 +1006,7 @@ static int make_templates(const TestArgs *a, const char *pool, bool machined, co
         STRV_FOREACH(t, a->templates) {
                 _cleanup_(image_freep) Image *img = NULL;
                 _cleanup_(template_freep) Template *tpl = NULL;
-                _cleanup_free_ char *err = NULL;
+                _cleanup_(error_done) Error err = ERROR_NULL;
                 int r;
 
                 r = image_get(pool, *t, 0, &img);
@@ -1018,7 +1018,7 @@ static int make_templates(const TestArgs *a, const char *pool, bool machined, co
                 if (r == -ENOENT)
                         return log_error("No image '%s' in %s and no template of that name.", *t, pool), -ENOENT;
                 if (r < 0)
-                        return log_error("Template %s: %s", *t, err ?: strerror(-r)), r;
+                        return log_error("Template %s: %s", *t, err.message ?: strerror(-r)), r;
         }
         STRV_FOREACH(t, a->templates) {
                 _cleanup_(image_freep) Image *img = NULL;
