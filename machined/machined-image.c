@@ -769,13 +769,13 @@ static int method_copy_from_image(sd_bus_message *message, void *userdata, sd_bu
 
 static int create_image(Manager *m, const char *name, const char *template_name, const char *mirror,
                         ImageCreateFlags flags, ImageWorker *w) {
-        _cleanup_free_ char *why = NULL;
+        _cleanup_(error_done) Error why = ERROR_NULL;
         int r;
 
         /* An empty mirror: $NSPAWNCTL_MIRROR of machined, else the host's apt sources. */
         r = image_create_from_template(m->pool, name, template_name, NULL, mirror, flags, worker_progress, w, &why);
-        if (r < 0 && why)
-                snprintf(w->result.detail, sizeof w->result.detail, "%s", why);
+        if (r < 0 && why.message)
+                snprintf(w->result.detail, sizeof w->result.detail, "%s", why.message);
         return r;
 }
 

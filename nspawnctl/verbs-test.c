@@ -1022,7 +1022,7 @@ static int make_templates(const TestArgs *a, const char *pool, bool machined, co
         }
         STRV_FOREACH(t, a->templates) {
                 _cleanup_(image_freep) Image *img = NULL;
-                _cleanup_free_ char *err = NULL;
+                _cleanup_(error_done) Error err = ERROR_NULL;
                 int r;
 
                 if (image_get(pool, *t, 0, &img) >= 0)
@@ -1057,7 +1057,7 @@ static int make_templates(const TestArgs *a, const char *pool, bool machined, co
                         continue; /* someone else made it meanwhile */
                 if (r < 0)
                         return log_error("Failed to create image %s from its template: %s", *t,
-                                         err ?: strerror(-r)), -EIO;
+                                         err.message ?: strerror(-r)), -EIO;
         }
         return 0;
 }
