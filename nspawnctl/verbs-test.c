@@ -587,7 +587,7 @@ static void job_exec_start(Job *j) {
         const TestArgs *a = j->matrix->args;
         _cleanup_(machine_record_done) MachineRecord rec = {};
         _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_free_ char *msg = NULL;
+        _cleanup_(error_done) Error msg = ERROR_NULL;
         MachineExecParams p;
         int r;
 
@@ -620,7 +620,7 @@ static void job_exec_start(Job *j) {
         r = machine_exec_start(&p, &j->exec, &msg);
         j->session_out = safe_close(j->session_out);
         if (r < 0) {
-                job_set_message(j, "Failed to start the command in the machine: %s", msg ?: strerror(-r));
+                job_set_message(j, "Failed to start the command in the machine: %s", msg.message ?: strerror(-r));
                 job_stop(j);
                 return;
         }
@@ -628,7 +628,7 @@ static void job_exec_start(Job *j) {
 }
 
 static void job_exec_report(Job *j) {
-        _cleanup_free_ char *msg = NULL;
+        _cleanup_(error_done) Error msg = ERROR_NULL;
         MachineExecFailure failure = MACHINE_EXEC_FAILED;
         int r;
 
@@ -643,7 +643,7 @@ static void job_exec_report(Job *j) {
                 j->exec_status = 127;
         else if (failure == MACHINE_EXEC_CANNOT_EXECUTE)
                 j->exec_status = 126;
-        job_set_message(j, "%s", msg ?: "Failed to start the command in the machine.");
+        job_set_message(j, "%s", msg.message ?: "Failed to start the command in the machine.");
         j->exec.status_fd = safe_close(j->exec.status_fd);
         job_stop(j);
 }
