@@ -433,7 +433,8 @@ static int choose_subnets(ManagedNet *n, int rtnl_fd, int own_ifindex, char **re
 
 int managed_net_up(ManagedNet *n, char **ret_error) {
         _cleanup_free_ char *spath = state_path(n), *lock_path = network_lock_path(n->state_dir);
-        _cleanup_free_ char *rules = NULL, *nft_error = NULL, *resolv = NULL, *resolv_path = NULL;
+        _cleanup_free_ char *rules = NULL, *resolv = NULL, *resolv_path = NULL;
+        _cleanup_(error_done) Error nft_error = ERROR_NULL;
         _cleanup_close_ int rtnl = -EBADF, lock = -EBADF;
         ManagedNetState old = {};
         bool have_old, created_bridge = false, created_table = false;
@@ -503,7 +504,7 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
                 r = nft_run(rules, &nft_error);
         if (r < 0) {
                 set_error(ret_error, r, "Failed to set up table inet %s: %s", n->table,
-                        nft_error ?: strerror(-r));
+                        nft_error.message ?: strerror(-r));
                 goto fail;
         }
         r = write_networkd_dropin(n);
@@ -801,7 +802,8 @@ int managed_net_forward_check(ManagedNet *n, const char *name, const PortForward
 
 int managed_net_forwards_set(
         ManagedNet *n, const ManagedBox *b, const PortForward *ports, size_t n_ports, char **ret_error) {
-        _cleanup_free_ char *lock_path = network_lock_path(n->state_dir), *text = NULL, *nft_error = NULL;
+        _cleanup_free_ char *lock_path = network_lock_path(n->state_dir), *text = NULL;
+        _cleanup_(error_done) Error nft_error = ERROR_NULL;
         _cleanup_free_ NftForward *all = NULL;
         _cleanup_close_ int lock = -EBADF;
         size_t n_all = 0;
@@ -865,7 +867,7 @@ int managed_net_forwards_set(
         r = nft_run(text, &nft_error);
         if (r < 0)
                 return set_error(ret_error, r, "Failed to apply the forwards of %s: %s", b->name,
-                        nft_error ?: strerror(-r));
+                        nft_error.message ?: strerror(-r));
         return 0;
 }
 

@@ -91,7 +91,11 @@ static int apply_rules(NetworkRuntime *rt, char **ret_error) {
         r = nft_box_rules_text(&b, &text);
         if (r < 0)
                 return r;
-        return nft_run(text, ret_error);
+        _cleanup_(error_done) Error e = ERROR_NULL;
+        r = nft_run(text, &e);
+        if (r < 0 && ret_error && e.message)
+                *ret_error = TAKE_PTR(e.message);
+        return r;
 }
 
 int network_runtime_update(NetworkRuntime *rt) {
@@ -258,8 +262,11 @@ int network_setup(const NetworkConfig *c, const char *machine, const char *state
         if (c->have_loopback6) {
                 _cleanup_free_ char *text = NULL;
                 r = nft_box_loopback6_text(table_of(c), machine, ifname, &c->loopback6, &text);
+                _cleanup_(error_done) Error e = ERROR_NULL;
                 if (r >= 0)
-                        r = nft_run(text, ret_error);
+                        r = nft_run(text, &e);
+                if (r < 0 && e.message)
+                        *ret_error = TAKE_PTR(e.message);
                 if (r < 0) {
                         if (!*ret_error)
                                 set_error(ret_error, r, "Failed to set up the ::1 forwards of %s: %m",
