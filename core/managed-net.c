@@ -359,7 +359,8 @@ static int write_state(ManagedNet *n) {
  * configuration already (a new machined after kill -9 of the old one). */
 static int dnsmasq_ensure(ManagedNet *n, pid_t old_pid, uint64_t old_start, char **ret_error) {
         _cleanup_free_ char *conf = NULL, *path = NULL, *old = NULL, *binary = NULL;
-        _cleanup_free_ char *hosts = NULL, *dhcp_hosts = NULL, *error = NULL;
+        _cleanup_free_ char *hosts = NULL, *dhcp_hosts = NULL;
+        _cleanup_(error_done) Error error = ERROR_NULL;
         size_t size;
         int r;
 
@@ -395,7 +396,7 @@ static int dnsmasq_ensure(ManagedNet *n, pid_t old_pid, uint64_t old_start, char
         r = dnsmasq_start(binary, n->dnsmasq_dir, &n->dnsmasq_pid, &n->dnsmasq_start, &error);
         if (r < 0)
                 return set_error(
-                        ret_error, r, "Failed to start dnsmasq on %s: %s", n->bridge, error ?: strerror(-r));
+                        ret_error, r, "Failed to start dnsmasq on %s: %s", n->bridge, error.message ?: strerror(-r));
         return 0;
 }
 
