@@ -337,7 +337,7 @@ int dnsmasq_read_pid(const char *dir, pid_t *ret_pid, uint64_t *ret_start_time) 
 }
 
 int dnsmasq_start(
-        const char *binary, const char *dir, pid_t *ret_pid, uint64_t *ret_start_time, char **ret_error) {
+        const char *binary, const char *dir, pid_t *ret_pid, uint64_t *ret_start_time, Error *e) {
         _cleanup_close_pair_ int sv[2] = {-EBADF, -EBADF};
         _cleanup_free_ char *conf = strjoin(dir, "/dnsmasq.conf");
         LaunchReport rep = {};
@@ -362,23 +362,18 @@ int dnsmasq_start(
         (void) waitpid(helper, NULL, 0);
         if (n != sizeof rep)
                 return -EIO;
-        if (rep.error != 0) {
-                if (ret_error)
-                        *ret_error = strdup(strerror(rep.error));
-                return -rep.error;
-        }
+        if (rep.error != 0)
+                return error_set(e, -rep.error, "%m");
         if (rep.status != 0) {
                 char *nl;
                 rep.message[sizeof rep.message - 1] = 0;
                 if ((nl = strchr(rep.message, '\n')))
                         *nl = 0;
-                if (ret_error)
-                        *ret_error = strdup(rep.message[0] ? rep.message : "dnsmasq failed to start");
-                return -EPROTO;
+                return error_set(e, -EPROTO, "%s", rep.message[0] ? rep.message : "dnsmasq failed to start");
         }
         r = dnsmasq_read_pid(dir, ret_pid, ret_start_time);
-        if (r < 0 && ret_error)
-                *ret_error = strdup("dnsmasq started but its pid file is unusable");
+        if (r < 0)
+                return error_set(e, r, "dnsmasq started but its pid file is unusable");
         return r;
 }
 

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "error.h"
 #include "in-addr.h"
 #include "netlink.h"
 
@@ -58,9 +59,9 @@ int dnsmasq_release_lease(const char *bridge, const DnsmasqLease *l, const char 
 /* Finds dnsmasq in $PATH. -ENOENT when there is none. */
 int dnsmasq_find(char **ret);
 /* Starts dnsmasq detached with DIR/dnsmasq.conf and waits until it is serving (dnsmasq
- * forks only once it is). On failure *ret_error gets dnsmasq's own one-line reason. */
+ * forks only once it is). On failure e gets dnsmasq's own one-line reason. */
 int dnsmasq_start(
-        const char *binary, const char *dir, pid_t *ret_pid, uint64_t *ret_start_time, char **ret_error);
+        const char *binary, const char *dir, pid_t *ret_pid, uint64_t *ret_start_time, Error *e);
 /* Whether pid (with start time, from /proc) is still our dnsmasq. */
 bool dnsmasq_is_running(pid_t pid, uint64_t start_time);
 /* Reads DIR/dnsmasq.pid and checks the process is a dnsmasq. */

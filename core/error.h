@@ -8,6 +8,8 @@
  * alone on success. The caller prints error_message() and frees it with error_done(). A NULL
  * Error * is allowed: the code alone is returned then. */
 
+#include <stdbool.h>
+
 #include "macro.h"
 
 typedef struct Error {
@@ -23,3 +25,9 @@ int error_set(Error *e, int code, const char *fmt, ...) _printf_(3, 4);
 /* The message, or strerror() of the code. */
 const char *error_message(const Error *e);
 void error_done(Error *e);
+
+/* Whether a message or code was set: a function may fail with a bare code and leave the
+ * wording to its caller. */
+static inline bool error_is_set(const Error *e) {
+        return e && e->code < 0;
+}

@@ -114,7 +114,7 @@ static void report(CreateProgressFunc progress, void *userdata, CreatePhase phas
 }
 
 static int run_debootstrap(char **argv, const char *target, CreateProgressFunc progress, void *userdata,
-                           char **ret_error) {
+                           Error *e) {
         _cleanup_close_pair_ int p[2] = { -EBADF, -EBADF };
         _cleanup_free_ char *line = NULL, *last = NULL, *last_error = NULL;
         _cleanup_fclose_ FILE *f = NULL;
@@ -155,10 +155,8 @@ static int run_debootstrap(char **argv, const char *target, CreateProgressFunc p
                 }
         }
         r = exec_wait(pid, NULL);
-        if (r < 0 && ret_error) {
-                const char *why = last_error ?: last ?: "no output";
-                *ret_error = strjoin("debootstrap failed: ", why);
-        }
+        if (r < 0)
+                return error_set(e, r, "debootstrap failed: %s", last_error ?: last ?: "no output");
         return r;
 }
 
@@ -228,22 +226,18 @@ static int umount_below(const char *path) {
 
 /* A failed post-setup is a failed tool, whatever errno it had (-ENOENT for a tree without
  * systemd-networkd is no missing image): -EPROTO, with the reason in one line. */
-static int post_setup_failed(int r, char **ret_error) {
-        if (ret_error) {
-                free(*ret_error);
-                *ret_error = strjoin("the template's post-setup failed: ",
-                                     r == -ENOENT ? "the tree lacks what the template sets up "
-                                                    "(systemd-networkd, systemd-resolved)"
-                                                  : strerror(-r));
-        }
-        return -EPROTO;
+static int post_setup_failed(int r, Error *e) {
+        return error_set(e, -EPROTO, "the template's post-setup failed: %s",
+                         r == -ENOENT ? "the tree lacks what the template sets up "
+                                        "(systemd-networkd, systemd-resolved)"
+                                      : strerror(-r));
 }
 
 /* Builds the base of template t into a temporary and puts it in place as base: renamed, or
  * swapped with the previous base which is then removed (a refresh). */
 static int base_build(int pool_fd, const char *pool, bool btrfs, const Template *t,
                       const char *base, const char *mirror, CreateProgressFunc progress,
-                      void *userdata, char **ret_error) {
+                      void *userdata, Error *e) {
         _cleanup_(image_tmp_done) ImageTmp tmp = { .dir_fd = pool_fd };
         _cleanup_strv_free_ char **argv = NULL;
         _cleanup_free_ char *target = NULL, *m = NULL;
@@ -251,11 +245,8 @@ static int base_build(int pool_fd, const char *pool, bool btrfs, const Template 
         int r;
 
         r = resolve_mirror(mirror, &m);
-        if (r < 0) {
-                if (ret_error)
-                        *ret_error = strdup("no Debian mirror in the host's apt sources; pass one");
-                return r;
-        }
+        if (r < 0)
+                return error_set(e, r, "no Debian mirror in the host's apt sources; pass one");
         report(progress, userdata, CREATE_PHASE_PREPARING);
         r = image_tmp_make(pool_fd, base, btrfs, &tmp.name);
         if (r < 0)
@@ -266,7 +257,7 @@ static int base_build(int pool_fd, const char *pool, bool btrfs, const Template 
         r = template_debootstrap_argv(t, target, m, &argv);
         if (r < 0)
                 return r;
-        r = run_debootstrap(argv, target, progress, userdata, ret_error);
+        r = run_debootstrap(argv, target, progress, userdata, e);
         (void) umount_below(target);
         if (r < 0)
                 return r;
@@ -277,7 +268,7 @@ static int base_build(int pool_fd, const char *pool, bool btrfs, const Template 
                 return -errno;
         r = template_post_setup(t, root, t->name);
         if (r < 0)
-                return post_setup_failed(r, ret_error);
+                return post_setup_failed(r, e);
         r = clean_apt_archives(root);
         if (r < 0)
                 return r;
@@ -308,7 +299,7 @@ static int base_build(int pool_fd, const char *pool, bool btrfs, const Template 
  * temporary removed on failure, before the caller drops the locks and closes the pool. */
 static int create_locked(int fd, bool btrfs, const char *pool, const char *name, const Template *t,
                          const char *base, const char *mirror, ImageCreateFlags flags,
-                         CreateProgressFunc progress, void *userdata, char **ret_error) {
+                         CreateProgressFunc progress, void *userdata, Error *e) {
         _cleanup_(image_tmp_done) ImageTmp tmp = { .dir_fd = fd };
         _cleanup_close_ int root = -EBADF;
         _cleanup_free_ char *base_file = NULL;
@@ -321,7 +312,7 @@ static int create_locked(int fd, bool btrfs, const char *pool, const char *name,
                 return r;
         r = image_exists_at(fd, base);
         if (r == 0 || (r > 0 && (flags & IMAGE_CREATE_REFRESH)))
-                r = base_build(fd, pool, btrfs, t, base, mirror, progress, userdata, ret_error);
+                r = base_build(fd, pool, btrfs, t, base, mirror, progress, userdata, e);
         if (r >= 0) {
                 report(progress, userdata, CREATE_PHASE_SNAPSHOT);
                 r = image_find_at(fd, base, &base_file, &base_type);
@@ -338,7 +329,7 @@ static int create_locked(int fd, bool btrfs, const char *pool, const char *name,
                 return -errno;
         r = template_post_setup(t, root, name);
         if (r < 0)
-                return post_setup_failed(r, ret_error);
+                return post_setup_failed(r, e);
         root = safe_close(root);
         return image_tmp_finish(fd, &tmp, name, flags & IMAGE_CREATE_READ_ONLY);
 }
@@ -346,7 +337,7 @@ static int create_locked(int fd, bool btrfs, const char *pool, const char *name,
 int image_create_from_template(const char *pool, const char *name, const char *template_name,
                                const char *const *search_dirs, const char *mirror,
                                ImageCreateFlags flags, CreateProgressFunc progress,
-                               void *userdata, char **ret_error) {
+                               void *userdata, Error *e) {
         _cleanup_(template_freep) Template *t = NULL;
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *base = NULL;
@@ -359,15 +350,14 @@ int image_create_from_template(const char *pool, const char *name, const char *t
         r = image_base_name(template_name, &base);
         if (r < 0)
                 return r;
-        r = template_load(template_name, search_dirs ?: template_default_search_dirs(), &t,
-                          ret_error);
+        r = template_load(template_name, search_dirs ?: template_default_search_dirs(), &t, e);
         if (r < 0)
                 return r;
 
         r = image_pool_open_new(pool, name, &fd, &btrfs, &lock);
         if (r < 0)
                 return r;
-        r = create_locked(fd, btrfs, pool, name, t, base, mirror, flags, progress, userdata, ret_error);
+        r = create_locked(fd, btrfs, pool, name, t, base, mirror, flags, progress, userdata, e);
         image_lock_release(fd, name, &lock);
         return r;
 }

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "error.h"
 #include "image.h"
 
 /* Creating images from templates (core/template.h). The first create of template T builds
@@ -60,8 +61,8 @@ typedef enum ImageCreateFlags {
 
 /* search_dirs NULL: template_default_search_dirs(). mirror NULL: $NSPAWNCTL_MIRROR, else
  * the host's apt sources. On a failure of debootstrap (-EPROTO) or of the template,
- * *ret_error (if given) says why in one line. */
+ * e says why in one line. */
 int image_create_from_template(const char *pool, const char *name, const char *template_name,
                                const char *const *search_dirs, const char *mirror,
                                ImageCreateFlags flags, CreateProgressFunc progress,
-                               void *userdata, char **ret_error);
+                               void *userdata, Error *e);

@@ -206,7 +206,7 @@ static int ini_parse_line(IniParser *p, IniState *st, char *l, const char *const
 }
 
 int ini_parse(FILE *f, const char *filename, const char *const *known_sections,
-              IniAssignment callback, void *userdata, char **ret_error, char ***ret_warnings) {
+              IniAssignment callback, void *userdata, Error *e, char ***ret_warnings) {
         _cleanup_free_ char *line = NULL;
         IniParser p = {
                 .filename = filename ?: "(input)",
@@ -253,8 +253,8 @@ int ini_parse(FILE *f, const char *filename, const char *const *known_sections,
 finish:
         free(st.section);
         if (r < 0) {
-                if (r == -EBADMSG && ret_error)
-                        *ret_error = TAKE_PTR(p.error);
+                if (r == -EBADMSG && p.error)
+                        error_set(e, r, "%s", p.error);
                 free(p.error);
                 strv_free(p.warnings);
                 return r;

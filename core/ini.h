@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "error.h"
+
 /* The INI dialect of systemd.nspawn files, shared by settings.c and template.c:
  * "[Section]" headers, "Key=Value" with whitespace around both trimmed, '#' and ';'
  * comment lines, no line continuation. Lines must be valid UTF-8 without control
@@ -38,8 +40,8 @@ int ini_syntax_error(IniParser *p, const char *format, ...) __attribute__((forma
 int ini_warning(IniParser *p, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 /* Sections not in known_sections (NULL-terminated) get one warning and their contents are
- * skipped, as are assignments before the first section. On -EBADMSG *ret_error is
+ * skipped, as are assignments before the first section. On -EBADMSG e says
  * "FILE:LINE: message"; on success *ret_warnings gets the warning lines. Both may be
  * NULL. */
 int ini_parse(FILE *f, const char *filename, const char *const *known_sections,
-              IniAssignment callback, void *userdata, char **ret_error, char ***ret_warnings);
+              IniAssignment callback, void *userdata, Error *e, char ***ret_warnings);

@@ -387,23 +387,6 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
 
 /* --- in the caller ---------------------------------------------------------------- */
 
-static int fail_msg(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail_msg(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-        char *m = NULL;
-
-        errno = r < 0 ? -r : r;
-        va_start(ap, fmt);
-        if (vasprintf(&m, fmt, ap) < 0)
-                m = NULL;
-        va_end(ap);
-        if (ret_error)
-                *ret_error = m;
-        else
-                free(m);
-        return r;
-}
-
 static bool path_is_below(const char *path, const char *prefix) {
         size_t n = strlen(prefix);
         while (n > 1 && prefix[n - 1] == '/')
@@ -492,7 +475,7 @@ static bool same_ns(pid_t pid, const char *ns) {
         return stat(a, &x) >= 0 && stat(b, &y) >= 0 && x.st_ino == y.st_ino && x.st_dev == y.st_dev;
 }
 
-int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_error) {
+int machine_exec_start(const MachineExecParams *p, MachineExec *ret, Error *e) {
         _cleanup_close_pair_ int sv[2] = { -EBADF, -EBADF }, status[2] = { -EBADF, -EBADF };
         _cleanup_close_ int pidfd = -EBADF, helper_pidfd = -EBADF;
         _cleanup_(cgroup_targets_done) CGroupTargets t = {};
@@ -508,31 +491,31 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
          * record was written. */
         pidfd = pidfd_open_safe(p->leader);
         if (pidfd < 0)
-                return fail_msg(ret_error, -ESRCH, "Machine %s has no running init.", p->machine);
+                return error_set(e, -ESRCH, "Machine %s has no running init.", p->machine);
         r = proc_start_time(p->leader, &start);
         if (r < 0 || start != p->leader_start)
-                return fail_msg(ret_error, -ESRCH, "Machine %s has no running init.", p->machine);
+                return error_set(e, -ESRCH, "Machine %s has no running init.", p->machine);
         r = cgroup_targets_for(p->leader, p->cgroup, &t);
         if (r < 0)
-                return fail_msg(ret_error, r, "Failed to find the cgroup of machine %s: %m", p->machine);
+                return error_set(e, r, "Failed to find the cgroup of machine %s: %m", p->machine);
         private_network = !same_ns(p->leader, "net");
         userns = !same_ns(p->leader, "user");
         SessionLimits limits = { .bounding = caps_container_keep(private_network) };
         (void) leader_limits(p->leader, &limits);
         _cleanup_strv_free_ char **deny = NULL;
         if (!isempty(p->syscall_deny) && split_quoted(p->syscall_deny, &deny) < 0)
-                return fail_msg(ret_error, -ENOMEM, "Out of memory.");
+                return error_set(e, -ENOMEM, "Out of memory.");
         limits.syscall_deny = deny;
         limits.suppress_sync = p->suppress_sync;
         /* Again, now that /proc/PID was read: still the same process? */
         if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 ||
             proc_start_time(p->leader, &start) < 0 || start != p->leader_start)
-                return fail_msg(ret_error, -ESRCH, "Machine %s has no running init.", p->machine);
+                return error_set(e, -ESRCH, "Machine %s has no running init.", p->machine);
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return fail_msg(ret_error, -errno, "socketpair: %m");
+                return error_set(e, -errno, "socketpair: %m");
         if (pipe2(status, O_CLOEXEC) < 0)
-                return fail_msg(ret_error, -errno, "pipe: %m");
+                return error_set(e, -errno, "pipe: %m");
 
         int keep[6] = { pidfd, sv[1], status[1] };
         size_t n_keep = 3;
@@ -542,14 +525,14 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
         r = safe_fork_full("nspawnctl-exec", keep, n_keep, FORK_RESET_SIGNALS | FORK_CLOSE_ALL_FDS, &pid,
                            &helper_pidfd);
         if (r < 0)
-                return fail_msg(ret_error, r, "Failed to fork: %m");
+                return error_set(e, r, "Failed to fork: %m");
         if (r == 0)
                 helper_main(p, &t, &limits, userns, pidfd, sv[1], status[1], keep, n_keep);
 
         r = fd_nonblock(sv[0], true);
         if (r < 0) {
                 (void) syscall(SYS_pidfd_send_signal, helper_pidfd, SIGKILL, NULL, 0);
-                return fail_msg(ret_error, r, "Failed to set up the report socket: %m");
+                return error_set(e, r, "Failed to set up the report socket: %m");
         }
         *ret = MACHINE_EXEC_NULL;
         ret->want_pty = p->pty || p->kind == MACHINE_EXEC_LOGIN;
@@ -560,7 +543,7 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_
         return 0;
 }
 
-int machine_exec_process(MachineExec *e, MachineExecFailure *ret_failure, char **ret_error) {
+int machine_exec_process(MachineExec *e, MachineExecFailure *ret_failure, Error *error) {
         for (;;) {
                 ExecMsg m;
                 ssize_t n;
@@ -578,7 +561,7 @@ int machine_exec_process(MachineExec *e, MachineExecFailure *ret_failure, char *
                                 /* Died before it got that far, without a word. */
                                 if (ret_failure)
                                         *ret_failure = MACHINE_EXEC_FAILED;
-                                return fail_msg(ret_error, -EIO, "The session ended before it started.");
+                                return error_set(error, -EIO, "The session ended before it started.");
                         }
                         return 1;
                 }
@@ -608,11 +591,9 @@ int machine_exec_process(MachineExec *e, MachineExecFailure *ret_failure, char *
                                 *ret_failure = m.failure >= 0 && m.failure < _MACHINE_EXEC_FAILURE_MAX
                                                        ? m.failure
                                                        : MACHINE_EXEC_FAILED;
-                        if (ret_error)
-                                *ret_error = strdup(m.message);
                         e->pty_master = safe_close(e->pty_master);
                         e->done = true;
-                        return -(m.error ?: EIO);
+                        return error_set(error, -(m.error ?: EIO), "%s", m.message);
                 default:
                         safe_close(fd);
                 }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "error.h"
 #include "macro.h"
 
 /* Starting a login, a shell or a command inside a running machine, from the host: the
@@ -81,13 +82,13 @@ void machine_exec_done(MachineExec *e);
 void machine_exec_kill(MachineExec *e);
 
 /* Checks the leader, reads its cgroup, forks the helper. Returns at once; the outcome comes
- * through report_fd. On failure *ret_error may get a message. */
-int machine_exec_start(const MachineExecParams *p, MachineExec *ret, char **ret_error);
+ * through report_fd. On failure e may get a message. */
+int machine_exec_start(const MachineExecParams *p, MachineExec *ret, Error *e);
 
 /* Reads what report_fd has (the fd stays open until machine_exec_done()). Returns 0 while
  * the start is still under way, 1 once the payload was exec'd (pty_master and pty_path are
- * set for a pty), or a negative errno with *ret_error (one line) and *ret_failure set. */
-int machine_exec_process(MachineExec *e, MachineExecFailure *ret_failure, char **ret_error);
+ * set for a pty), or a negative errno with error (one line) and *ret_failure set. */
+int machine_exec_process(MachineExec *e, MachineExecFailure *ret_failure, Error *error);
 
 /* Parses a status line of the status pipe into a shell-style exit status (128+N for a
  * signal). -EBADMSG if it is none. */

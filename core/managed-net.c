@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,25 +117,6 @@ int managed_net_state_read(const char *path, ManagedNetState *ret) {
 }
 
 /* ---- setup ------------------------------------------------------------------------- */
-
-static int set_error(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int set_error(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-        char *m = NULL;
-        int saved = errno;
-
-        if (!ret_error)
-                return r;
-        errno = r < 0 ? -r : r;
-        va_start(ap, fmt);
-        if (vasprintf(&m, fmt, ap) < 0)
-                m = NULL;
-        va_end(ap);
-        errno = saved;
-        free(*ret_error);
-        *ret_error = m;
-        return r;
-}
 
 ManagedNet *managed_net_free(ManagedNet *n) {
         if (!n)
@@ -357,15 +337,16 @@ static int write_state(ManagedNet *n) {
 
 /* Writes dnsmasq's configuration; starts it unless the one recorded runs with exactly this
  * configuration already (a new machined after kill -9 of the old one). */
-static int dnsmasq_ensure(ManagedNet *n, pid_t old_pid, uint64_t old_start, char **ret_error) {
+static int dnsmasq_ensure(ManagedNet *n, pid_t old_pid, uint64_t old_start, Error *e) {
         _cleanup_free_ char *conf = NULL, *path = NULL, *old = NULL, *binary = NULL;
-        _cleanup_free_ char *hosts = NULL, *dhcp_hosts = NULL, *error = NULL;
+        _cleanup_free_ char *hosts = NULL, *dhcp_hosts = NULL;
+        _cleanup_(error_done) Error error = ERROR_NULL;
         size_t size;
         int r;
 
         r = dnsmasq_config(n, &conf);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to generate dnsmasq's configuration: %m");
+                return error_set(e, r, "Failed to generate dnsmasq's configuration: %m");
         path = strjoin(n->dnsmasq_dir, "/dnsmasq.conf");
         hosts = strjoin(n->dnsmasq_dir, "/hosts");
         dhcp_hosts = strjoin(n->dnsmasq_dir, "/dhcp-hosts");
@@ -373,7 +354,7 @@ static int dnsmasq_ensure(ManagedNet *n, pid_t old_pid, uint64_t old_start, char
                 return -ENOMEM;
         if ((r = mkdir_if_missing(n->dnsmasq_dir)) < 0 || (r = mkdir_if_missing(hosts)) < 0 ||
                 (r = mkdir_if_missing(dhcp_hosts)) < 0)
-                return set_error(ret_error, r, "Failed to create %s: %m", n->dnsmasq_dir);
+                return error_set(e, r, "Failed to create %s: %m", n->dnsmasq_dir);
 
         if (old_pid > 0 && dnsmasq_is_running(old_pid, old_start) &&
                 read_full_file(path, &old, &size) >= 0 && streq(old, conf)) {
@@ -386,21 +367,21 @@ static int dnsmasq_ensure(ManagedNet *n, pid_t old_pid, uint64_t old_start, char
 
         r = dnsmasq_find(&binary);
         if (r < 0)
-                return set_error(ret_error, r,
+                return error_set(e, r,
                         "dnsmasq not found in PATH: the managed network needs it (Debian package "
                         "dnsmasq-base).");
         r = write_file_atomic(path, conf);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to write %s: %m", path);
+                return error_set(e, r, "Failed to write %s: %m", path);
         r = dnsmasq_start(binary, n->dnsmasq_dir, &n->dnsmasq_pid, &n->dnsmasq_start, &error);
         if (r < 0)
-                return set_error(
-                        ret_error, r, "Failed to start dnsmasq on %s: %s", n->bridge, error ?: strerror(-r));
+                return error_set(
+                        e, r, "Failed to start dnsmasq on %s: %s", n->bridge, error.message ?: strerror(-r));
         return 0;
 }
 
 /* A bridge of ours left from before (its state file gone) does not count as "in use". */
-static int choose_subnets(ManagedNet *n, int rtnl_fd, int own_ifindex, char **ret_error) {
+static int choose_subnets(ManagedNet *n, int rtnl_fd, int own_ifindex, Error *e) {
         FOREACH_STRING(fam, "4", "6") {
                 int family = fam[0] == '4' ? AF_INET : AF_INET6;
                 InAddrPrefix *target = family == AF_INET ? &n->subnet4 : &n->subnet6;
@@ -412,28 +393,28 @@ static int choose_subnets(ManagedNet *n, int rtnl_fd, int own_ifindex, char **re
 
                 r = host_used_prefixes(rtnl_fd, family, own_ifindex, &used, &n_used);
                 if (r < 0)
-                        return set_error(ret_error, r, "Failed to read the host's routes and addresses: %m");
+                        return error_set(e, r, "Failed to read the host's routes and addresses: %m");
                 if (fixed) {
                         char s[IN_ADDR_PREFIX_STRLEN];
                         if (!subnet_is_free(target, used, n_used))
-                                return set_error(ret_error, -EADDRINUSE,
+                                return error_set(e, -EADDRINUSE,
                                         "Subnet %s is already in use on this host.",
                                         in_addr_prefix_to_string(target, s));
                         continue;
                 }
                 if (getrandom(&seed, sizeof seed, 0) != sizeof seed)
-                        return set_error(ret_error, -EIO, "Failed to get random bytes: %m");
+                        return error_set(e, -EIO, "Failed to get random bytes: %m");
                 r = subnet_choose(family, used, n_used, seed, target);
                 if (r < 0)
-                        return set_error(
-                                ret_error, r, "No free IPv%s subnet left for the managed network.", fam);
+                        return error_set(e, r, "No free IPv%s subnet left for the managed network.", fam);
         }
         return 0;
 }
 
-int managed_net_up(ManagedNet *n, char **ret_error) {
+int managed_net_up(ManagedNet *n, Error *e) {
         _cleanup_free_ char *spath = state_path(n), *lock_path = network_lock_path(n->state_dir);
-        _cleanup_free_ char *rules = NULL, *nft_error = NULL, *resolv = NULL, *resolv_path = NULL;
+        _cleanup_free_ char *rules = NULL, *resolv = NULL, *resolv_path = NULL;
+        _cleanup_(error_done) Error nft_error = ERROR_NULL;
         _cleanup_close_ int rtnl = -EBADF, lock = -EBADF;
         ManagedNetState old = {};
         bool have_old, created_bridge = false, created_table = false;
@@ -444,21 +425,21 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
                 return -ENOMEM;
         r = network_lock_take(lock_path, &lock);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to take %s: %m", lock_path);
+                return error_set(e, r, "Failed to take %s: %m", lock_path);
         r = managed_net_state_read(spath, &old);
         have_old = r >= 0 && streq(old.bridge, n->bridge) && streq(old.table, n->table);
 
         r = nl_open(NETLINK_ROUTE, &rtnl);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to open rtnetlink: %m");
+                return error_set(e, r, "Failed to open rtnetlink: %m");
         r = bridge_lookup(rtnl, n->bridge, &n->bridge_ifindex);
         if (r == -EMEDIUMTYPE)
-                return set_error(ret_error, r,
+                return error_set(e, r,
                         "Cannot use %s for the managed network: a link of that name exists and is not a "
                         "bridge.",
                         n->bridge);
         if (r < 0 && r != -ENODEV)
-                return set_error(ret_error, r, "Failed to look up %s: %m", n->bridge);
+                return error_set(e, r, "Failed to look up %s: %m", n->bridge);
 
         if (have_old) {
                 /* Kept across restarts, unless the configuration now fixes others. */
@@ -467,7 +448,7 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
                 if (!n->have_subnet6)
                         n->subnet6 = old.subnet6;
         } else {
-                r = choose_subnets(n, rtnl, r >= 0 ? n->bridge_ifindex : 0, ret_error);
+                r = choose_subnets(n, rtnl, r >= 0 ? n->bridge_ifindex : 0, e);
                 if (r < 0)
                         return r;
         }
@@ -475,7 +456,7 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
 
         r = bridge_ensure(rtnl, n->bridge, &n->bridge_ifindex, &created_bridge);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to create bridge %s: %m", n->bridge);
+                return error_set(e, r, "Failed to create bridge %s: %m", n->bridge);
 
         InAddrPrefix a4 = {.family = AF_INET, .addr = n->gateway4, .prefixlen = n->subnet4.prefixlen};
         InAddrPrefix a6 = {.family = AF_INET6, .addr = n->gateway6, .prefixlen = 64};
@@ -483,12 +464,12 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
         if ((r = rtnl_addr_add(rtnl, n->bridge_ifindex, &a4, false)) < 0 ||
                 (r = rtnl_addr_add(rtnl, n->bridge_ifindex, &a6, true)) < 0 ||
                 (r = rtnl_addr_add(rtnl, n->bridge_ifindex, &lb6, true)) < 0) {
-                set_error(ret_error, r, "Failed to add addresses to %s: %m", n->bridge);
+                error_set(e, r, "Failed to add addresses to %s: %m", n->bridge);
                 goto fail;
         }
         r = enable_forwarding(n, rtnl);
         if (r < 0) {
-                set_error(ret_error, r, "Failed to enable forwarding on %s: %m", n->bridge);
+                error_set(e, r, "Failed to enable forwarding on %s: %m", n->bridge);
                 goto fail;
         }
 
@@ -502,13 +483,13 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
         if (r >= 0)
                 r = nft_run(rules, &nft_error);
         if (r < 0) {
-                set_error(ret_error, r, "Failed to set up table inet %s: %s", n->table,
-                        nft_error ?: strerror(-r));
+                error_set(e, r, "Failed to set up table inet %s: %s", n->table,
+                        nft_error.message ?: strerror(-r));
                 goto fail;
         }
         r = write_networkd_dropin(n);
         if (r < 0) {
-                set_error(ret_error, r, "Failed to write the networkd drop-in: %m");
+                error_set(e, r, "Failed to write the networkd drop-in: %m");
                 goto fail;
         }
 
@@ -518,21 +499,21 @@ int managed_net_up(ManagedNet *n, char **ret_error) {
                                     "%s\nnameserver %s\nsearch %s\n",
                                     in_addr_to_string(AF_INET, &n->gateway4, g4),
                                     in_addr_to_string(AF_INET6, &n->gateway6, g6), n->domain) < 0) {
-                r = set_error(ret_error, -ENOMEM, "Out of memory.");
+                r = error_set(e, -ENOMEM, "Out of memory.");
                 goto fail;
         }
         r = write_file_atomic(resolv_path, resolv);
         if (r < 0) {
-                set_error(ret_error, r, "Failed to write %s: %m", resolv_path);
+                error_set(e, r, "Failed to write %s: %m", resolv_path);
                 goto fail;
         }
 
-        r = dnsmasq_ensure(n, have_old ? old.dnsmasq_pid : 0, have_old ? old.dnsmasq_start : 0, ret_error);
+        r = dnsmasq_ensure(n, have_old ? old.dnsmasq_pid : 0, have_old ? old.dnsmasq_start : 0, e);
         if (r < 0)
                 goto fail;
         r = write_state(n);
         if (r < 0) {
-                set_error(ret_error, r, "Failed to write %s: %m", spath);
+                error_set(e, r, "Failed to write %s: %m", spath);
                 (void) dnsmasq_stop(n->dnsmasq_pid, n->dnsmasq_start);
                 goto fail;
         }
@@ -553,12 +534,12 @@ fail:
         return r;
 }
 
-int managed_net_restart_dnsmasq(ManagedNet *n, char **ret_error) {
+int managed_net_restart_dnsmasq(ManagedNet *n, Error *e) {
         int r;
 
         if (dnsmasq_is_running(n->dnsmasq_pid, n->dnsmasq_start))
                 return 0;
-        r = dnsmasq_ensure(n, 0, 0, ret_error);
+        r = dnsmasq_ensure(n, 0, 0, e);
         if (r < 0)
                 return r;
         return write_state(n);
@@ -651,7 +632,7 @@ static void used_offsets(ManagedNet *n, const char *except, uint8_t *used, uint6
         }
 }
 
-int managed_net_box_add(ManagedNet *n, const char *name, ManagedBox *ret, char **ret_error) {
+int managed_net_box_add(ManagedNet *n, const char *name, ManagedBox *ret, Error *e) {
         _cleanup_free_ char *dhcp_path = box_file(n, "dhcp-hosts", name),
                             *hosts_path = box_file(n, "hosts", name);
         _cleanup_free_ char *dhcp = NULL, *hosts = NULL, *lock_path = network_lock_path(n->state_dir);
@@ -664,10 +645,10 @@ int managed_net_box_add(ManagedNet *n, const char *name, ManagedBox *ret, char *
         if (!dhcp_path || !hosts_path || !lock_path)
                 return -ENOMEM;
         if (!n->up)
-                return set_error(ret_error, -ENETDOWN, "The managed network is not up.");
+                return error_set(e, -ENETDOWN, "The managed network is not up.");
         r = network_lock_take(lock_path, &lock);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to take %s: %m", lock_path);
+                return error_set(e, r, "Failed to take %s: %m", lock_path);
 
         snprintf(b.name, sizeof b.name, "%s", name);
         mac_derive(name, CONTAINER_IFNAME, &b.mac);
@@ -703,14 +684,14 @@ int managed_net_box_add(ManagedNet *n, const char *name, ManagedBox *ret, char *
                 if (r < 0) {
                         (void) unlink(dhcp_path);
                         (void) unlink(hosts_path);
-                        return set_error(ret_error, r, "Failed to write the host entries of %s: %m", name);
+                        return error_set(e, r, "Failed to write the host entries of %s: %m", name);
                 }
                 *ret = b;
                 return 0;
         }
         {
                 char s[IN_ADDR_PREFIX_STRLEN];
-                return set_error(ret_error, -ENOSPC,
+                return error_set(e, -ENOSPC,
                         "No free address left for %s in %s: the managed network's range is exhausted.", name,
                         in_addr_prefix_to_string(&n->subnet4, s));
         }
@@ -762,7 +743,7 @@ int managed_net_box_remove(ManagedNet *n, const char *name) {
 /* ---- forwards ---------------------------------------------------------------------- */
 
 static int forward_check_locked(ManagedNet *n, const char *name, const PortForward *p, const NftForward *all,
-        size_t n_all, char **ret_error) {
+        size_t n_all, Error *e) {
         char s[PORT_FORWARD_STRLEN];
         bool ours = false;
         int r;
@@ -771,7 +752,7 @@ static int forward_check_locked(ManagedNet *n, const char *name, const PortForwa
                 if (!port_forward_conflicts(&all[i].port, p))
                         continue;
                 if (!streq(all[i].machine, name))
-                        return set_error(ret_error, -EADDRINUSE,
+                        return error_set(e, -EADDRINUSE,
                                 "Host port %s/%u is already forwarded to machine %s.",
                                 port_protocol_to_string(p->protocol), p->host_port, all[i].machine);
                 ours = true;
@@ -780,28 +761,28 @@ static int forward_check_locked(ManagedNet *n, const char *name, const PortForwa
                 return 0; /* the box's own forward: the kernel check would not tell anything */
         r = port_host_check_free(p);
         if (r == -EADDRINUSE)
-                return set_error(ret_error, r, "Host port %s/%u is in use by a program on the host.",
+                return error_set(e, r, "Host port %s/%u is in use by a program on the host.",
                         port_protocol_to_string(p->protocol), p->host_port);
         if (r < 0)
-                return set_error(
-                        ret_error, r, "Cannot check host port %s: %m", port_forward_to_string(p, s));
+                return error_set(e, r, "Cannot check host port %s: %m", port_forward_to_string(p, s));
         return 0;
 }
 
-int managed_net_forward_check(ManagedNet *n, const char *name, const PortForward *p, char **ret_error) {
+int managed_net_forward_check(ManagedNet *n, const char *name, const PortForward *p, Error *e) {
         _cleanup_free_ NftForward *all = NULL;
         size_t n_all = 0;
         int r;
 
         r = nft_list_forwards(n->table, NULL, &all, &n_all);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to read the forwards of table inet %s: %m", n->table);
-        return forward_check_locked(n, name, p, all, n_all, ret_error);
+                return error_set(e, r, "Failed to read the forwards of table inet %s: %m", n->table);
+        return forward_check_locked(n, name, p, all, n_all, e);
 }
 
 int managed_net_forwards_set(
-        ManagedNet *n, const ManagedBox *b, const PortForward *ports, size_t n_ports, char **ret_error) {
-        _cleanup_free_ char *lock_path = network_lock_path(n->state_dir), *text = NULL, *nft_error = NULL;
+        ManagedNet *n, const ManagedBox *b, const PortForward *ports, size_t n_ports, Error *e) {
+        _cleanup_free_ char *lock_path = network_lock_path(n->state_dir), *text = NULL;
+        _cleanup_(error_done) Error nft_error = ERROR_NULL;
         _cleanup_free_ NftForward *all = NULL;
         _cleanup_close_ int lock = -EBADF;
         size_t n_all = 0;
@@ -811,25 +792,25 @@ int managed_net_forwards_set(
                 return -ENOMEM;
         r = network_lock_take(lock_path, &lock);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to take %s: %m", lock_path);
+                return error_set(e, r, "Failed to take %s: %m", lock_path);
         if (n_ports == 0) {
                 /* No forwards, no chains: a start without Port= costs no nft transaction. */
                 _cleanup_close_ int nf = -EBADF;
                 r = nl_open(NETLINK_NETFILTER, &nf);
                 if (r >= 0)
                         r = box_chains_delete(nf, n->table, b->name);
-                return r < 0 ? set_error(ret_error, r, "Failed to remove the forwards of %s: %m", b->name)
+                return r < 0 ? error_set(e, r, "Failed to remove the forwards of %s: %m", b->name)
                              : 0;
         }
         r = nft_list_forwards(n->table, NULL, &all, &n_all);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to read the forwards of table inet %s: %m", n->table);
+                return error_set(e, r, "Failed to read the forwards of table inet %s: %m", n->table);
         for (size_t i = 0; i < n_ports; i++) {
                 for (size_t j = 0; j < i; j++)
                         if (port_forward_conflicts(&ports[i], &ports[j]))
-                                return set_error(ret_error, -EEXIST, "Host port %s/%u is given twice.",
+                                return error_set(e, -EEXIST, "Host port %s/%u is given twice.",
                                         port_protocol_to_string(ports[i].protocol), ports[i].host_port);
-                r = forward_check_locked(n, b->name, &ports[i], all, n_all, ret_error);
+                r = forward_check_locked(n, b->name, &ports[i], all, n_all, e);
                 if (r < 0)
                         return r;
         }
@@ -846,7 +827,7 @@ int managed_net_forwards_set(
         };
         r = nft_box_rules_text(&rules, &text);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to generate the rules of %s: %m", b->name);
+                return error_set(e, r, "Failed to generate the rules of %s: %m", b->name);
         /* A running box's port gets the ::1 return path here; a box about to start gets it
          * from its supervisor, which makes the port (--network-loopback6). */
         char port[IFNAMSIZ];
@@ -857,15 +838,15 @@ int managed_net_forwards_set(
                 _cleanup_free_ char *lo6 = NULL, *both = NULL;
                 r = nft_box_loopback6_text(n->table, b->name, port, &n->loopback6, &lo6);
                 if (r < 0 || !(both = strjoin(text, lo6)))
-                        return set_error(ret_error, r < 0 ? r : -ENOMEM,
+                        return error_set(e, r < 0 ? r : -ENOMEM,
                                 "Failed to generate the rules of %s: %m", b->name);
                 free(text);
                 text = TAKE_PTR(both);
         }
         r = nft_run(text, &nft_error);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to apply the forwards of %s: %s", b->name,
-                        nft_error ?: strerror(-r));
+                return error_set(e, r, "Failed to apply the forwards of %s: %s", b->name,
+                        nft_error.message ?: strerror(-r));
         return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "error.h"
 #include "in-addr.h"
 #include "macro.h"
 #include "net-port.h"
@@ -71,10 +72,10 @@ ManagedNet *managed_net_free(ManagedNet *n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ManagedNet *, managed_net_free);
 
 /* Sets the network up, or adopts what a previous machined left running; idempotent. On
- * failure nothing this call created stays, and *ret_error says what is wrong in a line. */
-int managed_net_up(ManagedNet *n, char **ret_error);
+ * failure nothing this call created stays, and e says what is wrong in a line. */
+int managed_net_up(ManagedNet *n, Error *e);
 /* Starts dnsmasq again when it is gone (machined watches its pidfd). */
-int managed_net_restart_dnsmasq(ManagedNet *n, char **ret_error);
+int managed_net_restart_dnsmasq(ManagedNet *n, Error *e);
 
 typedef struct ManagedBox {
         char name[65];
@@ -84,7 +85,7 @@ typedef struct ManagedBox {
 
 /* Reserves addresses for a box (keeping an earlier reservation of the same name) and makes
  * its name resolvable. -ENOSPC when the range is exhausted. */
-int managed_net_box_add(ManagedNet *n, const char *name, ManagedBox *ret, char **ret_error);
+int managed_net_box_add(ManagedNet *n, const char *name, ManagedBox *ret, Error *e);
 /* -ENOENT when the box has no reservation. */
 int managed_net_box_get(ManagedNet *n, const char *name, ManagedBox *ret);
 /* Removes the box's reservation, name, leases and forwards. */
@@ -93,13 +94,13 @@ int managed_net_box_remove(ManagedNet *n, const char *name);
 int managed_net_box_list(ManagedNet *n, char ***ret);
 
 /* Replaces the box's forwards with ports, after checking that no other box and no host
- * socket holds any of their host ports (-EADDRINUSE, *ret_error names the holder). */
+ * socket holds any of their host ports (-EADDRINUSE, e names the holder). */
 int managed_net_forwards_set(
-        ManagedNet *n, const ManagedBox *b, const PortForward *ports, size_t n_ports, char **ret_error);
+        ManagedNet *n, const ManagedBox *b, const PortForward *ports, size_t n_ports, Error *e);
 /* The box's forwards as the kernel has them. */
 int managed_net_forwards_get(ManagedNet *n, const char *name, PortForward **ret, size_t *ret_n);
 /* Checks one forward for a box: -EADDRINUSE when another box or a host socket holds it. */
-int managed_net_forward_check(ManagedNet *n, const char *name, const PortForward *p, char **ret_error);
+int managed_net_forward_check(ManagedNet *n, const char *name, const PortForward *p, Error *e);
 
 /* The systemd-networkd drop-in that keeps a host's networkd off the bridge and the boxes'
  * links (written to /run/systemd/network on systemd hosts). */

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +69,7 @@ int network_runtime_fd(NetworkRuntime *rt) {
         return rt ? rt->watch_fd : -EBADF;
 }
 
-static int apply_rules(NetworkRuntime *rt, char **ret_error) {
+static int apply_rules(NetworkRuntime *rt, Error *e) {
         _cleanup_free_ char *text = NULL;
         NftBoxRules b = {
                 .table = rt->table,
@@ -91,7 +90,7 @@ static int apply_rules(NetworkRuntime *rt, char **ret_error) {
         r = nft_box_rules_text(&b, &text);
         if (r < 0)
                 return r;
-        return nft_run(text, ret_error);
+        return nft_run(text, e);
 }
 
 int network_runtime_update(NetworkRuntime *rt) {
@@ -140,51 +139,33 @@ int network_runtime_update(NetworkRuntime *rt) {
         return r;
 }
 
-static int set_error(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int set_error(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-        char *m = NULL;
-        int saved = errno;
-
-        errno = r < 0 ? -r : r;
-        va_start(ap, fmt);
-        if (vasprintf(&m, fmt, ap) < 0)
-                m = NULL;
-        va_end(ap);
-        errno = saved;
-        free(*ret_error);
-        *ret_error = m;
-        return r;
-}
-
-static int check_forwards(const NetworkConfig *c, const char *machine, char **ret_error) {
+static int check_forwards(const NetworkConfig *c, const char *machine, Error *e) {
         _cleanup_free_ NftForward *all = NULL;
         size_t n_all = 0;
         int r;
 
         r = nft_list_forwards(table_of(c), NULL, &all, &n_all);
         if (r < 0)
-                return set_error(
-                        ret_error, r, "Failed to read the forwards of table inet %s: %m", table_of(c));
+                return error_set(e, r, "Failed to read the forwards of table inet %s: %m", table_of(c));
         for (size_t i = 0; i < c->n_ports; i++) {
                 const PortForward *p = &c->ports[i];
                 for (size_t j = 0; j < n_all; j++)
                         if (port_forward_conflicts(&all[j].port, p) && !streq(all[j].machine, machine))
-                                return set_error(ret_error, -EADDRINUSE,
+                                return error_set(e, -EADDRINUSE,
                                         "Host port %s/%u is already forwarded to machine %s.",
                                         port_protocol_to_string(p->protocol), p->host_port, all[j].machine);
                 r = port_host_check_free(p);
                 if (r == -EADDRINUSE)
-                        return set_error(ret_error, r, "Host port %s/%u is in use by a program on the host.",
+                        return error_set(e, r, "Host port %s/%u is in use by a program on the host.",
                                 port_protocol_to_string(p->protocol), p->host_port);
                 if (r < 0)
-                        return set_error(ret_error, r, "Cannot check host port %u: %m", p->host_port);
+                        return error_set(e, r, "Cannot check host port %u: %m", p->host_port);
         }
         return 0;
 }
 
 int network_setup(const NetworkConfig *c, const char *machine, const char *state_dir, pid_t pid,
-        NetworkRuntime **ret, char **ret_error) {
+        NetworkRuntime **ret, Error *e) {
         _cleanup_(network_runtime_freep) NetworkRuntime *rt = NULL;
         _cleanup_close_ int netns = -EBADF, rtnl = -EBADF, lock = -EBADF;
         _cleanup_free_ char *lock_path = NULL;
@@ -199,10 +180,10 @@ int network_setup(const NetworkConfig *c, const char *machine, const char *state
         network_config_cleanup(c, machine, &cleanup);
         r = netns_open_pid(pid, &netns);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to open the container's network namespace: %m");
+                return error_set(e, r, "Failed to open the container's network namespace: %m");
         if (c->mode == NETWORK_PRIVATE) {
                 r = netns_loopback_up(netns);
-                return r < 0 ? set_error(ret_error, r, "Failed to bring up lo in the container: %m") : 0;
+                return r < 0 ? error_set(e, r, "Failed to bring up lo in the container: %m") : 0;
         }
 
         lock_path = network_lock_path(state_dir);
@@ -211,12 +192,12 @@ int network_setup(const NetworkConfig *c, const char *machine, const char *state
         /* One at a time: zone bridges are made and removed, forwards checked and added. */
         r = network_lock_take(lock_path, &lock);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to take %s: %m", lock_path);
+                return error_set(e, r, "Failed to take %s: %m", lock_path);
         r = nl_open(NETLINK_ROUTE, &rtnl);
         if (r < 0)
-                return set_error(ret_error, r, "Failed to open rtnetlink: %m");
+                return error_set(e, r, "Failed to open rtnetlink: %m");
         if (c->n_ports > 0) {
-                r = check_forwards(c, machine, ret_error);
+                r = check_forwards(c, machine, e);
                 if (r < 0)
                         return r;
         }
@@ -224,46 +205,44 @@ int network_setup(const NetworkConfig *c, const char *machine, const char *state
         if (c->mode == NETWORK_BRIDGE) {
                 r = bridge_lookup(rtnl, c->bridge, &bridge_ifindex);
                 if (r == -ENODEV)
-                        return set_error(ret_error, r, "Bridge %s does not exist.", c->bridge);
+                        return error_set(e, r, "Bridge %s does not exist.", c->bridge);
                 if (r == -EMEDIUMTYPE)
-                        return set_error(ret_error, r, "%s is not a bridge.", c->bridge);
+                        return error_set(e, r, "%s is not a bridge.", c->bridge);
                 if (r < 0)
-                        return set_error(ret_error, r, "Failed to look up bridge %s: %m", c->bridge);
+                        return error_set(e, r, "Failed to look up bridge %s: %m", c->bridge);
         } else if (c->mode == NETWORK_ZONE) {
                 r = bridge_ensure(rtnl, c->bridge, &bridge_ifindex, &created_zone);
                 if (r == -EMEDIUMTYPE)
-                        return set_error(ret_error, r,
+                        return error_set(e, r,
                                 "%s exists and is not a bridge, cannot use it for the zone.", c->bridge);
                 if (r < 0)
-                        return set_error(
-                                ret_error, r, "Failed to create the zone's bridge %s: %m", c->bridge);
+                        return error_set(e, r, "Failed to create the zone's bridge %s: %m", c->bridge);
         }
 
         snprintf(ifname, sizeof ifname, "%s", cleanup.link);
         r = veth_create_for_container(rtnl, machine, ifname, netns, bridge_ifindex);
         if (r == -EEXIST) {
-                set_error(ret_error, r, "Network interface %s exists already.", ifname);
+                error_set(e, r, "Network interface %s exists already.", ifname);
                 goto fail;
         }
         if (r < 0) {
-                set_error(ret_error, r, "Failed to create the veth %s for the container: %m", ifname);
+                error_set(e, r, "Failed to create the veth %s for the container: %m", ifname);
                 goto fail;
         }
         created_link = true;
         r = netns_loopback_up(netns);
         if (r < 0) {
-                set_error(ret_error, r, "Failed to bring up lo in the container: %m");
+                error_set(e, r, "Failed to bring up lo in the container: %m");
                 goto fail;
         }
         if (c->have_loopback6) {
                 _cleanup_free_ char *text = NULL;
                 r = nft_box_loopback6_text(table_of(c), machine, ifname, &c->loopback6, &text);
                 if (r >= 0)
-                        r = nft_run(text, ret_error);
+                        r = nft_run(text, e);
                 if (r < 0) {
-                        if (!*ret_error)
-                                set_error(ret_error, r, "Failed to set up the ::1 forwards of %s: %m",
-                                        machine);
+                        /* nft's own words, if it had any */
+                        error_set(e, r, "Failed to set up the ::1 forwards of %s: %m", machine);
                         goto fail;
                 }
         }
@@ -282,7 +261,7 @@ int network_setup(const NetworkConfig *c, const char *machine, const char *state
                 rt->table = strdup(table_of(c));
                 rt->ports = calloc(c->n_ports, sizeof(PortForward));
                 if (!rt->machine || !rt->table || !rt->ports) {
-                        r = set_error(ret_error, -ENOMEM, "Out of memory.");
+                        r = error_set(e, -ENOMEM, "Out of memory.");
                         goto fail;
                 }
                 memcpy(rt->ports, c->ports, c->n_ports * sizeof(PortForward));
@@ -299,15 +278,12 @@ int network_setup(const NetworkConfig *c, const char *machine, const char *state
                 if (r >= 0)
                         r = rtnl_open_in_netns(netns, 0, &rt->request_fd);
                 if (r < 0) {
-                        set_error(ret_error, r, "Failed to watch the container's addresses: %m");
+                        error_set(e, r, "Failed to watch the container's addresses: %m");
                         goto fail;
                 }
-                r = apply_rules(rt, ret_error);
+                r = apply_rules(rt, e);
                 if (r < 0) {
-                        if (!*ret_error)
-                                set_error(ret_error, r,
-                                        "Failed to set up the port forwards in table inet %s: %m",
-                                        rt->table);
+                        error_set(e, r, "Failed to set up the port forwards in table inet %s: %m", rt->table);
                         goto fail;
                 }
                 rt->applied = true;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "error.h"
 #include "in-addr.h"
 #include "net-cleanup.h"
 #include "net-port.h"
@@ -50,10 +51,10 @@ void network_config_cleanup(const NetworkConfig *c, const char *machine, Network
 typedef struct NetworkRuntime NetworkRuntime;
 
 /* Sets up the container's side for the container whose PID 1 is pid (not running yet).
- * state_dir holds the network lock. On failure nothing stays and *ret_error (one line) says
+ * state_dir holds the network lock. On failure nothing stays and e (one line) says
  * why. *ret is NULL unless the forwards have to follow the container's addresses. */
 int network_setup(const NetworkConfig *c, const char *machine, const char *state_dir, pid_t pid,
-        NetworkRuntime **ret, char **ret_error);
+        NetworkRuntime **ret, Error *e);
 /* The fd to poll while the container runs (readable when its addresses change). */
 int network_runtime_fd(NetworkRuntime *rt);
 /* Points the forwards at the container's current addresses. */

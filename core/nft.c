@@ -348,7 +348,7 @@ int nft_table_exists(const char *table) {
         return r < 0 ? r : 1;
 }
 
-int nft_run(const char *text, char **ret_error) {
+int nft_run(const char *text, Error *error) {
         _cleanup_(nft_ctx_freep) struct nft_ctx *ctx = NULL;
         const char *e;
         int r;
@@ -362,15 +362,15 @@ int nft_run(const char *text, char **ret_error) {
         if (r == 0)
                 return 0;
         e = nft_ctx_get_error_buffer(ctx);
-        if (ret_error && e) {
-                const char *nl = strchr(e, '\n');
-                *ret_error = strndup(e, nl ? (size_t) (nl - e) : strlen(e));
-        }
         if (e && strstr(e, "No such file or directory"))
-                return -ENOENT;
-        if (e && strstr(e, "Operation not permitted"))
-                return -EPERM;
-        return -EIO;
+                r = -ENOENT;
+        else if (e && strstr(e, "Operation not permitted"))
+                r = -EPERM;
+        else
+                r = -EIO;
+        if (e)
+                error_set(error, r, "%.*s", (int) strcspn(e, "\n"), e);
+        return r;
 }
 
 int nft_delete_tables(const char *table) {

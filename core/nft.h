@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "error.h"
 #include "in-addr.h"
 #include "net-cleanup.h"
 #include "net-port.h"
@@ -65,9 +66,9 @@ int nft_udata_comment(const void *data, size_t n, char *buf, size_t size);
  * "nspawnctl-port SPEC", 0 for anything else. */
 int nft_forward_from_rule(const char *chain, const char *comment, NftForward *ret);
 
-/* Runs commands through libnftables as one transaction. On failure *ret_error (may be NULL)
+/* Runs commands through libnftables as one transaction. On failure error (may be NULL)
  * gets nft's first error line. -ENOENT when nft said "No such file or directory". */
-int nft_run(const char *text, char **ret_error);
+int nft_run(const char *text, Error *error);
 /* 1 when table inet TABLE exists, 0 when not. */
 int nft_table_exists(const char *table);
 /* The forwards every box holds in table inet TABLE, read from the kernel with a rule dump

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,26 +56,6 @@ bool resolv_conf_is_local_only(const char *content) {
         return any;
 }
 
-static int set_error(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
-static int set_error(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-        char *m = NULL;
-        int saved = errno;
-
-        errno = r < 0 ? -r : r;
-        va_start(ap, fmt);
-        if (vasprintf(&m, fmt, ap) < 0)
-                m = NULL;
-        va_end(ap);
-        errno = saved;
-        if (ret_error) {
-                free(*ret_error);
-                *ret_error = m;
-        } else
-                free(m);
-        return r;
-}
-
 /* Host files are trusted, but read bounded and only as regular files. */
 static int read_source(const char *path, char **ret) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -106,7 +85,7 @@ static int read_source(const char *path, char **ret) {
 typedef enum Source { SOURCE_HOST, SOURCE_STATIC, SOURCE_UPLINK, SOURCE_STUB } Source;
 
 static int pick_source(Source s, const char *mode, const ResolvConfPaths *paths, char **ret_path,
-        char **ret_content, char **ret_error) {
+        char **ret_content, Error *e) {
         _cleanup_free_ char *content = NULL;
         const char *path = NULL;
         int r;
@@ -118,7 +97,7 @@ static int pick_source(Source s, const char *mode, const ResolvConfPaths *paths,
         case SOURCE_STATIC:
                 path = paths->stat;
                 if (access(path, F_OK) < 0)
-                        return set_error(ret_error, -ENOENT,
+                        return error_set(e, -ENOENT,
                                 "--resolv-conf=%s needs %s (from systemd-resolved), which this host lacks.",
                                 mode, path);
                 break;
@@ -130,9 +109,9 @@ static int pick_source(Source s, const char *mode, const ResolvConfPaths *paths,
                 else {
                         r = read_source(paths->host, &content);
                         if (r < 0)
-                                return set_error(ret_error, r, "Cannot read %s: %m", paths->host);
+                                return error_set(e, r, "Cannot read %s: %m", paths->host);
                         if (resolv_conf_is_local_only(content))
-                                return set_error(ret_error, -ENOENT,
+                                return error_set(e, -ENOENT,
                                         "--resolv-conf=%s: %s names only a local resolver and there is no "
                                         "%s (systemd-resolved).",
                                         mode, paths->host, paths->uplink);
@@ -142,7 +121,7 @@ static int pick_source(Source s, const char *mode, const ResolvConfPaths *paths,
         case SOURCE_STUB:
                 path = paths->managed ?: paths->stub;
                 if (access(path, F_OK) < 0)
-                        return set_error(ret_error, -ENOENT,
+                        return error_set(e, -ENOENT,
                                 "--resolv-conf=%s needs a local resolver: %s does not exist (no "
                                 "systemd-resolved on this host, and the machine is not on the managed "
                                 "network).",
@@ -152,8 +131,7 @@ static int pick_source(Source s, const char *mode, const ResolvConfPaths *paths,
         if (!content) {
                 r = read_source(path, &content);
                 if (r < 0)
-                        return set_error(
-                                ret_error, r, "Cannot read %s for --resolv-conf=%s: %m", path, mode);
+                        return error_set(e, r, "Cannot read %s for --resolv-conf=%s: %m", path, mode);
         }
         *ret_path = strdup(path);
         if (!*ret_path)
@@ -163,7 +141,7 @@ static int pick_source(Source s, const char *mode, const ResolvConfPaths *paths,
 }
 
 int resolv_conf_plan(ResolvConfMode mode, bool private_network, bool read_only, const ResolvConfPaths *paths,
-        ResolvConfPlan *ret, char **ret_error) {
+        ResolvConfPlan *ret, Error *e) {
         ResolvConfPlan p = {};
         const char *name = resolv_conf_mode_to_string(mode);
         Source s = SOURCE_HOST;
@@ -177,7 +155,7 @@ int resolv_conf_plan(ResolvConfMode mode, bool private_network, bool read_only, 
                 return 0;
         case RESOLV_CONF_DELETE:
                 if (read_only)
-                        return set_error(ret_error, -EROFS, "--resolv-conf=delete needs a writable tree.");
+                        return error_set(e, -EROFS, "--resolv-conf=delete needs a writable tree.");
                 p.action = RESOLV_ACTION_DELETE;
                 *ret = p;
                 return 0;
@@ -204,12 +182,12 @@ int resolv_conf_plan(ResolvConfMode mode, bool private_network, bool read_only, 
                 p.action = actions[k / 4];
                 s = (Source) (k % 4);
                 if (read_only && p.action != RESOLV_ACTION_BIND)
-                        return set_error(ret_error, -EROFS,
+                        return error_set(e, -EROFS,
                                 "--resolv-conf=%s needs a writable tree; with --read-only use bind-%s.",
                                 name, name + (p.action == RESOLV_ACTION_COPY ? 5 : 8));
         }
         }
-        r = pick_source(s, name, paths, &p.source, &p.content, ret_error);
+        r = pick_source(s, name, paths, &p.source, &p.content, e);
         if (r < 0) {
                 resolv_conf_plan_done(&p);
                 return r;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdbool.h>
 
+#include "error.h"
 #include "resolv-conf-mode.h"
 
 typedef enum ResolvConfAction {
@@ -49,7 +50,7 @@ void resolv_conf_paths_default(ResolvConfPaths *ret, const char *managed);
  * namespace. Refuses with a one-line reason what cannot work here (a source that does not
  * exist on this host, copy or replace on a read-only tree). */
 int resolv_conf_plan(ResolvConfMode mode, bool private_network, bool read_only, const ResolvConfPaths *paths,
-        ResolvConfPlan *ret, char **ret_error);
+        ResolvConfPlan *ret, Error *e);
 
 /* Whether a resolv.conf names only loopback servers (a local resolver: no uplink list). */
 bool resolv_conf_is_local_only(const char *content);

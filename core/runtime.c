@@ -224,7 +224,7 @@ static const char *const host_network_masks[] = {
  * namespace flag, what to clean up, the resolv.conf plan and the init's arguments. */
 static int network_prepare(SuperviseConfig *c, RuntimeIds *ids, Error *e) {
         NetworkConfig *n = &c->network;
-        _cleanup_free_ char *why = NULL;
+        _cleanup_(error_done) Error why = ERROR_NULL;
         ResolvConfPaths paths;
         int r;
 
@@ -250,7 +250,7 @@ static int network_prepare(SuperviseConfig *c, RuntimeIds *ids, Error *e) {
          * error); a source this host lacks is not. */
         if (r < 0)
                 return error_set(e, r == -EROFS ? -EINVAL : r == -EINVAL ? -EBADMSG : r, "%s",
-                                 why ?: "Failed to plan /etc/resolv.conf.");
+                                 why.message ?: "Failed to plan /etc/resolv.conf.");
         c->spawn.resolv_conf = ids->resolv_plan.action != RESOLV_ACTION_NONE ? &ids->resolv_plan : NULL;
 
         if (c->spawn.boot && !c->spawn.private_network) {

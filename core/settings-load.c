@@ -58,7 +58,7 @@ int settings_find(const char *name, const SettingsSearch *s, char **ret_path, Se
 
 int settings_load_for_machine(const char *name, const SettingsSearch *s, Settings **ret, char ***ret_warnings,
                               Error *e) {
-        _cleanup_free_ char *path = NULL, *why = NULL;
+        _cleanup_free_ char *path = NULL;
         SettingsTrust trust;
         int r;
 
@@ -70,9 +70,9 @@ int settings_load_for_machine(const char *name, const SettingsSearch *s, Setting
                 return error_set(e, r, "Failed to look for the settings of %s: %m", name);
         if (r == 0)
                 return 0;
-        r = settings_load(path, trust, ret, &why, ret_warnings);
-        if (r == -EBADMSG)
-                return error_set(e, r, "%s", why ?: path);
+        r = settings_load(path, trust, ret, e, ret_warnings);
+        if (r == -EBADMSG) /* e says FILE:LINE: what, unless the parser had no words for it */
+                return error_set(e, r, "%s", path);
         if (r < 0)
                 return error_set(e, r, "Failed to read %s: %m", path);
         return 1;

@@ -928,7 +928,7 @@ bool settings_key_is_known(const char *section, const char *key) {
 }
 
 int settings_assign(Settings *s, const char *section, const char *key, const char *value, const char *option,
-                    char **ret_error, char ***ret_warnings) {
+                    Error *e, char ***ret_warnings) {
         IniParser p = {
                 .filename = option ?: key,
         };
@@ -946,8 +946,8 @@ int settings_assign(Settings *s, const char *section, const char *key, const cha
         if (r >= 0 && ret_warnings)
                 *ret_warnings = TAKE_PTR(p.warnings);
         strv_free(p.warnings);
-        if (r == -EBADMSG && ret_error)
-                *ret_error = TAKE_PTR(p.error);
+        if (r == -EBADMSG && p.error)
+                error_set(e, r, "%s", p.error);
         free(p.error);
         if (r == INI_UNKNOWN_KEY)
                 return -ENOENT;
@@ -955,7 +955,7 @@ int settings_assign(Settings *s, const char *section, const char *key, const cha
 }
 
 int settings_parse(FILE *f, const char *filename, SettingsTrust trust, Settings **ret,
-                   char **ret_error, char ***ret_warnings) {
+                   Error *e, char ***ret_warnings) {
         _cleanup_(settings_freep) Settings *s = NULL;
         ParseContext c = {
                 .trust = trust,
@@ -970,7 +970,7 @@ int settings_parse(FILE *f, const char *filename, SettingsTrust trust, Settings 
                 return r;
         c.settings = s;
 
-        r = ini_parse(f, filename ?: "(settings)", known_sections, settings_assignment, &c, ret_error,
+        r = ini_parse(f, filename ?: "(settings)", known_sections, settings_assignment, &c, e,
                       ret_warnings);
         if (r < 0)
                 return r;
@@ -979,7 +979,7 @@ int settings_parse(FILE *f, const char *filename, SettingsTrust trust, Settings 
         return 0;
 }
 
-int settings_load(const char *path, SettingsTrust trust, Settings **ret, char **ret_error,
+int settings_load(const char *path, SettingsTrust trust, Settings **ret, Error *e,
                   char ***ret_warnings) {
         _cleanup_fclose_ FILE *f = NULL;
         int r;
@@ -991,5 +991,5 @@ int settings_load(const char *path, SettingsTrust trust, Settings **ret, char **
         if (r < 0)
                 return r;
 
-        return settings_parse(f, path, trust, ret, ret_error, ret_warnings);
+        return settings_parse(f, path, trust, ret, e, ret_warnings);
 }

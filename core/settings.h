@@ -6,6 +6,7 @@
 
 #include "cgroup-layout.h"
 #include "cgroup-limits.h"
+#include "error.h"
 #include "macro.h"
 #include "net-port.h"
 #include "settings-exec.h"
@@ -94,30 +95,30 @@ Settings *settings_free(Settings *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Settings *, settings_free);
 
 /* Parses a systemd.nspawn-style file. On a syntax error returns -EBADMSG and sets
- * *ret_error to "FILE:LINE: what is wrong"; a key of systemd.nspawn(5) this project does not
+ * e to "FILE:LINE: what is wrong"; a key of systemd.nspawn(5) this project does not
  * do is such an error too ("FILE:LINE: KEY= is not supported"), so that a start never runs
  * with less than the file asks for. Keys that are privileged (see docs/settings.md: Bind,
  * Capability, PrivateUsers, the [Network] section, ...) are skipped in an untrusted file, and a
  * "FILE:LINE: ignoring ..." line is appended to *ret_warnings for each; unknown sections
- * and keys get a warning line too, as in systemd. ret_error and ret_warnings may be NULL;
+ * and keys get a warning line too, as in systemd. e and ret_warnings may be NULL;
  * both are set only when the function says so (error on -EBADMSG, warnings on success).
  * Within a file the last assignment of a single-valued key wins; Environment=, Bind=,
  * BindReadOnly=, TemporaryFileSystem=, Inaccessible=, Overlay=, SystemCallFilter= and the
  * capability keys accumulate; an empty value resets any key.
  * Lines cannot be continued with a backslash. */
 int settings_parse(FILE *f, const char *filename, SettingsTrust trust, Settings **ret,
-                   char **ret_error, char ***ret_warnings);
+                   Error *e, char ***ret_warnings);
 /* One assignment as the command line makes it (trusted): `run --capability=X` is
- * settings_assign(s, "Exec", "Capability", "X", "--capability", &error, &warnings). On a bad
- * value -EBADMSG with *ret_error "OPTION: what is wrong" (option names the command line's
+ * settings_assign(s, "Exec", "Capability", "X", "--capability", &e, &warnings). On a bad
+ * value -EBADMSG with e "OPTION: what is wrong" (option names the command line's
  * option for messages); -ENOENT for a key the table does not have. Warnings (as a file's,
  * "OPTION: ...") go to *ret_warnings on success. */
 int settings_assign(Settings *s, const char *section, const char *key, const char *value, const char *option,
-                    char **ret_error, char ***ret_warnings);
+                    Error *e, char ***ret_warnings);
 /* Whether the table has section/key: honoured, refused or left to another part. */
 bool settings_key_is_known(const char *section, const char *key);
 /* Refuses anything but a regular file (-EISDIR, -EBADFD). */
-int settings_load(const char *path, SettingsTrust trust, Settings **ret, char **ret_error,
+int settings_load(const char *path, SettingsTrust trust, Settings **ret, Error *e,
                   char ***ret_warnings);
 
 /* "SRC[:DST[:OPTIONS]]" as in --bind= and Bind=; OPTIONS is a comma-separated list of

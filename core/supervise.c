@@ -187,13 +187,11 @@ typedef struct NetworkHook {
 static int network_hook(pid_t pid, void *userdata, Error *e) {
         NetworkHook *h = userdata;
         const SuperviseConfig *c = h->config;
-        _cleanup_free_ char *why = NULL;
         int r;
 
-        r = network_setup(&c->network, c->spawn.machine, c->state_dir, pid, &h->runtime, &why);
-        if (r < 0)
-                return why ? error_set(e, r, "%s", why)
-                           : error_set(e, r, "Failed to set up the network of %s: %m", c->spawn.machine);
+        r = network_setup(&c->network, c->spawn.machine, c->state_dir, pid, &h->runtime, e);
+        if (r < 0) /* unless network_setup() said why */
+                return error_set(e, r, "Failed to set up the network of %s: %m", c->spawn.machine);
         h->done = true;
         return 0;
 }

@@ -203,11 +203,10 @@ static int template_assignment(IniParser *p, const char *section, const char *ke
         return ini_syntax_error(p, "unknown key %s= in section [%s]", key, section);
 }
 
-int template_parse(FILE *f, const char *filename, const char *name, Template **ret, char **ret_error) {
+int template_parse(FILE *f, const char *filename, const char *name, Template **ret, Error *e) {
         static const char *const sections[] = { "Template", "PostSetup", NULL };
         _cleanup_(template_freep) Template *t = NULL;
         _cleanup_strv_free_ char **warnings = NULL;
-        _cleanup_free_ char *error = NULL;
         const char *missing = NULL;
         int r;
 
@@ -227,30 +226,21 @@ int template_parse(FILE *f, const char *filename, const char *name, Template **r
         if (!t->name || !t->path)
                 return -ENOMEM;
 
-        r = ini_parse(f, filename, sections, template_assignment, t, &error, &warnings);
-        if (r < 0) {
-                if (r == -EBADMSG && ret_error)
-                        *ret_error = TAKE_PTR(error);
+        r = ini_parse(f, filename, sections, template_assignment, t, e, &warnings);
+        if (r < 0)
                 return r;
-        }
 
         /* The only warnings ini_parse() leaves are unknown sections and assignments outside
          * any section; in our own closed format both are mistakes. */
-        if (!strv_isempty(warnings)) {
-                if (ret_error && !(*ret_error = strdup(warnings[0])))
-                        return -ENOMEM;
-                return -EBADMSG;
-        }
+        if (!strv_isempty(warnings))
+                return error_set(e, -EBADMSG, "%s", warnings[0]);
 
         if (!t->suite)
                 missing = "Suite";
         else if (!t->variant)
                 missing = "Variant";
-        if (missing) {
-                if (ret_error && asprintf(ret_error, "%s: [Template] %s= is required", filename, missing) < 0)
-                        return -ENOMEM;
-                return -EBADMSG;
-        }
+        if (missing)
+                return error_set(e, -EBADMSG, "%s: [Template] %s= is required", filename, missing);
 
         if (!t->distribution && !(t->distribution = strdup("debian")))
                 return -ENOMEM;
@@ -274,7 +264,7 @@ const char *const *template_default_search_dirs(void) {
         return dirs;
 }
 
-int template_load(const char *name, const char *const *search_dirs, Template **ret, char **ret_error) {
+int template_load(const char *name, const char *const *search_dirs, Template **ret, Error *e) {
         if (!ret)
                 return -EINVAL;
         /* The name becomes a file name: the image name rule keeps '/' and ".." out. */
@@ -296,7 +286,7 @@ int template_load(const char *name, const char *const *search_dirs, Template **r
                 if (r < 0)
                         return r;
 
-                return template_parse(f, path, name, ret, ret_error);
+                return template_parse(f, path, name, ret, e);
         }
 
         return -ENOENT;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "error.h"
 #include "macro.h"
 
 /* Declarative debootstrap recipes (templates/NAME.template), in the INI dialect of
@@ -66,9 +67,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Template *, template_free);
 bool debian_package_name_is_valid(const char *s);
 
 /* Parses an already opened template. name must follow the image name rule. On a syntax
- * or validation error returns -EBADMSG with *ret_error "FILE:LINE: message" (LINE 0 for
+ * or validation error returns -EBADMSG with e "FILE:LINE: message" (LINE 0 for
  * what is missing at the end, e.g. "Suite= is required"). */
-int template_parse(FILE *f, const char *filename, const char *name, Template **ret, char **ret_error);
+int template_parse(FILE *f, const char *filename, const char *name, Template **ret, Error *e);
 /* /etc/nspawnctl/templates, PKGDATADIR/templates, then SOURCE_ROOT/templates (so that
  * an uninstalled build finds the templates of its own tree); NULL-terminated. */
 const char *const *template_default_search_dirs(void);
@@ -76,7 +77,7 @@ const char *const *template_default_search_dirs(void);
 /* Looks for NAME.template in search_dirs in order (NULL-terminated; callers pass
  * /etc/nspawnctl/templates, the installed data dir, then the source tree) and parses the
  * first one found. -EINVAL for an invalid name, -ENOENT when no dir has it. */
-int template_load(const char *name, const char *const *search_dirs, Template **ret, char **ret_error);
+int template_load(const char *name, const char *const *search_dirs, Template **ret, Error *e);
 /* Names of all templates in search_dirs, sorted, each once (an earlier dir shadows a later
  * one, as template_load() does). Files whose name is not a valid template name are
  * skipped. */

@@ -769,19 +769,19 @@ static int method_copy_from_image(sd_bus_message *message, void *userdata, sd_bu
 
 static int create_image(Manager *m, const char *name, const char *template_name, const char *mirror,
                         ImageCreateFlags flags, ImageWorker *w) {
-        _cleanup_free_ char *why = NULL;
+        _cleanup_(error_done) Error why = ERROR_NULL;
         int r;
 
         /* An empty mirror: $NSPAWNCTL_MIRROR of machined, else the host's apt sources. */
         r = image_create_from_template(m->pool, name, template_name, NULL, mirror, flags, worker_progress, w, &why);
-        if (r < 0 && why)
-                snprintf(w->result.detail, sizeof w->result.detail, "%s", why);
+        if (r < 0 && why.message)
+                snprintf(w->result.detail, sizeof w->result.detail, "%s", why.message);
         return r;
 }
 
 static int method_create_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(template_freep) Template *t = NULL;
-        _cleanup_free_ char *why = NULL;
+        _cleanup_(error_done) Error why = ERROR_NULL;
         Manager *m = userdata;
         const char *name, *template_name, *mirror;
         int refresh, read_only, r;
@@ -814,7 +814,7 @@ static int method_create_image(sd_bus_message *message, void *userdata, sd_bus_e
                                          template_name, available ?: "none");
         }
         if (r < 0)
-                return reply_errno(error, r, name, why ?: "Failed to load the template");
+                return reply_errno(error, r, name, why.message ?: "Failed to load the template");
 
         r = image_method_fork(message, m, name, &w);
         if (r == 0)

@@ -86,7 +86,7 @@ static int exec_request_reply(ExecRequest *req) {
 
 static int on_exec_report(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         _cleanup_(exec_request_freep) ExecRequest *req = userdata;
-        _cleanup_free_ char *msg = NULL;
+        _cleanup_(error_done) Error msg = ERROR_NULL;
         MachineExecFailure failure = MACHINE_EXEC_FAILED;
         int r;
 
@@ -96,10 +96,10 @@ static int on_exec_report(sd_event_source *s, int fd, uint32_t revents, void *us
                 return 0;
         }
         if (r < 0) {
-                log_debug("Session start failed: %s", strna(msg));
+                log_debug("Session start failed: %s", strna(msg.message));
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
                 (void) sd_bus_error_setf(&e, failure_error_name(failure), "%s",
-                                         msg ?: "Failed to start the session.");
+                                         msg.message ?: "Failed to start the session.");
                 (void) bus_reply_method_error(req->message, &e);
                 return 0;
         }
@@ -158,7 +158,7 @@ static int find_running_machine(Manager *m, sd_bus_message *message, const char 
 static int exec_request_start(Manager *m, sd_bus_message *message, const char *name,
                               MachineExecParams *p, ExecReply reply, sd_bus_error *error) {
         _cleanup_(exec_request_freep) ExecRequest *req = NULL;
-        _cleanup_free_ char *msg = NULL;
+        _cleanup_(error_done) Error msg = ERROR_NULL;
         Machine *machine = NULL;
         int r;
 
@@ -184,10 +184,10 @@ static int exec_request_start(Manager *m, sd_bus_message *message, const char *n
         r = machine_exec_start(p, &req->exec, &msg);
         if (r == -ESRCH)
                 return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING, "%s",
-                                         msg ?: "Machine is not running.");
+                                         msg.message ?: "Machine is not running.");
         if (r < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s",
-                                         msg ?: "Failed to start the session.");
+                                         msg.message ?: "Failed to start the session.");
         r = sd_event_add_io(m->event, &req->io_source, req->exec.report_fd, EPOLLIN,
                             on_exec_report, req);
         if (r < 0)

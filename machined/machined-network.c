@@ -137,7 +137,7 @@ static int watch_dnsmasq(Manager *m) {
 static int on_dnsmasq_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
         MachinedNetwork *n = m->network;
-        _cleanup_free_ char *error = NULL;
+        _cleanup_(error_done) Error error = ERROR_NULL;
         uint64_t now = now_usec(CLOCK_MONOTONIC);
         int r;
 
@@ -156,14 +156,14 @@ static int on_dnsmasq_exit(sd_event_source *s, int fd, uint32_t revents, void *u
                 (int) n->net->dnsmasq_pid);
         r = managed_net_restart_dnsmasq(n->net, &error);
         if (r < 0) {
-                log_error_errno(r, "%s", error ?: "Failed to start dnsmasq again.");
+                log_error_errno(r, "%s", error.message ?: "Failed to start dnsmasq again.");
                 return 0;
         }
         (void) watch_dnsmasq(m);
         return 0;
 }
 
-static int ensure_up(Manager *m, char **ret_error) {
+static int ensure_up(Manager *m, Error *e) {
         MachinedNetwork *n = network_get(m);
         int r;
 
@@ -187,7 +187,7 @@ static int ensure_up(Manager *m, char **ret_error) {
         }
         if (n->net->up && n->dnsmasq_source)
                 return 0;
-        r = managed_net_up(n->net, ret_error);
+        r = managed_net_up(n->net, e);
         if (r < 0)
                 return r;
         r = watch_dnsmasq(m);
@@ -199,7 +199,8 @@ static int ensure_up(Manager *m, char **ret_error) {
 
 int manager_network_init(Manager *m) {
         MachinedNetwork *n = network_get(m);
-        _cleanup_free_ char *state = NULL, *error = NULL;
+        _cleanup_free_ char *state = NULL;
+        _cleanup_(error_done) Error error = ERROR_NULL;
         _cleanup_strv_free_ char **boxes = NULL;
         int r;
 
@@ -216,7 +217,8 @@ int manager_network_init(Manager *m) {
                 return 0;
         r = ensure_up(m, &error);
         if (r < 0)
-                return log_warning_errno(r, "Cannot adopt the managed network: %s", error ?: strerror(-r));
+                return log_warning_errno(r, "Cannot adopt the managed network: %s",
+                                         error.message ?: strerror(-r));
         /* Reservations of machines that ended while no machined was watching. */
         if (managed_net_box_list(n->net, &boxes) >= 0)
                 STRV_FOREACH(b, boxes)
@@ -255,7 +257,8 @@ int manager_network_start(Manager *m, const char *name, const char *image, Super
                           char **ret_dns_stub, sd_bus_error *error) {
         MachinedNetwork *n = network_get(m);
         _cleanup_(settings_freep) Settings *s = NULL;
-        _cleanup_free_ char *err = NULL, *stub = NULL;
+        _cleanup_free_ char *stub = NULL;
+        _cleanup_(error_done) Error err = ERROR_NULL;
         ManagedBox box;
         int r;
 
@@ -287,7 +290,7 @@ int manager_network_start(Manager *m, const char *name, const char *image, Super
                 r = managed_net_box_add(n->net, name, &box, &err);
         if (r < 0)
                 return sd_bus_error_setf(error, BUS_ERROR_NETWORK_FAILED, "Cannot start machine '%s': %s",
-                                         name, err ?: strerror(-r));
+                                         name, err.message ?: strerror(-r));
         /* The forwards first: a host port that is taken refuses the start. */
         r = managed_net_forwards_set(n->net, &box, s ? s->ports : NULL, n_ports, &err);
         if (r >= 0 && !(stub = managed_net_resolv_conf_path(n->net)))
@@ -296,7 +299,7 @@ int manager_network_start(Manager *m, const char *name, const char *image, Super
                 (void) managed_net_box_remove(n->net, name);
                 return sd_bus_error_setf(error,
                                          r == -EADDRINUSE ? BUS_ERROR_PORT_IN_USE : BUS_ERROR_NETWORK_FAILED,
-                                         "Cannot start machine '%s': %s", name, err ?: strerror(-r));
+                                         "Cannot start machine '%s': %s", name, err.message ?: strerror(-r));
         }
         start->network_table = n->net->table;
         start->network_bridge = n->net->bridge;
@@ -333,7 +336,8 @@ void manager_network_machine_gone(Manager *m, const char *name) {
 static int ports_load(Manager *m, const char *name, char **ret_path, PortForward **ret, size_t *ret_n,
         sd_bus_error *error) {
         _cleanup_(settings_freep) Settings *s = NULL;
-        _cleanup_free_ char *path = NULL, *err = NULL, *image = strjoin(m->pool, "/", name);
+        _cleanup_free_ char *path = NULL, *image = strjoin(m->pool, "/", name);
+        _cleanup_(error_done) Error e = ERROR_NULL;
         SettingsTrust trust;
         int r;
 
@@ -367,9 +371,10 @@ static int ports_load(Manager *m, const char *name, char **ret_path, PortForward
                 *ret_path = TAKE_PTR(path);
                 return 0;
         }
-        r = settings_load(path, SETTINGS_TRUSTED, &s, &err, NULL);
+        r = settings_load(path, SETTINGS_TRUSTED, &s, &e, NULL);
         if (r < 0)
-                return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS, "%s", err ?: path);
+                return sd_bus_error_setf(error, BUS_ERROR_BAD_SETTINGS, "%s",
+                                         error_is_set(&e) ? error_message(&e) : path);
         *ret = TAKE_PTR(s->ports);
         *ret_n = s->n_ports;
         *ret_path = TAKE_PTR(path);
@@ -391,7 +396,7 @@ static int ports_save(Manager *m, const char *path, const PortForward *p, size_t
  * not running, -EOPNOTSUPP when it runs elsewhere (its own supervisor owns its forwards). */
 static int ports_apply(Manager *m, const char *name, const PortForward *p, size_t n, sd_bus_error *error) {
         MachinedNetwork *net = m->network;
-        _cleanup_free_ char *err = NULL;
+        _cleanup_(error_done) Error err = ERROR_NULL;
         ManagedBox box;
         int r;
 
@@ -406,7 +411,7 @@ static int ports_apply(Manager *m, const char *name, const PortForward *p, size_
         if (r < 0)
                 return sd_bus_error_setf(error,
                         r == -EADDRINUSE ? BUS_ERROR_PORT_IN_USE : BUS_ERROR_NETWORK_FAILED, "%s",
-                        err ?: strerror(-r));
+                        err.message ?: strerror(-r));
         return 1;
 }
 
@@ -435,7 +440,8 @@ static int read_spec(
 static int method_add_machine_port_forward(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ PortForward *ports = NULL;
-        _cleanup_free_ char *path = NULL, *err = NULL;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_(error_done) Error err = ERROR_NULL;
         const char *name;
         PortForward p;
         size_t n = 0;
@@ -464,7 +470,7 @@ static int method_add_machine_port_forward(sd_bus_message *message, void *userda
                 if (r < 0)
                         return sd_bus_error_setf(error,
                                 r == -EADDRINUSE ? BUS_ERROR_PORT_IN_USE : BUS_ERROR_NETWORK_FAILED, "%s",
-                                err ?: strerror(-r));
+                                err.message ?: strerror(-r));
         }
         r = ports_save(m, path, ports, n, error);
         if (r < 0) {

@@ -102,7 +102,8 @@ static int config_assignment(IniParser *p, const char *section, const char *key,
 static int machined_config_load(const char *config_dir, Machine1Mode *ret_machine1) {
         static const char *const sections[] = { "Machined", NULL };
         _cleanup_strv_free_ char **warnings = NULL;
-        _cleanup_free_ char *path = NULL, *err = NULL;
+        _cleanup_(error_done) Error e = ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
         _cleanup_fclose_ FILE *f = NULL;
         Machine1Mode mode = MACHINE1_AUTO;
         int r;
@@ -117,9 +118,11 @@ static int machined_config_load(const char *config_dir, Machine1Mode *ret_machin
         }
         if (r < 0)
                 return log_error_errno(r, "Failed to open %s: %m", path);
-        r = ini_parse(f, path, sections, config_assignment, &mode, &err, &warnings);
+        r = ini_parse(f, path, sections, config_assignment, &mode, &e, &warnings);
+        if (r < 0 && error_is_set(&e))
+                return log_error_errno(r, "%s", error_message(&e));
         if (r < 0)
-                return log_error_errno(r, "%s", err ?: "Failed to parse machined.conf: %m");
+                return log_error_errno(r, "Failed to parse machined.conf: %m");
         STRV_FOREACH(w, warnings)
                 log_warning("%s", *w);
         *ret_machine1 = mode;

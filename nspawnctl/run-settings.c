@@ -38,7 +38,8 @@ static const struct {
 
 int run_settings_option(Settings *s, int opt, const char *arg) {
         _cleanup_strv_free_ char **warnings = NULL;
-        _cleanup_free_ char *error = NULL, *name = NULL;
+        _cleanup_(error_done) Error error = ERROR_NULL;
+        _cleanup_free_ char *name = NULL;
         const char *key, *value = arg;
         size_t i;
         int r;
@@ -72,7 +73,8 @@ int run_settings_option(Settings *s, int opt, const char *arg) {
                 return log_oom();
         if (r < 0) {
                 /* The value is in the message: the user's, but maybe pasted from anywhere. */
-                _cleanup_free_ char *e = escape_terminal(error ?: "Invalid value.", 1024, 0);
+                _cleanup_free_ char *e = escape_terminal(
+                        error_is_set(&error) ? error_message(&error) : "Invalid value.", 1024, 0);
                 return log_error_errno(-EINVAL, "%s", e ?: "Invalid value.");
         }
         STRV_FOREACH(w, warnings) {

@@ -53,7 +53,8 @@ int verb_enter(int argc, char *argv[]) {
         };
         _cleanup_(machine_record_done) MachineRecord rec = {};
         _cleanup_(machine_exec_done) MachineExec ex = MACHINE_EXEC_NULL;
-        _cleanup_free_ char *dir = NULL, *msg = NULL, *esc = NULL;
+        _cleanup_free_ char *dir = NULL, *esc = NULL;
+        _cleanup_(error_done) Error msg = ERROR_NULL;
         _cleanup_close_ int dir_fd = -EBADF;
         const char *state_dir = NULL, *user = NULL, *chdir_path = NULL, *name;
         MachineExecFailure failure = MACHINE_EXEC_FAILED;
@@ -131,21 +132,21 @@ int verb_enter(int argc, char *argv[]) {
                                },
                                &ex, &msg);
         if (r == -ESRCH)
-                return log_error("Machine %s is not running: %s", name, strna(msg)), EXIT_STATE;
+                return log_error("Machine %s is not running: %s", name, strna(msg.message)), EXIT_STATE;
         if (r < 0)
-                return log_error("Failed to start the command in %s: %s", name, msg ?: strerror(-r)), EXIT_FAIL;
+                return log_error("Failed to start the command in %s: %s", name, msg.message ?: strerror(-r)), EXIT_FAIL;
 
         for (;;) {
                 struct pollfd p = { .fd = ex.report_fd, .events = POLLIN };
                 if (poll(&p, 1, -1) < 0 && errno != EINTR)
                         break;
-                msg = mfree(msg);
+                error_done(&msg);
                 r = machine_exec_process(&ex, &failure, &msg);
                 if (r != 0)
                         break;
         }
         if (r < 0) {
-                esc = msg ? escape_terminal(msg, 400, ESCAPE_BACKSLASH) : NULL;
+                esc = msg.message ? escape_terminal(msg.message, 400, ESCAPE_BACKSLASH) : NULL;
                 log_error("%s", esc ?: "Failed to start the command.");
                 (void) waitpid(ex.helper, NULL, 0);
                 switch (failure) {

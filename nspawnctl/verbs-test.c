@@ -587,7 +587,7 @@ static void job_exec_start(Job *j) {
         const TestArgs *a = j->matrix->args;
         _cleanup_(machine_record_done) MachineRecord rec = {};
         _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_free_ char *msg = NULL;
+        _cleanup_(error_done) Error msg = ERROR_NULL;
         MachineExecParams p;
         int r;
 
@@ -620,7 +620,7 @@ static void job_exec_start(Job *j) {
         r = machine_exec_start(&p, &j->exec, &msg);
         j->session_out = safe_close(j->session_out);
         if (r < 0) {
-                job_set_message(j, "Failed to start the command in the machine: %s", msg ?: strerror(-r));
+                job_set_message(j, "Failed to start the command in the machine: %s", msg.message ?: strerror(-r));
                 job_stop(j);
                 return;
         }
@@ -628,7 +628,7 @@ static void job_exec_start(Job *j) {
 }
 
 static void job_exec_report(Job *j) {
-        _cleanup_free_ char *msg = NULL;
+        _cleanup_(error_done) Error msg = ERROR_NULL;
         MachineExecFailure failure = MACHINE_EXEC_FAILED;
         int r;
 
@@ -643,7 +643,7 @@ static void job_exec_report(Job *j) {
                 j->exec_status = 127;
         else if (failure == MACHINE_EXEC_CANNOT_EXECUTE)
                 j->exec_status = 126;
-        job_set_message(j, "%s", msg ?: "Failed to start the command in the machine.");
+        job_set_message(j, "%s", msg.message ?: "Failed to start the command in the machine.");
         j->exec.status_fd = safe_close(j->exec.status_fd);
         job_stop(j);
 }
@@ -1006,7 +1006,7 @@ static int make_templates(const TestArgs *a, const char *pool, bool machined, co
         STRV_FOREACH(t, a->templates) {
                 _cleanup_(image_freep) Image *img = NULL;
                 _cleanup_(template_freep) Template *tpl = NULL;
-                _cleanup_free_ char *err = NULL;
+                _cleanup_(error_done) Error err = ERROR_NULL;
                 int r;
 
                 r = image_get(pool, *t, 0, &img);
@@ -1018,11 +1018,11 @@ static int make_templates(const TestArgs *a, const char *pool, bool machined, co
                 if (r == -ENOENT)
                         return log_error("No image '%s' in %s and no template of that name.", *t, pool), -ENOENT;
                 if (r < 0)
-                        return log_error("Template %s: %s", *t, err ?: strerror(-r)), r;
+                        return log_error("Template %s: %s", *t, err.message ?: strerror(-r)), r;
         }
         STRV_FOREACH(t, a->templates) {
                 _cleanup_(image_freep) Image *img = NULL;
-                _cleanup_free_ char *err = NULL;
+                _cleanup_(error_done) Error err = ERROR_NULL;
                 int r;
 
                 if (image_get(pool, *t, 0, &img) >= 0)
@@ -1057,7 +1057,7 @@ static int make_templates(const TestArgs *a, const char *pool, bool machined, co
                         continue; /* someone else made it meanwhile */
                 if (r < 0)
                         return log_error("Failed to create image %s from its template: %s", *t,
-                                         err ?: strerror(-r)), -EIO;
+                                         err.message ?: strerror(-r)), -EIO;
         }
         return 0;
 }

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (SettingsTrust trust = SETTINGS_UNTRUSTED; trust <= SETTINGS_TRUSTED; trust++) {
                 _cleanup_(settings_freep) Settings *s = NULL;
                 _cleanup_strv_free_ char **warnings = NULL;
-                _cleanup_free_ char *error = NULL;
+                _cleanup_(error_done) Error error = ERROR_NULL;
                 _cleanup_fclose_ FILE *f = NULL;
                 int r;
 
@@ -41,11 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         return 0;
                 r = settings_parse(f, "fuzz.nspawn", trust, &s, &error, &warnings);
                 if (r >= 0) {
-                        if (!s || error)
+                        if (!s || error_is_set(&error))
                                 abort();
                         check(s, trust);
-                } else if (s || warnings || (r == -EBADMSG && !error) ||
-                           (error && strncmp(error, "fuzz.nspawn:", 12) != 0))
+                } else if (s || warnings || (r == -EBADMSG && !error.message) ||
+                           (error.message && strncmp(error.message, "fuzz.nspawn:", 12) != 0))
                         abort();
         }
 

@@ -15,12 +15,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         if (size > 0) {
                 _cleanup_(template_freep) Template *t = NULL;
-                _cleanup_free_ char *error = NULL;
+                _cleanup_(error_done) Error error = ERROR_NULL;
                 _cleanup_fclose_ FILE *f = fmemopen((void *) data, size, "r");
 
                 if (f && template_parse(f, "fuzz.template", "fuzz", &t, &error) >= 0) {
                         /* Everything that reaches debootstrap's command line is validated. */
-                        if (!t->suite || !t->variant || error)
+                        if (!t->suite || !t->variant || error_is_set(&error))
                                 abort();
                         STRV_FOREACH(p, t->include)
                                 if (!debian_package_name_is_valid(*p))

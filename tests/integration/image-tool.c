@@ -311,13 +311,13 @@ int main(int argc, char *argv[]) {
                 return r < 0 ? fail(r, verb) : 0;
         }
         if (streq(verb, "create") && n == 2) {
-                _cleanup_free_ char *error = NULL;
+                _cleanup_(error_done) Error error = ERROR_NULL;
                 r = image_create_from_template(
                         pool, a[0], a[1], NULL, arg_mirror,
                         (arg_refresh ? IMAGE_CREATE_REFRESH : 0) | (arg_read_only ? IMAGE_CREATE_READ_ONLY : 0),
                         progress, NULL, &error);
-                if (r < 0 && error)
-                        log_error("%s", error);
+                if (r < 0 && error.message)
+                        log_error("%s", error.message);
                 return r < 0 ? fail(r, "create") : 0;
         }
         if (streq(verb, "lock") && n == 2) {

@@ -344,10 +344,10 @@ TEST(settings_resources) {
                                            "[Exec]\nCGroupLayout=v2\n" };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 _cleanup_(settings_freep) Settings *b = NULL;
-                _cleanup_free_ char *error = NULL;
+                _cleanup_(error_done) Error error = ERROR_NULL;
                 _cleanup_fclose_ FILE *g = fmemopen((void *) bad[i], strlen(bad[i]), "r");
                 ASSERT_ERROR(settings_parse(g, "b.nspawn", SETTINGS_TRUSTED, &b, &error, NULL), EBADMSG);
-                ASSERT_TRUE(startswith(error, "b.nspawn:2: "));
+                ASSERT_TRUE(startswith(error.message, "b.nspawn:2: "));
         }
         _cleanup_(settings_freep) Settings *e = NULL;
         ASSERT_OK(settings_new(&e));

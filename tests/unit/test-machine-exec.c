@@ -86,14 +86,13 @@ TEST(start_refuses_wrong_leader) {
         MachineExecParams p = { .machine = "x", .leader = 1, .leader_start = 12345678901234ULL,
                                 .kind = MACHINE_EXEC_SHELL };
         MachineExec e = MACHINE_EXEC_NULL;
-        char *msg = NULL;
+        Error msg = ERROR_NULL;
 
         ASSERT_ERROR(machine_exec_start(&p, &e, &msg), ESRCH);
-        ASSERT_TRUE(msg);
-        free(msg);
-        msg = NULL;
+        ASSERT_TRUE(msg.message);
+        error_done(&msg);
         p.leader = 0x3fffffff;
         ASSERT_ERROR(machine_exec_start(&p, &e, &msg), ESRCH);
-        free(msg);
+        error_done(&msg);
         ASSERT_EQ(e.report_fd, -EBADF);
 }

@@ -639,7 +639,7 @@ TEST(resolv_conf_plan) {
 
         ResolvConfPaths p = {.host = host, .stat = stat, .uplink = missing, .stub = missing};
         ResolvConfPlan plan;
-        _cleanup_free_ char *e = NULL;
+        _cleanup_(error_done) Error e = ERROR_NULL;
 
         /* host network, auto: the host's file, copied (bound on a read-only tree), the stub
          * symlink followed into /run */
@@ -665,7 +665,8 @@ TEST(resolv_conf_plan) {
         p.managed = NULL;
         /* stub without resolved or the managed network: refused */
         ASSERT_EQ(resolv_conf_plan(RESOLV_CONF_COPY_STUB, true, false, &p, &plan, &e), -ENOENT);
-        ASSERT_TRUE(e && strstr(e, "copy-stub"));
+        ASSERT_TRUE(e.message && strstr(e.message, "copy-stub"));
+        error_done(&e);
         /* uplink without resolved: the host's file, unless it names a local resolver only */
         ASSERT_OK(resolv_conf_plan(RESOLV_CONF_REPLACE_UPLINK, true, false, &p, &plan, &e));
         ASSERT_EQ(plan.action, RESOLV_ACTION_REPLACE);
@@ -679,9 +680,10 @@ TEST(resolv_conf_plan) {
         resolv_conf_plan_done(&plan);
         p.stat = missing;
         ASSERT_EQ(resolv_conf_plan(RESOLV_CONF_BIND_STATIC, true, false, &p, &plan, &e), -ENOENT);
+        error_done(&e);
         /* copy and replace need a writable tree; bind and off do not */
         ASSERT_EQ(resolv_conf_plan(RESOLV_CONF_COPY_HOST, false, true, &p, &plan, &e), -EROFS);
-        ASSERT_TRUE(e && strstr(e, "bind-host"));
+        ASSERT_TRUE(e.message && strstr(e.message, "bind-host"));
         ASSERT_EQ(resolv_conf_plan(RESOLV_CONF_REPLACE_HOST, false, true, &p, &plan, &e), -EROFS);
         ASSERT_EQ(resolv_conf_plan(RESOLV_CONF_DELETE, false, true, &p, &plan, &e), -EROFS);
         ASSERT_OK(resolv_conf_plan(RESOLV_CONF_BIND_HOST, false, true, &p, &plan, &e));

@@ -15,12 +15,12 @@
 #include "util/strv.h"
 #include "util/util.h"
 
-static int parse_text(const char *text, SettingsTrust trust, Settings **ret, char **ret_error, char ***ret_warnings) {
+static int parse_text(const char *text, SettingsTrust trust, Settings **ret, Error *e, char ***ret_warnings) {
         _cleanup_fclose_ FILE *f = fmemopen((void *) text, strlen(text), "r");
 
         if (!f)
                 return -errno;
-        return settings_parse(f, "test.nspawn", trust, ret, ret_error, ret_warnings);
+        return settings_parse(f, "test.nspawn", trust, ret, e, ret_warnings);
 }
 
 #define BIT(c) (UINT64_C(1) << (c))
@@ -187,7 +187,8 @@ TEST(every_key_honoured_or_refused) {
         for (size_t i = 0; i < ELEMENTSOF(nspawn_keys); i++) {
                 _cleanup_(settings_freep) Settings *s = NULL;
                 _cleanup_strv_free_ char **w = NULL;
-                _cleanup_free_ char *text = NULL, *e = NULL, *want = NULL;
+                _cleanup_(error_done) Error e = ERROR_NULL;
+                _cleanup_free_ char *text = NULL, *want = NULL;
                 int r;
 
                 text = strjoin("# a comment\n[", nspawn_keys[i].section, "]\n", nspawn_keys[i].key, "=",
@@ -199,15 +200,15 @@ TEST(every_key_honoured_or_refused) {
                 ASSERT_TRUE(settings_key_is_known(nspawn_keys[i].section, nspawn_keys[i].key));
                 if (nspawn_keys[i].fate == REFUSED) {
                         want = strjoin("test.nspawn:3: ", nspawn_keys[i].key, "= is not supported");
-                        if (r != -EBADMSG || !e || !streq(e, want))
-                                fprintf(stderr, "%s=: %d \"%s\"\n", nspawn_keys[i].key, r, strna(e));
+                        if (r != -EBADMSG || !e.message || !streq(e.message, want))
+                                fprintf(stderr, "%s=: %d \"%s\"\n", nspawn_keys[i].key, r, strna(e.message));
                         ASSERT_EQ(r, -EBADMSG);
-                        ASSERT_STREQ(e, want);
+                        ASSERT_STREQ(e.message, want);
                         continue;
                 }
                 if (r < 0 || w)
                         fprintf(stderr, "%s=%s: %d \"%s\" %s\n", nspawn_keys[i].key, nspawn_keys[i].value, r,
-                                strna(e), w ? w[0] : "");
+                                strna(e.message), w ? w[0] : "");
                 ASSERT_OK(r);
                 ASSERT_TRUE(!w);
                 if (nspawn_keys[i].check && !nspawn_keys[i].check(s))
@@ -326,17 +327,17 @@ static const struct {
 TEST(bad_values_refused_with_file_and_line) {
         for (size_t i = 0; i < ELEMENTSOF(bad_values); i++) {
                 _cleanup_(settings_freep) Settings *s = NULL;
-                _cleanup_free_ char *e = NULL;
+                _cleanup_(error_done) Error e = ERROR_NULL;
                 int r = parse_text(bad_values[i].text, SETTINGS_TRUSTED, &s, &e, NULL);
 
                 if (!bad_values[i].error) {
                         ASSERT_OK(r);
                         continue;
                 }
-                if (r != -EBADMSG || !e || !streq(e, bad_values[i].error))
-                        fprintf(stderr, "entry %zu: %d \"%s\"\n", i, r, strna(e));
+                if (r != -EBADMSG || !e.message || !streq(e.message, bad_values[i].error))
+                        fprintf(stderr, "entry %zu: %d \"%s\"\n", i, r, strna(e.message));
                 ASSERT_EQ(r, -EBADMSG);
-                ASSERT_STREQ(e, bad_values[i].error);
+                ASSERT_STREQ(e.message, bad_values[i].error);
         }
 }
 
@@ -370,7 +371,7 @@ TEST(lists_accumulate_and_reset) {
 TEST(settings_assign_from_the_command_line) {
         _cleanup_(settings_freep) Settings *s = NULL;
         _cleanup_strv_free_ char **w = NULL;
-        _cleanup_free_ char *e = NULL;
+        _cleanup_(error_done) Error e = ERROR_NULL;
 
         ASSERT_OK(settings_new(&s));
         ASSERT_OK(settings_assign(s, "Exec", "Capability", "CAP_NET_ADMIN,CAP_SYS_NICE", "--capability", &e, &w));
@@ -378,7 +379,7 @@ TEST(settings_assign_from_the_command_line) {
         ASSERT_OK(settings_assign(s, "Exec", "LimitNOFILE", "10", "--rlimit", &e, &w));
         ASSERT_EQ(s->rlimits.value[RLIMIT_NOFILE].rlim_max, 10);
         ASSERT_EQ(settings_assign(s, "Exec", "OOMScoreAdjust", "x", "--oom-score-adjust", &e, &w), -EBADMSG);
-        ASSERT_STREQ(e, "--oom-score-adjust: invalid value \"x\" for OOMScoreAdjust= (expected -1000..1000)");
+        ASSERT_STREQ(e.message, "--oom-score-adjust: invalid value \"x\" for OOMScoreAdjust= (expected -1000..1000)");
         ASSERT_EQ(settings_assign(s, "Exec", "NoSuchKey", "1", "--x", NULL, NULL), -ENOENT);
         /* Trusted: a privileged key is taken. */
         ASSERT_OK(settings_assign(s, "Files", "Overlay", "/a:/b", "--overlay", NULL, NULL));

@@ -11,7 +11,7 @@
 #include "util/strv.h"
 #include "util/util.h"
 
-static int parse_string(const char *text, SettingsTrust trust, Settings **ret, char **ret_error,
+static int parse_string(const char *text, SettingsTrust trust, Settings **ret, Error *e,
                         char ***ret_warnings) {
         _cleanup_fclose_ FILE *f = NULL;
 
@@ -19,7 +19,7 @@ static int parse_string(const char *text, SettingsTrust trust, Settings **ret, c
         f = fmemopen((void *) (text[0] ? text : "\n"), text[0] ? strlen(text) : 1, "r");
         if (!f)
                 return -errno;
-        return settings_parse(f, "test.nspawn", trust, ret, ret_error, ret_warnings);
+        return settings_parse(f, "test.nspawn", trust, ret, e, ret_warnings);
 }
 
 /* Whether the warnings are exactly want (NULL-terminated); prints the first difference. */
@@ -286,7 +286,7 @@ TEST(settings_empty) {
 TEST(settings_full) {
         _cleanup_(settings_freep) Settings *s = NULL;
         _cleanup_strv_free_ char **w = NULL;
-        _cleanup_free_ char *e = NULL;
+        _cleanup_(error_done) Error e = ERROR_NULL;
 
         ASSERT_OK(parse_string("# A complete file\n"
                                "[Exec]\n"
@@ -309,7 +309,7 @@ TEST(settings_full) {
                                "[Network]\n"
                                "Private=true\n",
                                SETTINGS_TRUSTED, &s, &e, &w));
-        ASSERT_TRUE(e == NULL);
+        ASSERT_FALSE(error_is_set(&e));
         ASSERT_EQ(strv_length(w), 0);
         ASSERT_EQ(s->boot, 1);
         ASSERT_EQ(strv_length(s->parameters), 3);
@@ -425,7 +425,7 @@ TEST(settings_bad) {
                 for (int trust = 0; trust <= 1; trust++) {
                         _cleanup_(settings_freep) Settings *s = NULL;
                         _cleanup_strv_free_ char **w = NULL;
-                        _cleanup_free_ char *e = NULL;
+                        _cleanup_(error_done) Error e = ERROR_NULL;
                         int r;
 
                         /* Privileged keys are not even parsed in an untrusted file. */
@@ -435,10 +435,10 @@ TEST(settings_bad) {
                                 continue;
 
                         r = parse_string(bad_table[i].text, trust, &s, &e, &w);
-                        if (r != -EBADMSG || !error_matches(e, bad_table[i].error))
-                                fprintf(stderr, "entry %zu: r=%d error=\"%s\"\n", i, r, strna(e));
+                        if (r != -EBADMSG || !error_matches(e.message, bad_table[i].error))
+                                fprintf(stderr, "entry %zu: r=%d error=\"%s\"\n", i, r, strna(e.message));
                         ASSERT_EQ(r, -EBADMSG);
-                        ASSERT_TRUE(error_matches(e, bad_table[i].error));
+                        ASSERT_TRUE(error_matches(e.message, bad_table[i].error));
                         ASSERT_TRUE(s == NULL);
                         ASSERT_TRUE(w == NULL);
                 }
@@ -448,16 +448,16 @@ TEST(settings_bad) {
 TEST(settings_nul_and_long_lines) {
         static const char nul[] = "[Exec]\nUser=a\0b\n";
         _cleanup_(settings_freep) Settings *s = NULL;
-        _cleanup_free_ char *e = NULL, *big = NULL;
+        _cleanup_(error_done) Error e = ERROR_NULL;
+        _cleanup_free_ char *big = NULL;
         _cleanup_fclose_ FILE *f = NULL;
         size_t n = 70 * 1024;
 
         f = fmemopen((void *) nul, sizeof nul - 1, "r");
         ASSERT_TRUE(f);
         ASSERT_EQ(settings_parse(f, "nul.nspawn", SETTINGS_TRUSTED, &s, &e, NULL), -EBADMSG);
-        ASSERT_STREQ(e, "nul.nspawn:2: NUL byte in line");
-        free(e);
-        e = NULL;
+        ASSERT_STREQ(e.message, "nul.nspawn:2: NUL byte in line");
+        error_done(&e);
 
         big = malloc(n + 32);
         ASSERT_TRUE(big);
@@ -465,7 +465,7 @@ TEST(settings_nul_and_long_lines) {
         memset(big + 9, 'x', n);
         strcpy(big + 9 + n, "\n");
         ASSERT_EQ(parse_string(big, SETTINGS_TRUSTED, &s, &e, NULL), -EBADMSG);
-        ASSERT_STREQ(e, "test.nspawn:2: line too long");
+        ASSERT_STREQ(e.message, "test.nspawn:2: line too long");
 }
 
 TEST(settings_crlf) {
@@ -543,18 +543,18 @@ TEST(settings_untrusted) {
 
 TEST(settings_trusted) {
         _cleanup_(settings_freep) Settings *s = NULL;
-        _cleanup_free_ char *e = NULL;
+        _cleanup_(error_done) Error e = ERROR_NULL;
 
         /* The same file is refused when trusted, because then the garbage is parsed. */
         ASSERT_EQ(parse_string(privileged_file, SETTINGS_TRUSTED, &s, &e, NULL), -EBADMSG);
-        ASSERT_TRUE(startswith(e, "test.nspawn:8: invalid bind mount specification"));
+        ASSERT_TRUE(startswith(e.message, "test.nspawn:8: invalid bind mount specification"));
 }
 
 TEST(settings_private_users) {
         static const char file[] = "[Exec]\nPrivateUsers=no\n";
         _cleanup_(settings_freep) Settings *s = NULL, *t = NULL, *u = NULL, *v = NULL, *n = NULL;
         _cleanup_strv_free_ char **w = NULL;
-        _cleanup_free_ char *e = NULL;
+        _cleanup_(error_done) Error e = ERROR_NULL;
 
         /* An image's own file may not turn the user namespace off. */
         ASSERT_OK(parse_string(file, SETTINGS_UNTRUSTED, &s, NULL, &w));
@@ -577,7 +577,7 @@ TEST(settings_private_users) {
         ASSERT_EQ(n->private_users.mode, _PRIVATE_USERS_MODE_INVALID);
         Settings *x = NULL;
         ASSERT_EQ(parse_string("[Exec]\nPrivateUsers=1000:0\n", SETTINGS_TRUSTED, &x, &e, NULL), -EBADMSG);
-        ASSERT_TRUE(startswith(e, "test.nspawn:2: invalid value \"1000:0\" for PrivateUsers="));
+        ASSERT_TRUE(startswith(e.message, "test.nspawn:2: invalid value \"1000:0\" for PrivateUsers="));
 }
 
 static char *load_dir;
@@ -598,7 +598,8 @@ static void load_dir_cleanup(char **file) {
 TEST(settings_load) {
         char dir[] = "/tmp/test-settings-XXXXXX";
         _cleanup_(load_dir_cleanup) char *file = NULL;
-        _cleanup_free_ char *fifo = NULL, *e = NULL;
+        _cleanup_(error_done) Error e = ERROR_NULL;
+        _cleanup_free_ char *fifo = NULL;
         _cleanup_strv_free_ char **w = NULL;
         Settings *s = NULL;
 
@@ -624,7 +625,7 @@ TEST(settings_load) {
         ASSERT_EQ(settings_load(dir, SETTINGS_TRUSTED, &s, &e, NULL), -EISDIR);
         ASSERT_OK(mkfifo(fifo, 0600));
         ASSERT_EQ(settings_load(fifo, SETTINGS_TRUSTED, &s, &e, NULL), -EBADFD);
-        ASSERT_TRUE(s == NULL && e == NULL);
+        ASSERT_TRUE(s == NULL && !error_is_set(&e));
 
         unlink(fifo);
         unlink(file);
@@ -676,9 +677,9 @@ TEST(settings_network) {
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 _cleanup_(settings_freep) Settings *x = NULL;
-                _cleanup_free_ char *e = NULL;
+                _cleanup_(error_done) Error e = ERROR_NULL;
                 ASSERT_EQ(parse_string(bad[i], SETTINGS_TRUSTED, &x, &e, NULL), -EBADMSG);
-                ASSERT_TRUE(e && strstr(e, "test.nspawn:"));
+                ASSERT_TRUE(e.message && strstr(e.message, "test.nspawn:"));
         }
 }
 

@@ -101,13 +101,13 @@ static mode_t lmode_at(const char *dir, const char *rel) {
         return p && lstat(p, &st) >= 0 ? st.st_mode : 0;
 }
 
-static int parse_string(const char *text, Template **ret, char **ret_error) {
+static int parse_string(const char *text, Template **ret, Error *e) {
         _cleanup_fclose_ FILE *f = NULL;
 
         f = fmemopen((void *) (text[0] ? text : "\n"), text[0] ? strlen(text) : 1, "r");
         if (!f)
                 return -errno;
-        return template_parse(f, "t.template", "t", ret, ret_error);
+        return template_parse(f, "t.template", "t", ret, e);
 }
 
 /* ---- tables ---- */
@@ -260,15 +260,16 @@ static const struct {
 TEST(template_parse_bad) {
         for (size_t i = 0; i < ELEMENTSOF(bad_templates); i++) {
                 _cleanup_(template_freep) Template *t = NULL;
-                _cleanup_free_ char *e = NULL;
+                _cleanup_(error_done) Error e = ERROR_NULL;
                 const char *want = bad_templates[i].error;
                 size_t n = strlen(want);
                 int r;
 
                 r = parse_string(bad_templates[i].text, &t, &e);
-                bool match = e && (want[n - 1] == '*' ? strneq(e, want, n - 1) : streq(e, want));
+                bool match = e.message &&
+                             (want[n - 1] == '*' ? strneq(e.message, want, n - 1) : streq(e.message, want));
                 if (r != -EBADMSG || !match)
-                        fprintf(stderr, "entry %zu: r=%d error=\"%s\"\n", i, r, strna(e));
+                        fprintf(stderr, "entry %zu: r=%d error=\"%s\"\n", i, r, strna(e.message));
                 ASSERT_EQ(r, -EBADMSG);
                 ASSERT_TRUE(match);
                 ASSERT_TRUE(t == NULL);
@@ -304,11 +305,11 @@ TEST(shipped_templates) {
 
         for (size_t i = 0; i < ELEMENTSOF(shipped); i++) {
                 _cleanup_(template_freep) Template *t = NULL;
-                _cleanup_free_ char *e = NULL;
+                _cleanup_(error_done) Error e = ERROR_NULL;
                 int r = template_load(shipped[i].name, dirs, &t, &e);
 
                 if (r < 0)
-                        fprintf(stderr, "%s: %s\n", shipped[i].name, strna(e));
+                        fprintf(stderr, "%s: %s\n", shipped[i].name, strna(e.message));
                 ASSERT_OK(r);
                 ASSERT_STREQ(t->suite, shipped[i].suite);
                 ASSERT_STREQ(t->distribution, "debian");
@@ -367,7 +368,8 @@ TEST(default_search_dirs) {
 
 TEST(template_load_order) {
         _cleanup_rm_rf_ char *d = scratch();
-        _cleanup_free_ char *a = NULL, *b = NULL, *e = NULL;
+        _cleanup_free_ char *a = NULL, *b = NULL;
+        _cleanup_(error_done) Error e = ERROR_NULL;
         _cleanup_(template_freep) Template *t = NULL;
         _cleanup_strv_free_ char **list = NULL;
 
@@ -398,7 +400,7 @@ TEST(template_load_order) {
         /* A broken file is reported, not skipped in favour of a later one. */
         ASSERT_OK(write_at(a, "y.template", "[Template]\nSuite=sid\n"));
         ASSERT_EQ(template_load("y", dirs, &t, &e), -EBADMSG);
-        ASSERT_TRUE(e && strstr(e, "/a/y.template: [Template] Variant= is required"));
+        ASSERT_TRUE(e.message && strstr(e.message, "/a/y.template: [Template] Variant= is required"));
 
         ASSERT_EQ(template_load("z", dirs, &t, NULL), -ENOENT);
         ASSERT_EQ(template_load("dir", dirs, &t, NULL), -EISDIR);
