@@ -106,6 +106,25 @@ int write_string_file(const char *path, const char *s) {
         return write_string_file_at(AT_FDCWD, path, s);
 }
 
+int write_string_file_atomic(const char *path, const char *tmp, const char *s) {
+        _cleanup_free_ char *t = tmp ? NULL : strjoin(path, ".tmp");
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!tmp && !t)
+                return -ENOMEM;
+        tmp = tmp ?: t;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        r = loop_write(fd, s, strlen(s));
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}
+
 int read_full_file(const char *path, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         _cleanup_free_ char *buf = NULL;
