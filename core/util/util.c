@@ -186,10 +186,11 @@ ssize_t loop_read(int fd, void *buf, size_t n) {
         return done;
 }
 
-int loop_write(int fd, const void *buf, size_t n) {
+/* write() when send_flags is negative, else send() with them. */
+static int loop_out(int fd, const void *buf, size_t n, int send_flags) {
         const char *p = buf;
         while (n > 0) {
-                ssize_t k = write(fd, p, n);
+                ssize_t k = send_flags < 0 ? write(fd, p, n) : send(fd, p, n, send_flags);
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -199,6 +200,14 @@ int loop_write(int fd, const void *buf, size_t n) {
                 n -= k;
         }
         return 0;
+}
+
+int loop_write(int fd, const void *buf, size_t n) {
+        return loop_out(fd, buf, n, -1);
+}
+
+int loop_send(int fd, const void *buf, size_t n, int flags) {
+        return loop_out(fd, buf, n, flags);
 }
 
 int safe_atoi(const char *s, int *ret) {

@@ -52,6 +52,8 @@ int read_one_line(const char *path, char **ret);
 int read_full_file(const char *path, char **ret, size_t *ret_size);
 ssize_t loop_read(int fd, void *buf, size_t n);
 int loop_write(int fd, const void *buf, size_t n);
+/* loop_write() with send() and its flags (MSG_NOSIGNAL) on a socket. */
+int loop_send(int fd, const void *buf, size_t n, int flags);
 
 /* parsing */
 int safe_atoi(const char *s, int *ret);
