@@ -84,11 +84,7 @@ static int method_get_machine_log(sd_bus_message *message, void *userdata, sd_bu
         r = sd_bus_message_read(message, "su", &name, &n);
         if (r < 0)
                 return r;
-        r = bus_check_root(message, error);
-        if (r < 0)
-                return r;
-        r = bus_check_machine_name(name, error);
-        if (r < 0)
+        if ((r = bus_check_root(message, error)) < 0 || (r = bus_check_machine_name(name, error)) < 0)
                 return r;
         if (n == 0 || n > 10000)
                 n = 10000;

@@ -129,11 +129,7 @@ static int find_running_machine(Manager *m, sd_bus_message *message, const char 
         Machine *machine;
         int r;
 
-        r = bus_check_root(message, error);
-        if (r < 0)
-                return r;
-        r = bus_check_machine_name(name, error);
-        if (r < 0)
+        if ((r = bus_check_root(message, error)) < 0 || (r = bus_check_machine_name(name, error)) < 0)
                 return r;
         machine = manager_find_machine(m, name);
         if (!machine) {

@@ -418,11 +418,7 @@ static int read_spec(
         r = sd_bus_message_read(message, "ss", &name, &spec);
         if (r < 0)
                 return r;
-        r = bus_check_root(message, error);
-        if (r < 0)
-                return r;
-        r = bus_check_machine_name(name, error);
-        if (r < 0)
+        if ((r = bus_check_root(message, error)) < 0 || (r = bus_check_machine_name(name, error)) < 0)
                 return r;
         if (port_forward_parse(spec, ret) < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
