@@ -67,17 +67,25 @@ int rtnl_link_get(int fd, const char *name, LinkInfo *ret) {
         return 0;
 }
 
+/* Begins the creation of a new link name of kind, with mac unless NULL; leaves the
+ * IFLA_LINKINFO nest open for the kind's data. */
+static void link_new_begin(NlMsg *m, const char *name, const EtherAddr *mac, const char *kind) {
+        struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+
+        nl_msg_begin(m, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof ifi);
+        nl_msg_put_string(m, IFLA_IFNAME, name);
+        if (mac)
+                nl_msg_put(m, IFLA_ADDRESS, mac->bytes, sizeof mac->bytes);
+        nl_msg_nest_begin(m, IFLA_LINKINFO);
+        nl_msg_put_string(m, IFLA_INFO_KIND, kind);
+}
+
 int rtnl_veth_create(int fd, const char *name, const EtherAddr *mac, const char *peer,
         const EtherAddr *peer_mac, int peer_netns_fd) {
         struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
         NlMsg m = {};
 
-        nl_msg_begin(&m, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof ifi);
-        nl_msg_put_string(&m, IFLA_IFNAME, name);
-        if (mac)
-                nl_msg_put(&m, IFLA_ADDRESS, mac->bytes, sizeof mac->bytes);
-        nl_msg_nest_begin(&m, IFLA_LINKINFO);
-        nl_msg_put_string(&m, IFLA_INFO_KIND, "veth");
+        link_new_begin(&m, name, mac, "veth");
         nl_msg_nest_begin(&m, IFLA_INFO_DATA);
         nl_msg_nest_begin(&m, VETH_INFO_PEER);
         /* The peer's attributes follow an ifinfomsg of their own. */
@@ -94,15 +102,9 @@ int rtnl_veth_create(int fd, const char *name, const EtherAddr *mac, const char 
 }
 
 int rtnl_bridge_create(int fd, const char *name, const EtherAddr *mac) {
-        struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
         NlMsg m = {};
 
-        nl_msg_begin(&m, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof ifi);
-        nl_msg_put_string(&m, IFLA_IFNAME, name);
-        if (mac)
-                nl_msg_put(&m, IFLA_ADDRESS, mac->bytes, sizeof mac->bytes);
-        nl_msg_nest_begin(&m, IFLA_LINKINFO);
-        nl_msg_put_string(&m, IFLA_INFO_KIND, "bridge");
+        link_new_begin(&m, name, mac, "bridge");
         nl_msg_nest_end(&m);
         return nl_request(fd, &m);
 }
