@@ -67,3 +67,28 @@ int machine1_owner(sd_bus *bus, Machine1Owner *ret) {
         *ret = ours && strcmp(ours, machine1) == 0 ? MACHINE1_OWNER_NSPAWNCTL : MACHINE1_OWNER_OTHER;
         return 0;
 }
+
+int machine1_machine_service(sd_bus *bus, const char *name, char **ret_path, char **ret_service) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        const char *p;
+        int r;
+
+        r = sd_bus_call_method(bus, MACHINE1_BUS_NAME, MACHINE1_OBJECT_PATH, MACHINE1_MANAGER_INTERFACE,
+                               "GetMachine", NULL, &reply, "s", name);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(reply, "o", &p);
+        if (r < 0)
+                return r;
+        path = strdup(p);
+        if (!path)
+                return -ENOMEM;
+        r = sd_bus_get_property_string(bus, MACHINE1_BUS_NAME, path, MACHINE1_MACHINE_INTERFACE, "Service",
+                                       NULL, ret_service);
+        if (r < 0)
+                return r;
+        if (ret_path)
+                *ret_path = TAKE_PTR(path);
+        return 0;
+}

@@ -14,3 +14,8 @@ typedef enum Machine1Owner {
 } Machine1Owner;
 
 int machine1_owner(sd_bus *bus, Machine1Owner *ret);
+
+/* The machine called name in org.freedesktop.machine1: its object path and its Service (who
+ * registered it; ours say MACHINE1_SERVICE_NSPAWNCTL), so that nobody touches an entry of
+ * someone else's. A negative errno also when there is no such machine. */
+int machine1_machine_service(sd_bus *bus, const char *name, char **ret_path, char **ret_service);

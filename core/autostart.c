@@ -45,31 +45,15 @@ int autostart_read(const char *path, char ***ret) {
 }
 
 int autostart_write(const char *path, char *const *names) {
-        _cleanup_free_ char *tmp = strjoin(path, ".tmp");
-        _cleanup_fclose_ FILE *f = NULL;
-        int fd, r;
+        _cleanup_free_ char *list = strv_join(names, "\n"), *text = NULL;
 
-        if (!tmp)
+        if (!list)
                 return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
-        f = fdopen(fd, "w");
-        if (!f) {
-                r = -errno;
-                safe_close(fd);
-                (void) unlink(tmp);
-                return r;
-        }
-        fputs("# Machines started at boot by the nspawnctl-machined init script (written by machined).\n", f);
-        STRV_FOREACH(n, names)
-                fprintf(f, "%s\n", *n);
-        if (fflush(f) != 0 || ferror(f) || rename(tmp, path) < 0) {
-                r = negative_errno();
-                (void) unlink(tmp);
-                return r;
-        }
-        return 0;
+        text = strjoin("# Machines started at boot by the nspawnctl-machined init script (written by machined).\n",
+                       list, isempty(list) ? "" : "\n");
+        if (!text)
+                return -ENOMEM;
+        return write_string_file_atomic(path, NULL, text);
 }
 
 int autostart_set(const char *path, const char *name, bool enable) {

@@ -594,21 +594,8 @@ static TarCompression sniff_compression(int fd) {
 }
 
 static int send_all(const void *buf, size_t n, void *userdata) {
-        int fd = *(int *) userdata;
-        const char *p = buf;
-
-        while (n > 0) {
-                /* A socket, so that a dead tar gives EPIPE without raising SIGPIPE in us. */
-                ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= k;
-        }
-        return 0;
+        /* A socket, so that a dead tar gives EPIPE without raising SIGPIPE in us. */
+        return loop_send(*(int *) userdata, buf, n, MSG_NOSIGNAL);
 }
 
 /* Progress is told at most every this many bytes. */

@@ -130,7 +130,6 @@ int machine_record_format(const MachineRecord *r, char **ret) {
 
 int machine_record_save(const char *state_dir, const MachineRecord *r) {
         _cleanup_free_ char *text = NULL, *path = NULL, *tmp = NULL;
-        _cleanup_close_ int fd = -EBADF;
         int k;
 
         k = machine_record_format(r, &text);
@@ -140,15 +139,7 @@ int machine_record_save(const char *state_dir, const MachineRecord *r) {
         tmp = strjoin(state_dir, "/machines/.#", r->name, ".tmp");
         if (!path || !tmp)
                 return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
-        k = loop_write(fd, text, strlen(text));
-        if (k >= 0 && rename(tmp, path) < 0)
-                k = -errno;
-        if (k < 0)
-                (void) unlink(tmp);
-        return k;
+        return write_string_file_atomic(path, tmp, text);
 }
 
 /* ---- reading ---- */

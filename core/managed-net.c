@@ -27,37 +27,17 @@
 /* ---- the state file ---------------------------------------------------------------- */
 
 int managed_net_state_write(const char *path, const ManagedNetState *s) {
-        _cleanup_free_ char *tmp = strjoin(path, ".tmp");
         char a[IN_ADDR_PREFIX_STRLEN], b[IN_ADDR_PREFIX_STRLEN];
-        _cleanup_fclose_ FILE *f = NULL;
-        int fd;
+        _cleanup_free_ char *text = NULL;
 
-        if (!tmp)
+        if (asprintf(&text,
+                     "# nspawnctl managed network, written by machined (core/managed-net.c)\n"
+                     "BRIDGE=%s\nTABLE=%s\nIPV4=%s\nIPV6=%s\nDNSMASQ_PID=%d\nDNSMASQ_START=%llu\n",
+                     s->bridge, s->table, in_addr_prefix_to_string(&s->subnet4, a),
+                     in_addr_prefix_to_string(&s->subnet6, b), (int) s->dnsmasq_pid,
+                     (unsigned long long) s->dnsmasq_start) < 0)
                 return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
-        f = fdopen(fd, "w");
-        if (!f) {
-                close(fd);
-                return -errno;
-        }
-        fprintf(f,
-                "# nspawnctl managed network, written by machined (core/managed-net.c)\n"
-                "BRIDGE=%s\nTABLE=%s\nIPV4=%s\nIPV6=%s\nDNSMASQ_PID=%d\nDNSMASQ_START=%llu\n",
-                s->bridge, s->table, in_addr_prefix_to_string(&s->subnet4, a),
-                in_addr_prefix_to_string(&s->subnet6, b), (int) s->dnsmasq_pid,
-                (unsigned long long) s->dnsmasq_start);
-        if (fflush(f) != 0 || ferror(f)) {
-                (void) unlink(tmp);
-                return -EIO;
-        }
-        if (rename(tmp, path) < 0) {
-                int r = -errno;
-                (void) unlink(tmp);
-                return r;
-        }
-        return 0;
+        return write_string_file_atomic(path, NULL, text);
 }
 
 int managed_net_state_read(const char *path, ManagedNetState *ret) {
@@ -195,21 +175,10 @@ static int write_file_atomic_via(const char *tmp_dir, const char *path, const ch
         const char *base = strrchr(path, '/');
         _cleanup_free_ char *tmp =
                 tmp_dir ? strjoin(tmp_dir, "/.#", base ? base + 1 : path, ".tmp") : strjoin(path, ".tmp");
-        _cleanup_close_ int fd = -EBADF;
-        int r;
 
         if (!tmp)
                 return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
-        r = loop_write(fd, text, strlen(text));
-        if (r < 0 || rename(tmp, path) < 0) {
-                r = r < 0 ? r : -errno;
-                (void) unlink(tmp);
-                return r;
-        }
-        return 0;
+        return write_string_file_atomic(path, tmp, text);
 }
 
 static int write_file_atomic(const char *path, const char *text) {

@@ -67,17 +67,25 @@ int rtnl_link_get(int fd, const char *name, LinkInfo *ret) {
         return 0;
 }
 
+/* Begins the creation of a new link name of kind, with mac unless NULL; leaves the
+ * IFLA_LINKINFO nest open for the kind's data. */
+static void link_new_begin(NlMsg *m, const char *name, const EtherAddr *mac, const char *kind) {
+        struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+
+        nl_msg_begin(m, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof ifi);
+        nl_msg_put_string(m, IFLA_IFNAME, name);
+        if (mac)
+                nl_msg_put(m, IFLA_ADDRESS, mac->bytes, sizeof mac->bytes);
+        nl_msg_nest_begin(m, IFLA_LINKINFO);
+        nl_msg_put_string(m, IFLA_INFO_KIND, kind);
+}
+
 int rtnl_veth_create(int fd, const char *name, const EtherAddr *mac, const char *peer,
         const EtherAddr *peer_mac, int peer_netns_fd) {
         struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
         NlMsg m = {};
 
-        nl_msg_begin(&m, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof ifi);
-        nl_msg_put_string(&m, IFLA_IFNAME, name);
-        if (mac)
-                nl_msg_put(&m, IFLA_ADDRESS, mac->bytes, sizeof mac->bytes);
-        nl_msg_nest_begin(&m, IFLA_LINKINFO);
-        nl_msg_put_string(&m, IFLA_INFO_KIND, "veth");
+        link_new_begin(&m, name, mac, "veth");
         nl_msg_nest_begin(&m, IFLA_INFO_DATA);
         nl_msg_nest_begin(&m, VETH_INFO_PEER);
         /* The peer's attributes follow an ifinfomsg of their own. */
@@ -94,15 +102,9 @@ int rtnl_veth_create(int fd, const char *name, const EtherAddr *mac, const char 
 }
 
 int rtnl_bridge_create(int fd, const char *name, const EtherAddr *mac) {
-        struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
         NlMsg m = {};
 
-        nl_msg_begin(&m, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof ifi);
-        nl_msg_put_string(&m, IFLA_IFNAME, name);
-        if (mac)
-                nl_msg_put(&m, IFLA_ADDRESS, mac->bytes, sizeof mac->bytes);
-        nl_msg_nest_begin(&m, IFLA_LINKINFO);
-        nl_msg_put_string(&m, IFLA_INFO_KIND, "bridge");
+        link_new_begin(&m, name, mac, "bridge");
         nl_msg_nest_end(&m);
         return nl_request(fd, &m);
 }
@@ -171,6 +173,20 @@ static void *list_push(ListContext *c) {
         return memset((uint8_t *) c->items + c->n++ * c->item_size, 0, c->item_size);
 }
 
+/* Dumps with the request type and family header, parse adding the answers to c's list (freed
+ * on failure). */
+static int dump_list(int fd, uint16_t type, const void *header, size_t header_len, NlDumpCallback parse,
+                     ListContext *c) {
+        NlMsg m = {};
+        int r;
+
+        nl_msg_begin(&m, type, 0, header, header_len);
+        r = nl_dump(fd, &m, parse, c);
+        if (r < 0)
+                c->items = mfree(c->items);
+        return r;
+}
+
 static int parse_addr(const struct nlmsghdr *h, void *userdata) {
         const struct ifaddrmsg *ifa = NLMSG_DATA(h);
         const NlAttr *tb[IFA_MAX + 1], *a;
@@ -201,15 +217,11 @@ static int parse_addr(const struct nlmsghdr *h, void *userdata) {
 int rtnl_addr_list(int fd, int family, int ifindex, AddrEntry **ret, size_t *ret_n) {
         struct ifaddrmsg ifa = {.ifa_family = (uint8_t) family};
         ListContext c = {.item_size = sizeof(AddrEntry), .ifindex = ifindex};
-        NlMsg m = {};
         int r;
 
-        nl_msg_begin(&m, RTM_GETADDR, 0, &ifa, sizeof ifa);
-        r = nl_dump(fd, &m, parse_addr, &c);
-        if (r < 0) {
-                free(c.items);
+        r = dump_list(fd, RTM_GETADDR, &ifa, sizeof ifa, parse_addr, &c);
+        if (r < 0)
                 return r;
-        }
         *ret = c.items;
         *ret_n = c.n;
         return 0;
@@ -246,15 +258,11 @@ static int parse_route(const struct nlmsghdr *h, void *userdata) {
 int rtnl_route_list(int fd, int family, RouteEntry **ret, size_t *ret_n) {
         struct rtmsg rtm = {.rtm_family = (uint8_t) family};
         ListContext c = {.item_size = sizeof(RouteEntry)};
-        NlMsg m = {};
         int r;
 
-        nl_msg_begin(&m, RTM_GETROUTE, 0, &rtm, sizeof rtm);
-        r = nl_dump(fd, &m, parse_route, &c);
-        if (r < 0) {
-                free(c.items);
+        r = dump_list(fd, RTM_GETROUTE, &rtm, sizeof rtm, parse_route, &c);
+        if (r < 0)
                 return r;
-        }
         *ret = c.items;
         *ret_n = c.n;
         return 0;

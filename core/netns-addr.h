@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/netlink.h>
 
 /* The addresses inside a network namespace and the host's links into it, by netlink: what
  * machine1's GetMachineAddresses and NetworkInterfaces report, for any way a machine is
@@ -17,14 +18,14 @@ typedef struct NetnsAddress {
 
 /* Lists the addresses of every link in the namespace netns_fd (an fd of /proc/PID/ns/net),
  * as systemd's machined does: no host-scope (loopback) or deprecated ones, and global ones
- * first (what `list` shows of a machine is its first address). A forked child enters the
- * namespace (setns needs a single thread of its own) and sends them back. Returns how many,
- * with *ret set (NULL for none). */
+ * first (what `list` shows of a machine is its first address). The dump goes through a
+ * netlink socket of that namespace (rtnl_open_in_netns()). Returns how many, with *ret set
+ * (NULL for none). */
 int netns_list_addresses(int netns_fd, NetnsAddress **ret);
 
-/* Parses a netlink RTM_NEWADDR dump buffer into addresses (appending to *list); exported for
- * tests. Returns 1 when the dump is complete (NLMSG_DONE), 0 when more follows. */
-int netns_parse_addr_dump(const void *buf, size_t len, NetnsAddress **list, size_t *n);
+/* One message of an RTM_GETADDR dump: 1 with *ret set for an address the list reports, 0 for
+ * one it leaves out (or another message); exported for tests. */
+int netns_addr_from_msg(const struct nlmsghdr *h, NetnsAddress *ret);
 
 /* The ifindices of the links in the caller's network namespace whose other end is in the
  * namespace netns_fd (the host side of a veth): machine1's NetworkInterfaces. None when

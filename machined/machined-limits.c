@@ -70,8 +70,9 @@ static int method_set_machine_limits(sd_bus_message *message, void *userdata, sd
         r = sd_bus_message_read_strv(message, &assignments);
         if (r < 0)
                 return r;
-        if (!machine_name_is_valid(name))
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME, "Invalid machine name.");
+        r = bus_check_machine_name(name, error);
+        if (r < 0)
+                return r;
         if (strv_length(assignments) == 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No limit given.");
         STRV_FOREACH(a, assignments) {

@@ -84,11 +84,8 @@ static int method_get_machine_log(sd_bus_message *message, void *userdata, sd_bu
         r = sd_bus_message_read(message, "su", &name, &n);
         if (r < 0)
                 return r;
-        r = bus_check_root(message, error);
-        if (r < 0)
+        if ((r = bus_check_root(message, error)) < 0 || (r = bus_check_machine_name(name, error)) < 0)
                 return r;
-        if (!machine_name_is_valid(name))
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME, "Invalid machine name.");
         if (n == 0 || n > 10000)
                 n = 10000;
         if ((r = machine_log_tail(m, name, MACHINE_LOG_CONSOLE, n, &console)) < 0 ||

@@ -129,13 +129,8 @@ static int find_running_machine(Manager *m, sd_bus_message *message, const char 
         Machine *machine;
         int r;
 
-        r = bus_check_root(message, error);
-        if (r < 0)
+        if ((r = bus_check_root(message, error)) < 0 || (r = bus_check_machine_name(name, error)) < 0)
                 return r;
-        if (!machine_name_is_valid(name))
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
-                                         "Invalid machine name: a host name of at most 64 "
-                                         "bytes made of [A-Za-z0-9-] labels joined by dots.");
         machine = manager_find_machine(m, name);
         if (!machine) {
                 /* An image of that name: a stopped machine rather than an unknown one. */

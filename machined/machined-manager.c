@@ -35,18 +35,26 @@ int bus_check_root(sd_bus_message *message, sd_bus_error *error) {
         return 0;
 }
 
+int bus_check_machine_name(const char *name, sd_bus_error *error) {
+        if (!machine_name_is_valid(name))
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
+                                         "Invalid machine name: a host name of at most 64 bytes made of "
+                                         "[A-Za-z0-9-] labels joined by dots.");
+        return 0;
+}
+
 int manager_find_machine_or_error(Manager *m, const char *name, Machine **ret, sd_bus_error *error) {
         Machine *machine;
+        int r;
 
         if (m->host && streq(name, ".host")) {
                 *ret = m->host;
                 return 0;
         }
 
-        if (!machine_name_is_valid(name))
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
-                                         "Invalid machine name: a host name of at most 64 "
-                                         "bytes made of [A-Za-z0-9-] labels joined by dots.");
+        r = bus_check_machine_name(name, error);
+        if (r < 0)
+                return r;
         machine = manager_find_machine(m, name);
         if (!machine)
                 return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_MACHINE,
@@ -227,22 +235,6 @@ static int method_kill_machine(sd_bus_message *message, void *userdata, sd_bus_e
         return kill_by_name(message, userdata, name, whom, sig, error);
 }
 
-static int method_start_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        uint64_t flags = 0;
-        const char *name;
-        int r;
-
-        r = sd_bus_message_read(message, "s", &name);
-        if (r >= 0 && sd_bus_message_has_signature(message, "st"))
-                r = sd_bus_message_read(message, "t", &flags);
-        if (r < 0)
-                return r;
-        r = bus_check_root(message, error);
-        if (r < 0)
-                return r;
-        return manager_start_machine(userdata, message, name, flags, error);
-}
-
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("PoolPath", "s", NULL, offsetof(Manager, pool), SD_BUS_VTABLE_PROPERTY_CONST),
@@ -257,9 +249,9 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("o", machine), method_get_machine_by_pid,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StartMachine", SD_BUS_ARGS("s", name),
-                                SD_BUS_RESULT("o", machine), method_start_machine, 0),
+                                SD_BUS_RESULT("o", machine), bus_method_start_machine, 0),
         SD_BUS_METHOD_WITH_ARGS("StartMachineWithFlags", SD_BUS_ARGS("s", name, "t", flags),
-                                SD_BUS_RESULT("o", machine), method_start_machine, 0),
+                                SD_BUS_RESULT("o", machine), bus_method_start_machine, 0),
         SD_BUS_METHOD_WITH_ARGS("PowerOffMachine", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
                                 method_poweroff_machine, 0),
         SD_BUS_METHOD_WITH_ARGS("RebootMachine", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,

@@ -423,13 +423,8 @@ static int read_spec(
         r = sd_bus_message_read(message, "ss", &name, &spec);
         if (r < 0)
                 return r;
-        r = bus_check_root(message, error);
-        if (r < 0)
+        if ((r = bus_check_root(message, error)) < 0 || (r = bus_check_machine_name(name, error)) < 0)
                 return r;
-        if (!machine_name_is_valid(name))
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
-                        "Invalid machine name: a host name of at most 64 bytes made of [A-Za-z0-9-] labels "
-                        "joined by dots.");
         if (port_forward_parse(spec, ret) < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                         "Invalid port forward: expected [tcp:|udp:]HOST[:CONTAINER] with ports 1-65535.");
@@ -540,10 +535,9 @@ static int method_list_machine_port_forwards(sd_bus_message *message, void *user
         r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
-        if (!machine_name_is_valid(name))
-                return sd_bus_error_setf(error, BUS_ERROR_INVALID_NAME,
-                                         "Invalid machine name: a host name of at most 64 bytes made of "
-                                         "[A-Za-z0-9-] labels joined by dots.");
+        r = bus_check_machine_name(name, error);
+        if (r < 0)
+                return r;
         /* A running machine: what the kernel has. Otherwise: what its settings say. */
         if (manager_find_machine(m, name) && nft_list_forwards(table_of(m), name, &live, &n_live) >= 0 &&
             n_live > 0) {

@@ -19,22 +19,11 @@
 /* Only the entry we made: same service and same leader (a box of systemd-nspawn's may have
  * the name). */
 static int registered_by_us(sd_bus *bus, const Machine *machine) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *service = NULL;
-        const char *path;
+        _cleanup_free_ char *path = NULL, *service = NULL;
         uint32_t leader = 0;
         int r;
 
-        r = sd_bus_call_method(bus, MACHINE1_BUS_NAME, MACHINE1_OBJECT_PATH, MACHINE1_MANAGER_INTERFACE,
-                               "GetMachine", &error, &reply, "s", machine->rec.name);
-        if (r < 0)
-                return 0;
-        r = sd_bus_message_read(reply, "o", &path);
-        if (r < 0)
-                return r;
-        r = sd_bus_get_property_string(bus, MACHINE1_BUS_NAME, path, MACHINE1_MACHINE_INTERFACE, "Service",
-                                       NULL, &service);
+        r = machine1_machine_service(bus, machine->rec.name, &path, &service);
         if (r < 0)
                 return 0;
         r = sd_bus_get_property_trivial(bus, MACHINE1_BUS_NAME, path, MACHINE1_MACHINE_INTERFACE, "Leader",

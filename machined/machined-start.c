@@ -348,8 +348,8 @@ static void network_undo(NetworkUndo *u) {
                 manager_network_machine_gone(u->manager, u->name);
 }
 
-int manager_start_machine(Manager *m, sd_bus_message *message, const char *name, uint64_t flags,
-                          sd_bus_error *error) {
+static int manager_start_machine(Manager *m, sd_bus_message *message, const char *name, uint64_t flags,
+                                 sd_bus_error *error) {
         _cleanup_(start_request_freep) StartRequest *req = NULL;
         _cleanup_strv_free_ char **argv = NULL;
         _cleanup_free_ char *image = NULL, *dns_stub = NULL;
@@ -447,12 +447,14 @@ int manager_start_machine(Manager *m, sd_bus_message *message, const char *name,
         return 1;
 }
 
-static int method_start_machine_ex(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+int bus_method_start_machine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         uint64_t flags = 0;
         const char *name;
         int r;
 
-        r = sd_bus_message_read(message, "st", &name, &flags);
+        r = sd_bus_message_read(message, "s", &name);
+        if (r >= 0 && sd_bus_message_has_signature(message, "st"))
+                r = sd_bus_message_read(message, "t", &flags);
         if (r < 0)
                 return r;
         r = bus_check_root(message, error);
@@ -466,7 +468,7 @@ static int method_start_machine_ex(sd_bus_message *message, void *userdata, sd_b
 static const sd_bus_vtable start_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("StartMachineEx", SD_BUS_ARGS("s", name, "t", flags),
-                                SD_BUS_RESULT("o", machine, "as", warnings), method_start_machine_ex, 0),
+                                SD_BUS_RESULT("o", machine, "as", warnings), bus_method_start_machine, 0),
         SD_BUS_VTABLE_END,
 };
 

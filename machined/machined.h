@@ -112,12 +112,14 @@ int manager_attach_bus(Manager *m, sd_bus *bus, sd_bus_message_handler_t filter,
 int manager_emit_signal(Manager *m, const char *member, Machine *machine);
 void manager_emit_properties_changed(Manager *m, Machine *machine);
 int bus_check_root(sd_bus_message *message, sd_bus_error *error);
+/* 0, or the InvalidName error (one text for every method) when name is no machine name. */
+int bus_check_machine_name(const char *name, sd_bus_error *error);
 
 /* machined-start.c */
 /* StartMachineEx (name, flags) -> (machine, warnings), on our interface only. */
 int manager_add_start_bus_objects(Manager *m, sd_bus *bus);
-int manager_start_machine(Manager *m, sd_bus_message *message, const char *name, uint64_t flags,
-                          sd_bus_error *error);
+/* The method of StartMachine (s), StartMachineWithFlags and StartMachineEx (st). */
+int bus_method_start_machine(sd_bus_message *message, void *userdata, sd_bus_error *error);
 void manager_start_requests_complete(Manager *m, Machine *machine);
 bool manager_is_starting(Manager *m, const char *name);
 void start_requests_free(Manager *m);

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "machined-api.h"
 #include "util/escape.h"
+#include "util/strv.h"
 #include "util/util.h"
 #include "verbs.h"
 
@@ -157,6 +158,68 @@ fail:
         else
                 log_error_errno(r, "Failed to %s: %m", what);
         return exit_status_from_bus_error(&error, r < 0 ? r : -EIO);
+}
+
+static int read_property(sd_bus_message *m, const BusProperty *p, void *data) {
+        void *field = (uint8_t *) data + p->offset;
+        const char *s;
+        int r;
+
+        if (p->read)
+                return p->read(m, field);
+        if (streq(p->signature, "s")) {
+                char **v = field;
+                r = sd_bus_message_read(m, "v", "s", &s);
+                if (r < 0)
+                        return r;
+                free(*v);
+                *v = strdup(s);
+                return *v ? 0 : -ENOMEM;
+        }
+        if (streq(p->signature, "as")) {
+                char ***v = field;
+                r = sd_bus_message_enter_container(m, 'v', "as");
+                if (r < 0)
+                        return r;
+                *v = strv_free(*v);
+                r = sd_bus_message_read_strv(m, v);
+                if (r < 0)
+                        return r;
+                return sd_bus_message_exit_container(m);
+        }
+        /* "b", "u", "t": the field has the type sd-bus reads them into. */
+        return sd_bus_message_read(m, "v", p->signature, field);
+}
+
+int bus_get_properties(sd_bus *bus, const char *path, const char *interface, const char *what,
+                       const BusProperty *table, void *data) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = bus_call_machined(bus, path, "org.freedesktop.DBus.Properties", "GetAll", 0, what, &reply, "s",
+                              interface);
+        if (r > 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const BusProperty *p;
+                const char *key;
+
+                r = sd_bus_message_read(reply, "s", &key);
+                if (r < 0)
+                        return r;
+                for (p = table; p->name && !streq(p->name, key); p++)
+                        ;
+                r = p->name ? read_property(reply, p, data) : sd_bus_message_skip(reply, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        return r < 0 ? r : 0;
 }
 
 void json_print_string(const char *s) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <systemd/sd-bus.h>
@@ -27,6 +28,23 @@ int bus_connect_machined(const char *state_dir, sd_bus **ret);
 int bus_call_machined(sd_bus *bus, const char *path, const char *interface, const char *member,
                       uint64_t timeout_usec, const char *what, sd_bus_message **ret_reply,
                       const char *types, ...);
+
+/* One property of a GetAll reply and where its value goes: offset into the caller's struct
+ * of a char * ("s", replaced), int ("b"), uint32_t ("u"), uint64_t ("t") or char ** ("as",
+ * replaced); or, with read set, read(m, field) takes the variant itself. */
+typedef struct BusProperty {
+        const char *name;
+        const char *signature;
+        size_t offset;
+        int (*read)(sd_bus_message *m, void *field);
+} BusProperty;
+
+/* GetAll of interface on path, storing the properties named in table (ended by a NULL name)
+ * into data; others are skipped. Returns 0, the positive ExitStatus of a failed call (logged
+ * as "Failed to <what>" unless what is NULL), or a negative errno for a reply it cannot read
+ * (not logged). */
+int bus_get_properties(sd_bus *bus, const char *path, const char *interface, const char *what,
+                       const BusProperty *table, void *data);
 
 /* Writes s as a JSON string, with quotes, to stdout: json_write_string() (core/util/escape.h). */
 void json_print_string(const char *s);

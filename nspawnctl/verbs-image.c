@@ -197,6 +197,36 @@ static void format_bytes(uint64_t b, char *buf, size_t size) {
         snprintf(buf, size, u == 0 ? "%.0f%c" : "%.1f%c", d, units[u]);
 }
 
+/* The listings below: calls the manager's member (with name as its argument unless NULL)
+ * and enters the reply's array of element. 0, or the ExitStatus of the failure (logged). */
+static int list_call(sd_bus *bus, const char *member, const char *what, const char *name, const char *element,
+                     sd_bus_message **ret_reply) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, member, 0, what, &reply,
+                              name ? "s" : NULL, name);
+        if (r > 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', element);
+        if (r < 0)
+                return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
+        *ret_reply = TAKE_PTR(reply);
+        return 0;
+}
+
+/* Ends a listing whose last read returned r, after n items: "]", or "N noun(s)." under the
+ * table (none when noun is NULL). */
+static int list_end(int r, unsigned n, const char *noun, const ImageOptions *o) {
+        if (r < 0)
+                return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
+        if (o->json)
+                printf("]\n");
+        else if (!o->no_legend && noun)
+                printf("\n%u %s(s).\n", n, noun);
+        return EXIT_OK;
+}
+
 static int list_images(sd_bus *bus, const ImageOptions *o) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *name, *type, *path;
@@ -204,13 +234,9 @@ static int list_images(sd_bus *bus, const ImageOptions *o) {
         unsigned n = 0;
         int ro, r;
 
-        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "ListImages", 0,
-                              "list images", &reply, NULL);
+        r = list_call(bus, "ListImages", "list images", NULL, "(ssbttto)", &reply);
         if (r > 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(ssbttto)");
-        if (r < 0)
-                return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
         if (o->json)
                 printf("[");
         else if (!o->no_legend)
@@ -242,13 +268,7 @@ static int list_images(sd_bus *bus, const ImageOptions *o) {
                 }
                 n++;
         }
-        if (r < 0)
-                return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
-        if (o->json)
-                printf("]\n");
-        else if (!o->no_legend)
-                printf("\n%u image(s).\n", n);
-        return EXIT_OK;
+        return list_end(r, n, "image", o);
 }
 
 /* "CreationTimestamp" -> "creation_timestamp", "OSRelease" -> "os_release". */
@@ -367,13 +387,9 @@ static int list_snapshots(sd_bus *bus, const char *name, const ImageOptions *o) 
         unsigned n = 0;
         int r;
 
-        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE,
-                              "ListImageSnapshots", 0, "list snapshots", &reply, "s", name);
+        r = list_call(bus, "ListImageSnapshots", "list snapshots", name, "(sstt)", &reply);
         if (r > 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(sstt)");
-        if (r < 0)
-                return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
         if (o->json)
                 printf("[");
         else if (!o->no_legend)
@@ -394,11 +410,7 @@ static int list_snapshots(sd_bus *bus, const char *name, const ImageOptions *o) 
                 }
                 n++;
         }
-        if (r < 0)
-                return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
-        if (o->json)
-                printf("]\n");
-        return EXIT_OK;
+        return list_end(r, n, NULL, o);
 }
 
 /* An absolute, normalized-enough host path for machined, which runs elsewhere. */
@@ -628,13 +640,9 @@ static int list_templates(sd_bus *bus, const ImageOptions *o) {
         unsigned n = 0;
         int r;
 
-        r = bus_call_machined(bus, MACHINED_OBJECT_PATH, MACHINED_MANAGER_INTERFACE, "ListTemplates", 0,
-                              "list templates", &reply, NULL);
+        r = list_call(bus, "ListTemplates", "list templates", NULL, "(sss)", &reply);
         if (r > 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(sss)");
-        if (r < 0)
-                return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
         if (o->json)
                 printf("[");
         else if (!o->no_legend)
@@ -655,13 +663,7 @@ static int list_templates(sd_bus *bus, const ImageOptions *o) {
                 }
                 n++;
         }
-        if (r < 0)
-                return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
-        if (o->json)
-                printf("]\n");
-        else if (!o->no_legend)
-                printf("\n%u template(s).\n", n);
-        return EXIT_OK;
+        return list_end(r, n, "template", o);
 }
 
 int verb_image(int argc, char *argv[]) {

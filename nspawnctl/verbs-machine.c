@@ -54,100 +54,57 @@ static void machine_props_done(MachineProps *p) {
         *p = (MachineProps) {};
 }
 
-static int read_string_variant(sd_bus_message *m, char **field) {
-        const char *s;
-        int r = sd_bus_message_read(m, "v", "s", &s);
-        if (r < 0)
-                return r;
-        free(*field);
-        *field = strdup(s);
-        return *field ? 0 : -ENOMEM;
+/* Id: 16 bytes, shown as 32 hex digits (left empty when it is not 16). */
+static int read_id_variant(sd_bus_message *m, void *field) {
+        char *id = field;
+        const uint8_t *b;
+        size_t n;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "ay");
+        if (r >= 0)
+                r = sd_bus_message_read_array(m, 'y', (const void **) &b, &n);
+        if (r >= 0 && n == 16)
+                for (int i = 0; i < 16; i++)
+                        snprintf(id + 2 * i, 3, "%02x", b[i]);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        return r;
 }
 
-/* 0, the positive ExitStatus of a failed call (logged unless quiet), or a negative errno for
- * a reply it cannot read. */
-static int machine_props_read(sd_bus *bus, const char *path, MachineProps *p, bool quiet);
+#define P(name, sig, field) { name, sig, offsetof(MachineProps, field), NULL }
+static const BusProperty machine_props_table[] = {
+        P("Name", "s", name),
+        P("Class", "s", class),
+        P("Service", "s", service),
+        P("RootDirectory", "s", root),
+        P("State", "s", state),
+        P("ConsoleSocket", "s", console_socket),
+        P("ConsoleLog", "s", console_log),
+        P("ControlGroup", "s", cgroup),
+        P("Leader", "u", leader),
+        P("Supervisor", "u", supervisor),
+        P("MemoryCurrent", "t", usage.memory_current),
+        P("MemoryPeak", "t", usage.memory_peak),
+        P("CPUUsageNSec", "t", usage.cpu_usage_nsec),
+        P("TasksCurrent", "t", usage.tasks_current),
+        P("OOMKills", "t", usage.oom_kills),
+        P("Timestamp", "t", timestamp),
+        { "Id", "ay", offsetof(MachineProps, id), read_id_variant },
+        {}
+};
+#undef P
 
 /* Returns 0 or the ExitStatus of the failure (logged unless quiet). */
 static int machine_props_get(sd_bus *bus, const char *path, MachineProps *p, bool quiet) {
         int r;
 
-        r = machine_props_read(bus, path, p, quiet);
+        p->usage = (CGroupUsage) { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
+        r = bus_get_properties(bus, path, MACHINED_MACHINE_INTERFACE, quiet ? NULL : "get machine properties",
+                               machine_props_table, p);
         if (r < 0 && !quiet)
                 log_error_errno(r, "Failed to parse the machine's properties: %m");
         return r < 0 ? EXIT_FAIL : r;
-}
-
-static int machine_props_read(sd_bus *bus, const char *path, MachineProps *p, bool quiet) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r;
-
-        r = bus_call_machined(bus, path, "org.freedesktop.DBus.Properties", "GetAll", 0,
-                              quiet ? NULL : "get machine properties", &reply, "s",
-                              MACHINED_MACHINE_INTERFACE);
-        if (r > 0)
-                return r;
-        p->usage = (CGroupUsage) { UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *key;
-                r = sd_bus_message_read(reply, "s", &key);
-                if (r < 0)
-                        return r;
-                if (streq(key, "Name"))
-                        r = read_string_variant(reply, &p->name);
-                else if (streq(key, "Class"))
-                        r = read_string_variant(reply, &p->class);
-                else if (streq(key, "Service"))
-                        r = read_string_variant(reply, &p->service);
-                else if (streq(key, "RootDirectory"))
-                        r = read_string_variant(reply, &p->root);
-                else if (streq(key, "State"))
-                        r = read_string_variant(reply, &p->state);
-                else if (streq(key, "ConsoleSocket"))
-                        r = read_string_variant(reply, &p->console_socket);
-                else if (streq(key, "ConsoleLog"))
-                        r = read_string_variant(reply, &p->console_log);
-                else if (streq(key, "ControlGroup"))
-                        r = read_string_variant(reply, &p->cgroup);
-                else if (streq(key, "Leader"))
-                        r = sd_bus_message_read(reply, "v", "u", &p->leader);
-                else if (streq(key, "Supervisor"))
-                        r = sd_bus_message_read(reply, "v", "u", &p->supervisor);
-                else if (streq(key, "MemoryCurrent"))
-                        r = sd_bus_message_read(reply, "v", "t", &p->usage.memory_current);
-                else if (streq(key, "MemoryPeak"))
-                        r = sd_bus_message_read(reply, "v", "t", &p->usage.memory_peak);
-                else if (streq(key, "CPUUsageNSec"))
-                        r = sd_bus_message_read(reply, "v", "t", &p->usage.cpu_usage_nsec);
-                else if (streq(key, "TasksCurrent"))
-                        r = sd_bus_message_read(reply, "v", "t", &p->usage.tasks_current);
-                else if (streq(key, "OOMKills"))
-                        r = sd_bus_message_read(reply, "v", "t", &p->usage.oom_kills);
-                else if (streq(key, "Timestamp"))
-                        r = sd_bus_message_read(reply, "v", "t", &p->timestamp);
-                else if (streq(key, "Id")) {
-                        const uint8_t *b;
-                        size_t n;
-                        r = sd_bus_message_enter_container(reply, 'v', "ay");
-                        if (r >= 0)
-                                r = sd_bus_message_read_array(reply, 'y', (const void **) &b, &n);
-                        if (r >= 0 && n == 16)
-                                for (int i = 0; i < 16; i++)
-                                        snprintf(p->id + 2 * i, 3, "%02x", b[i]);
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(reply);
-                } else
-                        r = sd_bus_message_skip(reply, "v");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return r;
-        }
-        return r < 0 ? r : 0;
 }
 
 /* The options of the machine verbs, parsed once and passed down. */
@@ -476,9 +433,21 @@ static void stopped_image_done(StoppedImage *i) {
         *i = (StoppedImage) {};
 }
 
+#define P(name, sig, field) { name, sig, offsetof(StoppedImage, field), NULL }
+static const BusProperty stopped_image_table[] = {
+        P("Path", "s", path),
+        P("Type", "s", type),
+        P("OSRelease", "s", os),
+        P("SettingsFile", "s", settings_file),
+        P("ReadOnly", "b", read_only),
+        P("Autostart", "b", autostart),
+        P("Settings", "as", settings),
+        {}
+};
+#undef P
+
 /* Returns 0, or the ExitStatus of the failure (logged). */
 static int stopped_image_get(sd_bus *bus, const char *name, StoppedImage *i) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *props = NULL;
         _cleanup_free_ char *path = NULL;
         int r;
 
@@ -486,42 +455,11 @@ static int stopped_image_get(sd_bus *bus, const char *name, StoppedImage *i) {
         if (r == EXIT_NOT_FOUND)
                 return log_error("No machine or image '%s'.", name), EXIT_NOT_FOUND;
         if (r == 0)
-                r = bus_call_machined(bus, path, "org.freedesktop.DBus.Properties", "GetAll", 0, "get image properties",
-                                      &props, "s", MACHINED_IMAGE_INTERFACE);
-        if (r > 0)
-                return r;
-        r = sd_bus_message_enter_container(props, 'a', "{sv}");
-        while (r >= 0 && (r = sd_bus_message_enter_container(props, 'e', "sv")) > 0) {
-                const char *key;
-                r = sd_bus_message_read(props, "s", &key);
-                if (r < 0)
-                        break;
-                if (streq(key, "Path"))
-                        r = read_string_variant(props, &i->path);
-                else if (streq(key, "Type"))
-                        r = read_string_variant(props, &i->type);
-                else if (streq(key, "OSRelease"))
-                        r = read_string_variant(props, &i->os);
-                else if (streq(key, "SettingsFile"))
-                        r = read_string_variant(props, &i->settings_file);
-                else if (streq(key, "ReadOnly"))
-                        r = sd_bus_message_read(props, "v", "b", &i->read_only);
-                else if (streq(key, "Autostart"))
-                        r = sd_bus_message_read(props, "v", "b", &i->autostart);
-                else if (streq(key, "Settings")) {
-                        r = sd_bus_message_enter_container(props, 'v', "as");
-                        if (r >= 0)
-                                r = sd_bus_message_read_strv(props, &i->settings);
-                        if (r >= 0)
-                                r = sd_bus_message_exit_container(props);
-                } else
-                        r = sd_bus_message_skip(props, "v");
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(props);
-        }
+                r = bus_get_properties(bus, path, MACHINED_IMAGE_INTERFACE, "get image properties",
+                                       stopped_image_table, i);
         if (r < 0)
                 return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
-        return 0;
+        return r;
 }
 
 /* status of a box that exists but does not run: "stopped", its image and its settings. */

@@ -46,20 +46,10 @@ static int call_register(sd_bus *bus, const SuperviseConfig *c, pid_t leader, co
 /* A box of ours that rebooted under the same supervisor left its entry behind (machined
  * only unregisters when the supervisor ends): drop it if it is ours. */
 static int drop_stale(sd_bus *bus, const char *name) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *service = NULL;
-        const char *path;
         int r;
 
-        r = sd_bus_call_method(bus, MACHINE1_BUS_NAME, MACHINE1_OBJECT_PATH, MACHINE1_MANAGER_INTERFACE,
-                               "GetMachine", NULL, &reply, "s", name);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read(reply, "o", &path);
-        if (r < 0)
-                return r;
-        r = sd_bus_get_property_string(bus, MACHINE1_BUS_NAME, path, MACHINE1_MACHINE_INTERFACE, "Service",
-                                       NULL, &service);
+        r = machine1_machine_service(bus, name, NULL, &service);
         if (r < 0)
                 return r;
         if (!streq(service, MACHINE1_SERVICE_NSPAWNCTL))

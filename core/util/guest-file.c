@@ -111,15 +111,12 @@ int read_guest_file(int root_fd, const char *path, size_t max_size, GuestFileFla
                                 return -ENOMEM;
                         buf = n;
                 }
-                k = read(fd, buf + size, want - size);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
+                k = loop_read(fd, buf + size, want - size);
+                if (k < 0)
+                        return (int) k;
                 size += (size_t) k;
+                if (size < want)
+                        break; /* the end of the file */
         }
         if (size > max_size)
                 return -EFBIG;

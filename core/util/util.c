@@ -106,6 +106,25 @@ int write_string_file(const char *path, const char *s) {
         return write_string_file_at(AT_FDCWD, path, s);
 }
 
+int write_string_file_atomic(const char *path, const char *tmp, const char *s) {
+        _cleanup_free_ char *t = tmp ? NULL : strjoin(path, ".tmp");
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!tmp && !t)
+                return -ENOMEM;
+        tmp = tmp ?: t;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        r = loop_write(fd, s, strlen(s));
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}
+
 int read_full_file(const char *path, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         _cleanup_free_ char *buf = NULL;
@@ -167,10 +186,11 @@ ssize_t loop_read(int fd, void *buf, size_t n) {
         return done;
 }
 
-int loop_write(int fd, const void *buf, size_t n) {
+/* write() when send_flags is negative, else send() with them. */
+static int loop_out(int fd, const void *buf, size_t n, int send_flags) {
         const char *p = buf;
         while (n > 0) {
-                ssize_t k = write(fd, p, n);
+                ssize_t k = send_flags < 0 ? write(fd, p, n) : send(fd, p, n, send_flags);
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -180,6 +200,14 @@ int loop_write(int fd, const void *buf, size_t n) {
                 n -= k;
         }
         return 0;
+}
+
+int loop_write(int fd, const void *buf, size_t n) {
+        return loop_out(fd, buf, n, -1);
+}
+
+int loop_send(int fd, const void *buf, size_t n, int flags) {
+        return loop_out(fd, buf, n, flags);
 }
 
 int safe_atoi(const char *s, int *ret) {

@@ -45,10 +45,15 @@ int fd_move_to(int fd, int target);
 /* file I/O: short files only (sysfs, procfs, cgroupfs, /etc/hostname...) */
 int write_string_file(const char *path, const char *s);
 int write_string_file_at(int dirfd, const char *path, const char *s);
+/* Replaces path with a new file (0644) holding s: written to tmp (path".tmp" when NULL) and
+ * renamed over path, so that a reader sees the old text or the new, never a part. */
+int write_string_file_atomic(const char *path, const char *tmp, const char *s);
 int read_one_line(const char *path, char **ret);
 int read_full_file(const char *path, char **ret, size_t *ret_size);
 ssize_t loop_read(int fd, void *buf, size_t n);
 int loop_write(int fd, const void *buf, size_t n);
+/* loop_write() with send() and its flags (MSG_NOSIGNAL) on a socket. */
+int loop_send(int fd, const void *buf, size_t n, int flags);
 
 /* parsing */
 int safe_atoi(const char *s, int *ret);
