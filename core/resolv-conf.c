@@ -59,27 +59,10 @@ bool resolv_conf_is_local_only(const char *content) {
 /* Host files are trusted, but read bounded and only as regular files. */
 static int read_source(const char *path, char **ret) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        _cleanup_free_ char *buf = NULL;
-        struct stat st;
-        ssize_t n;
 
         if (fd < 0)
                 return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if (st.st_size > RESOLV_CONF_MAX)
-                return -EFBIG;
-        buf = malloc((size_t) st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        n = loop_read(fd, buf, (size_t) st.st_size);
-        if (n < 0)
-                return (int) n;
-        buf[n] = 0;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return read_regular_fd(fd, RESOLV_CONF_MAX, ret);
 }
 
 typedef enum Source { SOURCE_HOST, SOURCE_STATIC, SOURCE_UPLINK, SOURCE_STUB } Source;

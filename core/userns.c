@@ -129,9 +129,6 @@ bool user_db_has_id_in(const char *text, uid_t base, uint32_t n) {
 
 int user_db_read(const char *path, char **ret) {
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
-        struct stat st;
-        ssize_t n;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
         if (fd < 0 && errno == ENOENT) {
@@ -140,21 +137,7 @@ int user_db_read(const char *path, char **ret) {
         }
         if (fd < 0)
                 return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADFD;
-        if ((uint64_t) st.st_size > USER_DB_MAX)
-                return -EFBIG;
-        buf = malloc((size_t) st.st_size + 1);
-        if (!buf)
-                return -ENOMEM;
-        n = loop_read(fd, buf, (size_t) st.st_size);
-        if (n < 0)
-                return (int) n;
-        buf[n] = 0;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return read_regular_fd(fd, USER_DB_MAX, ret);
 }
 
 char *uid_range_lock_path(const char *state_dir, uid_t base) {

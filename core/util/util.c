@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -477,5 +478,27 @@ int receive_one_fd(int sock, void *data, size_t len, ssize_t *ret_len, int *ret_
         if (ret_len)
                 *ret_len = n;
         *ret_fd = fd;
+        return 0;
+}
+
+int read_regular_fd(int fd, uint64_t max, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        struct stat st;
+        ssize_t n;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if ((uint64_t) st.st_size > max)
+                return -EFBIG;
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        n = loop_read(fd, buf, (size_t) st.st_size);
+        if (n < 0)
+                return (int) n;
+        buf[n] = 0;
+        *ret = TAKE_PTR(buf);
         return 0;
 }

@@ -51,6 +51,9 @@ int write_string_file_atomic(const char *path, const char *tmp, const char *s);
 int read_one_line(const char *path, char **ret);
 int read_full_file(const char *path, char **ret, size_t *ret_size);
 ssize_t loop_read(int fd, void *buf, size_t n);
+/* The whole content of the open fd, NUL-terminated: -EBADFD unless it is a regular file,
+ * -EFBIG when it is larger than max. For trusted host files read with a bound. */
+int read_regular_fd(int fd, uint64_t max, char **ret);
 int loop_write(int fd, const void *buf, size_t n);
 /* loop_write() with send() and its flags (MSG_NOSIGNAL) on a socket. */
 int loop_send(int fd, const void *buf, size_t n, int flags);
