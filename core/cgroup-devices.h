@@ -3,7 +3,7 @@
 
 #include <errno.h>
 
-/* The container's device allow-list: exactly the nodes its /dev has (core/spawn.c,
+/* The container's device allow-list: exactly the nodes its /dev has (core/container-spawn.c,
  * setup_dev()), whatever else container root mounts or finds - a devtmpfs, a device node
  * left in the tree - stays closed: open() and mknod() fail with EPERM. */
 typedef enum DevicePolicyBackend {

@@ -212,7 +212,7 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
                 FAIL_ERRNO("setsid: %m");
         if (slave >= 0) {
                 /* The user owns the terminal it works on, as login would arrange; group tty
-                 * (5) is what the machine's devpts is mounted with (core/spawn.c). */
+                 * (5) is what the machine's devpts is mounted with (core/container-spawn.c). */
                 if (fchown(slave, pw.pw_uid, (gid_t) 5) < 0 || fchmod(slave, 0620) < 0)
                         FAIL_ERRNO("Failed to hand the pty over: %m");
                 if (ioctl(slave, TIOCSCTTY, 0) < 0)

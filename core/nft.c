@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,55 @@
 #include "util/strv.h"
 #include "util/util.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(struct nft_ctx *, nft_ctx_free, nft_ctx_freep);
+/* libnftables is opened when a rule is first made, not linked: it and the five libraries it
+ * pulls in (libmnl, libnftnl, libxtables, libjansson, libgmp) would otherwise be mapped and
+ * relocated at every start of every program here, `nspawnctl run` of a box without a
+ * network included, which on a small VM costs more than the container setup itself. The
+ * soname is the ABI the header describes. RTLD_NODELETE keeps it mapped once opened: the
+ * next call finds it without loading it again, and no handle needs to live anywhere. */
+#define LIBNFTABLES_SONAME "libnftables.so.1"
+
+typedef struct NftLib {
+        void *handle;
+        typeof(nft_ctx_new) *ctx_new;
+        typeof(nft_ctx_free) *ctx_free;
+        typeof(nft_ctx_buffer_output) *buffer_output;
+        typeof(nft_ctx_buffer_error) *buffer_error;
+        typeof(nft_run_cmd_from_buffer) *run_cmd_from_buffer;
+        typeof(nft_ctx_get_error_buffer) *get_error_buffer;
+} NftLib;
+
+static void nft_lib_done(NftLib *l) {
+        if (l->handle)
+                (void) dlclose(l->handle);
+        l->handle = NULL;
+}
+
+static int nft_lib_open(NftLib *l, Error *error) {
+        struct {
+                const char *name;
+                void **fn;
+        } syms[] = {
+                { "nft_ctx_new", (void **) &l->ctx_new },
+                { "nft_ctx_free", (void **) &l->ctx_free },
+                { "nft_ctx_buffer_output", (void **) &l->buffer_output },
+                { "nft_ctx_buffer_error", (void **) &l->buffer_error },
+                { "nft_run_cmd_from_buffer", (void **) &l->run_cmd_from_buffer },
+                { "nft_ctx_get_error_buffer", (void **) &l->get_error_buffer },
+        };
+
+        l->handle = dlopen(LIBNFTABLES_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+        if (!l->handle)
+                return error_set(error, -EOPNOTSUPP, "Cannot load %s (package libnftables1): %s",
+                                 LIBNFTABLES_SONAME, dlerror());
+        for (size_t i = 0; i < ELEMENTSOF(syms); i++)
+                if (!(*syms[i].fn = dlsym(l->handle, syms[i].name))) {
+                        nft_lib_done(l);
+                        return error_set(error, -EOPNOTSUPP, "%s has no %s.", LIBNFTABLES_SONAME,
+                                         syms[i].name);
+                }
+        return 0;
+}
 
 static void close_memstream(FILE **f) {
         if (*f)
@@ -349,19 +398,27 @@ int nft_table_exists(const char *table) {
 }
 
 int nft_run(const char *text, Error *error) {
-        _cleanup_(nft_ctx_freep) struct nft_ctx *ctx = NULL;
+        _cleanup_(nft_lib_done) NftLib lib = {};
+        struct nft_ctx *ctx;
         const char *e;
         int r;
 
-        ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+        r = nft_lib_open(&lib, error);
+        if (r < 0)
+                return r;
+        ctx = lib.ctx_new(NFT_CTX_DEFAULT);
         if (!ctx)
                 return -ENOMEM;
-        if (nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0)
+        if (lib.buffer_output(ctx) < 0 || lib.buffer_error(ctx) < 0) {
+                lib.ctx_free(ctx);
                 return -ENOMEM;
-        r = nft_run_cmd_from_buffer(ctx, text);
-        if (r == 0)
+        }
+        r = lib.run_cmd_from_buffer(ctx, text);
+        if (r == 0) {
+                lib.ctx_free(ctx);
                 return 0;
-        e = nft_ctx_get_error_buffer(ctx);
+        }
+        e = lib.get_error_buffer(ctx);
         if (e && strstr(e, "No such file or directory"))
                 r = -ENOENT;
         else if (e && strstr(e, "Operation not permitted"))
@@ -370,6 +427,7 @@ int nft_run(const char *text, Error *error) {
                 r = -EIO;
         if (e)
                 error_set(error, r, "%.*s", (int) strcspn(e, "\n"), e);
+        lib.ctx_free(ctx);
         return r;
 }
 

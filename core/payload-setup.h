@@ -9,7 +9,7 @@
 
 #include <sys/types.h>
 
-#include "spawn.h"
+#include "container-spawn.h"
 
 /* Applies c's rlimits, OOMScoreAdjust= and CPUAffinity= to pid (0: the caller), whose
  * /proc/PID directory is proc_fd (-EBADF: /proc/self). On failure a negative errno and

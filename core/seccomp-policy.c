@@ -3,9 +3,17 @@
 #include <fcntl.h>
 #include <seccomp.h>
 #include <stdint.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "macro.h"
+#include "util/util.h"
 #include "seccomp-policy.h"
 #include "syscall-sets.h"
 
@@ -82,7 +90,7 @@ int seccomp_check_names(char **words, const char **ret_bad) {
         return 0;
 }
 
-int seccomp_load_container_filter(char **extra_deny, bool suppress_sync) {
+static int container_filter_new(char **extra_deny, bool suppress_sync, scmp_filter_ctx *ret) {
         _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
         static const uint32_t extra_arches[] = { SCMP_ARCH_X86, SCMP_ARCH_X32 };
         int r;
@@ -129,6 +137,63 @@ int seccomp_load_container_filter(char **extra_deny, bool suppress_sync) {
                 if (r < 0)
                         return r;
         }
+        *ret = TAKE_PTR(ctx);
+        return 0;
+}
 
+void seccomp_program_done(SeccompProgram *p) {
+        p->insns = mfree(p->insns);
+        p->n_insns = 0;
+}
+
+int seccomp_build_container_filter(char **extra_deny, bool suppress_sync, SeccompProgram *ret) {
+        _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ struct sock_filter *insns = NULL;
+        struct stat st;
+        int r;
+
+        r = container_filter_new(extra_deny, suppress_sync, &ctx);
+        if (r < 0)
+                return r;
+        /* libseccomp 2.5 exports only to an fd: a memfd holds the program, read back once. */
+        fd = memfd_create("nspawnctl-seccomp", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = seccomp_export_bpf(ctx, fd);
+        if (r < 0)
+                return r;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0 ||
+            st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS)
+                return -E2BIG;
+        insns = malloc(st.st_size);
+        if (!insns)
+                return -ENOMEM;
+        if (pread(fd, insns, st.st_size, 0) != st.st_size)
+                return errno > 0 ? -errno : -EIO;
+        ret->insns = TAKE_PTR(insns);
+        ret->n_insns = st.st_size / sizeof(struct sock_filter);
+        return 0;
+}
+
+int seccomp_program_load(const SeccompProgram *p) {
+        struct sock_fprog prog = { .len = (unsigned short) p->n_insns, .filter = p->insns };
+
+        /* As seccomp_load() with NO_NEW_PRIVS off: the caller holds CAP_SYS_ADMIN in its user
+         * namespace, which is what the kernel asks for instead. */
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+                return -errno;
+        return 0;
+}
+
+int seccomp_load_container_filter(char **extra_deny, bool suppress_sync) {
+        _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
+        int r;
+
+        r = container_filter_new(extra_deny, suppress_sync, &ctx);
+        if (r < 0)
+                return r;
         return seccomp_load(ctx);
 }

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+
+struct sock_filter;
 
 /* Loads the container's system call filter into the calling process: kernel interfaces
  * that are not namespaced (keyrings, bpf, kexec, modules, perf, open_by_handle_at, ...)
@@ -11,6 +14,17 @@
  * too; suppress_sync (SuppressSync=) turns the sync calls into no-ops. Nothing can take a
  * call off the deny-list. */
 int seccomp_load_container_filter(char **extra_deny, bool suppress_sync);
+
+/* The same filter as a BPF program, built ahead of the moment it is loaded: the container's
+ * first process builds it while the setup process still mounts its file systems. */
+typedef struct SeccompProgram {
+        struct sock_filter *insns;
+        size_t n_insns;
+} SeccompProgram;
+int seccomp_build_container_filter(char **extra_deny, bool suppress_sync, SeccompProgram *ret);
+/* Loads a built program into the calling process, as seccomp_load_container_filter() does. */
+int seccomp_program_load(const SeccompProgram *p);
+void seccomp_program_done(SeccompProgram *p);
 /* Whether every name among words (@groups are skipped) is a system call of the native or a
  * compat architecture; -EINVAL with *ret_bad pointing at the first that is not. */
 int seccomp_check_names(char **words, const char **ret_bad);

@@ -8,7 +8,7 @@
 
 #include "machine-record.h"
 #include "supervisor-contract.h"
-#include "spawn.h"
+#include "container-spawn.h"
 #include "supervise.h"
 
 /* The part of the supervisor that runs while the container lives: console forwarding,

@@ -11,7 +11,7 @@
 #include "net-cleanup.h"
 #include "net-setup.h"
 #include "resolv-conf.h"
-#include "spawn.h"
+#include "container-spawn.h"
 #include "supervisor-contract.h"
 #include "userns.h"
 

@@ -23,7 +23,7 @@
 #include "cgroup.h"
 #include "machine-record.h"
 #include "net-cleanup.h"
-#include "spawn.h"
+#include "container-spawn.h"
 
 /* Exit statuses of nspawnctl-supervisor for a start that failed before the container ran
  * (afterwards it exits with the container's status, as `nspawnctl run` does). */

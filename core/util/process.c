@@ -4,6 +4,7 @@
 #include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -158,4 +159,60 @@ int safe_fork_full(const char *name, const int *except_fds, size_t n_except, For
         if ((flags & FORK_CLOSE_ALL_FDS) && close_all_fds_except(except_fds, n_except) < 0)
                 _exit(127);
         return 0;
+}
+
+int spawn_exec(const char *path, char *const *argv, const int *fds, size_t n_fds, ForkFlags flags,
+               pid_t *ret_pid) {
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
+        int high[8], n = 0, r;
+        short attr_flags = 0;
+        sigset_t set;
+        pid_t pid;
+
+        if ((flags & ~(FORK_RESET_SIGNALS | FORK_NEW_SESSION | FORK_NULL_STDIO)) || n_fds > ELEMENTSOF(high))
+                return -EINVAL;
+        /* Copies above every target number first: a source may be another one's target. */
+        for (; (size_t) n < n_fds && fds[n] >= 0; n++) {
+                high[n] = fcntl(fds[n], F_DUPFD_CLOEXEC, 3 + (int) n_fds);
+                if (high[n] < 0) {
+                        r = -errno;
+                        goto out_fds;
+                }
+        }
+        r = -posix_spawn_file_actions_init(&fa);
+        if (r < 0)
+                goto out_fds;
+        r = -posix_spawnattr_init(&attr);
+        if (r < 0)
+                goto out_fa;
+        for (int i = 0; r == 0 && (flags & FORK_NULL_STDIO) && i < 3; i++)
+                r = -posix_spawn_file_actions_addopen(&fa, i, "/dev/null", O_RDWR | O_NOCTTY, 0);
+        for (int i = 0; r == 0 && i < n; i++)
+                r = -posix_spawn_file_actions_adddup2(&fa, high[i], 3 + i);
+        if (r == 0)
+                r = -posix_spawn_file_actions_addclosefrom_np(&fa, 3 + n);
+        if (r == 0 && (flags & FORK_RESET_SIGNALS)) {
+                attr_flags |= POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+                sigfillset(&set);
+                r = -posix_spawnattr_setsigdefault(&attr, &set);
+                sigemptyset(&set);
+                if (r == 0)
+                        r = -posix_spawnattr_setsigmask(&attr, &set);
+        }
+        if (flags & FORK_NEW_SESSION)
+                attr_flags |= POSIX_SPAWN_SETSID;
+        if (r == 0)
+                r = -posix_spawnattr_setflags(&attr, attr_flags);
+        if (r == 0)
+                r = -posix_spawn(&pid, path, &fa, &attr, argv, environ);
+        if (r == 0 && ret_pid)
+                *ret_pid = pid;
+        posix_spawnattr_destroy(&attr);
+out_fa:
+        posix_spawn_file_actions_destroy(&fa);
+out_fds:
+        while (n > 0)
+                (void) close(high[--n]);
+        return r;
 }

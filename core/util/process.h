@@ -38,3 +38,13 @@ static inline int safe_fork(const char *name, const int *except_fds, size_t n_ex
                             pid_t *ret_pid) {
         return safe_fork_full(name, except_fds, n_except, flags, ret_pid, NULL);
 }
+
+/* Starts path with argv without a copy of this process: posix_spawn(), which shares our
+ * memory until the exec instead of copying it, so neither side pays the copy-on-write faults
+ * a fork() of a process with many libraries costs. fds[i] becomes fd 3+i in the new
+ * program (negative entries are left out and end the list) and every other fd >= 3 is
+ * closed; FORK_RESET_SIGNALS, FORK_NEW_SESSION and FORK_NULL_STDIO mean what they mean for
+ * safe_fork(), other flags are refused. Returns 0 with *ret_pid set, or a negative errno
+ * (including the exec's own failure). */
+int spawn_exec(const char *path, char *const *argv, const int *fds, size_t n_fds, ForkFlags flags,
+               pid_t *ret_pid);

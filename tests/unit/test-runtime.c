@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -11,8 +12,9 @@
 #include "runtime.h"
 #include "seccomp-policy.h"
 #include "settings-load.h"
-#include "spawn.h"
+#include "container-spawn.h"
 #include "tests.h"
+#include "util/process.h"
 #include "util/strv.h"
 
 TEST(console_mode_table) {
@@ -45,6 +47,29 @@ TEST(seccomp_denies_what_security_md_lists) {
         /* systemd inside needs these */
         FOREACH_STRING(s, "mount", "reboot", "name_to_handle_at", "unshare", "setns")
                 ASSERT_FALSE(strv_contains((char **) seccomp_denied_syscalls, s));
+}
+
+TEST(seccomp_program_built_ahead) {
+        SeccompProgram p = {};
+        int status = -1;
+        pid_t pid;
+
+        ASSERT_OK(seccomp_build_container_filter(NULL, false, &p));
+        ASSERT_TRUE(p.n_insns > 10);
+        /* Loaded, it denies what the deny-list says and lets the rest through. */
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                if (seccomp_program_load(&p) < 0)
+                        _exit(2);
+                if (syscall(SYS_keyctl, 0, 0, 0, 0, 0) >= 0 || errno != EPERM)
+                        _exit(3);
+                _exit(getpid() > 0 ? 0 : 4);
+        }
+        ASSERT_OK(wait_for_terminate(pid, &status));
+        ASSERT_EQ(status, 0);
+        seccomp_program_done(&p);
+        ASSERT_TRUE(p.insns == NULL);
 }
 
 TEST(capability_bounding_set) {

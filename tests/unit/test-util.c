@@ -237,6 +237,35 @@ TEST(safe_fork) {
         ASSERT_ERROR(r, EPROTO);
 }
 
+TEST(spawn_exec) {
+        int a[2], b[2], status = -1;
+        pid_t pid;
+        char buf[256] = {};
+
+        /* The listed fds land on 3 and 4 in the given order, even when each one's number is
+         * the other's target; nothing else survives; the child gets its own session. */
+        ASSERT_OK(pipe2(a, O_CLOEXEC));
+        ASSERT_OK(pipe2(b, O_CLOEXEC));
+        ASSERT_OK(spawn_exec("/bin/sh",
+                             (char *[]) { (char *) "sh", (char *) "-c",
+                                          (char *) "[ \"$(ls /proc/self/fd | sort -n | tr '\\n' ' ')\" = '0 1 2 3 4 5 ' ] && "
+                                                   "[ \"$(ps -o sid= -p $$)\" -eq $$ ] && echo ok >&3",
+                                          NULL },
+                             (const int[]) { a[1], b[0] }, 2, FORK_RESET_SIGNALS | FORK_NEW_SESSION, &pid));
+        close(a[1]);
+        close(b[0]);
+        ASSERT_OK(wait_for_terminate(pid, &status));
+        ASSERT_EQ(status, 0);
+        ASSERT_EQ(read(a[0], buf, sizeof buf - 1), 3);
+        ASSERT_STREQ(buf, "ok\n");
+        close(a[0]);
+        close(b[1]);
+
+        /* A program that cannot be run is the caller's error, and no process is left. */
+        ASSERT_ERROR(spawn_exec("/nonexistent/prog", (char *[]) { (char *) "x", NULL }, NULL, 0, 0, &pid), ENOENT);
+        ASSERT_ERROR(spawn_exec("/bin/true", (char *[]) { (char *) "true", NULL }, NULL, 0, FORK_WAIT, &pid), EINVAL);
+}
+
 TEST(strv_join) {
         _cleanup_free_ char *a = strv_join((char *[]) { (char *) "debian-bookworm", (char *) "debian-trixie", NULL }, ", ");
         _cleanup_free_ char *b = strv_join((char *[]) { (char *) "one", NULL }, ", ");

@@ -33,7 +33,7 @@
 #include "pty.h"
 #include "seccomp-policy.h"
 #include "spawn-files.h"
-#include "spawn.h"
+#include "container-spawn.h"
 #include "user-record.h"
 #include "userns.h"
 #include "util/chase.h"
@@ -451,7 +451,7 @@ static _noreturn_ void stub_init(pid_t main_pid) {
 /* Everything after the mounts, in the container's namespaces: PID 1 itself (the only process
  * without a user namespace, the payload with one). slave: the console, or -EBADF to open
  * /dev/console. */
-static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave) {
+static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave, const SeccompProgram *filter) {
         _cleanup_strv_free_ char **env = NULL;
         struct passwd pw = { .pw_name = (char *) "root", .pw_dir = (char *) "/root", .pw_shell = (char *) "/bin/sh" };
         _cleanup_free_ char *pwbuf = NULL;
@@ -513,7 +513,7 @@ static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave)
 
         CHECK(caps_drop_bounding((caps_container_keep(c->private_network) | c->caps_add) & ~c->caps_drop),
               "Failed to drop capabilities: %m");
-        CHECK(seccomp_load_container_filter(c->syscall_deny, c->suppress_sync),
+        CHECK(filter ? seccomp_program_load(filter) : seccomp_load_container_filter(c->syscall_deny, c->suppress_sync),
               "Failed to install the seccomp filter: %m");
 
         if (c->user) {
@@ -578,12 +578,18 @@ static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave)
  * container's user namespace, so every mount in it is locked: it cannot be unmounted to
  * unmask what lies below, nor its read-only, nosuid or nodev flags be cleared. */
 static _noreturn_ void payload_main(const SpawnConfig *c, int sock, int go_fd) {
+        SeccompProgram filter = {};
         char go;
+        int r;
 
         /* Our parent is the supervisor (CLONE_PARENT), as without a user namespace. */
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* While the setup process mounts: compiling the filter is the slowest step left
+         * before the exec, and needs nothing from the container. */
+        r = seccomp_build_container_filter(c->syscall_deny, c->suppress_sync, &filter);
         if (read(go_fd, &go, 1) != 1)
                 _exit(EXIT_FAILURE); /* the setup failed and said why */
+        CHECK(r, "Failed to build the seccomp filter: %m");
 
         if (unshare(CLONE_NEWNS) < 0)
                 child_fail(sock, -errno, EXIT_FAILURE,
@@ -599,7 +605,7 @@ static _noreturn_ void payload_main(const SpawnConfig *c, int sock, int go_fd) {
         if (write(go_fd, "u", 1) != 1 || read(go_fd, &go, 1) != 1)
                 _exit(EXIT_FAILURE);
         go_fd = safe_close(go_fd);
-        container_exec(c, sock, -EBADF);
+        container_exec(c, sock, -EBADF, &filter);
 }
 
 /* Starts the payload (userns mode) and hands it to the supervisor. */
@@ -1135,7 +1141,7 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
                         child_fail(sock, -errno, EXIT_FAILURE, "Failed to start the container: %m");
                 _exit(EXIT_SUCCESS);
         }
-        container_exec(c, sock, TAKE_FD(slave));
+        container_exec(c, sock, TAKE_FD(slave), NULL);
 }
 
 /* Ends what was started when the start fails: the setup process, and the payload. */
