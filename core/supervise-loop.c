@@ -455,12 +455,13 @@ static int run_loop(Run *run) {
 int remove_cgroup_when_empty(CGroupMode mode, const char *path) {
         int r = 0;
         /* The PID namespace is torn down when its init has been reaped, but the cgroup
-         * core may need a moment to see it empty. */
-        for (int i = 0; i < 100; i++) {
+         * core may need a moment to see it empty: usually well under a millisecond, so
+         * asked often (up to a second in all), not made to wait 10 ms at once. */
+        for (int i = 0; i < 1000; i++) {
                 r = cgroup_remove(mode, path);
                 if (r != -EBUSY)
                         return r;
-                usleep(10 * 1000);
+                usleep(1000);
         }
         return r;
 }
