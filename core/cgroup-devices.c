@@ -64,6 +64,7 @@ const unsigned device_allow_list_size = ELEMENTSOF(device_allow_list);
 static int apply_v1(const CGroupHierarchy *h, const char *path) {
         _cleanup_free_ char *deny = strjoin(h->mount_point, path, "/devices.deny");
         _cleanup_free_ char *allow = strjoin(h->mount_point, path, "/devices.allow");
+        _cleanup_close_ int fd = -EBADF;
         int r;
 
         if (!deny || !allow)
@@ -71,6 +72,11 @@ static int apply_v1(const CGroupHierarchy *h, const char *path) {
         r = write_string_file(deny, "a");
         if (r < 0)
                 return r;
+        /* One rule per write(), all through one open file: the kernel parses each write on
+         * its own, and an open and a close per rule are 40 system calls more per start. */
+        fd = open(allow, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
         for (size_t i = 0; i < ELEMENTSOF(device_allow_list); i++) {
                 const DeviceAllow *d = &device_allow_list[i];
                 for (unsigned major = d->major_lo; major <= d->major_hi; major++) {
@@ -79,7 +85,7 @@ static int apply_v1(const CGroupHierarchy *h, const char *path) {
                                 snprintf(line, sizeof line, "c %u:* %s", major, d->access);
                         else
                                 snprintf(line, sizeof line, "c %u:%d %s", major, d->minor, d->access);
-                        r = write_string_file(allow, line);
+                        r = loop_write(fd, line, strlen(line));
                         if (r < 0)
                                 return r;
                 }

@@ -284,6 +284,11 @@ static int cgroup_mkdir_path(const CGroupHierarchy *h, const char *path) {
 
         if (!full)
                 return -ENOMEM;
+        /* The parents are there but for the first container: try the cgroup itself first
+         * instead of a failing mkdir for each of them, in each hierarchy, at every start. */
+        r = cgroup_mkdir_one(h, full, true);
+        if (r != -ENOENT)
+                return r;
         base = strlen(h->mount_point);
         for (char *s = strchr(full + base + 1, '/'); s; s = strchr(s + 1, '/')) {
                 *s = 0;
@@ -402,6 +407,20 @@ static int rmdir_tree_at(int dfd, const char *name) {
         return r;
 }
 
+/* Most containers leave just what we made, PATH and PATH/payload: two rmdir()s. Anything
+ * else (a systemd inside makes its own subtree) is walked. */
+static int rmdir_known_tree(const char *p) {
+        _cleanup_free_ char *payload = strjoin(p, "/" CGROUP_PAYLOAD);
+
+        if (!payload)
+                return -ENOMEM;
+        if ((rmdir(payload) >= 0 || errno == ENOENT) && rmdir(p) >= 0)
+                return 0;
+        if (errno == ENOENT)
+                return 0;
+        return rmdir_tree_at(AT_FDCWD, p);
+}
+
 int cgroup_remove(CGroupMode mode, const char *path) {
         CGroupHierarchies hs;
         int r;
@@ -416,7 +435,7 @@ int cgroup_remove(CGroupMode mode, const char *path) {
                 /* The shared parent ("/nspawnctl") stays, as machine.slice does under
                  * systemd: making it again costs every start a few ms (a v1 cpuset mkdir
                  * alone takes 2 ms here), and an empty cgroup holds nothing. */
-                int k = rmdir_tree_at(AT_FDCWD, p);
+                int k = rmdir_known_tree(p);
                 if (k < 0 && r == 0)
                         r = k;
         }
