@@ -20,17 +20,9 @@ ExecStart=/bin/sh -c 'systemctl is-active -q multi-user.target && echo BENCH-OK 
 EOT
 unit="--bind-ro=$work/off.service:/etc/systemd/system/bench-off.service"
 
-# median_ms ROUNDS CMD...: runs CMD ROUNDS times, prints the median wall time in ms.
-median_ms() {
-    local n=$1; shift
-    for _ in $(seq "$n"); do
-        local a b
-        a=$(date +%s%N)
-        "$@" >"$work/out" 2>&1 || { echo "bench: failed: $*" >&2; tail -5 "$work/out" >&2; exit 1; }
-        b=$(date +%s%N)
-        echo $(( (b - a) / 1000 ))
-    done | sort -n | awk '{v[NR]=$1} END {printf "%.1f", v[int((NR+1)/2)]/1000}'
-}
+# median_ms ROUNDS CMD...: runs CMD ROUNDS times, prints the median wall time in ms (its
+# output of the last run in $work/out).
+median_ms() { python3 "$(dirname "$0")/median-ms.py" "$1" "$work/out" "${@:2}" || exit 1; }
 boot_ok() { "$@" && grep -q BENCH-OK "$work/out"; }
 # try CMD...: runs CMD once; prints "ok" or why it failed (its last error line).
 try() {

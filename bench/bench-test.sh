@@ -22,7 +22,9 @@ for i in $images; do cp -al "$tree" "$work/pool/$i" 2>/dev/null || cp -a --refli
 nt() { "$nspawnctl" test --pool="$work/pool" --state-dir="$work/state" --json "$@"; }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-now() { date +%s%N; }
+# once_us OUT CMD...: one run of CMD (its output in OUT), in microseconds, timed without a
+# shell around it (see median-ms.py).
+once_us() { python3 "$(dirname "$0")/median-ms.py" 1 "$@" | awk '{printf "%d\n", $1 * 1000}'; }
 
 # Warm the page cache and the binaries once.
 nt --image="${images// /,}" -- /bin/true >/dev/null 2>&1
@@ -30,10 +32,8 @@ nt --image="${images// /,}" -- /bin/true >/dev/null 2>&1
 : >"$work/setup"
 for i in $images; do
     for r in $(seq "$runs"); do
-        t0=$(now)
-        nt --image="$i" -- /bin/true >"$work/json" 2>/dev/null
-        t1=$(now)
-        echo $(( (t1 - t0) / 1000 )) >>"$work/single-$i"
+        once_us "$work/json" "$nspawnctl" test --pool="$work/pool" --state-dir="$work/state" --json \
+            --image="$i" -- /bin/true >>"$work/single-$i"
         python3 -c 'import json,sys; [print(r["setup_usec"]) for r in json.load(open(sys.argv[1]))["results"]]' "$work/json" >>"$work/setup"
     done
 done
@@ -45,10 +45,8 @@ for i in $images; do
 done
 
 for r in $(seq "$runs"); do
-    t0=$(now)
-    nt --image="${images// /,}" -- /bin/true >"$work/json" 2>/dev/null
-    t1=$(now)
-    echo $(( (t1 - t0) / 1000 )) >>"$work/matrix"
+    once_us "$work/json" "$nspawnctl" test --pool="$work/pool" --state-dir="$work/state" --json \
+        --image="${images// /,}" -- /bin/true >>"$work/matrix"
     python3 -c 'import json,sys; [print(r["setup_usec"]) for r in json.load(open(sys.argv[1]))["results"]]' "$work/json" >>"$work/setup-matrix"
 done
 matrix=$(median <"$work/matrix")
