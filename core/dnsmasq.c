@@ -23,26 +23,9 @@
 /* How long leases last; boxes renew at half of it. */
 #define LEASE_TIME "1h"
 
-static void close_memstream(FILE **f) {
-        if (*f)
-                fclose(*f);
-}
-
-static int finish(FILE **f, char **buf, char **ret) {
-        bool failed = ferror(*f);
-
-        if (fclose(*f) != 0)
-                failed = true;
-        *f = NULL;
-        if (failed)
-                return -ENOMEM;
-        *ret = TAKE_PTR(*buf);
-        return 0;
-}
-
 int dnsmasq_config_text(const DnsmasqConfig *c, char **ret) {
         _cleanup_free_ char *buf = NULL;
-        _cleanup_(close_memstream) FILE *f = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
         union in_addr_union first4, last4, first6, last6;
         char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
         uint64_t hosts4;
@@ -94,7 +77,7 @@ int dnsmasq_config_text(const DnsmasqConfig *c, char **ret) {
                 in_addr_to_string(AF_INET6, &last6, b), LEASE_TIME);
         fprintf(f, "dhcp-option=option6:dns-server,[%s]\n", in_addr_to_string(AF_INET6, &c->gateway6, g));
         fprintf(f, "dhcp-option=option6:domain-search,%s\n", c->domain);
-        return finish(&f, &buf, ret);
+        return memstream_finish(&f, &buf, ret);
 }
 
 int dnsmasq_host_entries(const char *name, const EtherAddr *mac, const union in_addr_union *a4,

@@ -122,10 +122,7 @@ int machine_record_format(const MachineRecord *r, char **ret) {
         put_string(f, "CGROUP", r->cgroup);
         put_string(f, "CONSOLE_SOCKET", r->console_socket);
         put_string(f, "CONSOLE_LOG", r->console_log);
-        if (fclose(f) != 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return memstream_finish(&f, &buf, ret);
 }
 
 int machine_record_save(const char *state_dir, const MachineRecord *r) {

@@ -66,28 +66,6 @@ static int nft_lib_open(NftLib *l, Error *error) {
         return 0;
 }
 
-static void close_memstream(FILE **f) {
-        if (*f)
-                fclose(*f);
-}
-
-/* Text goes through a memstream: the caller gets the buffer once it is closed. */
-static int finish(FILE **f, char **buf, char **ret) {
-        bool failed = ferror(*f);
-
-        if (fclose(*f) != 0)
-                failed = true;
-        *f = NULL;
-        if (failed) {
-                free(*buf);
-                *buf = NULL;
-                return -ENOMEM;
-        }
-        *ret = *buf;
-        *buf = NULL;
-        return 0;
-}
-
 static const char *const chain_hooks[BOX_CHAIN_LOOPBACK6] = {
         [BOX_CHAIN_PREROUTING] = "type nat hook prerouting priority dstnat",
         [BOX_CHAIN_OUTPUT] = "type nat hook output priority -100",
@@ -97,7 +75,7 @@ static const char *const chain_hooks[BOX_CHAIN_LOOPBACK6] = {
 
 int nft_box_rules_text(const NftBoxRules *b, char **ret) {
         _cleanup_free_ char *buf = NULL;
-        _cleanup_(close_memstream) FILE *f = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
         _cleanup_free_ char *chains[_BOX_CHAIN_MAX] = {};
         size_t size = 0;
 
@@ -175,12 +153,12 @@ int nft_box_rules_text(const NftBoxRules *b, char **ret) {
                 fprintf(f, "add rule inet %s %s iifname \"%s\" ip saddr 127.0.0.0/8 drop\n", b->table,
                         chains[BOX_CHAIN_GUARD], b->link);
         }
-        return finish(&f, &buf, ret);
+        return memstream_finish(&f, &buf, ret);
 }
 
 int nft_managed_rules_text(const NftManagedRules *m, char **ret) {
         _cleanup_free_ char *buf = NULL;
-        _cleanup_(close_memstream) FILE *f = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
         char s4[IN_ADDR_PREFIX_STRLEN], s6[IN_ADDR_PREFIX_STRLEN], lb6[INET6_ADDRSTRLEN];
         const char *t = m->table, *br = m->bridge;
         size_t size = 0;
@@ -232,13 +210,13 @@ int nft_managed_rules_text(const NftManagedRules *m, char **ret) {
          * host firewall that trusts lo. */
         fprintf(f, "add rule inet %s input iifname \"lo\" ip6 saddr %s ct status & dnat == 0 drop\n", t, s6);
 
-        return finish(&f, &buf, ret);
+        return memstream_finish(&f, &buf, ret);
 }
 
 int nft_box_loopback6_text(const char *table, const char *machine, const char *link,
         const union in_addr_union *loopback6, char **ret) {
         _cleanup_free_ char *buf = NULL, *chain = NULL;
-        _cleanup_(close_memstream) FILE *f = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
         char lb6[INET6_ADDRSTRLEN];
         size_t size = 0;
 
@@ -269,7 +247,7 @@ int nft_box_loopback6_text(const char *table, const char *machine, const char *l
                 "add rule netdev %s %s ip6 daddr %s meta l4proto { tcp, udp } "
                 "ether daddr set 00:00:00:00:00:00 meta pkttype set host fwd to \"lo\"\n",
                 table, chain, lb6);
-        return finish(&f, &buf, ret);
+        return memstream_finish(&f, &buf, ret);
 }
 
 /* A rule's comment as the kernel keeps it for nft: type-length-value records in

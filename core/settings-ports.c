@@ -72,10 +72,7 @@ int settings_text_set_ports(const char *text, const PortForward *ports, size_t n
                         fprintf(f, "%s[Network]\n", size > 0 || ftell(f) > 0 ? "\n" : "");
                 put_ports(f, ports, n_ports);
         }
-        if (fclose(f) != 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return memstream_finish(&f, &buf, ret);
 }
 
 typedef struct PortsEdit {

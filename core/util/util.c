@@ -502,3 +502,15 @@ int read_regular_fd(int fd, uint64_t max, char **ret) {
         *ret = TAKE_PTR(buf);
         return 0;
 }
+
+int memstream_finish(FILE **f, char **buf, char **ret) {
+        bool failed = ferror(*f);
+
+        if (fclose(*f) != 0)
+                failed = true;
+        *f = NULL;
+        if (failed)
+                return -ENOMEM;
+        *ret = TAKE_PTR(*buf);
+        return 0;
+}

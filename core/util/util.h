@@ -14,6 +14,9 @@ static inline void fclosep(FILE **f) {
                 fclose(*f);
 }
 #define _cleanup_fclose_ _cleanup_(fclosep)
+/* Closes *f, a memstream on *buf, and hands its text to *ret: -ENOMEM when a write to it
+ * failed (*buf then stays the caller's to free). *f is NULL afterwards either way. */
+int memstream_finish(FILE **f, char **buf, char **ret);
 
 static inline void closedirp(DIR **d) {
         if (*d)

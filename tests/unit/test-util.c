@@ -266,6 +266,19 @@ TEST(spawn_exec) {
         ASSERT_ERROR(spawn_exec("/bin/true", (char *[]) { (char *) "true", NULL }, NULL, 0, FORK_WAIT, &pid), EINVAL);
 }
 
+TEST(memstream_finish) {
+        _cleanup_free_ char *buf = NULL, *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        ASSERT_TRUE(f != NULL);
+        fprintf(f, "a=%d\n", 1);
+        ASSERT_OK(memstream_finish(&f, &buf, &text));
+        ASSERT_TRUE(f == NULL);
+        ASSERT_TRUE(buf == NULL);
+        ASSERT_STREQ(text, "a=1\n");
+}
+
 TEST(strv_join) {
         _cleanup_free_ char *a = strv_join((char *[]) { (char *) "debian-bookworm", (char *) "debian-trixie", NULL }, ", ");
         _cleanup_free_ char *b = strv_join((char *[]) { (char *) "one", NULL }, ", ");
