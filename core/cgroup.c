@@ -329,22 +329,18 @@ int cgroup_create(CGroupMode mode, const char *path) {
         return 0;
 }
 
-int cgroup_attach(CGroupMode mode, const char *path, pid_t pid) {
-        CGroupHierarchies hs;
+int cgroup_attach(const CGroupHierarchies *hs, const char *path, pid_t pid) {
         char buf[32];
         int r;
 
-        r = cgroup_hierarchies_load(&hs);
-        if (r < 0)
-                return r;
         snprintf(buf, sizeof buf, "%d\n", (int) pid);
-        for (size_t i = 0; i < hs.n; i++) {
+        for (size_t i = 0; i < hs->n; i++) {
                 _cleanup_free_ char *payload = strjoin(path, "/" CGROUP_PAYLOAD);
-                _cleanup_free_ char *procs = strjoin(hs.h[i].mount_point, path,
+                _cleanup_free_ char *procs = strjoin(hs->h[i].mount_point, path,
                                                      "/" CGROUP_PAYLOAD "/cgroup.procs");
                 if (!payload || !procs)
                         return -ENOMEM;
-                r = cgroup_mkdir_path(&hs.h[i], payload);
+                r = cgroup_mkdir_path(&hs->h[i], payload);
                 if (r < 0 && r != -EEXIST)
                         return r;
                 r = write_string_file(procs, buf);

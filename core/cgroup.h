@@ -68,7 +68,7 @@ int cgroup_create(CGroupMode mode, const char *path);
 /* Creates PATH/payload in every hierarchy (after the limits and device policy were set
  * on PATH: a v1 devices cgroup can only be restricted while it has no children) and
  * moves pid there. */
-int cgroup_attach(CGroupMode mode, const char *path, pid_t pid);
+int cgroup_attach(const CGroupHierarchies *hs, const char *path, pid_t pid);
 /* For a container in its own user namespace: its root (uid, gid as the host sees them) gets
  * PATH/payload and the files that make a delegated subtree (cgroup.procs, cgroup.threads,
  * cgroup.subtree_control, tasks) in the hierarchies it may write - cgroup2 and

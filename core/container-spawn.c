@@ -1161,6 +1161,7 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
         char error_buf[sizeof(((ChildMsg *) 0)->message)] = "";
         int child_error = 0, exit_status = 0;
         bool userns = c->uid_range > 0;
+        CGroupHierarchies hierarchies;
         pid_t pid, payload = 0;
         int r;
 
@@ -1168,6 +1169,11 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return error_set(e, -errno, "socketpair: %m");
+        /* Read before the fork: parsed after it, while the child waits, every page the
+         * parser writes would cost a copy-on-write fault too. */
+        r = cgroup_hierarchies_load(&hierarchies);
+        if (r < 0)
+                return error_set(e, r, "Failed to find the cgroup hierarchies: %m");
 
         /* With a user namespace, the process made here only sets up (in the host's PID
          * namespace, where it can start the payload as our child); the payload gets the
@@ -1189,7 +1195,7 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
         }
         sv[1] = safe_close(sv[1]);
 
-        r = cgroup_attach(c->cgroup_mode, c->cgroup_path, pid);
+        r = cgroup_attach(&hierarchies, c->cgroup_path, pid);
         if (r < 0) {
                 kill_and_reap(pid, pidfd);
                 return error_set(e, r, "Failed to move the container into cgroup %s: %m", c->cgroup_path);
