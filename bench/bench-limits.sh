@@ -20,17 +20,9 @@ unit="--bind-ro=$work/off.service:/etc/systemd/system/bench-off.service"
 limits=(--property=MemoryMax=1G --property=MemoryHigh=768M --property=CPUQuota=150% --property=CPUWeight=200
         --property=TasksMax=4096 --property=IOWeight=200)
 
-# median_ms ROUNDS CMD...: runs CMD ROUNDS times, prints the median wall time in ms.
-median_ms() {
-    local n=$1; shift
-    for _ in $(seq "$n"); do
-        local a b
-        a=$(date +%s%N)
-        "$@" >"$work/out" 2>&1 || { echo "bench: failed: $*" >&2; tail -5 "$work/out" >&2; exit 1; }
-        b=$(date +%s%N)
-        echo $(( (b - a) / 1000 ))
-    done | sort -n | awk '{v[NR]=$1} END {printf "%.1f", v[int((NR+1)/2)]/1000}'
-}
+# median_ms ROUNDS CMD...: runs CMD ROUNDS times, prints the median wall time in ms (its
+# output of the last run in $work/out; timed by median-ms.py, not through bash and date).
+median_ms() { python3 "$(dirname "$0")/median-ms.py" "$1" "$work/out" "${@:2}" || exit 1; }
 true_ms() { local bin=$1; shift; median_ms "$rounds" "$bin" run -q -D "$tree" --read-only -M bench-limits "$@" /bin/true; }
 boot_ms() {
     median_ms "$b_rounds" "$@" -- systemd.wants=bench-off.service
