@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nspawnctl test: one command in fresh throwaway machines of several images at once.
  *
- * Each machine is its own `nspawnctl run --ephemeral --private-network` child: an overlay
+ * Each machine is its own `nspawnctl run --ephemeral --private-network --private-users=pick`
+ * child, unprivileged as machined's machines are (it runs code under test): an overlay
  * on a tmpfs that only the machine's mount namespace sees, so whatever happens to us the
  * image stays as it was and nothing is left in the pool. The child gets PR_SET_PDEATHSIG
  * (it dies with us, even after kill -9) and a session of its own (a Ctrl-C is ours to turn
@@ -180,7 +181,7 @@ static void help(void) {
         printf("nspawnctl test [OPTIONS...] --image=NAME[,NAME...] [--] COMMAND [ARG...]\n\n"
                "Run a command in fresh throwaway machines of several images at once; each\n"
                "machine is an overlay of its image on a private tmpfs, on a private network,\n"
-               "removed afterwards whatever happens.\n\n"
+               "in a user namespace of its own, removed afterwards whatever happens.\n\n"
                "  -h --help               Show this help\n"
                "     --image=NAME[,...]   Images of the pool to run in (repeatable)\n"
                "     --template=NAME[,...] Also these images; made from the template of the\n"
@@ -479,8 +480,8 @@ static int job_argv(Job *j, char ***ret) {
         int r = 0;
 
         snprintf(kill_timeout, sizeof kill_timeout, "--kill-timeout=%d", STOP_TIMEOUT_SEC);
-        FOREACH_STRING(s, j->matrix->self, "run", "-q", "--ephemeral", "--private-network", "--settings=no",
-                       "--console=pipe", "--report-fd=3", kill_timeout)
+        FOREACH_STRING(s, j->matrix->self, "run", "-q", "--ephemeral", "--private-network", "--private-users=pick",
+                       "--settings=no", "--console=pipe", "--report-fd=3", kill_timeout)
                 if (strv_extend(&argv, s) < 0)
                         return -ENOMEM;
         if (strv_consume(&argv, strjoin("--directory=", j->path)) < 0 ||

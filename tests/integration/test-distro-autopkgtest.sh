@@ -34,7 +34,7 @@ nspawnctl-demo (1.0) unstable; urgency=medium
 EOT
 # Depends: empty, so that nothing is installed (the machine has no network).
 cat >"$pkg/debian/tests/control" <<EOT
-Test-Command: test -d /run/systemd/system && test "\$(id -u)" = 0 && echo "passing in \$(hostname)"
+Test-Command: test -d /run/systemd/system && test "\$(id -u)" = 0 && echo "passing in \$(hostname) as host uid \$(awk '{print \$2}' /proc/self/uid_map)"
 Depends:
 Restrictions: needs-root
 
@@ -59,6 +59,10 @@ ok "autopkgtest: summary command1 PASS, command2 FAIL, exit status 4"
 grep -q "^passing in " "$WORK/out/command1-stdout" || fail "command1's output not copied up: $(ls "$WORK/out")"
 grep -Eq '^command1 +PASS' "$WORK/out/summary" || fail "no summary in the output dir"
 ok "test output copied up from a booted testbed (root, systemd)"
+# Root in the testbed is a picked host UID range, never the host's root.
+grep -Eq "^passing in .* as host uid [1-9][0-9]*$" "$WORK/out/command1-stdout" ||
+    fail "the testbed is not in a user namespace of its own: $(cat "$WORK/out/command1-stdout")"
+ok "the testbed is unprivileged: $(sed 's/.* as //' "$WORK/out/command1-stdout")"
 assert_nothing_left "autopkgtest-" "$before"; ok "nothing left: machines, cgroups, mounts, pool"
 
 # Bad input to the backend: it refuses at once (autopkgtest reports a testbed failure, 16).

@@ -61,6 +61,14 @@ done
 ok "--log-dir, --copy (a writable copy; the host's file unchanged), --script with arguments"
 assert_nothing_left "t$$-" "$before"; ok "nothing left"
 
+# Throwaway machines are unprivileged, as machined's are: root inside is a picked host UID,
+# never the host's root, and a booted one gets its own range too.
+expect_rc 0 nt --image="$A" --log-dir="$WORK/userns" -- sh -c 'cat /proc/self/uid_map'
+read -r inside host count <"$WORK/userns/$A.log" || true
+[ "$inside" = 0 ] && [ "${host:-0}" -ge 65536 ] && [ "$count" = 65536 ] ||
+    fail "not in a user namespace of its own: $(cat "$WORK/userns/$A.log")"
+ok "a throwaway machine's root is host UID $host (a picked range of 65536), not the host's root"
+
 # --boot: systemd reaches multi-user with no failed unit, the command runs inside.
 expect_rc 0 nt --boot --image="$A" --log-dir="$WORK/boot" -- sh -c \
     'systemctl is-active multi-user.target && systemctl --failed --no-legend | grep . && exit 1; echo "pid1=$(cat /proc/1/comm)"'
