@@ -19,8 +19,10 @@
 
 #define LIBSYSTEMD_SONAME "libsystemd.so.0"
 
-static void *lazy_sym(const char *name) {
-        void *h = dlopen(LIBSYSTEMD_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+/* flags: 0, or RTLD_NOLOAD for a call that has nothing to do unless the library is loaded
+ * already. */
+static void *lazy_sym_flags(const char *name, int flags) {
+        void *h = dlopen(LIBSYSTEMD_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE | flags);
         void *f;
 
         if (!h)
@@ -28,6 +30,10 @@ static void *lazy_sym(const char *name) {
         f = dlsym(h, name);
         (void) dlclose(h);
         return f;
+}
+
+static void *lazy_sym(const char *name) {
+        return lazy_sym_flags(name, 0);
 }
 
 /* A call that returns an int: -EOPNOTSUPP when libsystemd cannot be loaded. */
@@ -127,10 +133,11 @@ int sd_bus_call_method(sd_bus *bus, const char *destination, const char *path, c
         return r;
 }
 
-/* An error only the library can have set: without it there is nothing to free, and the
- * checks read the public fields. */
+/* An error only the library can have set: while it is not loaded there is nothing to free
+ * (a _cleanup_ on an error that was never used must not load it), and the checks read the
+ * public fields. */
 void sd_bus_error_free(sd_bus_error *e) {
-        typeof(sd_bus_error_free) *f = lazy_sym("sd_bus_error_free");
+        typeof(sd_bus_error_free) *f = lazy_sym_flags("sd_bus_error_free", RTLD_NOLOAD);
 
         if (f)
                 f(e);

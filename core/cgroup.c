@@ -410,9 +410,9 @@ static int rmdir_known_tree(const char *p) {
 
         if (!payload)
                 return -ENOMEM;
-        if ((rmdir(payload) >= 0 || errno == ENOENT) && rmdir(p) >= 0)
-                return 0;
-        if (errno == ENOENT)
+        if (rmdir(payload) < 0 && errno != ENOENT)
+                return rmdir_tree_at(AT_FDCWD, p);
+        if (rmdir(p) >= 0 || errno == ENOENT)
                 return 0;
         return rmdir_tree_at(AT_FDCWD, p);
 }

@@ -387,24 +387,19 @@ int nft_run(const char *text, Error *error) {
         ctx = lib.ctx_new(NFT_CTX_DEFAULT);
         if (!ctx)
                 return -ENOMEM;
-        if (lib.buffer_output(ctx) < 0 || lib.buffer_error(ctx) < 0) {
-                lib.ctx_free(ctx);
-                return -ENOMEM;
+        if (lib.buffer_output(ctx) < 0 || lib.buffer_error(ctx) < 0)
+                r = -ENOMEM;
+        else if (lib.run_cmd_from_buffer(ctx, text) == 0)
+                r = 0;
+        else {
+                /* The message lives in ctx's buffer: taken before ctx goes. */
+                e = lib.get_error_buffer(ctx);
+                r = e && strstr(e, "No such file or directory") ? -ENOENT
+                    : e && strstr(e, "Operation not permitted") ? -EPERM
+                                                                 : -EIO;
+                if (e)
+                        error_set(error, r, "%.*s", (int) strcspn(e, "\n"), e);
         }
-        r = lib.run_cmd_from_buffer(ctx, text);
-        if (r == 0) {
-                lib.ctx_free(ctx);
-                return 0;
-        }
-        e = lib.get_error_buffer(ctx);
-        if (e && strstr(e, "No such file or directory"))
-                r = -ENOENT;
-        else if (e && strstr(e, "Operation not permitted"))
-                r = -EPERM;
-        else
-                r = -EIO;
-        if (e)
-                error_set(error, r, "%.*s", (int) strcspn(e, "\n"), e);
         lib.ctx_free(ctx);
         return r;
 }

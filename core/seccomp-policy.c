@@ -97,11 +97,6 @@ static int container_filter_new(char **extra_deny, bool suppress_sync, scmp_filt
 
         if (!ctx)
                 return -ENOMEM;
-        /* The loader still has CAP_SYS_ADMIN, so NO_NEW_PRIVS is not needed, and setting
-         * it would break setuid binaries (su, sudo) inside the container. */
-        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-        if (r < 0)
-                return r;
         if (seccomp_arch_native() == SCMP_ARCH_X86_64)
                 for (size_t i = 0; i < ELEMENTSOF(extra_arches); i++) {
                         r = seccomp_arch_add(ctx, extra_arches[i]);
@@ -181,19 +176,21 @@ int seccomp_build_container_filter(char **extra_deny, bool suppress_sync, Seccom
 int seccomp_program_load(const SeccompProgram *p) {
         struct sock_fprog prog = { .len = (unsigned short) p->n_insns, .filter = p->insns };
 
-        /* As seccomp_load() with NO_NEW_PRIVS off: the caller holds CAP_SYS_ADMIN in its user
-         * namespace, which is what the kernel asks for instead. */
+        /* Without NO_NEW_PRIVS, which would break setuid binaries (su, sudo) inside the
+         * container: the loader still holds CAP_SYS_ADMIN in its user namespace, which is
+         * what the kernel asks for instead. */
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
                 return -errno;
         return 0;
 }
 
+/* Built and loaded the one way, whether ahead of time or not. */
 int seccomp_load_container_filter(char **extra_deny, bool suppress_sync) {
-        _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
+        _cleanup_(seccomp_program_done) SeccompProgram p = {};
         int r;
 
-        r = container_filter_new(extra_deny, suppress_sync, &ctx);
+        r = seccomp_build_container_filter(extra_deny, suppress_sync, &p);
         if (r < 0)
                 return r;
-        return seccomp_load(ctx);
+        return seccomp_program_load(&p);
 }
