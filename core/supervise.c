@@ -22,8 +22,12 @@
 #include "supervise.h"
 #include "supervisor-contract.h"
 #include "util/process.h"
+#include "util/spawn-lazy.h"
 #include "util/strv.h"
 #include "util/util.h"
+
+/* How long the cleanup guard waits in our memory before it execs the light binary. */
+#define GUARD_EXEC_GRACE_MSEC 1000
 
 /* Starts the cleanup guard (see guard_run()) with the read end of a pipe whose write end
  * only the supervisor holds. */
@@ -55,11 +59,19 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
         if (pipe2(p, O_CLOEXEC) < 0)
                 return -errno;
         if (argv) {
-                /* Spawned, not forked: a fork would make this process, with all its libraries,
-                 * pay copy-on-write faults for every page it writes while it starts the
-                 * container. */
-                r = spawn_exec(c->supervise_binary, argv, (const int[]) { p[0], c->uid_range_lock_fd }, 2,
-                               FORK_RESET_SIGNALS | FORK_NEW_SESSION | FORK_NULL_STDIO, NULL);
+                /* Not forked: a fork would make this process, with all its libraries, pay
+                 * copy-on-write faults for every page it writes while it starts the container.
+                 * Not even exec'd at first: most guards only ever read 'd' from a supervisor
+                 * that cleaned up itself, and the light binary's address space would cost
+                 * more than the whole wait (on the test VM a new address space is the dearest
+                 * part of a process, and the host makes them one at a time). The watcher
+                 * becomes the light binary when the supervisor dies, or once the machine
+                 * proves to be long-lived, so that it does not keep our memory alive. */
+                r = spawn_exec_lazy(c->supervise_binary, argv, (const int[]) { p[0], c->uid_range_lock_fd }, 2,
+                                    "nspawnctl-guard", 'd', GUARD_EXEC_GRACE_MSEC, NULL);
+                if (r == -EOPNOTSUPP)
+                        r = spawn_exec(c->supervise_binary, argv, (const int[]) { p[0], c->uid_range_lock_fd }, 2,
+                                       FORK_RESET_SIGNALS | FORK_NEW_SESSION | FORK_NULL_STDIO, NULL);
                 if (r >= 0) {
                         *ret_fd = TAKE_FD(p[1]);
                         return 0;

@@ -9,6 +9,8 @@
 
 #include "tests.h"
 #include "util/process.h"
+#include "util/raw-syscall.h"
+#include "util/spawn-lazy.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -264,6 +266,71 @@ TEST(spawn_exec) {
         /* A program that cannot be run is the caller's error, and no process is left. */
         ASSERT_ERROR(spawn_exec("/nonexistent/prog", (char *[]) { (char *) "x", NULL }, NULL, 0, 0, &pid), ENOENT);
         ASSERT_ERROR(spawn_exec("/bin/true", (char *[]) { (char *) "true", NULL }, NULL, 0, FORK_WAIT, &pid), EINVAL);
+}
+
+/* One run of spawn_exec_lazy() with a program that reports its fds and session on fd 4:
+ * sets how the watcher ended (its exit status), its pid, and what the program wrote, if it
+ * ran. act: 'd' writes done, 'x' a byte to skip and then done, 'c' closes the pipe, 't' waits
+ * for the grace period with the pipe open. */
+static int lazy_case(char act, int *ret_status, pid_t *ret_pid, char *buf, size_t size) {
+        int p[2], out[2], r;
+
+        if (pipe2(p, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+                return -errno;
+        r = spawn_exec_lazy("/bin/sh",
+                            (char *[]) { (char *) "sh", (char *) "-c",
+                                         (char *) "echo \"$(ls /proc/self/fd | sort -n | tr '\\n' ' ')$(ps -o sid= -p $$ | tr -d ' ')\" >&4",
+                                         NULL },
+                            (const int[]) { p[0], out[1] }, 2, "test-lazy", 'd', act == 't' ? 50 : 60000, ret_pid);
+        close(p[0]);
+        close(out[1]);
+        if (r < 0)
+                return r;
+        if (act == 'd' || act == 'x')
+                (void) write(p[1], act == 'x' ? "xd" : "d", act == 'x' ? 2 : 1);
+        if (act != 't')
+                close(p[1]);
+        r = wait_for_terminate(*ret_pid, ret_status);
+        if (act == 't')
+                close(p[1]);
+        memset(buf, 0, size);
+        if (r >= 0 && read(out[0], buf, size - 1) < 0)
+                r = -errno;
+        close(out[0]);
+        return r;
+}
+
+TEST(spawn_exec_lazy) {
+        char buf[128], expect[64];
+        int status;
+        pid_t pid;
+
+        if (!RAW_SYSCALL_SUPPORTED) {
+                ASSERT_ERROR(spawn_exec_lazy("/bin/true", (char *[]) { (char *) "true", NULL }, NULL, 0, "x", 'd', 0, NULL),
+                             EOPNOTSUPP);
+                return;
+        }
+        /* Done: the program never runs. */
+        ASSERT_OK(lazy_case('d', &status, &pid, buf, sizeof buf));
+        ASSERT_EQ(status, 0);
+        ASSERT_STREQ(buf, "");
+        ASSERT_OK(lazy_case('x', &status, &pid, buf, sizeof buf));
+        ASSERT_EQ(status, 0);
+        ASSERT_STREQ(buf, "");
+        /* Every writer gone, or nothing said in time: the program runs with the fds on 3 and
+         * 4, nothing else of ours, in its own session (its id is the program's pid). */
+        ASSERT_OK(lazy_case('c', &status, &pid, buf, sizeof buf));
+        ASSERT_EQ(status, 0);
+        snprintf(expect, sizeof expect, "0 1 2 3 4 5 %d\n", (int) pid);
+        ASSERT_STREQ(buf, expect);
+        ASSERT_OK(lazy_case('t', &status, &pid, buf, sizeof buf));
+        ASSERT_EQ(status, 0);
+        snprintf(expect, sizeof expect, "0 1 2 3 4 5 %d\n", (int) pid);
+        ASSERT_STREQ(buf, expect);
+
+        /* What cannot be executed is refused up front. */
+        ASSERT_ERROR(spawn_exec_lazy("/nonexistent/prog", (char *[]) { (char *) "x", NULL }, NULL, 0, "x", 'd', 0, NULL),
+                     ENOENT);
 }
 
 TEST(memstream_finish) {
