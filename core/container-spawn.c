@@ -448,6 +448,44 @@ static _noreturn_ void stub_init(pid_t main_pid) {
         }
 }
 
+/* The exec of the payload (or the init), its signals unblocked and env its environment. */
+static _noreturn_ void payload_exec(const SpawnConfig *c, int sock, char **env, const struct passwd *pw) {
+        extern char **environ;
+        sigset_t none;
+
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        environ = env;
+        if (c->boot) {
+                _cleanup_strv_free_ char **argv = NULL;
+                for (size_t i = 0; i < ELEMENTSOF(init_paths); i++) {
+                        strv_free(argv);
+                        argv = NULL;
+                        if (strv_extend(&argv, init_paths[i]) < 0 || strv_extend_strv(&argv, c->argv) < 0)
+                                child_fail(sock, -ENOMEM, EXIT_FAILURE, "Out of memory");
+                        execve(init_paths[i], argv, env);
+                }
+                child_fail(sock, -errno, 127, "Failed to execute the init of the container: %m");
+        }
+
+        char *shell[3] = { pw->pw_shell, (char *) "-l", NULL };
+        char **argv = strv_length(c->argv) > 0 ? c->argv : shell;
+        execvp(argv[0], argv);
+        child_fail(sock, -errno, errno == ENOENT ? 127 : 126, "Failed to execute %s in the container: %m", argv[0]);
+}
+
+typedef struct PayloadExec {
+        const SpawnConfig *c;
+        int sock;
+        char **env;
+        const struct passwd *pw;
+} PayloadExec;
+
+static int payload_exec_child(void *userdata) {
+        const PayloadExec *pe = userdata;
+        payload_exec(pe->c, pe->sock, pe->env, pe->pw);
+}
+
 /* Everything after the mounts, in the container's namespaces: PID 1 itself (the only process
  * without a user namespace, the payload with one). slave: the console, or -EBADF to open
  * /dev/console. */
@@ -534,42 +572,24 @@ static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave,
                 child_fail(sock, -errno, EXIT_FAILURE, "Failed to change to %s in the container: %m", c->working_directory);
 
         umask(0022);
-        sigset_t none;
-        sigemptyset(&none);
         for (int s = 1; s < _NSIG; s++)
                 (void) signal(s, SIG_DFL);
         /* Only 0, 1, 2 and the report socket (closed by exec) survive. */
         CHECK(close_all_fds_except(&sock, 1), "Failed to close file descriptors: %m");
 
         if (c->as_pid2) {
-                pid_t p = fork();
+                /* PID 2 shares our memory until its exec (CLONE_VFORK: we wait meanwhile), on a
+                 * stack of its own: no address space is copied for it. On the test VM making
+                 * one is the dearest step of a start, and the host makes them one at a time. */
+                PayloadExec pe = { .c = c, .sock = sock, .env = env, .pw = &pw };
+                _Alignas(16) char stack[64 * 1024];
+                pid_t p = clone(payload_exec_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &pe);
                 if (p < 0)
-                        child_fail(sock, -errno, EXIT_FAILURE, "fork: %m");
-                if (p > 0) {
-                        safe_close(sock);
-                        stub_init(p);
-                }
+                        child_fail(sock, -errno, EXIT_FAILURE, "Failed to start the payload: %m");
+                safe_close(sock);
+                stub_init(p);
         }
-        sigprocmask(SIG_SETMASK, &none, NULL);
-
-        extern char **environ;
-        environ = env;
-        if (c->boot) {
-                _cleanup_strv_free_ char **argv = NULL;
-                for (size_t i = 0; i < ELEMENTSOF(init_paths); i++) {
-                        strv_free(argv);
-                        argv = NULL;
-                        if (strv_extend(&argv, init_paths[i]) < 0 || strv_extend_strv(&argv, c->argv) < 0)
-                                child_fail(sock, -ENOMEM, EXIT_FAILURE, "Out of memory");
-                        execve(init_paths[i], argv, env);
-                }
-                child_fail(sock, -errno, 127, "Failed to execute the init of the container: %m");
-        }
-
-        char *shell[3] = { pw.pw_shell, (char *) "-l", NULL };
-        char **argv = strv_length(c->argv) > 0 ? c->argv : shell;
-        execvp(argv[0], argv);
-        child_fail(sock, -errno, errno == ENOENT ? 127 : 126, "Failed to execute %s in the container: %m", argv[0]);
+        payload_exec(c, sock, env, &pw);
 }
 
 /* The container's PID 1 with a user namespace: born in it (and in its PID, UTS, IPC, cgroup
