@@ -137,8 +137,13 @@ int sd_bus_call_method(sd_bus *bus, const char *destination, const char *path, c
  * (a _cleanup_ on an error that was never used must not load it), and the checks read the
  * public fields. */
 void sd_bus_error_free(sd_bus_error *e) {
-        typeof(sd_bus_error_free) *f = lazy_sym_flags("sd_bus_error_free", RTLD_NOLOAD);
+        typeof(sd_bus_error_free) *f;
 
+        /* Unset: nothing to free, and no need to look for the library (a look with
+         * RTLD_NOLOAD still searches the paths and opens the file). */
+        if (!e || (!e->name && !e->message))
+                return;
+        f = lazy_sym_flags("sd_bus_error_free", RTLD_NOLOAD);
         if (f)
                 f(e);
 }
