@@ -66,45 +66,49 @@ int mount_fd_propagation(int fd, unsigned long propagation) {
 }
 
 
-/* Creates the missing components of PATH one at a time: each parent is opened through
- * openat2(RESOLVE_IN_ROOT) and the child made with mkdirat()/openat(O_EXCL|O_NOFOLLOW)
- * relative to that fd, which never follows a symlink at the new name. */
+/* Creates the last component of path in its parent, which is opened through
+ * openat2(RESOLVE_IN_ROOT): mkdirat()/openat(O_EXCL|O_NOFOLLOW) relative to that fd never
+ * follow a symlink at the new name. A missing parent is made first, the same way: most
+ * targets lack only their last component, and each level costs system calls (openat2 and
+ * close), which are dear on a virtual machine. */
 static int create_missing(int root_fd, const char *path, ChaseFlags resolve, bool last_is_file) {
-        char prefix[PATH_MAX] = "";
-        size_t len = 0;
+        _cleanup_close_ int dfd = -EBADF;
+        char parent[PATH_MAX], *slash;
+        const char *last;
+        size_t len = strlen(path);
+        int r;
 
-        for (const char *p = path;;) {
-                char name[NAME_MAX + 1];
-                _cleanup_close_ int dfd = -EBADF;
-                size_t n;
-                bool last;
+        while (len > 1 && path[len - 1] == '/')
+                len--;
+        if (len >= sizeof parent)
+                return -ENAMETOOLONG;
+        memcpy(parent, path, len);
+        parent[len] = 0;
+        slash = strrchr(parent, '/');
+        if (!slash || !slash[1])
+                return 0; /* the root itself */
+        *slash = 0;
+        last = slash + 1;
+        if (strlen(last) > NAME_MAX)
+                return -ENAMETOOLONG;
 
-                p += strspn(p, "/");
-                n = strcspn(p, "/");
-                if (n == 0)
-                        return 0;
-                if (n > NAME_MAX || len + n + 2 > sizeof prefix)
-                        return -ENAMETOOLONG;
-                memcpy(name, p, n);
-                name[n] = 0;
-                p += n;
-                last = p[strspn(p, "/")] == 0;
-
-                dfd = chase_open(root_fd, len ? prefix : "/", O_DIRECTORY | O_RDONLY, resolve);
-                if (dfd < 0)
-                        return dfd;
-                if (last && last_is_file) {
-                        int f = openat(dfd, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0644);
-                        if (f < 0 && errno != EEXIST)
-                                return -errno;
-                        safe_close(f);
-                } else if (mkdirat(dfd, name, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-
-                prefix[len++] = '/';
-                memcpy(prefix + len, name, n + 1);
-                len += n;
+        dfd = chase_open(root_fd, parent[0] ? parent : "/", O_DIRECTORY | O_RDONLY, resolve);
+        if (dfd == -ENOENT) {
+                r = create_missing(root_fd, parent, resolve, false);
+                if (r < 0)
+                        return r;
+                dfd = chase_open(root_fd, parent, O_DIRECTORY | O_RDONLY, resolve);
         }
+        if (dfd < 0)
+                return dfd;
+        if (last_is_file) {
+                int f = openat(dfd, last, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0644);
+                if (f < 0 && errno != EEXIST)
+                        return -errno;
+                safe_close(f);
+        } else if (mkdirat(dfd, last, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
 }
 
 static int open_nofollow_checked(int root_fd, const char *path, ChaseFlags resolve, int *ret_fd) {
