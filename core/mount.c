@@ -113,15 +113,24 @@ static int create_missing(int root_fd, const char *path, ChaseFlags resolve, boo
 
 static int open_nofollow_checked(int root_fd, const char *path, ChaseFlags resolve, int *ret_fd) {
         struct stat st;
-        int fd = chase_open(root_fd, path, O_PATH | O_NOFOLLOW, resolve);
+        int fd;
 
-        if (fd < 0)
-                return fd;
-        /* O_PATH|O_NOFOLLOW opens a final symlink itself: a mount target that is a symlink
-         * is the classic race, refuse it. */
-        if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) {
-                safe_close(fd);
-                return -ELOOP;
+        /* A mount target that is a symlink is the classic race: refuse it. Where no symlink
+         * may be in the path at all, openat2() does that for the last component too (without
+         * O_NOFOLLOW it fails with ELOOP); otherwise O_PATH|O_NOFOLLOW opens a final symlink
+         * itself, and fstat() tells. */
+        if (resolve & CHASE_NO_SYMLINKS) {
+                fd = chase_open(root_fd, path, O_PATH, resolve);
+                if (fd < 0)
+                        return fd;
+        } else {
+                fd = chase_open(root_fd, path, O_PATH | O_NOFOLLOW, resolve);
+                if (fd < 0)
+                        return fd;
+                if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) {
+                        safe_close(fd);
+                        return -ELOOP;
+                }
         }
         *ret_fd = fd;
         return 0;

@@ -70,6 +70,8 @@ TEST(open_in_root_symlinks) {
         /* A mount target that is itself a symlink is refused. */
         ASSERT_OK(symlinkat("/x", root, "m"));
         ASSERT_ERROR(open_in_root(root, "/m", IN_ROOT_MKDIR, &fd), ELOOP);
+        ASSERT_ERROR(open_in_root(root, "/m", IN_ROOT_MKDIR | IN_ROOT_NO_SYMLINKS, &fd), ELOOP);
+        ASSERT_ERROR(open_in_root(root, "/l", IN_ROOT_NO_SYMLINKS, &fd), ELOOP);
         close(root);
         close(out);
         tree_remove(path);
