@@ -161,6 +161,21 @@ int safe_fork_full(const char *name, const int *except_fds, size_t n_except, For
         return 0;
 }
 
+int fds_dup_above(const int *fds, size_t n_fds, int min, int *high) {
+        int n = 0;
+
+        for (; (size_t) n < n_fds && fds[n] >= 0; n++) {
+                high[n] = fcntl(fds[n], F_DUPFD_CLOEXEC, min);
+                if (high[n] < 0) {
+                        int r = -errno;
+                        while (n > 0)
+                                (void) close(high[--n]);
+                        return r;
+                }
+        }
+        return n;
+}
+
 int spawn_exec(const char *path, char *const *argv, const int *fds, size_t n_fds, ForkFlags flags,
                pid_t *ret_pid) {
         posix_spawn_file_actions_t fa;
@@ -173,13 +188,9 @@ int spawn_exec(const char *path, char *const *argv, const int *fds, size_t n_fds
         if ((flags & ~(FORK_RESET_SIGNALS | FORK_NEW_SESSION | FORK_NULL_STDIO)) || n_fds > ELEMENTSOF(high))
                 return -EINVAL;
         /* Copies above every target number first: a source may be another one's target. */
-        for (; (size_t) n < n_fds && fds[n] >= 0; n++) {
-                high[n] = fcntl(fds[n], F_DUPFD_CLOEXEC, 3 + (int) n_fds);
-                if (high[n] < 0) {
-                        r = -errno;
-                        goto out_fds;
-                }
-        }
+        n = fds_dup_above(fds, n_fds, 3 + (int) n_fds, high);
+        if (n < 0)
+                return n;
         r = -posix_spawn_file_actions_init(&fa);
         if (r < 0)
                 goto out_fds;

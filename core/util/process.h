@@ -39,6 +39,11 @@ static inline int safe_fork(const char *name, const int *except_fds, size_t n_ex
         return safe_fork_full(name, except_fds, n_except, flags, ret_pid, NULL);
 }
 
+/* Copies fds (up to the first negative entry) to numbers >= min, O_CLOEXEC, into high:
+ * what a child that moves them to fixed numbers needs, so that no source is another one's
+ * target. Returns how many, or a negative errno with nothing left open. */
+int fds_dup_above(const int *fds, size_t n_fds, int min, int *high);
+
 /* Starts path with argv without a copy of this process: posix_spawn(), which shares our
  * memory until the exec instead of copying it, so neither side pays the copy-on-write faults
  * a fork() of a process with many libraries costs. fds[i] becomes fd 3+i in the new

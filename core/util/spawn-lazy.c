@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/process.h"
 #include "util/raw-syscall.h"
 #include "util/spawn-lazy.h"
 #include "util/util.h"
@@ -146,13 +147,9 @@ int spawn_exec_lazy(const char *path, char *const *argv, const int *fds, size_t 
                 return -errno;
 
         /* The fds, and /dev/null last, above every number they move to. */
-        for (; (size_t) n < n_fds && fds[n] >= 0; n++) {
-                high[n] = fcntl(fds[n], F_DUPFD_CLOEXEC, 3 + (int) n_fds);
-                if (high[n] < 0) {
-                        r = -errno;
-                        goto out_fds;
-                }
-        }
+        n = fds_dup_above(fds, n_fds, 3 + (int) n_fds, high);
+        if (n < 0)
+                return n;
         {
                 _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
                 high[n] = null < 0 ? -1 : fcntl(null, F_DUPFD_CLOEXEC, 3 + (int) n_fds);
