@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -1175,7 +1176,42 @@ static void kill_and_reap(pid_t pid, int pidfd) {
         (void) wait_for_terminate(pid, NULL);
 }
 
+#define SETUP_STACK_SIZE (1024 * 1024)
+
+typedef struct SetupStart {
+        const SpawnConfig *c;
+        int sock, parent_sock;
+} SetupStart;
+
+static int setup_child(void *userdata) {
+        const SetupStart *st = userdata;
+
+        (void) close(st->parent_sock);
+        child_main(st->c, st->sock);
+}
+
+static void stack_unmap(void **p) {
+        if (*p != MAP_FAILED)
+                (void) munmap(*p, SETUP_STACK_SIZE);
+}
+
+static void environ_restore(char ***saved) {
+        extern char **environ;
+        environ = *saved;
+}
+
+static void dumpable_restore(int *saved) {
+        if (*saved > 0)
+                (void) prctl(PR_SET_DUMPABLE, *saved);
+}
+
 int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
+        extern char **environ;
+        /* Put back when we return: by then the setup process is gone (every path below
+         * reaps it, or it exec'd). */
+        _cleanup_(environ_restore) char **saved_environ = environ;
+        _cleanup_(dumpable_restore) int saved_dumpable = prctl(PR_GET_DUMPABLE);
+        _cleanup_(stack_unmap) void *stack = MAP_FAILED;
         _cleanup_close_pair_ int sv[2] = { -EBADF, -EBADF };
         _cleanup_close_ int pidfd = -EBADF, master = -EBADF, notify = -EBADF, payload_pidfd = -EBADF;
         char error_buf[sizeof(((ChildMsg *) 0)->message)] = "";
@@ -1197,22 +1233,31 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
 
         /* With a user namespace, the process made here only sets up (in the host's PID
          * namespace, where it can start the payload as our child); the payload gets the
-         * other namespaces. */
-        struct clone_args args = {
-                .flags = CLONE_NEWNS | CLONE_PIDFD |
-                         (userns ? 0
-                                 : CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
-                                           (c->private_network ? CLONE_NEWNET : 0)),
-                .pidfd = (uint64_t) (uintptr_t) &pidfd,
-                .exit_signal = SIGCHLD,
-        };
-        pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
+         * other namespaces.
+         *
+         * It shares our memory (CLONE_VM) when it is sure to leave it, by exiting (a user
+         * namespace: it only sets up) or by exec'ing the payload (without one, unless it
+         * stays as --as-pid2's stub init): no address space is copied for it, which on the
+         * test VM is the dearest part of a start. That is safe because the two never run
+         * side by side on the same memory: it waits for our "g" before it does anything
+         * but system calls; from then on we only wait for its reports, handle them without
+         * allocating, or work while it waits for our "n". What it leaves changed in our
+         * memory is put back when we return: environ (its exec of the payload sets it) and
+         * the dumpable flag (which belongs to the memory). */
+        bool share = userns || !c->as_pid2;
+        SetupStart start = { .c = c, .sock = sv[1], .parent_sock = sv[0] };
+        stack = mmap(NULL, SETUP_STACK_SIZE, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+        if (stack == MAP_FAILED)
+                return error_set(e, -errno, "Failed to allocate the setup process's stack: %m");
+        pid = clone(setup_child, (char *) stack + SETUP_STACK_SIZE,
+                    (share ? CLONE_VM : 0) | CLONE_NEWNS | CLONE_PIDFD | SIGCHLD |
+                            (userns ? 0
+                                    : CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+                                              (c->private_network ? CLONE_NEWNET : 0)),
+                    &start, &pidfd);
         if (pid < 0)
                 return error_set(e, -errno, "Failed to create the container's namespaces: %m");
-        if (pid == 0) {
-                sv[0] = safe_close(sv[0]);
-                child_main(c, sv[1]);
-        }
         sv[1] = safe_close(sv[1]);
 
         r = cgroup_attach(&hierarchies, c->cgroup_path, pid);
@@ -1249,6 +1294,14 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
                 int fd;
 
                 r = receive_one_fd(sv[0], &m, sizeof m, &n, &fd);
+                if (r < 0 && child_error == 0) {
+                        /* Not the end of its reports: it may still run (on our memory). */
+                        child_error = r;
+                        snprintf(error_buf, sizeof error_buf, "Failed to read the container's setup reports: %s",
+                                 strerror(-r));
+                        /* It may still run, on our memory: end it before anything else. */
+                        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                }
                 if (r < 0 || n == 0)
                         break; /* EOF: the payload was exec'd (the socket is O_CLOEXEC) */
                 if (n != sizeof m) {
