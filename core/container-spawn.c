@@ -1295,12 +1295,12 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
 
                 r = receive_one_fd(sv[0], &m, sizeof m, &n, &fd);
                 if (r < 0 && child_error == 0) {
-                        /* Not the end of its reports: it may still run (on our memory). */
+                        /* Not the end of its reports: it may still run, on our memory. End it
+                         * before anything else. */
                         child_error = r;
                         snprintf(error_buf, sizeof error_buf, "Failed to read the container's setup reports: %s",
                                  strerror(-r));
-                        /* It may still run, on our memory: end it before anything else. */
-                        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                        (void) pidfd_send_signal_safe(pidfd, SIGKILL);
                 }
                 if (r < 0 || n == 0)
                         break; /* EOF: the payload was exec'd (the socket is O_CLOEXEC) */
