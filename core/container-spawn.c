@@ -449,6 +449,10 @@ static _noreturn_ void stub_init(pid_t main_pid) {
         }
 }
 
+/* The stacks of the clone()d children (the setup process, --as-pid2's PID 2): as large as a
+ * main thread's by default, and only what they touch is ever allocated. */
+#define CHILD_STACK_SIZE (8 * 1024 * 1024)
+
 /* The exec of the payload (or the init), its signals unblocked and env its environment. */
 static _noreturn_ void payload_exec(const SpawnConfig *c, int sock, char **env, const struct passwd *pw) {
         extern char **environ;
@@ -583,8 +587,12 @@ static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave,
                  * stack of its own: no address space is copied for it. On the test VM making
                  * one is the dearest step of a start, and the host makes them one at a time. */
                 PayloadExec pe = { .c = c, .sock = sock, .env = env, .pw = &pw };
-                _Alignas(16) char stack[64 * 1024];
-                pid_t p = clone(payload_exec_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &pe);
+                /* Never freed: we stay as the stub init. Sized like a main thread's: execvp()
+                 * puts $PATH and a script's argv on it. */
+                char *stack = stack_new(CHILD_STACK_SIZE);
+                if (stack == MAP_FAILED)
+                        child_fail(sock, -errno, EXIT_FAILURE, "Failed to allocate a stack: %m");
+                pid_t p = clone(payload_exec_child, stack + CHILD_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &pe);
                 if (p < 0)
                         child_fail(sock, -errno, EXIT_FAILURE, "Failed to start the payload: %m");
                 safe_close(sock);
@@ -1176,8 +1184,6 @@ static void kill_and_reap(pid_t pid, int pidfd) {
         (void) wait_for_terminate(pid, NULL);
 }
 
-#define SETUP_STACK_SIZE (1024 * 1024)
-
 typedef struct SetupStart {
         const SpawnConfig *c;
         int sock, parent_sock;
@@ -1191,8 +1197,7 @@ static int setup_child(void *userdata) {
 }
 
 static void stack_unmap(void **p) {
-        if (*p != MAP_FAILED)
-                (void) munmap(*p, SETUP_STACK_SIZE);
+        stack_free(*p, CHILD_STACK_SIZE);
 }
 
 static void environ_restore(char ***saved) {
@@ -1246,11 +1251,10 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
          * the dumpable flag (which belongs to the memory). */
         bool share = userns || !c->as_pid2;
         SetupStart start = { .c = c, .sock = sv[1], .parent_sock = sv[0] };
-        stack = mmap(NULL, SETUP_STACK_SIZE, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+        stack = stack_new(CHILD_STACK_SIZE);
         if (stack == MAP_FAILED)
                 return error_set(e, -errno, "Failed to allocate the setup process's stack: %m");
-        pid = clone(setup_child, (char *) stack + SETUP_STACK_SIZE,
+        pid = clone(setup_child, (char *) stack + CHILD_STACK_SIZE,
                     (share ? CLONE_VM : 0) | CLONE_NEWNS | CLONE_PIDFD | SIGCHLD |
                             (userns ? 0
                                     : CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |

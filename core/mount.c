@@ -66,48 +66,68 @@ int mount_fd_propagation(int fd, unsigned long propagation) {
 }
 
 
-/* Creates the last component of path in its parent, which is opened through
- * openat2(RESOLVE_IN_ROOT): mkdirat()/openat(O_EXCL|O_NOFOLLOW) relative to that fd never
- * follow a symlink at the new name. A missing parent is made first, the same way: most
- * targets lack only their last component, and each level costs system calls (openat2 and
- * close), which are dear on a virtual machine. */
+/* Creates what is missing of path below its deepest existing ancestor, usually its parent:
+ * each level costs system calls (openat2 and close), which are dear on a virtual machine.
+ * Every parent is opened through openat2(RESOLVE_IN_ROOT), and the child made with
+ * mkdirat()/openat(O_EXCL|O_NOFOLLOW) relative to that fd, which never follows a symlink
+ * at the new name. Iterative: the depth of a path is the caller's input. */
 static int create_missing(int root_fd, const char *path, ChaseFlags resolve, bool last_is_file) {
         _cleanup_close_ int dfd = -EBADF;
-        char parent[PATH_MAX], *slash;
-        const char *last;
-        size_t len = strlen(path);
-        int r;
+        char buf[PATH_MAX];
+        size_t len = strlen(path), at;
 
         while (len > 1 && path[len - 1] == '/')
                 len--;
-        if (len >= sizeof parent)
+        if (len >= sizeof buf)
                 return -ENAMETOOLONG;
-        memcpy(parent, path, len);
-        parent[len] = 0;
-        slash = strrchr(parent, '/');
-        if (!slash || !slash[1])
-                return 0; /* the root itself */
-        *slash = 0;
-        last = slash + 1;
-        if (strlen(last) > NAME_MAX)
-                return -ENAMETOOLONG;
+        memcpy(buf, path, len);
+        buf[len] = 0;
 
-        dfd = chase_open(root_fd, parent[0] ? parent : "/", O_DIRECTORY | O_RDONLY, resolve);
-        if (dfd == -ENOENT) {
-                r = create_missing(root_fd, parent, resolve, false);
-                if (r < 0)
-                        return r;
-                dfd = chase_open(root_fd, parent, O_DIRECTORY | O_RDONLY, resolve);
+        /* Up to the deepest ancestor that exists; buf[at] is the '/' after it. */
+        for (at = len;;) {
+                char *slash = memrchr(buf, '/', at);
+                if (!slash)
+                        return -EINVAL;
+                at = (size_t) (slash - buf);
+                if (at == 0) {
+                        dfd = chase_open(root_fd, "/", O_DIRECTORY | O_RDONLY, resolve);
+                        break;
+                }
+                buf[at] = 0;
+                dfd = chase_open(root_fd, buf, O_DIRECTORY | O_RDONLY, resolve);
+                buf[at] = '/';
+                if (dfd != -ENOENT)
+                        break;
         }
         if (dfd < 0)
                 return dfd;
-        if (last_is_file) {
-                int f = openat(dfd, last, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0644);
-                if (f < 0 && errno != EEXIST)
+
+        /* Then down again, one level at a time. */
+        while (at < len) {
+                const char *name = buf + at + 1;
+                size_t end = at + 1 + strcspn(name, "/");
+
+                buf[end] = 0;
+                if (end - at - 1 > NAME_MAX)
+                        return -ENAMETOOLONG;
+                if (end == at + 1)
+                        ; /* "//" */
+                else if (end == len && last_is_file) {
+                        int f = openat(dfd, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0644);
+                        if (f < 0 && errno != EEXIST)
+                                return -errno;
+                        safe_close(f);
+                } else if (mkdirat(dfd, name, 0755) < 0 && errno != EEXIST)
                         return -errno;
-                safe_close(f);
-        } else if (mkdirat(dfd, last, 0755) < 0 && errno != EEXIST)
-                return -errno;
+                if (end < len) {
+                        safe_close(dfd);
+                        dfd = chase_open(root_fd, buf, O_DIRECTORY | O_RDONLY, resolve);
+                        buf[end] = '/';
+                        if (dfd < 0)
+                                return dfd;
+                }
+                at = end;
+        }
         return 0;
 }
 

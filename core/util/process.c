@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -159,6 +160,29 @@ int safe_fork_full(const char *name, const int *except_fds, size_t n_except, For
         if ((flags & FORK_CLOSE_ALL_FDS) && close_all_fds_except(except_fds, n_except) < 0)
                 _exit(127);
         return 0;
+}
+
+void *stack_new(size_t size) {
+        size_t page = (size_t) sysconf(_SC_PAGESIZE);
+        char *p = mmap(NULL, size + page, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+
+        if (p == MAP_FAILED)
+                return MAP_FAILED;
+        if (mprotect(p, page, PROT_NONE) < 0) {
+                int e = errno;
+                (void) munmap(p, size + page);
+                errno = e;
+                return MAP_FAILED;
+        }
+        return p + page;
+}
+
+void stack_free(void *stack, size_t size) {
+        size_t page = (size_t) sysconf(_SC_PAGESIZE);
+
+        if (stack && stack != MAP_FAILED)
+                (void) munmap((char *) stack - page, size + page);
 }
 
 int fds_dup_above(const int *fds, size_t n_fds, int min, int *high) {

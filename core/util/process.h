@@ -39,6 +39,13 @@ static inline int safe_fork(const char *name, const int *except_fds, size_t n_ex
         return safe_fork_full(name, except_fds, n_except, flags, ret_pid, NULL);
 }
 
+/* A stack for a clone() child: size bytes (a multiple of the page size), reserved only as
+ * they are used, above a page that faults, so that an overflow stops there instead of
+ * writing into whatever lies below. Returns its lowest byte (its top is that + size), or
+ * MAP_FAILED with errno set. */
+void *stack_new(size_t size);
+void stack_free(void *stack, size_t size);
+
 /* Copies fds (up to the first negative entry) to numbers >= min, O_CLOEXEC, into high:
  * what a child that moves them to fixed numbers needs, so that no source is another one's
  * target. Returns how many, or a negative errno with nothing left open. */

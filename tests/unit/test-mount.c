@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,6 +44,19 @@ TEST(open_in_root_creates) {
         close(fd);
         ASSERT_TRUE(is_kind(root, "a/x", S_IFDIR));
         ASSERT_TRUE(is_kind(root, "a/x/f", S_IFREG));
+        /* Doubled slashes, and a deep chain of missing levels (made one after another, not
+         * on a stack frame each). */
+        ASSERT_OK(open_in_root(root, "/d//e", IN_ROOT_MKDIR | IN_ROOT_NO_SYMLINKS, &fd));
+        close(fd);
+        ASSERT_TRUE(is_kind(root, "d/e", S_IFDIR));
+        {
+                char deep[1600] = "";
+                for (int i = 0; i < 500; i++)
+                        strcat(deep, "/z");
+                ASSERT_OK(open_in_root(root, deep, IN_ROOT_MKDIR | IN_ROOT_NO_SYMLINKS, &fd));
+                close(fd);
+                ASSERT_TRUE(is_kind(root, deep + 1, S_IFDIR));
+        }
         /* Without a flag to create, a missing path is an error and nothing is made. */
         ASSERT_ERROR(open_in_root(root, "/n/o", IN_ROOT_NO_SYMLINKS, &fd), ENOENT);
         ASSERT_FALSE(is_kind(root, "n", S_IFDIR));

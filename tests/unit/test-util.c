@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -331,6 +332,27 @@ TEST(spawn_exec_lazy) {
         /* What cannot be executed is refused up front. */
         ASSERT_ERROR(spawn_exec_lazy("/nonexistent/prog", (char *[]) { (char *) "x", NULL }, NULL, 0, "x", 'd', 0, NULL),
                      ENOENT);
+}
+
+TEST(stack_new) {
+        size_t size = 64 * 1024;
+        char *stack = stack_new(size);
+        int status = -1;
+        pid_t pid;
+
+        ASSERT_TRUE(stack != MAP_FAILED);
+        /* The whole size is usable; the byte below it faults. */
+        stack[0] = 1;
+        stack[size - 1] = 1;
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                stack[-1] = 1;
+                _exit(0);
+        }
+        ASSERT_OK(wait_for_terminate(pid, &status));
+        ASSERT_EQ(status, 128 + SIGSEGV);
+        stack_free(stack, size);
 }
 
 TEST(memstream_finish) {
