@@ -32,7 +32,7 @@
 #include "mount.h"
 #include "payload-setup.h"
 #include "pty.h"
-#include "seccomp-policy.h"
+#include "seccomp-cache.h"
 #include "spawn-files.h"
 #include "container-spawn.h"
 #include "user-record.h"
@@ -166,6 +166,10 @@ typedef struct Setup {
         int go_fd;
         int proc_fd;       /* userns: /proc/PID of the payload */
         int userns_fd;     /* userns: the container's user namespace */
+        const SeccompProgram *filter;
+        /* userns without --as-pid2: the payload shares our memory, on this stack */
+        char *payload_stack;
+        struct PayloadStart *payload_start;
 } Setup;
 
 /* In the child nothing is logged: the reason goes to the supervisor, which prints it. */
@@ -556,7 +560,7 @@ static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave,
 
         CHECK(caps_drop_bounding((caps_container_keep(c->private_network) | c->caps_add) & ~c->caps_drop),
               "Failed to drop capabilities: %m");
-        CHECK(filter ? seccomp_program_load(filter) : seccomp_load_container_filter(c->syscall_deny, c->suppress_sync),
+        CHECK(seccomp_program_load(filter),
               "Failed to install the seccomp filter: %m");
 
         if (c->user) {
@@ -606,19 +610,15 @@ static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave,
  * writes its UID map, then takes a mount namespace of its own. That copy belongs to the
  * container's user namespace, so every mount in it is locked: it cannot be unmounted to
  * unmask what lies below, nor its read-only, nosuid or nodev flags be cleared. */
-static _noreturn_ void payload_main(const SpawnConfig *c, int sock, int go_fd) {
-        SeccompProgram filter = {};
+static _noreturn_ void payload_main(const SpawnConfig *c, int sock, int go_fd, const SeccompProgram *filter) {
         char go;
-        int r;
 
         /* Our parent is the supervisor (CLONE_PARENT), as without a user namespace. */
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-        /* While the setup process mounts: compiling the filter is the slowest step left
-         * before the exec, and needs nothing from the container. */
-        r = seccomp_build_container_filter(c->syscall_deny, c->suppress_sync, &filter);
+        /* Nothing but system calls until the setup process is done with our memory, if we
+         * share it (see payload_start()). */
         if (read(go_fd, &go, 1) != 1)
                 _exit(EXIT_FAILURE); /* the setup failed and said why */
-        CHECK(r, "Failed to build the seccomp filter: %m");
 
         if (unshare(CLONE_NEWNS) < 0)
                 child_fail(sock, -errno, EXIT_FAILURE,
@@ -634,10 +634,31 @@ static _noreturn_ void payload_main(const SpawnConfig *c, int sock, int go_fd) {
         if (write(go_fd, "u", 1) != 1 || read(go_fd, &go, 1) != 1)
                 _exit(EXIT_FAILURE);
         go_fd = safe_close(go_fd);
-        container_exec(c, sock, -EBADF, &filter);
+        container_exec(c, sock, -EBADF, filter);
 }
 
-/* Starts the payload (userns mode) and hands it to the supervisor. */
+typedef struct PayloadStart {
+        const SpawnConfig *c;
+        const SeccompProgram *filter;
+        int sock, go_fd, go_other;
+} PayloadStart;
+
+static int payload_child(void *userdata) {
+        const PayloadStart *ps = userdata;
+
+        (void) close(ps->go_other);
+        payload_main(ps->c, ps->sock, ps->go_fd, ps->filter);
+}
+
+/* Starts the payload (userns mode) and hands it to the supervisor. Without --as-pid2 it
+ * shares our memory (CLONE_VM) until its exec, as we share the supervisor's: no address
+ * space is copied for it (a copy of all the supervisor has mapped, then its teardown at the
+ * exec: about 3 ms of a start on the test VM). That is safe because no two of the three run
+ * on that memory at once: the payload makes only system calls while we set up; we wait
+ * while it takes its mount namespace (until its "u"); after our "g" we only exit; and the
+ * supervisor waits for the end of the reports, which comes with the payload's exec (the
+ * socket is O_CLOEXEC). With --as-pid2 it stays as the stub init and never leaves that
+ * memory: it is a fork. */
 static void payload_start(Setup *s) {
         _cleanup_close_pair_ int go[2] = { -EBADF, -EBADF };
         const SpawnConfig *c = s->c;
@@ -654,12 +675,19 @@ static void payload_start(Setup *s) {
                          CLONE_NEWIPC | CLONE_NEWCGROUP | (c->private_network ? CLONE_NEWNET : 0),
                 .pidfd = (uint64_t) (uintptr_t) &pidfd,
         };
-        pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
+        if (s->payload_stack) {
+                /* In Setup, not on this frame: the child may read it after we returned. */
+                *s->payload_start = (PayloadStart) { .c = c, .filter = s->filter, .sock = sock,
+                                                     .go_fd = go[0], .go_other = go[1] };
+                pid = clone(payload_child, s->payload_stack + CHILD_STACK_SIZE, (int) args.flags | CLONE_VM,
+                            s->payload_start, &pidfd);
+        } else
+                pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
         if (pid < 0)
                 child_fail(sock, -errno, EXIT_FAILURE, "Failed to create the container's namespaces: %m");
         if (pid == 0) {
                 go[1] = safe_close(go[1]);
-                payload_main(c, sock, go[0]);
+                payload_main(c, sock, go[0], s->filter);
         }
         s->payload = pid;
         s->payload_pidfd = pidfd;
@@ -1055,10 +1083,12 @@ static int setup_root(const Setup *s) {
 /* The process clone3() starts: privileged setup of the container's file systems. Without a
  * user namespace it is the container's PID 1 and goes on to exec; with one it starts the
  * payload first, sets up for it, and leaves. */
-static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
+static _noreturn_ void child_main(const SpawnConfig *c, int sock, const SeccompProgram *filter, char *payload_stack) {
         _cleanup_close_ int root_fd = -EBADF, slave = -EBADF, devnull_fd = -EBADF, mask_source = -EBADF;
+        PayloadStart payload_args;
         Setup s = { .c = c, .sock = sock, .userns = c->uid_range > 0, .payload_pidfd = -EBADF,
-                    .go_fd = -EBADF, .proc_fd = -EBADF, .userns_fd = -EBADF };
+                    .go_fd = -EBADF, .proc_fd = -EBADF, .userns_fd = -EBADF, .filter = filter,
+                    .payload_stack = payload_stack, .payload_start = &payload_args };
         _cleanup_(late_mounts_free) LateMount *late = NULL;
         _cleanup_strv_free_ char **tmpfs_paths = NULL;
         struct stat st;
@@ -1170,7 +1200,7 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock) {
                         child_fail(sock, -errno, EXIT_FAILURE, "Failed to start the container: %m");
                 _exit(EXIT_SUCCESS);
         }
-        container_exec(c, sock, TAKE_FD(slave), NULL);
+        container_exec(c, sock, TAKE_FD(slave), filter);
 }
 
 /* Ends what was started when the start fails: the setup process, and the payload. */
@@ -1186,14 +1216,16 @@ static void kill_and_reap(pid_t pid, int pidfd) {
 
 typedef struct SetupStart {
         const SpawnConfig *c;
+        const SeccompProgram *filter;
         int sock, parent_sock;
+        char *payload_stack;
 } SetupStart;
 
 static int setup_child(void *userdata) {
         const SetupStart *st = userdata;
 
         (void) close(st->parent_sock);
-        child_main(st->c, st->sock);
+        child_main(st->c, st->sock, st->filter, st->payload_stack);
 }
 
 static void stack_unmap(void **p) {
@@ -1216,7 +1248,10 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
          * reaps it, or it exec'd). */
         _cleanup_(environ_restore) char **saved_environ = environ;
         _cleanup_(dumpable_restore) int saved_dumpable = prctl(PR_GET_DUMPABLE);
-        _cleanup_(stack_unmap) void *stack = MAP_FAILED;
+        /* Freed on return, when nothing runs on them any more: the setup process has been
+         * reaped, and the payload has exec'd (the end of the reports) or been reaped. */
+        _cleanup_(stack_unmap) void *stack = MAP_FAILED, *payload_stack = MAP_FAILED;
+        _cleanup_(seccomp_program_done) SeccompProgram filter = {};
         _cleanup_close_pair_ int sv[2] = { -EBADF, -EBADF };
         _cleanup_close_ int pidfd = -EBADF, master = -EBADF, notify = -EBADF, payload_pidfd = -EBADF;
         char error_buf[sizeof(((ChildMsg *) 0)->message)] = "";
@@ -1248,9 +1283,21 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
          * but system calls; from then on we only wait for its reports, handle them without
          * allocating, or work while it waits for our "n". What it leaves changed in our
          * memory is put back when we return: environ (its exec of the payload sets it) and
-         * the dumpable flag (which belongs to the memory). */
+         * the dumpable flag (which belongs to the memory). With a user namespace the payload
+         * shares it too, unless it stays as --as-pid2's stub init (see payload_start()). */
         bool share = userns || !c->as_pid2;
-        SetupStart start = { .c = c, .sock = sv[1], .parent_sock = sv[0] };
+        SetupStart start = { .c = c, .filter = &filter, .sock = sv[1], .parent_sock = sv[0] };
+        /* Here, before anything waits on it: from the cache it is a file read; built, it
+         * is the one step of the children that allocates freely. */
+        r = seccomp_container_program(c->seccomp_cache_dir, c->syscall_deny, c->suppress_sync, &filter);
+        if (r < 0)
+                return error_set(e, r, "Failed to build the seccomp filter: %m");
+        if (userns && !c->as_pid2) {
+                payload_stack = stack_new(CHILD_STACK_SIZE);
+                if (payload_stack == MAP_FAILED)
+                        return error_set(e, -errno, "Failed to allocate the payload's stack: %m");
+                start.payload_stack = payload_stack;
+        }
         stack = stack_new(CHILD_STACK_SIZE);
         if (stack == MAP_FAILED)
                 return error_set(e, -errno, "Failed to allocate the setup process's stack: %m");

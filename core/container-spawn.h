@@ -64,6 +64,7 @@ typedef struct SpawnConfig {
         bool no_new_privileges;
         bool suppress_sync;
         char **syscall_deny;           /* names and @groups added to the deny-list */
+        const char *seccomp_cache_dir; /* NULL: the filter is built at every start */
         const RLimits *rlimits;        /* NULL: none */
         bool oom_score_adjust_set;
         int oom_score_adjust;

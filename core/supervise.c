@@ -246,10 +246,13 @@ static bool container_ends_soon(const Run *run) {
 static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int guard_fd, Error *e) {
         NetworkHook net = { .config = c };
         SpawnConfig spawn = c->spawn;
+        _cleanup_free_ char *seccomp_dir = strjoin(c->state_dir, "/seccomp");
         Run run;
         int r, status;
 
         run_init(&run, c, signal_fd);
+        /* Without memory for the name, the filter is just built. */
+        spawn.seccomp_cache_dir = seccomp_dir;
         if (c->network.mode != NETWORK_HOST) {
                 spawn.on_namespaces = network_hook;
                 spawn.on_namespaces_userdata = &net;
