@@ -33,6 +33,7 @@ typedef struct LazyExec {
         char name[16];
         char done_byte;
         unsigned grace_msec;
+        pid_t parent;
 } LazyExec;
 
 /* The kernel's struct sigaction for rt_sigaction(2) (x86-64 and arm64 both have sa_restorer). */
@@ -60,6 +61,7 @@ static int lazy_child(void *userdata) {
         const LazyExec *l = userdata;
         struct timespec ts = { .tv_sec = l->grace_msec / 1000, .tv_nsec = (l->grace_msec % 1000) * 1000000L };
         unsigned long none = 0;
+        long parent_fd;
         char b;
 
         /* First drop every fd but ours: a copy of the pipe's write end would keep it open. */
@@ -72,6 +74,10 @@ static int lazy_child(void *userdata) {
         if (raw_syscall(SYS_close_range, 3 + l->n_fds, ~0U, 0) < 0 || raw_syscall(SYS_setsid, 0, 0, 0) < 0)
                 raw_exit(127);
         (void) raw_syscall6(SYS_prctl, PR_SET_NAME, (long) l->name, 0, 0, 0, 0);
+        /* Our parent's pidfd, if the parent is still the one that cloned us. */
+        parent_fd = raw_syscall(SYS_pidfd_open, l->parent, 0, 0);
+        if (parent_fd >= 0 && raw_syscall(SYS_getppid, 0, 0, 0) != l->parent)
+                parent_fd = -1;
 
         for (;;) {
                 struct pollfd p = { .fd = 3, .events = POLLIN };
@@ -85,8 +91,16 @@ static int lazy_child(void *userdata) {
                         continue;
                 if (n != 1) /* every writer is gone */
                         break;
-                if (b == l->done_byte)
+                if (b == l->done_byte) {
+                        /* Stay until the parent has exited (bounded by the grace): the last
+                         * user of an address space tears it down, and that takes a few ms
+                         * here that the parent's own caller would otherwise wait for. */
+                        if (parent_fd >= 0) {
+                                struct pollfd q = { .fd = (int) parent_fd, .events = POLLIN };
+                                (void) raw_syscall6(SYS_ppoll, (long) &q, 1, (long) &ts, 0, 0, 0);
+                        }
                         raw_exit(0);
+                }
         }
 
         /* Ignoring a signal discards what is pending of it; then each is at its default, as
@@ -167,7 +181,8 @@ int spawn_exec_lazy(const char *path, char *const *argv, const int *fds, size_t 
                 goto out_null;
         }
         l = (LazyExec *) (block + LAZY_STACK_SIZE);
-        *l = (LazyExec) { .n_fds = n, .null_fd = high[n], .done_byte = done_byte, .grace_msec = grace_msec };
+        *l = (LazyExec) { .n_fds = n, .null_fd = high[n], .done_byte = done_byte, .grace_msec = grace_msec,
+                          .parent = getpid() };
         memcpy(l->fds, high, n * sizeof(int));
         strncpy(l->name, name, sizeof l->name - 1);
         pos = (char *) (l + 1);

@@ -8,7 +8,10 @@
  * when it has to. Until then it is a clone(CLONE_VM) of this process: no address space is
  * made for it, which on a virtual machine with shadow page tables is the dearest part of a
  * process (and serialised across CPUs). The watcher
- *  - exits with status 0 when it reads done_byte (other bytes are skipped);
+ *  - exits with status 0 when it reads done_byte (other bytes are skipped), once this
+ *    process has exited too (or grace_msec passed): the last of the two to leave the
+ *    memory tears it down, and that should not be this process, whose exit its caller
+ *    waits for;
  *  - on end of file (every writer gone), or when nothing said done within grace_msec,
  *    execs path with argv (and this process's environment as it is now), with fds[i] on
  *    3+i, 0-2 on /dev/null, in a session of its own, every signal at its default,

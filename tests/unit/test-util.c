@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -282,7 +283,8 @@ static int lazy_case(char act, int *ret_status, pid_t *ret_pid, char *buf, size_
                             (char *[]) { (char *) "sh", (char *) "-c",
                                          (char *) "echo \"$(ls /proc/self/fd | sort -n | tr '\\n' ' ')$(ps -o sid= -p $$ | tr -d ' ')\" >&4",
                                          NULL },
-                            (const int[]) { p[0], out[1] }, 2, "test-lazy", 'd', act == 't' ? 50 : 60000, ret_pid);
+                            (const int[]) { p[0], out[1] }, 2, "test-lazy", 'd',
+                            act == 't' ? 50 : act == 'c' ? 60000 : 100, ret_pid);
         close(p[0]);
         close(out[1]);
         if (r < 0)
@@ -311,7 +313,8 @@ TEST(spawn_exec_lazy) {
                              EOPNOTSUPP);
                 return;
         }
-        /* Done: the program never runs. */
+        /* Done: the program never runs. We do not exit, so the watcher stays for the grace
+         * period, then leaves without running it either. */
         ASSERT_OK(lazy_case('d', &status, &pid, buf, sizeof buf));
         ASSERT_EQ(status, 0);
         ASSERT_STREQ(buf, "");
@@ -328,6 +331,38 @@ TEST(spawn_exec_lazy) {
         ASSERT_EQ(status, 0);
         snprintf(expect, sizeof expect, "0 1 2 3 4 5 %d\n", (int) pid);
         ASSERT_STREQ(buf, expect);
+
+        /* Done, and its parent exits: it leaves then, long before its grace period (60 s,
+         * after which it would run the program and write to out). We are the subreaper
+         * that gets it. */
+        {
+                int out[2], p[2], saved_subreaper = 0;
+                pid_t child, watcher = 0;
+
+                ASSERT_OK(prctl(PR_GET_CHILD_SUBREAPER, &saved_subreaper) < 0 ? -errno : 0);
+                ASSERT_OK(prctl(PR_SET_CHILD_SUBREAPER, 1) < 0 ? -errno : 0);
+                ASSERT_OK(pipe2(out, O_CLOEXEC) < 0 ? -errno : 0);
+                child = fork();
+                ASSERT_TRUE(child >= 0);
+                if (child == 0) {
+                        if (pipe2(p, O_CLOEXEC) < 0 ||
+                            spawn_exec_lazy("/bin/sh", (char *[]) { (char *) "sh", (char *) "-c", (char *) "echo ran >&4", NULL },
+                                            (const int[]) { p[0], out[1] }, 2, "test-lazy", 'd', 60000, &watcher) < 0 ||
+                            write(out[1], &watcher, sizeof watcher) != sizeof watcher || write(p[1], "d", 1) != 1)
+                                _exit(1);
+                        _exit(0);
+                }
+                close(out[1]);
+                ASSERT_OK(wait_for_terminate(child, &status));
+                ASSERT_EQ(status, 0);
+                ASSERT_EQ(read(out[0], &watcher, sizeof watcher), (ssize_t) sizeof watcher);
+                ASSERT_OK(wait_for_terminate(watcher, &status));
+                ASSERT_EQ(status, 0);
+                memset(buf, 0, sizeof buf);
+                ASSERT_EQ(read(out[0], buf, sizeof buf - 1), 0);
+                close(out[0]);
+                ASSERT_OK(prctl(PR_SET_CHILD_SUBREAPER, saved_subreaper) < 0 ? -errno : 0);
+        }
 
         /* What cannot be executed is refused up front. */
         ASSERT_ERROR(spawn_exec_lazy("/nonexistent/prog", (char *[]) { (char *) "x", NULL }, NULL, 0, "x", 'd', 0, NULL),
