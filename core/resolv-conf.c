@@ -221,11 +221,7 @@ static int write_replace(int dfd, const char *name, const char *content) {
         r = loop_write(fd, content, strlen(content));
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
-        if (r >= 0 && renameat(dfd, tmp, dfd, name) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlinkat(dfd, tmp, 0);
-        return r;
+        return rename_into_place_at(dfd, tmp, name, r);
 }
 
 int resolv_conf_run_target(const char *link, char ret[static PATH_MAX]) {

@@ -139,11 +139,7 @@ int seccomp_cache_store(int dir_fd, const char *name, const char *key, size_t le
                 r = loop_write(fd, p->insns, p->n_insns * sizeof(struct sock_filter));
         if (close(fd) < 0 && r >= 0)
                 r = -errno;
-        if (r >= 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlinkat(dir_fd, tmp, 0);
-        return r;
+        return rename_into_place_at(dir_fd, tmp, name, r);
 }
 
 /* The cache directory, made 0700 if missing; refused when it is not ours alone. */

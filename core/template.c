@@ -517,11 +517,7 @@ static int write_file_replace_at(int dir_fd, const char *name, const char *conte
         r = loop_write(fd, contents, strlen(contents));
         if (r >= 0 && fchmod(fd, mode) < 0) /* umask */
                 r = -errno;
-        if (r >= 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlinkat(dir_fd, tmp, 0);
-        return r;
+        return rename_into_place_at(dir_fd, tmp, name, r);
 }
 
 static int symlink_replace_at(const char *target, int dir_fd, const char *name) {

@@ -514,3 +514,11 @@ int memstream_finish(FILE **f, char **buf, char **ret) {
         *ret = TAKE_PTR(*buf);
         return 0;
 }
+
+int rename_into_place_at(int dir_fd, const char *tmp, const char *name, int r) {
+        if (r >= 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlinkat(dir_fd, tmp, 0);
+        return r;
+}

@@ -51,6 +51,9 @@ int write_string_file_at(int dirfd, const char *path, const char *s);
 /* Replaces path with a new file (0644) holding s: written to tmp (path".tmp" when NULL) and
  * renamed over path, so that a reader sees the old text or the new, never a part. */
 int write_string_file_atomic(const char *path, const char *tmp, const char *s);
+/* The end of an atomic replace in dir_fd: when r >= 0, renames tmp to name; when r < 0 or
+ * the rename failed, removes tmp. Returns r, or the rename's error. */
+int rename_into_place_at(int dir_fd, const char *tmp, const char *name, int r);
 int read_one_line(const char *path, char **ret);
 int read_full_file(const char *path, char **ret, size_t *ret_size);
 ssize_t loop_read(int fd, void *buf, size_t n);
