@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
@@ -34,6 +35,10 @@
 #include "pty.h"
 #include "seccomp-cache.h"
 #include "spawn-files.h"
+#include "log.h"
+#include "stub-init.h"
+#include "supervisor-contract.h"
+#include "util/raw-syscall.h"
 #include "container-spawn.h"
 #include "user-record.h"
 #include "userns.h"
@@ -157,6 +162,17 @@ typedef struct ChildMsg {
 /* With a user namespace two processes start a container (see child_main()): the setup
  * process, privileged in the host's user namespace, builds the mounts; the payload, the
  * container's PID 1 in its own user namespace, waits for them and then execs. */
+/* What container_spawn() prepares for its children, in its memory. */
+typedef struct SpawnShared {
+        const SeccompProgram *filter;
+        /* With a user namespace the payload shares our memory on this stack (without
+         * --as-pid2, or with it when init_fd, nspawnctl-init, is open: then PID 2 runs on
+         * pid2_stack). NULL: the payload is a fork. */
+        char *payload_stack;
+        char *pid2_stack;
+        int init_fd;
+} SpawnShared;
+
 typedef struct Setup {
         const SpawnConfig *c;
         int sock;
@@ -166,9 +182,7 @@ typedef struct Setup {
         int go_fd;
         int proc_fd;       /* userns: /proc/PID of the payload */
         int userns_fd;     /* userns: the container's user namespace */
-        const SeccompProgram *filter;
-        /* userns without --as-pid2: the payload shares our memory, on this stack */
-        char *payload_stack;
+        const SpawnShared *shared;
         struct PayloadStart *payload_start;
 } Setup;
 
@@ -425,34 +439,6 @@ static void setup_machine_id(int sock, int root_fd, const SpawnConfig *c) {
         CHECK(bind_fd_in_root(root_fd, id, "/etc/machine-id", 0, false, true), "Failed to bind /etc/machine-id: %m");
 }
 
-static _noreturn_ void stub_init(pid_t main_pid) {
-        sigset_t all;
-
-        /* PID 1 for --as-pid2: reap everything, forward every signal to the payload, and
-         * leave with its exit status. */
-        (void) syscall(SYS_close_range, 0U, ~0U, 0);
-        (void) prctl(PR_SET_NAME, "nspawnctl-init");
-        sigfillset(&all);
-        for (;;) {
-                siginfo_t si;
-                int sig = sigwaitinfo(&all, &si);
-                if (sig < 0)
-                        continue;
-                if (sig != SIGCHLD) {
-                        (void) kill(main_pid, sig);
-                        continue;
-                }
-                for (;;) {
-                        int st;
-                        pid_t p = waitpid(-1, &st, WNOHANG);
-                        if (p <= 0)
-                                break;
-                        if (p == main_pid)
-                                _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-                }
-        }
-}
-
 /* The stacks of the clone()d children (the setup process, --as-pid2's PID 2): as large as a
  * main thread's by default, and only what they touch is ever allocated. */
 #define CHILD_STACK_SIZE (8 * 1024 * 1024)
@@ -488,6 +474,7 @@ typedef struct PayloadExec {
         int sock;
         char **env;
         const struct passwd *pw;
+        int gate, gate_other; /* payload_exec_gated() */
 } PayloadExec;
 
 static int payload_exec_child(void *userdata) {
@@ -495,10 +482,26 @@ static int payload_exec_child(void *userdata) {
         payload_exec(pe->c, pe->sock, pe->env, pe->pw);
 }
 
+/* PID 2 beside a PID 1 that shares the supervisor's memory (see container_exec()): only raw
+ * system calls until the gate's end of file, which nspawnctl-init brings once PID 1 has
+ * exec'd it and made itself non-dumpable (or PID 1's death; then the kernel ends us with
+ * the PID namespace). From then on the memory is ours alone until our exec: the supervisor
+ * waits for the end of the reports. */
+static int payload_exec_gated(void *userdata) {
+        PayloadExec pe = *(const PayloadExec *) userdata;
+        char b;
+
+        (void) raw_syscall(SYS_close, pe.gate_other, 0, 0);
+        while (raw_syscall(SYS_read, pe.gate, &b, 1) == -EINTR)
+                ;
+        (void) raw_syscall(SYS_close, pe.gate, 0, 0);
+        payload_exec(pe.c, pe.sock, pe.env, pe.pw);
+}
+
 /* Everything after the mounts, in the container's namespaces: PID 1 itself (the only process
  * without a user namespace, the payload with one). slave: the console, or -EBADF to open
  * /dev/console. */
-static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave, const SeccompProgram *filter) {
+static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave, const SpawnShared *sh) {
         _cleanup_strv_free_ char **env = NULL;
         struct passwd pw = { .pw_name = (char *) "root", .pw_dir = (char *) "/root", .pw_shell = (char *) "/bin/sh" };
         _cleanup_free_ char *pwbuf = NULL;
@@ -560,7 +563,7 @@ static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave,
 
         CHECK(caps_drop_bounding((caps_container_keep(c->private_network) | c->caps_add) & ~c->caps_drop),
               "Failed to drop capabilities: %m");
-        CHECK(seccomp_program_load(filter),
+        CHECK(seccomp_program_load(sh->filter),
               "Failed to install the seccomp filter: %m");
 
         if (c->user) {
@@ -583,9 +586,34 @@ static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave,
         umask(0022);
         for (int s = 1; s < _NSIG; s++)
                 (void) signal(s, SIG_DFL);
-        /* Only 0, 1, 2 and the report socket (closed by exec) survive. */
-        CHECK(close_all_fds_except(&sock, 1), "Failed to close file descriptors: %m");
+        /* Only 0, 1, 2, the report socket and nspawnctl-init's fd (both closed by exec)
+         * survive. */
+        CHECK(close_all_fds_except((const int[]) { sock, sh->init_fd }, sh->init_fd >= 0 ? 2 : 1),
+              "Failed to close file descriptors: %m");
 
+        if (c->as_pid2 && sh->init_fd >= 0) {
+                /* We share the supervisor's memory, and PID 1 stays for the container's whole
+                 * life: it must not stay in that memory. PID 2 shares it as well, waits
+                 * (raw system calls only) until we exec nspawnctl-init, from the host by its
+                 * fd, then execs the command: nothing of the container runs before we left. */
+                char buf[2][SUPERVISOR_INIT_ARG_MAX], *init_argv[4];
+                int gate[2];
+
+                if (pipe2(gate, O_CLOEXEC) < 0)
+                        child_fail(sock, -errno, EXIT_FAILURE, "pipe2: %m");
+                PayloadExec pe = { .c = c, .sock = sock, .env = env, .pw = &pw, .gate = gate[0], .gate_other = gate[1] };
+                pid_t p = clone(payload_exec_gated, sh->pid2_stack + CHILD_STACK_SIZE, CLONE_VM | SIGCHLD, &pe);
+                if (p < 0)
+                        child_fail(sock, -errno, EXIT_FAILURE, "Failed to start the payload: %m");
+                /* The gate's write end goes along: nspawnctl-init closes it once it is
+                 * non-dumpable. */
+                supervisor_init_to_argv(p, gate[1], buf, init_argv);
+                if (fd_cloexec(gate[1], false) >= 0)
+                        (void) syscall(SYS_execveat, sh->init_fd, "", init_argv, (char *[]) { NULL }, AT_EMPTY_PATH);
+                r = -errno;
+                (void) kill(p, SIGKILL);
+                child_fail(sock, r, EXIT_FAILURE, "Failed to execute %s: %m", SUPERVISOR_INIT_NAME);
+        }
         if (c->as_pid2) {
                 /* PID 2 shares our memory until its exec (CLONE_VFORK: we wait meanwhile), on a
                  * stack of its own: no address space is copied for it. On the test VM making
@@ -610,7 +638,7 @@ static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave,
  * writes its UID map, then takes a mount namespace of its own. That copy belongs to the
  * container's user namespace, so every mount in it is locked: it cannot be unmounted to
  * unmask what lies below, nor its read-only, nosuid or nodev flags be cleared. */
-static _noreturn_ void payload_main(const SpawnConfig *c, int sock, int go_fd, const SeccompProgram *filter) {
+static _noreturn_ void payload_main(const SpawnConfig *c, int sock, int go_fd, const SpawnShared *sh) {
         char go;
 
         /* Our parent is the supervisor (CLONE_PARENT), as without a user namespace. */
@@ -634,12 +662,12 @@ static _noreturn_ void payload_main(const SpawnConfig *c, int sock, int go_fd, c
         if (write(go_fd, "u", 1) != 1 || read(go_fd, &go, 1) != 1)
                 _exit(EXIT_FAILURE);
         go_fd = safe_close(go_fd);
-        container_exec(c, sock, -EBADF, filter);
+        container_exec(c, sock, -EBADF, sh);
 }
 
 typedef struct PayloadStart {
         const SpawnConfig *c;
-        const SeccompProgram *filter;
+        const SpawnShared *shared;
         int sock, go_fd, go_other;
 } PayloadStart;
 
@@ -647,7 +675,7 @@ static int payload_child(void *userdata) {
         const PayloadStart *ps = userdata;
 
         (void) close(ps->go_other);
-        payload_main(ps->c, ps->sock, ps->go_fd, ps->filter);
+        payload_main(ps->c, ps->sock, ps->go_fd, ps->shared);
 }
 
 /* Starts the payload (userns mode) and hands it to the supervisor. Without --as-pid2 it
@@ -675,11 +703,11 @@ static void payload_start(Setup *s) {
                          CLONE_NEWIPC | CLONE_NEWCGROUP | (c->private_network ? CLONE_NEWNET : 0),
                 .pidfd = (uint64_t) (uintptr_t) &pidfd,
         };
-        if (s->payload_stack) {
+        if (s->shared->payload_stack) {
                 /* In Setup, not on this frame: the child may read it after we returned. */
-                *s->payload_start = (PayloadStart) { .c = c, .filter = s->filter, .sock = sock,
+                *s->payload_start = (PayloadStart) { .c = c, .shared = s->shared, .sock = sock,
                                                      .go_fd = go[0], .go_other = go[1] };
-                pid = clone(payload_child, s->payload_stack + CHILD_STACK_SIZE, (int) args.flags | CLONE_VM,
+                pid = clone(payload_child, s->shared->payload_stack + CHILD_STACK_SIZE, (int) args.flags | CLONE_VM,
                             s->payload_start, &pidfd);
         } else
                 pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
@@ -687,7 +715,7 @@ static void payload_start(Setup *s) {
                 child_fail(sock, -errno, EXIT_FAILURE, "Failed to create the container's namespaces: %m");
         if (pid == 0) {
                 go[1] = safe_close(go[1]);
-                payload_main(c, sock, go[0], s->filter);
+                payload_main(c, sock, go[0], s->shared);
         }
         s->payload = pid;
         s->payload_pidfd = pidfd;
@@ -1083,12 +1111,12 @@ static int setup_root(const Setup *s) {
 /* The process clone3() starts: privileged setup of the container's file systems. Without a
  * user namespace it is the container's PID 1 and goes on to exec; with one it starts the
  * payload first, sets up for it, and leaves. */
-static _noreturn_ void child_main(const SpawnConfig *c, int sock, const SeccompProgram *filter, char *payload_stack) {
+static _noreturn_ void child_main(const SpawnConfig *c, int sock, const SpawnShared *sh) {
         _cleanup_close_ int root_fd = -EBADF, slave = -EBADF, devnull_fd = -EBADF, mask_source = -EBADF;
         PayloadStart payload_args;
         Setup s = { .c = c, .sock = sock, .userns = c->uid_range > 0, .payload_pidfd = -EBADF,
-                    .go_fd = -EBADF, .proc_fd = -EBADF, .userns_fd = -EBADF, .filter = filter,
-                    .payload_stack = payload_stack, .payload_start = &payload_args };
+                    .go_fd = -EBADF, .proc_fd = -EBADF, .userns_fd = -EBADF, .shared = sh,
+                    .payload_start = &payload_args };
         _cleanup_(late_mounts_free) LateMount *late = NULL;
         _cleanup_strv_free_ char **tmpfs_paths = NULL;
         struct stat st;
@@ -1200,7 +1228,7 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock, const SeccompP
                         child_fail(sock, -errno, EXIT_FAILURE, "Failed to start the container: %m");
                 _exit(EXIT_SUCCESS);
         }
-        container_exec(c, sock, TAKE_FD(slave), filter);
+        container_exec(c, sock, TAKE_FD(slave), sh);
 }
 
 /* Ends what was started when the start fails: the setup process, and the payload. */
@@ -1216,16 +1244,15 @@ static void kill_and_reap(pid_t pid, int pidfd) {
 
 typedef struct SetupStart {
         const SpawnConfig *c;
-        const SeccompProgram *filter;
+        const SpawnShared *shared;
         int sock, parent_sock;
-        char *payload_stack;
 } SetupStart;
 
 static int setup_child(void *userdata) {
         const SetupStart *st = userdata;
 
         (void) close(st->parent_sock);
-        child_main(st->c, st->sock, st->filter, st->payload_stack);
+        child_main(st->c, st->sock, st->shared);
 }
 
 static void stack_unmap(void **p) {
@@ -1250,8 +1277,9 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
         _cleanup_(dumpable_restore) int saved_dumpable = prctl(PR_GET_DUMPABLE);
         /* Freed on return, when nothing runs on them any more: the setup process has been
          * reaped, and the payload has exec'd (the end of the reports) or been reaped. */
-        _cleanup_(stack_unmap) void *stack = MAP_FAILED, *payload_stack = MAP_FAILED;
+        _cleanup_(stack_unmap) void *stack = MAP_FAILED, *payload_stack = MAP_FAILED, *pid2_stack = MAP_FAILED;
         _cleanup_(seccomp_program_done) SeccompProgram filter = {};
+        _cleanup_close_ int init_fd = -EBADF;
         _cleanup_close_pair_ int sv[2] = { -EBADF, -EBADF };
         _cleanup_close_ int pidfd = -EBADF, master = -EBADF, notify = -EBADF, payload_pidfd = -EBADF;
         char error_buf[sizeof(((ChildMsg *) 0)->message)] = "";
@@ -1286,17 +1314,37 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
          * the dumpable flag (which belongs to the memory). With a user namespace the payload
          * shares it too, unless it stays as --as-pid2's stub init (see payload_start()). */
         bool share = userns || !c->as_pid2;
-        SetupStart start = { .c = c, .filter = &filter, .sock = sv[1], .parent_sock = sv[0] };
+        SpawnShared shared = { .filter = &filter, .init_fd = -EBADF };
+        SetupStart start = { .c = c, .shared = &shared, .sock = sv[1], .parent_sock = sv[0] };
         /* Here, before anything waits on it: from the cache it is a file read; built, it
          * is the one step of the children that allocates freely. */
         r = seccomp_container_program(c->seccomp_cache_dir, c->syscall_deny, c->suppress_sync, &filter);
         if (r < 0)
                 return error_set(e, r, "Failed to build the seccomp filter: %m");
-        if (userns && !c->as_pid2) {
+        /* --as-pid2's PID 1 may share it too when it can leave it by exec'ing nspawnctl-init
+         * (see container_exec()); PID 2 waits for that with raw system calls. */
+        /* Not when the container's root may ptrace: nspawnctl-init runs in its user
+         * namespace, and only the missing CAP_SYS_PTRACE keeps /proc/1/exe (the host's
+         * binary) and its memory from it. The fork stays in the host's. */
+        bool may_ptrace = ((caps_container_keep(c->private_network) | c->caps_add) & ~c->caps_drop) &
+                          (UINT64_C(1) << CAP_SYS_PTRACE);
+        if (userns && c->as_pid2 && c->init_binary && RAW_SYSCALL_SUPPORTED && !may_ptrace) {
+                init_fd = open(c->init_binary, O_PATH | O_CLOEXEC);
+                if (init_fd < 0)
+                        log_debug_errno(-errno, "Forking --as-pid2's PID 1, cannot open %s: %m", c->init_binary);
+        }
+        if (userns && (!c->as_pid2 || init_fd >= 0)) {
                 payload_stack = stack_new(CHILD_STACK_SIZE);
                 if (payload_stack == MAP_FAILED)
                         return error_set(e, -errno, "Failed to allocate the payload's stack: %m");
-                start.payload_stack = payload_stack;
+                shared.payload_stack = payload_stack;
+        }
+        if (init_fd >= 0) {
+                pid2_stack = stack_new(CHILD_STACK_SIZE);
+                if (pid2_stack == MAP_FAILED)
+                        return error_set(e, -errno, "Failed to allocate PID 2's stack: %m");
+                shared.pid2_stack = pid2_stack;
+                shared.init_fd = init_fd;
         }
         stack = stack_new(CHILD_STACK_SIZE);
         if (stack == MAP_FAILED)

@@ -65,6 +65,7 @@ typedef struct SpawnConfig {
         bool suppress_sync;
         char **syscall_deny;           /* names and @groups added to the deny-list */
         const char *seccomp_cache_dir; /* NULL: the filter is built at every start */
+        const char *init_binary;       /* nspawnctl-init; NULL: --as-pid2's PID 1 is a fork */
         const RLimits *rlimits;        /* NULL: none */
         bool oom_score_adjust_set;
         int oom_score_adjust;

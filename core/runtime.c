@@ -13,6 +13,7 @@
 #include "cgroup-layout.h"
 #include "net-veth.h"
 #include "runtime.h"
+#include "supervisor-contract.h"
 #include "seccomp-policy.h"
 #include "util/strv.h"
 #include "util/util.h"
@@ -267,6 +268,7 @@ static int network_prepare(SuperviseConfig *c, RuntimeIds *ids, Error *e) {
 void runtime_ids_done(RuntimeIds *ids) {
         ids->cgroup_path = mfree(ids->cgroup_path);
         ids->supervise_binary = mfree(ids->supervise_binary);
+        ids->init_binary = mfree(ids->init_binary);
         resolv_conf_plan_done(&ids->resolv_plan);
         ids->init_args = strv_free(ids->init_args);
 }
@@ -331,11 +333,14 @@ int runtime_prepare(SuperviseConfig *c, RuntimeIds *ids, Error *e) {
         if (r < 0)
                 return error_set(e, r, "Out of memory.");
         ids->supervise_binary = runtime_find_binary("nspawnctl-supervisor-light");
+        if (c->spawn.as_pid2)
+                ids->init_binary = runtime_find_binary(SUPERVISOR_INIT_NAME);
 
         c->spawn.machine_id = ids->machine_id;
         c->spawn.uuid = ids->uuid;
         c->spawn.cgroup_path = ids->cgroup_path;
         c->supervise_binary = ids->supervise_binary;
+        c->spawn.init_binary = ids->init_binary;
         return 0;
 }
 

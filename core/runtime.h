@@ -24,6 +24,7 @@ typedef struct RuntimeIds {
         char uuid[37];
         char *cgroup_path;
         char *supervise_binary;
+        char *init_binary;          /* nspawnctl-init, for --as-pid2 */
         ResolvConfPlan resolv_plan; /* what spawn.resolv_conf points at */
         char **init_args;           /* host mode: the init's masks, then its parameters */
 } RuntimeIds;

@@ -202,6 +202,34 @@ TEST(handoff_refused) {
                 ASSERT_ERROR(supervisor_handoff_from_argv((int) strv_length(all[i]), all[i], &h), EINVAL);
 }
 
+TEST(init_round_trip) {
+        char buf[2][SUPERVISOR_INIT_ARG_MAX], *argv[4];
+        pid_t pid = 0;
+        int fd = -1;
+
+        supervisor_init_to_argv(2, 5, buf, argv);
+        ASSERT_STREQ(argv[0], SUPERVISOR_INIT_NAME);
+        ASSERT_TRUE(argv[3] == NULL);
+        ASSERT_OK(supervisor_init_from_argv(3, argv, &pid, &fd));
+        ASSERT_EQ(pid, 2);
+        ASSERT_EQ(fd, 5);
+        supervisor_init_to_argv(2147483647, 2147483647, buf, argv);
+        ASSERT_OK(supervisor_init_from_argv(3, argv, &pid, &fd));
+        ASSERT_EQ(pid, 2147483647);
+        ASSERT_EQ(fd, 2147483647);
+        /* PID 1 is the stub itself, 0-2 are no gate; nothing else is a number. */
+        FOREACH_STRING(bad, "1", "0", "-2", "", "2x", "99999999999")
+                ASSERT_ERROR(supervisor_init_from_argv(3, (char *[]) { (char *) SUPERVISOR_INIT_NAME, (char *) bad, (char *) "5", NULL },
+                                                       &pid, &fd),
+                             EINVAL);
+        FOREACH_STRING(bad, "2", "-1", "", "5x")
+                ASSERT_ERROR(supervisor_init_from_argv(3, (char *[]) { (char *) SUPERVISOR_INIT_NAME, (char *) "2", (char *) bad, NULL },
+                                                       &pid, &fd),
+                             EINVAL);
+        ASSERT_ERROR(supervisor_init_from_argv(2, argv, &pid, &fd), EINVAL);
+        ASSERT_ERROR(supervisor_init_from_argv(4, (char *[]) { argv[0], argv[1], argv[2], argv[2], NULL }, &pid, &fd), EINVAL);
+}
+
 TEST(guard_round_trip) {
         _cleanup_strv_free_ char **argv = NULL;
         SupervisorGuard back, g = {
