@@ -164,7 +164,8 @@ start_bg "$A"; SUP_A=$SUP
 stop_bg "$SUP_A"
 ok "the same name gets the same range on the next start"
 # Someone else (here: a held lock, as a running machine holds it) has A's range.
-( exec 9>"$STATE/uidranges/$sa" && flock -n 9 && exec sleep 1000 ) >/dev/null 2>&1 &
+# (It waits for the lock: the probe below takes it for a moment too.)
+( exec 9>"$STATE/uidranges/$sa" && flock -w 10 9 && exec sleep 1000 ) >/dev/null 2>&1 &
 HOLDER=$!
 CLEANUP_PIDS="$CLEANUP_PIDS $HOLDER"
 wait_until 10 sh -c "! flock -n '$STATE/uidranges/$sa' true" || fail "could not hold the lock"
