@@ -32,12 +32,18 @@ once_us() { python3 "$(dirname "$0")/median-ms.py" 1 "$@" | awk '{printf "%d\n",
 nt --image="${images// /,}" -- /bin/true >/dev/null 2>&1
 
 : >"$work/setup"
-for i in $images; do
-    for r in $(seq "$runs"); do
+: >"$work/setup-matrix"
+# Interleaved, round by round: each single run and the matrix see the same host (its second
+# CPU comes and goes, see below), so their ratio is not a drift of the host between them.
+for r in $(seq "$runs"); do
+    for i in $images; do
         once_us "$work/json" "$nspawnctl" test --pool="$work/pool" --state-dir="$work/state" --json \
             --image="$i" -- /bin/true >>"$work/single-$i"
         python3 -c 'import json,sys; [print(r["setup_usec"]) for r in json.load(open(sys.argv[1]))["results"]]' "$work/json" >>"$work/setup"
     done
+    once_us "$work/json" "$nspawnctl" test --pool="$work/pool" --state-dir="$work/state" --json \
+        --image="${images// /,}" -- /bin/true >>"$work/matrix"
+    python3 -c 'import json,sys; [print(r["setup_usec"]) for r in json.load(open(sys.argv[1]))["results"]]' "$work/json" >>"$work/setup-matrix"
 done
 slowest=0 slowest_image=
 for i in $images; do
@@ -46,11 +52,6 @@ for i in $images; do
     if [ "$m" -gt "$slowest" ]; then slowest=$m slowest_image=$i; fi
 done
 
-for r in $(seq "$runs"); do
-    once_us "$work/json" "$nspawnctl" test --pool="$work/pool" --state-dir="$work/state" --json \
-        --image="${images// /,}" -- /bin/true >>"$work/matrix"
-    python3 -c 'import json,sys; [print(r["setup_usec"]) for r in json.load(open(sys.argv[1]))["results"]]' "$work/json" >>"$work/setup-matrix"
-done
 matrix=$(median <"$work/matrix")
 setup=$(median <"$work/setup")
 setup_matrix=$(median <"$work/setup-matrix")
