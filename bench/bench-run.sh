@@ -30,12 +30,15 @@ try() {
     grep -a -m1 -E "Failed|failed|rror|sorry" "$work/try" | sed 's/\x1b\[[0-9;]*m//g' | cut -c1-70 || echo "no multi-user"
 }
 
-t_ours=$(median_ms "$rounds" "$nspawnctl" run -q -D "$tree" --read-only -M bench /bin/true)
-t_nspawn=$(median_ms "$rounds" systemd-nspawn -q -D "$tree" --read-only -M bench --register=no --keep-unit /bin/true)
-t_raw=$(median_ms "$rounds" unshare -m -p -f -u -i chroot "$tree" /bin/true)
-u_ours=$(median_ms "$rounds" "$nspawnctl" run -q -D "$tree" --read-only -M bench --private-users=pick /bin/true)
-u_nspawn=$(median_ms "$rounds" systemd-nspawn -q -D "$tree" --read-only -M bench --register=no --keep-unit \
-    -U --private-users-ownership=map /bin/true)
+# The five /bin/true runs interleaved, round by round (see interleave-ms.py).
+read -r t_ours t_nspawn t_raw u_ours u_nspawn < <(python3 "$(dirname "$0")/interleave-ms.py" "$rounds" "$work/out" \
+    "$nspawnctl" run -q -D "$tree" --read-only -M bench /bin/true :: \
+    systemd-nspawn -q -D "$tree" --read-only -M bench --register=no --keep-unit /bin/true :: \
+    unshare -m -p -f -u -i chroot "$tree" /bin/true :: \
+    "$nspawnctl" run -q -D "$tree" --read-only -M bench --private-users=pick /bin/true :: \
+    systemd-nspawn -q -D "$tree" --read-only -M bench --register=no --keep-unit -U --private-users-ownership=map /bin/true \
+    || echo fail)
+[ -n "${u_nspawn:-}" ] || { echo "bench: the /bin/true runs failed" >&2; exit 1; }
 
 b_rounds=$(( rounds / 3 > 3 ? rounds / 3 : 3 ))
 b_ours=$(median_ms "$b_rounds" "$nspawnctl" run -q -D "$tree" -x -M bench --boot --console=read-only "$unit" -- systemd.wants=bench-off.service)
