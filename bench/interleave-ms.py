@@ -4,9 +4,11 @@
 # Runs the commands one after the other, ROUNDS times over (a round runs each once), and
 # prints their median wall times in ms, in order, space-separated. Interleaved so that
 # every command sees the same host: on the test VM the second CPU comes and goes over
-# minutes, and commands timed one block after the other would compare two hosts. Like
-# median-ms.py: started straight from here, stdin from /dev/null, stdout to OUTFILE and
+# minutes, and commands timed one block after the other would compare two hosts. Each run
+# is started straight from here, not through a shell and date(1) (those cost about as much
+# as a container start on a small VM), with stdin from /dev/null, stdout to OUTFILE and
 # stderr to OUTFILE.err (rewritten each run); the first failure ends it, with its output.
+# An argument that is exactly "::" always separates commands.
 import subprocess
 import sys
 import time

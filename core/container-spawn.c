@@ -678,15 +678,16 @@ static int payload_child(void *userdata) {
         payload_main(ps->c, ps->sock, ps->go_fd, ps->shared);
 }
 
-/* Starts the payload (userns mode) and hands it to the supervisor. Without --as-pid2 it
- * shares our memory (CLONE_VM) until its exec, as we share the supervisor's: no address
+/* Starts the payload (userns mode) and hands it to the supervisor. It shares our memory
+ * (CLONE_VM) until its exec, as we share the supervisor's, when it has a stack there
+ * (container_spawn() decides): no address
  * space is copied for it (a copy of all the supervisor has mapped, then its teardown at the
  * exec: about 3 ms of a start on the test VM). That is safe because no two of the three run
  * on that memory at once: the payload makes only system calls while we set up; we wait
  * while it takes its mount namespace (until its "u"); after our "g" we only exit; and the
  * supervisor waits for the end of the reports, which comes with the payload's exec (the
- * socket is O_CLOEXEC). With --as-pid2 it stays as the stub init and never leaves that
- * memory: it is a fork. */
+ * socket is O_CLOEXEC). With --as-pid2 its exec is of nspawnctl-init, after PID 2's start
+ * (container_exec()); where that cannot be, it stays as the stub init and is a fork. */
 static void payload_start(Setup *s) {
         _cleanup_close_pair_ int go[2] = { -EBADF, -EBADF };
         const SpawnConfig *c = s->c;
@@ -1312,7 +1313,7 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
          * allocating, or work while it waits for our "n". What it leaves changed in our
          * memory is put back when we return: environ (its exec of the payload sets it) and
          * the dumpable flag (which belongs to the memory). With a user namespace the payload
-         * shares it too, unless it stays as --as-pid2's stub init (see payload_start()). */
+         * shares it too until its exec (see payload_start() and below). */
         bool share = userns || !c->as_pid2;
         SpawnShared shared = { .filter = &filter, .init_fd = -EBADF };
         SetupStart start = { .c = c, .shared = &shared, .sock = sv[1], .parent_sock = sv[0] };
@@ -1321,11 +1322,11 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
         r = seccomp_container_program(c->seccomp_cache_dir, c->syscall_deny, c->suppress_sync, &filter);
         if (r < 0)
                 return error_set(e, r, "Failed to build the seccomp filter: %m");
-        /* --as-pid2's PID 1 may share it too when it can leave it by exec'ing nspawnctl-init
-         * (see container_exec()); PID 2 waits for that with raw system calls. */
-        /* Not when the container's root may ptrace: nspawnctl-init runs in its user
-         * namespace, and only the missing CAP_SYS_PTRACE keeps /proc/1/exe (the host's
-         * binary) and its memory from it. The fork stays in the host's. */
+        /* --as-pid2's PID 1 shares it only when it can leave it by exec'ing nspawnctl-init
+         * (see container_exec()), and not when the container's root may ptrace:
+         * nspawnctl-init runs in its user namespace, where only the missing CAP_SYS_PTRACE
+         * keeps /proc/1/exe (the host's binary) and its memory from it. A fork stays in the
+         * host's user namespace. */
         bool may_ptrace = ((caps_container_keep(c->private_network) | c->caps_add) & ~c->caps_drop) &
                           (UINT64_C(1) << CAP_SYS_PTRACE);
         if (userns && c->as_pid2 && c->init_binary && RAW_SYSCALL_SUPPORTED && !may_ptrace) {
