@@ -63,11 +63,15 @@ if ! "$nspawnctl" image-status "$box" >/dev/null 2>&1; then
     "$nspawnctl" create "$box" --template=debian-bookworm
 fi
 
-running() { "$nspawnctl" status "$box" 2>/dev/null | grep -q "State: running"; }
-if ! "$nspawnctl" status "$box" >/dev/null 2>&1; then
-    echo "setup: booting $box"
-    "$nspawnctl" start "$box"
-fi
+# The box's state as `status` shows it: stopped (status shows a box that does not run, too),
+# opening, running, closing; empty when there is no such box.
+box_state() { "$nspawnctl" status "$box" 2>/dev/null | sed -n 's/^ *State: //p' | head -n 1; }
+running() { [ "$(box_state)" = running ]; }
+case "$(box_state)" in
+    running|opening) ;;
+    *) echo "setup: booting $box"
+       "$nspawnctl" start "$box" ;;
+esac
 for _ in $(seq 300); do running && break; sleep 0.1; done
 running || { echo "setup: $box did not come up, see '$nspawnctl status $box'" >&2; exit 1; }
 
@@ -81,8 +85,9 @@ state_in_box=$("$nspawnctl" shell "$box" -- sh -c \
     'systemctl is-system-running --wait >/dev/null 2>&1; systemctl is-active multi-user.target; uname -n' || true)
 echo "$state_in_box" | sed 's/^/setup: in the box: /'
 "$nspawnctl" poweroff "$box"
-for _ in $(seq 300); do "$nspawnctl" status "$box" >/dev/null 2>&1 || break; sleep 0.1; done
-if echo "$state_in_box" | head -1 | grep -qx active && ! "$nspawnctl" status "$box" >/dev/null 2>&1; then
+stopped() { case "$(box_state)" in stopped|"") return 0 ;; *) return 1 ;; esac; }
+for _ in $(seq 300); do stopped && break; sleep 0.1; done
+if echo "$state_in_box" | head -1 | grep -qx active && stopped; then
     echo "setup: demo OK - $box booted to multi-user.target, ran a shell, powered off"
 else
     echo "setup: demo FAILED" >&2
