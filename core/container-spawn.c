@@ -498,6 +498,11 @@ static int payload_exec_gated(void *userdata) {
         payload_exec(pe.c, pe.sock, pe.env, pe.pw);
 }
 
+/* The capabilities the container's processes may ever have. */
+static uint64_t container_bounding_set(const SpawnConfig *c) {
+        return (caps_container_keep(c->private_network) | c->caps_add) & ~c->caps_drop;
+}
+
 /* Everything after the mounts, in the container's namespaces: PID 1 itself (the only process
  * without a user namespace, the payload with one). slave: the console, or -EBADF to open
  * /dev/console. */
@@ -561,7 +566,7 @@ static _noreturn_ void container_exec(const SpawnConfig *c, int sock, int slave,
         STRV_FOREACH(e, c->environment)
                 CHECK(strv_env_set(&env, *e), "Invalid environment assignment %s", *e);
 
-        CHECK(caps_drop_bounding((caps_container_keep(c->private_network) | c->caps_add) & ~c->caps_drop),
+        CHECK(caps_drop_bounding(container_bounding_set(c)),
               "Failed to drop capabilities: %m");
         CHECK(seccomp_program_load(sh->filter),
               "Failed to install the seccomp filter: %m");
@@ -1327,8 +1332,7 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
          * nspawnctl-init runs in its user namespace, where only the missing CAP_SYS_PTRACE
          * keeps /proc/1/exe (the host's binary) and its memory from it. A fork stays in the
          * host's user namespace. */
-        bool may_ptrace = ((caps_container_keep(c->private_network) | c->caps_add) & ~c->caps_drop) &
-                          (UINT64_C(1) << CAP_SYS_PTRACE);
+        bool may_ptrace = container_bounding_set(c) & (UINT64_C(1) << CAP_SYS_PTRACE);
         if (userns && c->as_pid2 && c->init_binary && RAW_SYSCALL_SUPPORTED && !may_ptrace) {
                 init_fd = open(c->init_binary, O_PATH | O_CLOEXEC);
                 if (init_fd < 0)

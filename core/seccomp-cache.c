@@ -29,10 +29,9 @@ static const char cache_magic[8] = "NSCSECC1";
 #define CACHE_KEY_MAX 65536u
 #define CACHE_FILE_MAX (sizeof(CacheHeader) + CACHE_KEY_MAX + BPF_MAXINSNS * sizeof(struct sock_filter))
 
-static int fprint_hex(FILE *f, const uint8_t *p, int n) {
+static void fprint_hex(FILE *f, const uint8_t *p, int n) {
         for (int i = 0; i < n; i++)
                 fprintf(f, "%02x", p[i]);
-        return 0;
 }
 
 int seccomp_cache_key(char **extra_deny, bool suppress_sync, char **ret_key, size_t *ret_len) {

@@ -76,8 +76,10 @@ static int lazy_child(void *userdata) {
         (void) raw_syscall6(SYS_prctl, PR_SET_NAME, (long) l->name, 0, 0, 0, 0);
         /* Our parent's pidfd, if the parent is still the one that cloned us. */
         parent_fd = raw_syscall(SYS_pidfd_open, l->parent, 0, 0);
-        if (parent_fd >= 0 && raw_syscall(SYS_getppid, 0, 0, 0) != l->parent)
+        if (parent_fd >= 0 && raw_syscall(SYS_getppid, 0, 0, 0) != l->parent) {
+                (void) raw_syscall(SYS_close, parent_fd, 0, 0);
                 parent_fd = -1;
+        }
 
         for (;;) {
                 struct pollfd p = { .fd = 3, .events = POLLIN };
