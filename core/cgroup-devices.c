@@ -208,16 +208,18 @@ static int apply_bpf(const CGroupHierarchy *h, const char *path) {
         return 0;
 }
 
-int cgroup_devices_apply(const char *path, DevicePolicyBackend backend, DevicePolicyBackend *ret_used) {
-        CGroupHierarchies hs;
+int cgroup_devices_apply(const CGroupHierarchies *given, const char *path, DevicePolicyBackend backend,
+                         DevicePolicyBackend *ret_used) {
+        CGroupHierarchies buf;
+        const CGroupHierarchies *hs;
         const CGroupHierarchy *v1, *unified;
         int r;
 
-        r = cgroup_hierarchies_load(&hs);
+        r = cgroup_hierarchies_get(given, &buf, &hs);
         if (r < 0)
                 return r;
-        v1 = cgroup_hierarchies_find_v1(&hs, "devices");
-        unified = cgroup_hierarchies_unified(&hs);
+        v1 = cgroup_hierarchies_find_v1(hs, "devices");
+        unified = cgroup_hierarchies_unified(hs);
         if (backend == DEVICE_POLICY_AUTO)
                 backend = v1 ? DEVICE_POLICY_V1 : DEVICE_POLICY_BPF;
 

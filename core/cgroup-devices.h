@@ -3,6 +3,8 @@
 
 #include <errno.h>
 
+#include "cgroup.h"
+
 /* The container's device allow-list: exactly the nodes its /dev has (core/container-spawn.c,
  * setup_dev()), whatever else container root mounts or finds - a devtmpfs, a device node
  * left in the tree - stays closed: open() and mknod() fail with EPERM. */
@@ -36,7 +38,8 @@ extern const unsigned device_allow_list_size;
  * and before its payload cgroup exists) to the allow-list. *ret_used (may be NULL) says
  * which backend did it. -EOPNOTSUPP when the chosen backend is not available (no v1
  * devices hierarchy, no cgroup2, or a kernel without cgroup BPF). */
-int cgroup_devices_apply(const char *path, DevicePolicyBackend backend, DevicePolicyBackend *ret_used);
+int cgroup_devices_apply(const CGroupHierarchies *hs, const char *path, DevicePolicyBackend backend,
+                         DevicePolicyBackend *ret_used);
 
 /* The BPF program for the allow-list (exposed for the unit test): fills insns (room for
  * max) and returns the number of instructions, or -ENOBUFS. */

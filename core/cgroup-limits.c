@@ -381,18 +381,20 @@ static const char *missing_controller_reason(CGroupLimitType t) {
         }
 }
 
-int cgroup_limits_check(const CGroupLimits *l, CGroupLimitType *ret_failed, const char **ret_reason) {
-        CGroupHierarchies hs;
+int cgroup_limits_check(const CGroupHierarchies *given, const CGroupLimits *l, CGroupLimitType *ret_failed,
+                        const char **ret_reason) {
+        CGroupHierarchies buf;
+        const CGroupHierarchies *hs;
         int r;
 
-        r = cgroup_hierarchies_load(&hs);
+        r = cgroup_hierarchies_get(given, &buf, &hs);
         if (r < 0)
                 return r;
         for (int t = 0; t < _CGROUP_LIMIT_TYPE_MAX; t++) {
                 const CGroupHierarchy *h;
                 if (!l->set[t])
                         continue;
-                h = hierarchy_for(&hs, t);
+                h = hierarchy_for(hs, t);
                 if (!h) {
                         if (ret_failed)
                                 *ret_failed = t;
@@ -593,11 +595,12 @@ static int apply_one(const CGroupHierarchy *h, const char *path, CGroupLimitType
         }
 }
 
-int cgroup_limits_apply(const char *path, const CGroupLimits *l, CGroupLimitType *ret_failed,
-                        const char **ret_reason) {
+int cgroup_limits_apply(const CGroupHierarchies *given, const char *path, const CGroupLimits *l,
+                        CGroupLimitType *ret_failed, const char **ret_reason) {
         CGroupLimitType failed_dummy;
         const char *reason_dummy;
-        CGroupHierarchies hs;
+        CGroupHierarchies buf;
+        const CGroupHierarchies *hs;
         const CGroupHierarchy *mem;
         int r;
 
@@ -607,22 +610,22 @@ int cgroup_limits_apply(const char *path, const CGroupLimits *l, CGroupLimitType
                 ret_reason = &reason_dummy;
         *ret_reason = NULL;
 
-        r = cgroup_limits_check(l, ret_failed, ret_reason);
+        r = cgroup_hierarchies_get(given, &buf, &hs);
         if (r < 0)
                 return r;
-        r = cgroup_hierarchies_load(&hs);
+        r = cgroup_limits_check(hs, l, ret_failed, ret_reason);
         if (r < 0)
                 return r;
         /* A container that is gone has no cgroup: say so, not that a file is missing. */
-        if (hs.n > 0) {
-                _cleanup_free_ char *dir = strjoin(hs.h[0].mount_point, path);
+        if (hs->n > 0) {
+                _cleanup_free_ char *dir = strjoin(hs->h[0].mount_point, path);
                 if (!dir)
                         return -ENOMEM;
                 if (access(dir, F_OK) < 0)
                         return -errno;
         }
 
-        mem = hierarchy_for(&hs, CGROUP_LIMIT_MEMORY_MAX);
+        mem = hierarchy_for(hs, CGROUP_LIMIT_MEMORY_MAX);
         if (mem && !mem->unified) {
                 r = apply_memory_v1(mem, path, l, ret_failed, ret_reason);
                 if (r < 0) {
@@ -635,7 +638,7 @@ int cgroup_limits_apply(const char *path, const CGroupLimits *l, CGroupLimitType
                 const CGroupHierarchy *h;
                 if (!l->set[t])
                         continue;
-                h = hierarchy_for(&hs, t);
+                h = hierarchy_for(hs, t);
                 if (!h->unified && (t == CGROUP_LIMIT_MEMORY_MAX || t == CGROUP_LIMIT_MEMORY_HIGH ||
                                     t == CGROUP_LIMIT_MEMORY_SWAP_MAX))
                         continue; /* done above, together */

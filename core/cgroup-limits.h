@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cgroup.h"
+
 /* Resource limits of a container, by systemd's property names (systemd.resource-control(5)),
  * parsed once into numbers and applied to the container's cgroup through cgroup2 or the v1
  * controllers, whichever the host has. */
@@ -62,13 +64,14 @@ void cgroup_limits_fill_defaults(CGroupLimits *l);
  * MemorySwapMax= needs MemoryMax= on cgroup v1, where memory and swap are limited
  * together. What only a cgroup's files tell (swap accounting, IO weights) is found out by
  * cgroup_limits_apply(). */
-int cgroup_limits_check(const CGroupLimits *l, CGroupLimitType *ret_failed, const char **ret_reason);
+int cgroup_limits_check(const CGroupHierarchies *hs, const CGroupLimits *l, CGroupLimitType *ret_failed,
+                        const char **ret_reason);
 /* Writes the set limits into the container's cgroup path ("/nspawnctl/NAME") - at start
  * before its init runs, or while it runs. On failure *ret_failed names the limit, and on
  * -EOPNOTSUPP (the host lacks the file, e.g. swap accounting) *ret_reason says what is
  * missing; -ENOENT when the cgroup does not exist. Both may be NULL. */
-int cgroup_limits_apply(const char *path, const CGroupLimits *l, CGroupLimitType *ret_failed,
-                        const char **ret_reason);
+int cgroup_limits_apply(const CGroupHierarchies *hs, const char *path, const CGroupLimits *l,
+                        CGroupLimitType *ret_failed, const char **ret_reason);
 
 /* What a container's cgroup has used. UINT64_MAX where the host cannot tell. */
 typedef struct CGroupUsage {

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The container side of cgroups: what /sys/fs/cgroup looks like inside. Kept apart from
- * cgroup.c because it needs libmount, and the supervisor loop binary links cgroup.c only. */
+ * cgroup.c because it mounts (core/mount.c, libmount), and the supervisor loop binary links
+ * cgroup.c only. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount.h>
 #include <linux/mount.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,79 +18,33 @@
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
-/* The v1 controller options of a cgroup mount ("rw,nosuid,memory" -> "memory"). */
-static int v1_controllers(const char *fs_options, char **ret) {
-        _cleanup_free_ char *out = NULL;
-        const char *p = fs_options;
-        size_t n = 0;
-
-        out = malloc(strlen(fs_options) + 1);
-        if (!out)
-                return -ENOMEM;
-        while (*p) {
-                size_t len = strcspn(p, ",");
-                if (!(len == 2 && (strneq(p, "rw", 2) || strneq(p, "ro", 2))) &&
-                    !(len == 5 && strneq(p, "xattr", 5))) {
-                        if (n)
-                                out[n++] = ',';
-                        memcpy(out + n, p, len);
-                        n += len;
-                }
-                p += len + (p[len] == ',');
-        }
-        out[n] = 0;
-        *ret = TAKE_PTR(out);
-        return 0;
-}
-
-DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(struct libmnt_table *, mnt_unref_table, unref_tablep);
-
-static int mount_v1_hierarchies(int root_fd, bool hybrid) {
-        _cleanup_(unref_tablep) struct libmnt_table *t = mnt_new_table();
-        struct libmnt_iter *it;
-        struct libmnt_fs *fs;
+/* Each hierarchy of the host at the same place inside: the host's mounts are those
+ * cgroup_hierarchies_load() found (co-mounted controllers once, by their one mount), and
+ * the options are the controllers alone, what a mount of an existing v1 hierarchy must name. */
+static int mount_v1_hierarchies(const CGroupHierarchies *hs, int root_fd, bool hybrid) {
         int r = 0;
 
-        if (!t)
-                return -ENOMEM;
-        if (mnt_table_parse_file(t, "/proc/self/mountinfo") < 0)
-                return -EIO;
-        it = mnt_new_iter(MNT_ITER_FORWARD);
-        if (!it)
-                return -ENOMEM;
-        while (r >= 0 && mnt_table_next_fs(t, it, &fs) == 0) {
-                const char *target = mnt_fs_get_target(fs), *type = mnt_fs_get_fstype(fs);
-                _cleanup_free_ char *opts = NULL, *where = NULL;
-                const char *name;
-                bool writable;
+        for (size_t i = 0; i < hs->n; i++) {
+                const CGroupHierarchy *h = &hs->h[i];
 
-                if (!target || !type || !startswith(target, CGROUP_ROOT "/"))
+                if (!startswith(h->mount_point, CGROUP_ROOT "/"))
                         continue;
-                name = target + STRLEN(CGROUP_ROOT "/");
-                if (strchr(name, '/'))
-                        continue;
-                where = strjoin(CGROUP_ROOT "/", name);
-                if (!where)
-                        r = -ENOMEM;
-                else if (streq(type, "cgroup2")) {
-                        if (hybrid && streq(name, "unified"))
-                                r = mount_in_root(root_fd, where, IN_ROOT_NO_SYMLINKS, "cgroup2", "cgroup2",
-                                                  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-                } else if (streq(type, "cgroup")) {
-                        r = v1_controllers(mnt_fs_get_fs_options(fs) ?: "", &opts);
-                        if (r < 0)
-                                break;
+                if (h->unified) {
+                        if (hybrid && streq(h->mount_point, CGROUP_ROOT "/unified"))
+                                r = mount_in_root(root_fd, h->mount_point, IN_ROOT_NO_SYMLINKS, "cgroup2",
+                                                  "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+                } else {
                         /* Only the tracking hierarchy is the container's own (its cgroup
                          * namespace root); the controllers show the host's and stay
                          * read-only, as nspawn does. */
-                        writable = strstr(opts, "name=systemd") != NULL;
-                        r = mount_in_root(root_fd, where, IN_ROOT_NO_SYMLINKS, "cgroup", "cgroup",
-                                          MS_NOSUID | MS_NODEV | MS_NOEXEC | (writable ? 0 : MS_RDONLY), opts);
+                        bool writable = cgroup_controllers_have(h->controllers, "name=systemd");
+                        r = mount_in_root(root_fd, h->mount_point, IN_ROOT_NO_SYMLINKS, "cgroup", "cgroup",
+                                          MS_NOSUID | MS_NODEV | MS_NOEXEC | (writable ? 0 : MS_RDONLY),
+                                          h->controllers);
                 }
+                if (r < 0)
+                        return r;
         }
-        mnt_free_iter(it);
-        if (r < 0)
-                return r;
 
         /* Co-mounted controllers (cpu,cpuacct) are reached through symlinks on the host. */
         DIR *d = opendir(CGROUP_ROOT);
@@ -120,7 +74,9 @@ static int mount_v1_hierarchies(int root_fd, bool hybrid) {
         return r;
 }
 
-int cgroup_mount_in_container(CGroupMode mode, int root_fd) {
+int cgroup_mount_in_container(const CGroupHierarchies *given, CGroupMode mode, int root_fd) {
+        CGroupHierarchies buf;
+        const CGroupHierarchies *hs;
         _cleanup_close_ int fd = -EBADF;
         int r;
 
@@ -132,7 +88,10 @@ int cgroup_mount_in_container(CGroupMode mode, int root_fd) {
                           MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4m,nr_inodes=1024");
         if (r < 0)
                 return r;
-        r = mount_v1_hierarchies(root_fd, mode == CGROUP_HYBRID);
+        r = cgroup_hierarchies_get(given, &buf, &hs);
+        if (r < 0)
+                return r;
+        r = mount_v1_hierarchies(hs, root_fd, mode == CGROUP_HYBRID);
         if (r < 0)
                 return r;
         r = open_in_root(root_fd, CGROUP_ROOT, IN_ROOT_NO_SYMLINKS, &fd);

@@ -172,6 +172,20 @@ int cgroup_hierarchies_load(CGroupHierarchies *ret) {
         return 0;
 }
 
+int cgroup_hierarchies_get(const CGroupHierarchies *given, CGroupHierarchies *buf,
+                           const CGroupHierarchies **ret) {
+        int r;
+
+        if (!given) {
+                r = cgroup_hierarchies_load(buf);
+                if (r < 0)
+                        return r;
+                given = buf;
+        }
+        *ret = given;
+        return 0;
+}
+
 const CGroupHierarchy *cgroup_hierarchies_find_v1(const CGroupHierarchies *hs, const char *controller) {
         for (size_t i = 0; i < hs->n; i++)
                 if (!hs->h[i].unified && cgroup_controllers_have(hs->h[i].controllers, controller))
@@ -300,29 +314,30 @@ static int cgroup_mkdir_path(const CGroupHierarchy *h, const char *path) {
         return cgroup_mkdir_one(h, full, true);
 }
 
-int cgroup_create(CGroupMode mode, const char *path) {
-        CGroupHierarchies hs;
+int cgroup_create(const CGroupHierarchies *given, CGroupMode mode, const char *path) {
+        CGroupHierarchies buf;
+        const CGroupHierarchies *hs;
         int r;
 
-        r = cgroup_hierarchies_load(&hs);
+        r = cgroup_hierarchies_get(given, &buf, &hs);
         if (r < 0)
                 return r;
-        if (hs.n == 0)
+        if (hs->n == 0)
                 return -ENOMEDIUM;
-        for (size_t i = 0; i < hs.n; i++) {
-                r = cgroup_mkdir_path(&hs.h[i], path);
+        for (size_t i = 0; i < hs->n; i++) {
+                r = cgroup_mkdir_path(&hs->h[i], path);
                 if (r == -ENOENT) /* the parent was removed by a container that just ended */
-                        r = cgroup_mkdir_path(&hs.h[i], path);
+                        r = cgroup_mkdir_path(&hs->h[i], path);
                 if (r == -EEXIST) {
                         /* Left over by a supervisor that was killed before its cleanup
                          * process ran: reuse it only if nothing lives in it. */
-                        r = cgroup_remove(mode, path);
+                        r = cgroup_remove(hs, mode, path);
                         if (r < 0)
                                 return r == -EBUSY ? -EEXIST : r;
-                        return cgroup_create(mode, path);
+                        return cgroup_create(hs, mode, path);
                 }
                 if (r < 0) {
-                        (void) cgroup_remove(mode, path);
+                        (void) cgroup_remove(hs, mode, path);
                         return r;
                 }
         }
@@ -350,15 +365,16 @@ int cgroup_attach(const CGroupHierarchies *hs, const char *path, pid_t pid) {
         return 0;
 }
 
-int cgroup_delegate_payload(const char *path, uid_t uid, gid_t gid) {
-        CGroupHierarchies hs;
+int cgroup_delegate_payload(const CGroupHierarchies *given, const char *path, uid_t uid, gid_t gid) {
+        CGroupHierarchies buf;
+        const CGroupHierarchies *hs;
         int r;
 
-        r = cgroup_hierarchies_load(&hs);
+        r = cgroup_hierarchies_get(given, &buf, &hs);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < hs.n; i++) {
-                const CGroupHierarchy *h = &hs.h[i];
+        for (size_t i = 0; i < hs->n; i++) {
+                const CGroupHierarchy *h = &hs->h[i];
                 _cleanup_free_ char *dir = strjoin(h->mount_point, path, "/" CGROUP_PAYLOAD);
                 _cleanup_close_ int fd = -EBADF;
 
@@ -417,15 +433,16 @@ static int rmdir_known_tree(const char *p) {
         return rmdir_tree_at(AT_FDCWD, p);
 }
 
-int cgroup_remove(CGroupMode mode, const char *path) {
-        CGroupHierarchies hs;
+int cgroup_remove(const CGroupHierarchies *given, CGroupMode mode, const char *path) {
+        CGroupHierarchies buf;
+        const CGroupHierarchies *hs;
         int r;
 
-        r = cgroup_hierarchies_load(&hs);
+        r = cgroup_hierarchies_get(given, &buf, &hs);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < hs.n; i++) {
-                _cleanup_free_ char *p = strjoin(hs.h[i].mount_point, path);
+        for (size_t i = 0; i < hs->n; i++) {
+                _cleanup_free_ char *p = strjoin(hs->h[i].mount_point, path);
                 if (!p)
                         return -ENOMEM;
                 /* The shared parent ("/nspawnctl") stays, as machine.slice does under

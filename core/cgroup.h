@@ -41,6 +41,12 @@ typedef struct CGroupHierarchies {
 /* Reads /proc/self/mountinfo: every v1 and v2 hierarchy mounted at /sys/fs/cgroup/NAME or
  * /sys/fs/cgroup, each once (co-mounted controllers reached through symlinks are one). */
 int cgroup_hierarchies_load(CGroupHierarchies *ret);
+/* given, or else the hierarchies read into buf: for the functions below, which take the set
+ * a runtime read once at its start (mountinfo is read and parsed in 35 us here, some ten
+ * times per start otherwise), or NULL to read it themselves (machined, tools, a supervisor
+ * that was handed a machine over). */
+int cgroup_hierarchies_get(const CGroupHierarchies *given, CGroupHierarchies *buf,
+                           const CGroupHierarchies **ret);
 /* The v1 hierarchy that has controller ("memory", "name=systemd"), or NULL. */
 const CGroupHierarchy *cgroup_hierarchies_find_v1(const CGroupHierarchies *hs, const char *controller);
 /* The cgroup2 hierarchy, or NULL. */
@@ -64,7 +70,7 @@ bool cgroup_controllers_have(const char *list, const char *controller);
  * v1 cpuset cgroups get their parent's cpus and mems; on cgroup2 the parents delegate
  * cpu, io, memory and pids where the host has them. A PATH left over by a supervisor that
  * was killed is reused if nothing lives in it; -EEXIST otherwise. */
-int cgroup_create(CGroupMode mode, const char *path);
+int cgroup_create(const CGroupHierarchies *hs, CGroupMode mode, const char *path);
 /* Creates PATH/payload in every hierarchy (after the limits and device policy were set
  * on PATH: a v1 devices cgroup can only be restricted while it has no children) and
  * moves pid there. */
@@ -75,11 +81,11 @@ int cgroup_attach(const CGroupHierarchies *hs, const char *path, pid_t pid);
  * name=systemd, as systemd-nspawn does -, so a systemd inside can manage its cgroups.
  * Never PATH itself, whose files hold the limits and the device policy; never a v1
  * controller. Call it after cgroup_attach(), before the container runs. */
-int cgroup_delegate_payload(const char *path, uid_t uid, gid_t gid);
+int cgroup_delegate_payload(const CGroupHierarchies *hs, const char *path, uid_t uid, gid_t gid);
 /* Removes PATH and everything below it (depth first) in every hierarchy, and the shared
  * parent once the last container is gone. Processes must be gone: returns -EBUSY while
  * some remain. Also what the cleanup guard runs after a supervisor was killed. */
-int cgroup_remove(CGroupMode mode, const char *path);
+int cgroup_remove(const CGroupHierarchies *hs, CGroupMode mode, const char *path);
 /* Pids of all processes whose cgroup (in any hierarchy, read from /proc/PID/cgroup) is
  * cgroup or below it. */
 int cgroup_list_pids(const char *cgroup, pid_t **ret, size_t *ret_n);
@@ -90,4 +96,4 @@ int cgroup_path_for_container(const char *machine, char **ret);
 
 /* Called inside the container's mount and cgroup namespaces, before pivot_root: mounts
  * /sys/fs/cgroup under root_fd the way systemd inside expects for this mode. */
-int cgroup_mount_in_container(CGroupMode mode, int root_fd);
+int cgroup_mount_in_container(const CGroupHierarchies *hs, CGroupMode mode, int root_fd);

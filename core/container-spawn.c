@@ -171,6 +171,7 @@ typedef struct SpawnShared {
         char *payload_stack;
         char *pid2_stack;
         int init_fd;
+        const CGroupHierarchies *hierarchies; /* the host's, as the supervisor read them */
 } SpawnShared;
 
 typedef struct Setup {
@@ -1173,7 +1174,7 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock, const SpawnSha
         CHECK(mount_in_root(root_fd, "/sys", IN_ROOT_NO_SYMLINKS, "sysfs", "sysfs",
                             MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
               "Failed to mount /sys: %m");
-        CHECK(cgroup_mount_in_container(c->cgroup_mode, root_fd), "Failed to mount /sys/fs/cgroup: %m");
+        CHECK(cgroup_mount_in_container(sh->hierarchies, c->cgroup_mode, root_fd), "Failed to mount /sys/fs/cgroup: %m");
         setup_dev(&s, root_fd, want_pty, &slave);
         {
                 _cleanup_free_ char *run_opts = NULL;
@@ -1291,7 +1292,8 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
         char error_buf[sizeof(((ChildMsg *) 0)->message)] = "";
         int child_error = 0, exit_status = 0;
         bool userns = c->uid_range > 0;
-        CGroupHierarchies hierarchies;
+        CGroupHierarchies hierarchies_buf;
+        const CGroupHierarchies *hierarchies;
         pid_t pid, payload = 0;
         int r;
 
@@ -1301,7 +1303,7 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
                 return error_set(e, -errno, "socketpair: %m");
         /* Read before the fork: parsed after it, while the child waits, every page the
          * parser writes would cost a copy-on-write fault too. */
-        r = cgroup_hierarchies_load(&hierarchies);
+        r = cgroup_hierarchies_get(c->cgroup_hierarchies, &hierarchies_buf, &hierarchies);
         if (r < 0)
                 return error_set(e, r, "Failed to find the cgroup hierarchies: %m");
 
@@ -1320,7 +1322,7 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
          * the dumpable flag (which belongs to the memory). With a user namespace the payload
          * shares it too until its exec (see payload_start() and below). */
         bool share = userns || !c->as_pid2;
-        SpawnShared shared = { .filter = &filter, .init_fd = -EBADF };
+        SpawnShared shared = { .filter = &filter, .init_fd = -EBADF, .hierarchies = hierarchies };
         SetupStart start = { .c = c, .shared = &shared, .sock = sv[1], .parent_sock = sv[0] };
         /* Here, before anything waits on it: from the cache it is a file read; built, it
          * is the one step of the children that allocates freely. */
@@ -1364,14 +1366,14 @@ int container_spawn(const SpawnConfig *c, Container *ret, Error *e) {
                 return error_set(e, -errno, "Failed to create the container's namespaces: %m");
         sv[1] = safe_close(sv[1]);
 
-        r = cgroup_attach(&hierarchies, c->cgroup_path, pid);
+        r = cgroup_attach(hierarchies, c->cgroup_path, pid);
         if (r < 0) {
                 kill_and_reap(pid, pidfd);
                 return error_set(e, r, "Failed to move the container into cgroup %s: %m", c->cgroup_path);
         }
         if (userns) {
                 /* systemd inside manages its own subtree: that part must be its root's. */
-                r = cgroup_delegate_payload(c->cgroup_path, c->uid_shift, c->uid_shift);
+                r = cgroup_delegate_payload(hierarchies, c->cgroup_path, c->uid_shift, c->uid_shift);
                 if (r < 0) {
                         kill_and_reap(pid, pidfd);
                         return error_set(e, r, "Failed to delegate cgroup %s to the container: %m", c->cgroup_path);

@@ -45,6 +45,7 @@ typedef struct SpawnConfig {
         ConsoleMode console;
         CGroupMode cgroup_mode;
         const char *cgroup_path;
+        const CGroupHierarchies *cgroup_hierarchies; /* the host's, read once; NULL: read here */
         /* User namespace (core/userns.h): container UID/GID 0 is host uid_shift, uid_range
          * of them are mapped; uid_range 0: none, container root is host root. */
         uid_t uid_shift;

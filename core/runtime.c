@@ -323,7 +323,12 @@ int runtime_prepare(SuperviseConfig *c, RuntimeIds *ids, Error *e) {
         CGroupLimitType failed = _CGROUP_LIMIT_TYPE_INVALID;
         const char *reason = NULL;
         cgroup_limits_fill_defaults(&c->limits);
-        r = cgroup_limits_check(&c->limits, &failed, &reason);
+        /* Read once for the whole start (the cgroups, the limits, the device policy). */
+        r = cgroup_hierarchies_load(&ids->cgroup_hierarchies);
+        if (r < 0)
+                return error_set(e, r, "Failed to find the cgroup hierarchies: %m");
+        c->spawn.cgroup_hierarchies = &ids->cgroup_hierarchies;
+        r = cgroup_limits_check(c->spawn.cgroup_hierarchies, &c->limits, &failed, &reason);
         if (r < 0) /* not the caller's usage error: this host cannot do it */
                 return error_set(e, r == -EINVAL ? -EOPNOTSUPP : r, "Cannot apply %s=: %s.", strna(cgroup_limit_type_to_string(failed)), strna(reason));
         r = network_prepare(c, ids, e);

@@ -27,6 +27,7 @@ typedef struct RuntimeIds {
         char *init_binary;          /* nspawnctl-init, for --as-pid2 */
         ResolvConfPlan resolv_plan; /* what spawn.resolv_conf points at */
         char **init_args;           /* host mode: the init's masks, then its parameters */
+        CGroupHierarchies cgroup_hierarchies; /* what spawn.cgroup_hierarchies points at */
 } RuntimeIds;
 
 void runtime_ids_done(RuntimeIds *ids);

@@ -452,13 +452,13 @@ static int run_loop(Run *run) {
         return run->exit_code;
 }
 
-int remove_cgroup_when_empty(CGroupMode mode, const char *path) {
+int remove_cgroup_when_empty(const CGroupHierarchies *hs, CGroupMode mode, const char *path) {
         int r = 0;
         /* The PID namespace is torn down when its init has been reaped, but the cgroup
          * core may need a moment to see it empty: usually well under a millisecond, so
          * asked often (up to a second in all), not made to wait 10 ms at once. */
         for (int i = 0; i < 1000; i++) {
-                r = cgroup_remove(mode, path);
+                r = cgroup_remove(hs, mode, path);
                 if (r != -EBUSY)
                         return r;
                 usleep(1000);
@@ -523,7 +523,7 @@ int run_container(Run *run) {
         safe_close(run->client_fd);
         safe_close(run->listen_fd);
         safe_close(run->log_fd);
-        r = remove_cgroup_when_empty(c->spawn.cgroup_mode, c->spawn.cgroup_path);
+        r = remove_cgroup_when_empty(c->spawn.cgroup_hierarchies, c->spawn.cgroup_mode, c->spawn.cgroup_path);
         if (r < 0)
                 log_warning_errno(r, "Failed to remove cgroup %s: %m", c->spawn.cgroup_path);
         run_network_cleanup(c, status == EXIT_REBOOT && c->restart_on_reboot);
@@ -562,7 +562,7 @@ _noreturn_ void guard_run(const SupervisorGuard *g, int pipe_fd) {
         if (lock_fd >= 0)
                 (void) flock(lock_fd, LOCK_EX);
         for (int i = 0; i < 200; i++) {
-                if (cgroup_remove(g->cgroup_mode, g->cgroup_path) >= 0)
+                if (cgroup_remove(NULL, g->cgroup_mode, g->cgroup_path) >= 0)
                         break;
                 usleep(50 * 1000);
         }

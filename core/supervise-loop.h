@@ -78,4 +78,4 @@ _noreturn_ void guard_run(const SupervisorGuard *g, int pipe_fd);
 void run_network_cleanup(const SuperviseConfig *c, bool rebooting);
 /* Tell the cleanup guard that we cleaned up ourselves. */
 void guard_dismiss(int *fd);
-int remove_cgroup_when_empty(CGroupMode mode, const char *path);
+int remove_cgroup_when_empty(const CGroupHierarchies *hs, CGroupMode mode, const char *path);

@@ -110,7 +110,7 @@ static int method_set_machine_limits(sd_bus_message *message, void *userdata, sd
                 CGroupLimitType failed = _CGROUP_LIMIT_TYPE_INVALID;
                 const char *reason = NULL;
 
-                r = cgroup_limits_apply(machine->rec.cgroup, &live, &failed, &reason);
+                r = cgroup_limits_apply(NULL, machine->rec.cgroup, &live, &failed, &reason);
                 if (r == -ENOENT)
                         return sd_bus_error_setf(error, BUS_ERROR_MACHINE_NOT_RUNNING, "Machine '%s' is not running.", name);
                 if (r < 0 && reason)
@@ -123,7 +123,7 @@ static int method_set_machine_limits(sd_bus_message *message, void *userdata, sd
                 /* Not running: at least make sure this host could apply them at start. */
                 CGroupLimitType failed = _CGROUP_LIMIT_TYPE_INVALID;
                 const char *reason = NULL;
-                r = cgroup_limits_check(&l, &failed, &reason);
+                r = cgroup_limits_check(NULL, &l, &failed, &reason);
                 if (r < 0)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "Cannot apply %s=: %s.",
                                                  strna(cgroup_limit_type_to_string(failed)), strna(reason));

@@ -48,7 +48,7 @@ int main(int argc, char *argv[]) {
                 for (int i = 3; i < argc; i++)
                         if (cgroup_limits_set_assignment(&l, argv[i]) < 0)
                                 return log_error("Invalid limit '%s'.", argv[i]), 2;
-                r = cgroup_limits_apply(path, &l, &failed, &reason);
+                r = cgroup_limits_apply(NULL, path, &l, &failed, &reason);
                 if (r < 0 && reason)
                         return log_error("Cannot apply %s=: %s.", cgroup_limit_type_to_string(failed), reason), 1;
                 if (r < 0)
@@ -59,7 +59,7 @@ int main(int argc, char *argv[]) {
                 unsigned uid;
                 if (sscanf(argv[3], "%u", &uid) != 1)
                         return 2;
-                r = cgroup_delegate_payload(path, (uid_t) uid, (gid_t) uid);
+                r = cgroup_delegate_payload(NULL, path, (uid_t) uid, (gid_t) uid);
                 if (r < 0)
                         return log_error_errno(r, "Failed to delegate the cgroup of %s: %m", argv[2]), 1;
                 return 0;
