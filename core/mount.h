@@ -9,8 +9,8 @@
  * resolved relative to an fd of the container root with openat2(), so a symlink in the
  * tree can never redirect a mount to the host; mounts then target /proc/self/fd/N. */
 
-/* libmount-backed mount(2): source/target taken literally (no canonicalisation, no
- * fstab, no mtab, no helpers). */
+/* mount(2), source and target taken literally: a target is usually a /proc/self/fd/N
+ * magic link; options are the file system's own. */
 int mount_nofollow(const char *source, const char *target, const char *fstype,
                    unsigned long flags, const char *options);
 /* Set or clear MOUNT_ATTR_* on the mount at fd (recursively when recursive). */

@@ -105,8 +105,9 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
 /* Once the container runs, the rest of the supervisor's life is the event loop, which
  * needs none of the libraries that set the container up. Exec'ing into the static
  * nspawnctl-supervisor-light keeps the process (and so the container's parent, its
- * PDEATHSIG and machined's pidfd) but drops libmount, libseccomp, libcap and libsystemd
- * from memory: the supervisor of a long-running machine stays small. */
+ * PDEATHSIG and machined's pidfd) but drops the setup's code and data, libseccomp, libcap
+ * and (machined's supervisor) libsystemd from memory: the supervisor of a long-running
+ * machine stays small. */
 static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd) {
         _cleanup_strv_free_ char **argv = NULL, **restart = NULL;
         SupervisorHandoff h = {
