@@ -1,36 +1,57 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Freestanding where the system call instruction is known (util/raw-syscall.h): the
+ * program nspawnctl-init is this and init-contract.c, built without libc. */
+#include <errno.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "stub-init.h"
+#include "util/raw-syscall.h"
+
+#if !RAW_SYSCALL_SUPPORTED
+#include <unistd.h>
+#endif
+
+static long sys(long n, long a, long b, long c, long d) {
+#if RAW_SYSCALL_SUPPORTED
+        return raw_syscall6(n, a, b, c, d, 0, 0);
+#else
+        long r = syscall(n, a, b, c, d);
+        return r < 0 ? -errno : r;
+#endif
+}
+
+_Noreturn void stub_exit(int status) {
+        for (;;)
+                (void) sys(SYS_exit_group, status, 0, 0, 0);
+}
 
 _Noreturn void stub_init(pid_t main_pid) {
-        sigset_t all;
+        /* Every signal, as the kernel's sigset (64 bits), not libc's larger sigset_t. */
+        unsigned long all = ~0UL;
 
-        (void) syscall(SYS_close_range, 0U, ~0U, 0);
-        (void) prctl(PR_SET_NAME, "nspawnctl-init");
+        (void) sys(SYS_close_range, 0, ~0U, 0, 0);
+        (void) sys(SYS_prctl, PR_SET_NAME, (long) "nspawnctl-init", 0, 0);
         /* What the supervisor blocks (supervise_signal_mask(), inherited through exec too)
          * is queued for us here; the rest, at its default, the kernel drops for a PID 1. */
-        sigfillset(&all);
         for (;;) {
                 siginfo_t si;
-                int sig = sigwaitinfo(&all, &si);
+                long sig = sys(SYS_rt_sigtimedwait, (long) &all, (long) &si, 0, sizeof all);
                 if (sig < 0)
                         continue;
                 if (sig != SIGCHLD) {
-                        (void) kill(main_pid, sig);
+                        (void) sys(SYS_kill, main_pid, sig, 0, 0);
                         continue;
                 }
                 for (;;) {
-                        int st;
-                        pid_t p = waitpid(-1, &st, WNOHANG);
+                        int st = 0;
+                        long p = sys(SYS_wait4, -1, (long) &st, WNOHANG, 0);
                         if (p <= 0)
                                 break;
                         if (p == main_pid)
-                                _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+                                stub_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
                 }
         }
 }

@@ -458,26 +458,7 @@ int supervisor_guard_from_argv(int argc, char *const *argv, SupervisorGuard *ret
         return 0;
 }
 
-/* ---- the init stub ---- */
-
-void supervisor_init_to_argv(pid_t main_pid, int gate_fd, char buf[2][SUPERVISOR_INIT_ARG_MAX], char *argv[4]) {
-        snprintf(buf[0], SUPERVISOR_INIT_ARG_MAX, "%d", (int) main_pid);
-        snprintf(buf[1], SUPERVISOR_INIT_ARG_MAX, "%d", gate_fd);
-        argv[0] = (char *) SUPERVISOR_INIT_NAME;
-        argv[1] = buf[0];
-        argv[2] = buf[1];
-        argv[3] = NULL;
-}
-
-int supervisor_init_from_argv(int argc, char *const *argv, pid_t *ret_pid, int *ret_gate_fd) {
-        int pid, fd;
-
-        if (argc != 3 || safe_atoi(argv[1], &pid) < 0 || pid <= 1 || safe_atoi(argv[2], &fd) < 0 || fd < 3)
-                return -EINVAL;
-        *ret_pid = (pid_t) pid;
-        *ret_gate_fd = fd;
-        return 0;
-}
+/* ---- the init stub: init-contract.c (built without libc as well) ---- */
 
 /* ---- the network's cleanup ---- */
 

@@ -24,6 +24,7 @@
 #include "machine-record.h"
 #include "net-cleanup.h"
 #include "container-spawn.h"
+#include "init-contract.h"
 
 /* Exit statuses of nspawnctl-supervisor for a start that failed before the container ran
  * (afterwards it exits with the container's status, as `nspawnctl run` does). */
@@ -167,15 +168,7 @@ void supervisor_net_cleanup_get(const char *link, const char *zone_bridge, const
 void supervisor_net_cleanup_set(const NetworkCleanup *nc, const char **ret_link,
                                 const char **ret_zone_bridge, const char **ret_table);
 
-/* ---- the init stub ----
- * nspawnctl-init (stub_init() as a program) is exec'd by --as-pid2's PID 1 when that shared
- * the supervisor's memory: its argv is its name, the pid of PID 2 (as PID 1 sees it) and the
- * fd of the gate PID 2 waits on (closed once the stub is non-dumpable). Filled into the
- * caller's buffers: the payload has no memory of its own to allocate in. */
-#define SUPERVISOR_INIT_NAME "nspawnctl-init"
-#define SUPERVISOR_INIT_ARG_MAX 16
-void supervisor_init_to_argv(pid_t main_pid, int gate_fd, char buf[2][SUPERVISOR_INIT_ARG_MAX], char *argv[4]);
-int supervisor_init_from_argv(int argc, char *const *argv, pid_t *ret_pid, int *ret_gate_fd);
+/* ---- the init stub: init-contract.h ---- */
 
 /* argv[1] of the light binary, telling the handoff from the guard. */
 #define SUPERVISOR_LIGHT_HANDOFF "handoff"
