@@ -218,11 +218,11 @@ TEST(init_round_trip) {
         ASSERT_EQ(pid, 2147483647);
         ASSERT_EQ(fd, 2147483647);
         /* PID 1 is the stub itself, 0-2 are no gate; nothing else is a number. */
-        FOREACH_STRING(bad, "1", "0", "-2", "", "2x", "99999999999")
+        FOREACH_STRING(bad, "1", "0", "-2", "", "2x", "99999999999", "2147483648", "+5", " 5", "5 ")
                 ASSERT_ERROR(supervisor_init_from_argv(3, (char *[]) { (char *) SUPERVISOR_INIT_NAME, (char *) bad, (char *) "5", NULL },
                                                        &pid, &fd),
                              EINVAL);
-        FOREACH_STRING(bad, "2", "-1", "", "5x")
+        FOREACH_STRING(bad, "2", "-1", "", "5x", "+7", "0x7")
                 ASSERT_ERROR(supervisor_init_from_argv(3, (char *[]) { (char *) SUPERVISOR_INIT_NAME, (char *) "2", (char *) bad, NULL },
                                                        &pid, &fd),
                              EINVAL);
