@@ -27,6 +27,7 @@
 #include "child-report.h"
 #include "machine-exec.h"
 #include "pty.h"
+#include "seccomp-cache.h"
 #include "seccomp-policy.h"
 #include "settings.h"
 #include "user-record.h"
@@ -156,8 +157,7 @@ static const char *login_program(void) {
 typedef struct SessionLimits {
         uint64_t bounding;
         bool no_new_privs;
-        char **syscall_deny;
-        bool suppress_sync;
+        const SeccompProgram *filter; /* the machine's, read or built before the fork */
 } SessionLimits;
 
 static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTargets *t,
@@ -238,8 +238,7 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
 
         /* The session gets no more than the machine's init got. */
         CHECK(caps_drop_bounding(limits->bounding), "Failed to drop capabilities: %m");
-        CHECK(seccomp_load_container_filter(limits->syscall_deny, limits->suppress_sync),
-              "Failed to install the seccomp filter: %m");
+        CHECK(seccomp_program_load(limits->filter), "Failed to install the seccomp filter: %m");
         if (setgroups(n_groups, groups) < 0 || setresgid(pw.pw_gid, pw.pw_gid, pw.pw_gid) < 0 ||
             setresuid(pw.pw_uid, pw.pw_uid, pw.pw_uid) < 0)
                 FAIL_ERRNO("Failed to become user %s: %m", user);
@@ -505,8 +504,13 @@ int machine_exec_start(const MachineExecParams *p, MachineExec *ret, Error *e) {
         _cleanup_strv_free_ char **deny = NULL;
         if (!isempty(p->syscall_deny) && split_quoted(p->syscall_deny, &deny) < 0)
                 return error_set(e, -ENOMEM, "Out of memory.");
-        limits.syscall_deny = deny;
-        limits.suppress_sync = p->suppress_sync;
+        /* Before the fork, from the machines' cache when it was built before: a file read
+         * instead of 1.2-1.8 ms of libseccomp in every session's payload. */
+        _cleanup_(seccomp_program_done) SeccompProgram filter = {};
+        r = seccomp_container_program(p->seccomp_cache_dir, deny, p->suppress_sync, &filter);
+        if (r < 0)
+                return error_set(e, r, "Failed to build the seccomp filter: %m");
+        limits.filter = &filter;
         /* Again, now that /proc/PID was read: still the same process? */
         if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 ||
             proc_start_time(p->leader, &start) < 0 || start != p->leader_start)

@@ -59,6 +59,9 @@ typedef struct MachineExecParams {
          * SystemCallFilter=~ words, space-separated (NULL: none), and SuppressSync=. */
         const char *syscall_deny;
         bool suppress_sync;
+        /* STATEDIR/seccomp: where the program of that filter is kept once built
+         * (seccomp-cache.h); NULL: built for this session. */
+        const char *seccomp_cache_dir;
 } MachineExecParams;
 
 typedef struct MachineExec {

@@ -21,6 +21,10 @@ char *machine_state_path(const char *state_dir, const char *name, MachineFile ki
         return strjoin(state_dir, machine_file_dir[kind], name, kind == MACHINE_CONSOLE_LOG ? ".console" : "");
 }
 
+char *state_seccomp_dir(const char *state_dir) {
+        return strjoin(state_dir, "/seccomp");
+}
+
 int state_dir_create(const char *state_dir) {
         if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
                 return -errno;

@@ -17,6 +17,8 @@ typedef enum MachineFile {
 } MachineFile;
 
 char *machine_state_path(const char *state_dir, const char *name, MachineFile kind);
+/* STATEDIR/seccomp: the machines' seccomp programs, once built (core/seccomp-cache.h). */
+char *state_seccomp_dir(const char *state_dir);
 /* Creates STATEDIR and the directory of each kind of file (console sockets and logs are
  * root's only). */
 int state_dir_create(const char *state_dir);

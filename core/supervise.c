@@ -247,7 +247,7 @@ static bool container_ends_soon(const Run *run) {
 static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int guard_fd, Error *e) {
         NetworkHook net = { .config = c };
         SpawnConfig spawn = c->spawn;
-        _cleanup_free_ char *seccomp_dir = strjoin(c->state_dir, "/seccomp");
+        _cleanup_free_ char *seccomp_dir = state_seccomp_dir(c->state_dir);
         Run run;
         int r, status;
 

@@ -12,6 +12,7 @@
 #include "machined-api.h"
 #include "machined.h"
 #include "names.h"
+#include "state-dir.h"
 #include "util/strv.h"
 #include "util/util.h"
 
@@ -154,6 +155,7 @@ static int exec_request_start(Manager *m, sd_bus_message *message, const char *n
                               MachineExecParams *p, ExecReply reply, sd_bus_error *error) {
         _cleanup_(exec_request_freep) ExecRequest *req = NULL;
         _cleanup_(error_done) Error msg = ERROR_NULL;
+        _cleanup_free_ char *seccomp_dir = state_seccomp_dir(m->state_dir);
         Machine *machine = NULL;
         int r;
 
@@ -166,6 +168,7 @@ static int exec_request_start(Manager *m, sd_bus_message *message, const char *n
         p->cgroup = machine->rec.cgroup;
         p->syscall_deny = machine->rec.syscall_deny;
         p->suppress_sync = machine->rec.suppress_sync;
+        p->seccomp_cache_dir = seccomp_dir; /* without memory for the name: built */
         /* A shutdown command must outlive the reply: nobody reads its status. */
         p->hangup_without_reader = reply != REPLY_PTY && reply != REPLY_NONE;
 

@@ -20,6 +20,7 @@
 #include "machine-exec.h"
 #include "machine-record.h"
 #include "names.h"
+#include "state-dir.h"
 #include "util/strv.h"
 #include "util/escape.h"
 #include "util/util.h"
@@ -53,7 +54,7 @@ int verb_enter(int argc, char *argv[]) {
         };
         _cleanup_(machine_record_done) MachineRecord rec = {};
         _cleanup_(machine_exec_done) MachineExec ex = MACHINE_EXEC_NULL;
-        _cleanup_free_ char *dir = NULL, *esc = NULL;
+        _cleanup_free_ char *dir = NULL, *esc = NULL, *seccomp_dir = NULL;
         _cleanup_(error_done) Error msg = ERROR_NULL;
         _cleanup_close_ int dir_fd = -EBADF;
         const char *state_dir = NULL, *user = NULL, *chdir_path = NULL, *name;
@@ -101,7 +102,8 @@ int verb_enter(int argc, char *argv[]) {
 
         state_dir = bus_state_dir(state_dir);
         dir = strjoin(state_dir, "/machines");
-        if (!dir)
+        seccomp_dir = state_seccomp_dir(state_dir);
+        if (!dir || !seccomp_dir)
                 return log_oom(), EXIT_FAIL;
         dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         r = dir_fd < 0 ? -errno : machine_record_load(dir_fd, name, &rec);
@@ -121,6 +123,7 @@ int verb_enter(int argc, char *argv[]) {
                                        .cgroup = rec.cgroup,
                                        .syscall_deny = rec.syscall_deny,
                                        .suppress_sync = rec.suppress_sync,
+                                       .seccomp_cache_dir = seccomp_dir,
                                        .kind = MACHINE_EXEC_SHELL,
                                        .user = user,
                                        .path = optind < argc ? argv[optind] : NULL,

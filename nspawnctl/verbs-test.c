@@ -588,6 +588,7 @@ static void job_exec_start(Job *j) {
         const TestArgs *a = j->matrix->args;
         _cleanup_(machine_record_done) MachineRecord rec = {};
         _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *seccomp_dir = NULL;
         _cleanup_(error_done) Error msg = ERROR_NULL;
         MachineExecParams p;
         int r;
@@ -601,7 +602,8 @@ static void job_exec_start(Job *j) {
         job_status(j, "booted, running the command");
 
         r = command_argv(a, &argv);
-        if (r < 0) {
+        seccomp_dir = state_seccomp_dir(a->state_dir);
+        if (r < 0 || !seccomp_dir) {
                 job_set_message(j, "Out of memory.");
                 job_stop(j);
                 return;
@@ -611,6 +613,7 @@ static void job_exec_start(Job *j) {
                 .leader = (pid_t) rec.leader,
                 .leader_start = rec.leader_start,
                 .cgroup = rec.cgroup,
+                .seccomp_cache_dir = seccomp_dir,
                 .kind = MACHINE_EXEC_SHELL,
                 .path = argv[0],
                 .argv = argv,
