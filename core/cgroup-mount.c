@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The container side of cgroups: what /sys/fs/cgroup looks like inside. Kept apart from
- * cgroup.c because it mounts (core/mount.c, libmount), and the supervisor loop binary links
- * cgroup.c only. */
+ * cgroup.c because it mounts (core/mount.c), and the supervisor loop binary links cgroup.c
+ * only. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
