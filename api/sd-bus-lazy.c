@@ -6,10 +6,8 @@
  * systemd-machined, never do; on a small VM that load costs about 3 ms per start, a tenth
  * of what starting a container takes.
  *
- * Each call looks the library up again (dlopen() of a loaded object and dlsym() are hash
- * lookups, a few us): there is no table of pointers to keep anywhere. RTLD_NODELETE keeps
- * the library mapped once it was loaded. Only the calls listed here exist: one the code
- * starts to use fails at link time until it is added. */
+ * Each call looks the library up again (util/lazy-lib.h). Only the calls listed here exist:
+ * one the code starts to use fails at link time until it is added. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -17,19 +15,12 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-id128.h>
 
+#include "util/lazy-lib.h"
+
 #define LIBSYSTEMD_SONAME "libsystemd.so.0"
 
-/* flags: 0, or RTLD_NOLOAD for a call that has nothing to do unless the library is loaded
- * already. */
 static void *lazy_sym_flags(const char *name, int flags) {
-        void *h = dlopen(LIBSYSTEMD_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE | flags);
-        void *f;
-
-        if (!h)
-                return NULL;
-        f = dlsym(h, name);
-        (void) dlclose(h);
-        return f;
+        return lazy_lib_sym(LIBSYSTEMD_SONAME, name, flags);
 }
 
 static void *lazy_sym(const char *name) {

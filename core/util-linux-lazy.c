@@ -6,48 +6,35 @@
  * what is mounted where (pool.c, image-create.c) need them; `nspawnctl run`, a supervisor
  * and most verbs never do.
  *
- * Each call looks the library up again (a dlopen() of a loaded object and a dlsym() are
- * hash lookups): there is no table of pointers to keep anywhere. RTLD_NODELETE keeps a
- * library mapped once it was loaded. Only the calls listed here exist: one the code starts
- * to use fails at link time until it is added. */
+ * Each call looks the library up again (util/lazy-lib.h). Only the calls listed here exist:
+ * one the code starts to use fails at link time until it is added. */
 #include <blkid/blkid.h>
-#include <dlfcn.h>
+#include <dlfcn.h> /* RTLD_NOLOAD */
 #include <errno.h>
 #include <libmount/libmount.h>
 #include <stddef.h>
 
+#include "util/lazy-lib.h"
+
 #define LIBMOUNT_SONAME "libmount.so.1"
 #define LIBBLKID_SONAME "libblkid.so.1"
-
-/* flags: 0, or RTLD_NOLOAD for a call that has nothing to do unless the library is loaded
- * already (a free of what only the library can have made). */
-static void *lazy_sym(const char *soname, const char *name, int flags) {
-        void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE | flags);
-        void *f;
-
-        if (!h)
-                return NULL;
-        f = dlsym(h, name);
-        (void) dlclose(h);
-        return f;
-}
 
 /* A call that returns an int: -EOPNOTSUPP when the library cannot be loaded. */
 #define LAZY_INT(lib, name, params, args)                                                  \
         int name params {                                                                  \
-                typeof(name) *f = lazy_sym(lib, #name, 0);                                 \
+                typeof(name) *f = lazy_lib_sym(lib, #name, 0);                                 \
                 return f ? f args : -EOPNOTSUPP;                                           \
         }
 /* A call that returns an object or a string of the library's: there is none without it. */
 #define LAZY_PTR(lib, type, name, params, args)                                            \
         type name params {                                                                 \
-                typeof(name) *f = lazy_sym(lib, #name, 0);                                 \
+                typeof(name) *f = lazy_lib_sym(lib, #name, 0);                                 \
                 return f ? f args : NULL;                                                  \
         }
 /* A free: nothing to free unless the library is loaded. */
 #define LAZY_FREE(lib, name, type)                                                         \
         void name(type p) {                                                                \
-                typeof(name) *f = p ? lazy_sym(lib, #name, RTLD_NOLOAD) : NULL;            \
+                typeof(name) *f = p ? lazy_lib_sym(lib, #name, RTLD_NOLOAD) : NULL;            \
                 if (f)                                                                     \
                         f(p);                                                              \
         }
