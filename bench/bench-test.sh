@@ -9,7 +9,8 @@
 # TREE in a pool of their own (ephemeral machines never write to them). Medians of RUNS
 # (default 11). Targets: matrix <= 1.5 x the slowest single run; setup <= 50 ms. Then the
 # same three-against-one ratio for a computation, a bare process, unshare+chroot, `nspawnctl
-# run` and systemd-nspawn: what this host allows any matrix.
+# run` and systemd-nspawn: what this host allows any matrix; and the matrix on one CPU
+# against both.
 set -euo pipefail
 build=$(cd "$1" && pwd) tree=$2 runs=${3:-11}
 nspawnctl=$build/nspawnctl/nspawnctl
@@ -80,5 +81,14 @@ together "nspawnctl run /bin/true" "$nspawnctl" run -q --private-users=pick --di
     --state-dir="$work/state" /bin/true
 if command -v systemd-nspawn >/dev/null; then
     together "systemd-nspawn /bin/true" systemd-nspawn -q --register=no --keep-unit -D "$work/pool/{}" /bin/true
+fi
+# What the second CPU gives the matrix: the same matrix on both CPUs and on one (taskset
+# in front of both, so that each pays its exec), interleaved.
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+    read -r both one < <(python3 "$(dirname "$0")/interleave-ms.py" "$runs" "$work/out" \
+        taskset -c 0-1 "$nspawnctl" test --pool="$work/pool" --state-dir="$work/state" --image="${images// /,}" -- /bin/true :: \
+        taskset -c 0 "$nspawnctl" test --pool="$work/pool" --state-dir="$work/state" --image="${images// /,}" -- /bin/true)
+    printf 'matrix on CPUs 0-1: %s ms, on CPU 0 alone: %s ms (the second CPU saves %s%%)\n' "$both" "$one" \
+        "$(awk -v a="$both" -v b="$one" 'BEGIN {printf "%.0f", (1 - a / b) * 100}')"
 fi
 echo "host: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
