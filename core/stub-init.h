@@ -11,3 +11,6 @@
 _Noreturn void stub_init(pid_t main_pid);
 /* exit_group(status). */
 _Noreturn void stub_exit(int status);
+/* A system call with up to four arguments: its result, or -errno. Raw where
+ * util/raw-syscall.h knows the instruction (then no libc is needed), else libc's syscall(). */
+long stub_syscall(long n, long a, long b, long c, long d);

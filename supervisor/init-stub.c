@@ -4,16 +4,15 @@
  * as PID 1) once PID 2 has been started, so that the container's PID 1 lives in memory of
  * its own for the container's whole life (see container_spawn()).
  *
- * Static, and where util/raw-syscall.h knows the system call instruction built without
- * libc: it starts at _start below. glibc's own start (its CPU feature and cache probing,
- * which traps to the hypervisor on the test VM) took 1.1 ms of every --as-pid2 start there,
- * and PID 2 waits for this program before it may run the command. */
+ * Static, and on x86_64 built without libc (INIT_FREESTANDING): it starts at _start below.
+ * glibc's own start (its CPU feature and cache probing, which traps to the hypervisor on the
+ * test VM) took 1.1 ms of every --as-pid2 start there, and PID 2 waits for this program
+ * before it may run the command. */
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
 #include "init-contract.h"
 #include "stub-init.h"
-#include "util/raw-syscall.h"
 
 static _Noreturn void init_main(int argc, char **argv) {
         pid_t main_pid;
@@ -22,21 +21,21 @@ static _Noreturn void init_main(int argc, char **argv) {
         /* Non-dumpable before PID 2 may go (the gate's end of file): the container's root
          * cannot read our memory, nor reach our binary on the host through /proc/1/exe
          * (ptrace access, which it lacks CAP_SYS_PTRACE for). */
-        if (raw_syscall6(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0, 0) < 0 ||
+        if (stub_syscall(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0) < 0 ||
             supervisor_init_from_argv(argc, argv, &main_pid, &gate) < 0)
                 stub_exit(127);
-        (void) raw_syscall(SYS_close, gate, 0, 0);
+        (void) stub_syscall(SYS_close, gate, 0, 0, 0);
         stub_init(main_pid);
 }
 
-#if RAW_SYSCALL_SUPPORTED
-/* The kernel's entry: the stack holds argc, then argv. */
+#if INIT_FREESTANDING
+/* The kernel's entry: the stack holds argc, then argv. x86_64 only (the one architecture
+ * the freestanding build is made and tested on, see supervisor/meson.build). */
 _Noreturn void init_start(long *sp);
 _Noreturn void init_start(long *sp) {
         init_main((int) sp[0], (char **) (sp + 1));
 }
 
-#  if defined(__x86_64__)
 __asm__(".text\n"
         ".global _start\n"
         "_start:\n"
@@ -45,17 +44,6 @@ __asm__(".text\n"
         "        and $-16, %rsp\n"
         "        call init_start\n"
         "        hlt\n");
-#  elif defined(__aarch64__)
-__asm__(".text\n"
-        ".global _start\n"
-        "_start:\n"
-        "        mov x29, #0\n"
-        "        mov x30, #0\n"
-        "        mov x0, sp\n"
-        "        and sp, x0, #-16\n"
-        "        bl init_start\n"
-        "        brk #0\n");
-#  endif
 #else
 int main(int argc, char *argv[]) {
         init_main(argc, argv);
