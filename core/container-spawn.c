@@ -1174,7 +1174,8 @@ static _noreturn_ void child_main(const SpawnConfig *c, int sock, const SpawnSha
         CHECK(mount_in_root(root_fd, "/sys", IN_ROOT_NO_SYMLINKS, "sysfs", "sysfs",
                             MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
               "Failed to mount /sys: %m");
-        CHECK(cgroup_mount_in_container(sh->hierarchies, c->cgroup_mode, root_fd), "Failed to mount /sys/fs/cgroup: %m");
+        CHECK(cgroup_mount_in_container(sh->hierarchies, c->cgroup_mode, root_fd),
+              "Failed to mount /sys/fs/cgroup: %m");
         setup_dev(&s, root_fd, want_pty, &slave);
         {
                 _cleanup_free_ char *run_opts = NULL;
