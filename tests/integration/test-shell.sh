@@ -185,7 +185,18 @@ echo "# machined fds before: $fds_before, after 100 shells + 10 pty shells + 10 
 no_helpers() { [ -z "$(pgrep -P "$MACHINED_PID" || true)" ]; }
 # A getty whose terminal was hung up at the prompt (^]^]^]) would sleep 10 s before it
 # exits (agetty's guard against respawn loops); its helper ends it after 2 s.
-wait_until 20 no_helpers || { ps -o pid,stat,cmd --ppid "$MACHINED_PID" >&2; for h in $(pgrep -P "$MACHINED_PID"); do ps -o pid,stat,cmd --ppid "$h" >&2; done; fail "session helpers left behind"; }
+# On failure: what each helper and its payload wait in (seen once in a full run: a helper
+# and its agetty still there after 20 s).
+show_helpers() {
+    local h p
+    for h in $(pgrep -P "$MACHINED_PID"); do
+        for p in "$h" $(pgrep -P "$h"); do
+            ps -o pid,stat,etimes,wchan:24,cmd -p "$p" >&2 || true
+            sed 's/^/  stack: /' "/proc/$p/stack" >&2 2>/dev/null || true
+        done
+    done
+}
+wait_until 20 no_helpers || { show_helpers; fail "session helpers left behind"; }
 ok "100 shells, 10 pty shells and 10 logins in a row leak no fd in machined and leave no helper"
 
 # find_sleep N: host pids of "sleep N" in the machine's cgroup.
