@@ -161,7 +161,8 @@ typedef struct SessionLimits {
 } SessionLimits;
 
 static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTargets *t,
-                                    const SessionLimits *limits, bool userns, int pidfd, int sock) {
+                                    const SessionLimits *limits, bool userns, int pidfd, int sock,
+                                    int tty_sock) {
         struct passwd pw = {};
         _cleanup_free_ char *pwbuf = NULL;
         _cleanup_strv_free_ char **env = NULL, **argv = NULL;
@@ -200,7 +201,10 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
                 m.pty_number = pty_number;
                 CHECK(send_one_fd(sock, master, &m, sizeof m), "Failed to pass the pty: %m");
                 master = safe_close(master);
+                /* The helper watches the terminal for the client's end (see helper_main()). */
+                CHECK(send_one_fd(tty_sock, slave, &m, sizeof m), "Failed to pass the pty: %m");
         }
+        tty_sock = safe_close(tty_sock);
 
         r = user_record_lookup(user, &pw, &pwbuf, groups, &n_groups);
         if (r == -ESRCH)
@@ -317,6 +321,8 @@ static _noreturn_ void payload_main(const MachineExecParams *p, const CGroupTarg
 static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTargets *t,
                                    const SessionLimits *limits, bool userns, int pidfd, int sock,
                                    int status_w, const int *keep, size_t n_keep) {
+        _cleanup_close_pair_ int tty_sock[2] = { -EBADF, -EBADF };
+        _cleanup_close_ int tty = -EBADF;
         char line[32];
         pid_t pid;
         int r, st;
@@ -324,6 +330,10 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
         /* Non-dumpable until the payload's exec: nothing in the machine may open our
          * memory or /proc/PID/exe (a host binary) while we are in its namespaces. */
         (void) prctl(PR_SET_DUMPABLE, 0);
+
+        if ((p->pty || p->kind == MACHINE_EXEC_LOGIN) &&
+            socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tty_sock) < 0)
+                child_fail(sock, -errno, MACHINE_EXEC_FAILED, EXIT_FAILURE, "socketpair: %m");
 
         if (setns(pidfd, CLONE_NEWPID) < 0)
                 child_fail(sock, -errno, errno == ESRCH ? MACHINE_EXEC_GONE : MACHINE_EXEC_FAILED,
@@ -335,8 +345,10 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
                            EXIT_FAILURE, "Failed to start a process in machine %s: %m", p->machine);
         if (r == 0) {
                 status_w = safe_close(status_w);
-                payload_main(p, t, limits, userns, pidfd, sock);
+                tty_sock[0] = safe_close(tty_sock[0]);
+                payload_main(p, t, limits, userns, pidfd, sock, TAKE_FD(tty_sock[1]));
         }
+        tty_sock[1] = safe_close(tty_sock[1]);
         pidfd = safe_close(pidfd);
         for (size_t i = 3; i < n_keep; i++)
                 (void) close(keep[i]);
@@ -348,22 +360,51 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
                 (void) send_one_fd(sock, child, &m, sizeof m);
         sock = safe_close(sock);
 
-        bool hung_up = !p->hangup_without_reader, sent_hangup = false;
-        while (child >= 0 && !hung_up) {
-                /* A pipe's write end polls POLLERR once it has no reader left. */
-                struct pollfd pfd[2] = { { .fd = child, .events = POLLIN },
-                                         { .fd = status_w, .events = 0 } };
-                if (poll(pfd, 2, -1) < 0) {
+        /* The session is over for its client when nobody reads its status any more (a pipe's
+         * write end polls POLLERR then), or when the master of its terminal was closed.
+         * The kernel hangs the terminal up then and sends SIGHUP, but a getty that ignores
+         * it at that moment (agetty does, around its own set-up) would then wait on a dead
+         * line for ever. The terminal polls POLLHUP then; so it does after a vhangup() by
+         * login(1), which is no end: only when it cannot be opened again (EIO: the master
+         * is gone) is the session hung up. Opened again through our own fd, never through
+         * anything of the guest's. */
+        bool watch_reader = p->hangup_without_reader, sent_hangup = false;
+        while (child >= 0 && !sent_hangup && (watch_reader || tty_sock[0] >= 0 || tty >= 0)) {
+                struct pollfd pfd[4] = { { .fd = child, .events = POLLIN },
+                                         { .fd = watch_reader ? status_w : -1, .events = 0 },
+                                         { .fd = tty_sock[0], .events = POLLIN },
+                                         { .fd = tty, .events = 0 } };
+                bool hangup = false;
+
+                if (poll(pfd, ELEMENTSOF(pfd), -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         break;
                 }
                 if (pfd[0].revents)
                         break;
-                if (pfd[1].revents & (POLLERR | POLLHUP)) {
+                if (pfd[1].revents & (POLLERR | POLLHUP))
+                        hangup = true;
+                if (pfd[2].revents) {
+                        ExecMsg tm;
+                        ssize_t n;
+                        if (receive_one_fd(tty_sock[0], &tm, sizeof tm, &n, &tty) < 0)
+                                tty = -EBADF;
+                        tty_sock[0] = safe_close(tty_sock[0]); /* one message, or none */
+                }
+                if (pfd[3].revents & (POLLERR | POLLHUP)) {
+                        char path[32];
+                        snprintf(path, sizeof path, "/proc/self/fd/%d", tty);
+                        int again = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+                        if (again < 0 && errno == EIO)
+                                hangup = true;
+                        safe_close(tty);
+                        tty = again; /* a vhangup(): the new file; another error: unwatched */
+                }
+                if (hangup) {
                         (void) kill(-pid, SIGHUP);
                         (void) kill(pid, SIGHUP);
-                        hung_up = sent_hangup = true;
+                        sent_hangup = true;
                 }
         }
         if (sent_hangup) {
