@@ -452,13 +452,21 @@ static int run_loop(Run *run) {
         return run->exit_code;
 }
 
-int remove_cgroup_when_empty(const CGroupHierarchies *hs, CGroupMode mode, const char *path) {
-        int r = 0;
+int remove_cgroup_when_empty(const SpawnConfig *s) {
+        CGroupHierarchies buf;
+        const CGroupHierarchies *hs;
+        int r;
+
+        /* Read once here when the start's list is not at hand (the light supervisor), not
+         * once per try below. */
+        r = cgroup_hierarchies_get(s->cgroup_hierarchies, &buf, &hs);
+        if (r < 0)
+                return r;
         /* The PID namespace is torn down when its init has been reaped, but the cgroup
          * core may need a moment to see it empty: usually well under a millisecond, so
          * asked often (up to a second in all), not made to wait 10 ms at once. */
         for (int i = 0; i < 1000; i++) {
-                r = cgroup_remove(hs, mode, path);
+                r = cgroup_remove(hs, s->cgroup_mode, s->cgroup_path);
                 if (r != -EBUSY)
                         return r;
                 usleep(1000);
@@ -523,7 +531,7 @@ int run_container(Run *run) {
         safe_close(run->client_fd);
         safe_close(run->listen_fd);
         safe_close(run->log_fd);
-        r = remove_cgroup_when_empty(c->spawn.cgroup_hierarchies, c->spawn.cgroup_mode, c->spawn.cgroup_path);
+        r = remove_cgroup_when_empty(&c->spawn);
         if (r < 0)
                 log_warning_errno(r, "Failed to remove cgroup %s: %m", c->spawn.cgroup_path);
         run_network_cleanup(c, status == EXIT_REBOOT && c->restart_on_reboot);
@@ -561,10 +569,14 @@ _noreturn_ void guard_run(const SupervisorGuard *g, int pipe_fd) {
         lock_fd = lock_path ? open(lock_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW) : -1;
         if (lock_fd >= 0)
                 (void) flock(lock_fd, LOCK_EX);
-        for (int i = 0; i < 200; i++) {
-                if (cgroup_remove(NULL, g->cgroup_mode, g->cgroup_path) >= 0)
-                        break;
-                usleep(50 * 1000);
+        {
+                CGroupHierarchies hs;
+                bool have = cgroup_hierarchies_load(&hs) >= 0;
+                for (int i = 0; have && i < 200; i++) {
+                        if (cgroup_remove(&hs, g->cgroup_mode, g->cgroup_path) >= 0)
+                                break;
+                        usleep(50 * 1000);
+                }
         }
         /* Before the record goes: whoever starts the machine next must find nothing of ours. */
         {

@@ -78,4 +78,5 @@ _noreturn_ void guard_run(const SupervisorGuard *g, int pipe_fd);
 void run_network_cleanup(const SuperviseConfig *c, bool rebooting);
 /* Tell the cleanup guard that we cleaned up ourselves. */
 void guard_dismiss(int *fd);
-int remove_cgroup_when_empty(const CGroupHierarchies *hs, CGroupMode mode, const char *path);
+/* Removes the container's cgroup (s->cgroup_path) once it is empty, waiting up to 1 s. */
+int remove_cgroup_when_empty(const SpawnConfig *s);

@@ -185,7 +185,8 @@ static int cgroup_apply_policy(const SuperviseConfig *c, Error *e) {
         const char *reason = NULL;
         int r;
 
-        r = cgroup_devices_apply(c->spawn.cgroup_hierarchies, c->spawn.cgroup_path, c->device_policy, NULL);
+        r = cgroup_devices_apply(c->spawn.cgroup_hierarchies, c->spawn.cgroup_path, c->device_policy,
+                                 NULL);
         if (r == -EOPNOTSUPP)
                 return error_set(e, r, "Cannot restrict the devices of %s: the host has no %s.",
                                        c->spawn.machine,
@@ -195,7 +196,8 @@ static int cgroup_apply_policy(const SuperviseConfig *c, Error *e) {
                                                : "devices controller and no cgroup2 hierarchy");
         if (r < 0)
                 return error_set(e, r, "Failed to restrict the devices of %s: %m", c->spawn.machine);
-        r = cgroup_limits_apply(c->spawn.cgroup_hierarchies, c->spawn.cgroup_path, &c->limits, &failed, &reason);
+        r = cgroup_limits_apply(c->spawn.cgroup_hierarchies, c->spawn.cgroup_path, &c->limits, &failed,
+                                &reason);
         if (r < 0 && reason)
                 return error_set(e, r, "Cannot apply %s=: %s.", cgroup_limit_type_to_string(failed),
                                        reason);
@@ -265,14 +267,14 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
                 return error_set(e, r, "Failed to create cgroup %s: %m", c->spawn.cgroup_path);
         r = cgroup_apply_policy(c, e);
         if (r < 0) {
-                (void) remove_cgroup_when_empty(c->spawn.cgroup_hierarchies, c->spawn.cgroup_mode, c->spawn.cgroup_path);
+                (void) remove_cgroup_when_empty(&c->spawn);
                 return r;
         }
 
         if (c->register_machine) {
                 r = run_console_listen(c, &run.listen_fd);
                 if (r < 0) {
-                        (void) remove_cgroup_when_empty(c->spawn.cgroup_hierarchies, c->spawn.cgroup_mode, c->spawn.cgroup_path);
+                        (void) remove_cgroup_when_empty(&c->spawn);
                         return error_set(e, r, "Failed to create the console socket: %m");
                 }
                 run_console_log_open(&run);
@@ -281,7 +283,7 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
         r = container_spawn(&spawn, &run.container, e);
         if (r < 0) {
                 status = run.container.pid > 0 && run.container.exit_status > 0 ? run.container.exit_status : -r;
-                (void) remove_cgroup_when_empty(c->spawn.cgroup_hierarchies, c->spawn.cgroup_mode, c->spawn.cgroup_path);
+                (void) remove_cgroup_when_empty(&c->spawn);
                 network_runtime_free(net.runtime);
                 if (net.done) /* the network was set up, the container failed */
                         run_network_cleanup(c, false);
