@@ -314,7 +314,7 @@ static int cgroup_mkdir_path(const CGroupHierarchy *h, const char *path) {
         return cgroup_mkdir_one(h, full, true);
 }
 
-int cgroup_create(const CGroupHierarchies *given, CGroupMode mode, const char *path) {
+int cgroup_create(const CGroupHierarchies *given, const char *path) {
         CGroupHierarchies buf;
         const CGroupHierarchies *hs;
         int r;
@@ -331,13 +331,13 @@ int cgroup_create(const CGroupHierarchies *given, CGroupMode mode, const char *p
                 if (r == -EEXIST) {
                         /* Left over by a supervisor that was killed before its cleanup
                          * process ran: reuse it only if nothing lives in it. */
-                        r = cgroup_remove(hs, mode, path);
+                        r = cgroup_remove(hs, path);
                         if (r < 0)
                                 return r == -EBUSY ? -EEXIST : r;
-                        return cgroup_create(hs, mode, path);
+                        return cgroup_create(hs, path);
                 }
                 if (r < 0) {
-                        (void) cgroup_remove(hs, mode, path);
+                        (void) cgroup_remove(hs, path);
                         return r;
                 }
         }
@@ -433,7 +433,7 @@ static int rmdir_known_tree(const char *p) {
         return rmdir_tree_at(AT_FDCWD, p);
 }
 
-int cgroup_remove(const CGroupHierarchies *given, CGroupMode mode, const char *path) {
+int cgroup_remove(const CGroupHierarchies *given, const char *path) {
         CGroupHierarchies buf;
         const CGroupHierarchies *hs;
         int r;

@@ -64,13 +64,13 @@ bool cgroup_controllers_have(const char *list, const char *controller);
 
 /* PATH is relative to the hierarchy roots, e.g. "/nspawnctl/box". The container gets its
  * own cgroup PATH in every hierarchy the host has mounted (each v1 controller, name=systemd
- * and cgroup2), whatever layout it sees inside (mode), so that the root of its cgroup
+ * and cgroup2), whatever layout it sees inside, so that the root of its cgroup
  * namespace is its own everywhere: a v1 hierarchy mounted inside never shows the host's
  * root (release_agent), and limits can be set through whichever controller the host has.
  * v1 cpuset cgroups get their parent's cpus and mems; on cgroup2 the parents delegate
  * cpu, io, memory and pids where the host has them. A PATH left over by a supervisor that
  * was killed is reused if nothing lives in it; -EEXIST otherwise. */
-int cgroup_create(const CGroupHierarchies *hs, CGroupMode mode, const char *path);
+int cgroup_create(const CGroupHierarchies *hs, const char *path);
 /* Creates PATH/payload in every hierarchy (after the limits and device policy were set
  * on PATH: a v1 devices cgroup can only be restricted while it has no children) and
  * moves pid there. */
@@ -85,7 +85,7 @@ int cgroup_delegate_payload(const CGroupHierarchies *hs, const char *path, uid_t
 /* Removes PATH and everything below it (depth first) in every hierarchy, and the shared
  * parent once the last container is gone. Processes must be gone: returns -EBUSY while
  * some remain. Also what the cleanup guard runs after a supervisor was killed. */
-int cgroup_remove(const CGroupHierarchies *hs, CGroupMode mode, const char *path);
+int cgroup_remove(const CGroupHierarchies *hs, const char *path);
 /* Pids of all processes whose cgroup (in any hierarchy, read from /proc/PID/cgroup) is
  * cgroup or below it. */
 int cgroup_list_pids(const char *cgroup, pid_t **ret, size_t *ret_n);

@@ -76,12 +76,11 @@ static bool tree_has_executable(int root_fd, const char *path) {
 /* The kind of init by the name of the file the init path resolves to inside the tree
  * (/sbin/init -> /lib/systemd/systemd, -> /bin/busybox, ...). */
 static MachineInit init_kind_of(int fd) {
-        char link[64], target[PATH_MAX];
+        char target[PATH_MAX];
         const char *base;
         ssize_t n;
 
-        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-        n = readlink(link, target, sizeof target - 1);
+        n = readlink(FORMAT_PROC_FD_PATH(fd), target, sizeof target - 1);
         if (n <= 0)
                 return MACHINE_INIT_OTHER;
         target[n] = 0;
@@ -262,8 +261,7 @@ static void setup_proc(const Setup *s, int root_fd, int devnull_fd) {
                 /* The network sysctls belong to the container's own network namespace. */
                 _cleanup_close_ int net = -EBADF;
                 if (open_in_root(root_fd, "/proc/sys/net", IN_ROOT_NO_SYMLINKS, &net) >= 0) {
-                        char p[32];
-                        snprintf(p, sizeof p, "/proc/self/fd/%d", net);
+                        const char *p = FORMAT_PROC_FD_PATH(net);
                         CHECK(mount_nofollow(p, p, NULL, MS_BIND | MS_REC, NULL), "Failed to bind /proc/sys/net: %m");
                         net = safe_close(net);
                         CHECK(open_in_root(root_fd, "/proc/sys/net", IN_ROOT_NO_SYMLINKS, &net), "/proc/sys/net: %m");
@@ -347,7 +345,6 @@ static void setup_dev(const Setup *s, int root_fd, bool want_pty, int *ret_slave
                 return;
 
         _cleanup_close_ int master = -EBADF, slave = -EBADF, console = -EBADF;
-        char src[32], dst[32];
         ChildMsg m = { .type = MSG_PTY };
 
         CHECK(open_in_root(root_fd, "/dev/pts", IN_ROOT_NO_SYMLINKS, &pts), "/dev/pts: %m");
@@ -355,9 +352,8 @@ static void setup_dev(const Setup *s, int root_fd, bool want_pty, int *ret_slave
         CHECK(open_in_root(root_fd, "/dev/console", IN_ROOT_NO_SYMLINKS | IN_ROOT_MKFILE, &console),
               "Failed to create /dev/console: %m");
         (void) fchmodat(dev, "console", 0600, 0);
-        snprintf(src, sizeof src, "/proc/self/fd/%d", slave);
-        snprintf(dst, sizeof dst, "/proc/self/fd/%d", console);
-        CHECK(mount_nofollow(src, dst, NULL, MS_BIND, NULL), "Failed to bind /dev/console: %m");
+        CHECK(mount_nofollow(FORMAT_PROC_FD_PATH(slave), FORMAT_PROC_FD_PATH(console), NULL, MS_BIND, NULL),
+              "Failed to bind /dev/console: %m");
         CHECK(send_one_fd(sock, master, &m, sizeof m), "Failed to pass the console to the supervisor: %m");
         *ret_slave = TAKE_FD(slave);
 }
@@ -383,7 +379,7 @@ static void setup_notify(int sock, int root_fd) {
 
 static void setup_machine_id(int sock, int root_fd, const SpawnConfig *c) {
         _cleanup_close_ int fd = -EBADF, w = -EBADF;
-        char buf[64], p[32];
+        char buf[64];
         struct stat st;
         ssize_t n = 0;
         bool exists;
@@ -420,8 +416,7 @@ static void setup_machine_id(int sock, int root_fd, const SpawnConfig *c) {
                 if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                         child_fail(sock, -EBADFD, EXIT_FAILURE,
                                    "/etc/machine-id in %s is not a regular file, refusing.", c->directory);
-                snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-                w = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+                w = open(FORMAT_PROC_FD_PATH(fd), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
                 if (w < 0)
                         child_fail(sock, -errno, EXIT_FAILURE, "Failed to write /etc/machine-id: %m");
                 CHECK(loop_write(w, buf, strlen(buf)), "Failed to write /etc/machine-id: %m");
@@ -433,8 +428,7 @@ static void setup_machine_id(int sock, int root_fd, const SpawnConfig *c) {
         _cleanup_close_ int runfd = -EBADF, id = -EBADF;
         CHECK(open_in_root(root_fd, "/run/machine-id", IN_ROOT_NO_SYMLINKS | IN_ROOT_MKFILE, &id),
               "Failed to create /run/machine-id: %m");
-        snprintf(p, sizeof p, "/proc/self/fd/%d", id);
-        w = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+        w = open(FORMAT_PROC_FD_PATH(id), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
         if (w < 0 || loop_write(w, buf, strlen(buf)) < 0)
                 child_fail(sock, -errno, EXIT_FAILURE, "Failed to write /run/machine-id: %m");
         CHECK(bind_fd_in_root(root_fd, id, "/etc/machine-id", 0, false, true), "Failed to bind /etc/machine-id: %m");

@@ -278,11 +278,8 @@ static int copy_object(CopyContext *c, int src_dfd, const char *src_name, int ds
                 if (src_name)
                         sfd = openat(src_dfd, src_name,
                                      O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-                else {
-                        char p[64];
-                        snprintf(p, sizeof p, "/proc/self/fd/%d", src_dfd);
-                        sfd = open(p, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-                }
+                else
+                        sfd = open(FORMAT_PROC_FD_PATH(src_dfd), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
                 if (sfd < 0)
                         return -errno;
                 /* The entry might have been swapped since the stat above. */

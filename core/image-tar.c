@@ -851,7 +851,6 @@ int image_export_tar(const char *pool, const char *name, const char *path, TarPr
         _cleanup_free_ char *dir = NULL, *base = NULL, *source = NULL;
         TarCompression c;
         pid_t tar_pid, comp_pid = 0;
-        char proc[64];
         int r, k;
 
         if (!image_name_is_valid(name))
@@ -933,8 +932,7 @@ int image_export_tar(const char *pool, const char *name, const char *path, TarPr
         if (fsync(out) < 0)
                 return -errno;
 
-        snprintf(proc, sizeof proc, "/proc/self/fd/%d", out);
-        if (linkat(AT_FDCWD, proc, dir_fd, base, AT_SYMLINK_FOLLOW) < 0)
+        if (linkat(AT_FDCWD, FORMAT_PROC_FD_PATH(out), dir_fd, base, AT_SYMLINK_FOLLOW) < 0)
                 return -errno;
         return 0;
 }

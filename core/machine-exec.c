@@ -393,9 +393,7 @@ static _noreturn_ void helper_main(const MachineExecParams *p, const CGroupTarge
                         tty_sock[0] = safe_close(tty_sock[0]); /* one message, or none */
                 }
                 if (pfd[3].revents & (POLLERR | POLLHUP)) {
-                        char path[32];
-                        snprintf(path, sizeof path, "/proc/self/fd/%d", tty);
-                        int again = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+                        int again = open(FORMAT_PROC_FD_PATH(tty), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
                         if (again < 0 && errno == EIO)
                                 hangup = true;
                         safe_close(tty);

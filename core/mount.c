@@ -151,27 +151,20 @@ int open_in_root(int root_fd, const char *path, InRootFlags flags, int *ret_fd) 
         return open_nofollow_checked(root_fd, path, resolve, ret_fd);
 }
 
-static void fd_path(int fd, char buf[static 32]) {
-        snprintf(buf, 32, "/proc/self/fd/%d", fd);
-}
-
 int mount_in_root(int root_fd, const char *path, InRootFlags flags, const char *source,
                   const char *fstype, unsigned long mflags, const char *options) {
         _cleanup_close_ int fd = -EBADF;
-        char target[32];
         int r;
 
         r = open_in_root(root_fd, path, flags | IN_ROOT_MKDIR, &fd);
         if (r < 0)
                 return r;
-        fd_path(fd, target);
-        return mount_nofollow(source, target, fstype, mflags, options);
+        return mount_nofollow(source, FORMAT_PROC_FD_PATH(fd), fstype, mflags, options);
 }
 
 int bind_fd_in_root(int root_fd, int source_fd, const char *path, InRootFlags flags,
                     bool recursive, bool read_only) {
         _cleanup_close_ int fd = -EBADF, mnt = -EBADF;
-        char source[32], target[32];
         struct stat st;
         int r;
 
@@ -180,9 +173,8 @@ int bind_fd_in_root(int root_fd, int source_fd, const char *path, InRootFlags fl
         r = open_in_root(root_fd, path, flags | (S_ISDIR(st.st_mode) ? IN_ROOT_MKDIR : IN_ROOT_MKFILE), &fd);
         if (r < 0)
                 return r;
-        fd_path(source_fd, source);
-        fd_path(fd, target);
-        r = mount_nofollow(source, target, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL);
+        r = mount_nofollow(FORMAT_PROC_FD_PATH(source_fd), FORMAT_PROC_FD_PATH(fd), NULL,
+                           MS_BIND | (recursive ? MS_REC : 0), NULL);
         if (r < 0)
                 return r;
         /* Re-open the target: the fd we hold points at the covered directory, not at the
@@ -199,7 +191,7 @@ int bind_fd_in_root(int root_fd, int source_fd, const char *path, InRootFlags fl
 
 int remount_ro_in_root(int root_fd, const char *path) {
         _cleanup_close_ int fd = -EBADF, mnt = -EBADF;
-        char target[32];
+        const char *target;
         int r;
 
         r = open_in_root(root_fd, path, IN_ROOT_NO_SYMLINKS, &fd);
@@ -207,7 +199,7 @@ int remount_ro_in_root(int root_fd, const char *path) {
                 return 0;
         if (r < 0)
                 return r;
-        fd_path(fd, target);
+        target = FORMAT_PROC_FD_PATH(fd);
         r = mount_nofollow(target, target, NULL, MS_BIND | MS_REC, NULL);
         if (r < 0)
                 return r;

@@ -161,7 +161,6 @@ int overlay_mount_detached(int root_fd, const OverlayMount *o, int userns_fd, co
         _cleanup_close_ int fs = -EBADF, upper_mnt = -EBADF, upper = -EBADF, work = -EBADF;
         _cleanup_free_ int *fds = calloc(n, sizeof(int));
         _cleanup_free_ char *lowerdir = NULL;
-        char buf[32];
         int mnt, r;
 
         if (!fds)
@@ -176,8 +175,7 @@ int overlay_mount_detached(int root_fd, const OverlayMount *o, int userns_fd, co
         /* overlayfs lists the top-most lower layer first, nspawn the lowest. */
         for (size_t i = n; i > 0; i--) {
                 char *l;
-                snprintf(buf, sizeof buf, "/proc/self/fd/%d", fds[i - 1]);
-                l = strjoin(strempty(lowerdir), lowerdir ? ":" : "", buf);
+                l = strjoin(strempty(lowerdir), lowerdir ? ":" : "", FORMAT_PROC_FD_PATH(fds[i - 1]));
                 if (!l) {
                         r = -ENOMEM;
                         goto finish;
@@ -195,12 +193,10 @@ int overlay_mount_detached(int root_fd, const OverlayMount *o, int userns_fd, co
                 r = overlay_upper_prepare(root_fd, o->upper, userns_fd, tmpfs_options, &upper_mnt, &upper,
                                           &work);
                 if (r >= 0) {
-                        snprintf(buf, sizeof buf, "/proc/self/fd/%d", upper);
-                        r = fs_set(fs, "upperdir", buf);
+                        r = fs_set(fs, "upperdir", FORMAT_PROC_FD_PATH(upper));
                 }
                 if (r >= 0) {
-                        snprintf(buf, sizeof buf, "/proc/self/fd/%d", work);
-                        r = fs_set(fs, "workdir", buf);
+                        r = fs_set(fs, "workdir", FORMAT_PROC_FD_PATH(work));
                 }
         }
         if (r < 0)

@@ -466,7 +466,7 @@ int remove_cgroup_when_empty(const SpawnConfig *s) {
          * core may need a moment to see it empty: usually well under a millisecond, so
          * asked often (up to a second in all), not made to wait 10 ms at once. */
         for (int i = 0; i < 1000; i++) {
-                r = cgroup_remove(hs, s->cgroup_mode, s->cgroup_path);
+                r = cgroup_remove(hs, s->cgroup_path);
                 if (r != -EBUSY)
                         return r;
                 usleep(1000);
@@ -573,7 +573,7 @@ _noreturn_ void guard_run(const SupervisorGuard *g, int pipe_fd) {
                 CGroupHierarchies hs;
                 bool have = cgroup_hierarchies_load(&hs) >= 0;
                 for (int i = 0; have && i < 200; i++) {
-                        if (cgroup_remove(&hs, g->cgroup_mode, g->cgroup_path) >= 0)
+                        if (cgroup_remove(&hs, g->cgroup_path) >= 0)
                                 break;
                         usleep(50 * 1000);
                 }

@@ -39,7 +39,6 @@ static int guard_start(const SuperviseConfig *c, int *ret_fd) {
         SupervisorGuard g = {
                 .machine = c->spawn.machine,
                 .state_dir = c->state_dir,
-                .cgroup_mode = c->spawn.cgroup_mode,
                 .cgroup_path = c->spawn.cgroup_path,
                 .register_machine = c->register_machine,
                 .uid_shift = c->spawn.uid_shift,
@@ -127,7 +126,6 @@ static int handoff(const SuperviseConfig *c, Run *run, int lock_fd, int guard_fd
                 .directory = c->spawn.directory,
                 .machine_id = c->spawn.machine_id,
                 .state_dir = c->state_dir,
-                .cgroup_mode = c->spawn.cgroup_mode,
                 .cgroup_path = c->spawn.cgroup_path,
                 .console = c->spawn.console,
                 .boot = c->spawn.boot,
@@ -260,7 +258,7 @@ static int run_once(const SuperviseConfig *c, int signal_fd, int lock_fd, int gu
                 spawn.on_namespaces = network_hook;
                 spawn.on_namespaces_userdata = &net;
         }
-        r = cgroup_create(c->spawn.cgroup_hierarchies, c->spawn.cgroup_mode, c->spawn.cgroup_path);
+        r = cgroup_create(c->spawn.cgroup_hierarchies, c->spawn.cgroup_path);
         if (r == -EEXIST)
                 return error_set(e, r, "Machine %s is already running (its cgroup is in use).", c->spawn.machine);
         if (r < 0)

@@ -38,7 +38,6 @@ typedef enum FieldType {
         FIELD_U64,
         FIELD_U32,
         FIELD_BOOL,
-        FIELD_CGROUP_MODE,
         FIELD_CONSOLE_MODE,
         FIELD_MACHINE_STATE,
         FIELD_MACHINE_INIT,
@@ -92,9 +91,6 @@ static int field_to_arg(const Field *f, const void *base, char ***l) {
                 return strv_consume(l, arg);
         case FIELD_BOOL:
                 s = *(const bool *) p ? "yes" : "no";
-                break;
-        case FIELD_CGROUP_MODE:
-                s = cgroup_mode_to_string(*(const CGroupMode *) p);
                 break;
         case FIELD_CONSOLE_MODE:
                 s = console_mode_to_string(*(const ConsoleMode *) p);
@@ -151,8 +147,6 @@ static int field_parse(const Field *f, void *base, const char *v) {
                         return r;
                 *(bool *) p = r;
                 return 0;
-        case FIELD_CGROUP_MODE:
-                return (*(CGroupMode *) p = cgroup_mode_from_string(v)) < 0 ? -EINVAL : 0;
         case FIELD_CONSOLE_MODE:
                 return (*(ConsoleMode *) p = console_mode_from_string(v)) < 0 ? -EINVAL : 0;
         case FIELD_MACHINE_STATE:
@@ -351,7 +345,6 @@ static const Field handoff_fields[] = {
         H("directory", FIELD_STRING, directory, true),
         H("machine-id", FIELD_STRING, machine_id, true),
         H("state-dir", FIELD_STRING, state_dir, true),
-        H("cgroup-mode", FIELD_CGROUP_MODE, cgroup_mode, true),
         H("cgroup", FIELD_STRING, cgroup_path, true),
         H("console", FIELD_CONSOLE_MODE, console, true),
         H("boot", FIELD_BOOL, boot, true),
@@ -419,7 +412,6 @@ int supervisor_handoff_from_argv(int argc, char *const *argv, SupervisorHandoff 
 static const Field guard_fields[] = {
         G("machine", FIELD_STRING, machine, true),
         G("state-dir", FIELD_STRING, state_dir, true),
-        G("cgroup-mode", FIELD_CGROUP_MODE, cgroup_mode, true),
         G("cgroup", FIELD_STRING, cgroup_path, true),
         G("register", FIELD_BOOL, register_machine, true),
         G("uid-shift", FIELD_U32, uid_shift, true),

@@ -125,7 +125,6 @@ typedef struct SupervisorHandoff {
         const char *directory;
         const char *machine_id;
         const char *state_dir;
-        CGroupMode cgroup_mode;
         const char *cgroup_path;
         ConsoleMode console;
         bool boot, quiet, register_machine, notify, restart_on_reboot;
@@ -150,7 +149,6 @@ int supervisor_handoff_from_argv(int argc, char *const *argv, SupervisorHandoff 
 typedef struct SupervisorGuard {
         const char *machine;
         const char *state_dir;
-        CGroupMode cgroup_mode;
         const char *cgroup_path;
         bool register_machine;
         uint32_t uid_shift;

@@ -38,7 +38,6 @@ static int run_handoff(int argc, char *argv[]) {
                         .boot = h.boot,
                         .notify = h.notify,
                         .console = h.console,
-                        .cgroup_mode = h.cgroup_mode,
                         .cgroup_path = h.cgroup_path,
                         .uid_shift = h.uid_shift,
                         .uid_range = h.uid_range,

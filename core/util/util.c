@@ -61,6 +61,11 @@ int close_all_fds_except(const int *keep, size_t n_keep) {
         return 0;
 }
 
+const char *format_proc_fd_path(char buf[static PROC_FD_PATH_MAX], int fd) {
+        snprintf(buf, PROC_FD_PATH_MAX, "/proc/self/fd/%d", fd);
+        return buf;
+}
+
 int fd_move_to(int fd, int target) {
         if (fd == target)
                 return fd_cloexec(fd, false);

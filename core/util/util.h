@@ -44,6 +44,12 @@ int fd_nonblock(int fd, bool nonblock);
 int close_all_fds_except(const int *keep, size_t n_keep);
 /* Moves fd to the given number (dup2 without CLOEXEC), closing the original. */
 int fd_move_to(int fd, int target);
+/* "/proc/self/fd/FD": a path the kernel resolves to the very object the fd holds, for the
+ * calls that take a path only (mount sources, overlay layers, linkat(), reopening an O_PATH
+ * fd). FORMAT_PROC_FD_PATH() puts it in a buffer that lives until the end of the block. */
+#define PROC_FD_PATH_MAX (STRLEN("/proc/self/fd/") + 12)
+const char *format_proc_fd_path(char buf[static PROC_FD_PATH_MAX], int fd);
+#define FORMAT_PROC_FD_PATH(fd) format_proc_fd_path((char[PROC_FD_PATH_MAX]) {}, (fd))
 
 /* file I/O: short files only (sysfs, procfs, cgroupfs, /etc/hostname...) */
 int write_string_file(const char *path, const char *s);

@@ -116,7 +116,6 @@ TEST(handoff_round_trip) {
                 .directory = "/p/b:c",
                 .machine_id = "0123456789abcdef0123456789abcdef",
                 .state_dir = "/run/x=y",
-                .cgroup_mode = CGROUP_HYBRID,
                 .cgroup_path = "/nspawnctl/b",
                 .console = CONSOLE_PASSIVE,
                 .boot = true,
@@ -149,7 +148,6 @@ TEST(handoff_round_trip) {
         ASSERT_STREQ(back.directory, h.directory);
         ASSERT_STREQ(back.machine_id, h.machine_id);
         ASSERT_STREQ(back.state_dir, h.state_dir);
-        ASSERT_EQ(back.cgroup_mode, h.cgroup_mode);
         ASSERT_STREQ(back.cgroup_path, h.cgroup_path);
         ASSERT_EQ(back.console, h.console);
         ASSERT_EQ(back.boot, h.boot);
@@ -193,7 +191,7 @@ TEST(handoff_refused) {
         SupervisorHandoff h;
         char *guard[] = { "x", "guard", "--machine=a", NULL };
         char *empty[] = { "x", "handoff", NULL };
-        char *badmode[] = { "x", "handoff", "--cgroup-mode=v3", NULL };
+        char *badmode[] = { "x", "handoff", "--console=v3", NULL };
         char *badlink[] = { "x", "handoff", "--net-link=ve-0123456789abcdef", NULL };
         char *badtable[] = { "x", "handoff", "--net-table=", NULL };
         char **all[] = { guard, empty, badmode, badlink, badtable };
@@ -235,7 +233,6 @@ TEST(guard_round_trip) {
         SupervisorGuard back, g = {
                 .machine = "m",
                 .state_dir = "/s t",
-                .cgroup_mode = CGROUP_UNIFIED,
                 .cgroup_path = "/nspawnctl/m",
                 .register_machine = true,
                 .uid_shift = 524288,
@@ -249,7 +246,6 @@ TEST(guard_round_trip) {
         ASSERT_OK(supervisor_guard_from_argv((int) strv_length(argv), argv, &back));
         ASSERT_STREQ(back.machine, g.machine);
         ASSERT_STREQ(back.state_dir, g.state_dir);
-        ASSERT_EQ(back.cgroup_mode, g.cgroup_mode);
         ASSERT_STREQ(back.cgroup_path, g.cgroup_path);
         ASSERT_EQ(back.register_machine, g.register_machine);
         ASSERT_EQ(back.uid_shift, g.uid_shift);
@@ -259,7 +255,7 @@ TEST(guard_round_trip) {
         ASSERT_STREQ(back.net_table, g.net_table);
 
         /* A bad network field is a broken contract. */
-        char *bad[] = { "x", "guard", "--machine=m", "--state-dir=/s", "--cgroup-mode=unified", "--cgroup=/c",
+        char *bad[] = { "x", "guard", "--machine=m", "--state-dir=/s", "--cgroup=/c",
                         "--register=no", "--uid-shift=0", "--fd-uid-lock=-1", "--net-zone-bridge=a:b", NULL };
         ASSERT_ERROR(supervisor_guard_from_argv((int) strv_length(bad), bad, &back), EINVAL);
 }

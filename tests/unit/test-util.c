@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -97,6 +98,27 @@ TEST(close_all_fds_except) {
         ASSERT_TRUE(fcntl(c, F_GETFD) < 0);
         ASSERT_OK(close_all_fds_except((int[]) { 3 }, 1));
         close(b);
+}
+
+TEST(format_proc_fd_path) {
+        struct stat a, b;
+        int fd = open("/dev/null", O_PATH | O_CLOEXEC), w;
+
+        ASSERT_STREQ(FORMAT_PROC_FD_PATH(7), "/proc/self/fd/7");
+        /* The widest int fits. */
+        ASSERT_STREQ(FORMAT_PROC_FD_PATH(INT_MIN), "/proc/self/fd/-2147483648");
+        ASSERT_TRUE(strlen(FORMAT_PROC_FD_PATH(INT_MAX)) < PROC_FD_PATH_MAX);
+        /* Two in one call each keep their own buffer. */
+        ASSERT_TRUE(strcmp(FORMAT_PROC_FD_PATH(3), FORMAT_PROC_FD_PATH(4)) < 0);
+        /* An O_PATH fd opened again through it is the same file. */
+        ASSERT_TRUE(fd >= 0);
+        w = open(FORMAT_PROC_FD_PATH(fd), O_WRONLY | O_CLOEXEC);
+        ASSERT_TRUE(w >= 0);
+        ASSERT_OK(fstat(fd, &a) < 0 ? -errno : 0);
+        ASSERT_OK(fstat(w, &b) < 0 ? -errno : 0);
+        ASSERT_TRUE(a.st_rdev == b.st_rdev && a.st_ino == b.st_ino);
+        close(w);
+        close(fd);
 }
 
 TEST(dot_or_dot_dot) {
