@@ -249,16 +249,16 @@ TEST(mirror_url_is_valid) {
                 const char *url;
                 bool valid;
         } table[] = {
-                { "http://deb.debian.org/debian", true },
-                { "https://deb.debian.org/debian/", true },
-                { "ftp://ftp.debian.org/debian", true },
+                { "http://mirror.example/debian", true },
+                { "https://mirror.example/debian/", true },
+                { "ftp://ftp.mirror.example/debian", true },
                 { "file:///srv/mirror", true },
                 { "http://[::1]:3142/debian", true },
                 { "", false },
                 { "garbage", false },
                 { "-x", false },
                 { "--include=evil", false },
-                { "deb.debian.org/debian", false },
+                { "mirror.example/debian", false },
                 { "file:", false },
                 { "http://a b", false },
                 { "http://a\tb", false },

@@ -743,11 +743,11 @@ static bool mirror_case_passes(int (*parse)(const char *contents, char **ret), c
 
 static const MirrorCase deb822_table[] = {
         { "", NULL },
-        { "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\n"
+        { "Types: deb\nURIs: http://deb.mirror.example/debian\nSuites: bookworm bookworm-updates\n"
           "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
-          "Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n"
+          "Types: deb\nURIs: http://deb.mirror.example/debian-security\nSuites: bookworm-security\n"
           "Components: main\n",
-          "http://deb.debian.org/debian" },
+          "http://deb.mirror.example/debian" },
         /* security first: skipped */
         { "Types: deb\nURIs: http://security.example/debian-security\nSuites: trixie-security\nComponents: main\n\n"
           "Types: deb\nURIs: https://mirror.example/debian/\nSuites: trixie\nComponents: main contrib\n",
@@ -781,10 +781,10 @@ TEST(apt_mirror_deb822) {
 
 static const MirrorCase one_line_table[] = {
         { "", NULL },
-        { "deb http://deb.debian.org/debian bookworm main\n", "http://deb.debian.org/debian" },
-        { "deb http://security.debian.org/debian-security bookworm-security main\n"
-          "deb http://deb.debian.org/debian bookworm main contrib\n",
-          "http://deb.debian.org/debian" },
+        { "deb http://deb.mirror.example/debian bookworm main\n", "http://deb.mirror.example/debian" },
+        { "deb http://security.mirror.example/debian-security bookworm-security main\n"
+          "deb http://deb.mirror.example/debian bookworm main contrib\n",
+          "http://deb.mirror.example/debian" },
         { "# deb http://commented.example/debian sid main\n"
           "deb-src http://src.example/debian sid main\n"
           "deb cdrom:[Debian]/ bookworm main\n"
