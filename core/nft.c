@@ -73,10 +73,16 @@ static const char *const chain_hooks[BOX_CHAIN_LOOPBACK6] = {
         [BOX_CHAIN_GUARD] = "type filter hook prerouting priority raw",
 };
 
+/* _cleanup_free_ on an array frees its first element only. */
+static void box_chains_free(char *(*chains)[_BOX_CHAIN_MAX]) {
+        for (int c = 0; c < _BOX_CHAIN_MAX; c++)
+                free((*chains)[c]);
+}
+
 int nft_box_rules_text(const NftBoxRules *b, char **ret) {
         _cleanup_free_ char *buf = NULL;
         _cleanup_fclose_ FILE *f = NULL;
-        _cleanup_free_ char *chains[_BOX_CHAIN_MAX] = {};
+        _cleanup_(box_chains_free) char *chains[_BOX_CHAIN_MAX] = {};
         size_t size = 0;
 
         if (!b->table || !b->machine || !b->link)

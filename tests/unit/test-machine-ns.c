@@ -130,7 +130,7 @@ TEST(netns_addr_from_msg) {
         add_addr(buf, &off, AF_INET6, RT_SCOPE_UNIVERSE, 0, 2, NULL, a6, 16);     /* IFA_ADDRESS only */
         add_addr(buf, &off, AF_INET6, RT_SCOPE_LINK, 0, 2, NULL, ll6, 16);        /* link-local: kept */
         add_addr(buf, &off, AF_INET6, RT_SCOPE_UNIVERSE, IFA_F_DEPRECATED, 2, NULL, a6, 16); /* skipped */
-        add_addr(buf, &off, AF_INET, RT_SCOPE_UNIVERSE, 0, 2, a4, NULL, 16);      /* wrong length: skipped */
+        add_addr(buf, &off, AF_INET, RT_SCOPE_UNIVERSE, 0, 2, a6, NULL, 16);      /* wrong length: skipped */
         len = off;
         for (const struct nlmsghdr *h = (const void *) buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
                 int r = netns_addr_from_msg(h, &list[n]);
