@@ -124,22 +124,16 @@ static int group_line(const char *p, size_t n, void *userdata) {
         return 0;
 }
 
-int user_record_lookup_at(int root_fd, const char *user, struct passwd *ret, char **ret_buf, gid_t *groups,
-                          int *n_groups) {
-        _cleanup_free_ char *text = NULL, *gtext = NULL;
+int user_record_parse(const char *passwd, size_t passwd_size, const char *group, size_t group_size,
+                      const char *user, struct passwd *ret, char **ret_buf, gid_t *groups, int *n_groups) {
         PasswdMatch m = { .user = user, .uid = -1 };
-        size_t size, gsize;
-        int uid, r;
+        int uid;
 
         if (*n_groups < 1 || isempty(user))
                 return -EINVAL;
         if (safe_atoi(user, &uid) >= 0 && uid >= 0)
                 m.uid = uid;
-
-        r = read_guest_file(root_fd, "/etc/passwd", USER_DB_MAX_SIZE, 0, &text, &size);
-        if (r < 0)
-                return r;
-        if (for_each_line(text, size, passwd_line, &m) == 0)
+        if (for_each_line(passwd, passwd_size, passwd_line, &m) == 0)
                 return -ESRCH;
 
         const Field *name = &m.f[0], *gecos = &m.f[4], *home = &m.f[5], *shell = &m.f[6];
@@ -168,10 +162,26 @@ int user_record_lookup_at(int root_fd, const char *user, struct passwd *ret, cha
                 .max = *n_groups,
         };
         groups[0] = ret->pw_gid;
-        if (read_guest_file(root_fd, "/etc/group", USER_DB_MAX_SIZE, 0, &gtext, &gsize) >= 0)
-                (void) for_each_line(gtext, gsize, group_line, &s);
+        if (group)
+                (void) for_each_line(group, group_size, group_line, &s);
         *n_groups = s.n;
         return 0;
+}
+
+int user_record_lookup_at(int root_fd, const char *user, struct passwd *ret, char **ret_buf, gid_t *groups,
+                          int *n_groups) {
+        _cleanup_free_ char *text = NULL, *gtext = NULL;
+        size_t size, gsize = 0;
+        int r;
+
+        if (*n_groups < 1 || isempty(user))
+                return -EINVAL;
+        r = read_guest_file(root_fd, "/etc/passwd", USER_DB_MAX_SIZE, 0, &text, &size);
+        if (r < 0)
+                return r;
+        if (read_guest_file(root_fd, "/etc/group", USER_DB_MAX_SIZE, 0, &gtext, &gsize) < 0)
+                gtext = mfree(gtext);
+        return user_record_parse(text, size, gtext, gsize, user, ret, ret_buf, groups, n_groups);
 }
 
 int user_record_lookup(const char *user, struct passwd *ret, char **ret_buf, gid_t *groups,

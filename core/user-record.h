@@ -22,6 +22,10 @@
  * file that cannot be read gives no supplementary groups. Never logs. */
 int user_record_lookup_at(int root_fd, const char *user, struct passwd *ret, char **ret_buf, gid_t *groups,
                           int *n_groups);
+/* The lookup itself, on the texts of the two files (group may be NULL: no supplementary
+ * groups). What user_record_lookup_at() runs once it has read them. */
+int user_record_parse(const char *passwd, size_t passwd_size, const char *group, size_t group_size,
+                      const char *user, struct passwd *ret, char **ret_buf, gid_t *groups, int *n_groups);
 /* The same for the current root: called inside a container, after entering its root. */
 int user_record_lookup(const char *user, struct passwd *ret, char **ret_buf, gid_t *groups,
                        int *n_groups);
