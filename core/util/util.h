@@ -47,7 +47,7 @@ int fd_move_to(int fd, int target);
 /* "/proc/self/fd/FD": a path the kernel resolves to the very object the fd holds, for the
  * calls that take a path only (mount sources, overlay layers, linkat(), reopening an O_PATH
  * fd). FORMAT_PROC_FD_PATH() puts it in a buffer that lives until the end of the block. */
-#define PROC_FD_PATH_MAX (STRLEN("/proc/self/fd/") + 12)
+#define PROC_FD_PATH_MAX (STRLEN("/proc/self/fd/") + 11 + 1) /* "-2147483648", NUL */
 const char *format_proc_fd_path(char buf[static PROC_FD_PATH_MAX], int fd);
 #define FORMAT_PROC_FD_PATH(fd) format_proc_fd_path((char[PROC_FD_PATH_MAX]) {}, (fd))
 
