@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -170,6 +171,43 @@ TEST(lookup_table) {
         ASSERT_EQ(n, 2);
         ASSERT_EQ(groups[1], 4);
         ASSERT_STREQ(pw.pw_gecos, "Alice,,,");
+}
+
+/* The lookup on the texts themselves: sizes, not NULs, end them; no group text, no
+ * supplementary groups. */
+TEST(parse_texts) {
+        static const char pw_text[] = "ro\0ot:x:5:5::/a:/b\nroot:x:0:0::/root:/bin/sh\nbob:x:9:9::/b:/s\n";
+        static const char gr_text[] = "wheel:x:10:root\n";
+        struct passwd pw;
+        char *buf = NULL;
+        gid_t groups[4];
+        int n = ELEMENTSOF(groups);
+
+        ASSERT_OK(user_record_parse(pw_text, sizeof pw_text - 1, gr_text, sizeof gr_text - 1, "root", &pw, &buf,
+                                    groups, &n));
+        ASSERT_EQ(pw.pw_uid, 0);
+        ASSERT_STREQ(pw.pw_dir, "/root");
+        ASSERT_EQ(n, 2);
+        ASSERT_EQ(groups[1], 10);
+        free(buf);
+        buf = NULL;
+
+        n = ELEMENTSOF(groups);
+        ASSERT_OK(user_record_parse(pw_text, sizeof pw_text - 1, NULL, 0, "root", &pw, &buf, groups, &n));
+        ASSERT_EQ(n, 1);
+        free(buf);
+        buf = NULL;
+
+        /* A size that ends the text before bob's line: he is not there. */
+        size_t before_bob = (size_t) (strstr(pw_text + 3, "bob") - pw_text);
+        n = ELEMENTSOF(groups);
+        ASSERT_OK(user_record_parse(pw_text, sizeof pw_text - 1, NULL, 0, "bob", &pw, &buf, groups, &n));
+        free(buf);
+        buf = NULL;
+        ASSERT_ERROR(user_record_parse(pw_text, before_bob, NULL, 0, "bob", &pw, &buf, groups, &n), ESRCH);
+        ASSERT_ERROR(user_record_parse(pw_text, sizeof pw_text - 1, NULL, 0, "ro", &pw, &buf, groups, &n), ESRCH);
+        ASSERT_ERROR(user_record_parse(pw_text, sizeof pw_text - 1, NULL, 0, "", &pw, &buf, groups, &n), EINVAL);
+        ASSERT_TRUE(buf == NULL);
 }
 
 TEST(hostile_files) {
