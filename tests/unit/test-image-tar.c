@@ -448,3 +448,41 @@ TEST(tar_skip_devices) {
         close(fd);
         tar_refusal_done(&refusal);
 }
+
+/* Member types without data given a size. GNU tar skips that many blocks after a symlink,
+ * a device or a fifo, but reads what follows a directory or a hard link as the next header:
+ * a header hidden there would reach tar unchecked, and a skipped device's blocks would go
+ * on without it. Such an archive is read two ways, so it is refused, whatever hides in it. */
+TEST(tar_sizeless_types_with_data) {
+        static const char types[] = { '1', '2', '3', '4', '5', '6' };
+        static Archive a, hidden;
+        static Collected got;
+
+        hidden.size = 0;
+        add_header(&hidden, "./dev/sda", '4', 0, NULL, NULL); /* what tar would see */
+        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
+                TarRefusal refusal = {};
+                unsigned skipped = 0;
+                int fd;
+
+                a.size = got.size = 0;
+                add_file(&a, "./etc/hostname", "box\n");
+                add_header(&a, "./x", types[i], 512, types[i] == '1' || types[i] == '2' ? "etc/hostname" : NULL,
+                           NULL);
+                add_data(&a, hidden.data, 512);
+                add_file(&a, "./etc/motd", "hello\n");
+                finish(&a);
+
+                fd = memfd_create("tar", MFD_CLOEXEC);
+                ASSERT_TRUE(fd >= 0);
+                ASSERT_EQ(write(fd, a.data, a.size), (ssize_t) a.size);
+                ASSERT_EQ(lseek(fd, 0, SEEK_SET), 0);
+                ASSERT_ERROR(tar_walk_full(fd, TAR_WALK_SKIP_DEVICES, collect, &got, &refusal, &skipped), EPERM);
+                close(fd);
+                ASSERT_STREQ(refusal.path, "./x");
+                /* Nothing of it went on: only the member before it. */
+                ASSERT_EQ(got.size, 1024);
+                tar_refusal_done(&refusal);
+        }
+}
+
