@@ -174,8 +174,6 @@ int user_record_lookup_at(int root_fd, const char *user, struct passwd *ret, cha
         size_t size, gsize = 0;
         int r;
 
-        if (*n_groups < 1 || isempty(user))
-                return -EINVAL;
         r = read_guest_file(root_fd, "/etc/passwd", USER_DB_MAX_SIZE, 0, &text, &size);
         if (r < 0)
                 return r;
