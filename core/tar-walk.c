@@ -439,41 +439,31 @@ int tar_walk_full(int fd, TarWalkFlags flags, TarForwardFunc forward_cb, void *u
                 case '6':
                         r = refuse(&w, name, "fifo");
                         goto finish;
-                case 'S': {
-                        /* Old GNU sparse file: the sparse map may continue in extra blocks. */
-                        bool extended = ((const unsigned char *) block)[482] != 0;
-                        r = held_release(&w, true);
-                        if (r >= 0)
-                                r = forward(&w, block, TAR_BLOCK);
-                        if (r < 0)
-                                goto finish;
-                        while (extended) {
-                                r = read_block(&w, block);
-                                if (r <= 0) {
-                                        r = r < 0 ? r : -EBADMSG;
-                                        goto finish;
-                                }
-                                extended = ((const unsigned char *) block)[504] != 0;
-                                r = forward(&w, block, TAR_BLOCK);
-                                if (r < 0)
-                                        goto finish;
-                        }
-                        r = read_data(&w, size, NULL);
-                        if (r < 0)
-                                goto finish;
-                        continue;
-                }
+                case 'S': /* old GNU sparse file */
+                        break;
                 default:
                         r = refuse(&w, name, "unsupported member type");
                         goto finish;
                 }
 
+                /* The member passed: its held headers, its own, an old GNU sparse map's
+                 * extension blocks (byte 482 of the header, then 504 of each, says another
+                 * follows), its data. */
+                bool extended = h->typeflag == 'S' && ((const unsigned char *) block)[482] != 0;
                 r = held_release(&w, true);
                 if (r >= 0)
                         r = forward(&w, block, TAR_BLOCK);
-                if (r < 0)
-                        goto finish;
-                r = read_data(&w, size, NULL);
+                while (r >= 0 && extended) {
+                        r = read_block(&w, block);
+                        if (r == 0)
+                                r = -EBADMSG;
+                        if (r < 0)
+                                break;
+                        extended = ((const unsigned char *) block)[504] != 0;
+                        r = forward(&w, block, TAR_BLOCK);
+                }
+                if (r >= 0)
+                        r = read_data(&w, size, NULL);
                 if (r < 0)
                         goto finish;
         }
